@@ -1,0 +1,122 @@
+//! Builds the application from a [`Config`]: database, mailer, keys, schema and router. The
+//! binary, the CLI and the tests all go through [`App::build`].
+
+use std::{future::Future, net::SocketAddr, sync::Arc};
+
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+
+use crate::{
+    auth::{jwt::JwtKeys, rate_limit::RateLimits},
+    config::Config,
+    db, graphql, http,
+    mail::Mailer,
+};
+
+/// What every request shares.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Config,
+    pub mailer: Mailer,
+    pub jwt: JwtKeys,
+    pub limits: RateLimits,
+}
+
+impl AppState {
+    pub fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            mailer: Mailer::new(&config)?,
+            jwt: JwtKeys::new(&config.jwt_signing_key, config.access_token_ttl_secs),
+            limits: RateLimits::new(&config),
+            db,
+            config,
+        })
+    }
+
+    /// A link into the portal, e.g. `link("/verify-email", token)`.
+    pub fn link(&self, path: &str, token: &str) -> String {
+        format!(
+            "{}{path}?token={token}",
+            self.config.public_url.trim_end_matches('/')
+        )
+    }
+}
+
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    state: Arc<AppState>,
+}
+
+impl App {
+    /// Connects to the database, migrates it and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        config.validate()?;
+        let db = db::connect_and_migrate(&config).await?;
+        Self::build_with_db(config, db).await
+    }
+
+    /// Like [`build`](Self::build), on a database that is already migrated.
+    pub async fn build_with_db(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("binding {}", config.bind))?;
+        let state = Arc::new(AppState::new(config, db)?);
+        let schema = graphql::build_schema(state.clone());
+        let router = http::router(state.clone(), schema);
+        Ok(Self {
+            listener,
+            router,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Completes on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}

@@ -1,0 +1,116 @@
+//! The tenant scope: the only door to tenant-owned tables.
+//!
+//! Every query built here is filtered on the brand's id and every insert is stamped with it, so
+//! a resolver holding a scope cannot read or write another brand's rows: another brand's object
+//! simply does not exist (NOT_FOUND).
+#![expect(
+    clippy::disallowed_methods,
+    reason = "this module is the tenant-scoped door to SeaORM"
+)]
+
+use entity::TenantOwned;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
+    TransactionTrait, UpdateMany, Value,
+};
+use uuid::Uuid;
+
+use crate::error::AppError;
+
+/// The brand a request acts for, with the connection pool.
+#[derive(Clone)]
+pub struct TenantScope {
+    db: DatabaseConnection,
+    tenant: Uuid,
+}
+
+impl TenantScope {
+    pub(crate) fn new(db: DatabaseConnection, tenant: Uuid) -> Self {
+        Self { db, tenant }
+    }
+
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant
+    }
+
+    /// Scoped access outside a transaction.
+    pub fn conn(&self) -> Scoped<DatabaseConnection> {
+        // A clone of the pool handle, not a new connection.
+        Scoped {
+            conn: self.db.clone(),
+            tenant: self.tenant,
+        }
+    }
+
+    /// Starts a transaction whose every statement stays within the brand.
+    pub async fn begin(&self) -> Result<Scoped<DatabaseTransaction>, AppError> {
+        Ok(Scoped {
+            conn: self.db.begin().await?,
+            tenant: self.tenant,
+        })
+    }
+}
+
+/// A connection or transaction bound to one brand.
+pub struct Scoped<C> {
+    conn: C,
+    tenant: Uuid,
+}
+
+impl<C: ConnectionTrait> Scoped<C> {
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant
+    }
+
+    /// The connection, to execute what [`find`](Self::find) and friends build.
+    pub fn db(&self) -> &C {
+        &self.conn
+    }
+
+    /// `SELECT ... WHERE tenant_id = <brand>`.
+    pub fn find<E: TenantOwned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.tenant))
+    }
+
+    /// One row by primary key, or NOT_FOUND when it is missing or another brand's.
+    pub async fn get<E>(&self, id: Uuid) -> Result<E::Model, AppError>
+    where
+        E: TenantOwned,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        E::find_by_id(id)
+            .filter(E::tenant_column().eq(self.tenant))
+            .one(&self.conn)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Inserts a row stamped with the brand's id, whatever the caller set.
+    pub async fn insert<A>(
+        &self,
+        mut model: A,
+    ) -> Result<<A::Entity as EntityTrait>::Model, AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        model.set(
+            <A::Entity as TenantOwned>::tenant_column(),
+            Value::from(self.tenant),
+        );
+        Ok(model.insert(&self.conn).await?)
+    }
+
+    /// `UPDATE ... WHERE tenant_id = <brand>`; add the row filters before executing.
+    pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::tenant_column().eq(self.tenant))
+    }
+}
+
+impl Scoped<DatabaseTransaction> {
+    pub async fn commit(self) -> Result<(), AppError> {
+        Ok(self.conn.commit().await?)
+    }
+}

@@ -1,0 +1,441 @@
+//! Sign-in, sessions and e-mail proofs for portal users.
+//!
+//! A session is a short-lived access JWT plus a refresh token stored hashed. Refresh tokens rotate
+//! on every use; presenting one that was already used revokes its whole family (a stolen token
+//! can be used at most once, and then the thief and the victim are both logged out).
+
+use chrono::{Duration, Utc};
+use entity::{brand, one_time_token, refresh_token, user_account};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, TransactionTrait};
+use uuid::Uuid;
+
+use super::types::{Email, NewPassword};
+use crate::{
+    app::AppState,
+    auth::{
+        Principal, Role,
+        jwt::Claims,
+        password,
+        secrets::{self, hash_token, looks_like_token},
+    },
+    db::{platform, scope::TenantScope},
+    error::AppError,
+    mail::templates,
+};
+
+/// Lifetime of an e-mail verification link.
+pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(48);
+/// Lifetime of a password-reset link.
+pub const RESET_PASSWORD_TTL: Duration = Duration::hours(1);
+
+/// What a successful login, refresh or invitation acceptance returns.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub refresh_token: String,
+    pub user: user_account::Model,
+}
+
+/// Checks an e-mail and password and opens a session.
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    client: &str,
+) -> Result<Session, AppError> {
+    state.limits.login_address.check_and_hit(client)?;
+    // An invalid address cannot match an account: answer like a wrong password.
+    let email = Email::parse("email", email)
+        .map_err(|_| AppError::Unauthenticated("invalid e-mail or password"))?;
+    let key = email.as_str();
+    state.limits.login_account.check(key)?;
+    let user = platform::user_by_email(&state.db, key).await?;
+    let matches = match &user {
+        Some(u) => password::verify(password.to_owned(), u.password_hash.clone()).await?,
+        None => {
+            // Same cost as a real check, so timing does not tell which e-mails exist.
+            let _ = password::verify(password.to_owned(), password::dummy_hash().await?).await?;
+            false
+        }
+    };
+    let Some(user) = user.filter(|_| matches) else {
+        state.limits.login_account.hit(key);
+        return Err(AppError::Unauthenticated("invalid e-mail or password"));
+    };
+    state.limits.login_account.reset(key);
+    ensure_may_sign_in(state, &user).await?;
+    let tx = state.db.begin().await?;
+    let session = open_session(state, &tx, user, Uuid::now_v7()).await?;
+    tx.commit().await?;
+    tracing::info!(user.id = %session.user.id, "user logged in");
+    Ok(session)
+}
+
+/// Refuses deactivated users, unverified addresses and suspended brands.
+async fn ensure_may_sign_in(state: &AppState, user: &user_account::Model) -> Result<(), AppError> {
+    if user.status != user_account::UserStatus::Active {
+        return Err(AppError::Forbidden("this account is deactivated"));
+    }
+    if user.email_verified_at.is_none() {
+        return Err(AppError::Forbidden(
+            "e-mail address not verified: follow the link we sent",
+        ));
+    }
+    if let Some(tenant) = user.tenant_id {
+        let brand = platform::brand_by_id(&state.db, tenant)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        if brand.status != brand::BrandStatus::Active {
+            return Err(AppError::Forbidden("this brand is suspended"));
+        }
+    }
+    Ok(())
+}
+
+/// Issues an access token and a new refresh token of `family`.
+pub(crate) async fn open_session<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &C,
+    user: user_account::Model,
+    family: Uuid,
+) -> Result<Session, AppError> {
+    let now = Utc::now();
+    let refresh = secrets::new_token();
+    platform::insert_refresh_token(
+        conn,
+        refresh_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user.id),
+            family_id: Set(family),
+            token_hash: Set(hash_token(&refresh)),
+            issued_at: Set(now),
+            expires_at: Set(now + Duration::days(i64::from(state.config.refresh_token_ttl_days))),
+            used_at: Set(None),
+            revoked_at: Set(None),
+        },
+    )
+    .await?;
+    let access_token = state.jwt.issue(user.id, user.role, user.tenant_id, None)?;
+    Ok(Session {
+        access_token,
+        expires_in: state.jwt.ttl_secs(),
+        refresh_token: refresh,
+        user,
+    })
+}
+
+/// Exchanges a refresh token for a new session; a reused token revokes its family.
+pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError> {
+    const INVALID: AppError = AppError::Unauthenticated("invalid or expired refresh token");
+    if !looks_like_token(token) {
+        return Err(INVALID);
+    }
+    let now = Utc::now();
+    let tx = state.db.begin().await?;
+    let stored = platform::refresh_token_by_hash(&tx, &hash_token(token))
+        .await?
+        .ok_or(INVALID)?;
+    if stored.revoked_at.is_some() || stored.expires_at <= now {
+        return Err(INVALID);
+    }
+    if stored.used_at.is_some() || !platform::mark_refresh_token_used(&tx, stored.id, now).await? {
+        platform::revoke_refresh_family(&tx, stored.family_id, now).await?;
+        tx.commit().await?;
+        tracing::warn!(user.id = %stored.user_id, "refresh token reused; session family revoked");
+        return Err(AppError::Unauthenticated(
+            "refresh token already used; the session is revoked, log in again",
+        ));
+    }
+    let user = platform::user_by_id(&tx, stored.user_id)
+        .await?
+        .ok_or(INVALID)?;
+    ensure_may_sign_in(state, &user).await?;
+    let session = open_session(state, &tx, user, stored.family_id).await?;
+    tx.commit().await?;
+    Ok(session)
+}
+
+/// Revokes the session a refresh token belongs to. Unknown tokens are ignored.
+pub async fn logout(state: &AppState, token: &str) -> Result<(), AppError> {
+    if !looks_like_token(token) {
+        return Ok(());
+    }
+    if let Some(stored) = platform::refresh_token_by_hash(&state.db, &hash_token(token)).await? {
+        platform::revoke_refresh_family(&state.db, stored.family_id, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Creates a single-use token for an e-mail link and returns it in clear.
+pub(crate) async fn new_one_time_token<C: ConnectionTrait>(
+    conn: &C,
+    user: Uuid,
+    purpose: one_time_token::TokenPurpose,
+    ttl: Duration,
+) -> Result<String, AppError> {
+    let token = secrets::new_token();
+    let now = Utc::now();
+    platform::insert_one_time_token(
+        conn,
+        one_time_token::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            user_id: Set(user),
+            purpose: Set(purpose),
+            token_hash: Set(hash_token(&token)),
+            created_at: Set(now),
+            expires_at: Set(now + ttl),
+            used_at: Set(None),
+        },
+    )
+    .await?;
+    Ok(token)
+}
+
+/// Sends a mail after the transaction that justified it has committed. A failure is logged and
+/// does not undo the work: the user can ask for the mail again.
+pub(crate) async fn send_after_commit(
+    state: &AppState,
+    mail: crate::mail::OutgoingMail,
+    what: &'static str,
+) {
+    if let Err(e) = state.mailer.send(mail).await {
+        tracing::error!(error = ?e, "could not send the {what} mail");
+    }
+}
+
+/// Marks the address of the token's user verified.
+pub async fn verify_email(state: &AppState, token: &str) -> Result<user_account::Model, AppError> {
+    let invalid = || AppError::conflict("this link is invalid, expired or already used");
+    if !looks_like_token(token) {
+        return Err(invalid());
+    }
+    let now = Utc::now();
+    let tx = state.db.begin().await?;
+    let user_id = platform::consume_one_time_token(
+        &tx,
+        &hash_token(token),
+        one_time_token::TokenPurpose::VerifyEmail,
+        now,
+    )
+    .await?
+    .ok_or_else(invalid)?;
+    let user = platform::user_by_id(&tx, user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let mut model: user_account::ActiveModel = user.into();
+    model.email_verified_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let user = platform::update_user(&tx, model).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Sends a new verification link if the address belongs to an unverified account. Answers the
+/// same whether or not it does, so that it cannot be used to find accounts.
+pub async fn resend_verification(
+    state: &AppState,
+    email: &str,
+    client: &str,
+) -> Result<(), AppError> {
+    state.limits.mail_address.check_and_hit(client)?;
+    let email = Email::parse("email", email)?;
+    let Some(user) = platform::user_by_email(&state.db, email.as_str()).await? else {
+        return Ok(());
+    };
+    if user.email_verified_at.is_some() {
+        return Ok(());
+    }
+    let brand_name = match user.tenant_id {
+        Some(t) => platform::brand_by_id(&state.db, t)
+            .await?
+            .map(|b| b.name)
+            .unwrap_or_default(),
+        None => "Fidelis".to_owned(),
+    };
+    let token = new_one_time_token(
+        &state.db,
+        user.id,
+        one_time_token::TokenPurpose::VerifyEmail,
+        VERIFY_EMAIL_TTL,
+    )
+    .await?;
+    let mail = templates::verify_email(
+        &user.email,
+        &brand_name,
+        &state.link("/verify-email", &token),
+    );
+    send_after_commit(state, mail, "verification").await;
+    Ok(())
+}
+
+/// Mails a password-reset link if the address belongs to an active account; answers the same
+/// either way.
+pub async fn request_password_reset(
+    state: &AppState,
+    email: &str,
+    client: &str,
+) -> Result<(), AppError> {
+    state.limits.mail_address.check_and_hit(client)?;
+    let email = Email::parse("email", email)?;
+    let Some(user) = platform::user_by_email(&state.db, email.as_str()).await? else {
+        return Ok(());
+    };
+    if user.status != user_account::UserStatus::Active {
+        return Ok(());
+    }
+    let token = new_one_time_token(
+        &state.db,
+        user.id,
+        one_time_token::TokenPurpose::ResetPassword,
+        RESET_PASSWORD_TTL,
+    )
+    .await?;
+    send_after_commit(
+        state,
+        templates::password_reset(&user.email, &state.link("/reset-password", &token)),
+        "reset",
+    )
+    .await;
+    Ok(())
+}
+
+/// Sets a new password with a reset token, and logs out every session of the account.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    new_password: &str,
+) -> Result<(), AppError> {
+    let new_password = NewPassword::parse("newPassword", new_password)?;
+    let invalid = || AppError::conflict("this link is invalid, expired or already used");
+    if !looks_like_token(token) {
+        return Err(invalid());
+    }
+    let hash = password::hash(new_password.expose().to_owned()).await?;
+    let now = Utc::now();
+    let tx = state.db.begin().await?;
+    let user_id = platform::consume_one_time_token(
+        &tx,
+        &hash_token(token),
+        one_time_token::TokenPurpose::ResetPassword,
+        now,
+    )
+    .await?
+    .ok_or_else(invalid)?;
+    let user = platform::user_by_id(&tx, user_id)
+        .await?
+        .ok_or_else(invalid)?;
+    let email = user.email.clone();
+    let verified = user.email_verified_at.unwrap_or(now);
+    let mut model: user_account::ActiveModel = user.into();
+    model.password_hash = Set(hash);
+    // Receiving the link proves the address.
+    model.email_verified_at = Set(Some(verified));
+    model.updated_at = Set(now);
+    platform::update_user(&tx, model).await?;
+    platform::revoke_user_refresh_tokens(&tx, user_id, now).await?;
+    tx.commit().await?;
+    // A new password ends any lockout of the account.
+    state.limits.login_account.reset(&email);
+    Ok(())
+}
+
+/// Turns verified token claims into the request's principal, refusing tokens of deactivated
+/// users, revoked keys and suspended brands. The role comes from the database, so a role change
+/// takes effect at once.
+pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Principal, AppError> {
+    let principal = match claims.role {
+        Role::PartnerApp => {
+            let key = platform::api_key_by_id(&state.db, claims.sub)
+                .await?
+                .filter(|k| k.revoked_at.is_none())
+                .ok_or(AppError::Unauthenticated("this API key was revoked"))?;
+            Principal::PartnerApp {
+                key_id: key.id,
+                tenant_id: key.tenant_id,
+                // Never more than the key has now, nor more than the token was granted.
+                scopes: crate::auth::ApiScope::parse_list(
+                    claims.scope.as_deref().unwrap_or_default(),
+                )
+                .into_iter()
+                .filter(|s| crate::auth::ApiScope::parse_list(&key.scopes).contains(s))
+                .collect(),
+            }
+        }
+        Role::Member => Principal::Member {
+            member_id: claims.sub,
+            tenant_id: claims
+                .tid
+                .ok_or(AppError::Unauthenticated("invalid access token"))?,
+        },
+        _ => {
+            let user = platform::user_by_id(&state.db, claims.sub)
+                .await?
+                .ok_or(AppError::Unauthenticated("invalid access token"))?;
+            if user.status != user_account::UserStatus::Active {
+                return Err(AppError::Unauthenticated("this account is deactivated"));
+            }
+            Principal::User {
+                user_id: user.id,
+                tenant_id: user.tenant_id,
+                role: user.role,
+            }
+        }
+    };
+    if let Some(tenant) = principal.tenant_id() {
+        let brand = platform::brand_by_id(&state.db, tenant)
+            .await?
+            .ok_or(AppError::Unauthenticated("invalid access token"))?;
+        if brand.status != brand::BrandStatus::Active {
+            return Err(AppError::Forbidden("this brand is suspended"));
+        }
+    }
+    Ok(principal)
+}
+
+/// The scope of the principal's brand, if it has one.
+pub fn scope_of(state: &AppState, principal: &Principal) -> Option<TenantScope> {
+    principal
+        .tenant_id()
+        .map(|t| TenantScope::new(state.db.clone(), t))
+}
+
+/// Creates a platform admin (from the CLI: there is no endpoint for it).
+pub async fn create_platform_admin(
+    state_db: &sea_orm::DatabaseConnection,
+    email: &str,
+    password: &str,
+) -> Result<user_account::Model, AppError> {
+    create_unscoped_user(state_db, email, password, Role::PlatformAdmin).await
+}
+
+/// Creates a verified user with no brand (platform admin or coalition operator).
+pub async fn create_unscoped_user(
+    db: &sea_orm::DatabaseConnection,
+    email: &str,
+    password: &str,
+    role: Role,
+) -> Result<user_account::Model, AppError> {
+    let email = Email::parse("email", email)?;
+    let password = NewPassword::parse("password", password)?;
+    if platform::user_by_email(db, email.as_str()).await?.is_some() {
+        return Err(AppError::conflict("a user with this e-mail already exists"));
+    }
+    let now = Utc::now();
+    platform::insert_user(
+        db,
+        user_account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(None),
+            email: Set(email.as_str().to_owned()),
+            display_name: Set(None),
+            password_hash: Set(password::hash(password.expose().to_owned()).await?),
+            role: Set(role),
+            status: Set(user_account::UserStatus::Active),
+            email_verified_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+}

@@ -1,0 +1,171 @@
+//! Brands: self-service sign-up, and the platform admin's suspension and reactivation.
+
+use chrono::Utc;
+use entity::{brand, one_time_token, user_account};
+use sea_orm::{ActiveValue::Set, TransactionTrait};
+use uuid::Uuid;
+
+use super::{
+    auth::{VERIFY_EMAIL_TTL, new_one_time_token, send_after_commit},
+    types::{Currency, Email, Locale, NewPassword, Slug, TimeZone, text},
+};
+use crate::{
+    app::AppState,
+    auth::{Role, password},
+    db::{
+        self,
+        page::{Page, PageRequest},
+        platform,
+    },
+    error::AppError,
+    mail::templates,
+};
+
+/// What `signUpBrand` asks for, as received.
+pub struct SignUpBrand {
+    pub brand_name: String,
+    pub slug: String,
+    pub owner_email: String,
+    pub owner_password: String,
+    pub owner_name: Option<String>,
+    pub currency: String,
+    pub timezone: String,
+    pub locale: Option<String>,
+}
+
+/// Creates a brand and its owner, and mails the owner a verification link. Every field is
+/// checked before anything is written.
+pub async fn sign_up(
+    state: &AppState,
+    input: SignUpBrand,
+) -> Result<(brand::Model, user_account::Model), AppError> {
+    let name = text("input.brandName", &input.brand_name, 200)?;
+    let slug = Slug::parse("input.slug", &input.slug)?;
+    let email = Email::parse("input.ownerEmail", &input.owner_email)?;
+    let password = NewPassword::parse("input.ownerPassword", &input.owner_password)?;
+    let owner_name = input
+        .owner_name
+        .as_deref()
+        .map(|n| text("input.ownerName", n, 200))
+        .transpose()?;
+    let currency = Currency::parse("input.currency", &input.currency)?;
+    let timezone = TimeZone::parse("input.timezone", &input.timezone)?;
+    let locale = Locale::parse("input.locale", input.locale.as_deref().unwrap_or("fr-FR"))?;
+    let password_hash = password::hash(password.expose().to_owned()).await?;
+
+    let now = Utc::now();
+    let tx = state.db.begin().await?;
+    if platform::slug_taken(&tx, slug.as_str()).await? {
+        return Err(AppError::Validation {
+            field: "input.slug",
+            message: "is already taken".into(),
+        });
+    }
+    if platform::user_by_email(&tx, email.as_str())
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict("a user with this e-mail already exists"));
+    }
+    let brand = platform::insert_brand(
+        &tx,
+        brand::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(slug.as_str().to_owned()),
+            name: Set(name),
+            currency: Set(currency.code().to_owned()),
+            timezone: Set(timezone.name().to_owned()),
+            locale: Set(locale.as_str().to_owned()),
+            status: Set(brand::BrandStatus::Active),
+            suspended_reason: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+    .map_err(lost_race)?;
+    let owner = platform::insert_user(
+        &tx,
+        user_account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(Some(brand.id)),
+            email: Set(email.as_str().to_owned()),
+            display_name: Set(owner_name),
+            password_hash: Set(password_hash),
+            role: Set(Role::BrandOwner),
+            status: Set(user_account::UserStatus::Active),
+            email_verified_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+    .map_err(lost_race)?;
+    let token = new_one_time_token(
+        &tx,
+        owner.id,
+        one_time_token::TokenPurpose::VerifyEmail,
+        VERIFY_EMAIL_TTL,
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
+    let mail = templates::verify_email(
+        &owner.email,
+        &brand.name,
+        &state.link("/verify-email", &token),
+    );
+    send_after_commit(state, mail, "verification").await;
+    Ok((brand, owner))
+}
+
+/// A concurrent sign-up took the slug or the e-mail between our check and our insert.
+fn lost_race(e: AppError) -> AppError {
+    match &e {
+        AppError::Internal(inner)
+            if inner
+                .downcast_ref::<sea_orm::DbErr>()
+                .is_some_and(db::is_unique_violation) =>
+        {
+            AppError::conflict("this slug or e-mail was just taken")
+        }
+        _ => e,
+    }
+}
+
+pub async fn list(
+    state: &AppState,
+    status: Option<brand::BrandStatus>,
+    page: PageRequest,
+) -> Result<Page<brand::Model>, AppError> {
+    platform::list_brands(&state.db, status, page).await
+}
+
+pub async fn get(state: &AppState, id: Uuid) -> Result<brand::Model, AppError> {
+    platform::brand_by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Suspends a brand: its users cannot log in and its tokens and keys are refused at once.
+pub async fn suspend(state: &AppState, id: Uuid, reason: &str) -> Result<brand::Model, AppError> {
+    let reason = text("reason", reason, 500)?;
+    let brand = platform::set_brand_status(
+        &state.db,
+        id,
+        brand::BrandStatus::Suspended,
+        Some(reason),
+        Utc::now(),
+    )
+    .await?;
+    tracing::warn!(tenant.id = %brand.id, "brand {} suspended", brand.slug);
+    Ok(brand)
+}
+
+pub async fn reactivate(state: &AppState, id: Uuid) -> Result<brand::Model, AppError> {
+    let brand =
+        platform::set_brand_status(&state.db, id, brand::BrandStatus::Active, None, Utc::now())
+            .await?;
+    tracing::info!(tenant.id = %brand.id, "brand {} reactivated", brand.slug);
+    Ok(brand)
+}

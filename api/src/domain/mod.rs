@@ -1,0 +1,8 @@
+//! Business rules. No async-graphql, no axum here: resolvers call these functions with parsed
+//! values and a tenant scope, and get domain results or an [`AppError`](crate::AppError).
+
+pub mod api_keys;
+pub mod auth;
+pub mod brands;
+pub mod types;
+pub mod users;

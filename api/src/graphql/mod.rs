@@ -1,0 +1,110 @@
+//! The GraphQL schema: one file per capability, merged into [`QueryRoot`] and [`MutationRoot`].
+//! Resolvers stay thin: they read the principal and scope from the context, call the domain, and
+//! map the result.
+
+pub mod api_keys;
+pub mod auth;
+pub mod brand;
+pub mod errors;
+pub mod guards;
+pub mod limits;
+pub mod relay;
+pub mod types;
+pub mod users;
+
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuilder};
+
+use crate::{app::AppState, auth::Principal, db::scope::TenantScope, error::AppError};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    auth::AuthQuery,
+    brand::BrandQuery,
+    users::UserQuery,
+    api_keys::ApiKeyQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    auth::AuthMutation,
+    brand::BrandMutation,
+    users::UserMutation,
+    api_keys::ApiKeyMutation,
+);
+
+pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+/// Deepest accepted selection nesting.
+pub const MAX_DEPTH: usize = 12;
+/// Largest accepted query complexity (each field counts 1, a connection page counts its size).
+pub const MAX_COMPLEXITY: usize = 2_000;
+/// Most aliases accepted in one document (aliases multiply work without adding depth).
+pub const MAX_ALIASES: usize = 30;
+
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
+    .limit_directives(10)
+    .extension(limits::AliasLimit(MAX_ALIASES))
+}
+
+/// The schema the server runs.
+pub fn build_schema(state: Arc<AppState>) -> FidelisSchema {
+    let production = state.config.is_production();
+    let mut builder = builder().data(state);
+    if production {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder.finish()
+}
+
+/// The schema as SDL, as committed in `api/schema.graphql`.
+pub fn sdl() -> String {
+    builder().finish().sdl()
+}
+
+/// What the HTTP layer attaches to each request.
+#[derive(Clone)]
+pub struct RequestContext {
+    pub principal: Principal,
+    pub scope: Option<TenantScope>,
+    /// The client's address, for rate limits.
+    pub client: String,
+}
+
+pub trait ContextExt {
+    fn state(&self) -> Result<&Arc<AppState>, AppError>;
+    fn request(&self) -> Result<&RequestContext, AppError>;
+    /// The caller's brand scope: UNAUTHENTICATED without a token, FORBIDDEN for a principal
+    /// that has no brand.
+    fn scope(&self) -> Result<&TenantScope, AppError>;
+}
+
+impl ContextExt for Context<'_> {
+    fn state(&self) -> Result<&Arc<AppState>, AppError> {
+        self.data::<Arc<AppState>>()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("schema built without state")))
+    }
+
+    fn request(&self) -> Result<&RequestContext, AppError> {
+        self.data::<RequestContext>()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("request without a request context")))
+    }
+
+    fn scope(&self) -> Result<&TenantScope, AppError> {
+        let request = self.request()?;
+        match (&request.principal, &request.scope) {
+            (Principal::Anonymous, _) => Err(AppError::Unauthenticated("authentication required")),
+            (_, Some(scope)) => Ok(scope),
+            (_, None) => Err(AppError::Forbidden("this operation needs a brand account")),
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `POST /oauth/token`,
+//! `/healthz` and `/readyz`, with request ids, tracing, a body limit and a timeout.
+
+mod graphql;
+mod oauth;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{ConnectInfo, State},
+    http::{HeaderMap, HeaderName, Request, StatusCode},
+    response::IntoResponse,
+    routing::{get, post},
+};
+use tower_http::{
+    cors::{Any, CorsLayer},
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+use tracing::Level;
+
+use crate::{app::AppState, graphql::FidelisSchema};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Clone)]
+pub(crate) struct HttpState {
+    pub app: Arc<AppState>,
+    pub schema: FidelisSchema,
+}
+
+pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
+    let timeout = Duration::from_secs(app.config.request_timeout_secs);
+    let body_limit = app.config.max_body_bytes;
+    let state = HttpState { app, schema };
+    Router::new()
+        .route(
+            "/graphql",
+            post(graphql::post_graphql).get(graphql::get_graphql),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        // Tokens travel in headers, never in cookies, so any origin may call the API.
+        .layer(
+            CorsLayer::new()
+                .allow_origin(Any)
+                .allow_methods(Any)
+                .allow_headers(Any),
+        )
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request.id = %request_id,
+                        graphql.operation = tracing::field::Empty,
+                        tenant.id = tracing::field::Empty,
+                    )
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// The process is up.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database answers.
+async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
+    if crate::db::ping(&state.app.db).await {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    }
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when configured.
+pub(crate) fn client_address(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+) -> String {
+    if state.config.trust_forwarded_for
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    {
+        return first.to_owned();
+    }
+    peer.0.ip().to_string()
+}

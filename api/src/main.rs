@@ -1,0 +1,110 @@
+//! The `fidelis` binary: the server, and a few administration commands.
+//!
+//! ```text
+//! fidelis                         # serve (same as `fidelis serve`)
+//! fidelis admin create --email E  # first platform admin; password from FIDELIS_ADMIN_PASSWORD or stdin
+//! fidelis migrate                 # bring the database schema up to date and exit
+//! fidelis schema                  # print the GraphQL schema (SDL)
+//! ```
+
+use std::io::BufRead;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use fidelis::{App, Config, app::shutdown_signal, db, domain, graphql, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "fidelis",
+    version,
+    about = "Fidelis, the multi-tenant loyalty platform"
+)]
+struct Cli {
+    #[command(flatten)]
+    config: Config,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs the GraphQL server (the default).
+    Serve,
+    /// Brings the database schema up to date and exits.
+    Migrate,
+    /// Prints the GraphQL schema as SDL.
+    Schema,
+    /// Platform administration.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Creates a platform admin. The password is read from FIDELIS_ADMIN_PASSWORD, or else from
+    /// the first line of standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Schema => {
+            print!("{}", graphql::sdl());
+            Ok(())
+        }
+        Command::Migrate => {
+            telemetry::init(&config);
+            db::connect_and_migrate(&config).await?;
+            tracing::info!("database schema is up to date");
+            Ok(())
+        }
+        Command::Admin {
+            command: AdminCommand::Create { email },
+        } => {
+            telemetry::init(&config);
+            let password = match std::env::var("FIDELIS_ADMIN_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    eprintln!("password for {email}:");
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .lock()
+                        .read_line(&mut line)
+                        .context("reading the password")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            let db = db::connect_and_migrate(&config).await?;
+            let admin = domain::auth::create_platform_admin(&db, &email, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("platform admin {} created (id {})", admin.email, admin.id);
+            Ok(())
+        }
+        Command::Serve => serve(config).await,
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    telemetry::init(&config);
+    let app = App::build(config).await?;
+    let addr = app.local_addr()?;
+    let state = app.state();
+    tracing::info!(
+        env = ?state.config.env,
+        mail = %state.mailer.describe(&state.config),
+        "Fidelis listening: GraphQL at http://{addr}/graphql{}",
+        if state.config.graphiql_enabled() { " (GraphiQL on GET)" } else { "" }
+    );
+    app.run_until(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}

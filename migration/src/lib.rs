@@ -1,0 +1,40 @@
+//! Schema migrations of Fidelis, for SQLite and PostgreSQL alike.
+//!
+//! The server runs [`Migrator::up`] at start; `cargo run -p migration -- up|down|status` runs them alone.
+//! Migrations are append-only: a released migration is never edited, a change is a new one.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_create_brand;
+mod m20261122_000002_create_user_account;
+mod m20261122_000003_create_auth_tokens;
+mod m20261122_000004_create_invitation;
+mod m20261122_000005_create_api_key;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_brand::Migration),
+            Box::new(m20261122_000002_create_user_account::Migration),
+            Box::new(m20261122_000003_create_auth_tokens::Migration),
+            Box::new(m20261122_000004_create_invitation::Migration),
+            Box::new(m20261122_000005_create_api_key::Migration),
+        ]
+    }
+}
+
+/// Identifiers shared by several migrations.
+#[derive(DeriveIden)]
+pub(crate) enum Brand {
+    Table,
+    Id,
+}
+
+#[derive(DeriveIden)]
+pub(crate) enum UserAccount {
+    Table,
+    Id,
+}
