@@ -1,1 +1,10 @@
+//! End-to-end tests: each starts the real server and speaks GraphQL over HTTP. One test binary
+//! (modules below) so that the suite links once.
 
+mod admin;
+mod http;
+mod isolation;
+mod onboarding;
+mod partner;
+mod roles;
+mod sessions;

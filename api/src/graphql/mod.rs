@@ -19,6 +19,7 @@ use async_graphql::{Context, EmptySubscription, MergedObject, Schema, SchemaBuil
 use crate::{app::AppState, auth::Principal, db::scope::TenantScope, error::AppError};
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     auth::AuthQuery,
     brand::BrandQuery,
@@ -27,6 +28,7 @@ pub struct QueryRoot(
 );
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     auth::AuthMutation,
     brand::BrandMutation,
@@ -106,5 +108,23 @@ impl ContextExt for Context<'_> {
             (_, Some(scope)) => Ok(scope),
             (_, None) => Err(AppError::Forbidden("this operation needs a brand account")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The committed SDL is what clients and reviewers read: it must be the schema the code serves.
+    #[test]
+    fn the_committed_schema_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql");
+        let sdl = super::sdl();
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &sdl).expect("writing api/schema.graphql");
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            committed == sdl,
+            "api/schema.graphql is stale: run `cargo run -q -- schema > api/schema.graphql` (or UPDATE_SCHEMA=1 cargo test)"
+        );
     }
 }

@@ -14,6 +14,7 @@ use axum::{
     routing::{get, post},
 };
 use tower_http::{
+    catch_panic::CatchPanicLayer,
     cors::{Any, CorsLayer},
     limit::RequestBodyLimitLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -45,6 +46,8 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
+        // A bug must cost one request a 500, never the connection or the worker.
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -78,6 +81,18 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    tracing::error!("a request handler panicked");
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(crate::graphql::errors::body(
+            crate::ErrorCode::Internal,
+            "internal error",
+        )),
+    )
+        .into_response()
 }
 
 /// The process is up.

@@ -6,7 +6,7 @@ pub mod templates;
 use anyhow::Context as _;
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
-    message::{Mailbox, MultiPart, SinglePart, header},
+    message::{Mailbox, MultiPart, SinglePart},
 };
 use secrecy::ExposeSecret;
 
@@ -69,13 +69,9 @@ impl Mailer {
             .subject(mail.subject)
             .multipart(
                 MultiPart::alternative()
-                    .singlepart(
-                        // 8bit keeps links on one line (quoted-printable would fold them).
-                        SinglePart::builder()
-                            .header(header::ContentType::TEXT_PLAIN)
-                            .header(header::ContentTransferEncoding::EightBit)
-                            .body(mail.text),
-                    )
+                    // lettre picks the transfer encoding (7bit, quoted-printable or base64)
+                    // that keeps every line within the RFC 5322 limit.
+                    .singlepart(SinglePart::plain(mail.text))
                     .singlepart(SinglePart::html(mail.html)),
             )
             .context("building the message")?;

@@ -1,0 +1,254 @@
+//! The role matrix, over the whole schema: every root field is classified here (a new field
+//! without a line fails the test), and every field refuses every caller whose role is not listed
+//! (UNAUTHENTICATED without a token, FORBIDDEN otherwise).
+
+use std::collections::{BTreeMap, HashMap};
+
+use fidelis_tests::{TestApp, code_of, spawn_app};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Access {
+    /// Anyone, without a token (sign-up, login, mailed-link operations).
+    Public,
+    /// Any authenticated caller.
+    Authenticated,
+    /// Only these roles.
+    Roles(&'static [&'static str]),
+}
+
+const OWNER: &[&str] = &["BRAND_OWNER"];
+const OWNER_MANAGER: &[&str] = &["BRAND_OWNER", "BRAND_MANAGER"];
+const ADMIN: &[&str] = &["PLATFORM_ADMIN"];
+
+fn matrix() -> BTreeMap<&'static str, Access> {
+    use Access::*;
+    BTreeMap::from([
+        ("Query.viewer", Authenticated),
+        ("Query.brands", Roles(ADMIN)),
+        ("Query.brand", Roles(ADMIN)),
+        ("Query.users", Roles(OWNER_MANAGER)),
+        ("Query.user", Roles(OWNER_MANAGER)),
+        ("Query.invitations", Roles(OWNER_MANAGER)),
+        ("Query.apiKeys", Roles(OWNER)),
+        ("Mutation.signUpBrand", Public),
+        ("Mutation.login", Public),
+        ("Mutation.refreshToken", Public),
+        ("Mutation.logout", Public),
+        ("Mutation.verifyEmail", Public),
+        ("Mutation.resendVerificationEmail", Public),
+        ("Mutation.requestPasswordReset", Public),
+        ("Mutation.resetPassword", Public),
+        ("Mutation.acceptInvitation", Public),
+        ("Mutation.suspendBrand", Roles(ADMIN)),
+        ("Mutation.reactivateBrand", Roles(ADMIN)),
+        ("Mutation.inviteUser", Roles(OWNER)),
+        ("Mutation.revokeInvitation", Roles(OWNER)),
+        ("Mutation.changeUserRole", Roles(OWNER)),
+        ("Mutation.deactivateUser", Roles(OWNER)),
+        ("Mutation.reactivateUser", Roles(OWNER)),
+        ("Mutation.createApiKey", Roles(OWNER)),
+        ("Mutation.revokeApiKey", Roles(OWNER)),
+    ])
+}
+
+const INTROSPECTION: &str = r"
+{ __schema { types { name kind
+    fields { name args { name type { ...T } } type { ...T } }
+    inputFields { name type { ...T } }
+    enumValues { name } } } }
+fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }";
+
+struct Schema {
+    types: HashMap<String, Value>,
+}
+
+impl Schema {
+    fn named(t: &Value) -> &Value {
+        let mut t = t;
+        while t["ofType"].is_object() {
+            t = &t["ofType"];
+        }
+        t
+    }
+
+    /// A literal of the type, valid enough to reach the resolver.
+    fn dummy(&self, t: &Value) -> String {
+        match t["kind"].as_str() {
+            Some("NON_NULL") => self.dummy(&t["ofType"]),
+            Some("LIST") => format!("[{}]", self.dummy(&t["ofType"])),
+            _ => {
+                let name = t["name"].as_str().unwrap_or_default();
+                let def = &self.types[name];
+                match def["kind"].as_str() {
+                    Some("ENUM") => def["enumValues"][0]["name"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    Some("INPUT_OBJECT") => {
+                        let fields: Vec<String> = def["inputFields"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|f| f["type"]["kind"] == "NON_NULL")
+                            .map(|f| {
+                                format!(
+                                    "{}: {}",
+                                    f["name"].as_str().unwrap_or_default(),
+                                    self.dummy(&f["type"])
+                                )
+                            })
+                            .collect();
+                        format!("{{ {} }}", fields.join(", "))
+                    }
+                    _ => match name {
+                        "Int" => "1".to_owned(),
+                        "Float" => "1.0".to_owned(),
+                        "Boolean" => "false".to_owned(),
+                        "ID" => format!("\"{}\"", uuid::Uuid::now_v7()),
+                        "DateTime" => "\"2026-01-01T00:00:00Z\"".to_owned(),
+                        _ => "\"x\"".to_owned(),
+                    },
+                }
+            }
+        }
+    }
+
+    /// `field(arg: value, ...) { __typename }` with every required argument.
+    fn call(&self, field: &Value) -> String {
+        let args: Vec<String> = field["args"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|a| a["type"]["kind"] == "NON_NULL")
+            .map(|a| {
+                format!(
+                    "{}: {}",
+                    a["name"].as_str().unwrap_or_default(),
+                    self.dummy(&a["type"])
+                )
+            })
+            .collect();
+        let name = field["name"].as_str().unwrap_or_default();
+        let args = if args.is_empty() {
+            String::new()
+        } else {
+            format!("({})", args.join(", "))
+        };
+        let returned = Self::named(&field["type"]);
+        let kind = self.types[returned["name"].as_str().unwrap_or_default()]["kind"]
+            .as_str()
+            .unwrap_or_default();
+        let selection = if matches!(kind, "OBJECT" | "INTERFACE" | "UNION") {
+            " { __typename }"
+        } else {
+            ""
+        };
+        format!("{name}{args}{selection}")
+    }
+}
+
+async fn principals(app: &TestApp) -> Vec<(&'static str, Option<String>)> {
+    let brand = app.new_brand("matrix").await;
+    let manager = app
+        .invite(&brand, "manager@matrix.example", "BRAND_MANAGER")
+        .await;
+    let staff = app
+        .invite(&brand, "staff@matrix.example", "BRAND_STAFF")
+        .await;
+    let all_scopes = [
+        "MEMBERS_READ",
+        "MEMBERS_WRITE",
+        "PURCHASES_WRITE",
+        "REWARDS_REDEEM",
+        "OFFERS_READ",
+    ];
+    vec![
+        ("ANONYMOUS", None),
+        (
+            "PLATFORM_ADMIN",
+            Some(app.db_platform_admin().await.access_token),
+        ),
+        ("BRAND_OWNER", Some(brand.owner.access_token.clone())),
+        ("BRAND_MANAGER", Some(manager.access_token)),
+        ("BRAND_STAFF", Some(staff.access_token)),
+        (
+            "PARTNER_APP",
+            Some(app.partner_token(&brand, &all_scopes).await),
+        ),
+        (
+            "COALITION_OPERATOR",
+            Some(app.db_coalition_operator().await.access_token),
+        ),
+        ("MEMBER", Some(app.mint_member_token(&brand))),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_root_field_refuses_every_caller_without_its_role() {
+    let app = spawn_app().await;
+    let introspection = app.anonymous().query(INTROSPECTION, json!({})).await;
+    let types: HashMap<String, Value> = introspection["data"]["__schema"]["types"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no introspection: {introspection}"))
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap_or_default().to_owned(), t.clone()))
+        .collect();
+    let schema = Schema { types };
+    let matrix = matrix();
+    let principals = principals(&app).await;
+
+    let mut seen = Vec::new();
+    for (root, keyword) in [("Query", "query"), ("Mutation", "mutation")] {
+        for field in schema.types[root]["fields"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let key = format!("{root}.{}", field["name"].as_str().unwrap_or_default());
+            let access = *matrix
+                .get(key.as_str())
+                .unwrap_or_else(|| panic!("{key} is not in the role matrix"));
+            seen.push(key.clone());
+            let document = format!("{keyword} {{ {} }}", schema.call(field));
+            for (role, token) in &principals {
+                let client = match token {
+                    Some(t) => app.as_token(t),
+                    None => app.anonymous(),
+                };
+                let resp = client.query(&document, json!({})).await;
+                let code = code_of(&resp);
+                let allowed = match access {
+                    Access::Public => true,
+                    Access::Authenticated => *role != "ANONYMOUS",
+                    Access::Roles(roles) => roles.contains(role),
+                };
+                if !allowed {
+                    let expected = if *role == "ANONYMOUS" {
+                        "UNAUTHENTICATED"
+                    } else {
+                        "FORBIDDEN"
+                    };
+                    assert_eq!(code, expected, "{role} reached {key}: {document} -> {resp}");
+                    assert!(resp["data"].is_null(), "{role} got data from {key}: {resp}");
+                } else if access != Access::Public {
+                    assert!(
+                        !matches!(
+                            code,
+                            "UNAUTHENTICATED" | "FORBIDDEN" | "BAD_REQUEST" | "INTERNAL"
+                        ),
+                        "{role} was refused {key}: {document} -> {resp}"
+                    );
+                }
+            }
+        }
+    }
+    let stale: Vec<_> = matrix
+        .keys()
+        .filter(|k| !seen.iter().any(|s| s == *k))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "the matrix names fields the schema does not have: {stale:?}"
+    );
+}

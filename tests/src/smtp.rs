@@ -1,0 +1,209 @@
+//! An in-process SMTP sink: a real SMTP conversation (EHLO, MAIL, RCPT, DATA, QUIT) over TCP,
+//! so that the server's lettre transport is exercised as in production.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    net::TcpListener,
+    sync::{Mutex, Notify},
+};
+
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub from: String,
+    pub to: Vec<String>,
+    /// The message as sent (headers and MIME body), dot-unstuffed.
+    pub data: String,
+}
+
+impl ReceivedMail {
+    /// The message with quoted-printable soft breaks and escapes decoded: what a reader sees.
+    pub fn text(&self) -> String {
+        decode_quoted_printable(&self.data)
+    }
+
+    pub fn subject(&self) -> String {
+        self.data
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// The token of the first link to `path` (`.../path?token=XYZ`).
+    pub fn link_token(&self, path: &str) -> Option<String> {
+        let text = self.text();
+        let needle = format!("{path}?token=");
+        let start = text.find(&needle)? + needle.len();
+        let token: String = text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
+        (!token.is_empty()).then_some(token)
+    }
+}
+
+fn decode_quoted_printable(s: &str) -> String {
+    let unfolded = s.replace("=\r\n", "").replace("=\n", "");
+    let bytes = unfolded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&unfolded[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Clone)]
+pub struct SmtpSink {
+    pub addr: SocketAddr,
+    mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    arrived: Arc<Notify>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|e| panic!("smtp bind: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("smtp addr: {e}"));
+        let sink = Self {
+            addr,
+            mails: Arc::default(),
+            arrived: Arc::default(),
+        };
+        let accepting = sink.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let sink = accepting.clone();
+                tokio::spawn(async move {
+                    let _ = sink.converse(stream).await;
+                });
+            }
+        });
+        sink
+    }
+
+    async fn converse(&self, stream: tokio::net::TcpStream) -> std::io::Result<()> {
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read);
+        write.write_all(b"220 sink.test ESMTP\r\n").await?;
+        let (mut from, mut to) = (String::new(), Vec::new());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if lines.read_line(&mut line).await? == 0 {
+                return Ok(());
+            }
+            let command = line.trim_end().to_owned();
+            let upper = command.to_ascii_uppercase();
+            if upper.starts_with("EHLO") {
+                write
+                    .write_all(b"250-sink.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n")
+                    .await?;
+            } else if upper.starts_with("HELO") {
+                write.write_all(b"250 sink.test\r\n").await?;
+            } else if upper.starts_with("MAIL FROM:") {
+                from = address(&command[10..]);
+                to.clear();
+                write.write_all(b"250 OK\r\n").await?;
+            } else if upper.starts_with("RCPT TO:") {
+                to.push(address(&command[8..]));
+                write.write_all(b"250 OK\r\n").await?;
+            } else if upper == "DATA" {
+                write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
+                let mut data = String::new();
+                loop {
+                    line.clear();
+                    if lines.read_line(&mut line).await? == 0 {
+                        return Ok(());
+                    }
+                    if line == ".\r\n" || line == ".\n" {
+                        break;
+                    }
+                    data.push_str(
+                        line.strip_prefix('.')
+                            .filter(|_| line.starts_with(".."))
+                            .unwrap_or(&line),
+                    );
+                }
+                self.mails.lock().await.push(ReceivedMail {
+                    from: from.clone(),
+                    to: to.clone(),
+                    data,
+                });
+                self.arrived.notify_waiters();
+                write.write_all(b"250 OK queued\r\n").await?;
+            } else if upper == "QUIT" {
+                write.write_all(b"221 bye\r\n").await?;
+                return Ok(());
+            } else if upper == "RSET" || upper == "NOOP" {
+                write.write_all(b"250 OK\r\n").await?;
+            } else {
+                write.write_all(b"502 not implemented\r\n").await?;
+            }
+        }
+    }
+
+    /// Every mail received so far.
+    pub async fn all(&self) -> Vec<ReceivedMail> {
+        self.mails.lock().await.clone()
+    }
+
+    /// Mails received for `to`.
+    pub async fn to(&self, to: &str) -> Vec<ReceivedMail> {
+        self.mails
+            .lock()
+            .await
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == to))
+            .cloned()
+            .collect()
+    }
+
+    /// The latest mail to `to`, waiting up to 10 s for one to arrive.
+    pub async fn wait_for(&self, to: &str) -> ReceivedMail {
+        self.wait_for_count(to, 1).await
+    }
+
+    /// Waits until `to` has received `count` mails; returns the last.
+    pub async fn wait_for_count(&self, to: &str, count: usize) -> ReceivedMail {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let notified = self.arrived.notified();
+            let mails = self.to(to).await;
+            if mails.len() >= count
+                && let Some(last) = mails.last()
+            {
+                return last.clone();
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                panic!(
+                    "no mail #{count} for {to} within 10 s (got {})",
+                    mails.len()
+                );
+            }
+        }
+    }
+}
+
+fn address(s: &str) -> String {
+    s.trim()
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
