@@ -51,7 +51,7 @@ pub enum AppError {
     #[error("not found")]
     NotFound,
     /// Bad input on one field; nothing was written.
-    #[error("{message}")]
+    #[error("{field} {message}")]
     Validation {
         field: &'static str,
         message: String,

@@ -403,3 +403,27 @@ async fn the_last_owner_can_be_neither_demoted_nor_deactivated() {
         .await;
     assert_eq!(code_of(&keys), "FORBIDDEN", "{keys}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_smtp_the_verification_mail_is_written_to_the_outbox_folder() {
+    let app = fidelis_tests::spawn_app_with(|c| c.smtp_url = None).await;
+    let resp = app
+        .anonymous()
+        .query(SIGN_UP, sign_up_input("boite", "o@boite.example"))
+        .await;
+    assert!(resp["data"]["signUpBrand"].is_object(), "{resp}");
+    let outbox = app.state.config.outbox_dir.clone();
+    let files: Vec<_> = std::fs::read_dir(&outbox)
+        .unwrap_or_else(|e| panic!("{}: {e}", outbox.display()))
+        .filter_map(Result::ok)
+        .filter(|f| f.path().extension().is_some_and(|x| x == "eml"))
+        .collect();
+    assert_eq!(files.len(), 1);
+    let eml = std::fs::read_to_string(files[0].path()).unwrap_or_default();
+    assert!(eml.contains("To: o@boite.example"), "{eml}");
+    assert!(
+        eml.contains("verify-email?token") || eml.contains("verify-email?token=3D"),
+        "{eml}"
+    );
+    assert!(app.smtp.all().await.is_empty());
+}

@@ -56,7 +56,7 @@ async fn a_refresh_token_rotates_and_replaying_a_used_one_revokes_the_whole_sess
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn two_concurrent_refreshes_with_one_token_yield_at_most_one_session() {
+async fn two_concurrent_refreshes_with_one_token_yield_one_session_and_one_refusal() {
     let app = spawn_app().await;
     let brand = app.new_brand("race").await;
     let token = brand.owner.refresh_token.clone();

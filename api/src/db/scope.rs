@@ -12,7 +12,7 @@ use entity::TenantOwned;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
-    TransactionTrait, UpdateMany, Value,
+    UpdateMany, Value,
 };
 use uuid::Uuid;
 
@@ -43,10 +43,10 @@ impl TenantScope {
         }
     }
 
-    /// Starts a transaction whose every statement stays within the brand.
+    /// Starts a write transaction whose every statement stays within the brand.
     pub async fn begin(&self) -> Result<Scoped<DatabaseTransaction>, AppError> {
         Ok(Scoped {
-            conn: self.db.begin().await?,
+            conn: super::begin_write(&self.db).await?,
             tenant: self.tenant,
         })
     }

@@ -6,7 +6,7 @@
 
 use chrono::{Duration, Utc};
 use entity::{brand, one_time_token, refresh_token, user_account};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, TransactionTrait};
+use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 use super::types::{Email, NewPassword};
@@ -65,7 +65,7 @@ pub async fn login(
     };
     state.limits.login_account.reset(key);
     ensure_may_sign_in(state, &user).await?;
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     let session = open_session(state, &tx, user, Uuid::now_v7()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %session.user.id, "user logged in");
@@ -132,7 +132,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError>
         return Err(INVALID);
     }
     let now = Utc::now();
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     let stored = platform::refresh_token_by_hash(&tx, &hash_token(token))
         .await?
         .ok_or(INVALID)?;
@@ -211,7 +211,7 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<user_account:
         return Err(invalid());
     }
     let now = Utc::now();
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     let user_id = platform::consume_one_time_token(
         &tx,
         &hash_token(token),
@@ -313,7 +313,7 @@ pub async fn reset_password(
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     let user_id = platform::consume_one_time_token(
         &tx,
         &hash_token(token),

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::{brand, one_time_token, user_account};
-use sea_orm::{ActiveValue::Set, TransactionTrait};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::{
@@ -54,7 +54,7 @@ pub async fn sign_up(
     let password_hash = password::hash(password.expose().to_owned()).await?;
 
     let now = Utc::now();
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     if platform::slug_taken(&tx, slug.as_str()).await? {
         return Err(AppError::Validation {
             field: "input.slug",

@@ -4,7 +4,6 @@ use chrono::{Duration, Utc};
 use entity::{invitation, user_account};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -176,7 +175,7 @@ pub async fn accept_invitation(
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();
-    let tx = state.db.begin().await?;
+    let tx = crate::db::begin_write(&state.db).await?;
     let found = platform::invitation_by_hash(&tx, &hash_token(token))
         .await?
         .ok_or_else(invalid)?;

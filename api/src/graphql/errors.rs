@@ -22,10 +22,7 @@ fn finalize_error(error: &mut ServerError) {
                 tracing::error!(error = ?cause, path = ?error.path, "internal error");
                 error.message = "internal error".to_owned();
             }
-            AppError::Validation { field: f, message } => {
-                field = Some(*f);
-                error.message = format!("{f} {message}");
-            }
+            AppError::Validation { field: f, .. } => field = Some(*f),
             AppError::RateLimited { retry_after_secs } => retry_after = Some(*retry_after_secs),
             _ => {}
         }
