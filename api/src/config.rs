@@ -97,6 +97,13 @@ pub struct Config {
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "FIDELIS_LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 30)]
     pub login_attempts_per_address: u32,
+    /// Brands one client address may sign up per hour.
+    #[arg(
+        long,
+        env = "FIDELIS_SIGNUPS_PER_ADDRESS_PER_HOUR",
+        default_value_t = 10
+    )]
+    pub signups_per_address_per_hour: u32,
     /// Trust the first `X-Forwarded-For` address (only behind a proxy that sets it).
     #[arg(long, env = "FIDELIS_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,

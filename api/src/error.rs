@@ -14,6 +14,7 @@ pub enum ErrorCode {
     Validation,
     Conflict,
     RateLimited,
+    IdempotencyKeyReused,
     BadRequest,
     Internal,
 }
@@ -27,6 +28,7 @@ impl ErrorCode {
             Self::Validation => "VALIDATION",
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
+            Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::BadRequest => "BAD_REQUEST",
             Self::Internal => "INTERNAL",
         }
@@ -59,6 +61,9 @@ pub enum AppError {
     /// The request clashes with the current state (taken slug, used token, last owner...).
     #[error("{0}")]
     Conflict(String),
+    /// The idempotency key was used before with different input.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
     #[error("too many attempts; retry in {retry_after_secs} s")]
     RateLimited { retry_after_secs: u64 },
     #[error("internal error")]
@@ -74,6 +79,7 @@ impl AppError {
             Self::Validation { .. } => ErrorCode::Validation,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
+            Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

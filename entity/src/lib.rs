@@ -5,6 +5,7 @@
 
 pub mod api_key;
 pub mod brand;
+pub mod idempotency_record;
 pub mod invitation;
 pub mod one_time_token;
 pub mod refresh_token;

@@ -10,6 +10,7 @@ mod m20261122_000002_create_user_account;
 mod m20261122_000003_create_auth_tokens;
 mod m20261122_000004_create_invitation;
 mod m20261122_000005_create_api_key;
+mod m20261122_000006_create_idempotency_record;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_create_auth_tokens::Migration),
             Box::new(m20261122_000004_create_invitation::Migration),
             Box::new(m20261122_000005_create_api_key::Migration),
+            Box::new(m20261122_000006_create_idempotency_record::Migration),
         ]
     }
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod http;
+mod idempotency;
 mod isolation;
 mod onboarding;
 mod partner;

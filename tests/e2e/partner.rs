@@ -79,7 +79,8 @@ async fn bad_token_requests_get_rfc_6749_errors() {
     let brand = app.new_brand("oauth-client").await;
     let (_, client_id, secret) = app.new_api_key(&brand, &["MEMBERS_READ"]).await;
     let wrong_secret = format!("{}x", &secret[..secret.len() - 1]);
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec![
                 ("grant_type", "password"),

@@ -92,6 +92,8 @@ pub struct RateLimits {
     pub mail_address: Limiter,
     /// Token requests per partner client id.
     pub token_client: Limiter,
+    /// Brands signed up per client address.
+    pub signup_address: Limiter,
 }
 
 impl RateLimits {
@@ -104,6 +106,10 @@ impl RateLimits {
             login_address: Limiter::new(config.login_attempts_per_address, Duration::from_secs(60)),
             mail_address: Limiter::new(10, Duration::from_secs(60 * 60)),
             token_client: Limiter::new(60, Duration::from_secs(60)),
+            signup_address: Limiter::new(
+                config.signups_per_address_per_hour,
+                Duration::from_secs(60 * 60),
+            ),
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     app::AppState,
     auth::{ApiScope, Role, secrets},
     db::{
+        idempotency::Idempotency,
         page::{self, Page, PageRequest},
         platform,
         scope::TenantScope,
@@ -24,7 +25,7 @@ use crate::{
 /// A key just created, with its secret (never stored in clear, never shown again).
 pub struct CreatedKey {
     pub key: api_key::Model,
-    pub secret: String,
+    pub secret: Option<String>,
 }
 
 pub async fn create(
@@ -32,7 +33,27 @@ pub async fn create(
     created_by: Uuid,
     name: &str,
     scopes: &[ApiScope],
+    idempotency_key: Option<&str>,
 ) -> Result<CreatedKey, AppError> {
+    let fingerprint = (name, scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>());
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "createApiKey",
+        idempotency_key,
+        &fingerprint,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        let id = previous["key"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or(AppError::NotFound)?;
+        return Ok(CreatedKey {
+            key: scope.conn().get::<api_key::Entity>(id).await?,
+            secret: None,
+        });
+    }
     let name = text("name", name, 200)?;
     if scopes.is_empty() {
         return Err(AppError::validation(
@@ -44,8 +65,8 @@ pub async fn create(
     scopes.sort_by_key(|s| s.as_str());
     scopes.dedup();
     let secret = secrets::new_token();
-    let key = scope
-        .conn()
+    let tx = scope.begin().await?;
+    let key = tx
         .insert(api_key::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(scope.tenant_id()),
@@ -59,8 +80,16 @@ pub async fn create(
             revoked_at: Set(None),
         })
         .await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "key": key.id }))
+            .await?;
+    }
+    tx.commit().await?;
     tracing::info!(tenant.id = %scope.tenant_id(), api_key.id = %key.id, "API key {} created", key.client_id);
-    Ok(CreatedKey { key, secret })
+    Ok(CreatedKey {
+        key,
+        secret: Some(secret),
+    })
 }
 
 pub async fn list(

@@ -14,6 +14,7 @@ use crate::{
     auth::{Role, password},
     db::{
         self,
+        idempotency::{Idempotency, PLATFORM},
         page::{Page, PageRequest},
         platform,
     },
@@ -31,6 +32,7 @@ pub struct SignUpBrand {
     pub currency: String,
     pub timezone: String,
     pub locale: Option<String>,
+    pub idempotency_key: Option<String>,
 }
 
 /// Creates a brand and its owner, and mails the owner a verification link. Every field is
@@ -38,7 +40,31 @@ pub struct SignUpBrand {
 pub async fn sign_up(
     state: &AppState,
     input: SignUpBrand,
+    client: &str,
 ) -> Result<(brand::Model, user_account::Model), AppError> {
+    // The password stays out of the fingerprint, which is stored.
+    let fingerprint = (
+        &input.brand_name,
+        &input.slug,
+        &input.owner_email,
+        &input.owner_name,
+        &input.currency,
+        &input.timezone,
+        &input.locale,
+    );
+    let idem = Idempotency::optional(
+        PLATFORM.to_owned(),
+        "signUpBrand",
+        input.idempotency_key.as_deref(),
+        &fingerprint,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(&state.db).await?
+    {
+        return reload(state, &previous).await;
+    }
+    // Only sign-ups that go through count: refused input writes and sends nothing.
+    state.limits.signup_address.check(client)?;
     let name = text("input.brandName", &input.brand_name, 200)?;
     let slug = Slug::parse("input.slug", &input.slug)?;
     let email = Email::parse("input.ownerEmail", &input.owner_email)?;
@@ -55,6 +81,12 @@ pub async fn sign_up(
 
     let now = Utc::now();
     let tx = crate::db::begin_write(&state.db).await?;
+    // Again under the write lock: a concurrent twin may have committed since the first look.
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(&tx).await?
+    {
+        return reload(state, &previous).await;
+    }
     if platform::slug_taken(&tx, slug.as_str()).await? {
         return Err(AppError::Validation {
             field: "input.slug",
@@ -108,7 +140,15 @@ pub async fn sign_up(
         VERIFY_EMAIL_TTL,
     )
     .await?;
+    if let Some(idem) = &idem {
+        idem.record(
+            &tx,
+            serde_json::json!({ "brand": brand.id, "owner": owner.id }),
+        )
+        .await?;
+    }
     tx.commit().await?;
+    state.limits.signup_address.hit(client);
     tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
     let mail = templates::verify_email(
         &owner.email,
@@ -116,6 +156,26 @@ pub async fn sign_up(
         &state.link("/verify-email", &token),
     );
     send_after_commit(state, mail, "verification").await;
+    Ok((brand, owner))
+}
+
+/// The brand and owner a replayed sign-up created the first time.
+async fn reload(
+    state: &AppState,
+    previous: &serde_json::Value,
+) -> Result<(brand::Model, user_account::Model), AppError> {
+    let id = |key: &str| {
+        previous[key]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("malformed idempotency record")))
+    };
+    let brand = platform::brand_by_id(&state.db, id("brand")?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = platform::user_by_id(&state.db, id("owner")?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok((brand, owner))
 }
 

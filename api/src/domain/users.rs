@@ -18,6 +18,7 @@ use crate::{
         secrets::{self, hash_token, looks_like_token},
     },
     db::{
+        idempotency::Idempotency,
         page::{self, Page, PageRequest},
         platform,
         scope::{Scoped, TenantScope},
@@ -76,7 +77,23 @@ pub async fn invite(
     inviter: Uuid,
     email: &str,
     role: Role,
+    idempotency_key: Option<&str>,
 ) -> Result<invitation::Model, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "inviteUser",
+        idempotency_key,
+        &(email, role),
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        let id = previous["invitation"]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or(AppError::NotFound)?;
+        return scope.conn().get::<invitation::Entity>(id).await;
+    }
     let email = Email::parse("email", email)?;
     if !is_brand_role(role) {
         return Err(AppError::validation(
@@ -120,6 +137,10 @@ pub async fn invite(
     let brand = platform::brand_by_id(tx.db(), scope.tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "invitation": invitation.id }))
+            .await?;
+    }
     tx.commit().await?;
     let mail = templates::invitation(
         &invitation.email,

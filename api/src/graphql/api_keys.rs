@@ -16,13 +16,16 @@ pub struct CreateApiKeyInput {
     /// What the key is for, e.g. "Store 12 POS".
     pub name: String,
     pub scopes: Vec<ApiScope>,
+    /// Makes the call safe to retry: a replay returns the same key (without its secret).
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(SimpleObject)]
 pub struct CreateApiKeyPayload {
     pub api_key: ApiKey,
-    /// The OAuth `client_secret`. Shown once: only its hash is kept.
-    pub client_secret: String,
+    /// The OAuth `client_secret`. Shown once: only its hash is kept, so a replay of the same
+    /// idempotency key answers null here.
+    pub client_secret: Option<String>,
 }
 
 #[derive(Default)]
@@ -65,8 +68,14 @@ impl ApiKeyMutation {
             .principal
             .user_id()
             .ok_or(AppError::Forbidden("only people can create keys"))?;
-        let created =
-            domain::api_keys::create(ctx.scope()?, creator, &input.name, &input.scopes).await?;
+        let created = domain::api_keys::create(
+            ctx.scope()?,
+            creator,
+            &input.name,
+            &input.scopes,
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
         Ok(CreateApiKeyPayload {
             api_key: created.key.into(),
             client_secret: created.secret,

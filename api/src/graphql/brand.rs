@@ -31,6 +31,8 @@ pub struct SignUpBrandInput {
     pub timezone: String,
     /// Language tag, default fr-FR.
     pub locale: Option<String>,
+    /// Makes the call safe to retry: a replay returns the first result and changes nothing.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -79,7 +81,8 @@ pub struct BrandMutation;
 
 #[Object]
 impl BrandMutation {
-    /// Creates a brand and its owner account, and mails the owner a verification link.
+    /// Creates a brand and its owner account, and mails the owner a verification link. Sign-ups
+    /// are limited per client address (RATE_LIMITED).
     async fn sign_up_brand(
         &self,
         ctx: &Context<'_>,
@@ -96,7 +99,9 @@ impl BrandMutation {
                 currency: input.currency,
                 timezone: input.timezone,
                 locale: input.locale,
+                idempotency_key: input.idempotency_key,
             },
+            &ctx.request()?.client,
         )
         .await?;
         Ok(SignUpBrandPayload {

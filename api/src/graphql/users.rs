@@ -20,6 +20,8 @@ pub struct InviteUserInput {
     pub email: String,
     /// BRAND_OWNER, BRAND_MANAGER or BRAND_STAFF.
     pub role: Role,
+    /// Makes the call safe to retry: a replay returns the first invitation and sends no mail.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -108,6 +110,7 @@ impl UserMutation {
             inviter,
             &input.email,
             input.role.into(),
+            input.idempotency_key.as_deref(),
         )
         .await?
         .into())

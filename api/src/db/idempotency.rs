@@ -1,0 +1,106 @@
+//! Idempotent writes. A write made with an idempotency key stores its result in the same
+//! transaction; a replay with the same key and the same input returns that result and changes
+//! nothing; the same key with other input is IDEMPOTENCY_KEY_REUSED. Two concurrent first
+//! attempts: the unique index lets one commit, the other gets CONFLICT and, retried, the replay.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "records carry their own scope key (brand id or platform)"
+)]
+
+use chrono::Utc;
+use entity::idempotency_record;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+};
+use serde::Serialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{auth::secrets::hash_token, error::AppError};
+
+/// The scope of writes made before any brand exists (brand sign-up).
+pub const PLATFORM: &str = "platform";
+
+pub struct Idempotency {
+    scope_key: String,
+    operation: &'static str,
+    key: String,
+    request_hash: String,
+}
+
+impl Idempotency {
+    /// Checks the key (1 to 128 printable ASCII characters) and fingerprints the request. Leave
+    /// secrets (passwords) out of `request`: the fingerprint is stored.
+    pub fn new(
+        scope_key: String,
+        operation: &'static str,
+        key: &str,
+        request: &impl Serialize,
+    ) -> Result<Self, AppError> {
+        if key.is_empty() || key.len() > 128 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(AppError::validation(
+                "idempotencyKey",
+                "must be 1 to 128 printable ASCII characters",
+            ));
+        }
+        let canonical = serde_json::to_string(request).map_err(|e| AppError::Internal(e.into()))?;
+        Ok(Self {
+            scope_key,
+            operation,
+            key: key.to_owned(),
+            request_hash: hash_token(&canonical),
+        })
+    }
+
+    /// Builds one when the client sent a key.
+    pub fn optional(
+        scope_key: String,
+        operation: &'static str,
+        key: Option<&str>,
+        request: &impl Serialize,
+    ) -> Result<Option<Self>, AppError> {
+        key.map(|k| Self::new(scope_key, operation, k, request))
+            .transpose()
+    }
+
+    /// The stored result of an earlier request with this key, if any.
+    pub async fn replay<C: ConnectionTrait>(&self, conn: &C) -> Result<Option<Value>, AppError> {
+        let found = idempotency_record::Entity::find()
+            .filter(idempotency_record::Column::ScopeKey.eq(&self.scope_key))
+            .filter(idempotency_record::Column::Operation.eq(self.operation))
+            .filter(idempotency_record::Column::Key.eq(&self.key))
+            .one(conn)
+            .await?;
+        match found {
+            None => Ok(None),
+            Some(record) if record.request_hash == self.request_hash => Ok(Some(record.response)),
+            Some(_) => Err(AppError::IdempotencyKeyReused),
+        }
+    }
+
+    /// Stores the result, in the transaction of the write.
+    pub async fn record<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        response: Value,
+    ) -> Result<(), AppError> {
+        let inserted = idempotency_record::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            scope_key: Set(self.scope_key.clone()),
+            operation: Set(self.operation.to_owned()),
+            key: Set(self.key.clone()),
+            request_hash: Set(self.request_hash.clone()),
+            response: Set(response),
+            created_at: Set(Utc::now()),
+        }
+        .insert(conn)
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if super::is_unique_violation(&e) => Err(AppError::conflict(
+                "a request with this idempotency key is in progress; retry it",
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
