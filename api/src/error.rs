@@ -15,6 +15,7 @@ pub enum ErrorCode {
     Conflict,
     RateLimited,
     IdempotencyKeyReused,
+    InsufficientBalance,
     BadRequest,
     Internal,
 }
@@ -29,6 +30,7 @@ impl ErrorCode {
             Self::Conflict => "CONFLICT",
             Self::RateLimited => "RATE_LIMITED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
+            Self::InsufficientBalance => "INSUFFICIENT_BALANCE",
             Self::BadRequest => "BAD_REQUEST",
             Self::Internal => "INTERNAL",
         }
@@ -61,6 +63,9 @@ pub enum AppError {
     /// The request clashes with the current state (taken slug, used token, last owner...).
     #[error("{0}")]
     Conflict(String),
+    /// The balance does not cover the request; nothing was written.
+    #[error("{0}")]
+    InsufficientBalance(&'static str),
     /// The idempotency key was used before with different input.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,
@@ -80,6 +85,7 @@ impl AppError {
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            Self::InsufficientBalance(_) => ErrorCode::InsufficientBalance,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

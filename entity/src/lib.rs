@@ -5,9 +5,19 @@
 
 pub mod api_key;
 pub mod brand;
+pub mod card;
 pub mod idempotency_record;
 pub mod invitation;
+pub mod ledger_account;
+pub mod ledger_entry;
+pub mod ledger_transaction;
+pub mod member;
 pub mod one_time_token;
+pub mod point_lot;
+pub mod program;
+pub mod program_rule;
+pub mod purchase;
+pub mod purchase_line;
 pub mod refresh_token;
 pub mod user_account;
 
@@ -29,4 +39,18 @@ macro_rules! tenant_owned {
         }
     )*};
 }
-tenant_owned!(api_key, invitation, user_account);
+tenant_owned!(
+    api_key,
+    card,
+    invitation,
+    ledger_account,
+    ledger_entry,
+    ledger_transaction,
+    member,
+    point_lot,
+    program,
+    program_rule,
+    purchase,
+    purchase_line,
+    user_account,
+);

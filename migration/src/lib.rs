@@ -11,6 +11,8 @@ mod m20261122_000003_create_auth_tokens;
 mod m20261122_000004_create_invitation;
 mod m20261122_000005_create_api_key;
 mod m20261122_000006_create_idempotency_record;
+mod m20261122_000007_create_loyalty_core;
+mod m20261122_000008_create_purchase;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000004_create_invitation::Migration),
             Box::new(m20261122_000005_create_api_key::Migration),
             Box::new(m20261122_000006_create_idempotency_record::Migration),
+            Box::new(m20261122_000007_create_loyalty_core::Migration),
+            Box::new(m20261122_000008_create_purchase::Migration),
         ]
     }
 }

@@ -9,6 +9,7 @@
 )]
 
 use entity::TenantOwned;
+use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
@@ -101,6 +102,32 @@ impl<C: ConnectionTrait> Scoped<C> {
             Value::from(self.tenant),
         );
         Ok(model.insert(&self.conn).await?)
+    }
+
+    /// Inserts a row stamped with the brand's id unless one with the same values in
+    /// `conflict_columns` (a unique key) exists. Returns whether it inserted.
+    pub async fn insert_if_absent<A>(
+        &self,
+        mut model: A,
+        conflict_columns: Vec<<A::Entity as EntityTrait>::Column>,
+    ) -> Result<bool, AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+    {
+        model.set(
+            <A::Entity as TenantOwned>::tenant_column(),
+            Value::from(self.tenant),
+        );
+        let inserted = A::Entity::insert(model)
+            .on_conflict(
+                OnConflict::columns(conflict_columns)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(inserted > 0)
     }
 
     /// `UPDATE ... WHERE tenant_id = <brand>`; add the row filters before executing.

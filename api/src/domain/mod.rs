@@ -4,5 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brands;
+pub mod ledger;
+pub mod programs;
 pub mod types;
 pub mod users;

@@ -1,0 +1,109 @@
+//! An account of the double-entry ledger. `balance` is a cache of the sum of the account's
+//! entries, updated in the transaction that posts them; `fidelis ledger verify` proves it.
+//! Member accounts never go below zero.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "ledger_account")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    /// Stable name within the brand, e.g. `member:<id>:points:<program>` or `brand:points-issued:<program>`.
+    pub code: String,
+    pub kind: AccountKind,
+    pub member_id: Option<Uuid>,
+    pub program_id: Option<Uuid>,
+    /// `POINTS`, `STAMPS`, or an ISO 4217 currency for money.
+    pub unit: String,
+    pub balance: i64,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// What an account stands for. Member accounts hold value owed to the member; brand accounts
+/// are where that value comes from and goes to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Serialize, Deserialize,
+)]
+#[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
+pub enum AccountKind {
+    /// A member's points (held in lots with an expiry date).
+    #[sea_orm(string_value = "MEMBER_POINTS")]
+    MemberPoints,
+    /// Points a member owes back (a return after the points were spent): zero or negative,
+    /// repaid first from later earnings.
+    #[sea_orm(string_value = "MEMBER_POINTS_DEBT")]
+    MemberPointsDebt,
+    /// A member's cashback money.
+    #[sea_orm(string_value = "MEMBER_CASHBACK")]
+    MemberCashback,
+    /// A member's stamps.
+    #[sea_orm(string_value = "MEMBER_STAMPS")]
+    MemberStamps,
+    /// A member's prepaid money.
+    #[sea_orm(string_value = "MEMBER_STORED_VALUE")]
+    MemberStoredValue,
+    /// Source of every point the brand gives (negative: the liability it created).
+    #[sea_orm(string_value = "BRAND_POINTS_ISSUED")]
+    BrandPointsIssued,
+    /// Where redeemed points go.
+    #[sea_orm(string_value = "BRAND_POINTS_REDEEMED")]
+    BrandPointsRedeemed,
+    /// Where expired points go (breakage).
+    #[sea_orm(string_value = "BRAND_POINTS_EXPIRED")]
+    BrandPointsExpired,
+    #[sea_orm(string_value = "BRAND_CASHBACK_ISSUED")]
+    BrandCashbackIssued,
+    #[sea_orm(string_value = "BRAND_CASHBACK_SPENT")]
+    BrandCashbackSpent,
+    #[sea_orm(string_value = "BRAND_STAMPS_ISSUED")]
+    BrandStampsIssued,
+    #[sea_orm(string_value = "BRAND_STAMPS_CONVERTED")]
+    BrandStampsConverted,
+    /// Money paid in for stored value (the float the brand holds).
+    #[sea_orm(string_value = "STORED_VALUE_FLOAT")]
+    StoredValueFloat,
+    /// Stored value spent at the checkout.
+    #[sea_orm(string_value = "STORED_VALUE_SPENT")]
+    StoredValueSpent,
+}
+
+impl AccountKind {
+    /// Accounts holding what is owed to a member: they never go below zero.
+    pub fn never_negative(self) -> bool {
+        matches!(
+            self,
+            Self::MemberPoints
+                | Self::MemberCashback
+                | Self::MemberStamps
+                | Self::MemberStoredValue
+        )
+    }
+
+    /// Short stable name used in account codes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::MemberPoints => "member-points",
+            Self::MemberPointsDebt => "member-points-debt",
+            Self::MemberCashback => "member-cashback",
+            Self::MemberStamps => "member-stamps",
+            Self::MemberStoredValue => "member-stored-value",
+            Self::BrandPointsIssued => "brand-points-issued",
+            Self::BrandPointsRedeemed => "brand-points-redeemed",
+            Self::BrandPointsExpired => "brand-points-expired",
+            Self::BrandCashbackIssued => "brand-cashback-issued",
+            Self::BrandCashbackSpent => "brand-cashback-spent",
+            Self::BrandStampsIssued => "brand-stamps-issued",
+            Self::BrandStampsConverted => "brand-stamps-converted",
+            Self::StoredValueFloat => "stored-value-float",
+            Self::StoredValueSpent => "stored-value-spent",
+        }
+    }
+}
