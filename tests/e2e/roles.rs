@@ -20,6 +20,15 @@ enum Access {
 const OWNER: &[&str] = &["BRAND_OWNER"];
 const OWNER_MANAGER: &[&str] = &["BRAND_OWNER", "BRAND_MANAGER"];
 const ADMIN: &[&str] = &["PLATFORM_ADMIN"];
+const BRAND_PEOPLE_AND_APPS: &[&str] =
+    &["BRAND_OWNER", "BRAND_MANAGER", "BRAND_STAFF", "PARTNER_APP"];
+const PROGRAM_READERS: &[&str] = &[
+    "BRAND_OWNER",
+    "BRAND_MANAGER",
+    "BRAND_STAFF",
+    "PARTNER_APP",
+    "MEMBER",
+];
 
 fn matrix() -> BTreeMap<&'static str, Access> {
     use Access::*;
@@ -31,6 +40,20 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Query.user", Roles(OWNER_MANAGER)),
         ("Query.invitations", Roles(OWNER_MANAGER)),
         ("Query.apiKeys", Roles(OWNER)),
+        ("Query.programs", Roles(PROGRAM_READERS)),
+        ("Query.program", Roles(PROGRAM_READERS)),
+        ("Query.members", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.member", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.cardByNumber", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.purchase", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.createProgram", Roles(OWNER_MANAGER)),
+        ("Mutation.updateProgramRules", Roles(OWNER_MANAGER)),
+        ("Mutation.enrollMember", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.blockCard", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.unblockCard", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.reportCardLost", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.replaceCard", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.recordPurchase", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.signUpBrand", Public),
         ("Mutation.login", Public),
         ("Mutation.refreshToken", Public),

@@ -71,11 +71,18 @@ impl Principal {
             Self::PartnerApp { scopes, .. } => {
                 permission == P::ViewOwnBrand || scopes.iter().any(|s| s.grants(permission))
             }
-            Self::Member { .. } => matches!(permission, P::ViewOwnBrand),
+            Self::Member { .. } => matches!(permission, P::ViewOwnBrand | P::ViewPrograms),
             Self::User { role, .. } => match permission {
                 P::AdministerPlatform => *role == R::PlatformAdmin,
-                P::ViewOwnBrand => matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff),
-                P::ViewUsers => matches!(role, R::BrandOwner | R::BrandManager),
+                P::ViewOwnBrand
+                | P::ViewPrograms
+                | P::EnrollMembers
+                | P::ViewMembers
+                | P::ManageCards
+                | P::RecordPurchases => {
+                    matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
+                }
+                P::ViewUsers | P::ManagePrograms => matches!(role, R::BrandOwner | R::BrandManager),
                 P::ManageUsers | P::ManageApiKeys => *role == R::BrandOwner,
             },
         }
@@ -95,6 +102,18 @@ pub enum Permission {
     ManageApiKeys,
     /// List brands, suspend and reactivate them.
     AdministerPlatform,
+    /// Create programs and change their rules.
+    ManagePrograms,
+    /// Read programs and their rules.
+    ViewPrograms,
+    /// Enrol members.
+    EnrollMembers,
+    /// Look up members, cards, balances and purchases.
+    ViewMembers,
+    /// Block, unblock and replace cards.
+    ManageCards,
+    /// Record purchases.
+    RecordPurchases,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -152,12 +171,21 @@ impl ApiScope {
     /// Whether this scope covers a permission. Portal permissions (users, keys, platform) are
     /// never granted to a partner app, whatever its scopes.
     fn grants(self, permission: Permission) -> bool {
+        use Permission as P;
         match permission {
-            Permission::ViewOwnBrand => true,
-            Permission::ViewUsers
-            | Permission::ManageUsers
-            | Permission::ManageApiKeys
-            | Permission::AdministerPlatform => false,
+            P::ViewOwnBrand => true,
+            P::ViewPrograms => matches!(
+                self,
+                Self::OffersRead | Self::PurchasesWrite | Self::RewardsRedeem
+            ),
+            P::EnrollMembers | P::ManageCards => self == Self::MembersWrite,
+            P::ViewMembers => matches!(self, Self::MembersRead | Self::MembersWrite),
+            P::RecordPurchases => self == Self::PurchasesWrite,
+            P::ViewUsers
+            | P::ManageUsers
+            | P::ManageApiKeys
+            | P::AdministerPlatform
+            | P::ManagePrograms => false,
         }
     }
 }

@@ -5,6 +5,8 @@ pub mod api_keys;
 pub mod auth;
 pub mod brands;
 pub mod ledger;
+pub mod members;
 pub mod programs;
+pub mod purchases;
 pub mod types;
 pub mod users;

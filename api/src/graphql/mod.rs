@@ -8,6 +8,9 @@ pub mod brand;
 pub mod errors;
 pub mod guards;
 pub mod limits;
+pub mod members;
+pub mod programs;
+pub mod purchases;
 pub mod relay;
 pub mod types;
 pub mod users;
@@ -25,6 +28,9 @@ pub struct QueryRoot(
     brand::BrandQuery,
     users::UserQuery,
     api_keys::ApiKeyQuery,
+    programs::ProgramQuery,
+    members::MemberQuery,
+    purchases::PurchaseQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +40,9 @@ pub struct MutationRoot(
     brand::BrandMutation,
     users::UserMutation,
     api_keys::ApiKeyMutation,
+    programs::ProgramMutation,
+    members::MemberMutation,
+    purchases::PurchaseMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,0 +1,532 @@
+//! Members (consumers) and their cards. A member is unique by e-mail and by phone within a
+//! brand; a card number has a Luhn check digit; the balance belongs to the member, so a lost
+//! card is replaced without moving anything.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    card::{self, CardStatus},
+    ledger_account::AccountKind,
+    ledger_transaction::TransactionKind,
+    member::{self, EnrolmentChannel},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{
+    ledger::{self, Header, POINTS, Posting},
+    programs::{self, Rules},
+    types::{Email, text},
+};
+use crate::{
+    db::{
+        idempotency::Idempotency,
+        page::{self, Page, PageRequest},
+        scope::{Scoped, TenantScope},
+    },
+    error::AppError,
+};
+
+/// Enrolment input, as received.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Enrol {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_store: Option<String>,
+    pub email_consent: bool,
+    pub sms_consent: bool,
+    /// How consent was given ("checkout form", "app sign-up").
+    pub consent_source: Option<String>,
+    pub attributes: Vec<(String, String)>,
+}
+
+/// A phone number in E.164: `+` and 8 to 15 digits (spaces, dots and dashes are dropped).
+pub fn parse_phone(field: &'static str, raw: &str) -> Result<String, AppError> {
+    let compact: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-'))
+        .collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    if !(8..=15).contains(&digits.len())
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.starts_with('0')
+    {
+        return Err(AppError::validation(
+            field,
+            "must be an international number such as +33612345678",
+        ));
+    }
+    Ok(compact)
+}
+
+/// The Luhn check digit of a string of digits.
+pub fn luhn_digit(digits: &str) -> u32 {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 0 {
+                let dd = d * 2;
+                if dd > 9 { dd - 9 } else { dd }
+            } else {
+                d
+            }
+        })
+        .sum();
+    (10 - sum % 10) % 10
+}
+
+/// Whether a card number's last digit is its Luhn check digit.
+pub fn luhn_valid(number: &str) -> bool {
+    number.len() >= 2
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && luhn_digit(&number[..number.len() - 1])
+            == u32::from(number.as_bytes()[number.len() - 1] - b'0')
+}
+
+fn new_card_number() -> String {
+    // "9" marks a loyalty card; 14 random digits; 1 check digit.
+    let body: String = std::iter::once('9')
+        .chain((0..14).map(|_| char::from(b'0' + rand::random_range(0..10u8))))
+        .collect();
+    let check = luhn_digit(&body);
+    format!("{body}{check}")
+}
+
+async fn issue_card<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+) -> Result<card::Model, AppError> {
+    // Numbers are random; a clash (1 in 10^14 per pair) is retried.
+    for _ in 0..5 {
+        let number = new_card_number();
+        let now = Utc::now();
+        let inserted = tx
+            .insert_if_absent(
+                card::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(tx.tenant_id()),
+                    member_id: Set(member),
+                    number: Set(number.clone()),
+                    payload: Set(format!("FIDELIS:{number}")),
+                    status: Set(CardStatus::Active),
+                    replaced_by: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                },
+                vec![card::Column::TenantId, card::Column::Number],
+            )
+            .await?;
+        if inserted {
+            return tx
+                .find::<card::Entity>()
+                .filter(card::Column::Number.eq(number))
+                .one(tx.db())
+                .await?
+                .ok_or(AppError::NotFound);
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "could not draw a free card number"
+    )))
+}
+
+/// Enrols a member, issues their first card, and books welcome bonuses. Refuses (CONFLICT) an
+/// e-mail or phone already enrolled with the brand.
+pub async fn enrol(
+    scope: &TenantScope,
+    input: Enrol,
+    via: EnrolmentChannel,
+    idempotency_key: Option<&str>,
+) -> Result<(member::Model, card::Model), AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "enrollMember",
+        idempotency_key,
+        &input,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        return reload(scope, &previous).await;
+    }
+    let email = input
+        .email
+        .as_deref()
+        .map(|e| Email::parse("input.email", e))
+        .transpose()?;
+    let phone = input
+        .phone
+        .as_deref()
+        .map(|p| parse_phone("input.phone", p))
+        .transpose()?;
+    if email.is_none() && phone.is_none() && input.first_name.is_none() && input.last_name.is_none()
+    {
+        // An anonymous card is fine, but a member with nothing at all is a mistake more often than not.
+        return Err(AppError::validation(
+            "input",
+            "give at least an e-mail, a phone or a name",
+        ));
+    }
+    let opt_text =
+        |field, v: &Option<String>, max| v.as_deref().map(|s| text(field, s, max)).transpose();
+    let first_name = opt_text("input.firstName", &input.first_name, 100)?;
+    let last_name = opt_text("input.lastName", &input.last_name, 100)?;
+    let store = opt_text("input.preferredStore", &input.preferred_store, 100)?;
+    let source = opt_text("input.consentSource", &input.consent_source, 100)?;
+    if let Some(birth) = input.birth_date
+        && (birth > Utc::now().date_naive()
+            || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth))
+    {
+        return Err(AppError::validation(
+            "input.birthDate",
+            "must be a past date after 1900",
+        ));
+    }
+    if input.email_consent && email.is_none() {
+        return Err(AppError::validation(
+            "input.emailConsent",
+            "needs an e-mail address",
+        ));
+    }
+    if input.sms_consent && phone.is_none() {
+        return Err(AppError::validation(
+            "input.smsConsent",
+            "needs a phone number",
+        ));
+    }
+    if input.attributes.len() > 50 {
+        return Err(AppError::validation(
+            "input.attributes",
+            "at most 50 attributes",
+        ));
+    }
+    let mut attributes = serde_json::Map::new();
+    for (key, value) in &input.attributes {
+        let key = text("input.attributes.key", key, 64)?;
+        attributes.insert(
+            key,
+            serde_json::Value::String(text("input.attributes.value", value, 500)?),
+        );
+    }
+
+    let now = Utc::now();
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(tx.db()).await?
+    {
+        drop(tx);
+        return reload(scope, &previous).await;
+    }
+    if let Some(email) = &email
+        && tx
+            .find::<member::Entity>()
+            .filter(member::Column::Email.eq(email.as_str()))
+            .one(tx.db())
+            .await?
+            .is_some()
+    {
+        return Err(AppError::conflict(
+            "a member with this e-mail is already enrolled",
+        ));
+    }
+    if let Some(phone) = &phone
+        && tx
+            .find::<member::Entity>()
+            .filter(member::Column::Phone.eq(phone.as_str()))
+            .one(tx.db())
+            .await?
+            .is_some()
+    {
+        return Err(AppError::conflict(
+            "a member with this phone is already enrolled",
+        ));
+    }
+    let consent_at = |given: bool| given.then_some(now);
+    let member = tx
+        .insert(member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(scope.tenant_id()),
+            email: Set(email.map(|e| e.as_str().to_owned())),
+            phone: Set(phone),
+            first_name: Set(first_name),
+            last_name: Set(last_name),
+            birth_date: Set(input.birth_date),
+            preferred_store: Set(store),
+            email_consent: Set(input.email_consent),
+            email_consent_at: Set(consent_at(input.email_consent)),
+            email_consent_source: Set(input.email_consent.then(|| source.clone()).flatten()),
+            sms_consent: Set(input.sms_consent),
+            sms_consent_at: Set(consent_at(input.sms_consent)),
+            sms_consent_source: Set(input.sms_consent.then(|| source.clone()).flatten()),
+            attributes: Set(serde_json::Value::Object(attributes)),
+            enrolled_via: Set(via),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .await?;
+    let card = issue_card(&tx, member.id).await?;
+    for program in programs::active_at(&tx, now).await? {
+        let Rules::Points(rules) = &program.rules;
+        if rules.welcome_bonus > 0 {
+            let account = ledger::account(
+                &tx,
+                AccountKind::MemberPoints,
+                Some(member.id),
+                Some(program.program.id),
+                POINTS,
+            )
+            .await?;
+            let issued = ledger::account(
+                &tx,
+                AccountKind::BrandPointsIssued,
+                None,
+                Some(program.program.id),
+                POINTS,
+            )
+            .await?;
+            let expires = add_months(now, rules.validity_months);
+            let lot = ledger::new_lot(&tx, &account, member.id, rules.welcome_bonus, now, expires)
+                .await?;
+            ledger::post(
+                &tx,
+                Header {
+                    kind: TransactionKind::Bonus,
+                    reason: format!("Welcome bonus of {}", program.program.name),
+                    cause_type: "enrolment",
+                    cause_id: Some(member.id),
+                    member_id: Some(member.id),
+                    occurred_at: now,
+                },
+                vec![
+                    Posting::new(&account, rules.welcome_bonus).on_lot(lot),
+                    Posting::new(&issued, -rules.welcome_bonus),
+                ],
+            )
+            .await?;
+        }
+    }
+    if let Some(idem) = &idem {
+        idem.record(
+            tx.db(),
+            serde_json::json!({ "member": member.id, "card": card.id }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(tenant.id = %scope.tenant_id(), member.id = %member.id, "member enrolled via {via:?}");
+    Ok((member, card))
+}
+
+async fn reload(
+    scope: &TenantScope,
+    previous: &serde_json::Value,
+) -> Result<(member::Model, card::Model), AppError> {
+    let id = |k: &str| {
+        previous[k]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or(AppError::NotFound)
+    };
+    let conn = scope.conn();
+    Ok((
+        conn.get::<member::Entity>(id("member")?).await?,
+        conn.get::<card::Entity>(id("card")?).await?,
+    ))
+}
+
+/// `at` plus whole calendar months (the 31st becomes the month's last day).
+pub fn add_months(at: DateTime<Utc>, months: u32) -> DateTime<Utc> {
+    at.checked_add_months(chrono::Months::new(months))
+        .unwrap_or(at)
+}
+
+pub async fn get(scope: &TenantScope, id: Uuid) -> Result<member::Model, AppError> {
+    scope.conn().get::<member::Entity>(id).await
+}
+
+/// Members, optionally those whose e-mail, phone or name contains `search`.
+pub async fn list(
+    scope: &TenantScope,
+    search: Option<&str>,
+    page: PageRequest,
+) -> Result<Page<member::Model>, AppError> {
+    let conn = scope.conn();
+    let mut select = conn.find::<member::Entity>();
+    if let Some(term) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        let term = text("search", term, 100)?.to_lowercase();
+        select = select.filter(
+            sea_orm::Condition::any()
+                .add(member::Column::Email.contains(&term))
+                .add(member::Column::Phone.contains(&term))
+                .add(member::Column::LastName.contains(&term))
+                .add(member::Column::FirstName.contains(&term)),
+        );
+    }
+    Ok(page::fetch(conn.db(), select, member::Column::Id, page).await?)
+}
+
+pub async fn cards_of(scope: &TenantScope, member: Uuid) -> Result<Vec<card::Model>, AppError> {
+    let conn = scope.conn();
+    Ok(conn
+        .find::<card::Entity>()
+        .filter(card::Column::MemberId.eq(member))
+        .order_by_asc(card::Column::Id)
+        .all(conn.db())
+        .await?)
+}
+
+/// A card by its printed number or scanned payload (checkout look-up).
+pub async fn card_by_number(scope: &TenantScope, number: &str) -> Result<card::Model, AppError> {
+    let number = number
+        .trim()
+        .strip_prefix("FIDELIS:")
+        .unwrap_or(number.trim());
+    if !luhn_valid(number) {
+        return Err(AppError::validation(
+            "number",
+            "is not a valid card number (check digit)",
+        ));
+    }
+    let conn = scope.conn();
+    conn.find::<card::Entity>()
+        .filter(card::Column::Number.eq(number))
+        .one(conn.db())
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Blocks or unblocks a card. Lost and replaced cards stay refused.
+pub async fn set_card_blocked(
+    scope: &TenantScope,
+    card_id: Uuid,
+    blocked: bool,
+) -> Result<card::Model, AppError> {
+    let conn = scope.conn();
+    let card = conn.get::<card::Entity>(card_id).await?;
+    let status = match (card.status, blocked) {
+        (CardStatus::Active | CardStatus::Blocked, true) => CardStatus::Blocked,
+        (CardStatus::Active | CardStatus::Blocked, false) => CardStatus::Active,
+        (CardStatus::Lost | CardStatus::Replaced, _) => {
+            return Err(AppError::conflict(
+                "a lost or replaced card cannot be reactivated",
+            ));
+        }
+    };
+    let mut model: card::ActiveModel = card.into();
+    model.status = Set(status);
+    model.updated_at = Set(Utc::now());
+    Ok(model.update(conn.db()).await?)
+}
+
+/// Marks a card lost (or simply replaced) and issues a new one to the same member.
+pub async fn replace_card(
+    scope: &TenantScope,
+    card_id: Uuid,
+    lost: bool,
+) -> Result<card::Model, AppError> {
+    let tx = scope.begin().await?;
+    let old = tx.get::<card::Entity>(card_id).await?;
+    if matches!(old.status, CardStatus::Lost | CardStatus::Replaced) {
+        return Err(AppError::conflict("this card was already replaced"));
+    }
+    let new = issue_card(&tx, old.member_id).await?;
+    let mut model: card::ActiveModel = old.into();
+    model.status = Set(if lost {
+        CardStatus::Lost
+    } else {
+        CardStatus::Replaced
+    });
+    model.replaced_by = Set(Some(new.id));
+    model.updated_at = Set(Utc::now());
+    model.update(tx.db()).await?;
+    tx.commit().await?;
+    Ok(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_numbers_carry_a_valid_luhn_digit() {
+        assert!(luhn_valid("79927398713"));
+        assert!(!luhn_valid("79927398710"));
+        for _ in 0..100 {
+            let n = new_card_number();
+            assert_eq!(n.len(), 16);
+            assert!(luhn_valid(&n), "{n}");
+        }
+        // Any single-digit typo is caught.
+        let n = new_card_number();
+        let mut typo = n.clone().into_bytes();
+        typo[5] = if typo[5] == b'9' { b'0' } else { typo[5] + 1 };
+        assert!(!luhn_valid(&String::from_utf8(typo).unwrap_or_default()));
+    }
+
+    #[test]
+    fn phones_are_normalised_to_e164() {
+        assert_eq!(
+            parse_phone("p", "+33 6 12 34 56 78").ok(),
+            Some("+33612345678".into())
+        );
+        for bad in ["0612345678", "+33", "+33abc45678", "+0612345678"] {
+            assert!(parse_phone("p", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn months_are_calendar_months() {
+        let at = DateTime::parse_from_rfc3339("2026-01-31T10:00:00Z")
+            .map(|d| d.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(add_months(at, 1).to_rfc3339(), "2026-02-28T10:00:00+00:00");
+        assert_eq!(add_months(at, 12).to_rfc3339(), "2027-01-31T10:00:00+00:00");
+    }
+}
+
+/// A member's points in one program.
+#[derive(Debug, Clone)]
+pub struct PointsBalance {
+    pub program: entity::program::Model,
+    /// Points the member can spend now (live lots).
+    pub available: i64,
+    /// Live lots, soonest expiry first: (points, expires at).
+    pub lots: Vec<(i64, DateTime<Utc>)>,
+}
+
+pub async fn points_balances(
+    scope: &TenantScope,
+    member_id: Uuid,
+) -> Result<Vec<PointsBalance>, AppError> {
+    let conn = scope.conn();
+    let accounts = conn
+        .find::<entity::ledger_account::Entity>()
+        .filter(entity::ledger_account::Column::MemberId.eq(member_id))
+        .filter(entity::ledger_account::Column::Kind.eq(AccountKind::MemberPoints))
+        .order_by_asc(entity::ledger_account::Column::Id)
+        .all(conn.db())
+        .await?;
+    let now = Utc::now();
+    let mut out = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        let Some(program_id) = account.program_id else {
+            continue;
+        };
+        let program = conn.get::<entity::program::Entity>(program_id).await?;
+        let lots = ledger::live_lots(&conn, account.id, now).await?;
+        out.push(PointsBalance {
+            program,
+            available: lots.iter().map(|l| l.remaining).sum(),
+            lots: lots.iter().map(|l| (l.remaining, l.expires_at)).collect(),
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,383 @@
+//! Recording purchases: what each active program gives for a basket, booked in the ledger in
+//! the same transaction as the purchase, idempotently.
+
+use chrono::{DateTime, Utc};
+use entity::{
+    brand, card, ledger_account::AccountKind, ledger_transaction::TransactionKind, member,
+    purchase, purchase_line,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    ledger::{self, Header, POINTS, Posting},
+    members::{add_months, luhn_valid},
+    programs::{self, EarningLine, Rules},
+    types::text,
+};
+use crate::{
+    db::{idempotency::Idempotency, platform, scope::TenantScope},
+    error::AppError,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LineInput {
+    pub sku: String,
+    pub category: Option<String>,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+}
+
+/// Who bought: a card, a member, or nobody known (anonymous checkouts count for KPIs).
+#[derive(Debug, Clone, Serialize)]
+pub enum Buyer {
+    CardNumber(String),
+    Member(Uuid),
+    Anonymous,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecordPurchase {
+    pub buyer: Buyer,
+    pub store: Option<String>,
+    pub channel: purchase::Channel,
+    pub total_minor: i64,
+    pub currency: String,
+    pub lines: Vec<LineInput>,
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// What one program gave for the purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Earning {
+    pub program_id: Uuid,
+    pub program_name: String,
+    pub points: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The full outcome of a recorded purchase.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub purchase: purchase::Model,
+    pub lines: Vec<purchase_line::Model>,
+    pub earnings: Vec<Earning>,
+}
+
+fn validate(input: &RecordPurchase, brand: &brand::Model) -> Result<(), AppError> {
+    if input.currency != brand.currency {
+        return Err(AppError::validation(
+            "input.currency",
+            format!("must be the brand's currency, {}", brand.currency),
+        ));
+    }
+    if input.total_minor < 0 {
+        return Err(AppError::validation(
+            "input.totalMinor",
+            "must not be negative",
+        ));
+    }
+    if input.lines.len() > 500 {
+        return Err(AppError::validation("input.lines", "at most 500 lines"));
+    }
+    let mut sum: i128 = 0;
+    for line in &input.lines {
+        text("input.lines.sku", &line.sku, 64)?;
+        if let Some(c) = &line.category {
+            text("input.lines.category", c, 64)?;
+        }
+        if !(1..=100_000).contains(&line.quantity) {
+            return Err(AppError::validation(
+                "input.lines.quantity",
+                "must be between 1 and 100000",
+            ));
+        }
+        if line.unit_price_minor < 0 || line.discount_minor < 0 || line.tax_minor < 0 {
+            return Err(AppError::validation(
+                "input.lines.unitPriceMinor",
+                "amounts must not be negative",
+            ));
+        }
+        let gross = i128::from(line.quantity) * i128::from(line.unit_price_minor);
+        if i128::from(line.discount_minor) > gross {
+            return Err(AppError::validation(
+                "input.lines.discountMinor",
+                "must not exceed the line amount",
+            ));
+        }
+        sum += gross - i128::from(line.discount_minor);
+    }
+    if !input.lines.is_empty() && sum != i128::from(input.total_minor) {
+        return Err(AppError::validation(
+            "input.totalMinor",
+            format!("must equal the sum of the lines less discounts ({sum})"),
+        ));
+    }
+    if let Some(at) = input.occurred_at
+        && at > Utc::now() + chrono::Duration::minutes(5)
+    {
+        return Err(AppError::validation(
+            "input.occurredAt",
+            "must not be in the future",
+        ));
+    }
+    Ok(())
+}
+
+/// Records a purchase and books what the programs give. A replay with the same idempotency key
+/// returns the first outcome and books nothing.
+pub async fn record(
+    scope: &TenantScope,
+    input: RecordPurchase,
+    idempotency_key: Option<&str>,
+) -> Result<Recorded, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "recordPurchase",
+        idempotency_key,
+        &input,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        return reload(scope, &previous).await;
+    }
+    let conn = scope.conn();
+    let brand = platform::brand_by_id(conn.db(), scope.tenant_id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    validate(&input, &brand)?;
+    let store = input
+        .store
+        .as_deref()
+        .map(|s| text("input.store", s, 100))
+        .transpose()?;
+    let now = Utc::now();
+    let occurred_at = input.occurred_at.unwrap_or(now);
+
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(tx.db()).await?
+    {
+        drop(tx);
+        return reload(scope, &previous).await;
+    }
+    let (member_id, card_id) = match &input.buyer {
+        Buyer::Anonymous => (None, None),
+        Buyer::Member(id) => (Some(tx.get::<member::Entity>(*id).await?.id), None),
+        Buyer::CardNumber(number) => {
+            let number = number
+                .trim()
+                .strip_prefix("FIDELIS:")
+                .unwrap_or(number.trim());
+            if !luhn_valid(number) {
+                return Err(AppError::validation(
+                    "input.cardNumber",
+                    "is not a valid card number (check digit)",
+                ));
+            }
+            let card = tx
+                .find::<card::Entity>()
+                .filter(card::Column::Number.eq(number))
+                .one(tx.db())
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if card.status != card::CardStatus::Active {
+                let state = match card.status {
+                    card::CardStatus::Blocked => "blocked",
+                    card::CardStatus::Lost => "reported lost",
+                    _ => "replaced",
+                };
+                return Err(AppError::conflict(format!(
+                    "this card is {state}: it cannot be used"
+                )));
+            }
+            (Some(card.member_id), Some(card.id))
+        }
+    };
+
+    let purchase_id = Uuid::now_v7();
+    // Lines: those given, or the whole basket as one line.
+    let lines: Vec<LineInput> = if input.lines.is_empty() {
+        vec![LineInput {
+            sku: "BASKET".to_owned(),
+            category: None,
+            quantity: 1,
+            unit_price_minor: input.total_minor,
+            discount_minor: 0,
+            tax_minor: 0,
+        }]
+    } else {
+        input.lines.clone()
+    };
+    let earning_lines: Vec<EarningLine<'_>> = lines
+        .iter()
+        .map(|l| EarningLine {
+            category: l.category.as_deref(),
+            quantity: i64::from(l.quantity),
+            unit_price_minor: l.unit_price_minor,
+            discount_minor: l.discount_minor,
+            tax_minor: l.tax_minor,
+        })
+        .collect();
+
+    let mut earnings = Vec::new();
+    let mut line_points = vec![0_i64; lines.len()];
+    let mut postings_by_program = Vec::new();
+    if let Some(member_id) = member_id {
+        for program in programs::active_at(&tx, occurred_at).await? {
+            let Rules::Points(rules) = &program.rules;
+            let (points, shares) = programs::points_for(rules, &earning_lines, 0, occurred_at);
+            if points <= 0 {
+                continue;
+            }
+            for (total, share) in line_points.iter_mut().zip(&shares) {
+                *total += share;
+            }
+            let expires_at = add_months(occurred_at, rules.validity_months);
+            earnings.push(Earning {
+                program_id: program.program.id,
+                program_name: program.program.name.clone(),
+                points,
+                expires_at: Some(expires_at),
+            });
+            postings_by_program.push((program.program, points, expires_at, member_id));
+        }
+    }
+    let points_earned: i64 = earnings.iter().map(|e| e.points).sum();
+
+    let purchase = tx
+        .insert(purchase::ActiveModel {
+            id: Set(purchase_id),
+            tenant_id: Set(scope.tenant_id()),
+            member_id: Set(member_id),
+            card_id: Set(card_id),
+            store: Set(store),
+            channel: Set(input.channel),
+            currency: Set(input.currency.clone()),
+            total_minor: Set(input.total_minor),
+            points_earned: Set(points_earned),
+            occurred_at: Set(occurred_at),
+            created_at: Set(now),
+        })
+        .await?;
+    let mut saved_lines = Vec::with_capacity(lines.len());
+    for (i, (line, points)) in lines.iter().zip(&line_points).enumerate() {
+        saved_lines.push(
+            tx.insert(purchase_line::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(scope.tenant_id()),
+                purchase_id: Set(purchase_id),
+                line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
+                sku: Set(line.sku.trim().to_owned()),
+                category: Set(line.category.as_deref().map(|c| c.trim().to_owned())),
+                quantity: Set(line.quantity),
+                unit_price_minor: Set(line.unit_price_minor),
+                discount_minor: Set(line.discount_minor),
+                tax_minor: Set(line.tax_minor),
+                points_earned: Set(*points),
+                returned_quantity: Set(0),
+            })
+            .await?,
+        );
+    }
+    for (program, points, expires_at, member_id) in postings_by_program {
+        let account = ledger::account(
+            &tx,
+            AccountKind::MemberPoints,
+            Some(member_id),
+            Some(program.id),
+            POINTS,
+        )
+        .await?;
+        let issued = ledger::account(
+            &tx,
+            AccountKind::BrandPointsIssued,
+            None,
+            Some(program.id),
+            POINTS,
+        )
+        .await?;
+        let lot =
+            ledger::new_lot(&tx, &account, member_id, points, occurred_at, expires_at).await?;
+        ledger::post(
+            &tx,
+            Header {
+                kind: TransactionKind::Earn,
+                reason: format!(
+                    "{points} points for a purchase of {} {}",
+                    format_minor(input.total_minor),
+                    input.currency
+                ),
+                cause_type: "purchase",
+                cause_id: Some(purchase_id),
+                member_id: Some(member_id),
+                occurred_at,
+            },
+            vec![
+                Posting::new(&account, points).on_lot(lot),
+                Posting::new(&issued, -points),
+            ],
+        )
+        .await?;
+    }
+    if let Some(idem) = &idem {
+        idem.record(
+            tx.db(),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
+    Ok(Recorded {
+        purchase,
+        lines: saved_lines,
+        earnings,
+    })
+}
+
+/// 4250 -> "42.50" (two decimals; the currency's own exponent is applied by clients).
+fn format_minor(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
+async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Recorded, AppError> {
+    let id = previous["purchase"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or(AppError::NotFound)?;
+    let earnings: Vec<Earning> =
+        serde_json::from_value(previous["earnings"].clone()).unwrap_or_default();
+    let conn = scope.conn();
+    let purchase = conn.get::<purchase::Entity>(id).await?;
+    let lines = conn
+        .find::<purchase_line::Entity>()
+        .filter(purchase_line::Column::PurchaseId.eq(id))
+        .order_by_asc(purchase_line::Column::LineNo)
+        .all(conn.db())
+        .await?;
+    Ok(Recorded {
+        purchase,
+        lines,
+        earnings,
+    })
+}
+
+pub async fn get(
+    scope: &TenantScope,
+    id: Uuid,
+) -> Result<(purchase::Model, Vec<purchase_line::Model>), AppError> {
+    let conn = scope.conn();
+    let purchase = conn.get::<purchase::Entity>(id).await?;
+    let lines = conn
+        .find::<purchase_line::Entity>()
+        .filter(purchase_line::Column::PurchaseId.eq(id))
+        .order_by_asc(purchase_line::Column::LineNo)
+        .all(conn.db())
+        .await?;
+    Ok((purchase, lines))
+}

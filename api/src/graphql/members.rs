@@ -1,0 +1,351 @@
+//! Members and cards: `enrollMember`, `members`, `member`, `cardByNumber`, card blocking and
+//! replacement.
+
+use async_graphql::{
+    ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject,
+    connection::Connection,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{card, member};
+
+use super::{ContextExt, guards::PermissionGuard, relay};
+use crate::{
+    auth::{Permission, Principal},
+    domain::{
+        self,
+        members::{Enrol, PointsBalance},
+    },
+    error::AppError,
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::card::CardStatus")]
+pub enum CardStatus {
+    Active,
+    Blocked,
+    Lost,
+    Replaced,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::member::EnrolmentChannel")]
+pub enum EnrolmentChannel {
+    Staff,
+    PartnerApp,
+    Member,
+}
+
+/// A loyalty card. The balance belongs to the member, not to the card.
+#[derive(SimpleObject, Clone)]
+pub struct Card {
+    pub id: ID,
+    /// 16 digits, the last a Luhn check digit.
+    pub number: String,
+    /// What the barcode or QR code encodes.
+    pub payload: String,
+    pub status: CardStatus,
+    pub member_id: ID,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<card::Model> for Card {
+    fn from(c: card::Model) -> Self {
+        Self {
+            id: ID(c.id.to_string()),
+            number: c.number,
+            payload: c.payload,
+            status: c.status.into(),
+            member_id: ID(c.member_id.to_string()),
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "AttributeInput")]
+pub struct Attribute {
+    pub key: String,
+    pub value: String,
+}
+
+/// Consent to one channel, with when and how it was given.
+#[derive(SimpleObject, Clone)]
+pub struct Consent {
+    pub granted: bool,
+    pub at: Option<DateTime<Utc>>,
+    pub source: Option<String>,
+}
+
+/// Points that expire together.
+#[derive(SimpleObject, Clone)]
+pub struct ExpiringPoints {
+    pub points: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A member's points in one program.
+#[derive(SimpleObject, Clone)]
+pub struct PointsBalanceView {
+    pub program_id: ID,
+    pub program_name: String,
+    /// Points available now.
+    pub available: i64,
+    /// Live points by expiry date, soonest first.
+    pub expiring: Vec<ExpiringPoints>,
+}
+
+impl From<PointsBalance> for PointsBalanceView {
+    fn from(b: PointsBalance) -> Self {
+        Self {
+            program_id: ID(b.program.id.to_string()),
+            program_name: b.program.name,
+            available: b.available,
+            expiring: b
+                .lots
+                .into_iter()
+                .map(|(points, expires_at)| ExpiringPoints { points, expires_at })
+                .collect(),
+        }
+    }
+}
+
+/// A consumer enrolled with the brand.
+#[derive(SimpleObject, Clone)]
+#[graphql(complex)]
+pub struct Member {
+    pub id: ID,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_store: Option<String>,
+    pub email_consent: Consent,
+    pub sms_consent: Consent,
+    pub attributes: Vec<Attribute>,
+    pub enrolled_via: EnrolmentChannel,
+    pub created_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+}
+
+impl From<member::Model> for Member {
+    fn from(m: member::Model) -> Self {
+        let attributes = m
+            .attributes
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, v)| Attribute {
+                        key: k.clone(),
+                        value: v.as_str().unwrap_or_default().to_owned(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Self {
+            id: ID(m.id.to_string()),
+            uuid: m.id,
+            email: m.email,
+            phone: m.phone,
+            first_name: m.first_name,
+            last_name: m.last_name,
+            birth_date: m.birth_date,
+            preferred_store: m.preferred_store,
+            email_consent: Consent {
+                granted: m.email_consent,
+                at: m.email_consent_at,
+                source: m.email_consent_source,
+            },
+            sms_consent: Consent {
+                granted: m.sms_consent,
+                at: m.sms_consent_at,
+                source: m.sms_consent_source,
+            },
+            attributes,
+            enrolled_via: m.enrolled_via.into(),
+            created_at: m.created_at,
+        }
+    }
+}
+
+#[ComplexObject]
+impl Member {
+    /// The member's cards, replaced ones included.
+    async fn cards(&self, ctx: &Context<'_>) -> Result<Vec<Card>> {
+        Ok(domain::members::cards_of(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// Points per program.
+    async fn points(&self, ctx: &Context<'_>) -> Result<Vec<PointsBalanceView>> {
+        Ok(domain::members::points_balances(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct EnrollMemberInput {
+    pub email: Option<String>,
+    /// International format, e.g. +33612345678.
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_store: Option<String>,
+    #[graphql(default)]
+    pub email_consent: bool,
+    #[graphql(default)]
+    pub sms_consent: bool,
+    /// How consent was collected, e.g. "checkout form".
+    pub consent_source: Option<String>,
+    #[graphql(default)]
+    pub attributes: Vec<Attribute>,
+    /// Makes the call safe to retry: a replay returns the first member and card.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct EnrollMemberPayload {
+    pub member: Member,
+    pub card: Card,
+}
+
+#[derive(Default)]
+pub struct MemberQuery;
+
+#[Object]
+impl MemberQuery {
+    /// The brand's members; `search` matches e-mail, phone or name.
+    #[graphql(
+        guard = "PermissionGuard(Permission::ViewMembers)",
+        complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1"
+    )]
+    async fn members(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        search: Option<String>,
+    ) -> Result<Connection<String, Member>> {
+        let page = relay::page_request(first, after)?;
+        let had_cursor = page.after.is_some();
+        let members = domain::members::list(ctx.scope()?, search.as_deref(), page).await?;
+        Ok(relay::connection(
+            members,
+            had_cursor,
+            |m| m.id,
+            Member::from,
+        ))
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn member(&self, ctx: &Context<'_>, id: ID) -> Result<Member> {
+        Ok(
+            domain::members::get(ctx.scope()?, domain::types::id("id", &id)?)
+                .await?
+                .into(),
+        )
+    }
+
+    /// The card with this printed number or scanned payload (checkout look-up).
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn card_by_number(&self, ctx: &Context<'_>, number: String) -> Result<Card> {
+        Ok(domain::members::card_by_number(ctx.scope()?, &number)
+            .await?
+            .into())
+    }
+}
+
+#[derive(Default)]
+pub struct MemberMutation;
+
+#[Object]
+impl MemberMutation {
+    /// Enrols a member and issues a card; books welcome bonuses. An e-mail or phone already
+    /// enrolled with the brand is a CONFLICT.
+    #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
+    async fn enroll_member(
+        &self,
+        ctx: &Context<'_>,
+        input: EnrollMemberInput,
+    ) -> Result<EnrollMemberPayload> {
+        let via = match ctx.request()?.principal {
+            Principal::PartnerApp { .. } => member::EnrolmentChannel::PartnerApp,
+            Principal::Member { .. } => member::EnrolmentChannel::Member,
+            _ => member::EnrolmentChannel::Staff,
+        };
+        let enrol = Enrol {
+            email: input.email,
+            phone: input.phone,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            birth_date: input.birth_date,
+            preferred_store: input.preferred_store,
+            email_consent: input.email_consent,
+            sms_consent: input.sms_consent,
+            consent_source: input.consent_source,
+            attributes: input
+                .attributes
+                .into_iter()
+                .map(|a| (a.key, a.value))
+                .collect(),
+        };
+        let (member, card) =
+            domain::members::enrol(ctx.scope()?, enrol, via, input.idempotency_key.as_deref())
+                .await?;
+        Ok(EnrollMemberPayload {
+            member: member.into(),
+            card: card.into(),
+        })
+    }
+
+    /// Refuses a card at the checkout until it is unblocked.
+    #[graphql(guard = "PermissionGuard(Permission::ManageCards)")]
+    async fn block_card(&self, ctx: &Context<'_>, card_id: ID) -> Result<Card> {
+        Ok(
+            domain::members::set_card_blocked(ctx.scope()?, card_id_of(&card_id)?, true)
+                .await?
+                .into(),
+        )
+    }
+
+    #[graphql(guard = "PermissionGuard(Permission::ManageCards)")]
+    async fn unblock_card(&self, ctx: &Context<'_>, card_id: ID) -> Result<Card> {
+        Ok(
+            domain::members::set_card_blocked(ctx.scope()?, card_id_of(&card_id)?, false)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Marks a card lost and returns its replacement; the balance stays with the member.
+    #[graphql(guard = "PermissionGuard(Permission::ManageCards)")]
+    async fn report_card_lost(&self, ctx: &Context<'_>, card_id: ID) -> Result<Card> {
+        Ok(
+            domain::members::replace_card(ctx.scope()?, card_id_of(&card_id)?, true)
+                .await?
+                .into(),
+        )
+    }
+
+    /// Replaces a card (worn, new design) and returns the new one.
+    #[graphql(guard = "PermissionGuard(Permission::ManageCards)")]
+    async fn replace_card(&self, ctx: &Context<'_>, card_id: ID) -> Result<Card> {
+        Ok(
+            domain::members::replace_card(ctx.scope()?, card_id_of(&card_id)?, false)
+                .await?
+                .into(),
+        )
+    }
+}
+
+fn card_id_of(id: &ID) -> Result<uuid::Uuid, AppError> {
+    domain::types::id("cardId", id)
+}

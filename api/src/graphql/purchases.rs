@@ -1,0 +1,221 @@
+//! Purchases: `recordPurchase` and `purchase`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{purchase, purchase_line};
+
+use super::{ContextExt, guards::PermissionGuard};
+use crate::{
+    auth::Permission,
+    domain::{
+        self,
+        purchases::{Buyer, Earning, LineInput, RecordPurchase, Recorded},
+    },
+    error::AppError,
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::purchase::Channel")]
+pub enum Channel {
+    InStore,
+    Online,
+    MobileApp,
+}
+
+#[derive(InputObject)]
+pub struct PurchaseLineInput {
+    pub sku: String,
+    pub category: Option<String>,
+    #[graphql(default = 1)]
+    pub quantity: i32,
+    /// Unit price in minor units, tax included.
+    pub unit_price_minor: i64,
+    /// Discount on the line, in minor units.
+    #[graphql(default)]
+    pub discount_minor: i64,
+    /// Tax included in the line, in minor units (for NET_OF_TAX programs).
+    #[graphql(default)]
+    pub tax_minor: i64,
+}
+
+#[derive(InputObject)]
+pub struct RecordPurchaseInput {
+    /// The card scanned or typed at the checkout.
+    pub card_number: Option<String>,
+    /// Or the member, when known without a card. Neither: an anonymous purchase.
+    pub member_id: Option<ID>,
+    pub store: Option<String>,
+    #[graphql(default_with = "Channel::InStore")]
+    pub channel: Channel,
+    /// What the customer paid for the basket, in minor units: the sum of the lines less their
+    /// discounts.
+    pub total_minor: i64,
+    /// Must be the brand's currency.
+    pub currency: String,
+    #[graphql(default)]
+    pub lines: Vec<PurchaseLineInput>,
+    /// When the purchase happened (default now).
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct PurchaseLine {
+    pub line_no: i32,
+    pub sku: String,
+    pub category: Option<String>,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+    /// This line's share of the points earned.
+    pub points_earned: i64,
+    pub returned_quantity: i32,
+}
+
+impl From<purchase_line::Model> for PurchaseLine {
+    fn from(l: purchase_line::Model) -> Self {
+        Self {
+            line_no: l.line_no,
+            sku: l.sku,
+            category: l.category,
+            quantity: l.quantity,
+            unit_price_minor: l.unit_price_minor,
+            discount_minor: l.discount_minor,
+            tax_minor: l.tax_minor,
+            points_earned: l.points_earned,
+            returned_quantity: l.returned_quantity,
+        }
+    }
+}
+
+/// What one program gave.
+#[derive(SimpleObject, Clone)]
+pub struct ProgramEarning {
+    pub program_id: ID,
+    pub program_name: String,
+    pub points: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<Earning> for ProgramEarning {
+    fn from(e: Earning) -> Self {
+        Self {
+            program_id: ID(e.program_id.to_string()),
+            program_name: e.program_name,
+            points: e.points,
+            expires_at: e.expires_at,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Purchase {
+    pub id: ID,
+    pub member_id: Option<ID>,
+    pub store: Option<String>,
+    pub channel: Channel,
+    pub total_minor: i64,
+    pub currency: String,
+    pub occurred_at: DateTime<Utc>,
+    pub points_earned: i64,
+    pub lines: Vec<PurchaseLine>,
+}
+
+fn purchase_view(p: purchase::Model, lines: Vec<purchase_line::Model>) -> Purchase {
+    Purchase {
+        id: ID(p.id.to_string()),
+        member_id: p.member_id.map(|m| ID(m.to_string())),
+        store: p.store,
+        channel: p.channel.into(),
+        total_minor: p.total_minor,
+        currency: p.currency,
+        occurred_at: p.occurred_at,
+        points_earned: p.points_earned,
+        lines: lines.into_iter().map(Into::into).collect(),
+    }
+}
+
+/// The outcome of `recordPurchase`.
+#[derive(SimpleObject)]
+pub struct RecordPurchasePayload {
+    pub purchase: Purchase,
+    /// What each program gave.
+    pub earnings: Vec<ProgramEarning>,
+}
+
+impl From<Recorded> for RecordPurchasePayload {
+    fn from(r: Recorded) -> Self {
+        Self {
+            purchase: purchase_view(r.purchase, r.lines),
+            earnings: r.earnings.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct PurchaseQuery;
+
+#[Object]
+impl PurchaseQuery {
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn purchase(&self, ctx: &Context<'_>, id: ID) -> Result<Purchase> {
+        let (p, lines) =
+            domain::purchases::get(ctx.scope()?, domain::types::id("id", &id)?).await?;
+        Ok(purchase_view(p, lines))
+    }
+}
+
+#[derive(Default)]
+pub struct PurchaseMutation;
+
+#[Object]
+impl PurchaseMutation {
+    /// Records a purchase and credits what the programs give. Replaying the same
+    /// `idempotencyKey` returns the first result and books nothing.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn record_purchase(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPurchaseInput,
+    ) -> Result<RecordPurchasePayload> {
+        let buyer = match (input.card_number, input.member_id) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::validation(
+                    "input.cardNumber",
+                    "give a card or a member, not both",
+                )
+                .into());
+            }
+            (Some(number), None) => Buyer::CardNumber(number),
+            (None, Some(id)) => Buyer::Member(domain::types::id("input.memberId", &id)?),
+            (None, None) => Buyer::Anonymous,
+        };
+        let command = RecordPurchase {
+            buyer,
+            store: input.store,
+            channel: input.channel.into(),
+            total_minor: input.total_minor,
+            currency: input.currency.trim().to_owned(),
+            lines: input
+                .lines
+                .into_iter()
+                .map(|l| LineInput {
+                    sku: l.sku,
+                    category: l.category,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                    discount_minor: l.discount_minor,
+                    tax_minor: l.tax_minor,
+                })
+                .collect(),
+            occurred_at: input.occurred_at,
+        };
+        Ok(
+            domain::purchases::record(ctx.scope()?, command, input.idempotency_key.as_deref())
+                .await?
+                .into(),
+        )
+    }
+}
