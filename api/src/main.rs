@@ -39,6 +39,18 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Ledger maintenance.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Proves that every transaction balances and every cached balance and lot equals the sum
+    /// of its entries. Exits 1 when anything is off.
+    Verify,
 }
 
 #[derive(Subcommand)]
@@ -89,6 +101,26 @@ async fn main() -> anyhow::Result<()> {
             println!("platform admin {} created (id {})", admin.email, admin.id);
             Ok(())
         }
+        Command::Ledger {
+            command: LedgerCommand::Verify,
+        } => {
+            telemetry::init(&config);
+            let db = db::connect_and_migrate(&config).await?;
+            let report = db::platform::verify_ledger(&db)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("{report:#?}");
+            if report.is_sound() {
+                println!(
+                    "ledger verified: {} transactions, {} entries, all sound",
+                    report.transactions, report.entries
+                );
+                Ok(())
+            } else {
+                eprintln!("ledger verification FAILED");
+                std::process::exit(1);
+            }
+        }
         Command::Serve => serve(config).await,
     }
 }
@@ -96,6 +128,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     telemetry::init(&config);
     let app = App::build(config).await?;
+    let shutdown = shutdown_signal();
     let addr = app.local_addr()?;
     let state = app.state();
     tracing::info!(
@@ -104,7 +137,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         "Fidelis listening: GraphQL at http://{addr}/graphql{}",
         if state.config.graphiql_enabled() { " (GraphiQL on GET)" } else { "" }
     );
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -133,3 +133,20 @@ fn sigterm_stops_the_server_cleanly() {
     let _ = std::fs::remove_file(path);
     let _ = std::fs::remove_dir_all(outbox);
 }
+
+#[test]
+fn ledger_verify_passes_on_a_fresh_database() {
+    let (url, path) = temp_db("ledger");
+    let out = fidelis()
+        .args(["ledger", "verify"])
+        .env("FIDELIS_DATABASE_URL", &url)
+        .output()
+        .expect("running fidelis");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("all sound"));
+    let _ = std::fs::remove_file(path);
+}

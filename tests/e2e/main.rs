@@ -5,6 +5,7 @@ mod admin;
 mod http;
 mod idempotency;
 mod isolation;
+mod loyalty;
 mod onboarding;
 mod partner;
 mod roles;

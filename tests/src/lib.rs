@@ -317,3 +317,66 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("minting: {e}"))
     }
 }
+
+/// A points program: 1 point per 10.00 spent unless `rules` says otherwise.
+pub const CREATE_PROGRAM: &str = "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id name mechanic points { points perAmountMinor validityMonths welcomeBonus } } }";
+pub const ENROLL: &str = "mutation($i: EnrollMemberInput!) { enrollMember(input: $i) { member { id email } card { id number status } } }";
+pub const RECORD_PURCHASE: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id memberId totalMinor pointsEarned lines { lineNo sku pointsEarned } } earnings { programName points expiresAt } } }";
+
+impl TestApp {
+    /// Creates a POINTS program with `rules` (fields of PointsRulesInput); returns its id.
+    pub async fn new_points_program(&self, brand: &TestBrand, name: &str, rules: Value) -> String {
+        let resp = self
+            .as_token(&brand.owner.access_token)
+            .query(
+                CREATE_PROGRAM,
+                json!({ "i": { "name": name, "rules": { "points": rules } } }),
+            )
+            .await;
+        resp["data"]["createProgram"]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("createProgram: {resp}"))
+            .to_owned()
+    }
+
+    /// Enrols a member as the owner; returns (member id, card number).
+    pub async fn enroll(&self, brand: &TestBrand, input: Value) -> (String, String) {
+        let resp = self
+            .as_token(&brand.owner.access_token)
+            .query(ENROLL, json!({ "i": input }))
+            .await;
+        let p = &resp["data"]["enrollMember"];
+        (
+            p["member"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("enrollMember: {resp}"))
+                .to_owned(),
+            p["card"]["number"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// The points a member can spend now, summed over programs.
+    pub async fn points(&self, brand: &TestBrand, member: &str) -> i64 {
+        let resp = self
+            .as_token(&brand.owner.access_token)
+            .query(
+                "query($id: ID!) { member(id: $id) { points { available } } }",
+                json!({ "id": member }),
+            )
+            .await;
+        resp["data"]["member"]["points"]
+            .as_array()
+            .unwrap_or_else(|| panic!("member: {resp}"))
+            .iter()
+            .filter_map(|p| p["available"].as_i64())
+            .sum()
+    }
+
+    /// The ledger check of `fidelis ledger verify`, run on this test's database (it reads every
+    /// brand's entries, which no API exposes).
+    pub async fn db_verify_ledger(&self) -> fidelis::db::platform::LedgerReport {
+        fidelis::db::platform::verify_ledger(&self.state.db)
+            .await
+            .unwrap_or_else(|e| panic!("verify: {e:?}"))
+    }
+}

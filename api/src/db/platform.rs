@@ -263,3 +263,81 @@ pub async fn set_brand_status<C: ConnectionTrait>(
     model.updated_at = Set(now);
     Ok(model.update(conn).await?)
 }
+
+/// What `fidelis ledger verify` checks, each a count of offending rows (all zero when sound).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LedgerReport {
+    pub transactions: i64,
+    pub entries: i64,
+    /// Transactions whose entries do not sum to zero in some unit.
+    pub unbalanced_transactions: i64,
+    /// Transactions without entries.
+    pub empty_transactions: i64,
+    /// Accounts whose cached balance differs from the sum of their entries.
+    pub balance_mismatches: i64,
+    /// Lots whose remainder differs from their entries or leaves 0..=amount.
+    pub lot_mismatches: i64,
+    /// Member accounts below zero.
+    pub negative_member_accounts: i64,
+    /// Entries whose unit differs from their account's.
+    pub unit_mismatches: i64,
+}
+
+impl LedgerReport {
+    pub fn is_sound(&self) -> bool {
+        self.unbalanced_transactions == 0
+            && self.empty_transactions == 0
+            && self.balance_mismatches == 0
+            && self.lot_mismatches == 0
+            && self.negative_member_accounts == 0
+            && self.unit_mismatches == 0
+    }
+}
+
+/// Proves the ledger's invariants over every brand, from the entries alone.
+pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport, AppError> {
+    let count = |sql: &'static str| async move {
+        let row = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                conn.get_database_backend(),
+                sql,
+            ))
+            .await?
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row for {sql}")))?;
+        row.try_get::<i64>("", "n").map_err(AppError::from)
+    };
+    Ok(LedgerReport {
+        transactions: count("SELECT COUNT(*) AS n FROM ledger_transaction").await?,
+        entries: count("SELECT COUNT(*) AS n FROM ledger_entry").await?,
+        unbalanced_transactions: count(
+            "SELECT COUNT(*) AS n FROM (SELECT transaction_id, unit FROM ledger_entry \
+             GROUP BY transaction_id, unit HAVING SUM(amount) <> 0) t",
+        )
+        .await?,
+        empty_transactions: count(
+            "SELECT COUNT(*) AS n FROM ledger_transaction t \
+             WHERE NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.transaction_id = t.id)",
+        )
+        .await?,
+        balance_mismatches: count(
+            "SELECT COUNT(*) AS n FROM ledger_account a \
+             WHERE a.balance <> COALESCE((SELECT SUM(e.amount) FROM ledger_entry e WHERE e.account_id = a.id), 0)",
+        )
+        .await?,
+        lot_mismatches: count(
+            "SELECT COUNT(*) AS n FROM point_lot l \
+             WHERE l.remaining <> COALESCE((SELECT SUM(e.amount) FROM ledger_entry e WHERE e.lot_id = l.id), 0) \
+             OR l.remaining < 0 OR l.remaining > l.amount",
+        )
+        .await?,
+        negative_member_accounts: count(
+            "SELECT COUNT(*) AS n FROM ledger_account WHERE balance < 0 AND kind IN \
+             ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STAMPS', 'MEMBER_STORED_VALUE')",
+        )
+        .await?,
+        unit_mismatches: count(
+            "SELECT COUNT(*) AS n FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id WHERE a.unit <> e.unit",
+        )
+        .await?,
+    })
+}
