@@ -8,5 +8,6 @@ mod isolation;
 mod loyalty;
 mod onboarding;
 mod partner;
+mod returns;
 mod roles;
 mod sessions;

@@ -54,6 +54,7 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.reportCardLost", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.replaceCard", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.recordPurchase", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.recordReturn", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.signUpBrand", Public),
         ("Mutation.login", Public),
         ("Mutation.refreshToken", Public),

@@ -22,6 +22,30 @@ use crate::{db::scope::Scoped, error::AppError};
 pub const POINTS: &str = "POINTS";
 pub const STAMPS: &str = "STAMPS";
 
+fn account_code(kind: AccountKind, member: Option<Uuid>, program: Option<Uuid>) -> String {
+    format!(
+        "{}:{}:{}",
+        kind.code(),
+        member.map_or_else(|| "-".to_owned(), |m| m.to_string()),
+        program.map_or_else(|| "-".to_owned(), |p| p.to_string())
+    )
+}
+
+/// The account of `kind` for a member and/or program, if it was ever used.
+pub async fn existing_account<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    kind: AccountKind,
+    member: Option<Uuid>,
+    program: Option<Uuid>,
+) -> Result<Option<ledger_account::Model>, AppError> {
+    let code = account_code(kind, member, program);
+    Ok(tx
+        .find::<ledger_account::Entity>()
+        .filter(ledger_account::Column::Code.eq(code))
+        .one(tx.db())
+        .await?)
+}
+
 /// The account of `kind` for a member and/or program, created on first use.
 pub async fn account<C: ConnectionTrait>(
     tx: &Scoped<C>,
@@ -30,12 +54,7 @@ pub async fn account<C: ConnectionTrait>(
     program: Option<Uuid>,
     unit: &str,
 ) -> Result<ledger_account::Model, AppError> {
-    let code = format!(
-        "{}:{}:{}",
-        kind.code(),
-        member.map_or_else(|| "-".to_owned(), |m| m.to_string()),
-        program.map_or_else(|| "-".to_owned(), |p| p.to_string())
-    );
+    let code = account_code(kind, member, program);
     let find = || {
         tx.find::<ledger_account::Entity>()
             .filter(ledger_account::Column::Code.eq(&code))

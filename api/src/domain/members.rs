@@ -500,6 +500,8 @@ pub struct PointsBalance {
     pub available: i64,
     /// Live lots, soonest expiry first: (points, expires at).
     pub lots: Vec<(i64, DateTime<Utc>)>,
+    /// Points owed after a return of already-spent points.
+    pub debt: i64,
 }
 
 pub async fn points_balances(
@@ -522,7 +524,16 @@ pub async fn points_balances(
         };
         let program = conn.get::<entity::program::Entity>(program_id).await?;
         let lots = ledger::live_lots(&conn, account.id, now).await?;
+        let debt = ledger::existing_account(
+            &conn,
+            AccountKind::MemberPointsDebt,
+            Some(member_id),
+            Some(program_id),
+        )
+        .await?
+        .map_or(0, |d| -Ord::min(d.balance, 0));
         out.push(PointsBalance {
+            debt,
             program,
             available: lots.iter().map(|l| l.remaining).sum(),
             lots: lots.iter().map(|l| (l.remaining, l.expires_at)).collect(),

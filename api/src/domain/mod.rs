@@ -8,5 +8,6 @@ pub mod ledger;
 pub mod members;
 pub mod programs;
 pub mod purchases;
+pub mod returns;
 pub mod types;
 pub mod users;

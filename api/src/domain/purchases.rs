@@ -301,26 +301,55 @@ pub async fn record(
             POINTS,
         )
         .await?;
-        let lot =
-            ledger::new_lot(&tx, &account, member_id, points, occurred_at, expires_at).await?;
+        let mut postings = vec![Posting::new(&issued, -points)];
+        // A points debt (from a return after spending) is repaid first.
+        let debt = ledger::existing_account(
+            &tx,
+            AccountKind::MemberPointsDebt,
+            Some(member_id),
+            Some(program.id),
+        )
+        .await?;
+        let repay = debt
+            .as_ref()
+            .map_or(0, |d| Ord::min(points, -Ord::min(d.balance, 0)));
+        if let Some(debt) = debt.as_ref().filter(|_| repay > 0) {
+            postings.push(Posting::new(debt, repay));
+        }
+        if points > repay {
+            let lot = ledger::new_lot(
+                &tx,
+                &account,
+                member_id,
+                points - repay,
+                occurred_at,
+                expires_at,
+            )
+            .await?;
+            postings.push(Posting::new(&account, points - repay).on_lot(lot));
+        }
+        let amount = format_minor(input.total_minor);
+        let reason = match repay {
+            0 => format!(
+                "{points} points for a purchase of {amount} {}",
+                input.currency
+            ),
+            _ => format!(
+                "{points} points for a purchase of {amount} {} ({repay} repaying a points debt)",
+                input.currency
+            ),
+        };
         ledger::post(
             &tx,
             Header {
                 kind: TransactionKind::Earn,
-                reason: format!(
-                    "{points} points for a purchase of {} {}",
-                    format_minor(input.total_minor),
-                    input.currency
-                ),
+                reason,
                 cause_type: "purchase",
                 cause_id: Some(purchase_id),
                 member_id: Some(member_id),
                 occurred_at,
             },
-            vec![
-                Posting::new(&account, points).on_lot(lot),
-                Posting::new(&issued, -points),
-            ],
+            postings,
         )
         .await?;
     }

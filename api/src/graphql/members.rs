@@ -92,6 +92,8 @@ pub struct PointsBalanceView {
     pub available: i64,
     /// Live points by expiry date, soonest first.
     pub expiring: Vec<ExpiringPoints>,
+    /// Points owed after a return of points already spent; repaid from the next earnings.
+    pub debt: i64,
 }
 
 impl From<PointsBalance> for PointsBalanceView {
@@ -100,6 +102,7 @@ impl From<PointsBalance> for PointsBalanceView {
             program_id: ID(b.program.id.to_string()),
             program_name: b.program.name,
             available: b.available,
+            debt: b.debt,
             expiring: b
                 .lots
                 .into_iter()

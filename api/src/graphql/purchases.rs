@@ -154,6 +154,33 @@ impl From<Recorded> for RecordPurchasePayload {
     }
 }
 
+#[derive(InputObject)]
+pub struct ReturnLineInput {
+    pub line_no: i32,
+    pub quantity: i32,
+}
+
+#[derive(InputObject)]
+pub struct RecordReturnInput {
+    pub purchase_id: ID,
+    /// Lines and quantities brought back; empty: everything not yet returned.
+    #[graphql(default)]
+    pub lines: Vec<ReturnLineInput>,
+    /// Makes the call safe to retry: a replay returns the first outcome and reverses nothing.
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of `recordReturn`.
+#[derive(SimpleObject)]
+pub struct RecordReturnPayload {
+    /// The purchase, with its returned quantities.
+    pub purchase: Purchase,
+    /// Points taken back from the member.
+    pub points_reversed: i64,
+    /// Points the member had already spent, now owed and repaid from the next earnings.
+    pub points_to_debt: i64,
+}
+
 #[derive(Default)]
 pub struct PurchaseQuery;
 
@@ -217,5 +244,34 @@ impl PurchaseMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// Records the return of a whole purchase or of some lines: reverses exactly what the
+    /// returned part earned, never more. A unit can be returned once.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn record_return(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordReturnInput,
+    ) -> Result<RecordReturnPayload> {
+        let scope = ctx.scope()?;
+        let purchase_id = domain::types::id("input.purchaseId", &input.purchase_id)?;
+        let lines = input
+            .lines
+            .into_iter()
+            .map(|l| domain::returns::ReturnLine {
+                line_no: l.line_no,
+                quantity: l.quantity,
+            })
+            .collect();
+        let outcome =
+            domain::returns::record(scope, purchase_id, lines, input.idempotency_key.as_deref())
+                .await?;
+        let (p, lines) = domain::purchases::get(scope, purchase_id).await?;
+        Ok(RecordReturnPayload {
+            purchase: purchase_view(p, lines),
+            points_reversed: outcome.points_reversed,
+            points_to_debt: outcome.points_to_debt,
+        })
     }
 }

@@ -1,0 +1,321 @@
+//! Returns: a whole or partial return reverses exactly what the returned part earned, never
+//! more, and can never be booked twice.
+//!
+//! Rule for points already spent: points are taken back from the purchase's own lot first, then
+//! from the member's other live points (soonest expiry first); what the member no longer has
+//! becomes a recorded points debt (the MEMBER_POINTS_DEBT account goes below zero), repaid first
+//! from the member's next earnings. The balance itself never goes negative.
+
+use entity::{
+    ledger_account::AccountKind, ledger_entry, ledger_transaction,
+    ledger_transaction::TransactionKind, purchase, purchase_line,
+};
+use sea_orm::{ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder, sea_query::Expr};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::ledger::{self, Header, POINTS, Posting};
+use crate::{
+    db::{
+        idempotency::Idempotency,
+        scope::{Scoped, TenantScope},
+    },
+    error::AppError,
+};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReturnLine {
+    pub line_no: i32,
+    pub quantity: i32,
+}
+
+/// The outcome of a return.
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Returned {
+    pub purchase_id: Uuid,
+    /// Points taken back from the member's balance.
+    pub points_reversed: i64,
+    /// Points the member no longer had, recorded as a debt.
+    pub points_to_debt: i64,
+}
+
+/// Points of a line considered reversed once `returned` of its `quantity` units are back.
+fn reversed(points: i64, returned: i32, quantity: i32) -> i64 {
+    if quantity <= 0 {
+        return 0;
+    }
+    let value = i128::from(points) * i128::from(returned) / i128::from(quantity);
+    i64::try_from(value).unwrap_or(points)
+}
+
+/// Share of a program's `earned` points reversed once `done` of `total` purchase points are.
+fn program_share(earned: i64, done: i64, total: i64) -> i64 {
+    if total <= 0 {
+        return 0;
+    }
+    i64::try_from(i128::from(earned) * i128::from(done) / i128::from(total)).unwrap_or(earned)
+}
+
+pub async fn record(
+    scope: &TenantScope,
+    purchase_id: Uuid,
+    lines: Vec<ReturnLine>,
+    idempotency_key: Option<&str>,
+) -> Result<Returned, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "recordReturn",
+        idempotency_key,
+        &(purchase_id, &lines),
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        return serde_json::from_value(previous).map_err(|e| AppError::Internal(e.into()));
+    }
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(tx.db()).await?
+    {
+        return serde_json::from_value(previous).map_err(|e| AppError::Internal(e.into()));
+    }
+    let purchase = tx.get::<purchase::Entity>(purchase_id).await?;
+    let stored = tx
+        .find::<purchase_line::Entity>()
+        .filter(purchase_line::Column::PurchaseId.eq(purchase.id))
+        .order_by_asc(purchase_line::Column::LineNo)
+        .all(tx.db())
+        .await?;
+    // Nothing named: everything not yet returned.
+    let requested: Vec<ReturnLine> = if lines.is_empty() {
+        stored
+            .iter()
+            .filter(|l| l.quantity > l.returned_quantity)
+            .map(|l| ReturnLine {
+                line_no: l.line_no,
+                quantity: l.quantity - l.returned_quantity,
+            })
+            .collect()
+    } else {
+        lines
+    };
+    if requested.is_empty() {
+        return Err(AppError::conflict(
+            "everything in this purchase was already returned",
+        ));
+    }
+    let (mut before, mut after) = (0_i64, 0_i64);
+    for line in &stored {
+        before += reversed(line.points_earned, line.returned_quantity, line.quantity);
+        let asked: i32 = requested
+            .iter()
+            .filter(|r| r.line_no == line.line_no)
+            .map(|r| r.quantity)
+            .sum();
+        after += reversed(
+            line.points_earned,
+            line.returned_quantity + asked,
+            line.quantity,
+        );
+    }
+    for r in &requested {
+        let Some(line) = stored.iter().find(|l| l.line_no == r.line_no) else {
+            return Err(AppError::validation(
+                "input.lines.lineNo",
+                format!("line {} is not in this purchase", r.line_no),
+            ));
+        };
+        if r.quantity < 1 {
+            return Err(AppError::validation(
+                "input.lines.quantity",
+                "must be at least 1",
+            ));
+        }
+        // Conditional: a concurrent return of the same units cannot pass too.
+        let moved = tx
+            .update_many::<purchase_line::Entity>()
+            .col_expr(
+                purchase_line::Column::ReturnedQuantity,
+                Expr::col(purchase_line::Column::ReturnedQuantity).add(r.quantity),
+            )
+            .filter(purchase_line::Column::Id.eq(line.id))
+            .filter(
+                Expr::col(purchase_line::Column::ReturnedQuantity)
+                    .add(r.quantity)
+                    .lte(Expr::col(purchase_line::Column::Quantity)),
+            )
+            .exec(tx.db())
+            .await?;
+        if moved.rows_affected != 1 {
+            return Err(AppError::validation(
+                "input.lines.quantity",
+                format!(
+                    "line {} has only {} unit(s) left to return",
+                    r.line_no,
+                    line.quantity - line.returned_quantity
+                ),
+            ));
+        }
+    }
+    let mut outcome = Returned {
+        purchase_id,
+        points_reversed: 0,
+        points_to_debt: 0,
+    };
+    if let Some(member) = purchase.member_id
+        && after > before
+    {
+        for (program, earned, own_lots) in earnings_of(&tx, purchase.id).await? {
+            let delta = program_share(earned, after, purchase.points_earned)
+                - program_share(earned, before, purchase.points_earned);
+            if delta <= 0 {
+                continue;
+            }
+            let (taken, debt) = reverse_points(
+                &tx,
+                member,
+                program,
+                delta,
+                &own_lots,
+                purchase_id,
+                purchase.occurred_at,
+            )
+            .await?;
+            outcome.points_reversed += taken;
+            outcome.points_to_debt += debt;
+        }
+    }
+    if let Some(idem) = &idem {
+        idem.record(
+            tx.db(),
+            serde_json::to_value(&outcome).map_err(|e| AppError::Internal(e.into()))?,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(outcome)
+}
+
+/// Per program: points the purchase earned, and the lots it filled.
+async fn earnings_of<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    purchase: Uuid,
+) -> Result<Vec<(Uuid, i64, Vec<Uuid>)>, AppError> {
+    let earns = tx
+        .find::<ledger_transaction::Entity>()
+        .filter(ledger_transaction::Column::CauseType.eq("purchase"))
+        .filter(ledger_transaction::Column::CauseId.eq(purchase))
+        .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Earn))
+        .all(tx.db())
+        .await?;
+    let mut out: Vec<(Uuid, i64, Vec<Uuid>)> = Vec::new();
+    for earn in earns {
+        let entries = tx
+            .find::<ledger_entry::Entity>()
+            .filter(ledger_entry::Column::TransactionId.eq(earn.id))
+            .all(tx.db())
+            .await?;
+        for entry in entries.into_iter().filter(|e| e.amount > 0) {
+            let account = tx
+                .get::<entity::ledger_account::Entity>(entry.account_id)
+                .await?;
+            let Some(program) = account.program_id else {
+                continue;
+            };
+            match out.iter_mut().find(|(p, _, _)| *p == program) {
+                Some((_, earned, lots)) => {
+                    *earned += entry.amount;
+                    lots.extend(entry.lot_id);
+                }
+                None => out.push((program, entry.amount, entry.lot_id.into_iter().collect())),
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn reverse_points<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    amount: i64,
+    own_lots: &[Uuid],
+    purchase: Uuid,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(i64, i64), AppError> {
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    ledger::lock(tx, account.id).await?;
+    let now = chrono::Utc::now();
+    let mut lots = ledger::live_lots(tx, account.id, now).await?;
+    // The purchase's own lot first, then the others, soonest expiry first.
+    lots.sort_by_key(|l| (!own_lots.contains(&l.id), l.expires_at, l.id));
+    let available: i64 = lots.iter().map(|l| l.remaining).sum();
+    let taken = Ord::min(amount, available);
+    let debt = amount - taken;
+    let mut postings = if taken > 0 {
+        ledger::take_from_lots(&account, &lots, taken)?
+    } else {
+        Vec::new()
+    };
+    if debt > 0 {
+        let debt_account = ledger::account(
+            tx,
+            AccountKind::MemberPointsDebt,
+            Some(member),
+            Some(program),
+            POINTS,
+        )
+        .await?;
+        postings.push(Posting::new(&debt_account, -debt));
+    }
+    postings.push(Posting::new(&issued, amount));
+    ledger::post(
+        tx,
+        Header {
+            kind: TransactionKind::Return,
+            reason: if debt > 0 {
+                format!("{amount} points taken back for a return ({debt} already spent, owed)")
+            } else {
+                format!("{amount} points taken back for a return")
+            },
+            cause_type: "purchase",
+            cause_id: Some(purchase),
+            member_id: Some(member),
+            occurred_at: Ord::max(occurred_at, now),
+        },
+        postings,
+    )
+    .await?;
+    Ok((taken, debt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_returns_add_up_to_exactly_what_was_earned() {
+        // 7 points on 3 units, returned one at a time.
+        let steps: Vec<i64> = (0..=3).map(|r| reversed(7, r, 3)).collect();
+        assert_eq!(steps, [0, 2, 4, 7]);
+        assert!(steps.windows(2).all(|w| w[1] >= w[0]));
+        assert_eq!(program_share(5, 7, 7), 5);
+        assert_eq!(program_share(5, 0, 7), 0);
+        assert!(program_share(5, 3, 7) <= 5 * 3 / 7 + 1);
+    }
+}
