@@ -20,6 +20,8 @@ pub mod purchase;
 pub mod purchase_line;
 pub mod refresh_token;
 pub mod user_account;
+pub mod voucher;
+pub mod voucher_use;
 
 use sea_orm::EntityTrait;
 
@@ -53,4 +55,6 @@ tenant_owned!(
     purchase,
     purchase_line,
     user_account,
+    voucher,
+    voucher_use,
 );

@@ -16,6 +16,8 @@ pub struct Model {
     pub channel: Channel,
     pub currency: String,
     pub total_minor: i64,
+    /// Paid with vouchers (and later cashback or stored value): earns nothing.
+    pub loyalty_paid_minor: i64,
     pub points_earned: i64,
     pub occurred_at: DateTimeUtc,
     pub created_at: DateTimeUtc,

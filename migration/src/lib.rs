@@ -13,6 +13,8 @@ mod m20261122_000005_create_api_key;
 mod m20261122_000006_create_idempotency_record;
 mod m20261122_000007_create_loyalty_core;
 mod m20261122_000008_create_purchase;
+mod m20261122_000009_create_voucher;
+mod m20261122_000010_add_purchase_loyalty_paid;
 
 pub struct Migrator;
 
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000006_create_idempotency_record::Migration),
             Box::new(m20261122_000007_create_loyalty_core::Migration),
             Box::new(m20261122_000008_create_purchase::Migration),
+            Box::new(m20261122_000009_create_voucher::Migration),
+            Box::new(m20261122_000010_add_purchase_loyalty_paid::Migration),
         ]
     }
 }

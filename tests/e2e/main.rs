@@ -11,3 +11,4 @@ mod partner;
 mod returns;
 mod roles;
 mod sessions;
+mod vouchers;

@@ -55,6 +55,12 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.replaceCard", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.recordPurchase", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.recordReturn", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.voucher", Roles(BRAND_PEOPLE_AND_APPS)),
+        (
+            "Mutation.convertPointsToVoucher",
+            Roles(BRAND_PEOPLE_AND_APPS),
+        ),
+        ("Mutation.redeemVoucher", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.signUpBrand", Public),
         ("Mutation.login", Public),
         ("Mutation.refreshToken", Public),

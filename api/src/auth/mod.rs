@@ -79,7 +79,8 @@ impl Principal {
                 | P::EnrollMembers
                 | P::ViewMembers
                 | P::ManageCards
-                | P::RecordPurchases => {
+                | P::RecordPurchases
+                | P::RedeemRewards => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
                 P::ViewUsers | P::ManagePrograms => matches!(role, R::BrandOwner | R::BrandManager),
@@ -114,6 +115,8 @@ pub enum Permission {
     ManageCards,
     /// Record purchases.
     RecordPurchases,
+    /// Convert points into vouchers and redeem vouchers.
+    RedeemRewards,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -181,6 +184,7 @@ impl ApiScope {
             P::EnrollMembers | P::ManageCards => self == Self::MembersWrite,
             P::ViewMembers => matches!(self, Self::MembersRead | Self::MembersWrite),
             P::RecordPurchases => self == Self::PurchasesWrite,
+            P::RedeemRewards => self == Self::RewardsRedeem,
             P::ViewUsers
             | P::ManageUsers
             | P::ManageApiKeys

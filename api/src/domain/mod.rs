@@ -11,3 +11,4 @@ pub mod purchases;
 pub mod returns;
 pub mod types;
 pub mod users;
+pub mod vouchers;

@@ -48,6 +48,8 @@ pub struct RecordPurchase {
     pub currency: String,
     pub lines: Vec<LineInput>,
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Vouchers presented at the checkout, applied in this order.
+    pub voucher_codes: Vec<String>,
 }
 
 /// What one program gave for the purchase.
@@ -63,6 +65,8 @@ pub struct Earning {
 #[derive(Debug, Clone)]
 pub struct Recorded {
     pub purchase: purchase::Model,
+    /// Vouchers used and the discount each gave.
+    pub vouchers: Vec<(String, i64)>,
     pub lines: Vec<purchase_line::Model>,
     pub earnings: Vec<Earning>,
 }
@@ -200,6 +204,28 @@ pub async fn record(
     };
 
     let purchase_id = Uuid::now_v7();
+    if input.voucher_codes.len() > 10 {
+        return Err(AppError::validation(
+            "input.voucherCodes",
+            "at most 10 vouchers per purchase",
+        ));
+    }
+    let mut vouchers = Vec::new();
+    let mut loyalty_paid = 0_i64;
+    for code in &input.voucher_codes {
+        let (voucher, amount) = super::vouchers::use_voucher(
+            &tx,
+            code,
+            member_id,
+            input.total_minor - loyalty_paid,
+            &input.currency,
+            Some(purchase_id),
+            occurred_at,
+        )
+        .await?;
+        loyalty_paid += amount;
+        vouchers.push((voucher.code, amount));
+    }
     // Lines: those given, or the whole basket as one line.
     let lines: Vec<LineInput> = if input.lines.is_empty() {
         vec![LineInput {
@@ -230,7 +256,8 @@ pub async fn record(
     if let Some(member_id) = member_id {
         for program in programs::active_at(&tx, occurred_at).await? {
             let Rules::Points(rules) = &program.rules;
-            let (points, shares) = programs::points_for(rules, &earning_lines, 0, occurred_at);
+            let (points, shares) =
+                programs::points_for(rules, &earning_lines, loyalty_paid, occurred_at);
             if points <= 0 {
                 continue;
             }
@@ -259,6 +286,7 @@ pub async fn record(
             channel: Set(input.channel),
             currency: Set(input.currency.clone()),
             total_minor: Set(input.total_minor),
+            loyalty_paid_minor: Set(loyalty_paid),
             points_earned: Set(points_earned),
             occurred_at: Set(occurred_at),
             created_at: Set(now),
@@ -356,7 +384,7 @@ pub async fn record(
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers }),
         )
         .await?;
     }
@@ -364,6 +392,7 @@ pub async fn record(
     tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
     Ok(Recorded {
         purchase,
+        vouchers,
         lines: saved_lines,
         earnings,
     })
@@ -381,6 +410,8 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
         .ok_or(AppError::NotFound)?;
     let earnings: Vec<Earning> =
         serde_json::from_value(previous["earnings"].clone()).unwrap_or_default();
+    let vouchers: Vec<(String, i64)> =
+        serde_json::from_value(previous["vouchers"].clone()).unwrap_or_default();
     let conn = scope.conn();
     let purchase = conn.get::<purchase::Entity>(id).await?;
     let lines = conn
@@ -391,6 +422,7 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
         .await?;
     Ok(Recorded {
         purchase,
+        vouchers,
         lines,
         earnings,
     })

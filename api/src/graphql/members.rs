@@ -183,6 +183,15 @@ impl Member {
             .collect())
     }
 
+    /// The member's vouchers, used ones included.
+    async fn vouchers(&self, ctx: &Context<'_>) -> Result<Vec<super::vouchers::Voucher>> {
+        Ok(domain::vouchers::of_member(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// Points per program.
     async fn points(&self, ctx: &Context<'_>) -> Result<Vec<PointsBalanceView>> {
         Ok(domain::members::points_balances(ctx.scope()?, self.uuid)

@@ -14,6 +14,7 @@ pub mod purchases;
 pub mod relay;
 pub mod types;
 pub mod users;
+pub mod vouchers;
 
 use std::sync::Arc;
 
@@ -31,6 +32,7 @@ pub struct QueryRoot(
     programs::ProgramQuery,
     members::MemberQuery,
     purchases::PurchaseQuery,
+    vouchers::VoucherQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -43,6 +45,7 @@ pub struct MutationRoot(
     programs::ProgramMutation,
     members::MemberMutation,
     purchases::PurchaseMutation,
+    vouchers::VoucherMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -56,6 +56,9 @@ pub struct RecordPurchaseInput {
     pub lines: Vec<PurchaseLineInput>,
     /// When the purchase happened (default now).
     pub occurred_at: Option<DateTime<Utc>>,
+    /// Vouchers presented, applied in this order; the part they pay earns no points.
+    #[graphql(default)]
+    pub voucher_codes: Vec<String>,
     /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
     pub idempotency_key: Option<String>,
 }
@@ -137,18 +140,39 @@ fn purchase_view(p: purchase::Model, lines: Vec<purchase_line::Model>) -> Purcha
     }
 }
 
+/// A voucher used at the checkout.
+#[derive(SimpleObject, Clone)]
+pub struct AppliedVoucher {
+    pub code: String,
+    pub discount_minor: i64,
+}
+
 /// The outcome of `recordPurchase`.
 #[derive(SimpleObject)]
 pub struct RecordPurchasePayload {
     pub purchase: Purchase,
+    /// Vouchers used, with their discount.
+    pub vouchers: Vec<AppliedVoucher>,
+    /// What remains to pay after vouchers, in minor units.
+    pub amount_due_minor: i64,
     /// What each program gave.
     pub earnings: Vec<ProgramEarning>,
 }
 
 impl From<Recorded> for RecordPurchasePayload {
     fn from(r: Recorded) -> Self {
+        let amount_due_minor = r.purchase.total_minor - r.purchase.loyalty_paid_minor;
         Self {
             purchase: purchase_view(r.purchase, r.lines),
+            vouchers: r
+                .vouchers
+                .into_iter()
+                .map(|(code, discount_minor)| AppliedVoucher {
+                    code,
+                    discount_minor,
+                })
+                .collect(),
+            amount_due_minor,
             earnings: r.earnings.into_iter().map(Into::into).collect(),
         }
     }
@@ -238,6 +262,7 @@ impl PurchaseMutation {
                 })
                 .collect(),
             occurred_at: input.occurred_at,
+            voucher_codes: input.voucher_codes,
         };
         Ok(
             domain::purchases::record(ctx.scope()?, command, input.idempotency_key.as_deref())
