@@ -64,6 +64,12 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.bind))?;
         let state = Arc::new(AppState::new(config, db)?);
+        if state.config.expiry_interval_secs > 0 {
+            crate::worker::expiry::spawn(
+                state.db.clone(),
+                std::time::Duration::from_secs(state.config.expiry_interval_secs),
+            );
+        }
         let schema = graphql::build_schema(state.clone());
         let router = http::router(state.clone(), schema);
         Ok(Self {

@@ -13,6 +13,7 @@ pub mod graphql;
 pub mod http;
 pub mod mail;
 pub mod telemetry;
+pub mod worker;
 
 pub use app::{App, AppState};
 pub use config::Config;

@@ -51,6 +51,8 @@ enum LedgerCommand {
     /// Proves that every transaction balances and every cached balance and lot equals the sum
     /// of its entries. Exits 1 when anything is off.
     Verify,
+    /// Books the expiry of every point due now, once, and exits.
+    Expire,
 }
 
 #[derive(Subcommand)]
@@ -120,6 +122,17 @@ async fn main() -> anyhow::Result<()> {
                 eprintln!("ledger verification FAILED");
                 std::process::exit(1);
             }
+        }
+        Command::Ledger {
+            command: LedgerCommand::Expire,
+        } => {
+            telemetry::init(&config);
+            let db = db::connect_and_migrate(&config).await?;
+            let report = fidelis::worker::expiry::run_once(&db, chrono::Utc::now())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!("{} points expired in {} lots", report.points, report.lots);
+            Ok(())
         }
         Command::Serve => serve(config).await,
     }

@@ -62,6 +62,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.jwt_signing_key = SecretString::from(format!("test-key-{}", uuid::Uuid::new_v4()));
     config.smtp_url = Some(SecretString::from(format!("smtp://{}", smtp.addr)));
     config.outbox_dir = outbox.0.clone();
+    // Tests run the expiry job themselves, when and as often as they mean to.
+    config.expiry_interval_secs = 0;
     adjust(&mut config);
     let app = App::build(config)
         .await

@@ -341,3 +341,21 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport,
         .await?,
     })
 }
+
+/// Lots of every brand whose points expired at `now` and are not booked yet, oldest first.
+pub async fn due_lots<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<entity::point_lot::Model>, AppError> {
+    use entity::point_lot;
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(point_lot::Entity::find()
+        .filter(point_lot::Column::ExpiresAt.lte(now))
+        .filter(point_lot::Column::Remaining.gt(0))
+        .order_by_asc(point_lot::Column::ExpiresAt)
+        .order_by_asc(point_lot::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}

@@ -266,11 +266,15 @@ fn decode(rule: &program_rule::Model) -> Result<Rules, AppError> {
         .map_err(|e| AppError::Internal(anyhow::anyhow!("stored rules do not parse: {e}")))
 }
 
+/// Creates a program. `effective_from` may be in the past for a brand bringing its history
+/// (purchases imported with their dates then earn under these rules); nothing exists yet that
+/// it could rewrite.
 pub async fn create(
     scope: &TenantScope,
     author: Option<Uuid>,
     name: &str,
     rules: Rules,
+    effective_from: Option<DateTime<Utc>>,
 ) -> Result<ProgramWithRules, AppError> {
     let name = text("name", name, 200)?;
     rules.validate()?;
@@ -287,12 +291,13 @@ pub async fn create(
             updated_at: Set(now),
         })
         .await?;
-    insert_rules(&tx, program.id, author, now, &rules).await?;
+    let from = effective_from.unwrap_or(now);
+    insert_rules(&tx, program.id, author, from, &rules).await?;
     tx.commit().await?;
     Ok(ProgramWithRules {
         program,
         rules,
-        effective_from: now,
+        effective_from: from,
     })
 }
 

@@ -223,6 +223,9 @@ impl RulesInput {
 pub struct CreateProgramInput {
     pub name: String,
     pub rules: RulesInput,
+    /// When the rules start to apply (default now). May be in the past when importing a
+    /// program's history: purchases recorded with earlier dates then earn under these rules.
+    pub effective_from: Option<DateTime<Utc>>,
 }
 
 #[derive(Default)]
@@ -276,11 +279,15 @@ impl ProgramMutation {
     ) -> Result<Program> {
         let author = ctx.request()?.principal.user_id();
         let rules = input.rules.into_rules()?;
-        Ok(
-            domain::programs::create(ctx.scope()?, author, &input.name, rules)
-                .await?
-                .into(),
+        Ok(domain::programs::create(
+            ctx.scope()?,
+            author,
+            &input.name,
+            rules,
+            input.effective_from,
         )
+        .await?
+        .into())
     }
 
     /// Adds a version of a program's rules, in force from `effectiveFrom` (default now; never in

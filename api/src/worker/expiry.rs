@@ -1,0 +1,120 @@
+//! Books the expiry of points whose lots reached their expiry date: one EXPIRE transaction per
+//! lot, moving what remains to the brand's breakage account.
+//!
+//! Exactly once, also with several workers or after a crash: each lot is booked in its own
+//! transaction, and the lot's remainder only moves through the ledger's conditional update, so a
+//! second worker finds nothing left (or fails its update and rolls back).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind, point_lot};
+use sea_orm::DatabaseConnection;
+
+use crate::{
+    db::{platform, scope::TenantScope},
+    domain::ledger::{self, Header, POINTS, Posting},
+    error::AppError,
+};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExpiryReport {
+    pub lots: u64,
+    pub points: i64,
+}
+
+/// Books every expiry due at `now`.
+pub async fn run_once(
+    db: &DatabaseConnection,
+    now: DateTime<Utc>,
+) -> Result<ExpiryReport, AppError> {
+    let mut report = ExpiryReport::default();
+    loop {
+        let due = platform::due_lots(db, now, 200).await?;
+        if due.is_empty() {
+            return Ok(report);
+        }
+        let mut progressed = false;
+        for lot in due {
+            match expire_lot(db, &lot, now).await {
+                Ok(0) => {}
+                Ok(points) => {
+                    progressed = true;
+                    report.lots += 1;
+                    report.points += points;
+                }
+                // Another worker booked it between our read and our update.
+                Err(AppError::InsufficientBalance(_)) => progressed = true,
+                Err(e) => return Err(e),
+            }
+        }
+        if !progressed {
+            return Ok(report);
+        }
+    }
+}
+
+async fn expire_lot(
+    db: &DatabaseConnection,
+    lot: &point_lot::Model,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let scope = TenantScope::new(db.clone(), lot.tenant_id);
+    let tx = scope.begin().await?;
+    // Read again inside the transaction: another worker may have booked it.
+    let lot = tx.get::<point_lot::Entity>(lot.id).await?;
+    if lot.remaining <= 0 || lot.expires_at > now {
+        return Ok(0);
+    }
+    let account = tx
+        .get::<entity::ledger_account::Entity>(lot.account_id)
+        .await?;
+    let breakage = ledger::account(
+        &tx,
+        AccountKind::BrandPointsExpired,
+        None,
+        account.program_id,
+        POINTS,
+    )
+    .await?;
+    ledger::post(
+        &tx,
+        Header {
+            kind: TransactionKind::Expire,
+            reason: format!(
+                "{} points expired (earned {})",
+                lot.remaining,
+                lot.earned_at.format("%Y-%m-%d")
+            ),
+            cause_type: "expiry",
+            cause_id: Some(lot.id),
+            member_id: Some(lot.member_id),
+            occurred_at: lot.expires_at,
+        },
+        vec![
+            Posting::new(&account, -lot.remaining).on_lot(lot.id),
+            Posting::new(&breakage, lot.remaining),
+        ],
+    )
+    .await?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %lot.tenant_id, member.id = %lot.member_id, "{} points expired", lot.remaining);
+    Ok(lot.remaining)
+}
+
+/// Runs [`run_once`] every `interval` until the process stops.
+pub fn spawn(db: DatabaseConnection, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            match run_once(&db, Utc::now()).await {
+                Ok(r) if r.lots > 0 => {
+                    tracing::info!("expiry job: {} points in {} lots expired", r.points, r.lots)
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "expiry job failed"),
+            }
+        }
+    });
+}
