@@ -231,6 +231,34 @@ async fn returning_a_purchase_whose_points_were_spent_records_a_debt_repaid_by_t
         )
         .await;
     assert_eq!(balance(&app).await, (Some(5), Some(0)));
+    let history = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { history(first: 10) { edges { node { kind points reason } } } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    let moves: Vec<(String, i64)> = history["data"]["member"]["history"]["edges"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            (
+                e["node"]["kind"].as_str().unwrap_or_default().to_owned(),
+                e["node"]["points"].as_i64().unwrap_or(i64::MIN),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, i64)> = [
+        ("EARN", 30),
+        ("REDEEM", -25),
+        ("RETURN", -5),
+        ("EARN", 0),
+        ("EARN", 5),
+    ]
+    .iter()
+    .map(|(k, p)| ((*k).to_owned(), *p))
+    .collect();
+    assert_eq!(moves, expected, "{history}");
     let report = app.db_verify_ledger().await;
     assert!(report.is_sound(), "{report:?}");
 }

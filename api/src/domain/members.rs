@@ -541,3 +541,64 @@ pub async fn points_balances(
     }
     Ok(out)
 }
+
+/// One line of a member's history: a ledger transaction and what it did to their points.
+#[derive(Debug, Clone)]
+pub struct HistoryEntry {
+    pub transaction: entity::ledger_transaction::Model,
+    /// Net change of the member's spendable points (negative when taken).
+    pub points: i64,
+}
+
+/// The member's ledger transactions, oldest first.
+pub async fn history(
+    scope: &TenantScope,
+    member_id: Uuid,
+    page: PageRequest,
+) -> Result<Page<HistoryEntry>, AppError> {
+    use entity::{ledger_entry, ledger_transaction};
+    let conn = scope.conn();
+    let transactions = page::fetch(
+        conn.db(),
+        conn.find::<ledger_transaction::Entity>()
+            .filter(ledger_transaction::Column::MemberId.eq(member_id)),
+        ledger_transaction::Column::Id,
+        page,
+    )
+    .await?;
+    let points_accounts: Vec<Uuid> = conn
+        .find::<entity::ledger_account::Entity>()
+        .filter(entity::ledger_account::Column::MemberId.eq(member_id))
+        .filter(entity::ledger_account::Column::Kind.eq(AccountKind::MemberPoints))
+        .all(conn.db())
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    let ids: Vec<Uuid> = transactions.items.iter().map(|t| t.id).collect();
+    let entries = conn
+        .find::<ledger_entry::Entity>()
+        .filter(ledger_entry::Column::TransactionId.is_in(ids))
+        .filter(ledger_entry::Column::AccountId.is_in(points_accounts))
+        .all(conn.db())
+        .await?;
+    let items = transactions
+        .items
+        .into_iter()
+        .map(|t| {
+            let points = entries
+                .iter()
+                .filter(|e| e.transaction_id == t.id)
+                .map(|e| e.amount)
+                .sum();
+            HistoryEntry {
+                transaction: t,
+                points,
+            }
+        })
+        .collect();
+    Ok(Page {
+        items,
+        has_next_page: transactions.has_next_page,
+    })
+}

@@ -112,6 +112,35 @@ impl From<PointsBalance> for PointsBalanceView {
     }
 }
 
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::ledger_transaction::TransactionKind")]
+pub enum LedgerEventKind {
+    Earn,
+    Bonus,
+    Redeem,
+    Return,
+    Expire,
+    Gesture,
+    TopUp,
+    Spend,
+    Refund,
+    Adjustment,
+}
+
+/// A movement in a member's history.
+#[derive(SimpleObject, Clone)]
+pub struct LedgerEvent {
+    pub id: ID,
+    pub kind: LedgerEventKind,
+    pub reason: String,
+    /// What caused it: purchase, voucher, expiry, enrolment...
+    pub cause_type: String,
+    pub cause_id: Option<ID>,
+    pub occurred_at: DateTime<Utc>,
+    /// Net change of the member's points.
+    pub points: i64,
+}
+
 /// A consumer enrolled with the brand.
 #[derive(SimpleObject, Clone)]
 #[graphql(complex)]
@@ -181,6 +210,33 @@ impl Member {
             .into_iter()
             .map(Into::into)
             .collect())
+    }
+
+    /// Every movement of the member's value, oldest first.
+    #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<String, LedgerEvent>> {
+        let page = relay::page_request(first, after)?;
+        let had_cursor = page.after.is_some();
+        let entries = domain::members::history(ctx.scope()?, self.uuid, page).await?;
+        Ok(relay::connection(
+            entries,
+            had_cursor,
+            |e| e.transaction.id,
+            |e| LedgerEvent {
+                id: ID(e.transaction.id.to_string()),
+                kind: e.transaction.kind.into(),
+                reason: e.transaction.reason,
+                cause_type: e.transaction.cause_type,
+                cause_id: e.transaction.cause_id.map(|c| ID(c.to_string())),
+                occurred_at: e.transaction.occurred_at,
+                points: e.points,
+            },
+        ))
     }
 
     /// The member's vouchers, used ones included.
