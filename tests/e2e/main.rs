@@ -6,6 +6,7 @@ mod expiry;
 mod http;
 mod idempotency;
 mod isolation;
+mod ledger_property;
 mod loyalty;
 mod onboarding;
 mod partner;
