@@ -13,4 +13,5 @@ mod partner;
 mod returns;
 mod roles;
 mod sessions;
+mod stored_value;
 mod vouchers;

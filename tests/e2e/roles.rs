@@ -61,6 +61,8 @@ fn matrix() -> BTreeMap<&'static str, Access> {
             Roles(BRAND_PEOPLE_AND_APPS),
         ),
         ("Mutation.redeemVoucher", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.topUpStoredValue", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.refundStoredValue", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.signUpBrand", Public),
         ("Mutation.login", Public),
         ("Mutation.refreshToken", Public),

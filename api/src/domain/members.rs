@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::{
     ledger::{self, Header, POINTS, Posting},
-    programs::{self, Rules},
+    programs,
     types::{Email, text},
 };
 use crate::{
@@ -274,7 +274,9 @@ pub async fn enrol(
         .await?;
     let card = issue_card(&tx, member.id).await?;
     for program in programs::active_at(&tx, now).await? {
-        let Rules::Points(rules) = &program.rules;
+        let Some(rules) = program.rules.points() else {
+            continue;
+        };
         if rules.welcome_bonus > 0 {
             let account = ledger::account(
                 &tx,

@@ -9,6 +9,7 @@ pub mod members;
 pub mod programs;
 pub mod purchases;
 pub mod returns;
+pub mod stored_value;
 pub mod types;
 pub mod users;
 pub mod vouchers;

@@ -232,23 +232,60 @@ pub fn points_for(
     (to_i64(total), shares.into_iter().map(to_i64).collect())
 }
 
+/// Rules of a STORED_VALUE program (a prepaid balance beside the loyalty one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredValueRules {
+    /// Largest balance a member may hold, in minor units.
+    pub max_balance_minor: i64,
+    /// Smallest top-up, in minor units.
+    pub min_top_up_minor: i64,
+}
+
+impl StoredValueRules {
+    pub fn validate(&self) -> Result<(), AppError> {
+        if !(1..=100_000_000).contains(&self.max_balance_minor) {
+            return Err(AppError::validation(
+                "storedValue.maxBalanceMinor",
+                "must be between 1 and 100000000",
+            ));
+        }
+        if !(1..=self.max_balance_minor).contains(&self.min_top_up_minor) {
+            return Err(AppError::validation(
+                "storedValue.minTopUpMinor",
+                "must be between 1 and the maximum balance",
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The rules of a program as stored: tagged by mechanic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mechanic", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Rules {
     Points(PointsRules),
+    StoredValue(StoredValueRules),
 }
 
 impl Rules {
     pub fn mechanic(&self) -> program::Mechanic {
         match self {
             Self::Points(_) => program::Mechanic::Points,
+            Self::StoredValue(_) => program::Mechanic::StoredValue,
         }
     }
 
     fn validate(&self) -> Result<(), AppError> {
         match self {
             Self::Points(p) => p.validate(),
+            Self::StoredValue(s) => s.validate(),
+        }
+    }
+
+    pub fn points(&self) -> Option<&PointsRules> {
+        match self {
+            Self::Points(p) => Some(p),
+            Self::StoredValue(_) => None,
         }
     }
 }

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{
     ledger::{self, Header, POINTS, Posting},
     members::{add_months, luhn_valid},
-    programs::{self, EarningLine, Rules},
+    programs::{self, EarningLine},
     types::text,
 };
 use crate::{
@@ -50,6 +50,9 @@ pub struct RecordPurchase {
     pub occurred_at: Option<DateTime<Utc>>,
     /// Vouchers presented at the checkout, applied in this order.
     pub voucher_codes: Vec<String>,
+    /// Part of the basket paid from the member's stored value (it still earns points: it is the
+    /// member's own money, not loyalty value).
+    pub stored_value_minor: i64,
 }
 
 /// What one program gave for the purchase.
@@ -67,6 +70,8 @@ pub struct Recorded {
     pub purchase: purchase::Model,
     /// Vouchers used and the discount each gave.
     pub vouchers: Vec<(String, i64)>,
+    /// Paid from stored value.
+    pub stored_value_minor: i64,
     pub lines: Vec<purchase_line::Model>,
     pub earnings: Vec<Earning>,
 }
@@ -226,6 +231,31 @@ pub async fn record(
         loyalty_paid += amount;
         vouchers.push((voucher.code, amount));
     }
+    if input.stored_value_minor != 0 {
+        let Some(member) = member_id else {
+            return Err(AppError::validation(
+                "input.storedValueMinor",
+                "needs a card or a member",
+            ));
+        };
+        if input.stored_value_minor < 0
+            || input.stored_value_minor > input.total_minor - loyalty_paid
+        {
+            return Err(AppError::validation(
+                "input.storedValueMinor",
+                "must be between 0 and what remains to pay",
+            ));
+        }
+        super::stored_value::spend(
+            &tx,
+            member,
+            input.stored_value_minor,
+            &input.currency,
+            purchase_id,
+            occurred_at,
+        )
+        .await?;
+    }
     // Lines: those given, or the whole basket as one line.
     let lines: Vec<LineInput> = if input.lines.is_empty() {
         vec![LineInput {
@@ -255,7 +285,9 @@ pub async fn record(
     let mut postings_by_program = Vec::new();
     if let Some(member_id) = member_id {
         for program in programs::active_at(&tx, occurred_at).await? {
-            let Rules::Points(rules) = &program.rules;
+            let Some(rules) = program.rules.points() else {
+                continue;
+            };
             let (points, shares) =
                 programs::points_for(rules, &earning_lines, loyalty_paid, occurred_at);
             if points <= 0 {
@@ -384,7 +416,7 @@ pub async fn record(
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": input.stored_value_minor }),
         )
         .await?;
     }
@@ -392,6 +424,7 @@ pub async fn record(
     tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
     Ok(Recorded {
         purchase,
+        stored_value_minor: input.stored_value_minor,
         vouchers,
         lines: saved_lines,
         earnings,
@@ -422,6 +455,7 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
         .await?;
     Ok(Recorded {
         purchase,
+        stored_value_minor: previous["storedValue"].as_i64().unwrap_or(0),
         vouchers,
         lines,
         earnings,

@@ -123,7 +123,10 @@ pub async fn convert_points(
     let member = tx.get::<entity::member::Entity>(member_id).await?;
     let program = tx.get::<program::Entity>(program_id).await?;
     let Some((Rules::Points(rules), _)) = programs::rules_at(&tx, program.id, now).await? else {
-        return Err(AppError::conflict("this program has no rules in force"));
+        return Err(AppError::validation(
+            "input.programId",
+            "must be a points program with rules in force",
+        ));
     };
     let (points, amount) = match conversion {
         Conversion::Points(p) => (p, p.saturating_mul(rules.point_value_minor)),

@@ -239,6 +239,23 @@ impl Member {
         ))
     }
 
+    /// Prepaid balances (stored-value programs).
+    async fn stored_value(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<Vec<super::stored_value::StoredValueBalance>> {
+        Ok(domain::stored_value::balances(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(
+                |(program, balance)| super::stored_value::StoredValueBalance {
+                    program_id: ID(program.id.to_string()),
+                    balance_minor: balance,
+                },
+            )
+            .collect())
+    }
+
     /// The member's vouchers, used ones included.
     async fn vouchers(&self, ctx: &Context<'_>) -> Result<Vec<super::vouchers::Voucher>> {
         Ok(domain::vouchers::of_member(ctx.scope()?, self.uuid)

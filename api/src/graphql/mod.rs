@@ -12,6 +12,7 @@ pub mod members;
 pub mod programs;
 pub mod purchases;
 pub mod relay;
+pub mod stored_value;
 pub mod types;
 pub mod users;
 pub mod vouchers;
@@ -46,6 +47,7 @@ pub struct MutationRoot(
     members::MemberMutation,
     purchases::PurchaseMutation,
     vouchers::VoucherMutation,
+    stored_value::StoredValueMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -172,6 +172,18 @@ impl From<rules::PointsRules> for PointsRules {
     }
 }
 
+/// Rules of a STORED_VALUE program: a prepaid balance, topped up, spent and refunded.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "StoredValueRulesInput")]
+pub struct StoredValueRules {
+    /// Largest balance a member may hold, in minor units.
+    #[graphql(default = 50000)]
+    pub max_balance_minor: i64,
+    /// Smallest top-up, in minor units.
+    #[graphql(default = 1000)]
+    pub min_top_up_minor: i64,
+}
+
 /// A loyalty program of the brand.
 #[derive(SimpleObject, Clone)]
 pub struct Program {
@@ -183,19 +195,31 @@ pub struct Program {
     pub effective_from: DateTime<Utc>,
     /// The rules, for a POINTS program.
     pub points: Option<PointsRules>,
+    /// The rules, for a STORED_VALUE program.
+    pub stored_value: Option<StoredValueRules>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<ProgramWithRules> for Program {
     fn from(p: ProgramWithRules) -> Self {
-        let Rules::Points(points) = p.rules;
+        let (points, stored_value) = match p.rules {
+            Rules::Points(points) => (Some(points.into()), None),
+            Rules::StoredValue(s) => (
+                None,
+                Some(StoredValueRules {
+                    max_balance_minor: s.max_balance_minor,
+                    min_top_up_minor: s.min_top_up_minor,
+                }),
+            ),
+        };
         Self {
             id: ID(p.program.id.to_string()),
             name: p.program.name,
             mechanic: p.program.mechanic.into(),
             status: p.program.status.into(),
             effective_from: p.effective_from,
-            points: Some(points.into()),
+            points,
+            stored_value,
             created_at: p.program.created_at,
         }
     }
@@ -205,15 +229,20 @@ impl From<ProgramWithRules> for Program {
 #[derive(InputObject)]
 pub struct RulesInput {
     pub points: Option<PointsRules>,
+    pub stored_value: Option<StoredValueRules>,
 }
 
 impl RulesInput {
     fn into_rules(self) -> Result<Rules, crate::AppError> {
-        match self.points {
-            Some(points) => Ok(Rules::Points(points.into())),
-            None => Err(crate::AppError::validation(
+        match (self.points, self.stored_value) {
+            (Some(points), None) => Ok(Rules::Points(points.into())),
+            (None, Some(s)) => Ok(Rules::StoredValue(domain::programs::StoredValueRules {
+                max_balance_minor: s.max_balance_minor,
+                min_top_up_minor: s.min_top_up_minor,
+            })),
+            _ => Err(crate::AppError::validation(
                 "rules",
-                "give the rules of one mechanic (points)",
+                "give the rules of exactly one mechanic (points or storedValue)",
             )),
         }
     }

@@ -59,6 +59,9 @@ pub struct RecordPurchaseInput {
     /// Vouchers presented, applied in this order; the part they pay earns no points.
     #[graphql(default)]
     pub voucher_codes: Vec<String>,
+    /// Part paid from the member's stored value (prepaid balance), in minor units.
+    #[graphql(default)]
+    pub stored_value_minor: i64,
     /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
     pub idempotency_key: Option<String>,
 }
@@ -153,7 +156,9 @@ pub struct RecordPurchasePayload {
     pub purchase: Purchase,
     /// Vouchers used, with their discount.
     pub vouchers: Vec<AppliedVoucher>,
-    /// What remains to pay after vouchers, in minor units.
+    /// Paid from stored value, in minor units.
+    pub stored_value_minor: i64,
+    /// What remains to pay after vouchers and stored value, in minor units.
     pub amount_due_minor: i64,
     /// What each program gave.
     pub earnings: Vec<ProgramEarning>,
@@ -161,7 +166,8 @@ pub struct RecordPurchasePayload {
 
 impl From<Recorded> for RecordPurchasePayload {
     fn from(r: Recorded) -> Self {
-        let amount_due_minor = r.purchase.total_minor - r.purchase.loyalty_paid_minor;
+        let amount_due_minor =
+            r.purchase.total_minor - r.purchase.loyalty_paid_minor - r.stored_value_minor;
         Self {
             purchase: purchase_view(r.purchase, r.lines),
             vouchers: r
@@ -173,6 +179,7 @@ impl From<Recorded> for RecordPurchasePayload {
                 })
                 .collect(),
             amount_due_minor,
+            stored_value_minor: r.stored_value_minor,
             earnings: r.earnings.into_iter().map(Into::into).collect(),
         }
     }
@@ -263,6 +270,7 @@ impl PurchaseMutation {
                 .collect(),
             occurred_at: input.occurred_at,
             voucher_codes: input.voucher_codes,
+            stored_value_minor: input.stored_value_minor,
         };
         Ok(
             domain::purchases::record(ctx.scope()?, command, input.idempotency_key.as_deref())
