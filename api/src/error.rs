@@ -16,6 +16,7 @@ pub enum ErrorCode {
     RateLimited,
     IdempotencyKeyReused,
     InsufficientBalance,
+    LimitExceeded,
     BadRequest,
     Internal,
 }
@@ -31,6 +32,7 @@ impl ErrorCode {
             Self::RateLimited => "RATE_LIMITED",
             Self::IdempotencyKeyReused => "IDEMPOTENCY_KEY_REUSED",
             Self::InsufficientBalance => "INSUFFICIENT_BALANCE",
+            Self::LimitExceeded => "LIMIT_EXCEEDED",
             Self::BadRequest => "BAD_REQUEST",
             Self::Internal => "INTERNAL",
         }
@@ -66,6 +68,9 @@ pub enum AppError {
     /// The balance does not cover the request; nothing was written.
     #[error("{0}")]
     InsufficientBalance(&'static str),
+    /// A limit the brand set (gestures per day, per member...) would be exceeded.
+    #[error("{0}")]
+    LimitExceeded(String),
     /// The idempotency key was used before with different input.
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,
@@ -86,6 +91,7 @@ impl AppError {
             Self::RateLimited { .. } => ErrorCode::RateLimited,
             Self::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
             Self::InsufficientBalance(_) => ErrorCode::InsufficientBalance,
+            Self::LimitExceeded(_) => ErrorCode::LimitExceeded,
             Self::Internal(_) => ErrorCode::Internal,
         }
     }

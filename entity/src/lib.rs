@@ -6,6 +6,8 @@
 pub mod api_key;
 pub mod brand;
 pub mod card;
+pub mod gesture;
+pub mod gesture_policy;
 pub mod idempotency_record;
 pub mod invitation;
 pub mod ledger_account;
@@ -44,6 +46,8 @@ macro_rules! tenant_owned {
 tenant_owned!(
     api_key,
     card,
+    gesture,
+    gesture_policy,
     invitation,
     ledger_account,
     ledger_entry,

@@ -15,6 +15,7 @@ mod m20261122_000007_create_loyalty_core;
 mod m20261122_000008_create_purchase;
 mod m20261122_000009_create_voucher;
 mod m20261122_000010_add_purchase_loyalty_paid;
+mod m20261122_000011_create_gesture;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_purchase::Migration),
             Box::new(m20261122_000009_create_voucher::Migration),
             Box::new(m20261122_000010_add_purchase_loyalty_paid::Migration),
+            Box::new(m20261122_000011_create_gesture::Migration),
         ]
     }
 }

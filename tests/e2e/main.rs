@@ -3,6 +3,7 @@
 
 mod admin;
 mod expiry;
+mod gestures;
 mod http;
 mod idempotency;
 mod isolation;

@@ -80,7 +80,8 @@ impl Principal {
                 | P::ViewMembers
                 | P::ManageCards
                 | P::RecordPurchases
-                | P::RedeemRewards => {
+                | P::RedeemRewards
+                | P::GrantGestures => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
                 P::ViewUsers | P::ManagePrograms => matches!(role, R::BrandOwner | R::BrandManager),
@@ -117,6 +118,8 @@ pub enum Permission {
     RecordPurchases,
     /// Convert points into vouchers and redeem vouchers.
     RedeemRewards,
+    /// Grant goodwill gestures (people only, within the brand's limits).
+    GrantGestures,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -189,7 +192,8 @@ impl ApiScope {
             | P::ManageUsers
             | P::ManageApiKeys
             | P::AdministerPlatform
-            | P::ManagePrograms => false,
+            | P::ManagePrograms
+            | P::GrantGestures => false,
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brands;
+pub mod gestures;
 pub mod ledger;
 pub mod members;
 pub mod programs;

@@ -213,7 +213,7 @@ pub async fn convert_points(
     Ok(voucher)
 }
 
-async fn insert_voucher<C: ConnectionTrait>(
+pub(crate) async fn insert_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     mut model: voucher::ActiveModel,
 ) -> Result<voucher::Model, AppError> {

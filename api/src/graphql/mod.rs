@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod brand;
 pub mod errors;
+pub mod gestures;
 pub mod guards;
 pub mod limits;
 pub mod members;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     members::MemberQuery,
     purchases::PurchaseQuery,
     vouchers::VoucherQuery,
+    gestures::GestureQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct MutationRoot(
     purchases::PurchaseMutation,
     vouchers::VoucherMutation,
     stored_value::StoredValueMutation,
+    gestures::GestureMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
