@@ -5,6 +5,8 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod helpers;
+
 mod m20261122_000001_create_brand;
 mod m20261122_000002_create_user_account;
 mod m20261122_000003_create_auth_tokens;

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, tenant_fk, tenant_key};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -54,39 +56,25 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Purchase::PointsEarned))
                     .col(timestamp_with_time_zone(Purchase::OccurredAt))
                     .col(timestamp_with_time_zone(Purchase::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from_tbl(Purchase::Table)
-                            .from_col(Purchase::TenantId)
-                            .from_col(Purchase::MemberId)
-                            .to_tbl(Alias::new("member"))
-                            .to_col(Alias::new("tenant_id"))
-                            .to_col(Alias::new("id")),
-                    )
+                    .foreign_key(&mut tenant_fk(
+                        Purchase::Table,
+                        Purchase::TenantId,
+                        Purchase::MemberId,
+                        Alias::new("member"),
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_purchase_tenant_id")
-                    .table(Purchase::Table)
-                    .col(Purchase::TenantId)
-                    .col(Purchase::Id)
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(tenant_key("ux_purchase_tenant_id", Purchase::Table))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_purchase_member")
-                    .table(Purchase::Table)
-                    .col(Purchase::TenantId)
-                    .col(Purchase::MemberId)
-                    .col(Purchase::OccurredAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_purchase_member",
+                Purchase::Table,
+                &["tenant_id", "member_id", "occurred_at"],
+                false,
+            ))
             .await?;
         manager
             .create_table(
@@ -104,26 +92,22 @@ impl MigrationTrait for Migration {
                     .col(big_integer(PurchaseLine::TaxMinor))
                     .col(big_integer(PurchaseLine::PointsEarned))
                     .col(integer(PurchaseLine::ReturnedQuantity))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from_tbl(PurchaseLine::Table)
-                            .from_col(PurchaseLine::TenantId)
-                            .from_col(PurchaseLine::PurchaseId)
-                            .to_tbl(Purchase::Table)
-                            .to_col(Purchase::TenantId)
-                            .to_col(Purchase::Id),
-                    )
+                    .foreign_key(&mut tenant_fk(
+                        PurchaseLine::Table,
+                        PurchaseLine::TenantId,
+                        PurchaseLine::PurchaseId,
+                        Purchase::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_purchase_line_purchase")
-                    .table(PurchaseLine::Table)
-                    .col(PurchaseLine::PurchaseId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_purchase_line_purchase",
+                PurchaseLine::Table,
+                &["purchase_id"],
+                false,
+            ))
             .await
     }
 

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, tenant_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -62,44 +64,23 @@ impl MigrationTrait for Migration {
                     .col(big_integer(Voucher::PointsCost))
                     .col(timestamp_with_time_zone_null(Voucher::CancelledAt))
                     .col(timestamp_with_time_zone(Voucher::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from_tbl(Voucher::Table)
-                            .from_col(Voucher::TenantId)
-                            .from_col(Voucher::MemberId)
-                            .to_tbl(Alias::new("member"))
-                            .to_col(Alias::new("tenant_id"))
-                            .to_col(Alias::new("id")),
-                    )
+                    .foreign_key(&mut tenant_fk(
+                        Voucher::Table,
+                        Voucher::TenantId,
+                        Voucher::MemberId,
+                        Alias::new("member"),
+                    ))
                     .to_owned(),
             )
             .await?;
         for (name, cols, unique) in [
-            (
-                "ux_voucher_tenant_id",
-                vec![Voucher::TenantId, Voucher::Id],
-                true,
-            ),
-            (
-                "ux_voucher_code",
-                vec![Voucher::TenantId, Voucher::Code],
-                true,
-            ),
-            (
-                "ix_voucher_member",
-                vec![Voucher::TenantId, Voucher::MemberId],
-                false,
-            ),
+            ("ux_voucher_tenant_id", &["tenant_id", "id"][..], true),
+            ("ux_voucher_code", &["tenant_id", "code"][..], true),
+            ("ix_voucher_member", &["tenant_id", "member_id"][..], false),
         ] {
-            let mut index = Index::create();
-            index.name(name).table(Voucher::Table);
-            for col in cols {
-                index.col(col);
-            }
-            if unique {
-                index.unique();
-            }
-            manager.create_index(index.to_owned()).await?;
+            manager
+                .create_index(index(name, Voucher::Table, cols, unique))
+                .await?;
         }
         manager
             .create_table(
@@ -111,26 +92,22 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(VoucherUse::PurchaseId))
                     .col(big_integer(VoucherUse::AmountMinor))
                     .col(timestamp_with_time_zone(VoucherUse::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from_tbl(VoucherUse::Table)
-                            .from_col(VoucherUse::TenantId)
-                            .from_col(VoucherUse::VoucherId)
-                            .to_tbl(Voucher::Table)
-                            .to_col(Voucher::TenantId)
-                            .to_col(Voucher::Id),
-                    )
+                    .foreign_key(&mut tenant_fk(
+                        VoucherUse::Table,
+                        VoucherUse::TenantId,
+                        VoucherUse::VoucherId,
+                        Voucher::Table,
+                    ))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_voucher_use_voucher")
-                    .table(VoucherUse::Table)
-                    .col(VoucherUse::VoucherId)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_voucher_use_voucher",
+                VoucherUse::Table,
+                &["voucher_id"],
+                false,
+            ))
             .await
     }
 

@@ -1,5 +1,7 @@
 use sea_orm_migration::{prelude::*, schema::*};
 
+use crate::helpers::{index, tenant_fk};
+
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -48,15 +50,12 @@ impl MigrationTrait for Migration {
                     .col(string_len_null(Gesture::Description, 500))
                     .col(string_len(Gesture::Reason, 500))
                     .col(timestamp_with_time_zone(Gesture::CreatedAt))
-                    .foreign_key(
-                        ForeignKey::create()
-                            .from_tbl(Gesture::Table)
-                            .from_col(Gesture::TenantId)
-                            .from_col(Gesture::MemberId)
-                            .to_tbl(Alias::new("member"))
-                            .to_col(Alias::new("tenant_id"))
-                            .to_col(Alias::new("id")),
-                    )
+                    .foreign_key(&mut tenant_fk(
+                        Gesture::Table,
+                        Gesture::TenantId,
+                        Gesture::MemberId,
+                        Alias::new("member"),
+                    ))
                     .foreign_key(
                         ForeignKey::create()
                             .from(Gesture::Table, Gesture::GrantedBy)
@@ -66,26 +65,20 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_gesture_staff")
-                    .table(Gesture::Table)
-                    .col(Gesture::TenantId)
-                    .col(Gesture::GrantedBy)
-                    .col(Gesture::CreatedAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_gesture_staff",
+                Gesture::Table,
+                &["tenant_id", "granted_by", "created_at"],
+                false,
+            ))
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_gesture_member")
-                    .table(Gesture::Table)
-                    .col(Gesture::TenantId)
-                    .col(Gesture::MemberId)
-                    .col(Gesture::CreatedAt)
-                    .to_owned(),
-            )
+            .create_index(index(
+                "ix_gesture_member",
+                Gesture::Table,
+                &["tenant_id", "member_id", "created_at"],
+                false,
+            ))
             .await?;
         manager
             .create_table(
