@@ -64,10 +64,10 @@ impl App {
             .await
             .with_context(|| format!("binding {}", config.bind))?;
         let state = Arc::new(AppState::new(config, db)?);
-        if state.config.expiry_interval_secs > 0 {
-            crate::worker::expiry::spawn(
+        if state.config.jobs_interval_secs > 0 {
+            crate::worker::spawn(
                 state.db.clone(),
-                std::time::Duration::from_secs(state.config.expiry_interval_secs),
+                std::time::Duration::from_secs(state.config.jobs_interval_secs),
             );
         }
         let schema = graphql::build_schema(state.clone());

@@ -97,9 +97,10 @@ pub struct Config {
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "FIDELIS_LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 30)]
     pub login_attempts_per_address: u32,
-    /// Seconds between runs of the points-expiry job (0: never, e.g. when a separate worker runs it).
-    #[arg(long, env = "FIDELIS_EXPIRY_INTERVAL_SECS", default_value_t = 3600)]
-    pub expiry_interval_secs: u64,
+    /// Seconds between runs of the scheduled jobs, points expiry and birthday bonuses (0: never,
+    /// e.g. when `fidelis jobs run` is scheduled elsewhere).
+    #[arg(long, env = "FIDELIS_JOBS_INTERVAL_SECS", default_value_t = 3600)]
+    pub jobs_interval_secs: u64,
     /// Brands one client address may sign up per hour.
     #[arg(
         long,

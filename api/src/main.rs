@@ -39,11 +39,22 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Scheduled jobs.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
     /// Ledger maintenance.
     Ledger {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Runs every scheduled job once (points expiry, birthday bonuses) and exits.
+    Run,
 }
 
 #[derive(Subcommand)]
@@ -132,6 +143,24 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{} points expired in {} lots", report.points, report.lots);
+            Ok(())
+        }
+        Command::Jobs {
+            command: JobsCommand::Run,
+        } => {
+            telemetry::init(&config);
+            let db = db::connect_and_migrate(&config).await?;
+            let now = chrono::Utc::now();
+            let expired = fidelis::worker::expiry::run_once(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let birthdays = fidelis::worker::birthdays::run_once(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            println!(
+                "{} points expired in {} lots; {birthdays} birthday bonuses",
+                expired.points, expired.lots
+            );
             Ok(())
         }
         Command::Serve => serve(config).await,

@@ -2,6 +2,7 @@
 //! (modules below) so that the suite links once.
 
 mod admin;
+mod birthdays;
 mod expiry;
 mod gestures;
 mod http;

@@ -63,7 +63,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.smtp_url = Some(SecretString::from(format!("smtp://{}", smtp.addr)));
     config.outbox_dir = outbox.0.clone();
     // Tests run the expiry job themselves, when and as often as they mean to.
-    config.expiry_interval_secs = 0;
+    config.jobs_interval_secs = 0;
     adjust(&mut config);
     let app = App::build(config)
         .await

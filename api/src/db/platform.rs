@@ -359,3 +359,38 @@ pub async fn due_lots<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// Active brands with their time zone (for jobs that run per brand-local day).
+pub async fn active_brands<C: ConnectionTrait>(conn: &C) -> Result<Vec<brand::Model>, AppError> {
+    Ok(brand::Entity::find()
+        .filter(brand::Column::Status.eq(brand::BrandStatus::Active))
+        .all(conn)
+        .await?)
+}
+
+/// Members of a brand born on `month`-`day` (any year).
+pub async fn members_born_on<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    month: u32,
+    day: u32,
+) -> Result<Vec<Uuid>, AppError> {
+    let backend = conn.get_database_backend();
+    let mmdd = format!("{month:02}-{day:02}");
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT id FROM member WHERE tenant_id = $1 AND to_char(birth_date, 'MM-DD') = $2"
+        }
+        _ => "SELECT id FROM member WHERE tenant_id = ? AND strftime('%m-%d', birth_date) = ?",
+    };
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tenant.into(), mmdd.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<Uuid>("", "id").map_err(AppError::from))
+        .collect()
+}

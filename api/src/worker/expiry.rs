@@ -5,8 +5,6 @@
 //! transaction, and the lot's remainder only moves through the ledger's conditional update, so a
 //! second worker finds nothing left (or fails its update and rolls back).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind, point_lot};
 use sea_orm::DatabaseConnection;
@@ -100,21 +98,4 @@ async fn expire_lot(
     tx.commit().await?;
     tracing::info!(tenant.id = %lot.tenant_id, member.id = %lot.member_id, "{} points expired", lot.remaining);
     Ok(lot.remaining)
-}
-
-/// Runs [`run_once`] every `interval` until the process stops.
-pub fn spawn(db: DatabaseConnection, interval: Duration) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(interval);
-        loop {
-            tick.tick().await;
-            match run_once(&db, Utc::now()).await {
-                Ok(r) if r.lots > 0 => {
-                    tracing::info!("expiry job: {} points in {} lots expired", r.points, r.lots)
-                }
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = ?e, "expiry job failed"),
-            }
-        }
-    });
 }

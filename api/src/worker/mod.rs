@@ -1,3 +1,33 @@
 //! Background jobs run by the server (and callable from the CLI and tests).
 
+pub mod birthdays;
 pub mod expiry;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::DatabaseConnection;
+
+/// Runs the scheduled jobs (points expiry, birthday bonuses) every `interval` until the process
+/// stops. Each job is safe to run concurrently from several processes.
+pub fn spawn(db: DatabaseConnection, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            let now = Utc::now();
+            match expiry::run_once(&db, now).await {
+                Ok(r) if r.lots > 0 => {
+                    tracing::info!("expiry job: {} points in {} lots expired", r.points, r.lots)
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "expiry job failed"),
+            }
+            match birthdays::run_once(&db, now).await {
+                Ok(n) if n > 0 => tracing::info!("birthday job: {n} bonuses booked"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "birthday job failed"),
+            }
+        }
+    });
+}
