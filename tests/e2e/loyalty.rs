@@ -322,6 +322,19 @@ async fn members_are_unique_by_email_and_phone_and_get_their_welcome_bonus() {
     assert_eq!(m["emailConsent"]["granted"], true);
     assert_eq!(m["emailConsent"]["source"], "checkout form");
     assert!(m["emailConsent"]["at"].is_string());
+    app.enroll(&brand, json!({ "firstName": "Jean", "lastName": "Dupont" }))
+        .await;
+    let found = owner
+        .query(
+            "{ members(search: \"dupont\") { edges { node { lastName } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        found["data"]["members"]["edges"],
+        json!([{ "node": { "lastName": "Dupont" } }]),
+        "{found}"
+    );
     assert!(app.db_verify_ledger().await.is_sound());
 }
 

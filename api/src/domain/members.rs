@@ -10,7 +10,10 @@ use entity::{
     member::{self, EnrolmentChannel},
 };
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
+    sea_query::{Expr, Func},
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -368,8 +371,15 @@ pub async fn list(
             sea_orm::Condition::any()
                 .add(member::Column::Email.contains(&term))
                 .add(member::Column::Phone.contains(&term))
-                .add(member::Column::LastName.contains(&term))
-                .add(member::Column::FirstName.contains(&term)),
+                // Names keep their case; compare them lower-cased (LIKE is case-sensitive on PostgreSQL).
+                .add(
+                    Expr::expr(Func::lower(Expr::col(member::Column::LastName)))
+                        .like(format!("%{term}%")),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(member::Column::FirstName)))
+                        .like(format!("%{term}%")),
+                ),
         );
     }
     Ok(page::fetch(conn.db(), select, member::Column::Id, page).await?)
