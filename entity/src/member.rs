@@ -26,6 +26,8 @@ pub struct Model {
     /// Brand-defined attributes (string values).
     pub attributes: Json,
     pub enrolled_via: EnrolmentChannel,
+    /// argon2id PHC string, for members who signed up in the brand's app.
+    pub password_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -18,6 +18,7 @@ mod m20261122_000008_create_purchase;
 mod m20261122_000009_create_voucher;
 mod m20261122_000010_add_purchase_loyalty_paid;
 mod m20261122_000011_create_gesture;
+mod m20261122_000012_add_member_password;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000009_create_voucher::Migration),
             Box::new(m20261122_000010_add_purchase_loyalty_paid::Migration),
             Box::new(m20261122_000011_create_gesture::Migration),
+            Box::new(m20261122_000012_add_member_password::Migration),
         ]
     }
 }

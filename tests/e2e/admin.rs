@@ -10,7 +10,7 @@ async fn a_suspended_brand_is_refused_everywhere_until_it_is_reactivated() {
     let brand = app.new_brand("suspendue").await;
     let (_, client_id, secret) = app.new_api_key(&brand, &["MEMBERS_READ"]).await;
     let partner = app.partner_token(&brand, &["MEMBERS_READ"]).await;
-    let member = app.mint_member_token(&brand);
+    let member = app.member_token(&brand).await;
     let bystander = app.new_brand("voisine").await;
 
     let admin_gql = app.as_token(&admin.access_token);

@@ -155,7 +155,7 @@ async fn a_partner_app_and_a_member_see_only_their_own_brand() {
     app.new_brand("maison-b").await;
     for token in [
         app.partner_token(&a, &["MEMBERS_READ"]).await,
-        app.mint_member_token(&a),
+        app.member_token(&a).await,
     ] {
         let viewer = app
             .as_token(&token)

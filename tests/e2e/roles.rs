@@ -70,6 +70,9 @@ fn matrix() -> BTreeMap<&'static str, Access> {
             "Mutation.grantGesture",
             Roles(&["BRAND_OWNER", "BRAND_MANAGER", "BRAND_STAFF"]),
         ),
+        ("Mutation.memberSignUp", Public),
+        ("Mutation.memberLogin", Public),
+        ("Query.me", Roles(&["MEMBER"])),
         ("Mutation.signUpBrand", Public),
         ("Mutation.login", Public),
         ("Mutation.refreshToken", Public),
@@ -219,7 +222,7 @@ async fn principals(app: &TestApp) -> Vec<(&'static str, Option<String>)> {
             "COALITION_OPERATOR",
             Some(app.db_coalition_operator().await.access_token),
         ),
-        ("MEMBER", Some(app.mint_member_token(&brand))),
+        ("MEMBER", Some(app.member_token(&brand).await)),
     ]
 }
 

@@ -309,14 +309,19 @@ impl TestApp {
         self.login(email, PASSWORD).await
     }
 
-    /// A member token of the brand, signed with the server's key. Minted directly because
-    /// member sign-up arrives with the loyalty engine; the server still checks the brand.
-    pub fn mint_member_token(&self, brand: &TestBrand) -> String {
-        let tenant = uuid::Uuid::parse_str(&brand.id).ok();
-        self.state
-            .jwt
-            .issue(uuid::Uuid::now_v7(), Role::Member, tenant, None)
-            .unwrap_or_else(|e| panic!("minting: {e}"))
+    /// A member of the brand signed up through the member app; returns their access token.
+    pub async fn member_token(&self, brand: &TestBrand) -> String {
+        let resp = self
+            .anonymous()
+            .query(
+                "mutation($i: MemberSignUpInput!) { memberSignUp(input: $i) { accessToken } }",
+                json!({ "i": { "brandSlug": brand.slug, "email": format!("member-{}@{}.example", uuid::Uuid::new_v4(), brand.slug), "password": PASSWORD } }),
+            )
+            .await;
+        resp["data"]["memberSignUp"]["accessToken"]
+            .as_str()
+            .unwrap_or_else(|| panic!("memberSignUp: {resp}"))
+            .to_owned()
     }
 }
 

@@ -71,9 +71,13 @@ impl Principal {
             Self::PartnerApp { scopes, .. } => {
                 permission == P::ViewOwnBrand || scopes.iter().any(|s| s.grants(permission))
             }
-            Self::Member { .. } => matches!(permission, P::ViewOwnBrand | P::ViewPrograms),
+            Self::Member { .. } => matches!(
+                permission,
+                P::ViewOwnBrand | P::ViewPrograms | P::ViewOwnMembership
+            ),
             Self::User { role, .. } => match permission {
                 P::AdministerPlatform => *role == R::PlatformAdmin,
+                P::ViewOwnMembership => false,
                 P::ViewOwnBrand
                 | P::ViewPrograms
                 | P::EnrollMembers
@@ -120,6 +124,8 @@ pub enum Permission {
     RedeemRewards,
     /// Grant goodwill gestures (people only, within the brand's limits).
     GrantGestures,
+    /// A member reading their own account.
+    ViewOwnMembership,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -193,7 +199,8 @@ impl ApiScope {
             | P::ManageApiKeys
             | P::AdministerPlatform
             | P::ManagePrograms
-            | P::GrantGestures => false,
+            | P::GrantGestures
+            | P::ViewOwnMembership => false,
         }
     }
 }

@@ -394,3 +394,13 @@ pub async fn members_born_on<C: ConnectionTrait>(
         .map(|r| r.try_get::<Uuid>("", "id").map_err(AppError::from))
         .collect()
 }
+
+pub async fn brand_by_slug<C: ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> Result<Option<brand::Model>, AppError> {
+    Ok(brand::Entity::find()
+        .filter(brand::Column::Slug.eq(slug))
+        .one(conn)
+        .await?)
+}

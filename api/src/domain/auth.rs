@@ -362,12 +362,18 @@ pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Princ
                 .collect(),
             }
         }
-        Role::Member => Principal::Member {
-            member_id: claims.sub,
-            tenant_id: claims
+        Role::Member => {
+            let tenant_id = claims
                 .tid
-                .ok_or(AppError::Unauthenticated("invalid access token"))?,
-        },
+                .ok_or(AppError::Unauthenticated("invalid access token"))?;
+            if !super::member_auth::exists(state, tenant_id, claims.sub).await? {
+                return Err(AppError::Unauthenticated("invalid access token"));
+            }
+            Principal::Member {
+                member_id: claims.sub,
+                tenant_id,
+            }
+        }
         _ => {
             let user = platform::user_by_id(&state.db, claims.sub)
                 .await?

@@ -46,6 +46,9 @@ pub struct Enrol {
     /// How consent was given ("checkout form", "app sign-up").
     pub consent_source: Option<String>,
     pub attributes: Vec<(String, String)>,
+    /// For self-service sign-up: the argon2id hash of the member's password (never fingerprinted).
+    #[serde(skip)]
+    pub password_hash: Option<String>,
 }
 
 /// A phone number in E.164: `+` and 8 to 15 digits (spaces, dots and dashes are dropped).
@@ -271,6 +274,7 @@ pub async fn enrol(
             sms_consent_source: Set(input.sms_consent.then(|| source.clone()).flatten()),
             attributes: Set(serde_json::Value::Object(attributes)),
             enrolled_via: Set(via),
+            password_hash: Set(input.password_hash.clone()),
             created_at: Set(now),
             updated_at: Set(now),
         })

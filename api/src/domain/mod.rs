@@ -6,6 +6,7 @@ pub mod auth;
 pub mod brands;
 pub mod gestures;
 pub mod ledger;
+pub mod member_auth;
 pub mod members;
 pub mod programs;
 pub mod purchases;

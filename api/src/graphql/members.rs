@@ -381,6 +381,7 @@ impl MemberMutation {
                 .into_iter()
                 .map(|a| (a.key, a.value))
                 .collect(),
+            password_hash: None,
         };
         let (member, card) =
             domain::members::enrol(ctx.scope()?, enrol, via, input.idempotency_key.as_deref())

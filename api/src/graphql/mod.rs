@@ -9,6 +9,7 @@ pub mod errors;
 pub mod gestures;
 pub mod guards;
 pub mod limits;
+pub mod member_auth;
 pub mod members;
 pub mod programs;
 pub mod purchases;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     purchases::PurchaseQuery,
     vouchers::VoucherQuery,
     gestures::GestureQuery,
+    member_auth::MemberAuthQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -51,6 +53,7 @@ pub struct MutationRoot(
     vouchers::VoucherMutation,
     stored_value::StoredValueMutation,
     gestures::GestureMutation,
+    member_auth::MemberAuthMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,0 +1,118 @@
+//! Members' own accounts in a brand's app: sign-up and login give a MEMBER token scoped to that
+//! brand. Members are people of one brand: the same e-mail may be a member of several brands,
+//! each with its own password.
+
+use entity::member::{self, EnrolmentChannel};
+use sea_orm::{ColumnTrait, QueryFilter};
+use uuid::Uuid;
+
+use super::{
+    members::{self, Enrol},
+    types::{Email, NewPassword},
+};
+use crate::{
+    app::AppState,
+    auth::{Role, password},
+    db::{platform, scope::TenantScope},
+    error::AppError,
+};
+
+/// A member's session: a short-lived access token.
+pub struct MemberSession {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub member: member::Model,
+}
+
+async fn brand_scope(state: &AppState, slug: &str) -> Result<TenantScope, AppError> {
+    let brand = platform::brand_by_slug(&state.db, slug.trim())
+        .await?
+        .filter(|b| b.status == entity::brand::BrandStatus::Active)
+        .ok_or(AppError::NotFound)?;
+    Ok(TenantScope::new(state.db.clone(), brand.id))
+}
+
+fn session(
+    state: &AppState,
+    scope: &TenantScope,
+    member: member::Model,
+) -> Result<MemberSession, AppError> {
+    let access_token = state
+        .jwt
+        .issue(member.id, Role::Member, Some(scope.tenant_id()), None)?;
+    Ok(MemberSession {
+        access_token,
+        expires_in: state.jwt.ttl_secs(),
+        member,
+    })
+}
+
+/// Enrols the member in the brand's app with a password; returns a session.
+pub async fn sign_up(
+    state: &AppState,
+    brand_slug: &str,
+    mut enrol: Enrol,
+    new_password: &str,
+    client: &str,
+    idempotency_key: Option<&str>,
+) -> Result<MemberSession, AppError> {
+    state.limits.login_address.check_and_hit(client)?;
+    let scope = brand_scope(state, brand_slug).await?;
+    if enrol.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        return Err(AppError::validation(
+            "input.email",
+            "is required to sign up",
+        ));
+    }
+    let new_password = NewPassword::parse("input.password", new_password)?;
+    enrol.password_hash = Some(password::hash(new_password.expose().to_owned()).await?);
+    let (member, _card) =
+        members::enrol(&scope, enrol, EnrolmentChannel::Member, idempotency_key).await?;
+    session(state, &scope, member)
+}
+
+/// Checks a member's e-mail and password for the brand; answers the same for an unknown e-mail
+/// and a wrong password.
+pub async fn login(
+    state: &AppState,
+    brand_slug: &str,
+    email: &str,
+    pwd: &str,
+    client: &str,
+) -> Result<MemberSession, AppError> {
+    const INVALID: AppError = AppError::Unauthenticated("invalid e-mail or password");
+    state.limits.login_address.check_and_hit(client)?;
+    let scope = brand_scope(state, brand_slug).await.map_err(|_| INVALID)?;
+    let email = Email::parse("email", email).map_err(|_| INVALID)?;
+    let key = format!("member:{}:{}", scope.tenant_id(), email.as_str());
+    state.limits.login_account.check(&key)?;
+    let conn = scope.conn();
+    let found = conn
+        .find::<member::Entity>()
+        .filter(member::Column::Email.eq(email.as_str()))
+        .one(conn.db())
+        .await?;
+    let ok = match found.as_ref().and_then(|m| m.password_hash.clone()) {
+        Some(hash) => password::verify(pwd.to_owned(), hash).await?,
+        None => {
+            let _ = password::verify(pwd.to_owned(), password::dummy_hash().await?).await?;
+            false
+        }
+    };
+    let Some(member) = found.filter(|_| ok) else {
+        state.limits.login_account.hit(&key);
+        return Err(INVALID);
+    };
+    state.limits.login_account.reset(&key);
+    session(state, &scope, member)
+}
+
+/// The member behind a MEMBER token, if it still exists.
+pub async fn exists(state: &AppState, tenant: Uuid, member: Uuid) -> Result<bool, AppError> {
+    let scope = TenantScope::new(state.db.clone(), tenant);
+    match scope.conn().get::<member::Entity>(member).await {
+        Ok(_) => Ok(true),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

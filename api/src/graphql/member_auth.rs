@@ -1,0 +1,124 @@
+//! Members in the brand's app: `memberSignUp`, `memberLogin`, `me`.
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use super::{ContextExt, guards::PermissionGuard, members::Member};
+use crate::{
+    auth::{Permission, Principal},
+    domain::{self, member_auth::MemberSession, members::Enrol},
+    error::AppError,
+};
+
+#[derive(InputObject)]
+pub struct MemberSignUpInput {
+    /// The brand whose app this is.
+    pub brand_slug: String,
+    pub email: String,
+    /// 10 to 128 characters.
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    #[graphql(default)]
+    pub email_consent: bool,
+    #[graphql(default)]
+    pub sms_consent: bool,
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct MemberLoginInput {
+    pub brand_slug: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// A member's session in the brand's app.
+#[derive(SimpleObject)]
+pub struct MemberAuthPayload {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    pub expires_in: u64,
+    pub member: Member,
+}
+
+impl From<MemberSession> for MemberAuthPayload {
+    fn from(s: MemberSession) -> Self {
+        Self {
+            access_token: s.access_token,
+            token_type: "Bearer".to_owned(),
+            expires_in: s.expires_in,
+            member: s.member.into(),
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct MemberAuthQuery;
+
+#[Object]
+impl MemberAuthQuery {
+    /// The calling member's own account: profile, cards, points, vouchers, history.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn me(&self, ctx: &Context<'_>) -> Result<Member> {
+        let Principal::Member { member_id, .. } = ctx.request()?.principal else {
+            return Err(AppError::Forbidden("only members have an own account").into());
+        };
+        Ok(domain::members::get(ctx.scope()?, member_id).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct MemberAuthMutation;
+
+#[Object]
+impl MemberAuthMutation {
+    /// Joins a brand's program from its app: enrols the member (with a card) and opens a session.
+    async fn member_sign_up(
+        &self,
+        ctx: &Context<'_>,
+        input: MemberSignUpInput,
+    ) -> Result<MemberAuthPayload> {
+        let enrol = Enrol {
+            email: Some(input.email),
+            phone: input.phone,
+            first_name: input.first_name,
+            last_name: input.last_name,
+            birth_date: input.birth_date,
+            email_consent: input.email_consent,
+            sms_consent: input.sms_consent,
+            consent_source: Some("member app sign-up".to_owned()),
+            ..Enrol::default()
+        };
+        let session = domain::member_auth::sign_up(
+            ctx.state()?,
+            &input.brand_slug,
+            enrol,
+            &input.password,
+            &ctx.request()?.client,
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(session.into())
+    }
+
+    /// Opens a member session with the e-mail and password used at sign-up.
+    async fn member_login(
+        &self,
+        ctx: &Context<'_>,
+        input: MemberLoginInput,
+    ) -> Result<MemberAuthPayload> {
+        let session = domain::member_auth::login(
+            ctx.state()?,
+            &input.brand_slug,
+            &input.email,
+            &input.password,
+            &ctx.request()?.client,
+        )
+        .await?;
+        Ok(session.into())
+    }
+}

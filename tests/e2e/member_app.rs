@@ -1,0 +1,128 @@
+//! Members in the brand's app: sign-up, login, and their own account only.
+
+use fidelis_tests::{PASSWORD, RECORD_PURCHASE, code_of, field_of, spawn_app};
+use serde_json::json;
+
+const SIGN_UP: &str = "mutation($i: MemberSignUpInput!) { memberSignUp(input: $i) { accessToken tokenType member { email } } }";
+const LOGIN: &str = "mutation($i: MemberLoginInput!) { memberLogin(input: $i) { accessToken } }";
+const ME: &str = "{ me { email emailConsent { granted source } cards { number status } points { available } history { edges { node { kind points } } } } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_signs_up_in_the_brand_app_logs_in_and_sees_only_their_own_account() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("appli").await;
+    app.new_points_program(&brand, "Club", json!({ "welcomeBonus": 20 }))
+        .await;
+    let other = app.new_brand("autre-appli").await;
+    let input = |slug: &str, email: &str, password: &str| json!({ "i": { "brandSlug": slug, "email": email, "password": password, "emailConsent": true } });
+
+    let signed = app
+        .anonymous()
+        .query(SIGN_UP, input("appli", "Lea@Appli.example", PASSWORD))
+        .await;
+    let token = signed["data"]["memberSignUp"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{signed}"))
+        .to_owned();
+    assert_eq!(
+        signed["data"]["memberSignUp"]["member"]["email"],
+        "lea@appli.example"
+    );
+    let me = app.as_token(&token).query(ME, json!({})).await;
+    let m = &me["data"]["me"];
+    assert_eq!(m["email"], "lea@appli.example", "{me}");
+    assert_eq!(
+        m["emailConsent"],
+        json!({ "granted": true, "source": "member app sign-up" })
+    );
+    assert_eq!(m["points"][0]["available"], 20);
+    let card = m["cards"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Staff record a purchase on the member's card: the member sees it.
+    app.as_token(&brand.owner.access_token)
+        .query(
+            RECORD_PURCHASE,
+            json!({ "i": { "cardNumber": card, "totalMinor": 5_000, "currency": "EUR" } }),
+        )
+        .await;
+    let me = app.as_token(&token).query(ME, json!({})).await;
+    assert_eq!(me["data"]["me"]["points"][0]["available"], 25, "{me}");
+    assert_eq!(
+        me["data"]["me"]["history"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
+    let login = app.anonymous().query(LOGIN, json!({ "i": { "brandSlug": "appli", "email": "lea@appli.example", "password": PASSWORD } })).await;
+    assert!(
+        login["data"]["memberLogin"]["accessToken"].is_string(),
+        "{login}"
+    );
+    for (slug, email, password) in [
+        ("appli", "lea@appli.example", "wrong password here"),
+        ("appli", "nobody@appli.example", PASSWORD),
+        ("autre-appli", "lea@appli.example", PASSWORD),
+        ("no-such-brand", "lea@appli.example", PASSWORD),
+    ] {
+        let resp = app
+            .anonymous()
+            .query(
+                LOGIN,
+                json!({ "i": { "brandSlug": slug, "email": email, "password": password } }),
+            )
+            .await;
+        assert_eq!(code_of(&resp), "UNAUTHENTICATED", "{slug} {email}: {resp}");
+        assert_eq!(resp["errors"][0]["message"], "invalid e-mail or password");
+    }
+
+    let again = app
+        .anonymous()
+        .query(SIGN_UP, input("appli", "lea@appli.example", PASSWORD))
+        .await;
+    assert_eq!(code_of(&again), "CONFLICT", "{again}");
+    let weak = app
+        .anonymous()
+        .query(SIGN_UP, input("appli", "x@appli.example", "short"))
+        .await;
+    assert_eq!(
+        (code_of(&weak), field_of(&weak)),
+        ("VALIDATION", "input.password"),
+        "{weak}"
+    );
+    let nowhere = app
+        .anonymous()
+        .query(SIGN_UP, input("no-such-brand", "x@appli.example", PASSWORD))
+        .await;
+    assert_eq!(code_of(&nowhere), "NOT_FOUND", "{nowhere}");
+    // The same person may join another brand, with its own account.
+    let elsewhere = app
+        .anonymous()
+        .query(SIGN_UP, input("autre-appli", "lea@appli.example", PASSWORD))
+        .await;
+    assert!(elsewhere["data"]["memberSignUp"].is_object(), "{elsewhere}");
+    let _ = other;
+
+    // A member reads nothing of other members.
+    let member = app.as_token(&token);
+    assert_eq!(
+        code_of(
+            &member
+                .query("{ members { edges { node { id } } } }", json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert_eq!(
+        code_of(
+            &member
+                .query("{ users { edges { node { id } } } }", json!({}))
+                .await
+        ),
+        "FORBIDDEN"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
