@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use fidelis::db;
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::ConnectionTrait;
 
 /// The PostgreSQL server to use instead of SQLite, e.g. `postgres://postgres@127.0.0.1:5432/postgres`.
 pub const PG_ENV: &str = "FIDELIS_TEST_DATABASE_URL";
@@ -180,11 +180,4 @@ impl Drop for TestDatabase {
             }
         }
     }
-}
-
-/// A direct connection to the test's database, for `db_*` helpers that must look underneath.
-pub async fn connect(url: &str) -> DatabaseConnection {
-    db::connect(url, 2)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
 }

@@ -18,6 +18,14 @@ use uuid::Uuid;
 
 use crate::{auth::secrets::hash_token, error::AppError};
 
+/// The id stored under `key` in a recorded result.
+pub fn recorded_id(previous: &Value, key: &str) -> Result<Uuid, AppError> {
+    previous[key]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("idempotency record without {key}")))
+}
+
 /// The scope of writes made before any brand exists (brand sign-up).
 pub const PLATFORM: &str = "platform";
 

@@ -45,10 +45,7 @@ pub async fn create(
     if let Some(idem) = &idem
         && let Some(previous) = idem.replay(scope.conn().db()).await?
     {
-        let id = previous["key"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or(AppError::NotFound)?;
+        let id = crate::db::idempotency::recorded_id(&previous, "key")?;
         return Ok(CreatedKey {
             key: scope.conn().get::<api_key::Entity>(id).await?,
             secret: None,

@@ -137,10 +137,7 @@ pub async fn grant(
     if let Some(idem) = &idem
         && let Some(previous) = idem.replay(scope.conn().db()).await?
     {
-        let id = previous["gesture"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or(AppError::NotFound)?;
+        let id = crate::db::idempotency::recorded_id(&previous, "gesture")?;
         return scope.conn().get::<gesture::Entity>(id).await;
     }
     let reason = text("input.reason", &g.reason, 500)?;

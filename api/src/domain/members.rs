@@ -338,12 +338,7 @@ async fn reload(
     scope: &TenantScope,
     previous: &serde_json::Value,
 ) -> Result<(member::Model, card::Model), AppError> {
-    let id = |k: &str| {
-        previous[k]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or(AppError::NotFound)
-    };
+    let id = |k: &str| crate::db::idempotency::recorded_id(previous, k);
     let conn = scope.conn();
     Ok((
         conn.get::<member::Entity>(id("member")?).await?,
@@ -401,20 +396,26 @@ pub async fn cards_of(scope: &TenantScope, member: Uuid) -> Result<Vec<card::Mod
 
 /// A card by its printed number or scanned payload (checkout look-up).
 pub async fn card_by_number(scope: &TenantScope, number: &str) -> Result<card::Model, AppError> {
-    let number = number
-        .trim()
-        .strip_prefix("FIDELIS:")
-        .unwrap_or(number.trim());
+    find_card(&scope.conn(), "number", number).await
+}
+
+/// The brand's card with this printed number or scanned payload (`FIDELIS:<number>`);
+/// VALIDATION on `field` when the check digit is wrong, NOT_FOUND when no such card.
+pub(crate) async fn find_card<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    field: &'static str,
+    raw: &str,
+) -> Result<card::Model, AppError> {
+    let number = raw.trim().strip_prefix("FIDELIS:").unwrap_or(raw.trim());
     if !luhn_valid(number) {
         return Err(AppError::validation(
-            "number",
+            field,
             "is not a valid card number (check digit)",
         ));
     }
-    let conn = scope.conn();
-    conn.find::<card::Entity>()
+    tx.find::<card::Entity>()
         .filter(card::Column::Number.eq(number))
-        .one(conn.db())
+        .one(tx.db())
         .await?
         .ok_or(AppError::NotFound)
 }

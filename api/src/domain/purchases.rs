@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     ledger::{self, Header, POINTS, Posting},
-    members::{add_months, luhn_valid},
+    members::add_months,
     programs::{self, EarningLine},
     types::text,
 };
@@ -178,22 +178,7 @@ pub async fn record(
         Buyer::Anonymous => (None, None),
         Buyer::Member(id) => (Some(tx.get::<member::Entity>(*id).await?.id), None),
         Buyer::CardNumber(number) => {
-            let number = number
-                .trim()
-                .strip_prefix("FIDELIS:")
-                .unwrap_or(number.trim());
-            if !luhn_valid(number) {
-                return Err(AppError::validation(
-                    "input.cardNumber",
-                    "is not a valid card number (check digit)",
-                ));
-            }
-            let card = tx
-                .find::<card::Entity>()
-                .filter(card::Column::Number.eq(number))
-                .one(tx.db())
-                .await?
-                .ok_or(AppError::NotFound)?;
+            let card = super::members::find_card(&tx, "input.cardNumber", number).await?;
             if card.status != card::CardStatus::Active {
                 let state = match card.status {
                     card::CardStatus::Blocked => "blocked",
@@ -437,10 +422,7 @@ fn format_minor(minor: i64) -> String {
 }
 
 async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Recorded, AppError> {
-    let id = previous["purchase"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or(AppError::NotFound)?;
+    let id = crate::db::idempotency::recorded_id(previous, "purchase")?;
     let earnings: Vec<Earning> =
         serde_json::from_value(previous["earnings"].clone()).unwrap_or_default();
     let vouchers: Vec<(String, i64)> =

@@ -198,12 +198,7 @@ async fn move_value(
         vec![Posting::new(&account, delta), Posting::new(&float, -delta)],
     )
     .await
-    .map_err(|e| match e {
-        AppError::InsufficientBalance(_) => {
-            AppError::InsufficientBalance("the stored-value balance does not cover this")
-        }
-        e => e,
-    })?;
+    .map_err(short_balance)?;
     let after = before + delta;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "balance": after }))
@@ -260,12 +255,7 @@ pub async fn spend<C: ConnectionTrait>(
         ],
     )
     .await
-    .map_err(|e| match e {
-        AppError::InsufficientBalance(_) => {
-            AppError::InsufficientBalance("the stored-value balance does not cover this")
-        }
-        e => e,
-    })?;
+    .map_err(short_balance)?;
     Ok(())
 }
 
@@ -289,4 +279,14 @@ pub async fn balances(
         }
     }
     Ok(out)
+}
+
+/// Names the balance in the ledger's generic "does not cover" refusal.
+fn short_balance(e: AppError) -> AppError {
+    match e {
+        AppError::InsufficientBalance(_) => {
+            AppError::InsufficientBalance("the stored-value balance does not cover this")
+        }
+        e => e,
+    }
 }

@@ -88,10 +88,7 @@ pub async fn invite(
     if let Some(idem) = &idem
         && let Some(previous) = idem.replay(scope.conn().db()).await?
     {
-        let id = previous["invitation"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or(AppError::NotFound)?;
+        let id = crate::db::idempotency::recorded_id(&previous, "invitation")?;
         return scope.conn().get::<invitation::Entity>(id).await;
     }
     let email = Email::parse("email", email)?;

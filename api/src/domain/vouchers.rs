@@ -252,10 +252,7 @@ async fn reload(
     scope: &TenantScope,
     previous: &serde_json::Value,
 ) -> Result<voucher::Model, AppError> {
-    let id = previous["voucher"]
-        .as_str()
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or(AppError::NotFound)?;
+    let id = crate::db::idempotency::recorded_id(previous, "voucher")?;
     scope.conn().get::<voucher::Entity>(id).await
 }
 
