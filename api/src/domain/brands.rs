@@ -63,6 +63,26 @@ pub async fn sign_up(
     {
         return reload(state, &previous).await;
     }
+    match create(state, input, client, idem.as_ref()).await {
+        Ok(created) => Ok(created),
+        // A concurrent twin with the same key committed first (our slug or e-mail check, or
+        // our insert, lost to it): answer with its result, as a replay would.
+        Err(e) => match &idem {
+            Some(idem) => match idem.replay(&state.db).await? {
+                Some(previous) => reload(state, &previous).await,
+                None => Err(e),
+            },
+            None => Err(e),
+        },
+    }
+}
+
+async fn create(
+    state: &AppState,
+    input: SignUpBrand,
+    client: &str,
+    idem: Option<&Idempotency>,
+) -> Result<(brand::Model, user_account::Model), AppError> {
     // Only sign-ups that go through count: refused input writes and sends nothing.
     state.limits.signup_address.check(client)?;
     let name = text("input.brandName", &input.brand_name, 200)?;
@@ -164,12 +184,7 @@ async fn reload(
     state: &AppState,
     previous: &serde_json::Value,
 ) -> Result<(brand::Model, user_account::Model), AppError> {
-    let id = |key: &str| {
-        previous[key]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("malformed idempotency record")))
-    };
+    let id = |key: &str| crate::db::idempotency::recorded_id(previous, key);
     let brand = platform::brand_by_id(&state.db, id("brand")?)
         .await?
         .ok_or(AppError::NotFound)?;
