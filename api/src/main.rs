@@ -157,8 +157,11 @@ async fn main() -> anyhow::Result<()> {
             let birthdays = fidelis::worker::birthdays::run_once(&db, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let tiers = fidelis::domain::tiers::run_once(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(
-                "{} points expired in {} lots; {birthdays} birthday bonuses",
+                "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews",
                 expired.points, expired.lots
             );
             Ok(())

@@ -45,6 +45,13 @@ pub enum AccountKind {
     #[sea_orm(string_value = "MEMBER_CASHBACK")]
     MemberCashback,
     /// A member's stamps.
+    /// Cashback owed after a return of cashback already spent (zero or below), repaid from the
+    /// next cashback earned.
+    #[sea_orm(string_value = "MEMBER_CASHBACK_DEBT")]
+    MemberCashbackDebt,
+    /// Stamps owed after a return of a purchase whose stamp was already turned into a reward.
+    #[sea_orm(string_value = "MEMBER_STAMPS_DEBT")]
+    MemberStampsDebt,
     #[sea_orm(string_value = "MEMBER_STAMPS")]
     MemberStamps,
     /// A member's prepaid money.
@@ -94,6 +101,8 @@ impl AccountKind {
             Self::MemberPointsDebt => "member-points-debt",
             Self::MemberCashback => "member-cashback",
             Self::MemberStamps => "member-stamps",
+            Self::MemberCashbackDebt => "member-cashback-debt",
+            Self::MemberStampsDebt => "member-stamps-debt",
             Self::MemberStoredValue => "member-stored-value",
             Self::BrandPointsIssued => "brand-points-issued",
             Self::BrandPointsRedeemed => "brand-points-redeemed",

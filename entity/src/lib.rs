@@ -14,6 +14,7 @@ pub mod ledger_account;
 pub mod ledger_entry;
 pub mod ledger_transaction;
 pub mod member;
+pub mod member_tier;
 pub mod one_time_token;
 pub mod point_lot;
 pub mod program;
@@ -53,6 +54,7 @@ tenant_owned!(
     ledger_entry,
     ledger_transaction,
     member,
+    member_tier,
     point_lot,
     program,
     program_rule,

@@ -31,6 +31,8 @@ pub struct Model {
     pub program_id: Option<Uuid>,
     pub points_cost: i64,
     pub cancelled_at: Option<DateTimeUtc>,
+    /// What the voucher is for, shown to the member (a stamp card's gift: "Free coffee").
+    pub label: Option<String>,
     pub created_at: DateTimeUtc,
 }
 
@@ -61,4 +63,7 @@ pub enum VoucherSource {
     /// Issued by the brand (campaign, gesture).
     #[sea_orm(string_value = "BRAND")]
     Brand,
+    /// The reward of a completed stamp card.
+    #[sea_orm(string_value = "STAMPS")]
+    Stamps,
 }

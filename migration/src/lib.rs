@@ -19,6 +19,7 @@ mod m20261122_000009_create_voucher;
 mod m20261122_000010_add_purchase_loyalty_paid;
 mod m20261122_000011_create_gesture;
 mod m20261122_000012_add_member_password;
+mod m20261122_000013_add_rewards_and_tiers;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000010_add_purchase_loyalty_paid::Migration),
             Box::new(m20261122_000011_create_gesture::Migration),
             Box::new(m20261122_000012_add_member_password::Migration),
+            Box::new(m20261122_000013_add_rewards_and_tiers::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ mod idempotency;
 mod isolation;
 mod ledger_property;
 mod loyalty;
+mod mechanics;
 mod member_app;
 mod onboarding;
 mod partner;

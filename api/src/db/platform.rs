@@ -404,3 +404,31 @@ pub async fn brand_by_slug<C: ConnectionTrait>(
         .one(conn)
         .await?)
 }
+
+/// Members' latest tier assignments (of every brand) whose qualification period ended by `now`.
+pub async fn due_tiers<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<entity::member_tier::Model>, AppError> {
+    use entity::member_tier;
+    let backend = conn.get_database_backend();
+    let (at, lim) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "SELECT * FROM member_tier m WHERE m.qualified_until IS NOT NULL AND m.qualified_until <= {at} \
+         AND NOT EXISTS (SELECT 1 FROM member_tier n WHERE n.tenant_id = m.tenant_id \
+         AND n.member_id = m.member_id AND n.program_id = m.program_id AND n.previous_id = m.id) \
+         ORDER BY m.qualified_until, m.id LIMIT {lim}"
+    );
+    Ok(member_tier::Entity::find()
+        .from_raw_sql(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into(), i64::try_from(limit).unwrap_or(200).into()],
+        ))
+        .all(conn)
+        .await?)
+}

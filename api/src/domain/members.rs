@@ -565,6 +565,10 @@ pub struct HistoryEntry {
     pub transaction: entity::ledger_transaction::Model,
     /// Net change of the member's spendable points (negative when taken).
     pub points: i64,
+    /// Net change of the member's cashback, in minor units.
+    pub cashback_minor: i64,
+    /// Net change of the member's stamps.
+    pub stamps: i64,
 }
 
 /// The member's ledger transactions, oldest first.
@@ -583,15 +587,20 @@ pub async fn history(
         page,
     )
     .await?;
-    let points_accounts: Vec<Uuid> = conn
+    let accounts: Vec<(Uuid, AccountKind)> = conn
         .find::<entity::ledger_account::Entity>()
         .filter(entity::ledger_account::Column::MemberId.eq(member_id))
-        .filter(entity::ledger_account::Column::Kind.eq(AccountKind::MemberPoints))
+        .filter(entity::ledger_account::Column::Kind.is_in([
+            AccountKind::MemberPoints,
+            AccountKind::MemberCashback,
+            AccountKind::MemberStamps,
+        ]))
         .all(conn.db())
         .await?
         .into_iter()
-        .map(|a| a.id)
+        .map(|a| (a.id, a.kind))
         .collect();
+    let points_accounts: Vec<Uuid> = accounts.iter().map(|(id, _)| *id).collect();
     let ids: Vec<Uuid> = transactions.items.iter().map(|t| t.id).collect();
     let entries = conn
         .find::<ledger_entry::Entity>()
@@ -603,14 +612,23 @@ pub async fn history(
         .items
         .into_iter()
         .map(|t| {
-            let points = entries
-                .iter()
-                .filter(|e| e.transaction_id == t.id)
-                .map(|e| e.amount)
-                .sum();
+            let net = |kind: AccountKind| {
+                entries
+                    .iter()
+                    .filter(|e| e.transaction_id == t.id)
+                    .filter(|e| {
+                        accounts
+                            .iter()
+                            .any(|(id, k)| *id == e.account_id && *k == kind)
+                    })
+                    .map(|e| e.amount)
+                    .sum()
+            };
             HistoryEntry {
+                points: net(AccountKind::MemberPoints),
+                cashback_minor: net(AccountKind::MemberCashback),
+                stamps: net(AccountKind::MemberStamps),
                 transaction: t,
-                points,
             }
         })
         .collect();

@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod balances;
 pub mod brands;
 pub mod gestures;
 pub mod ledger;
@@ -12,6 +13,7 @@ pub mod programs;
 pub mod purchases;
 pub mod returns;
 pub mod stored_value;
+pub mod tiers;
 pub mod types;
 pub mod users;
 pub mod vouchers;

@@ -79,6 +79,9 @@ pub struct PointsRules {
     pub point_value_minor: i64,
     /// Smallest number of points that can be converted.
     pub minimum_redemption_points: i64,
+    /// Tier levels, if the program has any.
+    #[serde(default)]
+    pub tiers: Option<TierRules>,
 }
 
 impl PointsRules {
@@ -131,6 +134,9 @@ impl PointsRules {
         if self.minimum_redemption_points < 1 {
             return bad("points.minimumRedemptionPoints", "must be at least 1");
         }
+        if let Some(tiers) = &self.tiers {
+            tiers.validate("points.tiers")?;
+        }
         Ok(())
     }
 
@@ -178,13 +184,15 @@ impl EarningLine<'_> {
     }
 }
 
-/// Points a purchase earns, in total and per line. `loyalty_paid_minor` (vouchers, cashback,
-/// stored value used to pay) earns nothing: it is taken off the lines in proportion.
+/// Points a purchase earns, in total and per line. `loyalty_paid_minor` (vouchers, cashback
+/// used to pay) earns nothing: it is taken off the lines in proportion. `tier_percent` is the
+/// member's tier multiplier (100 = none).
 pub fn points_for(
     rules: &PointsRules,
     lines: &[EarningLine<'_>],
     loyalty_paid_minor: i64,
     at: DateTime<Utc>,
+    tier_percent: i64,
 ) -> (i64, Vec<i64>) {
     let gross: i128 = lines.iter().map(EarningLine::gross).sum();
     if lines.is_empty() || gross < i128::from(rules.minimum_purchase_minor) {
@@ -194,8 +202,8 @@ pub fn points_for(
     let base_total: i128 = bases.iter().sum();
     let paid = i128::from(loyalty_paid_minor.max(0)).min(base_total);
     // Exact points of each line, as numerator / denominator.
-    let denominator = i128::from(rules.per_amount_minor) * 100 * 100 * base_total.max(1);
-    let bonus = i128::from(rules.bonus(at));
+    let denominator = i128::from(rules.per_amount_minor) * 100 * 100 * 100 * base_total.max(1);
+    let bonus = i128::from(rules.bonus(at)) * i128::from(tier_percent.max(0));
     let numerators: Vec<i128> = lines
         .iter()
         .zip(&bases)
@@ -259,11 +267,264 @@ impl StoredValueRules {
     }
 }
 
+/// What tiers are earned on, over the rolling window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TierBasis {
+    /// What the program gave for purchases (points, or cashback in minor units), net of returns.
+    /// Bonuses and gestures do not count.
+    Earned,
+    /// Purchase amounts net of discounts and returns, in minor units.
+    Spend,
+}
+
+/// One level above the base level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierLevel {
+    pub name: String,
+    /// Qualifying value over the window needed to reach the level.
+    pub threshold: i64,
+    /// Monetary perk: earning multiplier in % (150 = 1.5x).
+    pub multiplier_percent: i64,
+    /// Non-monetary perks, as shown to the member (priority checkout, early access, ...).
+    pub perks: Vec<String>,
+}
+
+/// Tiers of a program: a member reaching a level's threshold over the rolling window moves up at
+/// once and keeps the level for a window; at its end the member requalifies (still at or above
+/// the threshold over the window that ends then) or moves down to the level the value supports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TierRules {
+    pub basis: TierBasis,
+    pub window_months: u32,
+    /// Name of the level every member starts at.
+    pub base_name: String,
+    /// Levels above the base, thresholds strictly increasing.
+    pub levels: Vec<TierLevel>,
+}
+
+impl TierRules {
+    fn validate(&self, field: &'static str) -> Result<(), AppError> {
+        let bad = |message: &str| Err(AppError::validation(field, message));
+        if !(1..=60).contains(&self.window_months) {
+            return bad("windowMonths must be between 1 and 60");
+        }
+        if self.base_name.trim().is_empty() || self.base_name.len() > 100 {
+            return bad("baseName must be 1 to 100 characters");
+        }
+        if self.levels.is_empty() || self.levels.len() > 10 {
+            return bad("need 1 to 10 levels");
+        }
+        let mut previous = 0;
+        for level in &self.levels {
+            if level.name.trim().is_empty() || level.name.len() > 100 {
+                return bad("level names must be 1 to 100 characters");
+            }
+            if level.threshold <= previous {
+                return bad("thresholds must be positive and strictly increasing");
+            }
+            previous = level.threshold;
+            if !(100..=1_000).contains(&level.multiplier_percent) {
+                return bad("multiplierPercent must be between 100 and 1000");
+            }
+            if level.perks.len() > 20
+                || level
+                    .perks
+                    .iter()
+                    .any(|p| p.trim().is_empty() || p.len() > 200)
+            {
+                return bad("at most 20 perks of 1 to 200 characters");
+            }
+        }
+        Ok(())
+    }
+
+    /// The level (0 = base) a qualifying value reaches.
+    pub fn level_for(&self, value: i64) -> i32 {
+        let reached = self.levels.iter().filter(|l| value >= l.threshold).count();
+        i32::try_from(reached).unwrap_or(0)
+    }
+
+    /// Name of a level (0 = base).
+    pub fn name_of(&self, level: i32) -> &str {
+        match usize::try_from(level) {
+            Ok(0) | Err(_) => &self.base_name,
+            Ok(i) => self.levels.get(i - 1).map_or(&self.base_name, |l| &l.name),
+        }
+    }
+
+    /// The level's earning multiplier in % (100 for the base level).
+    pub fn multiplier_of(&self, level: i32) -> i64 {
+        usize::try_from(level)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .and_then(|i| self.levels.get(i))
+            .map_or(100, |l| l.multiplier_percent)
+    }
+}
+
+/// Rules of a CASHBACK program (cagnotte): a share of each purchase credited as money, spendable
+/// from the next purchase on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashbackRules {
+    /// Share of the earning base credited, in basis points (250 = 2.5 %).
+    pub rate_basis_points: i64,
+    pub rounding: Rounding,
+    pub earning_base: EarningBase,
+    /// Purchases below this (gross) earn nothing.
+    pub minimum_purchase_minor: i64,
+    /// Per-category multipliers in % of the rate (200 = double rate on the category).
+    pub category_multipliers: Vec<CategoryMultiplier>,
+    #[serde(default)]
+    pub tiers: Option<TierRules>,
+}
+
+impl CashbackRules {
+    pub fn validate(&self) -> Result<(), AppError> {
+        if !(1..=5_000).contains(&self.rate_basis_points) {
+            return Err(AppError::validation(
+                "cashback.rateBasisPoints",
+                "must be between 1 and 5000 (0.01 % to 50 %)",
+            ));
+        }
+        if self.minimum_purchase_minor < 0 {
+            return Err(AppError::validation(
+                "cashback.minimumPurchaseMinor",
+                "must not be negative",
+            ));
+        }
+        if self
+            .category_multipliers
+            .iter()
+            .any(|m| !(0..=1_000).contains(&m.percent) || m.category.trim().is_empty())
+        {
+            return Err(AppError::validation(
+                "cashback.categoryMultipliers",
+                "need a category and a percent between 0 and 1000",
+            ));
+        }
+        if let Some(tiers) = &self.tiers {
+            tiers.validate("cashback.tiers")?;
+        }
+        Ok(())
+    }
+
+    /// The same arithmetic as points: `rate` "points" (minor units) per 10000 minor units.
+    pub fn as_points_rules(&self) -> PointsRules {
+        PointsRules {
+            points: self.rate_basis_points,
+            per_amount_minor: 10_000,
+            rounding: self.rounding,
+            earning_base: self.earning_base,
+            minimum_purchase_minor: self.minimum_purchase_minor,
+            category_multipliers: self.category_multipliers.clone(),
+            bonus_periods: Vec::new(),
+            welcome_bonus: 0,
+            birthday_bonus: 0,
+            validity_months: 120,
+            point_value_minor: 1,
+            minimum_redemption_points: 1,
+            tiers: None,
+        }
+    }
+}
+
+/// Rules of a STAMPS program: stamps per qualifying purchase; a full card issues a reward.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StampsRules {
+    pub stamps_per_purchase: i64,
+    /// Only lines of this category count (every line when absent).
+    pub category: Option<String>,
+    /// Smallest qualifying amount: the counted lines net of discounts, less the share paid with
+    /// loyalty value.
+    pub minimum_purchase_minor: i64,
+    /// Stamps that fill a card.
+    pub stamps_for_reward: i64,
+    /// The reward, shown on its voucher ("Free coffee").
+    pub reward_label: String,
+    /// The reward voucher's value in minor units (the gift's price)...
+    pub reward_amount_minor: i64,
+    /// ... or its percentage off the basket (exactly one of the two is set).
+    pub reward_percent: i32,
+    pub reward_validity_days: i64,
+}
+
+impl StampsRules {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+        if !(1..=100).contains(&self.stamps_per_purchase) {
+            return bad("stamps.stampsPerPurchase", "must be between 1 and 100");
+        }
+        if self
+            .category
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty() || c.len() > 64)
+        {
+            return bad("stamps.category", "must be 1 to 64 characters");
+        }
+        if self.minimum_purchase_minor < 0 {
+            return bad("stamps.minimumPurchaseMinor", "must not be negative");
+        }
+        if !(2..=1_000).contains(&self.stamps_for_reward) {
+            return bad("stamps.stampsForReward", "must be between 2 and 1000");
+        }
+        if self.reward_label.trim().is_empty() || self.reward_label.len() > 200 {
+            return bad("stamps.rewardLabel", "must be 1 to 200 characters");
+        }
+        match (self.reward_amount_minor, self.reward_percent) {
+            (a, 0) if (1..=10_000_000).contains(&a) => {}
+            (0, p) if (1..=100).contains(&p) => {}
+            _ => {
+                return bad(
+                    "stamps.rewardAmountMinor",
+                    "set either an amount (1 to 10000000) or a percent (1 to 100)",
+                );
+            }
+        }
+        if !(1..=3650).contains(&self.reward_validity_days) {
+            return bad("stamps.rewardValidityDays", "must be between 1 and 3650");
+        }
+        Ok(())
+    }
+
+    /// Stamps a purchase earns: `stamps_per_purchase` when the counted lines, less their share of
+    /// what loyalty value paid, reach the minimum (and at least one line counts).
+    pub fn stamps_for(&self, lines: &[EarningLine<'_>], loyalty_paid_minor: i64) -> i64 {
+        let net = |l: &EarningLine<'_>| l.base(EarningBase::NetOfDiscounts);
+        let counted: Vec<&EarningLine<'_>> = lines
+            .iter()
+            .filter(|l| {
+                self.category
+                    .as_deref()
+                    .is_none_or(|c| l.category == Some(c))
+            })
+            .collect();
+        if counted.is_empty() {
+            return 0;
+        }
+        let total: i128 = lines.iter().map(net).sum();
+        let counted_net: i128 = counted.iter().map(|l| net(l)).sum();
+        let paid = i128::from(loyalty_paid_minor.max(0)).min(total);
+        let qualifying = if total > 0 {
+            counted_net - paid * counted_net / total
+        } else {
+            0
+        };
+        if qualifying >= i128::from(self.minimum_purchase_minor) && qualifying > 0 {
+            self.stamps_per_purchase
+        } else {
+            0
+        }
+    }
+}
+
 /// The rules of a program as stored: tagged by mechanic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mechanic", rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Rules {
     Points(PointsRules),
+    Cashback(CashbackRules),
+    Stamps(StampsRules),
     StoredValue(StoredValueRules),
 }
 
@@ -271,6 +532,8 @@ impl Rules {
     pub fn mechanic(&self) -> program::Mechanic {
         match self {
             Self::Points(_) => program::Mechanic::Points,
+            Self::Cashback(_) => program::Mechanic::Cashback,
+            Self::Stamps(_) => program::Mechanic::Stamps,
             Self::StoredValue(_) => program::Mechanic::StoredValue,
         }
     }
@@ -278,6 +541,8 @@ impl Rules {
     fn validate(&self) -> Result<(), AppError> {
         match self {
             Self::Points(p) => p.validate(),
+            Self::Cashback(c) => c.validate(),
+            Self::Stamps(s) => s.validate(),
             Self::StoredValue(s) => s.validate(),
         }
     }
@@ -285,7 +550,16 @@ impl Rules {
     pub fn points(&self) -> Option<&PointsRules> {
         match self {
             Self::Points(p) => Some(p),
-            Self::StoredValue(_) => None,
+            _ => None,
+        }
+    }
+
+    /// The program's tiers, if it has any.
+    pub fn tiers(&self) -> Option<&TierRules> {
+        match self {
+            Self::Points(p) => p.tiers.as_ref(),
+            Self::Cashback(c) => c.tiers.as_ref(),
+            _ => None,
         }
     }
 }
@@ -509,6 +783,7 @@ mod tests {
             validity_months: 12,
             point_value_minor: 100,
             minimum_redemption_points: 25,
+            tiers: None,
         }
     }
 
@@ -526,12 +801,15 @@ mod tests {
     fn one_point_per_ten_euros_rounds_as_configured() {
         let mut r = rules();
         let lines = [line(None, 1, 4_250)];
-        assert_eq!(points_for(&r, &lines, 0, Utc::now()).0, 4);
+        assert_eq!(points_for(&r, &lines, 0, Utc::now(), 100).0, 4);
         r.rounding = Rounding::Up;
-        assert_eq!(points_for(&r, &lines, 0, Utc::now()).0, 5);
+        assert_eq!(points_for(&r, &lines, 0, Utc::now(), 100).0, 5);
         r.rounding = Rounding::Nearest;
-        assert_eq!(points_for(&r, &lines, 0, Utc::now()).0, 4);
-        assert_eq!(points_for(&r, &[line(None, 1, 4_500)], 0, Utc::now()).0, 5);
+        assert_eq!(points_for(&r, &lines, 0, Utc::now(), 100).0, 4);
+        assert_eq!(
+            points_for(&r, &[line(None, 1, 4_500)], 0, Utc::now(), 100).0,
+            5
+        );
     }
 
     #[test]
@@ -543,7 +821,7 @@ mod tests {
         }];
         let lines = [line(Some("wine"), 2, 1_500), line(Some("bread"), 1, 1_000)];
         // wine 30 EUR x2 = 6 points, bread 10 EUR = 1 point.
-        assert_eq!(points_for(&r, &lines, 0, Utc::now()), (7, vec![6, 1]));
+        assert_eq!(points_for(&r, &lines, 0, Utc::now(), 100), (7, vec![6, 1]));
         let now = Utc::now();
         r.bonus_periods = vec![
             BonusPeriod {
@@ -559,14 +837,14 @@ mod tests {
                 percent: 150,
             },
         ];
-        assert_eq!(points_for(&r, &lines, 0, now).0, 14);
+        assert_eq!(points_for(&r, &lines, 0, now, 100).0, 14);
         assert_eq!(
-            points_for(&r, &lines, 0, now + chrono::Duration::hours(2)).0,
+            points_for(&r, &lines, 0, now + chrono::Duration::hours(2), 100).0,
             7
         );
         r.minimum_purchase_minor = 5_000;
         assert_eq!(
-            points_for(&r, &lines, 0, now + chrono::Duration::hours(2)).0,
+            points_for(&r, &lines, 0, now + chrono::Duration::hours(2), 100).0,
             0
         );
     }
@@ -577,12 +855,12 @@ mod tests {
         let mut l = line(None, 1, 10_000);
         l.discount_minor = 2_000;
         l.tax_minor = 1_000;
-        assert_eq!(points_for(&r, &[l.clone()], 0, Utc::now()).0, 8);
-        assert_eq!(points_for(&r, &[l.clone()], 3_000, Utc::now()).0, 5);
+        assert_eq!(points_for(&r, &[l.clone()], 0, Utc::now(), 100).0, 8);
+        assert_eq!(points_for(&r, &[l.clone()], 3_000, Utc::now(), 100).0, 5);
         r.earning_base = EarningBase::Gross;
-        assert_eq!(points_for(&r, &[l.clone()], 0, Utc::now()).0, 10);
+        assert_eq!(points_for(&r, &[l.clone()], 0, Utc::now(), 100).0, 10);
         r.earning_base = EarningBase::NetOfTax;
-        assert_eq!(points_for(&r, &[l], 0, Utc::now()).0, 7);
+        assert_eq!(points_for(&r, &[l], 0, Utc::now(), 100).0, 7);
     }
 
     #[test]
@@ -592,7 +870,7 @@ mod tests {
             r.rounding = rounding;
             for prices in [[333, 333, 334], [999, 1, 5_000], [4_999, 4_999, 4_999]] {
                 let lines: Vec<_> = prices.iter().map(|p| line(None, 1, *p)).collect();
-                let (total, shares) = points_for(&r, &lines, 0, Utc::now());
+                let (total, shares) = points_for(&r, &lines, 0, Utc::now(), 100);
                 assert_eq!(shares.iter().sum::<i64>(), total, "{rounding:?} {prices:?}");
                 assert!(shares.iter().all(|s| *s >= 0));
             }

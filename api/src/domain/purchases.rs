@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ledger::{self, Header, POINTS, Posting},
+    balances,
+    ledger::{self, Header, POINTS, Posting, STAMPS},
     members::add_months,
-    programs::{self, EarningLine},
+    programs::{self, EarningLine, Rules},
+    tiers,
     types::text,
+    vouchers,
 };
 use crate::{
     db::{idempotency::Idempotency, platform, scope::TenantScope},
@@ -53,6 +56,8 @@ pub struct RecordPurchase {
     /// Part of the basket paid from the member's stored value (it still earns points: it is the
     /// member's own money, not loyalty value).
     pub stored_value_minor: i64,
+    /// Part of the basket paid from the member's cashback (loyalty value: it earns nothing).
+    pub cashback_minor: i64,
 }
 
 /// What one program gave for the purchase.
@@ -62,6 +67,17 @@ pub struct Earning {
     pub program_name: String,
     pub points: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Cashback credited, in minor units of the purchase currency.
+    #[serde(default)]
+    pub cashback_minor: i64,
+    #[serde(default)]
+    pub stamps: i64,
+    /// Codes of the reward vouchers issued by full stamp cards.
+    #[serde(default)]
+    pub rewards: Vec<String>,
+    /// The tier the member moved up to with this purchase.
+    #[serde(default)]
+    pub tier: Option<String>,
 }
 
 /// The full outcome of a recorded purchase.
@@ -72,6 +88,8 @@ pub struct Recorded {
     pub vouchers: Vec<(String, i64)>,
     /// Paid from stored value.
     pub stored_value_minor: i64,
+    /// Paid from cashback.
+    pub cashback_minor: i64,
     pub lines: Vec<purchase_line::Model>,
     pub earnings: Vec<Earning>,
 }
@@ -216,6 +234,30 @@ pub async fn record(
         loyalty_paid += amount;
         vouchers.push((voucher.code, amount));
     }
+    if input.cashback_minor != 0 {
+        let Some(member) = member_id else {
+            return Err(AppError::validation(
+                "input.cashbackMinor",
+                "needs a card or a member",
+            ));
+        };
+        if input.cashback_minor < 0 || input.cashback_minor > input.total_minor - loyalty_paid {
+            return Err(AppError::validation(
+                "input.cashbackMinor",
+                "must be between 0 and what remains to pay",
+            ));
+        }
+        balances::spend_cashback(
+            &tx,
+            member,
+            input.cashback_minor,
+            &input.currency,
+            purchase_id,
+            occurred_at,
+        )
+        .await?;
+        loyalty_paid += input.cashback_minor;
+    }
     if input.stored_value_minor != 0 {
         let Some(member) = member_id else {
             return Err(AppError::validation(
@@ -265,30 +307,67 @@ pub async fn record(
         })
         .collect();
 
+    // What each program gives, computed before anything is written.
     let mut earnings = Vec::new();
     let mut line_points = vec![0_i64; lines.len()];
-    let mut postings_by_program = Vec::new();
+    let mut bookings = Vec::new();
+    let programs_now = match member_id {
+        Some(_) => programs::active_at(&tx, occurred_at).await?,
+        None => Vec::new(),
+    };
     if let Some(member_id) = member_id {
-        for program in programs::active_at(&tx, occurred_at).await? {
-            let Some(rules) = program.rules.points() else {
-                continue;
+        for program in &programs_now {
+            let tier_percent = match program.rules.tiers() {
+                Some(t) => t.multiplier_of(tiers::level(&tx, member_id, program.program.id).await?),
+                None => 100,
             };
-            let (points, shares) =
-                programs::points_for(rules, &earning_lines, loyalty_paid, occurred_at);
-            if points <= 0 {
-                continue;
-            }
-            for (total, share) in line_points.iter_mut().zip(&shares) {
-                *total += share;
-            }
-            let expires_at = add_months(occurred_at, rules.validity_months);
-            earnings.push(Earning {
+            let mut earning = Earning {
                 program_id: program.program.id,
                 program_name: program.program.name.clone(),
-                points,
-                expires_at: Some(expires_at),
-            });
-            postings_by_program.push((program.program, points, expires_at, member_id));
+                points: 0,
+                expires_at: None,
+                cashback_minor: 0,
+                stamps: 0,
+                rewards: Vec::new(),
+                tier: None,
+            };
+            match &program.rules {
+                Rules::Points(rules) => {
+                    let (points, shares) = programs::points_for(
+                        rules,
+                        &earning_lines,
+                        loyalty_paid,
+                        occurred_at,
+                        tier_percent,
+                    );
+                    if points > 0 {
+                        for (total, share) in line_points.iter_mut().zip(&shares) {
+                            *total += share;
+                        }
+                        earning.points = points;
+                        earning.expires_at = Some(add_months(occurred_at, rules.validity_months));
+                    }
+                }
+                Rules::Cashback(rules) => {
+                    earning.cashback_minor = programs::points_for(
+                        &rules.as_points_rules(),
+                        &earning_lines,
+                        loyalty_paid,
+                        occurred_at,
+                        tier_percent,
+                    )
+                    .0;
+                }
+                Rules::Stamps(rules) => {
+                    earning.stamps = rules.stamps_for(&earning_lines, loyalty_paid);
+                }
+                Rules::StoredValue(_) => continue,
+            }
+            let tiered = program.rules.tiers().is_some();
+            if earning.points > 0 || earning.cashback_minor > 0 || earning.stamps > 0 || tiered {
+                bookings.push((program, earning.clone(), member_id));
+                earnings.push(earning);
+            }
         }
     }
     let points_earned: i64 = earnings.iter().map(|e| e.points).sum();
@@ -329,79 +408,106 @@ pub async fn record(
             .await?,
         );
     }
-    for (program, points, expires_at, member_id) in postings_by_program {
-        let account = ledger::account(
-            &tx,
-            AccountKind::MemberPoints,
-            Some(member_id),
-            Some(program.id),
-            POINTS,
-        )
-        .await?;
-        let issued = ledger::account(
-            &tx,
-            AccountKind::BrandPointsIssued,
-            None,
-            Some(program.id),
-            POINTS,
-        )
-        .await?;
-        let mut postings = vec![Posting::new(&issued, -points)];
-        // A points debt (from a return after spending) is repaid first.
-        let debt = ledger::existing_account(
-            &tx,
-            AccountKind::MemberPointsDebt,
-            Some(member_id),
-            Some(program.id),
-        )
-        .await?;
-        let repay = debt
-            .as_ref()
-            .map_or(0, |d| Ord::min(points, -Ord::min(d.balance, 0)));
-        if let Some(debt) = debt.as_ref().filter(|_| repay > 0) {
-            postings.push(Posting::new(debt, repay));
+    let amount = format_minor(input.total_minor);
+    let mut outcomes = Vec::with_capacity(bookings.len());
+    for (program, mut earning, member_id) in bookings {
+        let program_id = program.program.id;
+        match &program.rules {
+            Rules::Points(_) if earning.points > 0 => {
+                book_points(
+                    &tx,
+                    program_id,
+                    member_id,
+                    earning.points,
+                    earning.expires_at.unwrap_or(occurred_at),
+                    format!(
+                        "{} points for a purchase of {amount} {}",
+                        earning.points, input.currency
+                    ),
+                    purchase_id,
+                    occurred_at,
+                )
+                .await?;
+            }
+            Rules::Cashback(_) if earning.cashback_minor > 0 => {
+                balances::earn(
+                    &tx,
+                    balances::CASHBACK,
+                    &input.currency,
+                    member_id,
+                    program_id,
+                    earning.cashback_minor,
+                    format!(
+                        "{} {} cashback for a purchase of {amount} {}",
+                        format_minor(earning.cashback_minor),
+                        input.currency,
+                        input.currency
+                    ),
+                    ("purchase", purchase_id),
+                    occurred_at,
+                )
+                .await?;
+            }
+            Rules::Stamps(rules) if earning.stamps > 0 => {
+                let card = balances::earn(
+                    &tx,
+                    balances::STAMP_CARD,
+                    STAMPS,
+                    member_id,
+                    program_id,
+                    earning.stamps,
+                    format!(
+                        "{} stamp(s) for a purchase of {amount} {}",
+                        earning.stamps, input.currency
+                    ),
+                    ("purchase", purchase_id),
+                    occurred_at,
+                )
+                .await?;
+                let full = card.balance / rules.stamps_for_reward;
+                if full > 0 {
+                    balances::convert_stamps(
+                        &tx,
+                        &card,
+                        member_id,
+                        program_id,
+                        full,
+                        rules.stamps_for_reward,
+                        purchase_id,
+                        occurred_at,
+                    )
+                    .await?;
+                    for _ in 0..full {
+                        let voucher = vouchers::issue_reward(
+                            &tx,
+                            member_id,
+                            program_id,
+                            rules,
+                            &input.currency,
+                            occurred_at,
+                        )
+                        .await?;
+                        earning.rewards.push(voucher.code);
+                    }
+                }
+            }
+            _ => {}
         }
-        if points > repay {
-            let lot = ledger::new_lot(
-                &tx,
-                &account,
-                member_id,
-                points - repay,
-                occurred_at,
-                expires_at,
-            )
-            .await?;
-            postings.push(Posting::new(&account, points - repay).on_lot(lot));
+        if let Some(tier_rules) = program.rules.tiers() {
+            earning.tier =
+                tiers::after_activity(&tx, tier_rules, member_id, program_id, occurred_at).await?;
         }
-        let amount = format_minor(input.total_minor);
-        let reason = match repay {
-            0 => format!(
-                "{points} points for a purchase of {amount} {}",
-                input.currency
-            ),
-            _ => format!(
-                "{points} points for a purchase of {amount} {} ({repay} repaying a points debt)",
-                input.currency
-            ),
-        };
-        ledger::post(
-            &tx,
-            Header {
-                kind: TransactionKind::Earn,
-                reason,
-                cause_type: "purchase",
-                cause_id: Some(purchase_id),
-                member_id: Some(member_id),
-                occurred_at,
-            },
-            postings,
-        )
-        .await?;
+        outcomes.push(earning);
     }
+    // Programs that gave nothing and moved no tier are left out of the outcome.
+    let earnings: Vec<Earning> = outcomes
+        .into_iter()
+        .filter(|e| e.points > 0 || e.cashback_minor > 0 || e.stamps > 0 || e.tier.is_some())
+        .collect();
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": input.stored_value_minor }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": input.stored_value_minor, "cashback": input.cashback_minor }),
         )
         .await?;
     }
@@ -410,10 +516,86 @@ pub async fn record(
     Ok(Recorded {
         purchase,
         stored_value_minor: input.stored_value_minor,
+        cashback_minor: input.cashback_minor,
         vouchers,
         lines: saved_lines,
         earnings,
     })
+}
+
+/// Books points earned by a purchase: a new lot (after repaying any points debt).
+#[expect(clippy::too_many_arguments, reason = "one booking, all of it needed")]
+async fn book_points<C: sea_orm::ConnectionTrait>(
+    tx: &crate::db::scope::Scoped<C>,
+    program: Uuid,
+    member_id: Uuid,
+    points: i64,
+    expires_at: DateTime<Utc>,
+    reason: String,
+    purchase_id: Uuid,
+    occurred_at: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member_id),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let mut postings = vec![Posting::new(&issued, -points)];
+    // A points debt (from a return after spending) is repaid first.
+    let debt = ledger::existing_account(
+        tx,
+        AccountKind::MemberPointsDebt,
+        Some(member_id),
+        Some(program),
+    )
+    .await?;
+    let repay = debt
+        .as_ref()
+        .map_or(0, |d| Ord::min(points, -Ord::min(d.balance, 0)));
+    if let Some(debt) = debt.as_ref().filter(|_| repay > 0) {
+        postings.push(Posting::new(debt, repay));
+    }
+    if points > repay {
+        let lot = ledger::new_lot(
+            tx,
+            &account,
+            member_id,
+            points - repay,
+            occurred_at,
+            expires_at,
+        )
+        .await?;
+        postings.push(Posting::new(&account, points - repay).on_lot(lot));
+    }
+    let reason = match repay {
+        0 => reason,
+        _ => format!("{reason} ({repay} repaying a points debt)"),
+    };
+    ledger::post(
+        tx,
+        Header {
+            kind: TransactionKind::Earn,
+            reason,
+            cause_type: "purchase",
+            cause_id: Some(purchase_id),
+            member_id: Some(member_id),
+            occurred_at,
+        },
+        postings,
+    )
+    .await?;
+    Ok(())
 }
 
 /// 4250 -> "42.50" (two decimals; the currency's own exponent is applied by clients).
@@ -438,6 +620,7 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
     Ok(Recorded {
         purchase,
         stored_value_minor: previous["storedValue"].as_i64().unwrap_or(0),
+        cashback_minor: previous["cashback"].as_i64().unwrap_or(0),
         vouchers,
         lines,
         earnings,

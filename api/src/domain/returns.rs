@@ -14,7 +14,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder, 
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::ledger::{self, Header, POINTS, Posting};
+use super::{
+    balances::{self, Family},
+    ledger::{self, Header, POINTS, Posting, STAMPS},
+};
 use crate::{
     db::{
         idempotency::Idempotency,
@@ -37,6 +40,17 @@ pub struct Returned {
     pub points_reversed: i64,
     /// Points the member no longer had, recorded as a debt.
     pub points_to_debt: i64,
+    /// Cashback taken back, in minor units.
+    #[serde(default)]
+    pub cashback_reversed_minor: i64,
+    /// Cashback the member had already spent, recorded as a debt.
+    #[serde(default)]
+    pub cashback_to_debt_minor: i64,
+    #[serde(default)]
+    pub stamps_reversed: i64,
+    /// Stamps already turned into a reward, recorded as a debt.
+    #[serde(default)]
+    pub stamps_to_debt: i64,
 }
 
 /// Points of a line considered reversed once `returned` of its `quantity` units are back.
@@ -104,19 +118,27 @@ pub async fn record(
             "everything in this purchase was already returned",
         ));
     }
+    // Returned share, in purchase points (for points programs) and in value (for cashback and
+    // stamps), before and after this return: cumulative floors, so that partial returns add up
+    // to the whole and never more.
     let (mut before, mut after) = (0_i64, 0_i64);
+    let (mut value_before, mut value_after, mut value_total) = (0_i64, 0_i64, 0_i64);
     for line in &stored {
-        before += reversed(line.points_earned, line.returned_quantity, line.quantity);
         let asked: i32 = requested
             .iter()
             .filter(|r| r.line_no == line.line_no)
             .map(|r| r.quantity)
             .sum();
+        before += reversed(line.points_earned, line.returned_quantity, line.quantity);
         after += reversed(
             line.points_earned,
             line.returned_quantity + asked,
             line.quantity,
         );
+        let value = line_value(line);
+        value_total += value;
+        value_before += reversed(value, line.returned_quantity, line.quantity);
+        value_after += reversed(value, line.returned_quantity + asked, line.quantity);
     }
     for r in &requested {
         let Some(line) = stored.iter().find(|l| l.line_no == r.line_no) else {
@@ -161,28 +183,75 @@ pub async fn record(
         purchase_id,
         points_reversed: 0,
         points_to_debt: 0,
+        cashback_reversed_minor: 0,
+        cashback_to_debt_minor: 0,
+        stamps_reversed: 0,
+        stamps_to_debt: 0,
     };
-    if let Some(member) = purchase.member_id
-        && after > before
-    {
-        for (program, earned, own_lots) in earnings_of(&tx, purchase.id).await? {
-            let delta = program_share(earned, after, purchase.points_earned)
-                - program_share(earned, before, purchase.points_earned);
+    if let Some(member) = purchase.member_id {
+        let at = Ord::max(purchase.occurred_at, chrono::Utc::now());
+        for earned in earnings_of(&tx, purchase.id).await? {
+            let delta = match earned.family {
+                Family::Points => {
+                    program_share(earned.amount, after, purchase.points_earned)
+                        - program_share(earned.amount, before, purchase.points_earned)
+                }
+                _ => {
+                    program_share(earned.amount, value_after, value_total)
+                        - program_share(earned.amount, value_before, value_total)
+                }
+            };
             if delta <= 0 {
                 continue;
             }
-            let (taken, debt) = reverse_points(
-                &tx,
-                member,
-                program,
-                delta,
-                &own_lots,
-                purchase_id,
-                purchase.occurred_at,
-            )
-            .await?;
-            outcome.points_reversed += taken;
-            outcome.points_to_debt += debt;
+            match earned.family {
+                Family::Points => {
+                    let (taken, debt) = reverse_points(
+                        &tx,
+                        member,
+                        earned.program,
+                        delta,
+                        &earned.lots,
+                        purchase_id,
+                        purchase.occurred_at,
+                    )
+                    .await?;
+                    outcome.points_reversed += taken;
+                    outcome.points_to_debt += debt;
+                }
+                Family::Cashback => {
+                    let (taken, debt) = balances::reverse(
+                        &tx,
+                        balances::CASHBACK,
+                        &purchase.currency,
+                        member,
+                        earned.program,
+                        delta,
+                        &format!("{delta} (minor units) of cashback taken back for a return"),
+                        purchase_id,
+                        at,
+                    )
+                    .await?;
+                    outcome.cashback_reversed_minor += taken;
+                    outcome.cashback_to_debt_minor += debt;
+                }
+                Family::Stamps => {
+                    let (taken, debt) = balances::reverse(
+                        &tx,
+                        balances::STAMP_CARD,
+                        STAMPS,
+                        member,
+                        earned.program,
+                        delta,
+                        &format!("{delta} stamp(s) taken back for a return"),
+                        purchase_id,
+                        at,
+                    )
+                    .await?;
+                    outcome.stamps_reversed += taken;
+                    outcome.stamps_to_debt += debt;
+                }
+            }
         }
     }
     if let Some(idem) = &idem {
@@ -196,11 +265,25 @@ pub async fn record(
     Ok(outcome)
 }
 
-/// Per program: points the purchase earned, and the lots it filled.
+/// A line's value: quantity x unit price less its discount.
+fn line_value(line: &purchase_line::Model) -> i64 {
+    i64::from(line.quantity) * line.unit_price_minor - line.discount_minor
+}
+
+/// What a purchase gave in one program.
+struct Earned {
+    program: Uuid,
+    family: Family,
+    amount: i64,
+    /// Point lots it filled.
+    lots: Vec<Uuid>,
+}
+
+/// Per program: what the purchase earned (points, cashback or stamps), and the lots it filled.
 async fn earnings_of<C: ConnectionTrait>(
     tx: &Scoped<C>,
     purchase: Uuid,
-) -> Result<Vec<(Uuid, i64, Vec<Uuid>)>, AppError> {
+) -> Result<Vec<Earned>, AppError> {
     let earns = tx
         .find::<ledger_transaction::Entity>()
         .filter(ledger_transaction::Column::CauseType.eq("purchase"))
@@ -208,7 +291,7 @@ async fn earnings_of<C: ConnectionTrait>(
         .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Earn))
         .all(tx.db())
         .await?;
-    let mut out: Vec<(Uuid, i64, Vec<Uuid>)> = Vec::new();
+    let mut out: Vec<Earned> = Vec::new();
     for earn in earns {
         let entries = tx
             .find::<ledger_entry::Entity>()
@@ -219,15 +302,22 @@ async fn earnings_of<C: ConnectionTrait>(
             let account = tx
                 .get::<entity::ledger_account::Entity>(entry.account_id)
                 .await?;
-            let Some(program) = account.program_id else {
+            let (Some(program), Some(family)) =
+                (account.program_id, balances::family(account.kind))
+            else {
                 continue;
             };
-            match out.iter_mut().find(|(p, _, _)| *p == program) {
-                Some((_, earned, lots)) => {
-                    *earned += entry.amount;
-                    lots.extend(entry.lot_id);
+            match out.iter_mut().find(|e| e.program == program) {
+                Some(earned) => {
+                    earned.amount += entry.amount;
+                    earned.lots.extend(entry.lot_id);
                 }
-                None => out.push((program, entry.amount, entry.lot_id.into_iter().collect())),
+                None => out.push(Earned {
+                    program,
+                    family,
+                    amount: entry.amount,
+                    lots: entry.lot_id.into_iter().collect(),
+                }),
             }
         }
     }

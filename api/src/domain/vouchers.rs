@@ -213,6 +213,46 @@ pub async fn convert_points(
     Ok(voucher)
 }
 
+/// The reward voucher of a full stamp card, for its member.
+pub(crate) async fn issue_reward<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    rules: &programs::StampsRules,
+    currency: &str,
+    at: DateTime<Utc>,
+) -> Result<voucher::Model, AppError> {
+    let now = Utc::now();
+    let from = Ord::min(at, now);
+    insert_voucher(
+        tx,
+        voucher::ActiveModel {
+            member_id: Set(Some(member)),
+            kind: Set(if rules.reward_percent > 0 {
+                VoucherKind::Percent
+            } else {
+                VoucherKind::Amount
+            }),
+            amount_minor: Set(rules.reward_amount_minor),
+            percent: Set(rules.reward_percent),
+            currency: Set(currency.to_owned()),
+            minimum_basket_minor: Set(0),
+            valid_from: Set(from),
+            valid_until: Set(from + Duration::days(rules.reward_validity_days)),
+            max_uses: Set(1),
+            uses: Set(0),
+            source: Set(VoucherSource::Stamps),
+            program_id: Set(Some(program)),
+            points_cost: Set(0),
+            cancelled_at: Set(None),
+            label: Set(Some(rules.reward_label.trim().to_owned())),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 pub(crate) async fn insert_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     mut model: voucher::ActiveModel,

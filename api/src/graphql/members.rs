@@ -139,6 +139,121 @@ pub struct LedgerEvent {
     pub occurred_at: DateTime<Utc>,
     /// Net change of the member's points.
     pub points: i64,
+    /// Net change of the member's cashback, in minor units.
+    pub cashback_minor: i64,
+    /// Net change of the member's stamps.
+    pub stamps: i64,
+}
+
+/// Cashback of one program.
+#[derive(SimpleObject, Clone)]
+pub struct CashbackBalance {
+    pub program_id: ID,
+    pub program_name: String,
+    /// Spendable at the checkout (`cashbackMinor`), in minor units.
+    pub balance_minor: i64,
+    /// Cashback owed after a return of cashback already spent; repaid from the next cashback.
+    pub debt_minor: i64,
+}
+
+/// A member's stamp card in one program.
+#[derive(SimpleObject, Clone)]
+pub struct StampCard {
+    pub program_id: ID,
+    pub program_name: String,
+    /// Stamps on the card now (full cards are turned into rewards at once).
+    pub stamps: i64,
+    pub stamps_for_reward: i64,
+    pub stamps_to_next_reward: i64,
+    /// Stamps owed after a return of a purchase whose stamp was already rewarded.
+    pub debt: i64,
+}
+
+/// One change of tier.
+#[derive(SimpleObject, Clone)]
+pub struct TierChange {
+    pub level: i32,
+    pub name: String,
+    pub reason: TierChangeReason,
+    pub qualifying_value: i64,
+    pub starts_at: DateTime<Utc>,
+    pub qualified_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::member_tier::TierReason")]
+pub enum TierChangeReason {
+    Upgrade,
+    Requalified,
+    Downgrade,
+}
+
+/// A member's tier in one program, and the way to the next.
+#[derive(SimpleObject, Clone)]
+pub struct TierStanding {
+    pub program_id: ID,
+    pub program_name: String,
+    /// 0 for the base level.
+    pub level: i32,
+    pub name: String,
+    /// Earning multiplier of the level in % (100 = none).
+    pub multiplier_percent: i64,
+    pub perks: Vec<String>,
+    pub since: Option<DateTime<Utc>>,
+    /// The end of the qualification period: the level is kept if the member still meets its
+    /// threshold over the window ending then, and lowered otherwise.
+    pub qualified_until: Option<DateTime<Utc>>,
+    pub basis: super::programs::TierBasis,
+    /// Qualifying value over the window ending now.
+    pub qualifying_value: i64,
+    pub next_level_name: Option<String>,
+    pub next_level_threshold: Option<i64>,
+    /// What is still missing to reach the next level.
+    pub to_next_level: Option<i64>,
+    /// Every change, oldest first.
+    pub history: Vec<TierChange>,
+}
+
+impl From<domain::tiers::Standing> for TierStanding {
+    fn from(s: domain::tiers::Standing) -> Self {
+        let next = usize::try_from(s.level)
+            .ok()
+            .and_then(|l| s.rules.levels.get(l))
+            .cloned();
+        let perks = usize::try_from(s.level)
+            .ok()
+            .and_then(|l| l.checked_sub(1))
+            .and_then(|l| s.rules.levels.get(l))
+            .map(|l| l.perks.clone())
+            .unwrap_or_default();
+        Self {
+            program_id: ID(s.program.id.to_string()),
+            program_name: s.program.name,
+            level: s.level,
+            name: s.rules.name_of(s.level).to_owned(),
+            multiplier_percent: s.rules.multiplier_of(s.level),
+            perks,
+            since: s.since,
+            qualified_until: s.qualified_until,
+            basis: s.rules.basis.into(),
+            qualifying_value: s.value,
+            to_next_level: next.as_ref().map(|n| (n.threshold - s.value).max(0)),
+            next_level_threshold: next.as_ref().map(|n| n.threshold),
+            next_level_name: next.map(|n| n.name),
+            history: s
+                .history
+                .into_iter()
+                .map(|t| TierChange {
+                    level: t.level,
+                    name: t.name,
+                    reason: t.reason.into(),
+                    qualifying_value: t.qualifying_value,
+                    starts_at: t.starts_at,
+                    qualified_until: t.qualified_until,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A consumer enrolled with the brand.
@@ -235,6 +350,8 @@ impl Member {
                 cause_id: e.transaction.cause_id.map(|c| ID(c.to_string())),
                 occurred_at: e.transaction.occurred_at,
                 points: e.points,
+                cashback_minor: e.cashback_minor,
+                stamps: e.stamps,
             },
         ))
     }
@@ -262,6 +379,56 @@ impl Member {
             .await?
             .into_iter()
             .map(Into::into)
+            .collect())
+    }
+
+    /// Cashback per program, in minor units of the brand currency.
+    async fn cashback(&self, ctx: &Context<'_>) -> Result<Vec<CashbackBalance>> {
+        let conn = ctx.scope()?.conn();
+        Ok(
+            domain::balances::of_member(&conn, domain::balances::CASHBACK, self.uuid)
+                .await?
+                .into_iter()
+                .map(|(program, balance, debt)| CashbackBalance {
+                    program_id: ID(program.id.to_string()),
+                    program_name: program.name,
+                    balance_minor: balance,
+                    debt_minor: debt,
+                })
+                .collect(),
+        )
+    }
+
+    /// Stamp cards per program.
+    async fn stamp_cards(&self, ctx: &Context<'_>) -> Result<Vec<StampCard>> {
+        let scope = ctx.scope()?;
+        let conn = scope.conn();
+        let mut out = Vec::new();
+        for (program, stamps, debt) in
+            domain::balances::of_member(&conn, domain::balances::STAMP_CARD, self.uuid).await?
+        {
+            let per_card = match domain::programs::get(scope, program.id).await?.rules {
+                domain::programs::Rules::Stamps(r) => r.stamps_for_reward,
+                _ => continue,
+            };
+            out.push(StampCard {
+                program_id: ID(program.id.to_string()),
+                program_name: program.name,
+                stamps,
+                stamps_for_reward: per_card,
+                stamps_to_next_reward: per_card - stamps % per_card + debt,
+                debt,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Tier standing in every program that has tiers.
+    async fn tiers(&self, ctx: &Context<'_>) -> Result<Vec<TierStanding>> {
+        Ok(domain::tiers::standings(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(TierStanding::from)
             .collect())
     }
 

@@ -100,6 +100,204 @@ pub struct PointsRules {
     pub point_value_minor: i64,
     #[graphql(default = 25)]
     pub minimum_redemption_points: i64,
+    /// Tier levels of the program, if any.
+    pub tiers: Option<TierRules>,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::programs::TierBasis")]
+pub enum TierBasis {
+    /// What the program gave for purchases (points, or cashback in minor units), net of
+    /// returns. Bonuses and gestures do not count.
+    Earned,
+    /// Purchase amounts net of discounts and returns, in minor units.
+    Spend,
+}
+
+/// A level above the base level.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "TierLevelInput")]
+pub struct TierLevel {
+    pub name: String,
+    /// Qualifying value over the window needed to reach the level.
+    pub threshold: i64,
+    /// Earning multiplier in % (150 = 1.5x).
+    #[graphql(default = 100)]
+    pub multiplier_percent: i64,
+    /// Non-monetary perks (priority checkout, early access, upgrades, ...).
+    #[graphql(default)]
+    pub perks: Vec<String>,
+}
+
+/// Tiers: reaching a level's threshold over the rolling window moves a member up at once; the
+/// level is kept for one window, then requalified or lowered to what the value then supports.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "TierRulesInput")]
+pub struct TierRules {
+    #[graphql(default_with = "TierBasis::Earned")]
+    pub basis: TierBasis,
+    #[graphql(default = 12)]
+    pub window_months: u32,
+    /// Name of the level every member starts at.
+    pub base_name: String,
+    /// Levels above the base, thresholds strictly increasing.
+    pub levels: Vec<TierLevel>,
+}
+
+impl From<TierRules> for rules::TierRules {
+    fn from(t: TierRules) -> Self {
+        Self {
+            basis: t.basis.into(),
+            window_months: t.window_months,
+            base_name: t.base_name.trim().to_owned(),
+            levels: t
+                .levels
+                .into_iter()
+                .map(|l| rules::TierLevel {
+                    name: l.name.trim().to_owned(),
+                    threshold: l.threshold,
+                    multiplier_percent: l.multiplier_percent,
+                    perks: l.perks.into_iter().map(|p| p.trim().to_owned()).collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<rules::TierRules> for TierRules {
+    fn from(t: rules::TierRules) -> Self {
+        Self {
+            basis: t.basis.into(),
+            window_months: t.window_months,
+            base_name: t.base_name,
+            levels: t
+                .levels
+                .into_iter()
+                .map(|l| TierLevel {
+                    name: l.name,
+                    threshold: l.threshold,
+                    multiplier_percent: l.multiplier_percent,
+                    perks: l.perks,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Rules of a CASHBACK program (cagnotte): a share of each purchase credited as money in the
+/// brand currency, spendable from the next purchase on (`cashbackMinor` of `recordPurchase`).
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "CashbackRulesInput")]
+pub struct CashbackRules {
+    /// Share of the earning base credited, in basis points (250 = 2.5 %).
+    pub rate_basis_points: i64,
+    #[graphql(default_with = "Rounding::Down")]
+    pub rounding: Rounding,
+    #[graphql(default_with = "EarningBase::NetOfDiscounts")]
+    pub earning_base: EarningBase,
+    #[graphql(default)]
+    pub minimum_purchase_minor: i64,
+    /// Per category, the rate in % of the base rate (200 = double).
+    #[graphql(default)]
+    pub category_multipliers: Vec<CategoryMultiplier>,
+    pub tiers: Option<TierRules>,
+}
+
+impl From<CashbackRules> for rules::CashbackRules {
+    fn from(c: CashbackRules) -> Self {
+        Self {
+            rate_basis_points: c.rate_basis_points,
+            rounding: c.rounding.into(),
+            earning_base: c.earning_base.into(),
+            minimum_purchase_minor: c.minimum_purchase_minor,
+            category_multipliers: c
+                .category_multipliers
+                .into_iter()
+                .map(|m| rules::CategoryMultiplier {
+                    category: m.category.trim().to_owned(),
+                    percent: m.percent,
+                })
+                .collect(),
+            tiers: c.tiers.map(Into::into),
+        }
+    }
+}
+
+impl From<rules::CashbackRules> for CashbackRules {
+    fn from(c: rules::CashbackRules) -> Self {
+        Self {
+            rate_basis_points: c.rate_basis_points,
+            rounding: c.rounding.into(),
+            earning_base: c.earning_base.into(),
+            minimum_purchase_minor: c.minimum_purchase_minor,
+            category_multipliers: c
+                .category_multipliers
+                .into_iter()
+                .map(|m| CategoryMultiplier {
+                    category: m.category,
+                    percent: m.percent,
+                })
+                .collect(),
+            tiers: c.tiers.map(Into::into),
+        }
+    }
+}
+
+/// Rules of a STAMPS program: stamps per qualifying purchase; a full card issues a reward
+/// voucher to the member automatically.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "StampsRulesInput")]
+pub struct StampsRules {
+    #[graphql(default = 1)]
+    pub stamps_per_purchase: i64,
+    /// Only lines of this category count (every line when absent).
+    pub category: Option<String>,
+    /// Smallest qualifying amount: counted lines net of discounts, less the share paid with
+    /// loyalty value.
+    #[graphql(default)]
+    pub minimum_purchase_minor: i64,
+    /// Stamps that fill a card.
+    pub stamps_for_reward: i64,
+    /// The reward as shown on its voucher ("Free coffee").
+    pub reward_label: String,
+    /// The reward voucher's value in minor units (a gift's price), or...
+    #[graphql(default)]
+    pub reward_amount_minor: i64,
+    /// ... its percentage off the basket. Exactly one of the two.
+    #[graphql(default)]
+    pub reward_percent: i32,
+    #[graphql(default = 90)]
+    pub reward_validity_days: i64,
+}
+
+impl From<StampsRules> for rules::StampsRules {
+    fn from(s: StampsRules) -> Self {
+        Self {
+            stamps_per_purchase: s.stamps_per_purchase,
+            category: s.category.map(|c| c.trim().to_owned()),
+            minimum_purchase_minor: s.minimum_purchase_minor,
+            stamps_for_reward: s.stamps_for_reward,
+            reward_label: s.reward_label.trim().to_owned(),
+            reward_amount_minor: s.reward_amount_minor,
+            reward_percent: s.reward_percent,
+            reward_validity_days: s.reward_validity_days,
+        }
+    }
+}
+
+impl From<rules::StampsRules> for StampsRules {
+    fn from(s: rules::StampsRules) -> Self {
+        Self {
+            stamps_per_purchase: s.stamps_per_purchase,
+            category: s.category,
+            minimum_purchase_minor: s.minimum_purchase_minor,
+            stamps_for_reward: s.stamps_for_reward,
+            reward_label: s.reward_label,
+            reward_amount_minor: s.reward_amount_minor,
+            reward_percent: s.reward_percent,
+            reward_validity_days: s.reward_validity_days,
+        }
+    }
 }
 
 impl From<PointsRules> for rules::PointsRules {
@@ -133,6 +331,7 @@ impl From<PointsRules> for rules::PointsRules {
             validity_months: r.validity_months,
             point_value_minor: r.point_value_minor,
             minimum_redemption_points: r.minimum_redemption_points,
+            tiers: r.tiers.map(Into::into),
         }
     }
 }
@@ -168,6 +367,7 @@ impl From<rules::PointsRules> for PointsRules {
             validity_months: r.validity_months,
             point_value_minor: r.point_value_minor,
             minimum_redemption_points: r.minimum_redemption_points,
+            tiers: r.tiers.map(Into::into),
         }
     }
 }
@@ -195,6 +395,10 @@ pub struct Program {
     pub effective_from: DateTime<Utc>,
     /// The rules, for a POINTS program.
     pub points: Option<PointsRules>,
+    /// The rules, for a CASHBACK program.
+    pub cashback: Option<CashbackRules>,
+    /// The rules, for a STAMPS program.
+    pub stamps: Option<StampsRules>,
     /// The rules, for a STORED_VALUE program.
     pub stored_value: Option<StoredValueRules>,
     pub created_at: DateTime<Utc>,
@@ -202,16 +406,18 @@ pub struct Program {
 
 impl From<ProgramWithRules> for Program {
     fn from(p: ProgramWithRules) -> Self {
-        let (points, stored_value) = match p.rules {
-            Rules::Points(points) => (Some(points.into()), None),
-            Rules::StoredValue(s) => (
-                None,
-                Some(StoredValueRules {
+        let (mut points, mut cashback, mut stamps, mut stored_value) = (None, None, None, None);
+        match p.rules {
+            Rules::Points(r) => points = Some(r.into()),
+            Rules::Cashback(r) => cashback = Some(r.into()),
+            Rules::Stamps(r) => stamps = Some(r.into()),
+            Rules::StoredValue(s) => {
+                stored_value = Some(StoredValueRules {
                     max_balance_minor: s.max_balance_minor,
                     min_top_up_minor: s.min_top_up_minor,
-                }),
-            ),
-        };
+                });
+            }
+        }
         Self {
             id: ID(p.program.id.to_string()),
             name: p.program.name,
@@ -219,6 +425,8 @@ impl From<ProgramWithRules> for Program {
             status: p.program.status.into(),
             effective_from: p.effective_from,
             points,
+            cashback,
+            stamps,
             stored_value,
             created_at: p.program.created_at,
         }
@@ -229,20 +437,28 @@ impl From<ProgramWithRules> for Program {
 #[derive(InputObject)]
 pub struct RulesInput {
     pub points: Option<PointsRules>,
+    pub cashback: Option<CashbackRules>,
+    pub stamps: Option<StampsRules>,
     pub stored_value: Option<StoredValueRules>,
 }
 
 impl RulesInput {
     fn into_rules(self) -> Result<Rules, crate::AppError> {
-        match (self.points, self.stored_value) {
-            (Some(points), None) => Ok(Rules::Points(points.into())),
-            (None, Some(s)) => Ok(Rules::StoredValue(domain::programs::StoredValueRules {
+        let mut given: Vec<Rules> = Vec::new();
+        given.extend(self.points.map(|r| Rules::Points(r.into())));
+        given.extend(self.cashback.map(|r| Rules::Cashback(r.into())));
+        given.extend(self.stamps.map(|r| Rules::Stamps(r.into())));
+        given.extend(self.stored_value.map(|s| {
+            Rules::StoredValue(domain::programs::StoredValueRules {
                 max_balance_minor: s.max_balance_minor,
                 min_top_up_minor: s.min_top_up_minor,
-            })),
+            })
+        }));
+        match given.pop() {
+            Some(rules) if given.is_empty() => Ok(rules),
             _ => Err(crate::AppError::validation(
                 "rules",
-                "give the rules of exactly one mechanic (points or storedValue)",
+                "give the rules of exactly one mechanic (points, cashback, stamps or storedValue)",
             )),
         }
     }

@@ -62,6 +62,10 @@ pub struct RecordPurchaseInput {
     /// Part paid from the member's stored value (prepaid balance), in minor units.
     #[graphql(default)]
     pub stored_value_minor: i64,
+    /// Part paid from the member's cashback balance, in minor units (loyalty value: it earns
+    /// nothing). Cashback earned by this purchase is spendable from the next one.
+    #[graphql(default)]
+    pub cashback_minor: i64,
     /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
     pub idempotency_key: Option<String>,
 }
@@ -103,6 +107,14 @@ pub struct ProgramEarning {
     pub program_name: String,
     pub points: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Cashback credited (CASHBACK programs), in minor units.
+    pub cashback_minor: i64,
+    /// Stamps given (STAMPS programs).
+    pub stamps: i64,
+    /// Codes of the reward vouchers issued because a stamp card filled up.
+    pub reward_voucher_codes: Vec<String>,
+    /// The tier the member moved up to with this purchase, if any.
+    pub new_tier: Option<String>,
 }
 
 impl From<Earning> for ProgramEarning {
@@ -112,6 +124,10 @@ impl From<Earning> for ProgramEarning {
             program_name: e.program_name,
             points: e.points,
             expires_at: e.expires_at,
+            cashback_minor: e.cashback_minor,
+            stamps: e.stamps,
+            reward_voucher_codes: e.rewards,
+            new_tier: e.tier,
         }
     }
 }
@@ -158,7 +174,9 @@ pub struct RecordPurchasePayload {
     pub vouchers: Vec<AppliedVoucher>,
     /// Paid from stored value, in minor units.
     pub stored_value_minor: i64,
-    /// What remains to pay after vouchers and stored value, in minor units.
+    /// Paid from cashback, in minor units.
+    pub cashback_minor: i64,
+    /// What remains to pay after vouchers, cashback and stored value, in minor units.
     pub amount_due_minor: i64,
     /// What each program gave.
     pub earnings: Vec<ProgramEarning>,
@@ -180,6 +198,7 @@ impl From<Recorded> for RecordPurchasePayload {
                 .collect(),
             amount_due_minor,
             stored_value_minor: r.stored_value_minor,
+            cashback_minor: r.cashback_minor,
             earnings: r.earnings.into_iter().map(Into::into).collect(),
         }
     }
@@ -210,6 +229,14 @@ pub struct RecordReturnPayload {
     pub points_reversed: i64,
     /// Points the member had already spent, now owed and repaid from the next earnings.
     pub points_to_debt: i64,
+    /// Cashback taken back, in minor units.
+    pub cashback_reversed_minor: i64,
+    /// Cashback already spent, now owed and repaid from the next cashback.
+    pub cashback_to_debt_minor: i64,
+    /// Stamps taken back.
+    pub stamps_reversed: i64,
+    /// Stamps already turned into a reward, now owed and repaid from the next stamps.
+    pub stamps_to_debt: i64,
 }
 
 #[derive(Default)]
@@ -271,6 +298,7 @@ impl PurchaseMutation {
             occurred_at: input.occurred_at,
             voucher_codes: input.voucher_codes,
             stored_value_minor: input.stored_value_minor,
+            cashback_minor: input.cashback_minor,
         };
         Ok(
             domain::purchases::record(ctx.scope()?, command, input.idempotency_key.as_deref())
@@ -305,6 +333,10 @@ impl PurchaseMutation {
             purchase: purchase_view(p, lines),
             points_reversed: outcome.points_reversed,
             points_to_debt: outcome.points_to_debt,
+            cashback_reversed_minor: outcome.cashback_reversed_minor,
+            cashback_to_debt_minor: outcome.cashback_to_debt_minor,
+            stamps_reversed: outcome.stamps_reversed,
+            stamps_to_debt: outcome.stamps_to_debt,
         })
     }
 }

@@ -47,6 +47,21 @@ pub struct Voucher {
     /// Points it cost, when converted from points.
     pub points_cost: i64,
     pub member_id: Option<ID>,
+    /// What it is for, when the brand named it (a stamp card's gift: "Free coffee").
+    pub label: Option<String>,
+    pub source: VoucherSource,
+}
+
+/// Where a voucher came from.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::voucher::VoucherSource")]
+pub enum VoucherSource {
+    /// Points converted by or for the member.
+    Points,
+    /// Issued by the brand (gesture, campaign).
+    Brand,
+    /// The reward of a full stamp card.
+    Stamps,
 }
 
 impl From<voucher::Model> for Voucher {
@@ -76,6 +91,8 @@ impl From<voucher::Model> for Voucher {
             status,
             points_cost: v.points_cost,
             member_id: v.member_id.map(|m| ID(m.to_string())),
+            label: v.label,
+            source: v.source.into(),
         }
     }
 }

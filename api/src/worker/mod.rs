@@ -8,7 +8,8 @@ use std::time::Duration;
 use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
-/// Runs the scheduled jobs (points expiry, birthday bonuses) every `interval` until the process
+/// Runs the scheduled jobs (points expiry, birthday bonuses, tier
+/// requalification) every `interval` until the process
 /// stops. Each job is safe to run concurrently from several processes.
 pub fn spawn(db: DatabaseConnection, interval: Duration) {
     tokio::spawn(async move {
@@ -27,6 +28,11 @@ pub fn spawn(db: DatabaseConnection, interval: Duration) {
                 Ok(n) if n > 0 => tracing::info!("birthday job: {n} bonuses booked"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "birthday job failed"),
+            }
+            match crate::domain::tiers::run_once(&db, now).await {
+                Ok(n) if n > 0 => tracing::info!("tier job: {n} members requalified or moved down"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "tier job failed"),
             }
         }
     });

@@ -1,0 +1,432 @@
+//! CASHBACK, STAMPS and tiers, end to end: earning, spending, rewards, returns with debt, tier
+//! upgrades, requalification and downgrade (with two concurrent reviewers).
+
+use chrono::{Duration, Utc};
+use fidelis_tests::{TestApp, TestBrand, code_of, field_of, spawn_app};
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id mechanic cashback { rateBasisPoints } stamps { stampsForReward rewardLabel } points { tiers { baseName levels { name threshold } } } } }";
+const BUY: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id pointsEarned } cashbackMinor amountDueMinor earnings { programName points cashbackMinor stamps rewardVoucherCodes newTier } } }";
+const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { pointsReversed cashbackReversedMinor cashbackToDebtMinor stampsReversed stampsToDebt } }";
+const MEMBER: &str = "query($id: ID!) { member(id: $id) { cashback { balanceMinor debtMinor } stampCards { stamps stampsToNextReward debt } vouchers { code label source amountMinor status } tiers { level name multiplierPercent perks qualifiedUntil qualifyingValue nextLevelName toNextLevel history { name reason } } history { edges { node { kind cashbackMinor stamps } } } } }";
+
+async fn program(app: &TestApp, brand: &TestBrand, input: Value) -> String {
+    let resp = app
+        .as_token(&brand.owner.access_token)
+        .query(CREATE, json!({ "i": input }))
+        .await;
+    resp["data"]["createProgram"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createProgram: {resp}"))
+        .to_owned()
+}
+
+async fn buy(app: &TestApp, brand: &TestBrand, input: Value) -> Value {
+    app.as_token(&brand.owner.access_token)
+        .query(BUY, json!({ "i": input }))
+        .await
+}
+
+fn earned<'a>(resp: &'a Value, program: &str) -> &'a Value {
+    resp["data"]["recordPurchase"]["earnings"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["programName"] == program))
+        .unwrap_or(&Value::Null)
+}
+
+async fn member(app: &TestApp, brand: &TestBrand, id: &str) -> Value {
+    let resp = app
+        .as_token(&brand.owner.access_token)
+        .query(MEMBER, json!({ "id": id }))
+        .await;
+    resp["data"]["member"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cashback_is_earned_spent_from_the_next_purchase_and_taken_back_on_return_with_a_debt() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("cagnotte").await;
+    program(
+        &app,
+        &brand,
+        json!({ "name": "Cagnotte", "rules": { "cashback": { "rateBasisPoints": 500 } } }),
+    )
+    .await;
+    let (member_id, card) = app
+        .enroll(&brand, json!({ "email": "c@cagnotte.example" }))
+        .await;
+
+    // Nothing to spend yet: refused, nothing booked.
+    let early = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 10_000, "currency": "EUR", "cashbackMinor": 100 })).await;
+    assert_eq!(code_of(&early), "INSUFFICIENT_BALANCE", "{early}");
+
+    // 5 % of 100.00 = 5.00.
+    let first = buy(
+        &app,
+        &brand,
+        json!({
+            "cardNumber": card, "totalMinor": 10_000, "currency": "EUR",
+            "lines": [
+                { "sku": "SHIRT", "quantity": 2, "unitPriceMinor": 3_000 },
+                { "sku": "JEANS", "quantity": 1, "unitPriceMinor": 4_000 }
+            ],
+            "idempotencyKey": "cb-1"
+        }),
+    )
+    .await;
+    assert_eq!(earned(&first, "Cagnotte")["cashbackMinor"], 500, "{first}");
+    let purchase_a = first["data"]["recordPurchase"]["purchase"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+
+    // Spent on the next purchase: the part it pays earns nothing (5 % of 55.00 = 2.75).
+    let second = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 6_000, "currency": "EUR", "cashbackMinor": 500, "idempotencyKey": "cb-2" })).await;
+    let p = &second["data"]["recordPurchase"];
+    assert_eq!(
+        (p["cashbackMinor"].as_i64(), p["amountDueMinor"].as_i64()),
+        (Some(500), Some(5_500)),
+        "{second}"
+    );
+    assert_eq!(earned(&second, "Cagnotte")["cashbackMinor"], 275);
+    let replay = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 6_000, "currency": "EUR", "cashbackMinor": 500, "idempotencyKey": "cb-2" })).await;
+    assert_eq!(replay, second, "a replay spends and earns nothing more");
+    assert_eq!(
+        member(&app, &brand, &member_id).await["cashback"][0]["balanceMinor"],
+        275
+    );
+
+    // Bad input: typed, nothing booked.
+    for (input, field) in [
+        (
+            json!({ "cardNumber": card, "totalMinor": 1_000, "currency": "EUR", "cashbackMinor": -1 }),
+            "input.cashbackMinor",
+        ),
+        (
+            json!({ "cardNumber": card, "totalMinor": 100, "currency": "EUR", "cashbackMinor": 200 }),
+            "input.cashbackMinor",
+        ),
+        (
+            json!({ "totalMinor": 1_000, "currency": "EUR", "cashbackMinor": 100 }),
+            "input.cashbackMinor",
+        ),
+    ] {
+        let resp = buy(&app, &brand, input).await;
+        assert_eq!(
+            (code_of(&resp), field_of(&resp)),
+            ("VALIDATION", field),
+            "{resp}"
+        );
+    }
+
+    // One shirt of the first purchase back: 30.00 of 100.00, so 1.50 of its 5.00.
+    let ret = |lines: Value, key: &str| json!({ "i": { "purchaseId": purchase_a, "lines": lines, "idempotencyKey": key } });
+    let owner = app.as_token(&brand.owner.access_token);
+    let partial = owner
+        .query(RETURN, ret(json!([{ "lineNo": 1, "quantity": 1 }]), "r-1"))
+        .await;
+    let r = &partial["data"]["recordReturn"];
+    assert_eq!(
+        (
+            r["cashbackReversedMinor"].as_i64(),
+            r["cashbackToDebtMinor"].as_i64()
+        ),
+        (Some(150), Some(0)),
+        "{partial}"
+    );
+    // The rest: 3.50 more, of which the member holds 1.25; 2.25 becomes a debt.
+    let rest = owner.query(RETURN, ret(json!([]), "r-2")).await;
+    let r = &rest["data"]["recordReturn"];
+    assert_eq!(
+        (
+            r["cashbackReversedMinor"].as_i64(),
+            r["cashbackToDebtMinor"].as_i64()
+        ),
+        (Some(125), Some(225)),
+        "{rest}"
+    );
+    let again = owner.query(RETURN, ret(json!([]), "r-3")).await;
+    assert_eq!(code_of(&again), "CONFLICT", "never twice: {again}");
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(
+        (
+            m["cashback"][0]["balanceMinor"].as_i64(),
+            m["cashback"][0]["debtMinor"].as_i64()
+        ),
+        (Some(0), Some(225))
+    );
+
+    // The next cashback repays the debt first: 5.00 = 2.25 + 2.75.
+    buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 10_000, "currency": "EUR" }),
+    )
+    .await;
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(
+        (
+            m["cashback"][0]["balanceMinor"].as_i64(),
+            m["cashback"][0]["debtMinor"].as_i64()
+        ),
+        (Some(275), Some(0)),
+        "{m}"
+    );
+    let moves: Vec<i64> = m["history"]["edges"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter_map(|n| n["node"]["cashbackMinor"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(moves.iter().sum::<i64>(), 275, "history adds up: {moves:?}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stamps_fill_a_card_issue_the_reward_and_a_return_after_the_reward_leaves_a_debt() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("tampons").await;
+    program(
+        &app,
+        &brand,
+        json!({ "name": "Carte café", "rules": { "stamps": {
+        "category": "coffee", "minimumPurchaseMinor": 500, "stampsForReward": 3,
+        "rewardLabel": "Free coffee", "rewardAmountMinor": 350, "rewardValidityDays": 30
+    } } }),
+    )
+    .await;
+    let (member_id, card) = app
+        .enroll(&brand, json!({ "email": "s@tampons.example" }))
+        .await;
+    let coffee = |price: i64| json!({ "cardNumber": card, "totalMinor": price, "currency": "EUR", "lines": [{ "sku": "ESPRESSO", "category": "coffee", "unitPriceMinor": price }] });
+
+    let small = buy(&app, &brand, coffee(400)).await;
+    assert!(
+        earned(&small, "Carte café").is_null(),
+        "below the minimum: {small}"
+    );
+    let pastry = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 900, "currency": "EUR", "lines": [{ "sku": "CROISSANT", "category": "pastry", "unitPriceMinor": 900 }] })).await;
+    assert!(
+        earned(&pastry, "Carte café").is_null(),
+        "not the category: {pastry}"
+    );
+    for _ in 0..2 {
+        let r = buy(&app, &brand, coffee(500)).await;
+        assert_eq!(earned(&r, "Carte café")["stamps"], 1, "{r}");
+    }
+    let third = buy(&app, &brand, coffee(500)).await;
+    let e = earned(&third, "Carte café");
+    let codes = e["rewardVoucherCodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(codes.len(), 1, "a full card gives its reward: {third}");
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(
+        (
+            m["stampCards"][0]["stamps"].as_i64(),
+            m["stampCards"][0]["stampsToNextReward"].as_i64()
+        ),
+        (Some(0), Some(3))
+    );
+    let voucher = &m["vouchers"][0];
+    assert_eq!(
+        (
+            voucher["label"].as_str(),
+            voucher["source"].as_str(),
+            voucher["amountMinor"].as_i64()
+        ),
+        (Some("Free coffee"), Some("STAMPS"), Some(350)),
+        "{m}"
+    );
+
+    // The reward is used once at the checkout.
+    let code = codes[0].as_str().unwrap_or_default();
+    let used = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 350, "currency": "EUR", "voucherCodes": [code] }),
+    )
+    .await;
+    assert_eq!(
+        used["data"]["recordPurchase"]["amountDueMinor"], 0,
+        "{used}"
+    );
+    let twice = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 350, "currency": "EUR", "voucherCodes": [code] }),
+    )
+    .await;
+    assert_ne!(code_of(&twice), "", "a reward is used once: {twice}");
+
+    // Returning the purchase that completed the card: its stamp was already rewarded -> debt.
+    let purchase = third["data"]["recordPurchase"]["purchase"]["id"].clone();
+    let back = app
+        .as_token(&brand.owner.access_token)
+        .query(RETURN, json!({ "i": { "purchaseId": purchase } }))
+        .await;
+    let r = &back["data"]["recordReturn"];
+    assert_eq!(
+        (r["stampsReversed"].as_i64(), r["stampsToDebt"].as_i64()),
+        (Some(0), Some(1)),
+        "{back}"
+    );
+    // The next stamp repays it.
+    buy(&app, &brand, coffee(500)).await;
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(
+        (
+            m["stampCards"][0]["stamps"].as_i64(),
+            m["stampCards"][0]["debt"].as_i64()
+        ),
+        (Some(0), Some(0)),
+        "{m}"
+    );
+    // Bad rules are refused.
+    let bad = app
+        .as_token(&brand.owner.access_token)
+        .query(CREATE, json!({ "i": { "name": "x", "rules": { "stamps": { "stampsForReward": 3, "rewardLabel": "x", "rewardAmountMinor": 100, "rewardPercent": 10 } } } }))
+        .await;
+    assert_eq!(
+        (code_of(&bad), field_of(&bad)),
+        ("VALIDATION", "stamps.rewardAmountMinor"),
+        "{bad}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+fn tiered_rules() -> Value {
+    json!({ "points": {
+        "points": 1, "perAmountMinor": 1_000,
+        "tiers": {
+            "basis": "EARNED", "windowMonths": 12, "baseName": "Blue",
+            "levels": [
+                { "name": "Silver", "threshold": 100, "multiplierPercent": 150, "perks": ["Priority checkout"] },
+                { "name": "Gold", "threshold": 500, "multiplierPercent": 200, "perks": ["Early access"] }
+            ]
+        }
+    } })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tiers_go_up_at_once_then_requalify_or_go_down_once_even_with_two_reviewers() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("niveaux").await;
+    let since = Utc::now() - Duration::days(800);
+    program(
+        &app,
+        &brand,
+        json!({ "name": "Club", "rules": tiered_rules(), "effectiveFrom": since }),
+    )
+    .await;
+    let (down, down_card) = app
+        .enroll(&brand, json!({ "email": "down@niveaux.example" }))
+        .await;
+    let (kept, kept_card) = app
+        .enroll(&brand, json!({ "email": "kept@niveaux.example" }))
+        .await;
+    let at = |days: i64| Utc::now() - Duration::days(days);
+
+    // Both reach Silver 15 months ago (100 points); only `kept` buys again within the window.
+    for card in [&down_card, &kept_card] {
+        let r = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 100_000, "currency": "EUR", "occurredAt": at(456) })).await;
+        assert_eq!(earned(&r, "Club")["newTier"], "Silver", "{r}");
+    }
+    let silver = buy(&app, &brand, json!({ "cardNumber": kept_card, "totalMinor": 100_000, "currency": "EUR", "occurredAt": at(200) })).await;
+    assert_eq!(
+        earned(&silver, "Club")["points"],
+        150,
+        "Silver earns 1.5x: {silver}"
+    );
+    let m = member(&app, &brand, &kept).await;
+    assert_eq!(m["tiers"][0]["perks"], json!(["Priority checkout"]), "{m}");
+
+    // The qualification period ended ~3 months ago; two reviewers run at once.
+    let db = app.state.db.clone();
+    let (a, b) = tokio::join!(
+        fidelis::domain::tiers::run_once(&db, Utc::now()),
+        fidelis::domain::tiers::run_once(&db, Utc::now())
+    );
+    let changed = a.unwrap_or_else(|e| panic!("{e:?}")) + b.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(changed, 2, "one review per member, whoever runs it");
+    let again = fidelis::domain::tiers::run_once(&db, Utc::now()).await;
+    assert_eq!(again.ok(), Some(0), "nothing left to review");
+
+    let d = member(&app, &brand, &down).await;
+    let t = &d["tiers"][0];
+    assert_eq!(
+        (
+            t["name"].as_str(),
+            t["level"].as_i64(),
+            t["qualifiedUntil"].is_null()
+        ),
+        (Some("Blue"), Some(0), true),
+        "{d}"
+    );
+    assert_eq!(
+        t["history"],
+        json!([{ "name": "Silver", "reason": "UPGRADE" }, { "name": "Blue", "reason": "DOWNGRADE" }])
+    );
+    let k = member(&app, &brand, &kept).await;
+    let t = &k["tiers"][0];
+    assert_eq!(
+        (t["name"].as_str(), t["history"][1]["reason"].as_str()),
+        (Some("Silver"), Some("REQUALIFIED")),
+        "{k}"
+    );
+    assert!(
+        t["qualifiedUntil"]
+            .as_str()
+            .is_some_and(|u| u > Utc::now().to_rfc3339().as_str()),
+        "requalified for another window: {k}"
+    );
+
+    // `down` climbs again now: 60 then 40 points reach Silver, and the multiplier applies after.
+    let r = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": down_card, "totalMinor": 60_000, "currency": "EUR" }),
+    )
+    .await;
+    assert!(earned(&r, "Club")["newTier"].is_null(), "{r}");
+    let d = member(&app, &brand, &down).await;
+    assert_eq!(
+        (
+            d["tiers"][0]["qualifyingValue"].as_i64(),
+            d["tiers"][0]["toNextLevel"].as_i64()
+        ),
+        (Some(60), Some(40)),
+        "{d}"
+    );
+    let r = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": down_card, "totalMinor": 40_000, "currency": "EUR" }),
+    )
+    .await;
+    assert_eq!(earned(&r, "Club")["newTier"], "Silver", "{r}");
+    let r = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": down_card, "totalMinor": 10_000, "currency": "EUR" }),
+    )
+    .await;
+    assert_eq!(earned(&r, "Club")["points"], 15, "{r}");
+
+    // Bad tier rules are refused with the field.
+    let bad = app
+        .as_token(&brand.owner.access_token)
+        .query(CREATE, json!({ "i": { "name": "x", "rules": { "points": { "tiers": { "baseName": "B", "levels": [
+            { "name": "A", "threshold": 100 }, { "name": "C", "threshold": 50 }
+        ] } } } } }))
+        .await;
+    assert_eq!(
+        (code_of(&bad), field_of(&bad)),
+        ("VALIDATION", "points.tiers"),
+        "{bad}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
