@@ -74,6 +74,18 @@ pub enum AccountKind {
     BrandStampsIssued,
     #[sea_orm(string_value = "BRAND_STAMPS_CONVERTED")]
     BrandStampsConverted,
+    /// Membership fees a member paid, in the brand currency (grows with each period).
+    #[sea_orm(string_value = "MEMBER_MEMBERSHIP_FEES")]
+    MemberMembershipFees,
+    /// What a paid membership saved its member (discounts given), net of returns.
+    #[sea_orm(string_value = "MEMBER_MEMBERSHIP_SAVINGS")]
+    MemberMembershipSavings,
+    /// Counterpart of fees: the brand's membership revenue.
+    #[sea_orm(string_value = "BRAND_MEMBERSHIP_REVENUE")]
+    BrandMembershipRevenue,
+    /// Counterpart of savings: discounts the brand gave to its paying members.
+    #[sea_orm(string_value = "BRAND_MEMBERSHIP_DISCOUNTS")]
+    BrandMembershipDiscounts,
     /// Money paid in for stored value (the float the brand holds).
     #[sea_orm(string_value = "STORED_VALUE_FLOAT")]
     StoredValueFloat,
@@ -91,6 +103,8 @@ impl AccountKind {
                 | Self::MemberCashback
                 | Self::MemberStamps
                 | Self::MemberStoredValue
+                | Self::MemberMembershipFees
+                | Self::MemberMembershipSavings
         )
     }
 
@@ -111,6 +125,10 @@ impl AccountKind {
             Self::BrandCashbackSpent => "brand-cashback-spent",
             Self::BrandStampsIssued => "brand-stamps-issued",
             Self::BrandStampsConverted => "brand-stamps-converted",
+            Self::MemberMembershipFees => "member-membership-fees",
+            Self::MemberMembershipSavings => "member-membership-savings",
+            Self::BrandMembershipRevenue => "brand-membership-revenue",
+            Self::BrandMembershipDiscounts => "brand-membership-discounts",
             Self::StoredValueFloat => "stored-value-float",
             Self::StoredValueSpent => "stored-value-spent",
         }

@@ -53,4 +53,7 @@ pub enum TransactionKind {
     Refund,
     #[sea_orm(string_value = "ADJUSTMENT")]
     Adjustment,
+    /// A paid membership's fee, for a period.
+    #[sea_orm(string_value = "MEMBERSHIP_FEE")]
+    MembershipFee,
 }

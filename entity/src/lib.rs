@@ -15,6 +15,7 @@ pub mod ledger_entry;
 pub mod ledger_transaction;
 pub mod member;
 pub mod member_tier;
+pub mod membership;
 pub mod one_time_token;
 pub mod point_lot;
 pub mod program;
@@ -55,6 +56,7 @@ tenant_owned!(
     ledger_transaction,
     member,
     member_tier,
+    membership,
     point_lot,
     program,
     program_rule,

@@ -20,6 +20,7 @@ mod m20261122_000010_add_purchase_loyalty_paid;
 mod m20261122_000011_create_gesture;
 mod m20261122_000012_add_member_password;
 mod m20261122_000013_add_rewards_and_tiers;
+mod m20261122_000014_create_membership;
 
 pub struct Migrator;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_create_gesture::Migration),
             Box::new(m20261122_000012_add_member_password::Migration),
             Box::new(m20261122_000013_add_rewards_and_tiers::Migration),
+            Box::new(m20261122_000014_create_membership::Migration),
         ]
     }
 }

@@ -430,3 +430,190 @@ async fn tiers_go_up_at_once_then_requalify_or_go_down_once_even_with_two_review
     );
     assert!(app.db_verify_ledger().await.is_sound());
 }
+
+const PAY_MEMBERSHIP: &str = "mutation($i: PayMembershipInput!) { payMembership(input: $i) { id status periodEnd feesPaidMinor savingsMinor netSavingsMinor perks cancelledAt } }";
+const MEMBERSHIPS: &str = "query($id: ID!) { member(id: $id) { memberships { id status periodEnd feesPaidMinor savingsMinor netSavingsMinor cancelledAt } } }";
+const BUY_PAID: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id pointsEarned } membershipDiscountMinor amountDueMinor } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paid_membership_gives_its_perks_and_counts_what_it_saved_against_its_fee() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("premium").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    app.new_points_program(&brand, "Points", json!({})).await;
+    let club = program(
+        &app,
+        &brand,
+        json!({ "name": "Premium", "rules": { "membership": {
+        "feeMinor": 4_900, "period": "YEARLY", "discountPercent": 10,
+        "pointsMultiplierPercent": 200, "perks": ["Free delivery"]
+    } } }),
+    )
+    .await;
+    let (member_id, card) = app
+        .enroll(&brand, json!({ "email": "p@premium.example" }))
+        .await;
+    let purchase = |total: i64, quantity: i64| {
+        json!({ "i": { "cardNumber": card, "totalMinor": total, "currency": "EUR",
+        "lines": [{ "sku": "BOX", "quantity": quantity, "unitPriceMinor": total / quantity }] } })
+    };
+
+    let before = owner.query(BUY_PAID, purchase(10_000, 1)).await;
+    let p = &before["data"]["recordPurchase"];
+    assert_eq!(
+        (
+            p["membershipDiscountMinor"].as_i64(),
+            p["purchase"]["pointsEarned"].as_i64()
+        ),
+        (Some(0), Some(10)),
+        "{before}"
+    );
+
+    let pay = json!({ "i": { "memberId": member_id, "programId": club, "paymentReference": "PSP-1", "idempotencyKey": "sub-1" } });
+    let subscribed = owner.query(PAY_MEMBERSHIP, pay.clone()).await;
+    let m = &subscribed["data"]["payMembership"];
+    assert_eq!(
+        (
+            m["status"].as_str(),
+            m["feesPaidMinor"].as_i64(),
+            m["netSavingsMinor"].as_i64()
+        ),
+        (Some("ACTIVE"), Some(4_900), Some(-4_900)),
+        "{subscribed}"
+    );
+    assert_eq!(m["perks"], json!(["Free delivery"]));
+    let replay = owner.query(PAY_MEMBERSHIP, pay).await;
+    assert_eq!(
+        replay, subscribed,
+        "a replayed payment charges nothing more"
+    );
+    let membership = m["id"].as_str().unwrap_or_default().to_owned();
+    let first_end = m["periodEnd"].as_str().unwrap_or_default().to_owned();
+
+    // 10 % off 200.00; points (doubled) on the 180.00 actually paid.
+    let paid = owner.query(BUY_PAID, purchase(20_000, 2)).await;
+    let p = &paid["data"]["recordPurchase"];
+    assert_eq!(
+        (
+            p["membershipDiscountMinor"].as_i64(),
+            p["amountDueMinor"].as_i64(),
+            p["purchase"]["pointsEarned"].as_i64()
+        ),
+        (Some(2_000), Some(18_000), Some(36)),
+        "{paid}"
+    );
+    // Half of it comes back: half of its discount is no longer a saving.
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { savingsReversedMinor pointsReversed } }",
+            json!({ "i": { "purchaseId": p["purchase"]["id"], "lines": [{ "lineNo": 1, "quantity": 1 }] } }),
+        )
+        .await;
+    assert_eq!(
+        (
+            back["data"]["recordReturn"]["savingsReversedMinor"].as_i64(),
+            back["data"]["recordReturn"]["pointsReversed"].as_i64()
+        ),
+        (Some(1_000), Some(18)),
+        "{back}"
+    );
+    owner.query(BUY_PAID, purchase(30_000, 1)).await;
+
+    // Cancelled: no renewal, but the perks last to the end of the paid period.
+    let cancel =
+        "mutation($id: ID!) { cancelMembership(membershipId: $id) { status cancelledAt } }";
+    let cancelled = owner.query(cancel, json!({ "id": membership })).await;
+    assert_eq!(
+        cancelled["data"]["cancelMembership"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    let again = owner.query(cancel, json!({ "id": membership })).await;
+    assert_eq!(again, cancelled, "cancelling twice changes nothing");
+    let still = owner.query(BUY_PAID, purchase(10_000, 1)).await;
+    assert_eq!(
+        still["data"]["recordPurchase"]["membershipDiscountMinor"], 1_000,
+        "{still}"
+    );
+
+    // 20.00 - 10.00 + 30.00 + 10.00 saved against a 49.00 fee.
+    let view = owner.query(MEMBERSHIPS, json!({ "id": member_id })).await;
+    let m = &view["data"]["member"]["memberships"][0];
+    assert_eq!(
+        (
+            m["savingsMinor"].as_i64(),
+            m["feesPaidMinor"].as_i64(),
+            m["netSavingsMinor"].as_i64()
+        ),
+        (Some(5_000), Some(4_900), Some(100)),
+        "{view}"
+    );
+
+    // Renewal: one more year after the paid one, the cancellation lifted.
+    let renewed = owner
+        .query(PAY_MEMBERSHIP, json!({ "i": { "memberId": member_id, "programId": club, "idempotencyKey": "renew-1" } }))
+        .await;
+    let r = &renewed["data"]["payMembership"];
+    assert_eq!(
+        (
+            r["status"].as_str(),
+            r["feesPaidMinor"].as_i64(),
+            r["cancelledAt"].is_null()
+        ),
+        (Some("ACTIVE"), Some(9_800), true),
+        "{renewed}"
+    );
+    let end = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .ok()
+    };
+    let (first, second) = (end(&first_end), r["periodEnd"].as_str().and_then(end));
+    assert!(
+        first
+            .zip(second)
+            .is_some_and(|(a, b)| (b - a).num_days() >= 365),
+        "{first_end} -> {renewed}"
+    );
+
+    // Bad input: typed, nothing charged.
+    let points_program = app.new_points_program(&brand, "Other", json!({})).await;
+    let wrong = owner
+        .query(
+            PAY_MEMBERSHIP,
+            json!({ "i": { "memberId": member_id, "programId": points_program } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&wrong), field_of(&wrong)),
+        ("VALIDATION", "input.programId"),
+        "{wrong}"
+    );
+    let nobody = owner
+        .query(
+            PAY_MEMBERSHIP,
+            json!({ "i": { "memberId": uuid_like(), "programId": club } }),
+        )
+        .await;
+    assert_eq!(code_of(&nobody), "NOT_FOUND", "{nobody}");
+    let view = owner.query(MEMBERSHIPS, json!({ "id": member_id })).await;
+    assert_eq!(
+        view["data"]["member"]["memberships"][0]["feesPaidMinor"],
+        9_800
+    );
+    let bad = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "rules": { "membership": { "feeMinor": 0 } } } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&bad), field_of(&bad)),
+        ("VALIDATION", "membership.feeMinor"),
+        "{bad}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+fn uuid_like() -> String {
+    "0190f1a2-0000-7000-8000-000000000000".to_owned()
+}

@@ -63,6 +63,8 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.redeemVoucher", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.topUpStoredValue", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.refundStoredValue", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.payMembership", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.cancelMembership", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Query.gestures", Roles(OWNER_MANAGER)),
         ("Query.gesturePolicy", Roles(OWNER_MANAGER)),
         ("Mutation.setGesturePolicy", Roles(OWNER_MANAGER)),

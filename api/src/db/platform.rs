@@ -332,7 +332,8 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport,
         .await?,
         negative_member_accounts: count(
             "SELECT COUNT(*) AS n FROM ledger_account WHERE balance < 0 AND kind IN \
-             ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STAMPS', 'MEMBER_STORED_VALUE')",
+             ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STAMPS', 'MEMBER_STORED_VALUE', \
+             'MEMBER_MEMBERSHIP_FEES', 'MEMBER_MEMBERSHIP_SAVINGS')",
         )
         .await?,
         unit_mismatches: count(

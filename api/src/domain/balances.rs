@@ -34,12 +34,21 @@ pub const STAMP_CARD: Kinds = Kinds {
     issued: AccountKind::BrandStampsIssued,
 };
 
+/// A paid membership's savings: given with a purchase, taken back with its return. Savings are
+/// never spent, so a return always finds what it takes back (the debt kind is never used).
+pub const SAVINGS: Kinds = Kinds {
+    member: AccountKind::MemberMembershipSavings,
+    debt: AccountKind::MemberMembershipSavings,
+    issued: AccountKind::BrandMembershipDiscounts,
+};
+
 /// Which family a member account kind belongs to, for reversing what a purchase earned.
 pub fn family(kind: AccountKind) -> Option<Family> {
     match kind {
         AccountKind::MemberPoints | AccountKind::MemberPointsDebt => Some(Family::Points),
         AccountKind::MemberCashback | AccountKind::MemberCashbackDebt => Some(Family::Cashback),
         AccountKind::MemberStamps | AccountKind::MemberStampsDebt => Some(Family::Stamps),
+        AccountKind::MemberMembershipSavings => Some(Family::Savings),
         _ => None,
     }
 }
@@ -49,6 +58,7 @@ pub enum Family {
     Points,
     Cashback,
     Stamps,
+    Savings,
 }
 
 /// Credits `amount` earned by `member` in `program` (repaying a debt first), as one transaction.

@@ -9,6 +9,7 @@ pub mod gestures;
 pub mod ledger;
 pub mod member_auth;
 pub mod members;
+pub mod memberships;
 pub mod programs;
 pub mod purchases;
 pub mod returns;

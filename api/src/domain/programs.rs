@@ -518,6 +518,67 @@ impl StampsRules {
     }
 }
 
+/// How long a membership period lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum MembershipPeriod {
+    Monthly,
+    Yearly,
+}
+
+impl MembershipPeriod {
+    pub fn months(self) -> u32 {
+        match self {
+            Self::Monthly => 1,
+            Self::Yearly => 12,
+        }
+    }
+}
+
+/// Rules of a paid MEMBERSHIP program: a fee per period and the perks it gives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembershipRules {
+    /// Fee per period, in minor units of the brand currency.
+    pub fee_minor: i64,
+    pub period: MembershipPeriod,
+    /// Monetary perk: % off every purchase while the membership is active (it counts as savings).
+    pub discount_percent: i64,
+    /// Monetary perk: multiplier on points earned while active, in % (100 = none).
+    pub points_multiplier_percent: i64,
+    /// Non-monetary perks (free delivery, priority checkout, ...).
+    pub perks: Vec<String>,
+}
+
+impl MembershipRules {
+    pub fn validate(&self) -> Result<(), AppError> {
+        let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+        if !(1..=10_000_000).contains(&self.fee_minor) {
+            return bad("membership.feeMinor", "must be between 1 and 10000000");
+        }
+        if !(0..=50).contains(&self.discount_percent) {
+            return bad("membership.discountPercent", "must be between 0 and 50");
+        }
+        if !(100..=500).contains(&self.points_multiplier_percent) {
+            return bad(
+                "membership.pointsMultiplierPercent",
+                "must be between 100 and 500",
+            );
+        }
+        if self.perks.len() > 20
+            || self
+                .perks
+                .iter()
+                .any(|p| p.trim().is_empty() || p.len() > 200)
+        {
+            return bad(
+                "membership.perks",
+                "at most 20 perks of 1 to 200 characters",
+            );
+        }
+        Ok(())
+    }
+}
+
 /// The rules of a program as stored: tagged by mechanic.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mechanic", rename_all = "SCREAMING_SNAKE_CASE")]
@@ -526,6 +587,7 @@ pub enum Rules {
     Cashback(CashbackRules),
     Stamps(StampsRules),
     StoredValue(StoredValueRules),
+    Membership(MembershipRules),
 }
 
 impl Rules {
@@ -535,6 +597,7 @@ impl Rules {
             Self::Cashback(_) => program::Mechanic::Cashback,
             Self::Stamps(_) => program::Mechanic::Stamps,
             Self::StoredValue(_) => program::Mechanic::StoredValue,
+            Self::Membership(_) => program::Mechanic::Membership,
         }
     }
 
@@ -544,6 +607,7 @@ impl Rules {
             Self::Cashback(c) => c.validate(),
             Self::Stamps(s) => s.validate(),
             Self::StoredValue(s) => s.validate(),
+            Self::Membership(m) => m.validate(),
         }
     }
 

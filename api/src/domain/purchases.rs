@@ -14,6 +14,7 @@ use super::{
     balances,
     ledger::{self, Header, POINTS, Posting, STAMPS},
     members::add_months,
+    memberships,
     programs::{self, EarningLine, Rules},
     tiers,
     types::text,
@@ -90,6 +91,8 @@ pub struct Recorded {
     pub stored_value_minor: i64,
     /// Paid from cashback.
     pub cashback_minor: i64,
+    /// Paid membership discount given.
+    pub membership_discount_minor: i64,
     pub lines: Vec<purchase_line::Model>,
     pub earnings: Vec<Earning>,
 }
@@ -220,6 +223,38 @@ pub async fn record(
     }
     let mut vouchers = Vec::new();
     let mut loyalty_paid = 0_i64;
+    // A paid membership's discount comes first (a price reduction), then vouchers, cashback
+    // and stored value on what remains.
+    let mut membership_discount = 0_i64;
+    let mut membership_points_percent = 100_i64;
+    if let Some(member) = member_id {
+        for (program_id, rules) in memberships::active_at(&tx, member, occurred_at).await? {
+            let discount = memberships::discount(&rules, input.total_minor - loyalty_paid);
+            if discount > 0 {
+                balances::earn(
+                    &tx,
+                    balances::SAVINGS,
+                    &input.currency,
+                    member,
+                    program_id,
+                    discount,
+                    format!(
+                        "{} {} membership discount ({} %)",
+                        format_minor(discount),
+                        input.currency,
+                        rules.discount_percent
+                    ),
+                    ("purchase", purchase_id),
+                    occurred_at,
+                )
+                .await?;
+                membership_discount += discount;
+                loyalty_paid += discount;
+            }
+            membership_points_percent =
+                membership_points_percent * rules.points_multiplier_percent / 100;
+        }
+    }
     for code in &input.voucher_codes {
         let (voucher, amount) = super::vouchers::use_voucher(
             &tx,
@@ -321,6 +356,8 @@ pub async fn record(
                 Some(t) => t.multiplier_of(tiers::level(&tx, member_id, program.program.id).await?),
                 None => 100,
             };
+            // The membership's points multiplier applies to points, not to cashback.
+            let points_percent = tier_percent * membership_points_percent / 100;
             let mut earning = Earning {
                 program_id: program.program.id,
                 program_name: program.program.name.clone(),
@@ -338,7 +375,7 @@ pub async fn record(
                         &earning_lines,
                         loyalty_paid,
                         occurred_at,
-                        tier_percent,
+                        points_percent,
                     );
                     if points > 0 {
                         for (total, share) in line_points.iter_mut().zip(&shares) {
@@ -361,7 +398,7 @@ pub async fn record(
                 Rules::Stamps(rules) => {
                     earning.stamps = rules.stamps_for(&earning_lines, loyalty_paid);
                 }
-                Rules::StoredValue(_) => continue,
+                Rules::StoredValue(_) | Rules::Membership(_) => continue,
             }
             let tiered = program.rules.tiers().is_some();
             if earning.points > 0 || earning.cashback_minor > 0 || earning.stamps > 0 || tiered {
@@ -507,7 +544,7 @@ pub async fn record(
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": input.stored_value_minor, "cashback": input.cashback_minor }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": input.stored_value_minor, "cashback": input.cashback_minor, "membershipDiscount": membership_discount }),
         )
         .await?;
     }
@@ -517,6 +554,7 @@ pub async fn record(
         purchase,
         stored_value_minor: input.stored_value_minor,
         cashback_minor: input.cashback_minor,
+        membership_discount_minor: membership_discount,
         vouchers,
         lines: saved_lines,
         earnings,
@@ -621,6 +659,7 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
         purchase,
         stored_value_minor: previous["storedValue"].as_i64().unwrap_or(0),
         cashback_minor: previous["cashback"].as_i64().unwrap_or(0),
+        membership_discount_minor: previous["membershipDiscount"].as_i64().unwrap_or(0),
         vouchers,
         lines,
         earnings,

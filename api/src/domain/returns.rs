@@ -51,6 +51,9 @@ pub struct Returned {
     /// Stamps already turned into a reward, recorded as a debt.
     #[serde(default)]
     pub stamps_to_debt: i64,
+    /// Paid-membership savings taken back (the discount on the returned part).
+    #[serde(default)]
+    pub savings_reversed_minor: i64,
 }
 
 /// Points of a line considered reversed once `returned` of its `quantity` units are back.
@@ -187,6 +190,7 @@ pub async fn record(
         cashback_to_debt_minor: 0,
         stamps_reversed: 0,
         stamps_to_debt: 0,
+        savings_reversed_minor: 0,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, chrono::Utc::now());
@@ -250,6 +254,23 @@ pub async fn record(
                     .await?;
                     outcome.stamps_reversed += taken;
                     outcome.stamps_to_debt += debt;
+                }
+                Family::Savings => {
+                    let (taken, _) = balances::reverse(
+                        &tx,
+                        balances::SAVINGS,
+                        &purchase.currency,
+                        member,
+                        earned.program,
+                        delta,
+                        &format!(
+                            "{delta} (minor units) of membership savings taken back for a return"
+                        ),
+                        purchase_id,
+                        at,
+                    )
+                    .await?;
+                    outcome.savings_reversed_minor += taken;
                 }
             }
         }

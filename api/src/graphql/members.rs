@@ -125,6 +125,7 @@ pub enum LedgerEventKind {
     Spend,
     Refund,
     Adjustment,
+    MembershipFee,
 }
 
 /// A movement in a member's history.
@@ -421,6 +422,15 @@ impl Member {
             });
         }
         Ok(out)
+    }
+
+    /// Paid memberships, current and past, with fees paid and savings.
+    async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<super::memberships::Membership>> {
+        Ok(domain::memberships::of_member(ctx.scope()?, self.uuid)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// Tier standing in every program that has tiers.

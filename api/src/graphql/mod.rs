@@ -11,6 +11,7 @@ pub mod guards;
 pub mod limits;
 pub mod member_auth;
 pub mod members;
+pub mod memberships;
 pub mod programs;
 pub mod purchases;
 pub mod relay;
@@ -52,6 +53,7 @@ pub struct MutationRoot(
     purchases::PurchaseMutation,
     vouchers::VoucherMutation,
     stored_value::StoredValueMutation,
+    memberships::MembershipMutation,
     gestures::GestureMutation,
     member_auth::MemberAuthMutation,
 );

@@ -384,6 +384,56 @@ pub struct StoredValueRules {
     pub min_top_up_minor: i64,
 }
 
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::domain::programs::MembershipPeriod")]
+pub enum MembershipPeriod {
+    Monthly,
+    Yearly,
+}
+
+/// Rules of a paid MEMBERSHIP program: a fee per period and its perks.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "MembershipRulesInput")]
+pub struct MembershipRules {
+    /// Fee per period, in minor units of the brand currency.
+    pub fee_minor: i64,
+    #[graphql(default_with = "MembershipPeriod::Yearly")]
+    pub period: MembershipPeriod,
+    /// % off every purchase while active (counted as the member's savings).
+    #[graphql(default)]
+    pub discount_percent: i64,
+    /// Points multiplier while active, in % (100 = none).
+    #[graphql(default = 100)]
+    pub points_multiplier_percent: i64,
+    /// Non-monetary perks (free delivery, priority checkout, ...).
+    #[graphql(default)]
+    pub perks: Vec<String>,
+}
+
+impl From<MembershipRules> for rules::MembershipRules {
+    fn from(m: MembershipRules) -> Self {
+        Self {
+            fee_minor: m.fee_minor,
+            period: m.period.into(),
+            discount_percent: m.discount_percent,
+            points_multiplier_percent: m.points_multiplier_percent,
+            perks: m.perks.into_iter().map(|p| p.trim().to_owned()).collect(),
+        }
+    }
+}
+
+impl From<rules::MembershipRules> for MembershipRules {
+    fn from(m: rules::MembershipRules) -> Self {
+        Self {
+            fee_minor: m.fee_minor,
+            period: m.period.into(),
+            discount_percent: m.discount_percent,
+            points_multiplier_percent: m.points_multiplier_percent,
+            perks: m.perks,
+        }
+    }
+}
+
 /// A loyalty program of the brand.
 #[derive(SimpleObject, Clone)]
 pub struct Program {
@@ -401,16 +451,20 @@ pub struct Program {
     pub stamps: Option<StampsRules>,
     /// The rules, for a STORED_VALUE program.
     pub stored_value: Option<StoredValueRules>,
+    /// The rules, for a paid MEMBERSHIP program.
+    pub membership: Option<MembershipRules>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<ProgramWithRules> for Program {
     fn from(p: ProgramWithRules) -> Self {
         let (mut points, mut cashback, mut stamps, mut stored_value) = (None, None, None, None);
+        let mut membership = None;
         match p.rules {
             Rules::Points(r) => points = Some(r.into()),
             Rules::Cashback(r) => cashback = Some(r.into()),
             Rules::Stamps(r) => stamps = Some(r.into()),
+            Rules::Membership(r) => membership = Some(r.into()),
             Rules::StoredValue(s) => {
                 stored_value = Some(StoredValueRules {
                     max_balance_minor: s.max_balance_minor,
@@ -428,6 +482,7 @@ impl From<ProgramWithRules> for Program {
             cashback,
             stamps,
             stored_value,
+            membership,
             created_at: p.program.created_at,
         }
     }
@@ -440,6 +495,7 @@ pub struct RulesInput {
     pub cashback: Option<CashbackRules>,
     pub stamps: Option<StampsRules>,
     pub stored_value: Option<StoredValueRules>,
+    pub membership: Option<MembershipRules>,
 }
 
 impl RulesInput {
@@ -454,11 +510,12 @@ impl RulesInput {
                 min_top_up_minor: s.min_top_up_minor,
             })
         }));
+        given.extend(self.membership.map(|r| Rules::Membership(r.into())));
         match given.pop() {
             Some(rules) if given.is_empty() => Ok(rules),
             _ => Err(crate::AppError::validation(
                 "rules",
-                "give the rules of exactly one mechanic (points, cashback, stamps or storedValue)",
+                "give the rules of exactly one mechanic (points, cashback, stamps, storedValue or membership)",
             )),
         }
     }

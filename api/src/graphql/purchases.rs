@@ -176,6 +176,8 @@ pub struct RecordPurchasePayload {
     pub stored_value_minor: i64,
     /// Paid from cashback, in minor units.
     pub cashback_minor: i64,
+    /// Discount given by the member's paid membership, in minor units.
+    pub membership_discount_minor: i64,
     /// What remains to pay after vouchers, cashback and stored value, in minor units.
     pub amount_due_minor: i64,
     /// What each program gave.
@@ -199,6 +201,7 @@ impl From<Recorded> for RecordPurchasePayload {
             amount_due_minor,
             stored_value_minor: r.stored_value_minor,
             cashback_minor: r.cashback_minor,
+            membership_discount_minor: r.membership_discount_minor,
             earnings: r.earnings.into_iter().map(Into::into).collect(),
         }
     }
@@ -237,6 +240,8 @@ pub struct RecordReturnPayload {
     pub stamps_reversed: i64,
     /// Stamps already turned into a reward, now owed and repaid from the next stamps.
     pub stamps_to_debt: i64,
+    /// Paid-membership savings taken back (the discount on the returned part).
+    pub savings_reversed_minor: i64,
 }
 
 #[derive(Default)]
@@ -337,6 +342,7 @@ impl PurchaseMutation {
             cashback_to_debt_minor: outcome.cashback_to_debt_minor,
             stamps_reversed: outcome.stamps_reversed,
             stamps_to_debt: outcome.stamps_to_debt,
+            savings_reversed_minor: outcome.savings_reversed_minor,
         })
     }
 }
