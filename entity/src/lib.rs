@@ -23,6 +23,7 @@ pub mod program_rule;
 pub mod purchase;
 pub mod purchase_line;
 pub mod refresh_token;
+pub mod reward;
 pub mod user_account;
 pub mod voucher;
 pub mod voucher_use;
@@ -62,6 +63,7 @@ tenant_owned!(
     program_rule,
     purchase,
     purchase_line,
+    reward,
     user_account,
     voucher,
     voucher_use,

@@ -33,6 +33,8 @@ pub struct Model {
     pub cancelled_at: Option<DateTimeUtc>,
     /// What the voucher is for, shown to the member (a stamp card's gift: "Free coffee").
     pub label: Option<String>,
+    /// The catalog reward it was bought as.
+    pub reward_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 
@@ -66,4 +68,7 @@ pub enum VoucherSource {
     /// The reward of a completed stamp card.
     #[sea_orm(string_value = "STAMPS")]
     Stamps,
+    /// A catalog reward bought with points.
+    #[sea_orm(string_value = "REWARD")]
+    Reward,
 }

@@ -21,6 +21,7 @@ mod m20261122_000011_create_gesture;
 mod m20261122_000012_add_member_password;
 mod m20261122_000013_add_rewards_and_tiers;
 mod m20261122_000014_create_membership;
+mod m20261122_000015_create_reward;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_add_member_password::Migration),
             Box::new(m20261122_000013_add_rewards_and_tiers::Migration),
             Box::new(m20261122_000014_create_membership::Migration),
+            Box::new(m20261122_000015_create_reward::Migration),
         ]
     }
 }

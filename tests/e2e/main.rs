@@ -15,6 +15,7 @@ mod member_app;
 mod onboarding;
 mod partner;
 mod returns;
+mod rewards;
 mod roles;
 mod sessions;
 mod stored_value;

@@ -13,6 +13,7 @@ pub mod memberships;
 pub mod programs;
 pub mod purchases;
 pub mod returns;
+pub mod rewards;
 pub mod stored_value;
 pub mod tiers;
 pub mod types;

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::{
     ledger::{self, Header, POINTS, Posting},
     programs::{self, Rules},
+    types::text,
 };
 use crate::{
     db::{
@@ -205,6 +206,145 @@ pub async fn convert_points(
         postings,
     )
     .await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "voucher": voucher.id }))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(voucher)
+}
+
+/// A voucher the brand issues: a personal voucher for a member, or a bearer promo code (its own
+/// code such as SUMMER10, or a drawn one), worth an amount or a percentage, single or multi use.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueVoucher {
+    pub member_id: Option<Uuid>,
+    pub code: Option<String>,
+    pub amount_minor: i64,
+    pub percent: i32,
+    pub minimum_basket_minor: i64,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_until: DateTime<Utc>,
+    pub max_uses: i32,
+    pub label: Option<String>,
+}
+
+pub async fn issue(
+    scope: &TenantScope,
+    spec: IssueVoucher,
+    idempotency_key: Option<&str>,
+) -> Result<voucher::Model, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "issueVoucher",
+        idempotency_key,
+        &spec,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        return reload(scope, &previous).await;
+    }
+    let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+    let kind = match (spec.amount_minor, spec.percent) {
+        (a, 0) if (1..=10_000_000).contains(&a) => VoucherKind::Amount,
+        (0, p) if (1..=100).contains(&p) => VoucherKind::Percent,
+        _ => {
+            return bad(
+                "input.amountMinor",
+                "set either an amount (1 to 10000000) or a percent (1 to 100)",
+            );
+        }
+    };
+    let now = Utc::now();
+    let valid_from = spec.valid_from.unwrap_or(now);
+    if spec.valid_until <= valid_from || spec.valid_until <= now {
+        return bad(
+            "input.validUntil",
+            "must be in the future and after validFrom",
+        );
+    }
+    if !(1..=1_000_000).contains(&spec.max_uses) {
+        return bad("input.maxUses", "must be between 1 and 1000000");
+    }
+    if !(0..=100_000_000).contains(&spec.minimum_basket_minor) {
+        return bad(
+            "input.minimumBasketMinor",
+            "must be between 0 and 100000000",
+        );
+    }
+    let label = spec
+        .label
+        .as_deref()
+        .map(|l| text("input.label", l, 200))
+        .transpose()?;
+    let code = match spec.code.as_deref() {
+        Some(raw) => {
+            let code = normalise_code(raw);
+            let compact = code.replace('-', "");
+            if !(4..=24).contains(&compact.len()) {
+                return bad("input.code", "must have 4 to 24 letters or digits");
+            }
+            Some(code)
+        }
+        None => None,
+    };
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(tx.db()).await?
+    {
+        drop(tx);
+        return reload(scope, &previous).await;
+    }
+    if let Some(member) = spec.member_id {
+        tx.get::<entity::member::Entity>(member).await?;
+    }
+    let currency = platform::brand_by_id(tx.db(), scope.tenant_id())
+        .await?
+        .ok_or(AppError::NotFound)?
+        .currency;
+    let model = voucher::ActiveModel {
+        member_id: Set(spec.member_id),
+        kind: Set(kind),
+        amount_minor: Set(spec.amount_minor),
+        percent: Set(spec.percent),
+        currency: Set(currency),
+        minimum_basket_minor: Set(spec.minimum_basket_minor),
+        valid_from: Set(valid_from),
+        valid_until: Set(spec.valid_until),
+        max_uses: Set(spec.max_uses),
+        uses: Set(0),
+        source: Set(VoucherSource::Brand),
+        program_id: Set(None),
+        points_cost: Set(0),
+        cancelled_at: Set(None),
+        label: Set(label),
+        reward_id: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let voucher = match code {
+        None => insert_voucher(&tx, model).await?,
+        Some(code) => {
+            let mut model = model;
+            model.id = Set(Uuid::now_v7());
+            model.tenant_id = Set(scope.tenant_id());
+            model.code = Set(code.clone());
+            if !tx
+                .insert_if_absent(
+                    model,
+                    vec![voucher::Column::TenantId, voucher::Column::Code],
+                )
+                .await?
+            {
+                return Err(AppError::validation(
+                    "input.code",
+                    "this code is already used by another voucher",
+                ));
+            }
+            by_code_in(&tx, &code).await?
+        }
+    };
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "voucher": voucher.id }))
             .await?;
