@@ -126,3 +126,106 @@ async fn a_member_signs_up_in_the_brand_app_logs_in_and_sees_only_their_own_acco
     );
     assert!(app.db_verify_ledger().await.is_sound());
 }
+
+const UPDATE_ME: &str = "mutation($i: UpdateMemberInput!) { updateMyProfile(input: $i) { email phone firstName emailConsent { granted at source } smsConsent { granted source } attributes { key value } } }";
+const UPDATE_MEMBER: &str = "mutation($id: ID!, $i: UpdateMemberInput!) { updateMember(memberId: $id, input: $i) { email firstName } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_edit_their_profile_and_consent_and_staff_edit_members_without_duplicates() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("profil").await;
+    let signed = app
+        .anonymous()
+        .query(
+            SIGN_UP,
+            json!({ "i": { "brandSlug": "profil", "email": "zoe@profil.example", "password": PASSWORD, "emailConsent": true } }),
+        )
+        .await;
+    let token = signed["data"]["memberSignUp"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{signed}"))
+        .to_owned();
+    let me = app.as_token(&token);
+
+    // Withdraws e-mail consent, gives SMS consent with a new phone, names herself.
+    let updated = me
+        .query(UPDATE_ME, json!({ "i": { "phone": "+33 6 12 34 56 78", "firstName": "Zoé", "emailConsent": false, "smsConsent": true, "attributes": [{ "key": "size", "value": "M" }] } }))
+        .await;
+    let u = &updated["data"]["updateMyProfile"];
+    assert_eq!(
+        (
+            u["phone"].as_str(),
+            u["firstName"].as_str(),
+            u["emailConsent"]["granted"].as_bool()
+        ),
+        (Some("+33612345678"), Some("Zoé"), Some(false)),
+        "{updated}"
+    );
+    assert_eq!(u["emailConsent"]["source"], "member app");
+    assert!(
+        u["emailConsent"]["at"].is_string(),
+        "the withdrawal is dated"
+    );
+    assert_eq!(
+        u["smsConsent"],
+        json!({ "granted": true, "source": "member app" })
+    );
+    assert_eq!(u["attributes"], json!([{ "key": "size", "value": "M" }]));
+
+    // Bad values are typed and change nothing.
+    let bad = me
+        .query(
+            UPDATE_ME,
+            json!({ "i": { "phone": "12", "firstName": "X" } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&bad), field_of(&bad)),
+        ("VALIDATION", "input.phone"),
+        "{bad}"
+    );
+    let unchanged = me.query(ME, json!({})).await;
+    assert_eq!(unchanged["data"]["me"]["email"], "zoe@profil.example");
+
+    // Staff: another member may not take Zoé's e-mail; a free one is fine.
+    let (other, _) = app
+        .enroll(&brand, json!({ "email": "max@profil.example" }))
+        .await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let taken = owner
+        .query(
+            UPDATE_MEMBER,
+            json!({ "id": other, "i": { "email": "ZOE@profil.example" } }),
+        )
+        .await;
+    assert_eq!(code_of(&taken), "CONFLICT", "{taken}");
+    let ok = owner
+        .query(UPDATE_MEMBER, json!({ "id": other, "i": { "email": "maxime@profil.example", "firstName": "Maxime" } }))
+        .await;
+    assert_eq!(
+        ok["data"]["updateMember"],
+        json!({ "email": "maxime@profil.example", "firstName": "Maxime" }),
+        "{ok}"
+    );
+    let no_phone = owner
+        .query(
+            UPDATE_MEMBER,
+            json!({ "id": other, "i": { "smsConsent": true } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&no_phone), field_of(&no_phone)),
+        ("VALIDATION", "input.smsConsent"),
+        "{no_phone}"
+    );
+    // Another brand's member reads as missing.
+    let elsewhere = app.new_brand("ailleurs").await;
+    let foreign = app
+        .as_token(&elsewhere.owner.access_token)
+        .query(
+            UPDATE_MEMBER,
+            json!({ "id": other, "i": { "firstName": "Y" } }),
+        )
+        .await;
+    assert_eq!(code_of(&foreign), "NOT_FOUND", "{foreign}");
+}

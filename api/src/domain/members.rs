@@ -346,6 +346,170 @@ async fn reload(
     ))
 }
 
+/// A change of a member's profile: only the fields given change. Consent changes record when
+/// and how they were given or withdrawn.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileUpdate {
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_store: Option<String>,
+    pub email_consent: Option<bool>,
+    pub sms_consent: Option<bool>,
+    pub consent_source: Option<String>,
+    /// Replaces every attribute when given.
+    pub attributes: Option<Vec<(String, String)>>,
+}
+
+/// Updates a member's profile and consent. CONFLICT when the new e-mail or phone belongs to
+/// another member of the brand; VALIDATION (nothing written) for bad values.
+pub async fn update_profile(
+    scope: &TenantScope,
+    member_id: Uuid,
+    change: ProfileUpdate,
+    default_source: &str,
+) -> Result<member::Model, AppError> {
+    let email = change
+        .email
+        .as_deref()
+        .map(|e| Email::parse("input.email", e))
+        .transpose()?;
+    let phone = change
+        .phone
+        .as_deref()
+        .map(|p| parse_phone("input.phone", p))
+        .transpose()?;
+    let opt_text =
+        |field, v: &Option<String>, max| v.as_deref().map(|s| text(field, s, max)).transpose();
+    let first_name = opt_text("input.firstName", &change.first_name, 100)?;
+    let last_name = opt_text("input.lastName", &change.last_name, 100)?;
+    let store = opt_text("input.preferredStore", &change.preferred_store, 100)?;
+    let source = opt_text("input.consentSource", &change.consent_source, 100)?
+        .unwrap_or_else(|| default_source.to_owned());
+    if let Some(birth) = change.birth_date
+        && (birth > Utc::now().date_naive()
+            || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth))
+    {
+        return Err(AppError::validation(
+            "input.birthDate",
+            "must be a past date after 1900",
+        ));
+    }
+    let attributes = match &change.attributes {
+        Some(list) if list.len() > 50 => {
+            return Err(AppError::validation(
+                "input.attributes",
+                "at most 50 attributes",
+            ));
+        }
+        Some(list) => {
+            let mut map = serde_json::Map::new();
+            for (key, value) in list {
+                map.insert(
+                    text("input.attributes.key", key, 64)?,
+                    serde_json::Value::String(text("input.attributes.value", value, 500)?),
+                );
+            }
+            Some(serde_json::Value::Object(map))
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let tx = scope.begin().await?;
+    let current = tx.get::<member::Entity>(member_id).await?;
+    for (column, value, what) in [
+        (
+            member::Column::Email,
+            email.as_ref().map(|e| e.as_str().to_owned()),
+            "e-mail",
+        ),
+        (member::Column::Phone, phone.clone(), "phone"),
+    ] {
+        if let Some(value) = value
+            && tx
+                .find::<member::Entity>()
+                .filter(column.eq(value))
+                .filter(member::Column::Id.ne(member_id))
+                .one(tx.db())
+                .await?
+                .is_some()
+        {
+            return Err(AppError::conflict(format!(
+                "another member of the brand has this {what}"
+            )));
+        }
+    }
+    let email_after = email
+        .as_ref()
+        .map(|e| e.as_str().to_owned())
+        .or(current.email.clone());
+    let phone_after = phone.clone().or(current.phone.clone());
+    if change.email_consent == Some(true) && email_after.is_none() {
+        return Err(AppError::validation(
+            "input.emailConsent",
+            "needs an e-mail address",
+        ));
+    }
+    if change.sms_consent == Some(true) && phone_after.is_none() {
+        return Err(AppError::validation(
+            "input.smsConsent",
+            "needs a phone number",
+        ));
+    }
+    let mut changes: Vec<(member::Column, sea_orm::Value)> = Vec::new();
+    let mut set = |column: member::Column, value: sea_orm::Value| changes.push((column, value));
+    if let Some(v) = email_after.clone().filter(|_| email.is_some()) {
+        set(member::Column::Email, v.into());
+    }
+    if let Some(v) = phone {
+        set(member::Column::Phone, v.into());
+    }
+    if let Some(v) = first_name {
+        set(member::Column::FirstName, v.into());
+    }
+    if let Some(v) = last_name {
+        set(member::Column::LastName, v.into());
+    }
+    if let Some(v) = change.birth_date {
+        set(member::Column::BirthDate, v.into());
+    }
+    if let Some(v) = store {
+        set(member::Column::PreferredStore, v.into());
+    }
+    if let Some(v) = attributes {
+        set(member::Column::Attributes, v.into());
+    }
+    if let Some(given) = change.email_consent.filter(|g| *g != current.email_consent) {
+        set(member::Column::EmailConsent, given.into());
+        set(member::Column::EmailConsentAt, now.into());
+        set(member::Column::EmailConsentSource, source.clone().into());
+    }
+    if let Some(given) = change.sms_consent.filter(|g| *g != current.sms_consent) {
+        set(member::Column::SmsConsent, given.into());
+        set(member::Column::SmsConsentAt, now.into());
+        set(member::Column::SmsConsentSource, source.clone().into());
+    }
+    let mut update = tx
+        .update_many::<member::Entity>()
+        .col_expr(member::Column::UpdatedAt, now.into())
+        .filter(member::Column::Id.eq(member_id));
+    for (column, value) in changes {
+        update = update.col_expr(column, sea_orm::sea_query::Expr::value(value));
+    }
+    update.exec(tx.db()).await.map_err(|e| {
+        if crate::db::is_unique_violation(&e) {
+            AppError::conflict("another member of the brand has this e-mail or phone")
+        } else {
+            e.into()
+        }
+    })?;
+    let updated = tx.get::<member::Entity>(member_id).await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
 /// `at` plus whole calendar months (the 31st becomes the month's last day).
 pub fn add_months(at: DateTime<Utc>, months: u32) -> DateTime<Utc> {
     at.checked_add_months(chrono::Months::new(months))

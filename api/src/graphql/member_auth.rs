@@ -105,6 +105,23 @@ impl MemberAuthMutation {
         Ok(session.into())
     }
 
+    /// The calling member updates their own profile and consent (only the fields given).
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn update_my_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: super::members::UpdateMemberInput,
+    ) -> Result<Member> {
+        let Principal::Member { member_id, .. } = ctx.request()?.principal else {
+            return Err(AppError::Forbidden("only members have an own account").into());
+        };
+        Ok(
+            domain::members::update_profile(ctx.scope()?, member_id, input.into(), "member app")
+                .await?
+                .into(),
+        )
+    }
+
     /// Opens a member session with the e-mail and password used at sign-up.
     async fn member_login(
         &self,

@@ -473,6 +473,44 @@ pub struct EnrollMemberInput {
     pub idempotency_key: Option<String>,
 }
 
+/// A change of profile: only the fields given change.
+#[derive(InputObject)]
+pub struct UpdateMemberInput {
+    pub email: Option<String>,
+    /// International format, e.g. +33612345678.
+    pub phone: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub preferred_store: Option<String>,
+    /// Gives (true) or withdraws (false) e-mail marketing consent; when and how are recorded.
+    pub email_consent: Option<bool>,
+    pub sms_consent: Option<bool>,
+    /// How the consent change was collected (default: who made it).
+    pub consent_source: Option<String>,
+    /// Replaces every custom attribute.
+    pub attributes: Option<Vec<Attribute>>,
+}
+
+impl From<UpdateMemberInput> for domain::members::ProfileUpdate {
+    fn from(i: UpdateMemberInput) -> Self {
+        Self {
+            email: i.email,
+            phone: i.phone,
+            first_name: i.first_name,
+            last_name: i.last_name,
+            birth_date: i.birth_date,
+            preferred_store: i.preferred_store,
+            email_consent: i.email_consent,
+            sms_consent: i.sms_consent,
+            consent_source: i.consent_source,
+            attributes: i
+                .attributes
+                .map(|a| a.into_iter().map(|a| (a.key, a.value)).collect()),
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct EnrollMemberPayload {
     pub member: Member,
@@ -567,6 +605,23 @@ impl MemberMutation {
             member: member.into(),
             card: card.into(),
         })
+    }
+
+    /// Updates a member's profile and consent (only the fields given); consent changes record
+    /// when and how. An e-mail or phone of another member is refused (CONFLICT).
+    #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
+    async fn update_member(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        input: UpdateMemberInput,
+    ) -> Result<Member> {
+        let id = domain::types::id("memberId", &member_id)?;
+        Ok(
+            domain::members::update_profile(ctx.scope()?, id, input.into(), "brand staff")
+                .await?
+                .into(),
+        )
     }
 
     /// Refuses a card at the checkout until it is unblocked.

@@ -1,0 +1,628 @@
+//! Load benchmark of the checkout: `recordPurchase` over HTTP against a seeded database, beside
+//! the same accrual done as a plain SQL transaction loop on the same database (its ceiling).
+//! Prints throughput and latency percentiles; asserts nothing (figures, not a timed test).
+//!
+//! ```text
+//! # SQLite (default: /tmp/fidelis-load.db, 100 brands, 100 000 members)
+//! cargo run --release -p fidelis-tests --example load
+//! # PostgreSQL, 1 000 000 members (the database is created if missing, seeded once)
+//! LOAD_DB_URL=postgres://postgres@127.0.0.1:5432/fidelis_load LOAD_MEMBERS=1000000 \
+//!   cargo run --release -p fidelis-tests --example load
+//! ```
+//! Knobs: LOAD_BRANDS (100), LOAD_MEMBERS (100000 in all), LOAD_CLIENTS (concurrent clients,
+//! 32), LOAD_SECS (seconds per phase, 20), LOAD_POOL (server connections, 16).
+#![expect(
+    clippy::disallowed_methods,
+    reason = "the benchmark seeds its own database directly, across brands"
+)]
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use chrono::Utc;
+use entity::{brand, card, member, program, program_rule, user_account};
+use fidelis::{
+    app::App,
+    config::Config,
+    domain::{members::luhn_digit, programs},
+};
+use sea_orm::{
+    ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement,
+    TransactionTrait,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+const PASSWORD: &str = "bench password of the load test";
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn card_number(brand: u64, member: u64) -> String {
+    let body = format!("9{brand:03}{member:011}");
+    format!("{body}{}", luhn_digit(&body))
+}
+
+fn brand_id(i: u64) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | u128::from(i))
+}
+
+fn program_id(i: u64) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0001_7000_8000_0000_0000_0000 | u128::from(i))
+}
+
+struct Setup {
+    brands: u64,
+    per_brand: u64,
+}
+
+/// Seeds brands, a staff user, a points program and members with a card each (once: a second
+/// run finds them and reuses them).
+async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
+    let have = brand::Entity::find().count(db).await?;
+    let members = member::Entity::find().count(db).await?;
+    if have >= setup.brands && members >= setup.brands * setup.per_brand {
+        println!("seed: reusing {have} brands and {members} members");
+        return Ok(());
+    }
+    let started = Instant::now();
+    let hash = fidelis::auth::password::hash(PASSWORD.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let now = Utc::now();
+    let rules = serde_json::to_value(programs::Rules::Points(programs::PointsRules {
+        points: 1,
+        per_amount_minor: 1_000,
+        rounding: programs::Rounding::Down,
+        earning_base: programs::EarningBase::NetOfDiscounts,
+        minimum_purchase_minor: 0,
+        category_multipliers: vec![programs::CategoryMultiplier {
+            category: "wine".to_owned(),
+            percent: 200,
+        }],
+        bonus_periods: vec![],
+        welcome_bonus: 0,
+        birthday_bonus: 0,
+        validity_months: 12,
+        point_value_minor: 100,
+        minimum_redemption_points: 25,
+        tiers: None,
+    }))?;
+    for b in 0..setup.brands {
+        let tenant = brand_id(b);
+        let tx = db.begin().await?;
+        brand::Entity::insert(brand::ActiveModel {
+            id: Set(tenant),
+            slug: Set(format!("bench-{b:03}")),
+            name: Set(format!("Bench {b}")),
+            currency: Set("EUR".to_owned()),
+            timezone: Set("Europe/Paris".to_owned()),
+            locale: Set("fr-FR".to_owned()),
+            status: Set(brand::BrandStatus::Active),
+            suspended_reason: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&tx)
+        .await?;
+        user_account::Entity::insert(user_account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(Some(tenant)),
+            email: Set(format!("staff@bench-{b:03}.example")),
+            display_name: Set(None),
+            password_hash: Set(hash.clone()),
+            role: Set(user_account::Role::BrandStaff),
+            status: Set(user_account::UserStatus::Active),
+            email_verified_at: Set(Some(now)),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&tx)
+        .await?;
+        program::Entity::insert(program::ActiveModel {
+            id: Set(program_id(b)),
+            tenant_id: Set(tenant),
+            name: Set("Points".to_owned()),
+            mechanic: Set(program::Mechanic::Points),
+            status: Set(program::ProgramStatus::Active),
+            created_at: Set(now),
+            updated_at: Set(now),
+        })
+        .exec(&tx)
+        .await?;
+        program_rule::Entity::insert(program_rule::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tenant),
+            program_id: Set(program_id(b)),
+            effective_from: Set(now - chrono::Duration::days(1)),
+            rules: Set(rules.clone()),
+            created_by: Set(None),
+            created_at: Set(now),
+        })
+        .exec(&tx)
+        .await?;
+        for chunk in (0..setup.per_brand).collect::<Vec<_>>().chunks(1_000) {
+            let ids: Vec<Uuid> = chunk.iter().map(|_| Uuid::now_v7()).collect();
+            member::Entity::insert_many(chunk.iter().zip(&ids).map(|(m, id)| {
+                member::ActiveModel {
+                    id: Set(*id),
+                    tenant_id: Set(tenant),
+                    email: Set(Some(format!("m{m}@bench-{b:03}.example"))),
+                    phone: Set(None),
+                    first_name: Set(Some(format!("Member {m}"))),
+                    last_name: Set(None),
+                    birth_date: Set(None),
+                    preferred_store: Set(None),
+                    email_consent: Set(false),
+                    email_consent_at: Set(None),
+                    email_consent_source: Set(None),
+                    sms_consent: Set(false),
+                    sms_consent_at: Set(None),
+                    sms_consent_source: Set(None),
+                    attributes: Set(json!({})),
+                    enrolled_via: Set(member::EnrolmentChannel::Staff),
+                    password_hash: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+            }))
+            .exec(&tx)
+            .await?;
+            card::Entity::insert_many(chunk.iter().zip(&ids).map(|(m, id)| {
+                let number = card_number(b, *m);
+                card::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(tenant),
+                    member_id: Set(*id),
+                    payload: Set(format!("FIDELIS:{number}")),
+                    number: Set(number),
+                    status: Set(card::CardStatus::Active),
+                    replaced_by: Set(None),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+            }))
+            .exec(&tx)
+            .await?;
+        }
+        tx.commit().await?;
+        if b % 10 == 9 {
+            println!(
+                "seed: {} brands, {} members ({:.0} s)",
+                b + 1,
+                (b + 1) * setup.per_brand,
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    println!("seed: done in {:.0} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Latencies in microseconds, sorted on report.
+#[derive(Default)]
+struct Sample {
+    micros: Vec<u64>,
+    errors: u64,
+}
+
+impl Sample {
+    fn merge(&mut self, other: Sample) {
+        self.micros.extend(other.micros);
+        self.errors += other.errors;
+    }
+
+    fn report(&mut self, label: &str, elapsed: Duration) -> f64 {
+        self.micros.sort_unstable();
+        let pct = |p: f64| {
+            let n = self.micros.len();
+            if n == 0 {
+                return 0.0;
+            }
+            let i = ((n as f64 * p).ceil() as usize).clamp(1, n) - 1;
+            self.micros[i] as f64 / 1000.0
+        };
+        let rate = self.micros.len() as f64 / elapsed.as_secs_f64();
+        println!(
+            "{label:<34} {rate:>8.0} /s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   ({} ok, {} errors)",
+            pct(0.50),
+            pct(0.99),
+            pct(1.0),
+            self.micros.len(),
+            self.errors
+        );
+        rate
+    }
+}
+
+struct Target {
+    url: String,
+    tokens: Vec<String>,
+    setup: Setup,
+}
+
+fn purchase_body(brand: u64, member: u64) -> Value {
+    let a = 500 + (member * 37 % 9_000) as i64;
+    let b = 300 + (member * 11 % 4_000) as i64;
+    json!({
+        "query": "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id pointsEarned } } }",
+        "variables": { "i": {
+            "cardNumber": card_number(brand, member),
+            "totalMinor": a + b,
+            "currency": "EUR",
+            "lines": [
+                { "sku": "A-1", "category": "wine", "unitPriceMinor": a },
+                { "sku": "B-2", "category": "food", "unitPriceMinor": b }
+            ],
+            "idempotencyKey": Uuid::new_v4().to_string()
+        } }
+    })
+}
+
+async fn one_purchase(http: &reqwest::Client, target: &Target, seq: u64) -> Result<(), String> {
+    let brand = seq % target.setup.brands;
+    let member = (seq.wrapping_mul(2_654_435_761)) % target.setup.per_brand;
+    let resp = http
+        .post(&target.url)
+        .bearer_auth(&target.tokens[brand as usize])
+        .json(&purchase_body(brand, member))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: Value = resp.json().await.map_err(|e| e.to_string())?;
+    if body["data"]["recordPurchase"]["purchase"]["id"].is_string() {
+        Ok(())
+    } else {
+        Err(body.to_string())
+    }
+}
+
+/// As many purchases as `clients` closed-loop clients can record in `secs`.
+async fn closed_loop(target: Arc<Target>, clients: u64, secs: u64) -> (Sample, Duration) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (target, stop) = (target.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            let mut sample = Sample::default();
+            let mut seq = c * 1_000_003 + u64::from(std::process::id());
+            while !stop.load(Ordering::Relaxed) {
+                seq += clients;
+                let t = Instant::now();
+                match one_purchase(&http, &target, seq).await {
+                    Ok(()) => sample.micros.push(t.elapsed().as_micros() as u64),
+                    Err(e) => {
+                        if sample.errors == 0 {
+                            eprintln!("error: {e}");
+                        }
+                        sample.errors += 1;
+                    }
+                }
+            }
+            sample
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Sample::default();
+    for t in tasks {
+        if let Ok(s) = t.await {
+            all.merge(s);
+        }
+    }
+    (all, started.elapsed())
+}
+
+/// Purchases sent at a fixed `rate` per second whatever the answers (open loop).
+async fn open_loop(target: Arc<Target>, rate: f64, secs: u64) -> (Sample, Duration) {
+    let http = reqwest::Client::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Result<u64, ()>>();
+    let started = Instant::now();
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut seq = u64::from(std::process::id()) * 7;
+    while started.elapsed() < Duration::from_secs(secs) {
+        tick.tick().await;
+        seq += 1;
+        let (http, target, tx) = (http.clone(), target.clone(), tx.clone());
+        tokio::spawn(async move {
+            let t = Instant::now();
+            let r = one_purchase(&http, &target, seq).await;
+            let _ = tx.send(r.map(|()| t.elapsed().as_micros() as u64).map_err(|_| ()));
+        });
+    }
+    let elapsed = started.elapsed();
+    drop(tx);
+    let mut sample = Sample::default();
+    while let Some(r) = rx.recv().await {
+        match r {
+            Ok(m) => sample.micros.push(m),
+            Err(()) => sample.errors += 1,
+        }
+    }
+    (sample, elapsed)
+}
+
+/// The same accrual as `recordPurchase` books, as one plain SQL transaction per purchase:
+/// card look-up, purchase and its two lines, member and brand accounts, a lot, a ledger
+/// transaction with two entries and the balance updates, and an idempotency record.
+async fn sql_accrual(db: &DatabaseConnection, setup: &Setup, seq: u64) -> anyhow::Result<()> {
+    let b = seq % setup.brands;
+    let m = seq.wrapping_mul(2_654_435_761) % setup.per_brand;
+    let tenant = brand_id(b);
+    let program = program_id(b);
+    let backend = db.get_database_backend();
+    let pg = backend == sea_orm::DbBackend::Postgres;
+    let sql = |text: &str| -> String {
+        if pg {
+            let mut out = String::new();
+            let mut n = 0;
+            for ch in text.chars() {
+                if ch == '?' {
+                    n += 1;
+                    out.push_str(&format!("${n}"));
+                } else {
+                    out.push(ch);
+                }
+            }
+            out
+        } else {
+            text.to_owned()
+        }
+    };
+    let st = |text: &str, values: Vec<sea_orm::Value>| {
+        Statement::from_sql_and_values(backend, sql(text), values)
+    };
+    let now = Utc::now();
+    let tx = if pg {
+        db.begin().await?
+    } else {
+        fidelis::db::begin_write(db).await?
+    };
+    let number = card_number(b, m);
+    let row = tx
+        .query_one_raw(st(
+            "SELECT id, member_id FROM card WHERE tenant_id = ? AND number = ?",
+            vec![tenant.into(), number.into()],
+        ))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no card"))?;
+    let card: Uuid = row.try_get("", "id")?;
+    let member: Uuid = row.try_get("", "member_id")?;
+    let purchase = Uuid::now_v7();
+    let points: i64 = 3;
+    tx.execute_raw(st(
+        "INSERT INTO purchase (id, tenant_id, member_id, card_id, store, channel, currency, total_minor, loyalty_paid_minor, points_earned, occurred_at, created_at) \
+         VALUES (?, ?, ?, ?, NULL, 'IN_STORE', 'EUR', 3000, 0, ?, ?, ?)",
+        vec![purchase.into(), tenant.into(), member.into(), card.into(), points.into(), now.into(), now.into()],
+    ))
+    .await?;
+    for (no, sku) in [(1_i32, "A-1"), (2_i32, "B-2")] {
+        tx.execute_raw(st(
+            "INSERT INTO purchase_line (id, tenant_id, purchase_id, line_no, sku, category, quantity, unit_price_minor, discount_minor, tax_minor, points_earned, returned_quantity) \
+             VALUES (?, ?, ?, ?, ?, NULL, 1, 1500, 0, 0, 1, 0)",
+            vec![Uuid::now_v7().into(), tenant.into(), purchase.into(), no.into(), sku.into()],
+        ))
+        .await?;
+    }
+    let mut accounts = Vec::new();
+    for (kind, code_kind, who) in [
+        ("MEMBER_POINTS", "member-points", Some(member)),
+        ("BRAND_POINTS_ISSUED", "brand-points-issued", None),
+    ] {
+        let code = format!(
+            "{code_kind}:{}:{program}",
+            who.map_or_else(|| "-".to_owned(), |w| w.to_string())
+        );
+        tx.execute_raw(st(
+            "INSERT INTO ledger_account (id, tenant_id, code, kind, member_id, program_id, unit, balance, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'POINTS', 0, ?) ON CONFLICT DO NOTHING",
+            vec![Uuid::now_v7().into(), tenant.into(), code.clone().into(), kind.into(), who.into(), program.into(), now.into()],
+        ))
+        .await?;
+        let row = tx
+            .query_one_raw(st(
+                "SELECT id FROM ledger_account WHERE tenant_id = ? AND code = ?",
+                vec![tenant.into(), code.into()],
+            ))
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("no account"))?;
+        accounts.push(row.try_get::<Uuid>("", "id")?);
+    }
+    let lot = Uuid::now_v7();
+    tx.execute_raw(st(
+        "INSERT INTO point_lot (id, tenant_id, account_id, member_id, earned_at, expires_at, amount, remaining) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+        vec![lot.into(), tenant.into(), accounts[0].into(), member.into(), now.into(), (now + chrono::Duration::days(365)).into(), points.into()],
+    ))
+    .await?;
+    let txn = Uuid::now_v7();
+    tx.execute_raw(st(
+        "INSERT INTO ledger_transaction (id, tenant_id, kind, reason, cause_type, cause_id, member_id, occurred_at, created_at) \
+         VALUES (?, ?, 'EARN', 'bench', 'purchase', ?, ?, ?, ?)",
+        vec![txn.into(), tenant.into(), purchase.into(), member.into(), now.into(), now.into()],
+    ))
+    .await?;
+    for (account, amount, lot) in [
+        (accounts[0], points, Some(lot)),
+        (accounts[1], -points, None),
+    ] {
+        tx.execute_raw(st(
+            "UPDATE ledger_account SET balance = balance + ? WHERE id = ?",
+            vec![amount.into(), account.into()],
+        ))
+        .await?;
+        if let Some(lot) = lot {
+            tx.execute_raw(st(
+                "UPDATE point_lot SET remaining = remaining + ? WHERE id = ?",
+                vec![amount.into(), lot.into()],
+            ))
+            .await?;
+        }
+        tx.execute_raw(st(
+            "INSERT INTO ledger_entry (id, tenant_id, transaction_id, account_id, unit, amount, lot_id) VALUES (?, ?, ?, ?, 'POINTS', ?, ?)",
+            vec![Uuid::now_v7().into(), tenant.into(), txn.into(), account.into(), amount.into(), lot.into()],
+        ))
+        .await?;
+    }
+    tx.execute_raw(st(
+        "INSERT INTO idempotency_record (id, scope_key, operation, key, request_hash, response, created_at) VALUES (?, ?, 'recordPurchase', ?, 'x', ?, ?)",
+        vec![Uuid::now_v7().into(), tenant.to_string().into(), Uuid::new_v4().to_string().into(), json!({ "purchase": purchase }).into(), now.into()],
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn sql_loop(
+    db: DatabaseConnection,
+    setup: Arc<Setup>,
+    clients: u64,
+    secs: u64,
+) -> (Sample, Duration) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let (db, setup, stop) = (db.clone(), setup.clone(), stop.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut sample = Sample::default();
+            let mut seq = c * 1_000_003 + 17;
+            while !stop.load(Ordering::Relaxed) {
+                seq += clients;
+                let t = Instant::now();
+                match sql_accrual(&db, &setup, seq).await {
+                    Ok(()) => sample.micros.push(t.elapsed().as_micros() as u64),
+                    Err(e) => {
+                        if sample.errors == 0 {
+                            eprintln!("sql error: {e}");
+                        }
+                        sample.errors += 1;
+                    }
+                }
+            }
+            sample
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Sample::default();
+    for t in tasks {
+        if let Ok(s) = t.await {
+            all.merge(s);
+        }
+    }
+    (all, started.elapsed())
+}
+
+async fn ensure_pg_database(url: &str) -> anyhow::Result<()> {
+    let Some((server, name)) = url.rsplit_once('/') else {
+        return Ok(());
+    };
+    let admin = sea_orm::Database::connect(format!("{server}/postgres")).await?;
+    let exists = admin
+        .query_one_raw(Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT 1 AS x FROM pg_database WHERE datname = $1",
+            [name.into()],
+        ))
+        .await?
+        .is_some();
+    if !exists {
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let url = std::env::var("LOAD_DB_URL")
+        .unwrap_or_else(|_| "sqlite:///tmp/fidelis-load.db?mode=rwc".to_owned());
+    let brands = env_or("LOAD_BRANDS", 100).max(1);
+    let members = env_or("LOAD_MEMBERS", 100_000);
+    let clients = env_or("LOAD_CLIENTS", 32).max(1);
+    let secs = env_or("LOAD_SECS", 20).max(1);
+    let pool = env_or("LOAD_POOL", 16) as u32;
+    let setup = Setup {
+        brands,
+        per_brand: (members / brands).max(1),
+    };
+    if url.starts_with("postgres") {
+        ensure_pg_database(&url).await?;
+    }
+    let mut config = Config::defaults();
+    config.bind = "127.0.0.1:0".parse()?;
+    config.database_url = url.clone();
+    config.db_max_connections = pool;
+    config.jobs_interval_secs = 0;
+    config.outbox_dir = std::env::temp_dir().join("fidelis-load-outbox");
+    let db = fidelis::db::connect_and_migrate(&config).await?;
+    println!(
+        "database {}: {brands} brands x {} members, {clients} clients, {secs} s per phase, pool {pool}",
+        url.split('@').next_back().unwrap_or(&url),
+        setup.per_brand
+    );
+    seed(&db, &setup).await?;
+
+    let app = App::build_with_db(config, db.clone()).await?;
+    let addr = app.local_addr()?;
+    tokio::spawn(app.run_until(std::future::pending()));
+    let http = reqwest::Client::new();
+    let mut tokens = Vec::new();
+    for b in 0..brands {
+        let resp: Value = http
+            .post(format!("http://{addr}/graphql"))
+            .json(&json!({
+                "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
+                "variables": { "e": format!("staff@bench-{b:03}.example"), "p": PASSWORD }
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        tokens.push(
+            resp["data"]["login"]["accessToken"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("login failed: {resp}"))?
+                .to_owned(),
+        );
+    }
+    let target = Arc::new(Target {
+        url: format!("http://{addr}/graphql"),
+        tokens,
+        setup,
+    });
+    let setup = Arc::new(Setup {
+        brands: target.setup.brands,
+        per_brand: target.setup.per_brand,
+    });
+
+    // Warm-up, then the database's own ceiling, then the API at full speed and at half of it.
+    let _ = closed_loop(target.clone(), clients, 3).await;
+    let (mut s, e) = sql_loop(db.clone(), setup.clone(), clients, secs).await;
+    let ceiling = s.report("plain SQL accrual loop (ceiling)", e);
+    let (mut s, e) = closed_loop(target.clone(), clients, secs).await;
+    let peak = s.report("recordPurchase over HTTP (peak)", e);
+    let (mut s, e) = open_loop(target.clone(), (peak / 2.0).max(1.0), secs).await;
+    s.report("recordPurchase at half the peak", e);
+    println!(
+        "ratio: recordPurchase peak = {:.0} % of the SQL ceiling",
+        100.0 * peak / ceiling.max(1.0)
+    );
+    Ok(())
+}
