@@ -108,6 +108,14 @@ impl AccountKind {
         )
     }
 
+    /// Debts a member owes: zero or below, never above (a repayment never exceeds the debt).
+    pub fn never_positive(self) -> bool {
+        matches!(
+            self,
+            Self::MemberPointsDebt | Self::MemberCashbackDebt | Self::MemberStampsDebt
+        )
+    }
+
     /// Short stable name used in account codes.
     pub fn code(self) -> &'static str {
         match self {

@@ -56,6 +56,10 @@ fn brand_id(i: u64) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | u128::from(i))
 }
 
+fn user_id(i: u64) -> Uuid {
+    Uuid::from_u128(0x0190_0000_0002_7000_8000_0000_0000_0000 | u128::from(i))
+}
+
 fn program_id(i: u64) -> Uuid {
     Uuid::from_u128(0x0190_0000_0001_7000_8000_0000_0000_0000 | u128::from(i))
 }
@@ -115,7 +119,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
         .exec(&tx)
         .await?;
         user_account::Entity::insert(user_account::ActiveModel {
-            id: Set(Uuid::now_v7()),
+            id: Set(user_id(b)),
             tenant_id: Set(Some(tenant)),
             email: Set(format!("staff@bench-{b:03}.example")),
             display_name: Set(None),
@@ -581,25 +585,22 @@ async fn main() -> anyhow::Result<()> {
 
     let app = App::build_with_db(config, db.clone()).await?;
     let addr = app.local_addr()?;
+    let app_state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
-    let http = reqwest::Client::new();
+    // Staff sessions, as login would issue them (login itself is rate-limited per address).
+    let state = app_state;
     let mut tokens = Vec::new();
     for b in 0..brands {
-        let resp: Value = http
-            .post(format!("http://{addr}/graphql"))
-            .json(&json!({
-                "query": "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { accessToken } }",
-                "variables": { "e": format!("staff@bench-{b:03}.example"), "p": PASSWORD }
-            }))
-            .send()
-            .await?
-            .json()
-            .await?;
         tokens.push(
-            resp["data"]["login"]["accessToken"]
-                .as_str()
-                .ok_or_else(|| anyhow::anyhow!("login failed: {resp}"))?
-                .to_owned(),
+            state
+                .jwt
+                .issue(
+                    user_id(b),
+                    user_account::Role::BrandStaff,
+                    Some(brand_id(b)),
+                    None,
+                )
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?,
         );
     }
     let target = Arc::new(Target {

@@ -16,6 +16,26 @@ use uuid::Uuid;
 use super::page::{self, Page, PageRequest};
 use crate::error::AppError;
 
+/// A brand's currency. It is fixed when the brand signs up and never changes, so it is read once
+/// per process and kept (the checkout needs it on every purchase).
+pub async fn brand_currency<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<String, AppError> {
+    static CURRENCIES: std::sync::OnceLock<
+        std::sync::RwLock<std::collections::HashMap<Uuid, String>>,
+    > = std::sync::OnceLock::new();
+    let cache = CURRENCIES.get_or_init(Default::default);
+    if let Some(found) = cache.read().ok().and_then(|c| c.get(&id).cloned()) {
+        return Ok(found);
+    }
+    let currency = brand_by_id(conn, id)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .currency;
+    if let Ok(mut c) = cache.write() {
+        c.insert(id, currency.clone());
+    }
+    Ok(currency)
+}
+
 pub async fn brand_by_id<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -277,7 +297,7 @@ pub struct LedgerReport {
     pub balance_mismatches: i64,
     /// Lots whose remainder differs from their entries or leaves 0..=amount.
     pub lot_mismatches: i64,
-    /// Member accounts below zero.
+    /// Member accounts below zero, or member debts above zero.
     pub negative_member_accounts: i64,
     /// Entries whose unit differs from their account's.
     pub unit_mismatches: i64,
@@ -333,7 +353,8 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport,
         negative_member_accounts: count(
             "SELECT COUNT(*) AS n FROM ledger_account WHERE balance < 0 AND kind IN \
              ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STAMPS', 'MEMBER_STORED_VALUE', \
-             'MEMBER_MEMBERSHIP_FEES', 'MEMBER_MEMBERSHIP_SAVINGS')",
+             'MEMBER_MEMBERSHIP_FEES', 'MEMBER_MEMBERSHIP_SAVINGS') \
+             OR balance > 0 AND kind IN ('MEMBER_POINTS_DEBT', 'MEMBER_CASHBACK_DEBT', 'MEMBER_STAMPS_DEBT')",
         )
         .await?,
         unit_mismatches: count(

@@ -104,6 +104,28 @@ impl<C: ConnectionTrait> Scoped<C> {
         Ok(model.insert(&self.conn).await?)
     }
 
+    /// Inserts rows stamped with the brand's id, in one statement, returning nothing.
+    pub async fn insert_all<A>(&self, models: Vec<A>) -> Result<(), AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+    {
+        if models.is_empty() {
+            return Ok(());
+        }
+        let stamped = models.into_iter().map(|mut model| {
+            model.set(
+                <A::Entity as TenantOwned>::tenant_column(),
+                Value::from(self.tenant),
+            );
+            model
+        });
+        A::Entity::insert_many(stamped)
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(())
+    }
+
     /// Inserts a row stamped with the brand's id unless one with the same values in
     /// `conflict_columns` (a unique key) exists. Returns whether it inserted.
     pub async fn insert_if_absent<A>(

@@ -46,6 +46,26 @@ pub async fn existing_account<C: ConnectionTrait>(
         .await?)
 }
 
+/// Several accounts at once (one query): each found account, or `None` if never used.
+pub async fn existing_accounts<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    wanted: &[(AccountKind, Option<Uuid>, Option<Uuid>)],
+) -> Result<Vec<Option<ledger_account::Model>>, AppError> {
+    let codes: Vec<String> = wanted
+        .iter()
+        .map(|(kind, member, program)| account_code(*kind, *member, *program))
+        .collect();
+    let found = tx
+        .find::<ledger_account::Entity>()
+        .filter(ledger_account::Column::Code.is_in(codes.clone()))
+        .all(tx.db())
+        .await?;
+    Ok(codes
+        .iter()
+        .map(|code| found.iter().find(|a| &a.code == code).cloned())
+        .collect())
+}
+
 /// The account of `kind` for a member and/or program, created on first use.
 pub async fn account<C: ConnectionTrait>(
     tx: &Scoped<C>,
@@ -166,6 +186,7 @@ pub async fn post<C: ConnectionTrait>(
         created_at: Set(Utc::now()),
     })
     .await?;
+    let mut entries = Vec::with_capacity(postings.len());
     for p in postings {
         let mut update = tx
             .update_many::<ledger_account::Entity>()
@@ -179,6 +200,13 @@ pub async fn post<C: ConnectionTrait>(
                 Expr::col(ledger_account::Column::Balance)
                     .add(p.amount)
                     .gte(0),
+            );
+        }
+        if p.kind.never_positive() && p.amount > 0 {
+            update = update.filter(
+                Expr::col(ledger_account::Column::Balance)
+                    .add(p.amount)
+                    .lte(0),
             );
         }
         if update.exec(tx.db()).await?.rows_affected != 1 {
@@ -208,7 +236,7 @@ pub async fn post<C: ConnectionTrait>(
                 ));
             }
         }
-        tx.insert(ledger_entry::ActiveModel {
+        entries.push(ledger_entry::ActiveModel {
             id: Set(Uuid::now_v7()),
             tenant_id: Set(tx.tenant_id()),
             transaction_id: Set(id),
@@ -216,9 +244,9 @@ pub async fn post<C: ConnectionTrait>(
             unit: Set(p.unit),
             amount: Set(p.amount),
             lot_id: Set(p.lot),
-        })
-        .await?;
+        });
     }
+    tx.insert_all(entries).await?;
     Ok(id)
 }
 

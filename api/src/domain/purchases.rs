@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, Utc};
 use entity::{
-    brand, card, ledger_account::AccountKind, ledger_transaction::TransactionKind, member,
-    purchase, purchase_line,
+    card, ledger_account::AccountKind, ledger_transaction::TransactionKind, member, purchase,
+    purchase_line,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -97,11 +97,11 @@ pub struct Recorded {
     pub earnings: Vec<Earning>,
 }
 
-fn validate(input: &RecordPurchase, brand: &brand::Model) -> Result<(), AppError> {
-    if input.currency != brand.currency {
+fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
+    if input.currency != currency {
         return Err(AppError::validation(
             "input.currency",
-            format!("must be the brand's currency, {}", brand.currency),
+            format!("must be the brand's currency, {currency}"),
         ));
     }
     if input.total_minor < 0 {
@@ -170,16 +170,9 @@ pub async fn record(
         idempotency_key,
         &input,
     )?;
-    if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(scope.conn().db()).await?
-    {
-        return reload(scope, &previous).await;
-    }
-    let conn = scope.conn();
-    let brand = platform::brand_by_id(conn.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    validate(&input, &brand)?;
+    // A replay is answered from inside the transaction below (one look-up on the hot path).
+    let currency = platform::brand_currency(scope.conn().db(), scope.tenant_id()).await?;
+    validate(&input, &currency)?;
     let store = input
         .store
         .as_deref()
@@ -425,26 +418,34 @@ pub async fn record(
             created_at: Set(now),
         })
         .await?;
-    let mut saved_lines = Vec::with_capacity(lines.len());
-    for (i, (line, points)) in lines.iter().zip(&line_points).enumerate() {
-        saved_lines.push(
-            tx.insert(purchase_line::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                tenant_id: Set(scope.tenant_id()),
-                purchase_id: Set(purchase_id),
-                line_no: Set(i32::try_from(i + 1).unwrap_or(i32::MAX)),
-                sku: Set(line.sku.trim().to_owned()),
-                category: Set(line.category.as_deref().map(|c| c.trim().to_owned())),
-                quantity: Set(line.quantity),
-                unit_price_minor: Set(line.unit_price_minor),
-                discount_minor: Set(line.discount_minor),
-                tax_minor: Set(line.tax_minor),
-                points_earned: Set(*points),
-                returned_quantity: Set(0),
-            })
-            .await?,
-        );
-    }
+    let saved_lines: Vec<purchase_line::Model> = lines
+        .iter()
+        .zip(&line_points)
+        .enumerate()
+        .map(|(i, (line, points))| purchase_line::Model {
+            id: Uuid::now_v7(),
+            tenant_id: scope.tenant_id(),
+            purchase_id,
+            line_no: i32::try_from(i + 1).unwrap_or(i32::MAX),
+            sku: line.sku.trim().to_owned(),
+            category: line.category.as_deref().map(|c| c.trim().to_owned()),
+            quantity: line.quantity,
+            unit_price_minor: line.unit_price_minor,
+            discount_minor: line.discount_minor,
+            tax_minor: line.tax_minor,
+            points_earned: *points,
+            returned_quantity: 0,
+        })
+        .collect();
+    // One statement for every line.
+    tx.insert_all(
+        saved_lines
+            .iter()
+            .cloned()
+            .map(|l| purchase_line::ActiveModel::from(l).reset_all())
+            .collect(),
+    )
+    .await?;
     let amount = format_minor(input.total_minor);
     let mut outcomes = Vec::with_capacity(bookings.len());
     for (program, mut earning, member_id) in bookings {
@@ -573,31 +574,59 @@ async fn book_points<C: sea_orm::ConnectionTrait>(
     purchase_id: Uuid,
     occurred_at: DateTime<Utc>,
 ) -> Result<(), AppError> {
-    let account = ledger::account(
-        tx,
-        AccountKind::MemberPoints,
-        Some(member_id),
-        Some(program),
-        POINTS,
+    // The three accounts in one query; the first purchase of a member creates theirs.
+    let [account, issued, debt] = <[_; 3]>::try_from(
+        ledger::existing_accounts(
+            tx,
+            &[
+                (AccountKind::MemberPoints, Some(member_id), Some(program)),
+                (AccountKind::BrandPointsIssued, None, Some(program)),
+                (
+                    AccountKind::MemberPointsDebt,
+                    Some(member_id),
+                    Some(program),
+                ),
+            ],
+        )
+        .await?,
     )
-    .await?;
-    let issued = ledger::account(
-        tx,
-        AccountKind::BrandPointsIssued,
-        None,
-        Some(program),
-        POINTS,
-    )
-    .await?;
+    .map_err(|_| AppError::Internal(anyhow::anyhow!("accounts look-up")))?;
+    let account = match account {
+        Some(a) => a,
+        None => {
+            ledger::account(
+                tx,
+                AccountKind::MemberPoints,
+                Some(member_id),
+                Some(program),
+                POINTS,
+            )
+            .await?
+        }
+    };
+    let issued = match issued {
+        Some(a) => a,
+        None => {
+            ledger::account(
+                tx,
+                AccountKind::BrandPointsIssued,
+                None,
+                Some(program),
+                POINTS,
+            )
+            .await?
+        }
+    };
     let mut postings = vec![Posting::new(&issued, -points)];
-    // A points debt (from a return after spending) is repaid first.
-    let debt = ledger::existing_account(
-        tx,
-        AccountKind::MemberPointsDebt,
-        Some(member_id),
-        Some(program),
-    )
-    .await?;
+    // A points debt (from a return after spending) is repaid first; rare, so only then is the
+    // debt locked and read again (a concurrent purchase may have repaid it).
+    let debt = match debt {
+        Some(d) if d.balance < 0 => {
+            ledger::lock(tx, d.id).await?;
+            Some(tx.get::<entity::ledger_account::Entity>(d.id).await?)
+        }
+        _ => None,
+    };
     let repay = debt
         .as_ref()
         .map_or(0, |d| Ord::min(points, -Ord::min(d.balance, 0)));
