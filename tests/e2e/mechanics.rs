@@ -181,6 +181,22 @@ async fn cashback_is_earned_spent_from_the_next_purchase_and_taken_back_on_retur
         })
         .unwrap_or_default();
     assert_eq!(moves.iter().sum::<i64>(), 275, "history adds up: {moves:?}");
+
+    // Returning the purchase that was paid with 5.00 of cashback gives those 5.00 back and
+    // takes back the 2.75 it earned.
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { cashbackReversedMinor cashbackRefundedMinor } }",
+            json!({ "i": { "purchaseId": second["data"]["recordPurchase"]["purchase"]["id"] } }),
+        )
+        .await;
+    assert_eq!(
+        back["data"]["recordReturn"],
+        json!({ "cashbackReversedMinor": 275, "cashbackRefundedMinor": 500 }),
+        "{back}"
+    );
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(m["cashback"][0]["balanceMinor"], 500, "{m}");
     assert!(app.db_verify_ledger().await.is_sound());
 }
 

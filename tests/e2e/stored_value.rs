@@ -7,7 +7,7 @@ const TOP_UP: &str =
     "mutation($i: StoredValueInput!) { topUpStoredValue(input: $i) { balanceMinor } }";
 const REFUND: &str =
     "mutation($i: StoredValueInput!) { refundStoredValue(input: $i) { balanceMinor } }";
-const PAY: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { amountDueMinor storedValueMinor purchase { pointsEarned } } }";
+const PAY: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { amountDueMinor storedValueMinor purchase { id pointsEarned } } }";
 
 async fn setup(app: &TestApp, slug: &str) -> (TestBrand, String, String, String) {
     let brand = app.new_brand(slug).await;
@@ -147,6 +147,32 @@ async fn concurrent_payments_from_one_stored_value_balance_never_overdraw_it() {
     assert_eq!(
         read["data"]["member"]["storedValue"][0]["balanceMinor"], 2_000,
         "{read}"
+    );
+    // Returned: the stored value that paid for it goes back to the member, once.
+    let purchase = [&a, &b, &d]
+        .iter()
+        .find_map(|r| r["data"]["recordPurchase"]["purchase"]["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let returned = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { storedValueRefundedMinor } }",
+            json!({ "i": { "purchaseId": purchase } }),
+        )
+        .await;
+    assert_eq!(
+        returned["data"]["recordReturn"]["storedValueRefundedMinor"], 3_000,
+        "{returned}"
+    );
+    let read = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { storedValue { balanceMinor } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    assert_eq!(
+        read["data"]["member"]["storedValue"][0]["balanceMinor"],
+        5_000
     );
     assert!(app.db_verify_ledger().await.is_sound());
 }

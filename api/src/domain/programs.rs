@@ -377,6 +377,13 @@ pub struct CashbackRules {
     pub category_multipliers: Vec<CategoryMultiplier>,
     #[serde(default)]
     pub tiers: Option<TierRules>,
+    /// Whether cashback spent on a purchase is given back, in proportion, when it is returned.
+    #[serde(default = "yes")]
+    pub refund_on_return: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl CashbackRules {

@@ -54,6 +54,12 @@ pub struct Returned {
     /// Paid-membership savings taken back (the discount on the returned part).
     #[serde(default)]
     pub savings_reversed_minor: i64,
+    /// Cashback that paid for the returned part, given back to the member.
+    #[serde(default)]
+    pub cashback_refunded_minor: i64,
+    /// Stored value that paid for the returned part, given back to the member.
+    #[serde(default)]
+    pub stored_value_refunded_minor: i64,
 }
 
 /// Points of a line considered reversed once `returned` of its `quantity` units are back.
@@ -191,6 +197,8 @@ pub async fn record(
         stamps_reversed: 0,
         stamps_to_debt: 0,
         savings_reversed_minor: 0,
+        cashback_refunded_minor: 0,
+        stored_value_refunded_minor: 0,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, chrono::Utc::now());
@@ -274,6 +282,58 @@ pub async fn record(
                 }
             }
         }
+        // Loyalty money that paid for the returned part goes back to the member, in the same
+        // proportion: stored value always (it is the member's money), cashback unless its
+        // program says otherwise.
+        for (account, spent) in payments_of(&tx, purchase.id).await? {
+            let delta = program_share(spent, value_after, value_total)
+                - program_share(spent, value_before, value_total);
+            if delta <= 0 {
+                continue;
+            }
+            let counterpart = match account.kind {
+                AccountKind::MemberCashback => {
+                    let refund = match account.program_id {
+                        Some(p) => match super::programs::rules_at(&tx, p, purchase.occurred_at)
+                            .await?
+                        {
+                            Some((super::programs::Rules::Cashback(r), _)) => r.refund_on_return,
+                            _ => true,
+                        },
+                        None => true,
+                    };
+                    if !refund {
+                        continue;
+                    }
+                    outcome.cashback_refunded_minor += delta;
+                    AccountKind::BrandCashbackSpent
+                }
+                _ => {
+                    outcome.stored_value_refunded_minor += delta;
+                    AccountKind::StoredValueSpent
+                }
+            };
+            let spent_account =
+                ledger::account(&tx, counterpart, None, account.program_id, &account.unit).await?;
+            ledger::post(
+                &tx,
+                Header {
+                    kind: TransactionKind::Refund,
+                    reason: format!(
+                        "{delta} (minor units) given back for a return: it paid for the returned part"
+                    ),
+                    cause_type: "purchase",
+                    cause_id: Some(purchase_id),
+                    member_id: Some(member),
+                    occurred_at: at,
+                },
+                vec![
+                    Posting::new(&account, delta),
+                    Posting::new(&spent_account, -delta),
+                ],
+            )
+            .await?;
+        }
     }
     if let Some(idem) = &idem {
         idem.record(
@@ -284,6 +344,50 @@ pub async fn record(
     }
     tx.commit().await?;
     Ok(outcome)
+}
+
+/// Loyalty money that paid for a purchase: per member account (cashback or stored value), the
+/// amount spent.
+async fn payments_of<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    purchase: Uuid,
+) -> Result<Vec<(entity::ledger_account::Model, i64)>, AppError> {
+    let payments = tx
+        .find::<ledger_transaction::Entity>()
+        .filter(ledger_transaction::Column::CauseType.eq("purchase"))
+        .filter(ledger_transaction::Column::CauseId.eq(purchase))
+        .filter(
+            ledger_transaction::Column::Kind
+                .is_in([TransactionKind::Redeem, TransactionKind::Spend]),
+        )
+        .all(tx.db())
+        .await?;
+    let mut out: Vec<(entity::ledger_account::Model, i64)> = Vec::new();
+    if payments.is_empty() {
+        return Ok(out);
+    }
+    let entries = tx
+        .find::<ledger_entry::Entity>()
+        .filter(ledger_entry::Column::TransactionId.is_in(payments.iter().map(|p| p.id)))
+        .filter(ledger_entry::Column::Amount.lt(0))
+        .all(tx.db())
+        .await?;
+    for entry in entries {
+        let account = tx
+            .get::<entity::ledger_account::Entity>(entry.account_id)
+            .await?;
+        if !matches!(
+            account.kind,
+            AccountKind::MemberCashback | AccountKind::MemberStoredValue
+        ) {
+            continue;
+        }
+        match out.iter_mut().find(|(a, _)| a.id == account.id) {
+            Some((_, spent)) => *spent -= entry.amount,
+            None => out.push((account, -entry.amount)),
+        }
+    }
+    Ok(out)
 }
 
 /// A line's value: quantity x unit price less its discount.

@@ -201,6 +201,9 @@ pub struct CashbackRules {
     #[graphql(default)]
     pub category_multipliers: Vec<CategoryMultiplier>,
     pub tiers: Option<TierRules>,
+    /// Whether cashback spent on a purchase is given back, in proportion, when it is returned.
+    #[graphql(default = true)]
+    pub refund_on_return: bool,
 }
 
 impl From<CashbackRules> for rules::CashbackRules {
@@ -219,6 +222,7 @@ impl From<CashbackRules> for rules::CashbackRules {
                 })
                 .collect(),
             tiers: c.tiers.map(Into::into),
+            refund_on_return: c.refund_on_return,
         }
     }
 }
@@ -239,6 +243,7 @@ impl From<rules::CashbackRules> for CashbackRules {
                 })
                 .collect(),
             tiers: c.tiers.map(Into::into),
+            refund_on_return: c.refund_on_return,
         }
     }
 }

@@ -242,6 +242,10 @@ pub struct RecordReturnPayload {
     pub stamps_to_debt: i64,
     /// Paid-membership savings taken back (the discount on the returned part).
     pub savings_reversed_minor: i64,
+    /// Cashback that paid for the returned part, given back to the member.
+    pub cashback_refunded_minor: i64,
+    /// Stored value that paid for the returned part, given back to the member.
+    pub stored_value_refunded_minor: i64,
 }
 
 #[derive(Default)]
@@ -343,6 +347,8 @@ impl PurchaseMutation {
             stamps_reversed: outcome.stamps_reversed,
             stamps_to_debt: outcome.stamps_to_debt,
             savings_reversed_minor: outcome.savings_reversed_minor,
+            cashback_refunded_minor: outcome.cashback_refunded_minor,
+            stored_value_refunded_minor: outcome.stored_value_refunded_minor,
         })
     }
 }
