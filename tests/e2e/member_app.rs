@@ -229,3 +229,88 @@ async fn members_edit_their_profile_and_consent_and_staff_edit_members_without_d
         .await;
     assert_eq!(code_of(&foreign), "NOT_FOUND", "{foreign}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_spend_their_own_points_and_cancel_their_own_membership_only() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("libre").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let program = app
+        .new_points_program(&brand, "Club", json!({ "welcomeBonus": 60 }))
+        .await;
+    let reward = owner
+        .query(
+            "mutation($i: CreateRewardInput!) { createReward(input: $i) { id } }",
+            json!({ "i": { "programId": program, "name": "Tote", "kind": "GIFT", "pointsCost": 30, "amountMinor": 900 } }),
+        )
+        .await["data"]["createReward"]["id"]
+        .clone();
+    let club = owner
+        .query(
+            "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
+            json!({ "i": { "name": "Plus", "rules": { "membership": { "feeMinor": 1_000, "period": "MONTHLY" } } } }),
+        )
+        .await["data"]["createProgram"]["id"]
+        .clone();
+    let token = app.member_token(&brand).await;
+    let other = app.member_token(&brand).await;
+    let me = app.as_token(&token);
+    let who = me.query("{ me { id } }", json!({})).await["data"]["me"]["id"].clone();
+
+    let got = me
+        .query(
+            "mutation($r: ID!) { redeemMyReward(rewardId: $r, idempotencyKey: \"r1\") { label pointsCost } }",
+            json!({ "r": reward }),
+        )
+        .await;
+    assert_eq!(
+        got["data"]["redeemMyReward"],
+        json!({ "label": "Tote", "pointsCost": 30 }),
+        "{got}"
+    );
+    let converted = me
+        .query(
+            "mutation($p: ID!) { convertMyPoints(programId: $p, points: 25) { amountMinor } }",
+            json!({ "p": program }),
+        )
+        .await;
+    assert_eq!(
+        converted["data"]["convertMyPoints"]["amountMinor"], 2_500,
+        "{converted}"
+    );
+    let broke = me
+        .query(
+            "mutation($p: ID!) { convertMyPoints(programId: $p, points: 25) { amountMinor } }",
+            json!({ "p": program }),
+        )
+        .await;
+    assert_eq!(
+        code_of(&broke),
+        "INSUFFICIENT_BALANCE",
+        "5 points left: {broke}"
+    );
+
+    let paid = owner
+        .query(
+            "mutation($i: PayMembershipInput!) { payMembership(input: $i) { id } }",
+            json!({ "i": { "memberId": who, "programId": club } }),
+        )
+        .await;
+    let membership = paid["data"]["payMembership"]["id"].clone();
+    let cancel = "mutation($m: ID!) { cancelMyMembership(membershipId: $m) { status } }";
+    let foreign = app
+        .as_token(&other)
+        .query(cancel, json!({ "m": membership }))
+        .await;
+    assert_eq!(
+        code_of(&foreign),
+        "NOT_FOUND",
+        "another member's: {foreign}"
+    );
+    let mine = me.query(cancel, json!({ "m": membership })).await;
+    assert_eq!(
+        mine["data"]["cancelMyMembership"]["status"], "CANCELLED",
+        "{mine}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}

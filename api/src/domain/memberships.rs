@@ -253,11 +253,14 @@ pub async fn pay(
 }
 
 /// Cancels: no renewal; the perks last to the end of the paid period. Cancelling again changes
-/// nothing.
-pub async fn cancel(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+/// nothing. With `owner`, only that member's membership (another one reads as NOT_FOUND).
+pub async fn cancel(scope: &TenantScope, id: Uuid, owner: Option<Uuid>) -> Result<View, AppError> {
     let now = Utc::now();
     let tx = scope.begin().await?;
     let current = tx.get::<membership::Entity>(id).await?;
+    if owner.is_some_and(|m| m != current.member_id) {
+        return Err(AppError::NotFound);
+    }
     if current.cancelled_at.is_none() {
         tx.update_many::<membership::Entity>()
             .col_expr(membership::Column::CancelledAt, Some(now).into())

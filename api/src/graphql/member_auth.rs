@@ -1,6 +1,7 @@
-//! Members in the brand's app: `memberSignUp`, `memberLogin`, `me`.
+//! Members in the brand's app: `memberSignUp`, `memberLogin`, `me`, and what a member does on
+//! their own account (profile, rewards, points, membership).
 
-use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::NaiveDate;
 
 use super::{ContextExt, guards::PermissionGuard, members::Member};
@@ -9,6 +10,14 @@ use crate::{
     domain::{self, member_auth::MemberSession, members::Enrol},
     error::AppError,
 };
+
+/// The calling member's id (MEMBER tokens only).
+fn own_member(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
+    match ctx.request()?.principal {
+        Principal::Member { member_id, .. } => Ok(member_id),
+        _ => Err(AppError::Forbidden("only members have an own account")),
+    }
+}
 
 #[derive(InputObject)]
 pub struct MemberSignUpInput {
@@ -117,6 +126,64 @@ impl MemberAuthMutation {
         };
         Ok(
             domain::members::update_profile(ctx.scope()?, member_id, input.into(), "member app")
+                .await?
+                .into(),
+        )
+    }
+
+    /// The calling member takes a reward of the catalog with their own points.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn redeem_my_reward(
+        &self,
+        ctx: &Context<'_>,
+        reward_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Result<super::vouchers::Voucher> {
+        let member_id = own_member(ctx)?;
+        Ok(domain::rewards::redeem(
+            ctx.scope()?,
+            member_id,
+            domain::types::id("rewardId", &reward_id)?,
+            idempotency_key.as_deref(),
+        )
+        .await?
+        .into())
+    }
+
+    /// The calling member converts their own points into a voucher.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn convert_my_points(
+        &self,
+        ctx: &Context<'_>,
+        program_id: ID,
+        points: i64,
+        idempotency_key: Option<String>,
+    ) -> Result<super::vouchers::Voucher> {
+        let member_id = own_member(ctx)?;
+        Ok(domain::vouchers::convert_points(
+            ctx.scope()?,
+            member_id,
+            domain::types::id("programId", &program_id)?,
+            domain::vouchers::Conversion::Points(points),
+            90,
+            idempotency_key.as_deref(),
+        )
+        .await?
+        .into())
+    }
+
+    /// The calling member cancels their own paid membership (perks to the end of the paid
+    /// period).
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn cancel_my_membership(
+        &self,
+        ctx: &Context<'_>,
+        membership_id: ID,
+    ) -> Result<super::memberships::Membership> {
+        let member_id = own_member(ctx)?;
+        let id = domain::types::id("membershipId", &membership_id)?;
+        Ok(
+            domain::memberships::cancel(ctx.scope()?, id, Some(member_id))
                 .await?
                 .into(),
         )

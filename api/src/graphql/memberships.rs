@@ -113,6 +113,8 @@ impl MembershipMutation {
     #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
     async fn cancel_membership(&self, ctx: &Context<'_>, membership_id: ID) -> Result<Membership> {
         let id = domain::types::id("membershipId", &membership_id)?;
-        Ok(domain::memberships::cancel(ctx.scope()?, id).await?.into())
+        Ok(domain::memberships::cancel(ctx.scope()?, id, None)
+            .await?
+            .into())
     }
 }
