@@ -633,3 +633,47 @@ async fn a_paid_membership_gives_its_perks_and_counts_what_it_saved_against_its_
 fn uuid_like() -> String {
     "0190f1a2-0000-7000-8000-000000000000".to_owned()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tax_given_for_the_whole_purchase_is_taken_off_a_net_of_tax_base() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("taxes").await;
+    app.new_points_program(&brand, "HT", json!({ "earningBase": "NET_OF_TAX" }))
+        .await;
+    let (_, card) = app
+        .enroll(&brand, json!({ "email": "t@taxes.example" }))
+        .await;
+    let lines = json!([
+        { "sku": "A", "unitPriceMinor": 6_000 },
+        { "sku": "B", "unitPriceMinor": 4_000 }
+    ]);
+    let r = buy(&app, &brand, json!({ "cardNumber": card, "totalMinor": 10_000, "currency": "EUR", "lines": lines, "taxMinor": 2_000 })).await;
+    assert_eq!(
+        earned(&r, "HT")["points"],
+        8,
+        "100.00 less 20.00 of tax: {r}"
+    );
+    let both = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 10_000, "currency": "EUR", "taxMinor": 100,
+        "lines": [{ "sku": "A", "unitPriceMinor": 10_000, "taxMinor": 100 }] }),
+    )
+    .await;
+    assert_eq!(
+        (code_of(&both), field_of(&both)),
+        ("VALIDATION", "input.taxMinor"),
+        "{both}"
+    );
+    let too_much = buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 1_000, "currency": "EUR", "taxMinor": 1_001 }),
+    )
+    .await;
+    assert_eq!(
+        (code_of(&too_much), field_of(&too_much)),
+        ("VALIDATION", "input.taxMinor"),
+        "{too_much}"
+    );
+}

@@ -59,6 +59,8 @@ pub struct RecordPurchase {
     pub stored_value_minor: i64,
     /// Part of the basket paid from the member's cashback (loyalty value: it earns nothing).
     pub cashback_minor: i64,
+    /// Tax of the whole purchase, when not given per line (spread over the lines by value).
+    pub tax_minor: i64,
 }
 
 /// What one program gave for the purchase.
@@ -108,6 +110,18 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
         return Err(AppError::validation(
             "input.totalMinor",
             "must not be negative",
+        ));
+    }
+    if input.tax_minor < 0 || input.tax_minor > input.total_minor {
+        return Err(AppError::validation(
+            "input.taxMinor",
+            "must be between 0 and the total",
+        ));
+    }
+    if input.tax_minor > 0 && input.lines.iter().any(|l| l.tax_minor > 0) {
+        return Err(AppError::validation(
+            "input.taxMinor",
+            "give tax per line or for the purchase, not both",
         ));
     }
     if input.lines.len() > 500 {
@@ -312,7 +326,7 @@ pub async fn record(
         .await?;
     }
     // Lines: those given, or the whole basket as one line.
-    let lines: Vec<LineInput> = if input.lines.is_empty() {
+    let mut lines: Vec<LineInput> = if input.lines.is_empty() {
         vec![LineInput {
             sku: "BASKET".to_owned(),
             category: None,
@@ -324,6 +338,16 @@ pub async fn record(
     } else {
         input.lines.clone()
     };
+    // Tax given for the whole purchase is spread over the lines by their value.
+    if input.tax_minor > 0 {
+        let values: Vec<i64> = lines
+            .iter()
+            .map(|l| i64::from(l.quantity) * l.unit_price_minor - l.discount_minor)
+            .collect();
+        for (line, tax) in lines.iter_mut().zip(allocate(input.tax_minor, &values)) {
+            line.tax_minor = tax;
+        }
+    }
     let earning_lines: Vec<EarningLine<'_>> = lines
         .iter()
         .map(|l| EarningLine {
@@ -665,6 +689,39 @@ async fn book_points<C: sea_orm::ConnectionTrait>(
     Ok(())
 }
 
+/// Splits `total` over `weights` in proportion, by largest remainder: the parts always add up
+/// to `total` (all to the first part when every weight is zero).
+fn allocate(total: i64, weights: &[i64]) -> Vec<i64> {
+    let sum: i128 = weights.iter().map(|w| i128::from((*w).max(0))).sum();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    if sum == 0 {
+        let mut parts = vec![0; weights.len()];
+        parts[0] = total;
+        return parts;
+    }
+    let exact: Vec<i128> = weights
+        .iter()
+        .map(|w| i128::from(total) * i128::from((*w).max(0)))
+        .collect();
+    let mut parts: Vec<i64> = exact
+        .iter()
+        .map(|e| i64::try_from(e / sum).unwrap_or(0))
+        .collect();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(exact[i] % sum));
+    let mut left = total - parts.iter().sum::<i64>();
+    for &i in order.iter().cycle() {
+        if left <= 0 {
+            break;
+        }
+        parts[i] += 1;
+        left -= 1;
+    }
+    parts
+}
+
 /// 4250 -> "42.50" (two decimals; the currency's own exponent is applied by clients).
 fn format_minor(minor: i64) -> String {
     format!("{}.{:02}", minor / 100, (minor % 100).abs())
@@ -708,4 +765,21 @@ pub async fn get(
         .all(conn.db())
         .await?;
     Ok((purchase, lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purchase_tax_is_spread_over_lines_and_always_adds_up() {
+        assert_eq!(allocate(100, &[1_000, 1_000, 1_000]), [34, 33, 33]);
+        assert_eq!(allocate(7, &[0, 0]), [7, 0]);
+        assert_eq!(allocate(1_999, &[5_000, 15_000]), [500, 1_499]);
+        for total in [0, 1, 99, 12_345] {
+            let parts = allocate(total, &[3, 7, 11, 0]);
+            assert_eq!(parts.iter().sum::<i64>(), total);
+            assert_eq!(parts[3], 0);
+        }
+    }
 }

@@ -66,6 +66,10 @@ pub struct RecordPurchaseInput {
     /// nothing). Cashback earned by this purchase is spendable from the next one.
     #[graphql(default)]
     pub cashback_minor: i64,
+    /// Tax of the whole purchase in minor units, when not given per line: spread over the lines
+    /// by value (for NET_OF_TAX programs).
+    #[graphql(default)]
+    pub tax_minor: i64,
     /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
     pub idempotency_key: Option<String>,
 }
@@ -308,6 +312,7 @@ impl PurchaseMutation {
             voucher_codes: input.voucher_codes,
             stored_value_minor: input.stored_value_minor,
             cashback_minor: input.cashback_minor,
+            tax_minor: input.tax_minor,
         };
         Ok(
             domain::purchases::record(ctx.scope()?, command, input.idempotency_key.as_deref())
