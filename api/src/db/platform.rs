@@ -88,6 +88,23 @@ pub async fn user_by_email<C: ConnectionTrait>(
         .await?)
 }
 
+/// A user and their brand (if any), in one query: the principal of every request.
+pub async fn user_with_brand<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<(user_account::Model, Option<brand::Model>)>, AppError> {
+    use sea_orm::{JoinType, QuerySelect};
+    let to_brand: sea_orm::RelationDef = user_account::Entity::belongs_to(brand::Entity)
+        .from(user_account::Column::TenantId)
+        .to(brand::Column::Id)
+        .into();
+    Ok(user_account::Entity::find_by_id(id)
+        .select_also(brand::Entity)
+        .join(JoinType::LeftJoin, to_brand)
+        .one(conn)
+        .await?)
+}
+
 pub async fn user_by_id<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,

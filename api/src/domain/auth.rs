@@ -375,17 +375,25 @@ pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Princ
             }
         }
         _ => {
-            let user = platform::user_by_id(&state.db, claims.sub)
+            // The user and their brand's status in one query: this runs on every request.
+            let (user, brand) = platform::user_with_brand(&state.db, claims.sub)
                 .await?
                 .ok_or(AppError::Unauthenticated("invalid access token"))?;
             if user.status != user_account::UserStatus::Active {
                 return Err(AppError::Unauthenticated("this account is deactivated"));
             }
-            Principal::User {
+            if user.tenant_id.is_some() {
+                match brand {
+                    Some(b) if b.status == brand::BrandStatus::Active => {}
+                    Some(_) => return Err(AppError::Forbidden("this brand is suspended")),
+                    None => return Err(AppError::Unauthenticated("invalid access token")),
+                }
+            }
+            return Ok(Principal::User {
                 user_id: user.id,
                 tenant_id: user.tenant_id,
                 role: user.role,
-            }
+            });
         }
     };
     if let Some(tenant) = principal.tenant_id() {
