@@ -677,3 +677,47 @@ async fn tax_given_for_the_whole_purchase_is_taken_off_a_net_of_tax_base() {
         "{too_much}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_checkouts_never_spend_the_same_cashback_twice() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("course").await;
+    program(
+        &app,
+        &brand,
+        json!({ "name": "Cagnotte", "rules": { "cashback": { "rateBasisPoints": 1_000 } } }),
+    )
+    .await;
+    let (member_id, card) = app
+        .enroll(&brand, json!({ "email": "r@course.example" }))
+        .await;
+    // 10 % of 50.00 = 5.00 of cashback.
+    buy(
+        &app,
+        &brand,
+        json!({ "cardNumber": card, "totalMinor": 5_000, "currency": "EUR" }),
+    )
+    .await;
+    let spend = || json!({ "i": { "cardNumber": card, "totalMinor": 2_000, "currency": "EUR", "cashbackMinor": 400 } });
+    let c: Vec<_> = (0..3)
+        .map(|_| app.as_token(&brand.owner.access_token))
+        .collect();
+    let (a, b, d) = tokio::join!(
+        c[0].query(BUY, spend()),
+        c[1].query(BUY, spend()),
+        c[2].query(BUY, spend())
+    );
+    let passed = [&a, &b, &d]
+        .iter()
+        .filter(|r| r["data"]["recordPurchase"].is_object())
+        .count();
+    let refused = [&a, &b, &d]
+        .iter()
+        .filter(|r| code_of(r) == "INSUFFICIENT_BALANCE")
+        .count();
+    assert_eq!((passed, refused), (1, 2), "{a} {b} {d}");
+    // 5.00 - 4.00 spent + 10 % of the 16.00 paid = 2.60.
+    let m = member(&app, &brand, &member_id).await;
+    assert_eq!(m["cashback"][0]["balanceMinor"], 260, "{m}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
