@@ -6,6 +6,9 @@
 pub mod api_key;
 pub mod brand;
 pub mod card;
+pub mod coalition;
+pub mod coalition_brand;
+pub mod coalition_operator;
 pub mod gesture;
 pub mod gesture_policy;
 pub mod idempotency_record;

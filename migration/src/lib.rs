@@ -22,6 +22,7 @@ mod m20261122_000012_add_member_password;
 mod m20261122_000013_add_rewards_and_tiers;
 mod m20261122_000014_create_membership;
 mod m20261122_000015_create_reward;
+mod m20261122_000016_create_coalitions;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_add_rewards_and_tiers::Migration),
             Box::new(m20261122_000014_create_membership::Migration),
             Box::new(m20261122_000015_create_reward::Migration),
+            Box::new(m20261122_000016_create_coalitions::Migration),
         ]
     }
 }

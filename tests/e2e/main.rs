@@ -3,6 +3,7 @@
 
 mod admin;
 mod birthdays;
+mod coalitions;
 mod expiry;
 mod gestures;
 mod http;

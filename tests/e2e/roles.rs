@@ -78,6 +78,34 @@ fn matrix() -> BTreeMap<&'static str, Access> {
             "Mutation.grantGesture",
             Roles(&["BRAND_OWNER", "BRAND_MANAGER", "BRAND_STAFF"]),
         ),
+        ("Mutation.createCoalition", Roles(&["PLATFORM_ADMIN"])),
+        (
+            "Mutation.inviteBrandToCoalition",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
+            "Mutation.respondToCoalitionInvitation",
+            Roles(&["BRAND_OWNER"]),
+        ),
+        ("Mutation.leaveCoalition", Roles(&["BRAND_OWNER"])),
+        (
+            "Query.coalitions",
+            Roles(&[
+                "PLATFORM_ADMIN",
+                "COALITION_OPERATOR",
+                "BRAND_OWNER",
+                "BRAND_MANAGER",
+            ]),
+        ),
+        (
+            "Query.coalition",
+            Roles(&[
+                "PLATFORM_ADMIN",
+                "COALITION_OPERATOR",
+                "BRAND_OWNER",
+                "BRAND_MANAGER",
+            ]),
+        ),
         ("Mutation.memberSignUp", Public),
         ("Mutation.memberLogin", Public),
         ("Query.me", Roles(&["MEMBER"])),

@@ -89,7 +89,12 @@ impl Principal {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
                 P::ViewUsers | P::ManagePrograms => matches!(role, R::BrandOwner | R::BrandManager),
-                P::ManageUsers | P::ManageApiKeys => *role == R::BrandOwner,
+                P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
+                P::ViewCoalitions => matches!(
+                    role,
+                    R::PlatformAdmin | R::CoalitionOperator | R::BrandOwner | R::BrandManager
+                ),
+                P::ManageCoalitions => *role == R::CoalitionOperator,
             },
         }
     }
@@ -126,6 +131,12 @@ pub enum Permission {
     GrantGestures,
     /// A member reading their own account.
     ViewOwnMembership,
+    /// Read the coalitions the caller takes part in (all of them for a platform admin).
+    ViewCoalitions,
+    /// Run a coalition: invite brands (its operators only).
+    ManageCoalitions,
+    /// Accept or decline a coalition's invitation, leave a coalition (brand owners).
+    JoinCoalitions,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -200,7 +211,10 @@ impl ApiScope {
             | P::AdministerPlatform
             | P::ManagePrograms
             | P::GrantGestures
-            | P::ViewOwnMembership => false,
+            | P::ViewOwnMembership
+            | P::ViewCoalitions
+            | P::ManageCoalitions
+            | P::JoinCoalitions => false,
         }
     }
 }

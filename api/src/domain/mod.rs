@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod balances;
 pub mod brands;
+pub mod coalitions;
 pub mod gestures;
 pub mod ledger;
 pub mod member_auth;

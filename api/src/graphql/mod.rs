@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brand;
+pub mod coalitions;
 pub mod errors;
 pub mod gestures;
 pub mod guards;
@@ -39,6 +40,7 @@ pub struct QueryRoot(
     vouchers::VoucherQuery,
     gestures::GestureQuery,
     member_auth::MemberAuthQuery,
+    coalitions::CoalitionQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -56,6 +58,7 @@ pub struct MutationRoot(
     memberships::MembershipMutation,
     gestures::GestureMutation,
     member_auth::MemberAuthMutation,
+    coalitions::CoalitionMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
