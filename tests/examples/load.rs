@@ -17,6 +17,8 @@
 )]
 
 use std::{
+    future::Future,
+    pin::Pin,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -293,21 +295,25 @@ async fn one_purchase(http: &reqwest::Client, target: &Target, seq: u64) -> Resu
     }
 }
 
-/// As many purchases as `clients` closed-loop clients can record in `secs`.
-async fn closed_loop(target: Arc<Target>, clients: u64, secs: u64) -> (Sample, Duration) {
+/// One unit of work of a closed-loop client, given its sequence number.
+type Work =
+    Arc<dyn Fn(u64) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync>;
+
+/// `clients` closed-loop clients each doing `work` back to back for `secs`; latencies of the
+/// successes, count of the failures (the first one printed).
+async fn closed_loop(work: Work, clients: u64, secs: u64, seed: u64) -> (Sample, Duration) {
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..clients {
-        let (target, stop) = (target.clone(), stop.clone());
+        let (work, stop) = (work.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
-            let http = reqwest::Client::new();
             let mut sample = Sample::default();
-            let mut seq = c * 1_000_003 + u64::from(std::process::id());
+            let mut seq = c * 1_000_003 + seed;
             while !stop.load(Ordering::Relaxed) {
                 seq += clients;
                 let t = Instant::now();
-                match one_purchase(&http, &target, seq).await {
+                match work(seq).await {
                     Ok(()) => sample.micros.push(t.elapsed().as_micros() as u64),
                     Err(e) => {
                         if sample.errors == 0 {
@@ -329,6 +335,27 @@ async fn closed_loop(target: Arc<Target>, clients: u64, secs: u64) -> (Sample, D
         }
     }
     (all, started.elapsed())
+}
+
+/// recordPurchase over HTTP as closed-loop work.
+fn http_work(target: Arc<Target>) -> Work {
+    let http = reqwest::Client::new();
+    Arc::new(move |seq| {
+        let (http, target) = (http.clone(), target.clone());
+        Box::pin(async move { one_purchase(&http, &target, seq).await })
+    })
+}
+
+/// The plain SQL accrual as closed-loop work.
+fn sql_work(db: DatabaseConnection, setup: Arc<Setup>) -> Work {
+    Arc::new(move |seq| {
+        let (db, setup) = (db.clone(), setup.clone());
+        Box::pin(async move {
+            sql_accrual(&db, &setup, seq)
+                .await
+                .map_err(|e| format!("sql: {e}"))
+        })
+    })
 }
 
 /// Purchases sent at a fixed `rate` per second whatever the answers (open loop).
@@ -491,47 +518,6 @@ async fn sql_accrual(db: &DatabaseConnection, setup: &Setup, seq: u64) -> anyhow
     Ok(())
 }
 
-async fn sql_loop(
-    db: DatabaseConnection,
-    setup: Arc<Setup>,
-    clients: u64,
-    secs: u64,
-) -> (Sample, Duration) {
-    let stop = Arc::new(AtomicBool::new(false));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for c in 0..clients {
-        let (db, setup, stop) = (db.clone(), setup.clone(), stop.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut sample = Sample::default();
-            let mut seq = c * 1_000_003 + 17;
-            while !stop.load(Ordering::Relaxed) {
-                seq += clients;
-                let t = Instant::now();
-                match sql_accrual(&db, &setup, seq).await {
-                    Ok(()) => sample.micros.push(t.elapsed().as_micros() as u64),
-                    Err(e) => {
-                        if sample.errors == 0 {
-                            eprintln!("sql error: {e}");
-                        }
-                        sample.errors += 1;
-                    }
-                }
-            }
-            sample
-        }));
-    }
-    tokio::time::sleep(Duration::from_secs(secs)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut all = Sample::default();
-    for t in tasks {
-        if let Ok(s) = t.await {
-            all.merge(s);
-        }
-    }
-    (all, started.elapsed())
-}
-
 async fn ensure_pg_database(url: &str) -> anyhow::Result<()> {
     let Some((server, name)) = url.rsplit_once('/') else {
         return Ok(());
@@ -614,10 +600,11 @@ async fn main() -> anyhow::Result<()> {
     });
 
     // Warm-up, then the database's own ceiling, then the API at full speed and at half of it.
-    let _ = closed_loop(target.clone(), clients, 3).await;
-    let (mut s, e) = sql_loop(db.clone(), setup.clone(), clients, secs).await;
+    let seed = u64::from(std::process::id());
+    let _ = closed_loop(http_work(target.clone()), clients, 3, seed).await;
+    let (mut s, e) = closed_loop(sql_work(db.clone(), setup.clone()), clients, secs, 17).await;
     let ceiling = s.report("plain SQL accrual loop (ceiling)", e);
-    let (mut s, e) = closed_loop(target.clone(), clients, secs).await;
+    let (mut s, e) = closed_loop(http_work(target.clone()), clients, secs, seed).await;
     let peak = s.report("recordPurchase over HTTP (peak)", e);
     let (mut s, e) = open_loop(target.clone(), (peak / 2.0).max(1.0), secs).await;
     s.report("recordPurchase at half the peak", e);

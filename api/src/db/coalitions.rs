@@ -59,11 +59,7 @@ pub async fn of_operator<C: ConnectionTrait>(
         .into_iter()
         .map(|o| o.coalition_id)
         .collect();
-    Ok(coalition::Entity::find()
-        .filter(coalition::Column::Id.is_in(ids))
-        .order_by_asc(coalition::Column::Id)
-        .all(conn)
-        .await?)
+    by_ids(conn, ids).await
 }
 
 pub async fn is_operator<C: ConnectionTrait>(
@@ -89,6 +85,13 @@ pub async fn of_brand<C: ConnectionTrait>(
         .into_iter()
         .map(|b| b.coalition_id)
         .collect();
+    by_ids(conn, ids).await
+}
+
+async fn by_ids<C: ConnectionTrait>(
+    conn: &C,
+    ids: Vec<Uuid>,
+) -> Result<Vec<coalition::Model>, AppError> {
     Ok(coalition::Entity::find()
         .filter(coalition::Column::Id.is_in(ids))
         .order_by_asc(coalition::Column::Id)

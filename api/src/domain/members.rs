@@ -144,6 +144,38 @@ async fn issue_card<C: ConnectionTrait>(
     )))
 }
 
+/// A birth date must be in the past and after 1900.
+fn check_birth_date(birth: Option<NaiveDate>) -> Result<(), AppError> {
+    if let Some(birth) = birth
+        && (birth > Utc::now().date_naive()
+            || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth))
+    {
+        return Err(AppError::validation(
+            "input.birthDate",
+            "must be a past date after 1900",
+        ));
+    }
+    Ok(())
+}
+
+/// Custom attributes as stored: at most 50, keys up to 64 and values up to 500 characters.
+fn attributes_json(list: &[(String, String)]) -> Result<serde_json::Value, AppError> {
+    if list.len() > 50 {
+        return Err(AppError::validation(
+            "input.attributes",
+            "at most 50 attributes",
+        ));
+    }
+    let mut map = serde_json::Map::new();
+    for (key, value) in list {
+        map.insert(
+            text("input.attributes.key", key, 64)?,
+            serde_json::Value::String(text("input.attributes.value", value, 500)?),
+        );
+    }
+    Ok(serde_json::Value::Object(map))
+}
+
 /// Enrols a member, issues their first card, and books welcome bonuses. Refuses (CONFLICT) an
 /// e-mail or phone already enrolled with the brand.
 pub async fn enrol(
@@ -187,15 +219,7 @@ pub async fn enrol(
     let last_name = opt_text("input.lastName", &input.last_name, 100)?;
     let store = opt_text("input.preferredStore", &input.preferred_store, 100)?;
     let source = opt_text("input.consentSource", &input.consent_source, 100)?;
-    if let Some(birth) = input.birth_date
-        && (birth > Utc::now().date_naive()
-            || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth))
-    {
-        return Err(AppError::validation(
-            "input.birthDate",
-            "must be a past date after 1900",
-        ));
-    }
+    check_birth_date(input.birth_date)?;
     if input.email_consent && email.is_none() {
         return Err(AppError::validation(
             "input.emailConsent",
@@ -208,20 +232,7 @@ pub async fn enrol(
             "needs a phone number",
         ));
     }
-    if input.attributes.len() > 50 {
-        return Err(AppError::validation(
-            "input.attributes",
-            "at most 50 attributes",
-        ));
-    }
-    let mut attributes = serde_json::Map::new();
-    for (key, value) in &input.attributes {
-        let key = text("input.attributes.key", key, 64)?;
-        attributes.insert(
-            key,
-            serde_json::Value::String(text("input.attributes.value", value, 500)?),
-        );
-    }
+    let attributes = attributes_json(&input.attributes)?;
 
     let now = Utc::now();
     let tx = scope.begin().await?;
@@ -272,7 +283,7 @@ pub async fn enrol(
             sms_consent: Set(input.sms_consent),
             sms_consent_at: Set(consent_at(input.sms_consent)),
             sms_consent_source: Set(input.sms_consent.then(|| source.clone()).flatten()),
-            attributes: Set(serde_json::Value::Object(attributes)),
+            attributes: Set(attributes),
             enrolled_via: Set(via),
             password_hash: Set(input.password_hash.clone()),
             created_at: Set(now),
@@ -388,34 +399,12 @@ pub async fn update_profile(
     let store = opt_text("input.preferredStore", &change.preferred_store, 100)?;
     let source = opt_text("input.consentSource", &change.consent_source, 100)?
         .unwrap_or_else(|| default_source.to_owned());
-    if let Some(birth) = change.birth_date
-        && (birth > Utc::now().date_naive()
-            || birth < NaiveDate::from_ymd_opt(1900, 1, 1).unwrap_or(birth))
-    {
-        return Err(AppError::validation(
-            "input.birthDate",
-            "must be a past date after 1900",
-        ));
-    }
-    let attributes = match &change.attributes {
-        Some(list) if list.len() > 50 => {
-            return Err(AppError::validation(
-                "input.attributes",
-                "at most 50 attributes",
-            ));
-        }
-        Some(list) => {
-            let mut map = serde_json::Map::new();
-            for (key, value) in list {
-                map.insert(
-                    text("input.attributes.key", key, 64)?,
-                    serde_json::Value::String(text("input.attributes.value", value, 500)?),
-                );
-            }
-            Some(serde_json::Value::Object(map))
-        }
-        None => None,
-    };
+    check_birth_date(change.birth_date)?;
+    let attributes = change
+        .attributes
+        .as_deref()
+        .map(attributes_json)
+        .transpose()?;
     let now = Utc::now();
     let tx = scope.begin().await?;
     let current = tx.get::<member::Entity>(member_id).await?;

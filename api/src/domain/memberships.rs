@@ -332,29 +332,22 @@ pub async fn of_member(scope: &TenantScope, member: Uuid) -> Result<Vec<View>, A
     Ok(out)
 }
 
-/// The member's memberships active at `at` (paid period covering it), with their rules.
-pub async fn active_at<C: ConnectionTrait>(
+/// The membership programs whose paid period covers `at` for this member.
+pub async fn paid_at<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
     at: DateTime<Utc>,
-) -> Result<Vec<(Uuid, MembershipRules)>, AppError> {
-    let rows = tx
+) -> Result<Vec<Uuid>, AppError> {
+    Ok(tx
         .find::<membership::Entity>()
         .filter(membership::Column::MemberId.eq(member))
         .filter(membership::Column::PeriodStart.lte(at))
         .filter(membership::Column::PeriodEnd.gt(at))
-        .order_by_asc(membership::Column::Id)
         .all(tx.db())
-        .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        if let Some((Rules::Membership(rules), _)) =
-            programs::rules_at(tx, row.program_id, at).await?
-        {
-            out.push((row.program_id, rules));
-        }
-    }
-    Ok(out)
+        .await?
+        .into_iter()
+        .map(|m| m.program_id)
+        .collect())
 }
 
 /// The discount a membership gives on what remains to pay (rounded down: never more than the

@@ -234,9 +234,28 @@ pub async fn record(
     // and stored value on what remains.
     let mut membership_discount = 0_i64;
     let mut membership_points_percent = 100_i64;
-    if let Some(member) = member_id {
-        for (program_id, rules) in memberships::active_at(&tx, member, occurred_at).await? {
-            let discount = memberships::discount(&rules, input.total_minor - loyalty_paid);
+    // The brand's programs and their rules at the purchase's time, read once for everything
+    // below (membership perks, then what each program gives).
+    let programs_now = match member_id {
+        Some(_) => programs::active_at(&tx, occurred_at).await?,
+        None => Vec::new(),
+    };
+    let membership_programs: Vec<_> = programs_now
+        .iter()
+        .filter_map(|p| match &p.rules {
+            Rules::Membership(rules) => Some((p.program.id, rules)),
+            _ => None,
+        })
+        .collect();
+    if let Some(member) = member_id
+        && !membership_programs.is_empty()
+    {
+        let paid = memberships::paid_at(&tx, member, occurred_at).await?;
+        for (program_id, rules) in membership_programs
+            .into_iter()
+            .filter(|(id, _)| paid.contains(id))
+        {
+            let discount = memberships::discount(rules, input.total_minor - loyalty_paid);
             if discount > 0 {
                 balances::earn(
                     &tx,
@@ -363,10 +382,6 @@ pub async fn record(
     let mut earnings = Vec::new();
     let mut line_points = vec![0_i64; lines.len()];
     let mut bookings = Vec::new();
-    let programs_now = match member_id {
-        Some(_) => programs::active_at(&tx, occurred_at).await?,
-        None => Vec::new(),
-    };
     if let Some(member_id) = member_id {
         for program in &programs_now {
             let tier_percent = match program.rules.tiers() {

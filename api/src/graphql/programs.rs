@@ -68,6 +68,24 @@ pub struct BonusPeriod {
     pub percent: i64,
 }
 
+impl From<CategoryMultiplier> for rules::CategoryMultiplier {
+    fn from(m: CategoryMultiplier) -> Self {
+        Self {
+            category: m.category.trim().to_owned(),
+            percent: m.percent,
+        }
+    }
+}
+
+impl From<rules::CategoryMultiplier> for CategoryMultiplier {
+    fn from(m: rules::CategoryMultiplier) -> Self {
+        Self {
+            category: m.category,
+            percent: m.percent,
+        }
+    }
+}
+
 /// Rules of a POINTS program.
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "PointsRulesInput")]
@@ -213,14 +231,7 @@ impl From<CashbackRules> for rules::CashbackRules {
             rounding: c.rounding.into(),
             earning_base: c.earning_base.into(),
             minimum_purchase_minor: c.minimum_purchase_minor,
-            category_multipliers: c
-                .category_multipliers
-                .into_iter()
-                .map(|m| rules::CategoryMultiplier {
-                    category: m.category.trim().to_owned(),
-                    percent: m.percent,
-                })
-                .collect(),
+            category_multipliers: c.category_multipliers.into_iter().map(Into::into).collect(),
             tiers: c.tiers.map(Into::into),
             refund_on_return: c.refund_on_return,
         }
@@ -234,14 +245,7 @@ impl From<rules::CashbackRules> for CashbackRules {
             rounding: c.rounding.into(),
             earning_base: c.earning_base.into(),
             minimum_purchase_minor: c.minimum_purchase_minor,
-            category_multipliers: c
-                .category_multipliers
-                .into_iter()
-                .map(|m| CategoryMultiplier {
-                    category: m.category,
-                    percent: m.percent,
-                })
-                .collect(),
+            category_multipliers: c.category_multipliers.into_iter().map(Into::into).collect(),
             tiers: c.tiers.map(Into::into),
             refund_on_return: c.refund_on_return,
         }
@@ -313,14 +317,7 @@ impl From<PointsRules> for rules::PointsRules {
             rounding: r.rounding.into(),
             earning_base: r.earning_base.into(),
             minimum_purchase_minor: r.minimum_purchase_minor,
-            category_multipliers: r
-                .category_multipliers
-                .into_iter()
-                .map(|m| rules::CategoryMultiplier {
-                    category: m.category.trim().to_owned(),
-                    percent: m.percent,
-                })
-                .collect(),
+            category_multipliers: r.category_multipliers.into_iter().map(Into::into).collect(),
             bonus_periods: r
                 .bonus_periods
                 .into_iter()
@@ -349,14 +346,7 @@ impl From<rules::PointsRules> for PointsRules {
             rounding: r.rounding.into(),
             earning_base: r.earning_base.into(),
             minimum_purchase_minor: r.minimum_purchase_minor,
-            category_multipliers: r
-                .category_multipliers
-                .into_iter()
-                .map(|m| CategoryMultiplier {
-                    category: m.category,
-                    percent: m.percent,
-                })
-                .collect(),
+            category_multipliers: r.category_multipliers.into_iter().map(Into::into).collect(),
             bonus_periods: r
                 .bonus_periods
                 .into_iter()
