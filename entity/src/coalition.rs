@@ -19,6 +19,9 @@ pub struct Model {
     pub fee_per_1000_issued_minor: i64,
     /// Operator fee as a share of the issue value, in basis points.
     pub fee_basis_points: i64,
+    /// Shared points expire when a coalition account has had no earning or spending for this
+    /// many months (the balance goes to the operator as breakage).
+    pub points_validity_months: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,8 @@ pub struct Model {
     pub earn_points: i64,
     pub earn_per_amount_minor: i64,
     pub billing: Billing,
+    /// PREPAID: how far below zero the prepaid block may go before accrual is refused.
+    pub reserve_points: i64,
     pub invited_by: Uuid,
     pub invited_at: DateTimeUtc,
     pub responded_at: Option<DateTimeUtc>,

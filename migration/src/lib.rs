@@ -23,6 +23,7 @@ mod m20261122_000013_add_rewards_and_tiers;
 mod m20261122_000014_create_membership;
 mod m20261122_000015_create_reward;
 mod m20261122_000016_create_coalitions;
+mod m20261122_000017_create_coalition_ledger;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000014_create_membership::Migration),
             Box::new(m20261122_000015_create_reward::Migration),
             Box::new(m20261122_000016_create_coalitions::Migration),
+            Box::new(m20261122_000017_create_coalition_ledger::Migration),
         ]
     }
 }

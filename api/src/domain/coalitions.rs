@@ -37,6 +37,7 @@ pub struct NewCoalition {
     pub redemption_value_per_1000_minor: i64,
     pub fee_per_1000_issued_minor: i64,
     pub fee_basis_points: i64,
+    pub points_validity_months: i64,
 }
 
 /// A coalition as one caller may see it.
@@ -68,6 +69,9 @@ fn check_prices(c: &NewCoalition) -> Result<(), AppError> {
     }
     if !(0..=5_000).contains(&c.fee_basis_points) {
         return bad("input.feeBasisPoints", "must be between 0 and 5000");
+    }
+    if !(1..=120).contains(&c.points_validity_months) {
+        return bad("input.pointsValidityMonths", "must be between 1 and 120");
     }
     Ok(())
 }
@@ -113,6 +117,7 @@ pub async fn create(state: &AppState, input: NewCoalition, client: &str) -> Resu
             redemption_value_per_1000_minor: Set(input.redemption_value_per_1000_minor),
             fee_per_1000_issued_minor: Set(input.fee_per_1000_issued_minor),
             fee_basis_points: Set(input.fee_basis_points),
+            points_validity_months: Set(input.points_validity_months),
             created_at: Set(now),
             updated_at: Set(now),
         },
@@ -185,6 +190,8 @@ pub struct Invite {
     pub earn_points: i64,
     pub earn_per_amount_minor: i64,
     pub billing: Billing,
+    /// PREPAID: how many points the block may go below zero before accrual is refused.
+    pub reserve_points: i64,
 }
 
 /// An operator invites a brand (again, after a decline or a departure).
@@ -212,6 +219,12 @@ pub async fn invite(
             "must be between 1 and 100000000",
         ));
     }
+    if !(0..=1_000_000_000).contains(&invite.reserve_points) {
+        return Err(AppError::validation(
+            "input.reservePoints",
+            "must be between 0 and 1000000000",
+        ));
+    }
     let brand = platform::brand_by_slug(&state.db, invite.brand_slug.trim())
         .await?
         .ok_or_else(|| AppError::validation("input.brandSlug", "no brand has this slug"))?;
@@ -237,6 +250,7 @@ pub async fn invite(
                     earn_points: Set(invite.earn_points),
                     earn_per_amount_minor: Set(invite.earn_per_amount_minor),
                     billing: Set(invite.billing),
+                    reserve_points: Set(invite.reserve_points),
                     invited_by: Set(operator),
                     invited_at: Set(now),
                     responded_at: Set(None),
@@ -262,6 +276,7 @@ pub async fn invite(
                     (C::EarnPoints, invite.earn_points.into()),
                     (C::EarnPerAmountMinor, invite.earn_per_amount_minor.into()),
                     (C::Billing, invite.billing.into()),
+                    (C::ReservePoints, invite.reserve_points.into()),
                     (C::InvitedBy, operator.into()),
                     (C::InvitedAt, now.into()),
                     (C::RespondedAt, Option::<DateTime<Utc>>::None.into()),
@@ -405,6 +420,7 @@ mod tests {
             redemption_value_per_1000_minor: 800,
             fee_per_1000_issued_minor: 0,
             fee_basis_points: 0,
+            points_validity_months: 24,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

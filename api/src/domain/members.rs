@@ -98,8 +98,14 @@ pub fn luhn_valid(number: &str) -> bool {
 }
 
 fn new_card_number() -> String {
-    // "9" marks a loyalty card; 14 random digits; 1 check digit.
-    let body: String = std::iter::once('9')
+    // "9" marks a brand's loyalty card.
+    new_card_number_with_prefix('9')
+}
+
+/// A card number: the prefix (9: a brand's card, 8: a coalition card), 14 random digits and a
+/// Luhn check digit.
+pub fn new_card_number_with_prefix(prefix: char) -> String {
+    let body: String = std::iter::once(prefix)
         .chain((0..14).map(|_| char::from(b'0' + rand::random_range(0..10u8))))
         .collect();
     let check = luhn_digit(&body);

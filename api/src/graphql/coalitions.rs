@@ -41,6 +41,8 @@ pub struct CoalitionBrand {
     pub earn_points: i64,
     pub earn_per_amount_minor: i64,
     pub billing: Billing,
+    /// PREPAID: how far below zero the block may go.
+    pub reserve_points: i64,
     pub invited_at: DateTime<Utc>,
     pub responded_at: Option<DateTime<Utc>>,
     /// When a leaving brand stops being a member (the end of a period).
@@ -60,6 +62,7 @@ pub struct Coalition {
     pub redemption_value_per_1000_minor: i64,
     pub fee_per_1000_issued_minor: i64,
     pub fee_basis_points: i64,
+    pub points_validity_months: i64,
     /// The brands the caller may see: all for the operator and platform admins; for a brand,
     /// itself and the member brands.
     pub brands: Vec<CoalitionBrand>,
@@ -77,6 +80,7 @@ impl From<View> for Coalition {
             redemption_value_per_1000_minor: v.coalition.redemption_value_per_1000_minor,
             fee_per_1000_issued_minor: v.coalition.fee_per_1000_issued_minor,
             fee_basis_points: v.coalition.fee_basis_points,
+            points_validity_months: v.coalition.points_validity_months,
             brands: v
                 .brands
                 .into_iter()
@@ -88,6 +92,7 @@ impl From<View> for Coalition {
                     earn_points: place.earn_points,
                     earn_per_amount_minor: place.earn_per_amount_minor,
                     billing: place.billing.into(),
+                    reserve_points: place.reserve_points,
                     invited_at: place.invited_at,
                     responded_at: place.responded_at,
                     leaves_at: place.leaves_at,
@@ -115,6 +120,10 @@ pub struct CreateCoalitionInput {
     pub fee_per_1000_issued_minor: i64,
     #[graphql(default)]
     pub fee_basis_points: i64,
+    /// Shared points expire after this many months without earning or spending on the card
+    /// (the balance becomes the operator's breakage).
+    #[graphql(default = 24)]
+    pub points_validity_months: i64,
 }
 
 #[derive(InputObject)]
@@ -128,6 +137,9 @@ pub struct InviteBrandInput {
     pub earn_per_amount_minor: i64,
     #[graphql(default_with = "Billing::Postpaid")]
     pub billing: Billing,
+    /// PREPAID: how many points the block may go below zero before accrual is refused.
+    #[graphql(default)]
+    pub reserve_points: i64,
 }
 
 #[derive(Default)]
@@ -178,6 +190,7 @@ impl CoalitionMutation {
             redemption_value_per_1000_minor: input.redemption_value_per_1000_minor,
             fee_per_1000_issued_minor: input.fee_per_1000_issued_minor,
             fee_basis_points: input.fee_basis_points,
+            points_validity_months: input.points_validity_months,
         };
         Ok(
             domain::coalitions::create(ctx.state()?, new, &ctx.request()?.client)
@@ -202,6 +215,7 @@ impl CoalitionMutation {
             earn_points: input.earn_points,
             earn_per_amount_minor: input.earn_per_amount_minor,
             billing: input.billing.into(),
+            reserve_points: input.reserve_points,
         };
         Ok(
             domain::coalitions::invite(ctx.state()?, user_id, coalition, invite)
