@@ -160,9 +160,13 @@ async fn main() -> anyhow::Result<()> {
             let tiers = fidelis::domain::tiers::run_once(&db, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let coalition = fidelis::domain::coalition_points::expire_due(&db, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(
-                "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews",
-                expired.points, expired.lots
+                "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews; \
+                 {} coalition points expired on {} cards",
+                expired.points, expired.lots, coalition.points, coalition.accounts
             );
             Ok(())
         }

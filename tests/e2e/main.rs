@@ -19,5 +19,6 @@ mod returns;
 mod rewards;
 mod roles;
 mod sessions;
+mod settlement;
 mod stored_value;
 mod vouchers;

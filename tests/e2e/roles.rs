@@ -106,6 +106,54 @@ fn matrix() -> BTreeMap<&'static str, Access> {
                 "BRAND_MANAGER",
             ]),
         ),
+        (
+            "Query.coalitionPeriod",
+            Roles(&[
+                "PLATFORM_ADMIN",
+                "COALITION_OPERATOR",
+                "BRAND_OWNER",
+                "BRAND_MANAGER",
+            ]),
+        ),
+        (
+            "Query.coalitionCard",
+            Roles(&[
+                "COALITION_OPERATOR",
+                "BRAND_OWNER",
+                "BRAND_MANAGER",
+                "BRAND_STAFF",
+                "PARTNER_APP",
+            ]),
+        ),
+        ("Mutation.joinCoalition", Roles(BRAND_PEOPLE_AND_APPS)),
+        (
+            "Mutation.updateCoalitionSharing",
+            Roles(BRAND_PEOPLE_AND_APPS),
+        ),
+        (
+            "Mutation.recordCoalitionPurchase",
+            Roles(BRAND_PEOPLE_AND_APPS),
+        ),
+        (
+            "Mutation.recordCoalitionReturn",
+            Roles(BRAND_PEOPLE_AND_APPS),
+        ),
+        (
+            "Mutation.redeemCoalitionPoints",
+            Roles(BRAND_PEOPLE_AND_APPS),
+        ),
+        (
+            "Mutation.addCoalitionPrepaidBlock",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
+            "Mutation.closeCoalitionPeriod",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
+            "Mutation.recordCoalitionPayment",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
         ("Mutation.memberSignUp", Public),
         ("Mutation.memberLogin", Public),
         ("Query.me", Roles(&["MEMBER"])),

@@ -95,6 +95,10 @@ impl Principal {
                     R::PlatformAdmin | R::CoalitionOperator | R::BrandOwner | R::BrandManager
                 ),
                 P::ManageCoalitions => *role == R::CoalitionOperator,
+                P::ViewCoalitionCards => matches!(
+                    role,
+                    R::CoalitionOperator | R::BrandOwner | R::BrandManager | R::BrandStaff
+                ),
             },
         }
     }
@@ -137,6 +141,9 @@ pub enum Permission {
     ManageCoalitions,
     /// Accept or decline a coalition's invitation, leave a coalition (brand owners).
     JoinCoalitions,
+    /// Look up a coalition card: its balance and movements (the operator: all movements and no
+    /// personal data; a member brand: its own movements, the profile only with consent).
+    ViewCoalitionCards,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -202,7 +209,9 @@ impl ApiScope {
                 Self::OffersRead | Self::PurchasesWrite | Self::RewardsRedeem
             ),
             P::EnrollMembers | P::ManageCards => self == Self::MembersWrite,
-            P::ViewMembers => matches!(self, Self::MembersRead | Self::MembersWrite),
+            P::ViewMembers | P::ViewCoalitionCards => {
+                matches!(self, Self::MembersRead | Self::MembersWrite)
+            }
             P::RecordPurchases => self == Self::PurchasesWrite,
             P::RedeemRewards => self == Self::RewardsRedeem,
             P::ViewUsers

@@ -328,7 +328,9 @@ pub async fn consents<C: ConnectionTrait>(conn: &C, member: Uuid) -> Result<Vec<
         .collect())
 }
 
-/// Moves the member's last activity forward (never back).
+/// Records an earning or spending at `at`: the last activity moves forward, never back, except
+/// for the first movement (the card's join time is only a placeholder until then, so that a
+/// brand importing its history dates activity by the movements).
 pub async fn touch_member<C: ConnectionTrait>(
     conn: &C,
     member: Uuid,
@@ -337,7 +339,12 @@ pub async fn touch_member<C: ConnectionTrait>(
     coalition_member::Entity::update_many()
         .col_expr(coalition_member::Column::LastActivityAt, Expr::value(at))
         .filter(coalition_member::Column::Id.eq(member))
-        .filter(coalition_member::Column::LastActivityAt.lt(at))
+        .filter(
+            coalition_member::Column::LastActivityAt
+                .lt(at)
+                .or(Expr::col(coalition_member::Column::LastActivityAt)
+                    .eq(Expr::col(coalition_member::Column::CreatedAt))),
+        )
         .exec(conn)
         .await?;
     Ok(())

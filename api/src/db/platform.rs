@@ -318,6 +318,20 @@ pub struct LedgerReport {
     pub negative_member_accounts: i64,
     /// Entries whose unit differs from their account's.
     pub unit_mismatches: i64,
+    /// Coalition ledgers: transactions and entries.
+    pub coalition_transactions: i64,
+    pub coalition_entries: i64,
+    /// Coalition transactions whose entries do not sum to zero per unit, or without entries.
+    pub coalition_unbalanced_transactions: i64,
+    /// Coalition accounts whose cached balance differs from their entries.
+    pub coalition_balance_mismatches: i64,
+    /// Coalition cards below zero, or point debts above zero.
+    pub coalition_negative_member_accounts: i64,
+    /// Figures of closed statements that differ from the ledger entries of their period (or
+    /// from the period's settlement transaction).
+    pub coalition_statement_mismatches: i64,
+    /// Closed periods whose positions (brands + operator) do not sum to zero.
+    pub coalition_periods_not_zero_sum: i64,
 }
 
 impl LedgerReport {
@@ -328,6 +342,11 @@ impl LedgerReport {
             && self.lot_mismatches == 0
             && self.negative_member_accounts == 0
             && self.unit_mismatches == 0
+            && self.coalition_unbalanced_transactions == 0
+            && self.coalition_balance_mismatches == 0
+            && self.coalition_negative_member_accounts == 0
+            && self.coalition_statement_mismatches == 0
+            && self.coalition_periods_not_zero_sum == 0
     }
 }
 
@@ -343,7 +362,7 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport,
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row for {sql}")))?;
         row.try_get::<i64>("", "n").map_err(AppError::from)
     };
-    Ok(LedgerReport {
+    let mut report = LedgerReport {
         transactions: count("SELECT COUNT(*) AS n FROM ledger_transaction").await?,
         entries: count("SELECT COUNT(*) AS n FROM ledger_entry").await?,
         unbalanced_transactions: count(
@@ -378,7 +397,33 @@ pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport,
             "SELECT COUNT(*) AS n FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id WHERE a.unit <> e.unit",
         )
         .await?,
-    })
+        coalition_transactions: count("SELECT COUNT(*) AS n FROM coalition_txn").await?,
+        coalition_entries: count("SELECT COUNT(*) AS n FROM coalition_entry").await?,
+        coalition_unbalanced_transactions: count(
+            "SELECT COUNT(*) AS n FROM coalition_txn t WHERE NOT EXISTS \
+             (SELECT 1 FROM coalition_entry e WHERE e.txn_id = t.id) \
+             OR EXISTS (SELECT 1 FROM coalition_entry e WHERE e.txn_id = t.id \
+             GROUP BY e.unit HAVING SUM(e.amount) <> 0)",
+        )
+        .await?,
+        coalition_balance_mismatches: count(
+            "SELECT COUNT(*) AS n FROM coalition_account a WHERE a.balance <> \
+             COALESCE((SELECT SUM(e.amount) FROM coalition_entry e WHERE e.account_id = a.id), 0) \
+             OR EXISTS (SELECT 1 FROM coalition_entry e WHERE e.account_id = a.id AND e.unit <> a.unit)",
+        )
+        .await?,
+        coalition_negative_member_accounts: count(
+            "SELECT COUNT(*) AS n FROM coalition_account WHERE balance < 0 AND kind = 'MEMBER_POINTS' \
+             OR balance > 0 AND kind = 'MEMBER_DEBT'",
+        )
+        .await?,
+        coalition_statement_mismatches: 0,
+        coalition_periods_not_zero_sum: 0,
+    };
+    let (mismatches, not_zero) = crate::domain::settlement::check_closed(conn).await?;
+    report.coalition_statement_mismatches = mismatches;
+    report.coalition_periods_not_zero_sum = not_zero;
+    Ok(report)
 }
 
 /// Lots of every brand whose points expired at `now` and are not booked yet, oldest first.

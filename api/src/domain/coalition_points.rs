@@ -173,12 +173,12 @@ fn reference(raw: Option<&str>) -> Result<Option<String>, AppError> {
 
 /// Joins a brand member to a coalition: one coalition account and card, usable at every member
 /// brand. Joining twice returns the same card. `share_with`: the other member brands the
-/// consumer agreed to share their profile with.
+/// consumer agreed to share their profile with (`None`: unchanged).
 pub async fn join(
     scope: &TenantScope,
     coalition_id: Uuid,
     member_id: Uuid,
-    share_with: &[Uuid],
+    share_with: Option<&[Uuid]>,
 ) -> Result<coalition_member::Model, AppError> {
     let tx = scope.begin().await?;
     let member = tx.get::<member::Entity>(member_id).await?;
@@ -186,7 +186,9 @@ pub async fn join(
         .await?
         .ok_or(AppError::NotFound)?;
     active_place(tx.db(), &coalition, scope.tenant_id()).await?;
-    check_share_with(tx.db(), &coalition, share_with).await?;
+    if let Some(share_with) = share_with {
+        check_share_with(tx.db(), &coalition, share_with).await?;
+    }
     let joined = match db::member_of(tx.db(), coalition.id, member.id).await? {
         Some(existing) => existing,
         None => {
@@ -217,7 +219,9 @@ pub async fn join(
             created.ok_or_else(|| AppError::conflict("could not draw a card number; retry"))?
         }
     };
-    db::set_consents(tx.db(), joined.id, share_with).await?;
+    if let Some(share_with) = share_with {
+        db::set_consents(tx.db(), joined.id, share_with).await?;
+    }
     tx.commit().await?;
     Ok(joined)
 }
@@ -678,7 +682,8 @@ pub async fn add_block(
     key: Option<&str>,
 ) -> Result<i64, AppError> {
     let idem = Idempotency::optional(
-        format!("coalition:{}", input.coalition_id),
+        // "c:" + the coalition id: idempotency scopes are at most 40 characters.
+        format!("c:{}", input.coalition_id),
         "addCoalitionPrepaidBlock",
         key,
         &input,

@@ -473,7 +473,7 @@ pub async fn pay(
         return Err(AppError::NotFound);
     }
     let idem = Idempotency::optional(
-        format!("coalition:{}", statement.coalition_id),
+        format!("c:{}", statement.coalition_id),
         "recordCoalitionPayment",
         key,
         &(statement_id, &reference),

@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brand;
+pub mod coalition_points;
 pub mod coalitions;
 pub mod errors;
 pub mod gestures;
@@ -41,6 +42,7 @@ pub struct QueryRoot(
     gestures::GestureQuery,
     member_auth::MemberAuthQuery,
     coalitions::CoalitionQuery,
+    coalition_points::CoalitionPointsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +61,7 @@ pub struct MutationRoot(
     gestures::GestureMutation,
     member_auth::MemberAuthMutation,
     coalitions::CoalitionMutation,
+    coalition_points::CoalitionPointsMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -9,7 +9,7 @@ use chrono::Utc;
 use sea_orm::DatabaseConnection;
 
 /// Runs the scheduled jobs (points expiry, birthday bonuses, tier
-/// requalification) every `interval` until the process
+/// requalification, coalition points expiry) every `interval` until the process
 /// stops. Each job is safe to run concurrently from several processes.
 pub fn spawn(db: DatabaseConnection, interval: Duration) {
     tokio::spawn(async move {
@@ -33,6 +33,15 @@ pub fn spawn(db: DatabaseConnection, interval: Duration) {
                 Ok(n) if n > 0 => tracing::info!("tier job: {n} members requalified or moved down"),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "tier job failed"),
+            }
+            match crate::domain::coalition_points::expire_due(&db, now).await {
+                Ok(r) if r.accounts > 0 => tracing::info!(
+                    "coalition expiry job: {} points on {} cards expired",
+                    r.points,
+                    r.accounts
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "coalition expiry job failed"),
             }
         }
     });
