@@ -7,34 +7,36 @@ use chrono::{DateTime, Datelike, Months, TimeZone, Utc};
 use fidelis_tests::{Gql, PASSWORD, TestApp, TestBrand, code_of, field_of, spawn_app};
 use serde_json::{Value, json};
 
-const CREATE: &str = "mutation($i: CreateCoalitionInput!) { createCoalition(input: $i) { id } }";
-const INVITE: &str = "mutation($i: InviteBrandInput!) { inviteBrandToCoalition(input: $i) { id } }";
-const ACCEPT: &str =
+pub(crate) const CREATE: &str =
+    "mutation($i: CreateCoalitionInput!) { createCoalition(input: $i) { id } }";
+pub(crate) const INVITE: &str =
+    "mutation($i: InviteBrandInput!) { inviteBrandToCoalition(input: $i) { id } }";
+pub(crate) const ACCEPT: &str =
     "mutation($c: ID!) { respondToCoalitionInvitation(coalitionId: $c, accept: true) { id } }";
-const JOIN: &str =
+pub(crate) const JOIN: &str =
     "mutation($i: JoinCoalitionInput!) { joinCoalition(input: $i) { cardNumber balance } }";
-const EARN: &str = "mutation($i: CoalitionPurchaseInput!) { recordCoalitionPurchase(input: $i) { points balance movement { id period late brandId } } }";
-const REDEEM: &str = "mutation($i: RedeemCoalitionPointsInput!) { redeemCoalitionPoints(input: $i) { points balance movement { id period } } }";
-const RETURN: &str = "mutation($i: CoalitionReturnInput!) { recordCoalitionReturn(input: $i) { points balance movement { id period late } } }";
-const BLOCK: &str =
+pub(crate) const EARN: &str = "mutation($i: CoalitionPurchaseInput!) { recordCoalitionPurchase(input: $i) { points balance movement { id period late brandId } } }";
+pub(crate) const REDEEM: &str = "mutation($i: RedeemCoalitionPointsInput!) { redeemCoalitionPoints(input: $i) { points balance movement { id period } } }";
+pub(crate) const RETURN: &str = "mutation($i: CoalitionReturnInput!) { recordCoalitionReturn(input: $i) { points balance movement { id period late } } }";
+pub(crate) const BLOCK: &str =
     "mutation($i: PrepaidBlockInput!) { addCoalitionPrepaidBlock(input: $i) { balance } }";
-const PERIOD_FIELDS: &str = "period closed closedAt operatorNetMinor breakagePoints lateEvents csv statements { id brandId brandName issuedPoints reversedPoints redeemedPoints prepaidPoints issuedValueMinor redeemedValueMinor prepaidValueMinor feesMinor netMinor lateEvents paidAt paymentReference }";
-const CARD: &str = "query($c: ID!, $n: String!) { coalitionCard(coalitionId: $c, cardNumber: $n) { balance debt profile { firstName email } movements { kind brandId points } } }";
+pub(crate) const PERIOD_FIELDS: &str = "period closed closedAt operatorNetMinor breakagePoints lateEvents csv statements { id brandId brandName issuedPoints reversedPoints redeemedPoints prepaidPoints issuedValueMinor redeemedValueMinor prepaidValueMinor feesMinor netMinor lateEvents paidAt paymentReference }";
+pub(crate) const CARD: &str = "query($c: ID!, $n: String!) { coalitionCard(coalitionId: $c, cardNumber: $n) { balance debt profile { firstName email } movements { kind brandId points } } }";
 
-fn close_query() -> String {
+pub(crate) fn close_query() -> String {
     format!(
         "mutation($i: CloseCoalitionPeriodInput!) {{ closeCoalitionPeriod(input: $i) {{ {PERIOD_FIELDS} }} }}"
     )
 }
 
-fn period_query() -> String {
+pub(crate) fn period_query() -> String {
     format!(
         "query($c: ID!, $p: String!) {{ coalitionPeriod(coalitionId: $c, period: $p) {{ {PERIOD_FIELDS} }} }}"
     )
 }
 
 /// The 15th at noon UTC, `back` months ago: the same month in Paris, whatever today is.
-fn mid_month(back: u32) -> DateTime<Utc> {
+pub(crate) fn mid_month(back: u32) -> DateTime<Utc> {
     let now = Utc::now();
     let first = Utc
         .with_ymd_and_hms(now.year(), now.month(), 15, 12, 0, 0)
@@ -43,7 +45,7 @@ fn mid_month(back: u32) -> DateTime<Utc> {
     first.checked_sub_months(Months::new(back)).unwrap_or(first)
 }
 
-fn label(at: DateTime<Utc>) -> String {
+pub(crate) fn label(at: DateTime<Utc>) -> String {
     format!("{:04}-{:02}", at.year(), at.month())
 }
 
@@ -70,7 +72,7 @@ fn line_of(period: &Value, brand: &str) -> Figures {
     )
 }
 
-fn zero_sum(period: &Value) -> i64 {
+pub(crate) fn zero_sum(period: &Value) -> i64 {
     period["statements"]
         .as_array()
         .map(|a| {
@@ -82,15 +84,20 @@ fn zero_sum(period: &Value) -> i64 {
         + period["operatorNetMinor"].as_i64().unwrap_or(i64::MIN / 2)
 }
 
-struct Coalition {
-    id: String,
-    operator: Gql,
+pub(crate) struct Coalition {
+    pub(crate) id: String,
+    pub(crate) operator: Gql,
 }
 
 /// A coalition with the prices of the hand computations: 1.0 cent issued, 0.8 cent redeemed,
 /// 0.05 cent a point issued plus 1 % of the issue value in fees; points expire after two months
 /// without activity. A and B postpaid (1 and 2 points per euro), C prepaid (1 point per euro).
-async fn coalition(app: &TestApp, a: &TestBrand, b: &TestBrand, c: &TestBrand) -> Coalition {
+pub(crate) async fn coalition(
+    app: &TestApp,
+    a: &TestBrand,
+    b: &TestBrand,
+    c: &TestBrand,
+) -> Coalition {
     let admin = app.db_platform_admin().await;
     let ops = app.db_coalition_operator().await;
     let created = app
@@ -116,7 +123,7 @@ async fn coalition(app: &TestApp, a: &TestBrand, b: &TestBrand, c: &TestBrand) -
     Coalition { id, operator }
 }
 
-async fn join(
+pub(crate) async fn join(
     app: &TestApp,
     brand: &TestBrand,
     coalition: &str,
@@ -137,7 +144,13 @@ async fn join(
         .to_owned()
 }
 
-async fn earn(brand: &Gql, coalition: &str, card: &str, amount: i64, at: DateTime<Utc>) -> Value {
+pub(crate) async fn earn(
+    brand: &Gql,
+    coalition: &str,
+    card: &str,
+    amount: i64,
+    at: DateTime<Utc>,
+) -> Value {
     let r = brand
         .query(EARN, json!({ "i": { "coalitionId": coalition, "cardNumber": card, "amountMinor": amount, "occurredAt": at.to_rfc3339() } }))
         .await;
