@@ -594,3 +594,86 @@ async fn join_existing(app: &TestApp, brand: &TestBrand, coalition: &str, email:
         .unwrap_or_else(|| panic!("{r}"))
         .to_owned()
 }
+
+/// Two brands spend the same card at once (the balance covers one), and a purchase dated last
+/// month races the close of last month: exactly one spend passes, and the purchase is settled
+/// either in last month's statement or, late, in this month's — never lost, never both.
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_spends_and_a_booking_racing_the_close_stay_consistent() {
+    let app = spawn_app().await;
+    let (a, b, c) = (
+        app.new_brand("arc").await,
+        app.new_brand("bal").await,
+        app.new_brand("cap").await,
+    );
+    let co = coalition(&app, &a, &b, &c).await;
+    let (ga, gb) = (
+        app.as_token(&a.owner.access_token),
+        app.as_token(&b.owner.access_token),
+    );
+    let card = join(&app, &a, &co.id, "race@arc.example", "R", &[]).await;
+    let (p1, p0) = (mid_month(1), mid_month(0));
+    assert_eq!(earn(&ga, &co.id, &card, 10_000, p0).await["points"], 100);
+    for _ in 0..3 {
+        let spend = |g: Gql| {
+            let (co, card) = (co.id.clone(), card.clone());
+            async move {
+                g.query(
+                    REDEEM,
+                    json!({ "i": { "coalitionId": co, "cardNumber": card, "points": 60 } }),
+                )
+                .await
+            }
+        };
+        let (x, y) = tokio::join!(spend(ga.clone()), spend(gb.clone()));
+        let passed = [&x, &y].iter().filter(|r| r["errors"].is_null()).count();
+        let refused: Vec<&str> = [&x, &y]
+            .iter()
+            .filter(|r| !r["errors"].is_null())
+            .map(|r| code_of(r))
+            .collect();
+        assert_eq!(passed, 1, "{x} {y}");
+        assert!(
+            refused.iter().all(|c| *c == "INSUFFICIENT_BALANCE"),
+            "{x} {y}"
+        );
+        // Put the card back to 100 for the next round.
+        assert_eq!(earn(&ga, &co.id, &card, 6_000, p0).await["points"], 60);
+    }
+    let view = co
+        .operator
+        .query(CARD, json!({ "c": co.id, "n": card }))
+        .await;
+    assert_eq!(view["data"]["coalitionCard"]["balance"], 100, "{view}");
+
+    // A purchase dated last month racing the close of last month.
+    let close = close_query();
+    let vars = json!({ "i": { "coalitionId": co.id, "period": label(p1) } });
+    let (closed, booked) = tokio::join!(
+        co.operator.query(&close, vars.clone()),
+        earn(&gb, &co.id, &card, 1_000, p1)
+    );
+    assert_eq!(booked["points"], 20, "{booked}");
+    let closed = &closed["data"]["closeCoalitionPeriod"];
+    let in_closed = closed["statements"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["brandId"] == b.id.as_str()))
+        .map_or(0, |s| s["issuedPoints"].as_i64().unwrap_or(0));
+    let open = co
+        .operator
+        .query(&period_query(), json!({ "c": co.id, "p": label(p0) }))
+        .await["data"]["coalitionPeriod"]
+        .clone();
+    let in_open = open["statements"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["brandId"] == b.id.as_str()))
+        .map_or(0, |s| s["issuedPoints"].as_i64().unwrap_or(0));
+    let late = booked["movement"]["late"].as_bool() == Some(true);
+    assert_eq!(
+        (in_closed, in_open),
+        if late { (0, 20) } else { (20, 0) },
+        "{booked}"
+    );
+    let report = app.db_verify_ledger().await;
+    assert!(report.is_sound(), "{report:?}");
+}
