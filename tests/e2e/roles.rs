@@ -157,6 +157,8 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.memberSignUp", Public),
         ("Mutation.memberLogin", Public),
         ("Query.me", Roles(&["MEMBER"])),
+        ("Query.myCoalitionCards", Roles(&["MEMBER"])),
+        ("Mutation.updateMyCoalitionSharing", Roles(&["MEMBER"])),
         ("Mutation.updateMyProfile", Roles(&["MEMBER"])),
         ("Mutation.redeemMyReward", Roles(&["MEMBER"])),
         ("Mutation.convertMyPoints", Roles(&["MEMBER"])),

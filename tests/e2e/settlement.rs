@@ -677,3 +677,86 @@ async fn racing_spends_and_a_booking_racing_the_close_stay_consistent() {
     let report = app.db_verify_ledger().await;
     assert!(report.is_sound(), "{report:?}");
 }
+
+/// A member sees their own coalition card with every movement, and chooses which brands may
+/// see their profile; a brand's view follows the choice at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_sees_their_card_and_chooses_who_sees_them() {
+    let app = spawn_app().await;
+    let (a, b, c) = (
+        app.new_brand("amont").await,
+        app.new_brand("berge").await,
+        app.new_brand("crique").await,
+    );
+    let co = coalition(&app, &a, &b, &c).await;
+    let token = app.member_token(&a).await;
+    let me = app.as_token(&token);
+    let member = me.query("{ me { id } }", json!({})).await["data"]["me"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let joined = app
+        .as_token(&a.owner.access_token)
+        .query(
+            JOIN,
+            json!({ "i": { "coalitionId": co.id, "memberId": member } }),
+        )
+        .await;
+    let card = joined["data"]["joinCoalition"]["cardNumber"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{joined}"))
+        .to_owned();
+    earn(
+        &app.as_token(&b.owner.access_token),
+        &co.id,
+        &card,
+        1_000,
+        mid_month(0),
+    )
+    .await;
+    let mine = me
+        .query("{ myCoalitionCards { cardNumber balance expiresAt profile { email } movements { kind brandId points } } }", json!({}))
+        .await;
+    let cards = &mine["data"]["myCoalitionCards"];
+    assert_eq!(cards.as_array().map(Vec::len), Some(1), "{mine}");
+    assert_eq!(
+        (
+            cards[0]["cardNumber"].as_str(),
+            cards[0]["balance"].as_i64()
+        ),
+        (Some(card.as_str()), Some(20))
+    );
+    assert!(cards[0]["expiresAt"].is_string());
+    assert_eq!(
+        cards[0]["movements"][0]["brandId"],
+        b.id.as_str(),
+        "the member sees B's movement: {mine}"
+    );
+
+    let gb = app.as_token(&b.owner.access_token);
+    let before = gb.query(CARD, json!({ "c": co.id, "n": card })).await;
+    assert!(
+        before["data"]["coalitionCard"]["profile"].is_null(),
+        "{before}"
+    );
+    let share = "mutation($c: ID!, $b: [ID!]!) { updateMyCoalitionSharing(coalitionId: $c, shareWithBrandIds: $b) { cardNumber } }";
+    let r = me.query(share, json!({ "c": co.id, "b": [b.id] })).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let after = gb.query(CARD, json!({ "c": co.id, "n": card })).await;
+    assert!(
+        after["data"]["coalitionCard"]["profile"]["email"].is_string(),
+        "{after}"
+    );
+    // Withdrawn: hidden again. A brand outside the coalition cannot be named.
+    me.query(share, json!({ "c": co.id, "b": [] })).await;
+    let again = gb.query(CARD, json!({ "c": co.id, "n": card })).await;
+    assert!(
+        again["data"]["coalitionCard"]["profile"].is_null(),
+        "{again}"
+    );
+    let outsider = app.new_brand("ailleurs").await;
+    let bad = me
+        .query(share, json!({ "c": co.id, "b": [outsider.id] }))
+        .await;
+    assert_eq!(field_of(&bad), "shareWithBrandIds", "{bad}");
+}

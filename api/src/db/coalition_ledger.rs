@@ -702,3 +702,15 @@ pub async fn all_periods_of<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// The coalition cards of one brand member.
+pub async fn cards_of_member<C: ConnectionTrait>(
+    conn: &C,
+    member: Uuid,
+) -> Result<Vec<coalition_member::Model>, AppError> {
+    Ok(coalition_member::Entity::find()
+        .filter(coalition_member::Column::MemberId.eq(member))
+        .order_by_asc(coalition_member::Column::Id)
+        .all(conn)
+        .await?)
+}

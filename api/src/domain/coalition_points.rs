@@ -187,7 +187,7 @@ pub async fn join(
         .ok_or(AppError::NotFound)?;
     active_place(tx.db(), &coalition, scope.tenant_id()).await?;
     if let Some(share_with) = share_with {
-        check_share_with(tx.db(), &coalition, share_with).await?;
+        check_share_with(tx.db(), &coalition, share_with, "input.shareWithBrandIds").await?;
     }
     let joined = match db::member_of(tx.db(), coalition.id, member.id).await? {
         Some(existing) => existing,
@@ -232,6 +232,7 @@ pub async fn set_sharing(
     coalition_id: Uuid,
     member_id: Uuid,
     share_with: &[Uuid],
+    field: &'static str,
 ) -> Result<coalition_member::Model, AppError> {
     let tx = scope.begin().await?;
     let member = tx.get::<member::Entity>(member_id).await?;
@@ -241,7 +242,7 @@ pub async fn set_sharing(
     let joined = db::member_of(tx.db(), coalition.id, member.id)
         .await?
         .ok_or(AppError::NotFound)?;
-    check_share_with(tx.db(), &coalition, share_with).await?;
+    check_share_with(tx.db(), &coalition, share_with, field).await?;
     db::set_consents(tx.db(), joined.id, share_with).await?;
     tx.commit().await?;
     Ok(joined)
@@ -265,7 +266,7 @@ async fn check_share_with<C: ConnectionTrait>(
             .any(|(p, _)| p.brand_id == *id && p.status == CoalitionBrandStatus::Active)
         {
             return Err(AppError::validation(
-                "input.shareWithBrandIds",
+                field,
                 "names a brand that is not a member of this coalition",
             ));
         }
@@ -855,6 +856,35 @@ pub struct CardView {
 pub enum Viewer {
     Operator(Uuid),
     Brand(Uuid),
+    /// The consumer: their own cards, every movement, their own profile.
+    Member {
+        brand: Uuid,
+        member: Uuid,
+    },
+}
+
+/// The member's own coalition cards.
+pub async fn my_cards(
+    state: &AppState,
+    brand: Uuid,
+    member: Uuid,
+) -> Result<Vec<CardView>, AppError> {
+    let mut out = Vec::new();
+    for card in db::cards_of_member(&state.db, member).await? {
+        if card.home_brand_id != brand {
+            continue;
+        }
+        out.push(
+            card_view(
+                state,
+                Viewer::Member { brand, member },
+                card.coalition_id,
+                &card.card_number,
+            )
+            .await?,
+        );
+    }
+    Ok(out)
 }
 
 pub async fn card_view(
@@ -873,6 +903,7 @@ pub async fn card_view(
                 return Err(AppError::NotFound);
             }
         }
+        Viewer::Member { .. } => {}
         Viewer::Brand(brand) => {
             let place = places::place(conn, coalition.id, brand)
                 .await?
@@ -900,8 +931,18 @@ pub async fn card_view(
         balance(K::MemberDebt).await?,
     );
     let mut movements = db::movements_of(conn, card.id, 100).await?;
+    if let Viewer::Member { brand, member } = viewer
+        && (card.home_brand_id != brand || card.member_id != member)
+    {
+        return Err(AppError::NotFound);
+    }
     let profile = match viewer {
         Viewer::Operator(_) => None,
+        Viewer::Member { .. } => TenantScope::new(conn.clone(), card.home_brand_id)
+            .conn()
+            .get::<member::Entity>(card.member_id)
+            .await
+            .ok(),
         Viewer::Brand(brand) => {
             movements.retain(|(t, _)| t.brand_id == Some(brand));
             let allowed =

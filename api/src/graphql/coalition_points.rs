@@ -356,6 +356,23 @@ impl CoalitionPointsQuery {
         )
     }
 
+    /// The signed-in member's coalition cards: balance, expiry, every movement.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn my_coalition_cards(&self, ctx: &Context<'_>) -> Result<Vec<CoalitionCard>> {
+        let Principal::Member {
+            member_id,
+            tenant_id,
+        } = ctx.request()?.principal
+        else {
+            return Err(AppError::Forbidden("this is for members").into());
+        };
+        Ok(points::my_cards(ctx.state()?, tenant_id, member_id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
     /// A settlement period's statements: closed (final) or open (figures so far).
     #[graphql(guard = "PermissionGuard(Permission::ViewCoalitions)")]
     async fn coalition_period(
@@ -418,10 +435,50 @@ impl CoalitionPointsMutation {
             "input.shareWithBrandIds",
             &input.share_with_brand_ids.unwrap_or_default(),
         )?;
-        let card = points::set_sharing(scope, coalition, member, &share).await?;
+        let card = points::set_sharing(scope, coalition, member, &share, "input.shareWithBrandIds")
+            .await?;
         Ok(points::card_view(
             ctx.state()?,
             Viewer::Brand(scope.tenant_id()),
+            coalition,
+            &card.card_number,
+        )
+        .await?
+        .into())
+    }
+
+    /// The signed-in member chooses which member brands of a coalition may see their profile
+    /// (replaces the earlier choice).
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn update_my_coalition_sharing(
+        &self,
+        ctx: &Context<'_>,
+        coalition_id: ID,
+        share_with_brand_ids: Vec<ID>,
+    ) -> Result<CoalitionCard> {
+        let Principal::Member {
+            member_id,
+            tenant_id,
+        } = ctx.request()?.principal
+        else {
+            return Err(AppError::Forbidden("this is for members").into());
+        };
+        let coalition = id("coalitionId", &coalition_id)?;
+        let share = ids("shareWithBrandIds", &share_with_brand_ids)?;
+        let card = points::set_sharing(
+            ctx.scope()?,
+            coalition,
+            member_id,
+            &share,
+            "shareWithBrandIds",
+        )
+        .await?;
+        Ok(points::card_view(
+            ctx.state()?,
+            Viewer::Member {
+                brand: tenant_id,
+                member: member_id,
+            },
             coalition,
             &card.card_number,
         )
