@@ -252,12 +252,10 @@ async fn check_share_with<C: ConnectionTrait>(
     conn: &C,
     coalition: &coalition::Model,
     share_with: &[Uuid],
+    field: &'static str,
 ) -> Result<(), AppError> {
     if share_with.len() > 100 {
-        return Err(AppError::validation(
-            "input.shareWithBrandIds",
-            "at most 100 brands",
-        ));
+        return Err(AppError::validation(field, "at most 100 brands"));
     }
     let brands = places::brands_of(conn, coalition.id).await?;
     for id in share_with {
