@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::settlement::{
-    BLOCK, CARD, EARN, REDEEM, RETURN, close_query, coalition, earn, join, label, mid_month,
+    BLOCK, CARD, EARN, REDEEM, RETURN, close_query, coalition, join, label, mid_month,
     period_query, zero_sum,
 };
 

@@ -20,7 +20,7 @@ pub(crate) const REDEEM: &str = "mutation($i: RedeemCoalitionPointsInput!) { red
 pub(crate) const RETURN: &str = "mutation($i: CoalitionReturnInput!) { recordCoalitionReturn(input: $i) { points balance movement { id period late } } }";
 pub(crate) const BLOCK: &str =
     "mutation($i: PrepaidBlockInput!) { addCoalitionPrepaidBlock(input: $i) { balance } }";
-pub(crate) const PERIOD_FIELDS: &str = "period closed closedAt operatorNetMinor breakagePoints lateEvents csv statements { id brandId brandName issuedPoints reversedPoints redeemedPoints prepaidPoints issuedValueMinor redeemedValueMinor prepaidValueMinor feesMinor netMinor lateEvents paidAt paymentReference }";
+pub(crate) const PERIOD_FIELDS: &str = "flows { brandId issuedPoints redeemedPoints } period closed closedAt operatorNetMinor breakagePoints lateEvents csv statements { id brandId brandName issuedPoints reversedPoints redeemedPoints prepaidPoints issuedValueMinor redeemedValueMinor prepaidValueMinor feesMinor netMinor lateEvents paidAt paymentReference }";
 pub(crate) const CARD: &str = "query($c: ID!, $n: String!) { coalitionCard(coalitionId: $c, cardNumber: $n) { balance debt profile { firstName email } movements { kind brandId points } } }";
 
 pub(crate) fn close_query() -> String {
@@ -500,6 +500,16 @@ async fn three_brands_settle_to_the_cent_and_each_role_sees_its_part() {
     assert_eq!(own["statements"].as_array().map(Vec::len), Some(1), "{own}");
     assert_eq!(own["statements"][0]["brandId"], a.id.as_str());
     assert!(own["operatorNetMinor"].is_null());
+    // ...and the coalition-level flows: points issued and redeemed at each brand.
+    let flows = &own["flows"];
+    assert_eq!(flows.as_array().map(Vec::len), Some(3), "{own}");
+    assert!(
+        flows
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|f| f["brandId"] == b.id.as_str() && f["issuedPoints"] == 100)
+    );
     assert!(
         !own["csv"].as_str().unwrap_or_default().contains("boreal"),
         "{own}"

@@ -11,6 +11,11 @@
 //! ```
 //! Knobs: LOAD_BRANDS (100), LOAD_MEMBERS (100000 in all), LOAD_CLIENTS (concurrent clients,
 //! 32), LOAD_SECS (seconds per phase, 20), LOAD_POOL (server connections, 16).
+//!
+//! Then the coalition phase (LOAD_COALITION_CARDS cards, 3000; 0 skips it): a new three-brand
+//! coalition, `joinCoalition` for each card, `recordCoalitionPurchase` at full speed (dated last
+//! month, so all of it lands in one period), then closing that month and recomputing the closed
+//! statements from the ledger, timed.
 #![expect(
     clippy::disallowed_methods,
     reason = "the benchmark seeds its own database directly, across brands"
@@ -612,5 +617,191 @@ async fn main() -> anyhow::Result<()> {
         "ratio: recordPurchase peak = {:.0} % of the SQL ceiling",
         100.0 * peak / ceiling.max(1.0)
     );
+    let cards = env_or("LOAD_COALITION_CARDS", 3_000);
+    if cards > 0 && brands >= 3 {
+        coalition_phase(&state, &target, cards, clients, secs, &db).await?;
+    }
     Ok(())
+}
+
+/// A three-brand coalition over the seeded brands: joins, shared earning at full speed, the
+/// close of a month holding all of it, and the ledger verification.
+async fn coalition_phase(
+    state: &Arc<fidelis::app::AppState>,
+    target: &Arc<Target>,
+    cards: u64,
+    clients: u64,
+    secs: u64,
+    db: &DatabaseConnection,
+) -> anyhow::Result<()> {
+    use entity::{coalition_brand::Billing, user_account::Role};
+    use fidelis::{auth::Principal, domain::coalitions};
+    let err = |e: fidelis::error::AppError| anyhow::anyhow!("{e:?}");
+    let tag = Uuid::new_v4().simple().to_string();
+    let operator_email = format!("ops-{}@bench.example", &tag[..8]);
+    let created = coalitions::create(
+        state,
+        coalitions::NewCoalition {
+            name: format!("Bench {}", &tag[..8]),
+            currency: "EUR".to_owned(),
+            timezone: "Europe/Paris".to_owned(),
+            operator_email: operator_email.clone(),
+            issue_price_per_1000_minor: 1_000,
+            redemption_value_per_1000_minor: 800,
+            fee_per_1000_issued_minor: 50,
+            fee_basis_points: 100,
+            points_validity_months: 24,
+        },
+        "127.0.0.1",
+    )
+    .await
+    .map_err(err)?;
+    let coalition = created.coalition.id;
+    let operator = fidelis::db::platform::user_by_email(db, &operator_email)
+        .await
+        .map_err(err)?
+        .ok_or_else(|| anyhow::anyhow!("operator not created"))?;
+    for b in 0..3 {
+        let slug = fidelis::db::platform::brand_by_id(db, brand_id(b))
+            .await
+            .map_err(err)?
+            .map(|b| b.slug)
+            .unwrap_or_default();
+        coalitions::invite(
+            state,
+            operator.id,
+            coalition,
+            coalitions::Invite {
+                brand_slug: slug,
+                earn_points: 1,
+                earn_per_amount_minor: 100,
+                billing: Billing::Postpaid,
+                reserve_points: 0,
+            },
+        )
+        .await
+        .map_err(err)?;
+        let owner = Principal::User {
+            user_id: user_id(b),
+            tenant_id: Some(brand_id(b)),
+            role: Role::BrandOwner,
+        };
+        coalitions::respond(state, &owner, coalition, true)
+            .await
+            .map_err(err)?;
+    }
+    // Join the first `cards / 3` members of each of the three brands.
+    let http = reqwest::Client::new();
+    let started = Instant::now();
+    let mut numbers = Vec::new();
+    for i in 0..cards {
+        let b = i % 3;
+        let m = (i / 3) % target.setup.per_brand;
+        let token = &target.tokens[b as usize];
+        let card: Value = http
+            .post(&target.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": "query($n: String!) { cardByNumber(number: $n) { memberId } }", "variables": { "n": card_number(b, m) } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let joined: Value = http
+            .post(&target.url)
+            .bearer_auth(token)
+            .json(&json!({ "query": "mutation($i: JoinCoalitionInput!) { joinCoalition(input: $i) { cardNumber } }", "variables": { "i": { "coalitionId": coalition, "memberId": card["data"]["cardByNumber"]["memberId"] } } }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        numbers.push(
+            joined["data"]["joinCoalition"]["cardNumber"]
+                .as_str()
+                .ok_or_else(|| anyhow::anyhow!("join: {joined}"))?
+                .to_owned(),
+        );
+    }
+    println!(
+        "coalition: {cards} cards joined in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // Dated mid-month one month ago: the whole phase lands in one (past) period.
+    let now = Utc::now();
+    let last_month = {
+        use chrono::Datelike;
+        let at = now - chrono::Duration::days(31);
+        at.with_day(15).unwrap_or(at)
+    };
+    let period = coalitions_label(last_month);
+    let numbers = Arc::new(numbers);
+    let work: Work = {
+        let (http, target, numbers) = (http.clone(), target.clone(), numbers.clone());
+        Arc::new(move |seq| {
+            let (http, target, numbers) = (http.clone(), target.clone(), numbers.clone());
+            Box::pin(async move {
+                let card = &numbers[(seq % numbers.len() as u64) as usize];
+                let brand = (seq / 7) % 3;
+                let body = json!({ "query": "mutation($i: CoalitionPurchaseInput!) { recordCoalitionPurchase(input: $i) { points } }",
+                    "variables": { "i": { "coalitionId": coalition, "cardNumber": card, "amountMinor": 500 + seq % 9_000, "occurredAt": last_month.to_rfc3339(), "idempotencyKey": Uuid::new_v4().to_string() } } });
+                let resp: Value = http
+                    .post(&target.url)
+                    .bearer_auth(&target.tokens[brand as usize])
+                    .json(&body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .json()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                if resp["data"]["recordCoalitionPurchase"]["points"].is_i64() {
+                    Ok(())
+                } else {
+                    Err(resp.to_string())
+                }
+            })
+        })
+    };
+    let (mut s, e) = closed_loop(work, clients, secs, 99).await;
+    let events = s.micros.len();
+    s.report("recordCoalitionPurchase (peak)", e);
+    let operator = Principal::User {
+        user_id: operator.id,
+        tenant_id: None,
+        role: Role::CoalitionOperator,
+    };
+    let started = Instant::now();
+    let closed = fidelis::domain::settlement::close(state, &operator, coalition, &period)
+        .await
+        .map_err(err)?;
+    let nets: i64 = closed.statements.iter().map(|s| s.line.net_minor).sum();
+    println!(
+        "coalition: closing {period} ({events} earnings, 3 brands) took {:.0} ms; positions + operator = {}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        nets + closed.operator.map_or(0, |(n, _)| n)
+    );
+    let started = Instant::now();
+    let again = fidelis::domain::settlement::close(state, &operator, coalition, &period)
+        .await
+        .map_err(err)?;
+    println!(
+        "coalition: closing it again (idempotent) took {:.0} ms, same statements: {}",
+        started.elapsed().as_secs_f64() * 1000.0,
+        again.statements.len() == closed.statements.len()
+    );
+    // The statement part of `ledger verify`: every closed period recomputed from its entries.
+    let started = Instant::now();
+    let (mismatches, not_zero) = fidelis::domain::settlement::check_closed(db)
+        .await
+        .map_err(err)?;
+    println!(
+        "closed statements recomputed from the ledger in {:.0} ms: {mismatches} mismatches, {not_zero} periods not zero-sum",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// YYYY-MM of `at` in Paris (mid-month dates: the same month as in UTC).
+fn coalitions_label(at: chrono::DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}", at.year(), at.month())
 }

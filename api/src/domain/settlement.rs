@@ -187,6 +187,8 @@ pub struct PeriodView {
     pub operator: Option<(i64, i64)>,
     pub late_events: i64,
     pub brand_names: BTreeMap<Uuid, String>,
+    /// Coalition-level flows every reader sees: points issued and redeemed at each brand.
+    pub flows: Vec<(Uuid, i64, i64)>,
 }
 
 impl PeriodView {
@@ -291,6 +293,7 @@ pub async fn view(
             statements: statements.into_iter().map(Into::into).collect(),
             closed: Some(period),
             brand_names: BTreeMap::new(),
+            flows: Vec::new(),
             coalition,
         },
         None => {
@@ -312,10 +315,22 @@ pub async fn view(
                     .collect(),
                 closed: None,
                 brand_names: BTreeMap::new(),
+                flows: Vec::new(),
                 coalition,
             }
         }
     };
+    view.flows = view
+        .statements
+        .iter()
+        .map(|s| {
+            (
+                s.line.brand_id,
+                s.line.issued_points - s.line.reversed_points,
+                s.line.redeemed_points,
+            )
+        })
+        .collect();
     if let Some(brand) = only {
         view.statements.retain(|s| s.line.brand_id == brand);
         view.operator = None;

@@ -190,6 +190,19 @@ pub struct CoalitionPeriod {
     pub late_events: i64,
     /// The statements above as CSV (RFC 4180, amounts in minor units).
     pub csv: String,
+    /// Coalition-level figures every member brand sees: points issued (net of reversals) and
+    /// redeemed at each brand. Money positions stay in each brand's own statement.
+    pub flows: Vec<CoalitionFlow>,
+}
+
+/// Points issued and redeemed at one brand in a period.
+#[derive(SimpleObject, Clone)]
+pub struct CoalitionFlow {
+    pub brand_id: ID,
+    pub brand_name: String,
+    /// Net of reversals.
+    pub issued_points: i64,
+    pub redeemed_points: i64,
 }
 
 impl From<PeriodView> for CoalitionPeriod {
@@ -232,6 +245,16 @@ impl From<PeriodView> for CoalitionPeriod {
             breakage_points: v.operator.map(|(_, b)| b),
             late_events: v.late_events,
             csv,
+            flows: v
+                .flows
+                .iter()
+                .map(|(brand, issued, redeemed)| CoalitionFlow {
+                    brand_id: ID(brand.to_string()),
+                    brand_name: v.brand_names.get(brand).cloned().unwrap_or_default(),
+                    issued_points: *issued,
+                    redeemed_points: *redeemed,
+                })
+                .collect(),
         }
     }
 }
