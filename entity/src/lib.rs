@@ -16,6 +16,7 @@ pub mod coalition_operator;
 pub mod coalition_period;
 pub mod coalition_statement;
 pub mod coalition_txn;
+pub mod email_template;
 pub mod gesture;
 pub mod gesture_policy;
 pub mod idempotency_record;
@@ -23,6 +24,7 @@ pub mod invitation;
 pub mod ledger_account;
 pub mod ledger_entry;
 pub mod ledger_transaction;
+pub mod mail_settings;
 pub mod member;
 pub mod member_tier;
 pub mod membership;
@@ -34,6 +36,8 @@ pub mod purchase;
 pub mod purchase_line;
 pub mod refresh_token;
 pub mod reward;
+pub mod segment;
+pub mod suppression;
 pub mod user_account;
 pub mod voucher;
 pub mod voucher_use;
@@ -59,12 +63,14 @@ macro_rules! tenant_owned {
 tenant_owned!(
     api_key,
     card,
+    email_template,
     gesture,
     gesture_policy,
     invitation,
     ledger_account,
     ledger_entry,
     ledger_transaction,
+    mail_settings,
     member,
     member_tier,
     membership,
@@ -74,6 +80,8 @@ tenant_owned!(
     purchase,
     purchase_line,
     reward,
+    segment,
+    suppression,
     user_account,
     voucher,
     voucher_use,

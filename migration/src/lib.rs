@@ -24,6 +24,7 @@ mod m20261122_000014_create_membership;
 mod m20261122_000015_create_reward;
 mod m20261122_000016_create_coalitions;
 mod m20261122_000017_create_coalition_ledger;
+mod m20261122_000018_create_mail_marketing;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_create_reward::Migration),
             Box::new(m20261122_000016_create_coalitions::Migration),
             Box::new(m20261122_000017_create_coalition_ledger::Migration),
+            Box::new(m20261122_000018_create_mail_marketing::Migration),
         ]
     }
 }

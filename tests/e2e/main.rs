@@ -12,6 +12,7 @@ mod idempotency;
 mod isolation;
 mod ledger_property;
 mod loyalty;
+mod mail;
 mod mechanics;
 mod member_app;
 mod onboarding;

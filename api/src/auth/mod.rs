@@ -88,7 +88,9 @@ impl Principal {
                 | P::GrantGestures => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
-                P::ViewUsers | P::ManagePrograms => matches!(role, R::BrandOwner | R::BrandManager),
+                P::ViewUsers | P::ManagePrograms | P::ManageMail => {
+                    matches!(role, R::BrandOwner | R::BrandManager)
+                }
                 P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
                 P::ViewCoalitions => matches!(
                     role,
@@ -144,6 +146,8 @@ pub enum Permission {
     /// Look up a coalition card: its balance and movements (the operator: all movements and no
     /// personal data; a member brand: its own movements, the profile only with consent).
     ViewCoalitionCards,
+    /// Mail settings, templates, previews, segments and audiences (owners and managers).
+    ManageMail,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -223,7 +227,8 @@ impl ApiScope {
             | P::ViewOwnMembership
             | P::ViewCoalitions
             | P::ManageCoalitions
-            | P::JoinCoalitions => false,
+            | P::JoinCoalitions
+            | P::ManageMail => false,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! values and a tenant scope, and get domain results or an [`AppError`](crate::AppError).
 
 pub mod api_keys;
+pub mod audiences;
 pub mod auth;
 pub mod balances;
 pub mod brands;
@@ -9,6 +10,8 @@ pub mod coalition_points;
 pub mod coalitions;
 pub mod gestures;
 pub mod ledger;
+pub mod mail;
+pub mod mail_templates;
 pub mod member_auth;
 pub mod members;
 pub mod memberships;

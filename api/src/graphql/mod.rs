@@ -11,6 +11,7 @@ pub mod errors;
 pub mod gestures;
 pub mod guards;
 pub mod limits;
+pub mod mail;
 pub mod member_auth;
 pub mod members;
 pub mod memberships;
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     member_auth::MemberAuthQuery,
     coalitions::CoalitionQuery,
     coalition_points::CoalitionPointsQuery,
+    mail::MailQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -62,6 +64,7 @@ pub struct MutationRoot(
     member_auth::MemberAuthMutation,
     coalitions::CoalitionMutation,
     coalition_points::CoalitionPointsMutation,
+    mail::MailMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
