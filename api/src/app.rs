@@ -66,7 +66,7 @@ impl App {
         let state = Arc::new(AppState::new(config, db)?);
         if state.config.jobs_interval_secs > 0 {
             crate::worker::spawn(
-                state.db.clone(),
+                state.clone(),
                 std::time::Duration::from_secs(state.config.jobs_interval_secs),
             );
         }

@@ -163,9 +163,13 @@ async fn main() -> anyhow::Result<()> {
             let coalition = fidelis::domain::coalition_points::expire_due(&db, now)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let state = fidelis::app::AppState::new(config, db)?;
+            let delivery = fidelis::domain::campaigns::run_once(&state, now, None)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(
                 "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews; \
-                 {} coalition points expired on {} cards",
+                 {} coalition points expired on {} cards; campaigns: {delivery:?}",
                 expired.points, expired.lots, coalition.points, coalition.accounts
             );
             Ok(())

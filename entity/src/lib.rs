@@ -5,6 +5,8 @@
 
 pub mod api_key;
 pub mod brand;
+pub mod campaign;
+pub mod campaign_recipient;
 pub mod card;
 pub mod coalition;
 pub mod coalition_account;
@@ -62,6 +64,8 @@ macro_rules! tenant_owned {
 }
 tenant_owned!(
     api_key,
+    campaign,
+    campaign_recipient,
     card,
     email_template,
     gesture,

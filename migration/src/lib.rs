@@ -25,6 +25,7 @@ mod m20261122_000015_create_reward;
 mod m20261122_000016_create_coalitions;
 mod m20261122_000017_create_coalition_ledger;
 mod m20261122_000018_create_mail_marketing;
+mod m20261122_000019_create_campaigns;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000016_create_coalitions::Migration),
             Box::new(m20261122_000017_create_coalition_ledger::Migration),
             Box::new(m20261122_000018_create_mail_marketing::Migration),
+            Box::new(m20261122_000019_create_campaigns::Migration),
         ]
     }
 }

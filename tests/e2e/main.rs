@@ -3,6 +3,7 @@
 
 mod admin;
 mod birthdays;
+mod campaigns;
 mod coalition_property;
 mod coalitions;
 mod expiry;

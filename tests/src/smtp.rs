@@ -1,7 +1,7 @@
 //! An in-process SMTP sink: a real SMTP conversation (EHLO, MAIL, RCPT, DATA, QUIT) over TCP,
 //! so that the server's lettre transport is exercised as in production.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::HashMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
@@ -29,6 +29,18 @@ impl ReceivedMail {
             .find_map(|l| l.strip_prefix("Subject: "))
             .unwrap_or_default()
             .to_owned()
+    }
+
+    /// A header's value, folded lines joined (the first occurrence, in the message headers).
+    pub fn header(&self, name: &str) -> Option<String> {
+        let head = self.data.split("\r\n\r\n").next().unwrap_or_default();
+        let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
+        let prefix = format!("{}:", name.to_ascii_lowercase());
+        unfolded.lines().find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&prefix)
+                .then(|| l[prefix.len()..].trim().to_owned())
+        })
     }
 
     /// The token of the first link to `path` (`.../path?token=XYZ`).
@@ -69,6 +81,8 @@ pub struct SmtpSink {
     pub addr: SocketAddr,
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
     arrived: Arc<Notify>,
+    /// Scripted replies to `RCPT TO` per address, used up in order (then 250).
+    scripted: Arc<Mutex<HashMap<String, Vec<String>>>>,
 }
 
 impl SmtpSink {
@@ -83,6 +97,7 @@ impl SmtpSink {
             addr,
             mails: Arc::default(),
             arrived: Arc::default(),
+            scripted: Arc::default(),
         };
         let accepting = sink.clone();
         tokio::spawn(async move {
@@ -120,8 +135,20 @@ impl SmtpSink {
                 to.clear();
                 write.write_all(b"250 OK\r\n").await?;
             } else if upper.starts_with("RCPT TO:") {
-                to.push(address(&command[8..]));
-                write.write_all(b"250 OK\r\n").await?;
+                let rcpt = address(&command[8..]);
+                let scripted = {
+                    let mut all = self.scripted.lock().await;
+                    all.get_mut(&rcpt)
+                        .filter(|replies| !replies.is_empty())
+                        .map(|replies| replies.remove(0))
+                };
+                match scripted {
+                    Some(reply) => write.write_all(format!("{reply}\r\n").as_bytes()).await?,
+                    None => {
+                        to.push(rcpt);
+                        write.write_all(b"250 OK\r\n").await?;
+                    }
+                }
             } else if upper == "DATA" {
                 write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await?;
                 let mut data = String::new();
@@ -155,6 +182,15 @@ impl SmtpSink {
                 write.write_all(b"502 not implemented\r\n").await?;
             }
         }
+    }
+
+    /// The next `RCPT TO` for `to` get these replies (e.g. `451 4.3.0 try later`,
+    /// `550 5.1.1 no such user`), one per attempt, then the usual 250.
+    pub async fn script_rcpt(&self, to: &str, replies: &[&str]) {
+        self.scripted.lock().await.insert(
+            to.to_owned(),
+            replies.iter().map(|r| (*r).to_owned()).collect(),
+        );
     }
 
     /// Every mail received so far.

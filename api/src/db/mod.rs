@@ -2,6 +2,7 @@
 //! the few operations that cross brands on purpose (sign-up, login, platform admin, token
 //! exchange) live in [`platform`] and say why. Clippy refuses raw SeaORM entry points elsewhere.
 
+pub mod campaigns;
 pub mod coalition_ledger;
 pub mod coalitions;
 pub mod idempotency;

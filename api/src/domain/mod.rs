@@ -6,6 +6,7 @@ pub mod audiences;
 pub mod auth;
 pub mod balances;
 pub mod brands;
+pub mod campaigns;
 pub mod coalition_points;
 pub mod coalitions;
 pub mod gestures;

@@ -5,6 +5,7 @@
 pub mod api_keys;
 pub mod auth;
 pub mod brand;
+pub mod campaigns;
 pub mod coalition_points;
 pub mod coalitions;
 pub mod errors;
@@ -45,6 +46,7 @@ pub struct QueryRoot(
     coalitions::CoalitionQuery,
     coalition_points::CoalitionPointsQuery,
     mail::MailQuery,
+    campaigns::CampaignQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -65,6 +67,7 @@ pub struct MutationRoot(
     coalitions::CoalitionMutation,
     coalition_points::CoalitionPointsMutation,
     mail::MailMutation,
+    campaigns::CampaignMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -1,8 +1,9 @@
 //! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `POST /oauth/token`,
-//! `/healthz` and `/readyz`, with request ids, tracing, a body limit and a timeout.
+//! `/healthz`, `/readyz` and `/unsubscribe` (marketing opt-out links), with request ids, tracing, a body limit and a timeout.
 
 mod graphql;
 mod oauth;
+mod unsubscribe;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -43,6 +44,10 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
             post(graphql::post_graphql).get(graphql::get_graphql),
         )
         .route("/oauth/token", post(oauth::token))
+        .route(
+            "/unsubscribe",
+            get(unsubscribe::get_unsubscribe).post(unsubscribe::post_unsubscribe),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -4,6 +4,7 @@
 pub mod templates;
 
 use anyhow::Context as _;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::{
     AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart, SinglePart},
@@ -19,6 +20,70 @@ pub struct OutgoingMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+}
+
+/// A marketing mail: the brand's sender identity and the RFC 8058 one-click unsubscribe.
+#[derive(Debug, Clone)]
+pub struct MarketingMail {
+    pub from_name: String,
+    pub from_address: String,
+    pub reply_to: Option<String>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    /// The HTTPS link that unsubscribes in one click (GET shows it done; POST for mail clients).
+    pub unsubscribe_url: String,
+}
+
+/// Why a mail was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    /// Worth retrying later (4xx reply, connection trouble).
+    #[error("temporary: {0}")]
+    Temporary(String),
+    /// The server refused it for good (5xx reply: unknown mailbox, policy).
+    #[error("permanent: {0}")]
+    Permanent(String),
+    /// The mail could not be built (bad address).
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// `List-Unsubscribe: <https://...>` (RFC 2369).
+#[derive(Clone)]
+struct ListUnsubscribe(String);
+
+impl Header for ListUnsubscribe {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
+/// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+#[derive(Clone)]
+struct ListUnsubscribePost;
+
+impl Header for ListUnsubscribePost {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("List-Unsubscribe-Post")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "List-Unsubscribe=One-Click".to_owned())
+    }
 }
 
 enum Transport {
@@ -58,6 +123,56 @@ impl Mailer {
         match self.transport {
             Transport::Smtp(_) => "SMTP".to_owned(),
             Transport::Outbox(_) => format!("outbox folder {}", config.outbox_dir.display()),
+        }
+    }
+
+    /// Sends a marketing mail, telling temporary failures (retry later) from permanent ones.
+    pub async fn send_marketing(&self, mail: MarketingMail) -> Result<(), SendError> {
+        let invalid = |what: &str| SendError::Invalid(what.to_owned());
+        let from = Mailbox::new(
+            Some(mail.from_name.clone()),
+            mail.from_address
+                .parse()
+                .map_err(|_| invalid("the sender address"))?,
+        );
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|_| invalid("the recipient address"))?;
+        let mut builder = Message::builder()
+            .from(from)
+            .to(to)
+            .subject(mail.subject)
+            .header(ListUnsubscribe(mail.unsubscribe_url))
+            .header(ListUnsubscribePost);
+        if let Some(reply_to) = &mail.reply_to {
+            builder = builder.reply_to(reply_to.parse().map_err(|_| invalid("the reply-to"))?);
+        }
+        let body = if mail.html.trim().is_empty() {
+            MultiPart::mixed().singlepart(SinglePart::plain(mail.text))
+        } else if mail.text.trim().is_empty() {
+            MultiPart::mixed().singlepart(SinglePart::html(mail.html))
+        } else {
+            MultiPart::alternative()
+                .singlepart(SinglePart::plain(mail.text))
+                .singlepart(SinglePart::html(mail.html))
+        };
+        let message = builder
+            .multipart(body)
+            .map_err(|e| SendError::Invalid(e.to_string()))?;
+        match &self.transport {
+            Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    SendError::Permanent(e.to_string())
+                } else {
+                    SendError::Temporary(e.to_string())
+                }
+            }),
+            Transport::Outbox(outbox) => outbox
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| SendError::Temporary(e.to_string())),
         }
     }
 

@@ -6,13 +6,13 @@ pub mod expiry;
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::DatabaseConnection;
 
 /// Runs the scheduled jobs (points expiry, birthday bonuses, tier
-/// requalification, coalition points expiry) every `interval` until the process
+/// requalification, coalition points expiry, campaign delivery) every `interval` until the process
 /// stops. Each job is safe to run concurrently from several processes.
-pub fn spawn(db: DatabaseConnection, interval: Duration) {
+pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
     tokio::spawn(async move {
+        let db = state.db.clone();
         let mut tick = tokio::time::interval(interval);
         loop {
             tick.tick().await;
@@ -42,6 +42,13 @@ pub fn spawn(db: DatabaseConnection, interval: Duration) {
                 ),
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "coalition expiry job failed"),
+            }
+            match crate::domain::campaigns::run_once(&state, now, None).await {
+                Ok(r) if r != crate::domain::campaigns::DeliveryReport::default() => {
+                    tracing::info!(report = ?r, "campaign delivery")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "campaign delivery failed"),
             }
         }
     });

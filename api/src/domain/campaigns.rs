@@ -1,0 +1,831 @@
+//! Marketing campaigns: a MARKETING template sent to an audience, now or at a time in the
+//! brand's time zone; paused, resumed, cancelled; delivered by a background worker.
+//!
+//! Delivery, at most once per member: when a campaign starts, one recipient row is written per
+//! mailable member of the audience (unique per campaign and member), in the same transaction as
+//! the status change, so a crash there leaves nothing half-done. Each mail is then claimed by a
+//! conditional update (QUEUED -> SENDING, with a lease), sent, and marked SENT. Two workers never
+//! claim the same row; a worker that stops between two mails leaves the rest QUEUED for the
+//! next run; a worker that stops inside the SMTP exchange leaves one row SENDING, marked FAILED
+//! (INTERRUPTED) when its lease runs out rather than risking a duplicate.
+//!
+//! Temporary SMTP failures are retried with exponential backoff (1, 2, 4, 8 minutes), then
+//! FAILED; permanent ones are BOUNCED and the address is suppressed. A brand's rate limit caps
+//! the mails it sends per minute (counted from what was sent in the last 60 s, so it holds across
+//! workers). The frequency cap skips members who already received the brand's cap of marketing
+//! mails in the last 7 days (SKIPPED, FREQUENCY_CAP). A member who unsubscribes or withdraws
+//! consent before their turn is skipped.
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use chrono::{DateTime, Duration, NaiveDateTime, TimeZone as _, Utc};
+use entity::{
+    campaign::{self, CampaignStatus},
+    campaign_recipient::{self, RecipientStatus},
+    email_template::{self, TemplatePurpose},
+    mail_settings, member, suppression,
+};
+use hmac::{Hmac, KeyInit, Mac};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use secrecy::ExposeSecret;
+use sha2::Sha256;
+use uuid::Uuid;
+
+use super::{
+    audiences::{self, Filter},
+    mail_templates::{CampaignData, Parts},
+    types::text,
+};
+use crate::{
+    app::AppState,
+    db::{
+        campaigns as db, platform,
+        scope::{Scoped, TenantScope},
+    },
+    error::AppError,
+    mail::{MarketingMail, SendError},
+};
+
+const LEASE: i64 = 300;
+const MAX_ATTEMPTS: i32 = 5;
+const UNSUBSCRIBE_VALID_DAYS: i64 = 90;
+
+/// A campaign with its delivery figures.
+#[derive(Debug, Clone)]
+pub struct View {
+    pub campaign: campaign::Model,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub queued: i64,
+    pub sent: i64,
+    pub failed: i64,
+    pub bounced: i64,
+    pub skipped: i64,
+    pub unsubscribed: i64,
+    pub opened: i64,
+    pub clicked: i64,
+    pub skipped_reasons: Vec<(String, i64)>,
+}
+
+async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<Stats, AppError> {
+    let rows: Vec<(RecipientStatus, Option<String>, i64)> = conn
+        .find::<campaign_recipient::Entity>()
+        .select_only()
+        .column(campaign_recipient::Column::Status)
+        .column(campaign_recipient::Column::Reason)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(campaign_recipient::Column::CampaignId.eq(campaign))
+        .group_by(campaign_recipient::Column::Status)
+        .group_by(campaign_recipient::Column::Reason)
+        .into_tuple()
+        .all(conn.db())
+        .await?;
+    let mut s = Stats::default();
+    for (status, reason, n) in rows {
+        match status {
+            RecipientStatus::Queued | RecipientStatus::Sending => s.queued += n,
+            RecipientStatus::Sent => s.sent += n,
+            RecipientStatus::Failed => s.failed += n,
+            RecipientStatus::Bounced => s.bounced += n,
+            RecipientStatus::Skipped => {
+                s.skipped += n;
+                let reason = reason.unwrap_or_default();
+                let key = reason.split(':').next().unwrap_or("").to_owned();
+                match s.skipped_reasons.iter_mut().find(|(r, _)| *r == key) {
+                    Some((_, total)) => *total += n,
+                    None => s.skipped_reasons.push((key, n)),
+                }
+            }
+        }
+    }
+    let count = |col: campaign_recipient::Column| {
+        conn.find::<campaign_recipient::Entity>()
+            .filter(campaign_recipient::Column::CampaignId.eq(campaign))
+            .filter(col.is_not_null())
+    };
+    use sea_orm::PaginatorTrait;
+    s.unsubscribed = count(campaign_recipient::Column::UnsubscribedAt)
+        .count(conn.db())
+        .await? as i64;
+    s.opened = count(campaign_recipient::Column::OpenedAt)
+        .count(conn.db())
+        .await? as i64;
+    s.clicked = count(campaign_recipient::Column::ClickedAt)
+        .count(conn.db())
+        .await? as i64;
+    s.skipped_reasons.sort();
+    Ok(s)
+}
+
+pub async fn get(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    let conn = scope.conn();
+    let campaign = conn.get::<campaign::Entity>(id).await?;
+    let stats = stats(&conn, campaign.id).await?;
+    Ok(View { campaign, stats })
+}
+
+pub async fn list(scope: &TenantScope) -> Result<Vec<View>, AppError> {
+    let conn = scope.conn();
+    let campaigns = conn
+        .find::<campaign::Entity>()
+        .order_by_desc(campaign::Column::Id)
+        .limit(100)
+        .all(conn.db())
+        .await?;
+    let mut out = Vec::with_capacity(campaigns.len());
+    for campaign in campaigns {
+        let stats = stats(&conn, campaign.id).await?;
+        out.push(View { campaign, stats });
+    }
+    Ok(out)
+}
+
+/// A new campaign (DRAFT) of a MARKETING template to an audience.
+pub async fn create(
+    scope: &TenantScope,
+    user: Option<Uuid>,
+    name: &str,
+    template: Uuid,
+    filter: &Filter,
+) -> Result<View, AppError> {
+    let name = text("input.name", name, 200)?;
+    audiences::check(filter)?;
+    let tx = scope.begin().await?;
+    let template = tx
+        .get::<email_template::Entity>(template)
+        .await
+        .map_err(|_| {
+            AppError::validation("input.templateId", "no template of this brand has this id")
+        })?;
+    if template.purpose != TemplatePurpose::Marketing {
+        return Err(AppError::validation(
+            "input.templateId",
+            "is a transactional template; campaigns send MARKETING templates",
+        ));
+    }
+    // The filter must evaluate (its segments exist): checked now, not when it starts.
+    audiences::evaluate(&tx, filter).await?;
+    let now = Utc::now();
+    let id = Uuid::now_v7();
+    tx.insert(campaign::ActiveModel {
+        id: Set(id),
+        tenant_id: Set(scope.tenant_id()),
+        name: Set(name),
+        template_id: Set(template.id),
+        filter: Set(serde_json::to_value(filter).map_err(|e| AppError::Internal(e.into()))?),
+        status: Set(CampaignStatus::Draft),
+        scheduled_at: Set(None),
+        started_at: Set(None),
+        finished_at: Set(None),
+        audience_size: Set(0),
+        created_by: Set(user),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .await?;
+    tx.commit().await?;
+    get(scope, id).await
+}
+
+/// Moves a campaign from one of `from` to `to` (with extra columns); CONFLICT when it is in
+/// another status (two racing changes cannot both pass).
+async fn transition(
+    scope: &TenantScope,
+    id: Uuid,
+    from: &[CampaignStatus],
+    to: CampaignStatus,
+    extra: Vec<(campaign::Column, sea_orm::Value)>,
+    what: &str,
+) -> Result<View, AppError> {
+    let conn = scope.conn();
+    let current = conn.get::<campaign::Entity>(id).await?;
+    let mut update = conn
+        .update_many::<campaign::Entity>()
+        .col_expr(campaign::Column::Status, Expr::value(to))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(campaign::Column::Id.eq(current.id))
+        .filter(campaign::Column::Status.is_in(from.iter().copied()));
+    for (column, value) in extra {
+        update = update.col_expr(column, Expr::value(value));
+    }
+    if update.exec(conn.db()).await?.rows_affected != 1 {
+        return Err(AppError::conflict(format!(
+            "a {} campaign cannot be {what}",
+            status_name(current.status)
+        )));
+    }
+    get(scope, id).await
+}
+
+fn status_name(s: CampaignStatus) -> &'static str {
+    match s {
+        CampaignStatus::Draft => "DRAFT",
+        CampaignStatus::Scheduled => "SCHEDULED",
+        CampaignStatus::Sending => "SENDING",
+        CampaignStatus::Paused => "PAUSED",
+        CampaignStatus::Cancelled => "CANCELLED",
+        CampaignStatus::Sent => "SENT",
+    }
+}
+
+/// Schedules at a local time of the brand's time zone (DST gaps refused, ambiguous times take
+/// the first occurrence).
+pub async fn schedule(
+    scope: &TenantScope,
+    id: Uuid,
+    local: NaiveDateTime,
+) -> Result<View, AppError> {
+    let brand = platform::brand_by_id(scope.conn().db(), scope.tenant_id())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let tz: chrono_tz::Tz = brand.timezone.parse().unwrap_or(chrono_tz::UTC);
+    let at = tz
+        .from_local_datetime(&local)
+        .earliest()
+        .ok_or_else(|| {
+            AppError::validation(
+                "input.at",
+                "does not exist in the brand's time zone (clock change)",
+            )
+        })?
+        .with_timezone(&Utc);
+    if at < Utc::now() - Duration::minutes(1) {
+        return Err(AppError::validation("input.at", "is in the past"));
+    }
+    transition(
+        scope,
+        id,
+        &[CampaignStatus::Draft, CampaignStatus::Scheduled],
+        CampaignStatus::Scheduled,
+        vec![(campaign::Column::ScheduledAt, Some(at).into())],
+        "scheduled",
+    )
+    .await
+}
+
+pub async fn send_now(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    transition(
+        scope,
+        id,
+        &[CampaignStatus::Draft, CampaignStatus::Scheduled],
+        CampaignStatus::Scheduled,
+        vec![(campaign::Column::ScheduledAt, Some(Utc::now()).into())],
+        "sent",
+    )
+    .await
+}
+
+pub async fn pause(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    transition(
+        scope,
+        id,
+        &[CampaignStatus::Scheduled, CampaignStatus::Sending],
+        CampaignStatus::Paused,
+        Vec::new(),
+        "paused",
+    )
+    .await
+}
+
+/// Resumes a paused campaign: sending again if it had started, scheduled otherwise.
+pub async fn resume(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    let current = scope.conn().get::<campaign::Entity>(id).await?;
+    let to = if current.started_at.is_some() {
+        CampaignStatus::Sending
+    } else {
+        CampaignStatus::Scheduled
+    };
+    transition(
+        scope,
+        id,
+        &[CampaignStatus::Paused],
+        to,
+        Vec::new(),
+        "resumed",
+    )
+    .await
+}
+
+/// Cancels: nothing more is sent; queued recipients are SKIPPED (CANCELLED).
+pub async fn cancel(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    transition(
+        scope,
+        id,
+        &[
+            CampaignStatus::Draft,
+            CampaignStatus::Scheduled,
+            CampaignStatus::Sending,
+            CampaignStatus::Paused,
+        ],
+        CampaignStatus::Cancelled,
+        vec![(campaign::Column::FinishedAt, Some(Utc::now()).into())],
+        "cancelled",
+    )
+    .await?;
+    let conn = scope.conn();
+    conn.update_many::<campaign_recipient::Entity>()
+        .col_expr(
+            campaign_recipient::Column::Status,
+            Expr::value(RecipientStatus::Skipped),
+        )
+        .col_expr(
+            campaign_recipient::Column::Reason,
+            Expr::value(Some("CANCELLED".to_owned())),
+        )
+        .filter(campaign_recipient::Column::CampaignId.eq(id))
+        .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Queued))
+        .exec(conn.db())
+        .await?;
+    get(scope, id).await
+}
+
+/// What one worker run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub started: u64,
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+    pub bounced: u64,
+    pub skipped: u64,
+    pub interrupted: u64,
+    pub finished: u64,
+}
+
+/// One pass of the delivery worker: start due campaigns, deliver what the rate limits allow,
+/// finish campaigns with nothing left. `max_sends` stops the pass after that many mails (a
+/// worker stopping mid-campaign).
+pub async fn run_once(
+    state: &AppState,
+    now: DateTime<Utc>,
+    max_sends: Option<u64>,
+) -> Result<DeliveryReport, AppError> {
+    let mut report = DeliveryReport {
+        interrupted: db::fail_interrupted(&state.db, now).await?,
+        ..DeliveryReport::default()
+    };
+    for campaign in db::due(&state.db, now).await? {
+        let scope = TenantScope::new(state.db.clone(), campaign.tenant_id);
+        if start(&scope, &campaign, now).await? {
+            report.started += 1;
+        }
+    }
+    let mut budget_left = max_sends;
+    for campaign in db::sending(&state.db).await? {
+        let scope = TenantScope::new(state.db.clone(), campaign.tenant_id);
+        deliver(state, &scope, &campaign, now, &mut report, &mut budget_left).await?;
+        if budget_left == Some(0) {
+            return Ok(report);
+        }
+        if finish(&scope, &campaign, now).await? {
+            report.finished += 1;
+        }
+    }
+    Ok(report)
+}
+
+/// Starts a due campaign: status SENDING and one recipient row per mailable member, in one
+/// transaction (two workers: one starts it). Returns whether this call started it.
+async fn start(
+    scope: &TenantScope,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let tx = scope.begin().await?;
+    let moved = tx
+        .update_many::<campaign::Entity>()
+        .col_expr(
+            campaign::Column::Status,
+            Expr::value(CampaignStatus::Sending),
+        )
+        .col_expr(campaign::Column::StartedAt, Expr::value(Some(now)))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+        .filter(campaign::Column::Id.eq(campaign.id))
+        .filter(campaign::Column::Status.eq(CampaignStatus::Scheduled))
+        .exec(tx.db())
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(false);
+    }
+    let filter: Filter = serde_json::from_value(campaign.filter.clone())
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let audience = audiences::evaluate(&tx, &filter).await?;
+    let cap = settings_of(&tx)
+        .await?
+        .map_or(3, |s| s.marketing_cap_per_week);
+    let recent = recent_marketing(&tx, now).await?;
+    let mut rows = Vec::with_capacity(audience.mailable.len());
+    for m in &audience.mailable {
+        let capped = cap > 0 && recent.get(&m.id).copied().unwrap_or(0) >= i64::from(cap);
+        rows.push(campaign_recipient::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(scope.tenant_id()),
+            campaign_id: Set(campaign.id),
+            member_id: Set(m.id),
+            email: Set(m.email.clone().unwrap_or_default()),
+            status: Set(if capped {
+                RecipientStatus::Skipped
+            } else {
+                RecipientStatus::Queued
+            }),
+            reason: Set(capped.then(|| format!("FREQUENCY_CAP: {cap} marketing mails in 7 days"))),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            lease_until: Set(None),
+            sent_at: Set(None),
+            unsubscribed_at: Set(None),
+            opened_at: Set(None),
+            clicked_at: Set(None),
+            created_at: Set(now),
+        });
+    }
+    for chunk in rows.chunks(500) {
+        tx.insert_all(chunk.to_vec()).await?;
+    }
+    tx.update_many::<campaign::Entity>()
+        .col_expr(
+            campaign::Column::AudienceSize,
+            Expr::value(audience.matched as i64),
+        )
+        .filter(campaign::Column::Id.eq(campaign.id))
+        .exec(tx.db())
+        .await?;
+    tx.commit().await?;
+    tracing::info!(tenant.id = %scope.tenant_id(), campaign.id = %campaign.id, "campaign started: {} recipients of {} matched", audience.mailable.len(), audience.matched);
+    Ok(true)
+}
+
+async fn settings_of<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+) -> Result<Option<mail_settings::Model>, AppError> {
+    Ok(conn.find::<mail_settings::Entity>().one(conn.db()).await?)
+}
+
+/// Marketing mails sent to each member of the brand in the 7 days before `now`.
+async fn recent_marketing<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    now: DateTime<Utc>,
+) -> Result<HashMap<Uuid, i64>, AppError> {
+    let rows: Vec<(Uuid, i64)> = conn
+        .find::<campaign_recipient::Entity>()
+        .select_only()
+        .column(campaign_recipient::Column::MemberId)
+        .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Sent))
+        .filter(campaign_recipient::Column::SentAt.gt(now - Duration::days(7)))
+        .group_by(campaign_recipient::Column::MemberId)
+        .into_tuple()
+        .all(conn.db())
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
+async fn deliver(
+    state: &AppState,
+    scope: &TenantScope,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+    report: &mut DeliveryReport,
+    budget_left: &mut Option<u64>,
+) -> Result<(), AppError> {
+    let conn = scope.conn();
+    let settings = super::mail::settings(state, scope).await?;
+    // The brand's rate: what it may still send in this minute.
+    let sent_last_minute = {
+        use sea_orm::PaginatorTrait;
+        conn.find::<campaign_recipient::Entity>()
+            .filter(campaign_recipient::Column::SentAt.gt(now - Duration::seconds(60)))
+            .count(conn.db())
+            .await? as i64
+    };
+    let allowed = Ord::max(
+        i64::from(settings.send_rate_per_minute) - sent_last_minute,
+        0,
+    ) as u64;
+    if allowed == 0 {
+        return Ok(());
+    }
+    let due = conn
+        .find::<campaign_recipient::Entity>()
+        .filter(campaign_recipient::Column::CampaignId.eq(campaign.id))
+        .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Queued))
+        .filter(campaign_recipient::Column::NextAttemptAt.lte(now))
+        .order_by_asc(campaign_recipient::Column::Id)
+        .limit(allowed)
+        .all(conn.db())
+        .await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let template = conn
+        .get::<email_template::Entity>(campaign.template_id)
+        .await?;
+    let parts = Parts {
+        subject: template.subject,
+        html: template.html,
+        text: template.text,
+    };
+    for recipient in due {
+        if *budget_left == Some(0) {
+            return Ok(());
+        }
+        // A pause or cancellation stops delivery at the next mail.
+        let current = conn.get::<campaign::Entity>(campaign.id).await?;
+        if current.status != CampaignStatus::Sending {
+            return Ok(());
+        }
+        if !claim(&conn, recipient.id, now).await? {
+            continue;
+        }
+        let outcome = send_one(state, &conn, &settings, campaign, &parts, &recipient, now).await;
+        let (status, reason, next) = match outcome {
+            Ok(Outcome::Sent) => {
+                report.sent += 1;
+                if let Some(b) = budget_left.as_mut() {
+                    *b -= 1;
+                }
+                (RecipientStatus::Sent, None, None)
+            }
+            Ok(Outcome::Skipped(why)) => {
+                report.skipped += 1;
+                (RecipientStatus::Skipped, Some(why), None)
+            }
+            Err(SendError::Temporary(e)) if recipient.attempts + 1 < MAX_ATTEMPTS => {
+                report.retried += 1;
+                let wait = Duration::minutes(1 << recipient.attempts.clamp(0, 10));
+                (
+                    RecipientStatus::Queued,
+                    Some(format!("TEMPORARY: {e}")),
+                    Some(now + wait),
+                )
+            }
+            Err(SendError::Temporary(e)) => {
+                report.failed += 1;
+                (RecipientStatus::Failed, Some(format!("GAVE_UP: {e}")), None)
+            }
+            Err(SendError::Invalid(e)) => {
+                report.failed += 1;
+                (RecipientStatus::Failed, Some(format!("INVALID: {e}")), None)
+            }
+            Err(SendError::Permanent(e)) => {
+                report.bounced += 1;
+                super::audiences::suppress(
+                    scope,
+                    &recipient.email,
+                    suppression::SuppressionReason::Bounced,
+                )
+                .await?;
+                (
+                    RecipientStatus::Bounced,
+                    Some(format!("BOUNCED: {e}")),
+                    None,
+                )
+            }
+        };
+        let mut update = conn
+            .update_many::<campaign_recipient::Entity>()
+            .col_expr(campaign_recipient::Column::Status, Expr::value(status))
+            .col_expr(campaign_recipient::Column::Reason, Expr::value(reason))
+            .col_expr(
+                campaign_recipient::Column::LeaseUntil,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(
+                campaign_recipient::Column::Attempts,
+                Expr::col(campaign_recipient::Column::Attempts).add(1),
+            )
+            .filter(campaign_recipient::Column::Id.eq(recipient.id));
+        if status == RecipientStatus::Sent {
+            update = update.col_expr(
+                campaign_recipient::Column::SentAt,
+                Expr::value(Some(Utc::now())),
+            );
+        }
+        if let Some(next) = next {
+            update = update.col_expr(campaign_recipient::Column::NextAttemptAt, Expr::value(next));
+        }
+        update.exec(conn.db()).await?;
+    }
+    Ok(())
+}
+
+/// QUEUED -> SENDING under a lease; false when another worker has it.
+async fn claim<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(conn
+        .update_many::<campaign_recipient::Entity>()
+        .col_expr(
+            campaign_recipient::Column::Status,
+            Expr::value(RecipientStatus::Sending),
+        )
+        .col_expr(
+            campaign_recipient::Column::LeaseUntil,
+            Expr::value(Some(now + Duration::seconds(LEASE))),
+        )
+        .filter(campaign_recipient::Column::Id.eq(id))
+        .filter(campaign_recipient::Column::Status.eq(RecipientStatus::Queued))
+        .exec(conn.db())
+        .await?
+        .rows_affected
+        == 1)
+}
+
+enum Outcome {
+    Sent,
+    Skipped(String),
+}
+
+async fn send_one<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &Scoped<C>,
+    settings: &super::mail::Settings,
+    campaign: &campaign::Model,
+    parts: &Parts,
+    recipient: &campaign_recipient::Model,
+    now: DateTime<Utc>,
+) -> Result<Outcome, SendError> {
+    let internal = |e: AppError| SendError::Temporary(e.to_string());
+    // Consent withdrawn or address suppressed since the campaign started: not mailed.
+    let member = conn
+        .get::<member::Entity>(recipient.member_id)
+        .await
+        .map_err(internal)?;
+    if !member.email_consent || member.email.as_deref() != Some(recipient.email.as_str()) {
+        return Ok(Outcome::Skipped(
+            "NO_CONSENT: consent withdrawn or address changed".to_owned(),
+        ));
+    }
+    let suppressed = conn
+        .find::<suppression::Entity>()
+        .filter(suppression::Column::Email.eq(&recipient.email))
+        .one(conn.db())
+        .await
+        .map_err(|e| SendError::Temporary(e.to_string()))?;
+    if suppressed.is_some() {
+        return Ok(Outcome::Skipped(
+            "SUPPRESSED: on the suppression list".to_owned(),
+        ));
+    }
+    let mut data = super::mail::data_for(state, conn, member.id)
+        .await
+        .map_err(internal)?;
+    let unsubscribe = unsubscribe_url(state, recipient.id, now);
+    data.links.unsubscribe = unsubscribe.clone();
+    data.campaign = Some(CampaignData {
+        name: campaign.name.clone(),
+    });
+    let rendered = super::mail_templates::render(parts, &data)
+        .map_err(|e| SendError::Invalid(format!("the template does not render: {e}")))?;
+    state
+        .mailer
+        .send_marketing(MarketingMail {
+            from_name: settings.from_name.clone(),
+            from_address: settings.from_address.clone(),
+            reply_to: settings.reply_to.clone(),
+            to: recipient.email.clone(),
+            subject: rendered.subject,
+            text: rendered.text,
+            html: rendered.html,
+            unsubscribe_url: unsubscribe,
+        })
+        .await?;
+    Ok(Outcome::Sent)
+}
+
+/// SENDING campaigns with nothing queued or in flight are SENT.
+async fn finish(
+    scope: &TenantScope,
+    campaign: &campaign::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    use sea_orm::PaginatorTrait;
+    let conn = scope.conn();
+    let left = conn
+        .find::<campaign_recipient::Entity>()
+        .filter(campaign_recipient::Column::CampaignId.eq(campaign.id))
+        .filter(
+            campaign_recipient::Column::Status
+                .is_in([RecipientStatus::Queued, RecipientStatus::Sending]),
+        )
+        .count(conn.db())
+        .await?;
+    if left > 0 {
+        return Ok(false);
+    }
+    Ok(conn
+        .update_many::<campaign::Entity>()
+        .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Sent))
+        .col_expr(campaign::Column::FinishedAt, Expr::value(Some(now)))
+        .filter(campaign::Column::Id.eq(campaign.id))
+        .filter(campaign::Column::Status.eq(CampaignStatus::Sending))
+        .exec(conn.db())
+        .await?
+        .rows_affected
+        == 1)
+}
+
+fn mac(state: &AppState, payload: &[u8]) -> Vec<u8> {
+    let key = state.config.jwt_signing_key.expose_secret();
+    let mut m =
+        <Hmac<Sha256> as KeyInit>::new_from_slice(format!("unsubscribe:v1:{key}").as_bytes())
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(payload);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// A signed, expiring unsubscribe link for one recipient.
+pub fn unsubscribe_url(state: &AppState, recipient: Uuid, now: DateTime<Utc>) -> String {
+    let expires = (now + Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp();
+    let mut payload = recipient.as_bytes().to_vec();
+    payload.extend_from_slice(&expires.to_be_bytes());
+    let mut token = payload.clone();
+    token.extend_from_slice(&mac(state, &payload)[..16]);
+    format!(
+        "{}/unsubscribe?token={}",
+        state.config.public_url.trim_end_matches('/'),
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
+    )
+}
+
+/// Records the opt-out a token proves: the address is suppressed, the member's e-mail consent
+/// withdrawn, the recipient marked. Idempotent. Returns the brand's name for the page.
+pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, AppError> {
+    let bad = || AppError::validation("token", "is not a valid unsubscribe link");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .map_err(|_| bad())?;
+    if raw.len() != 16 + 8 + 16 {
+        return Err(bad());
+    }
+    let (payload, tag) = raw.split_at(24);
+    let expected = mac(state, payload);
+    // Constant-time comparison of the tag.
+    if tag
+        .iter()
+        .zip(&expected[..16])
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+        != 0
+    {
+        return Err(bad());
+    }
+    let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
+    let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
+    if Utc::now().timestamp() > expires {
+        return Err(AppError::validation(
+            "token",
+            "this unsubscribe link has expired",
+        ));
+    }
+    let recipient = db::recipient(&state.db, recipient).await?.ok_or_else(bad)?;
+    let scope = TenantScope::new(state.db.clone(), recipient.tenant_id);
+    let tx = scope.begin().await?;
+    let now = Utc::now();
+    tx.insert_if_absent(
+        suppression::ActiveModel {
+            tenant_id: Set(recipient.tenant_id),
+            email: Set(recipient.email.clone()),
+            reason: Set(suppression::SuppressionReason::Unsubscribed),
+            created_at: Set(now),
+        },
+        vec![suppression::Column::TenantId, suppression::Column::Email],
+    )
+    .await?;
+    tx.update_many::<member::Entity>()
+        .col_expr(member::Column::EmailConsent, Expr::value(false))
+        .col_expr(member::Column::EmailConsentAt, Expr::value(Some(now)))
+        .col_expr(
+            member::Column::EmailConsentSource,
+            Expr::value(Some("unsubscribe link".to_owned())),
+        )
+        .col_expr(member::Column::UpdatedAt, Expr::value(now))
+        .filter(member::Column::Id.eq(recipient.member_id))
+        .filter(member::Column::EmailConsent.eq(true))
+        .exec(tx.db())
+        .await?;
+    tx.update_many::<campaign_recipient::Entity>()
+        .col_expr(
+            campaign_recipient::Column::UnsubscribedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(campaign_recipient::Column::Id.eq(recipient.id))
+        .filter(campaign_recipient::Column::UnsubscribedAt.is_null())
+        .exec(tx.db())
+        .await?;
+    tx.commit().await?;
+    let brand = platform::brand_by_id(&state.db, recipient.tenant_id)
+        .await?
+        .map(|b| b.name)
+        .unwrap_or_default();
+    tracing::info!(tenant.id = %recipient.tenant_id, "member unsubscribed by link");
+    Ok(brand)
+}

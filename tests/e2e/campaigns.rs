@@ -1,0 +1,409 @@
+//! Campaigns end to end over a real SMTP conversation: personalisation, audience and consent,
+//! at most one mail per member through a worker stopping mid-campaign and two workers at once,
+//! unsubscribe by link and by RFC 8058 one-click POST, the frequency cap, a temporary failure
+//! retried, a bounce suppressed, scheduling in the brand's time zone, pause/resume/cancel.
+
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use fidelis::domain::campaigns::run_once;
+use fidelis_tests::{Gql, TestApp, TestBrand, code_of, field_of, spawn_app};
+use serde_json::{Value, json};
+
+const SETTINGS: &str =
+    "mutation($i: MailSettingsInput!) { updateMailSettings(input: $i) { saved } }";
+const TEMPLATE: &str =
+    "mutation($i: EmailTemplateInput!) { createEmailTemplate(input: $i) { id } }";
+const CREATE: &str =
+    "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id status } }";
+const STATS: &str = "query($id: ID!) { campaign(id: $id) { status scheduledAt stats { audienceSize queued sent failed bounced skipped skippedByReason { reason count } unsubscribed } } }";
+
+async fn setup(app: &TestApp, slug: &str, cap: i64) -> (TestBrand, Gql, String) {
+    let brand = app.new_brand(slug).await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let r = owner
+        .query(SETTINGS, json!({ "i": { "fromName": "Papeterie Centrale", "fromAddress": format!("news@{slug}.example"), "marketingCapPerWeek": cap } }))
+        .await;
+    assert_eq!(r["data"]["updateMailSettings"]["saved"], true, "{r}");
+    let t = owner
+        .query(TEMPLATE, json!({ "i": { "name": "News", "subject": "Hello {{ member.first_name }}",
+            "html": "<p>Hi {{ member.first_name }}</p><a href=\"{{ links.unsubscribe }}\">unsubscribe</a>",
+            "text": "Hi {{ member.first_name }} - {{ campaign.name }} - unsubscribe: {{ links.unsubscribe }}" } }))
+        .await;
+    let template = t["data"]["createEmailTemplate"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{t}"))
+        .to_owned();
+    (brand, owner, template)
+}
+
+async fn member(app: &TestApp, brand: &TestBrand, email: &str, consent: bool) -> String {
+    app.enroll(brand, json!({ "email": email, "firstName": email.split('@').next().unwrap_or(""), "emailConsent": consent, "consentSource": "form" }))
+        .await
+        .0
+}
+
+async fn campaign(owner: &Gql, template: &str, name: &str, filter: Value) -> String {
+    let c = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": name, "templateId": template, "filter": filter } }),
+        )
+        .await;
+    assert_eq!(c["data"]["createCampaign"]["status"], "DRAFT", "{c}");
+    c["data"]["createCampaign"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+async fn stats(owner: &Gql, id: &str) -> Value {
+    owner.query(STATS, json!({ "id": id })).await["data"]["campaign"].clone()
+}
+
+async fn run(
+    app: &TestApp,
+    at: chrono::DateTime<Utc>,
+    max: Option<u64>,
+) -> fidelis::domain::campaigns::DeliveryReport {
+    run_once(&app.state, at, max)
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_campaign_reaches_each_consenting_member_once_and_unsubscribe_works() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "papier", 5).await;
+    let consenting: Vec<String> = (0..5).map(|i| format!("m{i}@papier.example")).collect();
+    for email in &consenting {
+        member(&app, &brand, email, true).await;
+    }
+    member(&app, &brand, "quiet@papier.example", false).await;
+    member(&app, &brand, "gone@papier.example", true).await;
+    owner
+        .query(
+            "mutation { suppressEmail(email: \"gone@papier.example\", reason: COMPLAINED) }",
+            json!({}),
+        )
+        .await;
+
+    let id = campaign(&owner, &template, "Spring news", json!({})).await;
+    let sent = owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        sent["data"]["sendCampaign"]["status"], "SCHEDULED",
+        "{sent}"
+    );
+
+    // A worker stops after two mails; then two workers run at once: nobody twice, nobody missed.
+    let now = Utc::now();
+    let first = run(&app, now, Some(2)).await;
+    assert_eq!((first.started, first.sent), (1, 2), "{first:?}");
+    let (a, b) = tokio::join!(run(&app, now, None), run(&app, now, None));
+    assert_eq!(a.sent + b.sent, 3, "{a:?} {b:?}");
+    run(&app, now, None).await;
+    for email in &consenting {
+        assert_eq!(app.smtp.to(email).await.len(), 1, "{email}");
+    }
+    assert!(
+        app.smtp.to("quiet@papier.example").await.is_empty(),
+        "no consent, no mail"
+    );
+    assert!(
+        app.smtp.to("gone@papier.example").await.is_empty(),
+        "suppressed, no mail"
+    );
+    let s = stats(&owner, &id).await;
+    assert_eq!(s["status"], "SENT", "{s}");
+    assert_eq!(
+        (
+            s["stats"]["audienceSize"].as_i64(),
+            s["stats"]["sent"].as_i64(),
+            s["stats"]["queued"].as_i64()
+        ),
+        (Some(7), Some(5), Some(0)),
+        "{s}"
+    );
+
+    // Personalised, from the brand, with RFC 8058 headers.
+    let mail = app.smtp.wait_for("m0@papier.example").await;
+    assert_eq!(mail.subject(), "Hello m0");
+    assert!(
+        mail.header("From")
+            .unwrap_or_default()
+            .contains("news@papier.example"),
+        "{}",
+        mail.data
+    );
+    assert!(
+        mail.text().contains("Hi m0 - Spring news - unsubscribe: "),
+        "{}",
+        mail.text()
+    );
+    assert_eq!(
+        mail.header("List-Unsubscribe-Post").as_deref(),
+        Some("List-Unsubscribe=One-Click")
+    );
+    let header = mail.header("List-Unsubscribe").unwrap_or_default();
+    let token = mail
+        .link_token("/unsubscribe")
+        .unwrap_or_else(|| panic!("{}", mail.text()));
+    assert!(header.contains(&token), "{header}");
+
+    // By link: one click records it (and again: still fine). A tampered token changes nothing.
+    let http = reqwest::Client::new();
+    let url = app.url(&format!("/unsubscribe?token={token}"));
+    for _ in 0..2 {
+        let r = http
+            .get(&url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.status().as_u16(), 200);
+        assert!(r.text().await.unwrap_or_default().contains("unsubscribed"));
+    }
+    let mut forged = token.clone();
+    forged.replace_range(0..1, if forged.starts_with('A') { "B" } else { "A" });
+    let r = http
+        .get(app.url(&format!("/unsubscribe?token={forged}")))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 400);
+    // One-click POST from a mail client, for another member.
+    let other = app.smtp.wait_for("m1@papier.example").await;
+    let token1 = other.link_token("/unsubscribe").unwrap_or_default();
+    let r = http
+        .post(app.url(&format!("/unsubscribe?token={token1}")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 200);
+    let s = stats(&owner, &id).await;
+    assert_eq!(s["stats"]["unsubscribed"], 2, "{s}");
+    let list = owner
+        .query("{ suppressions { email reason } }", json!({}))
+        .await;
+    let emails: Vec<&str> = list["data"]["suppressions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["email"].as_str())
+        .collect();
+    assert_eq!(
+        emails,
+        [
+            "gone@papier.example",
+            "m0@papier.example",
+            "m1@papier.example"
+        ],
+        "{list}"
+    );
+
+    // The next campaign no longer reaches them.
+    let next = campaign(&owner, &template, "Summer", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": next }),
+        )
+        .await;
+    run(&app, Utc::now(), None).await;
+    assert_eq!(app.smtp.to("m0@papier.example").await.len(), 1);
+    assert_eq!(app.smtp.to("m2@papier.example").await.len(), 2);
+    let s = stats(&owner, &next).await;
+    assert_eq!(s["stats"]["sent"], 3, "{s}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn frequency_cap_retries_and_bounces() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "cahier", 1).await;
+    for email in ["a@cahier.example", "b@cahier.example", "c@cahier.example"] {
+        member(&app, &brand, email, true).await;
+    }
+    let send = |id: String| {
+        let owner = owner.clone();
+        async move {
+            owner
+                .query(
+                    "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+                    json!({ "id": id }),
+                )
+                .await
+        }
+    };
+    // One mail a week at most: the second campaign skips everyone.
+    let first = campaign(&owner, &template, "One", json!({})).await;
+    send(first.clone()).await;
+    run(&app, Utc::now(), None).await;
+    let second = campaign(&owner, &template, "Two", json!({})).await;
+    send(second.clone()).await;
+    run(&app, Utc::now(), None).await;
+    let s = stats(&owner, &second).await;
+    assert_eq!(
+        (s["stats"]["sent"].as_i64(), s["stats"]["skipped"].as_i64()),
+        (Some(0), Some(3)),
+        "{s}"
+    );
+    assert_eq!(
+        s["stats"]["skippedByReason"],
+        json!([{ "reason": "FREQUENCY_CAP", "count": 3 }])
+    );
+
+    // No cap: a temporary failure is retried later; a permanent one bounces and suppresses.
+    owner
+        .query(SETTINGS, json!({ "i": { "fromName": "Cahier", "fromAddress": "news@cahier.example", "marketingCapPerWeek": 0 } }))
+        .await;
+    app.smtp
+        .script_rcpt("a@cahier.example", &["451 4.3.0 try again later"])
+        .await;
+    app.smtp
+        .script_rcpt("b@cahier.example", &["550 5.1.1 no such user"])
+        .await;
+    let third = campaign(&owner, &template, "Three", json!({})).await;
+    send(third.clone()).await;
+    let now = Utc::now();
+    let r = run(&app, now, None).await;
+    assert_eq!((r.sent, r.retried, r.bounced), (1, 1, 1), "{r:?}");
+    let s = stats(&owner, &third).await;
+    assert_eq!(
+        (s["status"].as_str(), s["stats"]["queued"].as_i64()),
+        (Some("SENDING"), Some(1)),
+        "{s}"
+    );
+    // Not before its backoff...
+    assert_eq!(run(&app, now, None).await.sent, 0);
+    // ...then delivered, once.
+    let r = run(&app, now + Duration::minutes(2), None).await;
+    assert_eq!(r.sent, 1, "{r:?}");
+    run(&app, now + Duration::minutes(2), None).await;
+    let s = stats(&owner, &third).await;
+    assert_eq!(
+        (
+            s["status"].as_str(),
+            s["stats"]["sent"].as_i64(),
+            s["stats"]["bounced"].as_i64()
+        ),
+        (Some("SENT"), Some(2), Some(1)),
+        "{s}"
+    );
+    assert_eq!(
+        app.smtp.to("a@cahier.example").await.len(),
+        2,
+        "campaigns one and three"
+    );
+    let list = owner
+        .query("{ suppressions { email reason } }", json!({}))
+        .await;
+    assert_eq!(
+        list["data"]["suppressions"],
+        json!([{ "email": "b@cahier.example", "reason": "BOUNCED" }])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scheduling_follows_the_brand_time_zone_and_states_are_guarded() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "encre", 5).await;
+    member(&app, &brand, "x@encre.example", true).await;
+    let id = campaign(&owner, &template, "Later", json!({})).await;
+    // Tomorrow 09:00 in Paris.
+    let paris = chrono_tz::Europe::Paris;
+    let tomorrow = (Utc::now().with_timezone(&paris) + Duration::days(1)).date_naive();
+    let local = tomorrow.and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
+    let expected = paris
+        .from_local_datetime(&local)
+        .earliest()
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    let scheduled = owner
+        .query("mutation($id: ID!, $at: NaiveDateTime!) { scheduleCampaign(id: $id, at: $at) { status scheduledAt } }",
+            json!({ "id": id, "at": local.format("%Y-%m-%dT%H:%M:%S").to_string() }))
+        .await;
+    let at = scheduled["data"]["scheduleCampaign"]["scheduledAt"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{scheduled}"));
+    assert_eq!(
+        chrono::DateTime::parse_from_rfc3339(at)
+            .map(|d| d.with_timezone(&Utc))
+            .ok(),
+        Some(expected)
+    );
+    let past = owner
+        .query("mutation($id: ID!, $at: NaiveDateTime!) { scheduleCampaign(id: $id, at: $at) { status } }", json!({ "id": id, "at": "2020-01-01T09:00:00" }))
+        .await;
+    assert_eq!(field_of(&past), "input.at", "{past}");
+    // Not before its time; at its time, sent.
+    assert_eq!(run(&app, Utc::now(), None).await.started, 0);
+    assert!(app.smtp.to("x@encre.example").await.is_empty());
+    let r = run(&app, expected + Duration::seconds(1), None).await;
+    assert_eq!((r.started, r.sent), (1, 1), "{r:?}");
+
+    // Pause, resume, cancel; a cancelled campaign cannot be sent; another brand's is NOT_FOUND.
+    let other = campaign(&owner, &template, "Other", json!({})).await;
+    let op = |name: &str| format!("mutation($id: ID!) {{ {name}(id: $id) {{ status }} }}");
+    let paused = owner
+        .query(&op("pauseCampaign"), json!({ "id": other }))
+        .await;
+    assert_eq!(
+        code_of(&paused),
+        "CONFLICT",
+        "a draft cannot be paused: {paused}"
+    );
+    owner
+        .query(&op("sendCampaign"), json!({ "id": other }))
+        .await;
+    let paused = owner
+        .query(&op("pauseCampaign"), json!({ "id": other }))
+        .await;
+    assert_eq!(paused["data"]["pauseCampaign"]["status"], "PAUSED");
+    assert_eq!(
+        run(&app, Utc::now() + Duration::days(2), None)
+            .await
+            .started,
+        0,
+        "paused: not started"
+    );
+    let resumed = owner
+        .query(&op("resumeCampaign"), json!({ "id": other }))
+        .await;
+    assert_eq!(resumed["data"]["resumeCampaign"]["status"], "SCHEDULED");
+    let cancelled = owner
+        .query(&op("cancelCampaign"), json!({ "id": other }))
+        .await;
+    assert_eq!(cancelled["data"]["cancelCampaign"]["status"], "CANCELLED");
+    assert_eq!(
+        code_of(
+            &owner
+                .query(&op("sendCampaign"), json!({ "id": other }))
+                .await
+        ),
+        "CONFLICT"
+    );
+    let stranger = app.new_brand("plume").await;
+    let foreign = app
+        .as_token(&stranger.owner.access_token)
+        .query(&op("cancelCampaign"), json!({ "id": other }))
+        .await;
+    assert_eq!(code_of(&foreign), "NOT_FOUND");
+    // A transactional template cannot be a campaign's.
+    let t = owner
+        .query(TEMPLATE, json!({ "i": { "name": "Welcome", "purpose": "WELCOME", "subject": "Welcome", "text": "Hi" } }))
+        .await;
+    let welcome = t["data"]["createEmailTemplate"]["id"]
+        .as_str()
+        .unwrap_or_default();
+    let bad = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "templateId": welcome } }),
+        )
+        .await;
+    assert_eq!(field_of(&bad), "input.templateId", "{bad}");
+}
