@@ -167,9 +167,13 @@ async fn main() -> anyhow::Result<()> {
             let delivery = fidelis::domain::campaigns::run_once(&state, now, None)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let transactional = fidelis::domain::transactional::run_once(&state, now)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!(
                 "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews; \
-                 {} coalition points expired on {} cards; campaigns: {delivery:?}",
+                 {} coalition points expired on {} cards; campaigns: {delivery:?}; \
+                 transactional mail: {transactional:?}",
                 expired.points, expired.lots, coalition.points, coalition.accounts
             );
             Ok(())

@@ -40,6 +40,7 @@ pub mod refresh_token;
 pub mod reward;
 pub mod segment;
 pub mod suppression;
+pub mod transactional_mail;
 pub mod user_account;
 pub mod voucher;
 pub mod voucher_use;
@@ -86,6 +87,7 @@ tenant_owned!(
     reward,
     segment,
     suppression,
+    transactional_mail,
     user_account,
     voucher,
     voucher_use,

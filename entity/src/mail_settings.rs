@@ -16,6 +16,10 @@ pub struct Model {
     /// Open and click tracking in marketing mails.
     pub tracking: bool,
     pub updated_at: DateTimeUtc,
+    /// Transactional purposes switched off, comma-separated (e.g. `WELCOME,BIRTHDAY`).
+    pub transactional_disabled: String,
+    /// Days before points expire (and before a paid membership ends) that members are told.
+    pub notice_days: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -26,6 +26,7 @@ mod m20261122_000016_create_coalitions;
 mod m20261122_000017_create_coalition_ledger;
 mod m20261122_000018_create_mail_marketing;
 mod m20261122_000019_create_campaigns;
+mod m20261122_000020_create_transactional_mail;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000017_create_coalition_ledger::Migration),
             Box::new(m20261122_000018_create_mail_marketing::Migration),
             Box::new(m20261122_000019_create_campaigns::Migration),
+            Box::new(m20261122_000020_create_transactional_mail::Migration),
         ]
     }
 }

@@ -24,4 +24,5 @@ mod roles;
 mod sessions;
 mod settlement;
 mod stored_value;
+mod transactional;
 mod vouchers;

@@ -167,6 +167,7 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.saveSegment", Roles(OWNER_MANAGER)),
         ("Mutation.suppressEmail", Roles(OWNER_MANAGER)),
         ("Query.campaigns", Roles(OWNER_MANAGER)),
+        ("Query.defaultEmailTemplate", Roles(OWNER_MANAGER)),
         ("Query.campaign", Roles(OWNER_MANAGER)),
         ("Mutation.createCampaign", Roles(OWNER_MANAGER)),
         ("Mutation.scheduleCampaign", Roles(OWNER_MANAGER)),

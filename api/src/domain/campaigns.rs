@@ -696,7 +696,7 @@ async fn send_one<C: ConnectionTrait>(
             subject: rendered.subject,
             text: rendered.text,
             html: rendered.html,
-            unsubscribe_url: unsubscribe,
+            unsubscribe_url: Some(unsubscribe),
         })
         .await?;
     Ok(Outcome::Sent)

@@ -36,6 +36,9 @@ pub struct Settings {
     pub marketing_cap_per_week: i32,
     pub send_rate_per_minute: i32,
     pub tracking: bool,
+    /// Transactional messages switched off.
+    pub transactional_disabled: Vec<TemplatePurpose>,
+    pub notice_days: i32,
     pub saved: bool,
 }
 
@@ -49,6 +52,8 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
             marketing_cap_per_week: s.marketing_cap_per_week,
             send_rate_per_minute: s.send_rate_per_minute,
             tracking: s.tracking,
+            transactional_disabled: super::transactional::parse_list(&s.transactional_disabled),
+            notice_days: s.notice_days,
             saved: true,
         });
     }
@@ -62,6 +67,8 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
         marketing_cap_per_week: 3,
         send_rate_per_minute: 600,
         tracking: false,
+        transactional_disabled: Vec::new(),
+        notice_days: 14,
         saved: false,
     })
 }
@@ -75,6 +82,8 @@ pub struct SettingsInput {
     pub marketing_cap_per_week: i32,
     pub send_rate_per_minute: i32,
     pub tracking: bool,
+    pub transactional_disabled: Vec<TemplatePurpose>,
+    pub notice_days: i32,
 }
 
 pub async fn update_settings(
@@ -108,6 +117,22 @@ pub async fn update_settings(
             "must be between 1 and 100000",
         ));
     }
+    if !(1..=90).contains(&input.notice_days) {
+        return Err(AppError::validation(
+            "input.noticeDays",
+            "must be between 1 and 90",
+        ));
+    }
+    if input
+        .transactional_disabled
+        .contains(&TemplatePurpose::Marketing)
+    {
+        return Err(AppError::validation(
+            "input.transactionalDisabled",
+            "lists transactional messages only",
+        ));
+    }
+    let disabled = super::transactional::join_list(&input.transactional_disabled);
     let tx = scope.begin().await?;
     let now = Utc::now();
     let model = mail_settings::ActiveModel {
@@ -119,6 +144,8 @@ pub async fn update_settings(
         send_rate_per_minute: Set(input.send_rate_per_minute),
         tracking: Set(input.tracking),
         updated_at: Set(now),
+        transactional_disabled: Set(disabled.clone()),
+        notice_days: Set(input.notice_days),
     };
     if !tx
         .insert_if_absent(model, vec![mail_settings::Column::TenantId])
@@ -141,6 +168,8 @@ pub async fn update_settings(
                 Expr::value(input.send_rate_per_minute),
             )
             .col_expr(C::Tracking, Expr::value(input.tracking))
+            .col_expr(C::TransactionalDisabled, Expr::value(disabled))
+            .col_expr(C::NoticeDays, Expr::value(input.notice_days))
             .col_expr(C::UpdatedAt, Expr::value(now))
             .exec(tx.db())
             .await?;
@@ -385,6 +414,8 @@ pub async fn data_for<C: ConnectionTrait>(
             app: state.config.public_url.clone(),
         },
         campaign: None,
+        voucher: None,
+        membership: None,
         currency_exponent: currency.minor_units(),
         currency: currency.code().to_owned(),
     })

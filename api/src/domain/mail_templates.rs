@@ -30,6 +30,12 @@ pub const VARIABLES: &[&str] = &[
     "links.unsubscribe",
     "links.app",
     "campaign.name",
+    "voucher.code",
+    "voucher.label",
+    "voucher.amount_minor",
+    "voucher.percent",
+    "voucher.valid_until",
+    "membership.period_end",
 ];
 
 /// Fields of each item of `vouchers`.
@@ -51,6 +57,10 @@ pub struct Data {
     pub vouchers: Vec<VoucherData>,
     pub links: LinksData,
     pub campaign: Option<CampaignData>,
+    /// The voucher a VOUCHER_ISSUED or REWARD_READY mail is about.
+    pub voucher: Option<VoucherData>,
+    /// The membership a MEMBERSHIP_RENEWAL mail is about.
+    pub membership: Option<MembershipData>,
     /// For the `money` filter.
     #[serde(skip)]
     pub currency_exponent: u16,
@@ -94,6 +104,11 @@ pub struct VoucherData {
     pub amount_minor: i64,
     pub percent: i32,
     pub valid_until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MembershipData {
+    pub period_end: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -143,6 +158,16 @@ impl Data {
             campaign: Some(CampaignData {
                 name: "Sample campaign".to_owned(),
             }),
+            voucher: Some(VoucherData {
+                code: "SAMPLE-10".to_owned(),
+                label: Some("10 off your next visit".to_owned()),
+                amount_minor: 1_000,
+                percent: 0,
+                valid_until: now + chrono::Duration::days(30),
+            }),
+            membership: Some(MembershipData {
+                period_end: now + chrono::Duration::days(10),
+            }),
             currency_exponent: exponent,
             currency: currency.to_owned(),
         }
@@ -184,7 +209,9 @@ pub fn money(minor: i64, exponent: u16, currency: &str) -> String {
 
 fn environment(exponent: u16, currency: String) -> Environment<'static> {
     let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Names are checked before saving (unknown variables are refused); at render time an
+    // absent optional value (no tier, no voucher) renders as nothing.
+    env.set_undefined_behavior(UndefinedBehavior::Chainable);
     env.set_fuel(Some(FUEL));
     env.set_auto_escape_callback(|name| {
         if name.ends_with(".html") {

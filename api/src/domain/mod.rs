@@ -23,6 +23,7 @@ pub mod rewards;
 pub mod settlement;
 pub mod stored_value;
 pub mod tiers;
+pub mod transactional;
 pub mod types;
 pub mod users;
 pub mod vouchers;

@@ -41,8 +41,18 @@ pub struct MailSettings {
     pub send_rate_per_minute: i32,
     /// Open and click tracking in marketing mails.
     pub tracking: bool,
+    /// Transactional messages: on unless switched off; each uses the brand's template of that
+    /// purpose if it has one, the default otherwise.
+    pub transactional: Vec<TransactionalSetting>,
+    pub notice_days: i32,
     /// False while the platform defaults apply.
     pub saved: bool,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct TransactionalSetting {
+    pub purpose: TemplatePurpose,
+    pub enabled: bool,
 }
 
 impl From<Settings> for MailSettings {
@@ -54,6 +64,14 @@ impl From<Settings> for MailSettings {
             marketing_cap_per_week: s.marketing_cap_per_week,
             send_rate_per_minute: s.send_rate_per_minute,
             tracking: s.tracking,
+            transactional: crate::domain::transactional::PURPOSES
+                .into_iter()
+                .map(|p| TransactionalSetting {
+                    purpose: p.into(),
+                    enabled: !s.transactional_disabled.contains(&p),
+                })
+                .collect(),
+            notice_days: s.notice_days,
             saved: s.saved,
         }
     }
@@ -70,6 +88,12 @@ pub struct MailSettingsInput {
     pub send_rate_per_minute: i32,
     #[graphql(default)]
     pub tracking: bool,
+    /// Transactional messages to switch off (all are on by default).
+    #[graphql(default)]
+    pub transactional_disabled: Vec<TemplatePurpose>,
+    /// Days before points expire, or a paid membership renews, that members are told.
+    #[graphql(default = 14)]
+    pub notice_days: i32,
 }
 
 /// An e-mail template. Subject and bodies are MiniJinja: `{{ member.first_name }}`,
@@ -339,6 +363,18 @@ impl MailQuery {
         })
     }
 
+    /// The default template of a transactional message (used until the brand saves its own
+    /// template of that purpose).
+    #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
+    async fn default_email_template(&self, purpose: TemplatePurpose) -> RenderedEmail {
+        let p = crate::domain::transactional::default_template(purpose.into());
+        RenderedEmail {
+            subject: p.subject,
+            html: p.html,
+            text: p.text,
+        }
+    }
+
     /// The variables templates may use (dotted paths; `vouchers` is a list).
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn email_template_variables(&self) -> Vec<String> {
@@ -427,6 +463,12 @@ impl MailMutation {
             marketing_cap_per_week: input.marketing_cap_per_week,
             send_rate_per_minute: input.send_rate_per_minute,
             tracking: input.tracking,
+            transactional_disabled: input
+                .transactional_disabled
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            notice_days: input.notice_days,
         };
         Ok(mail::update_settings(ctx.state()?, ctx.scope()?, input)
             .await?

@@ -22,7 +22,8 @@ pub struct OutgoingMail {
     pub html: String,
 }
 
-/// A marketing mail: the brand's sender identity and the RFC 8058 one-click unsubscribe.
+/// A mail to a member from the brand's sender identity: marketing (with the RFC 8058
+/// one-click unsubscribe) or transactional (without).
 #[derive(Debug, Clone)]
 pub struct MarketingMail {
     pub from_name: String,
@@ -32,8 +33,9 @@ pub struct MarketingMail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// The HTTPS link that unsubscribes in one click (GET shows it done; POST for mail clients).
-    pub unsubscribe_url: String,
+    /// Marketing: the link that unsubscribes in one click (GET shows it done; POST for mail
+    /// clients). Transactional mail has none.
+    pub unsubscribe_url: Option<String>,
 }
 
 /// Why a mail was not delivered.
@@ -139,12 +141,12 @@ impl Mailer {
             .to
             .parse()
             .map_err(|_| invalid("the recipient address"))?;
-        let mut builder = Message::builder()
-            .from(from)
-            .to(to)
-            .subject(mail.subject)
-            .header(ListUnsubscribe(mail.unsubscribe_url))
-            .header(ListUnsubscribePost);
+        let mut builder = Message::builder().from(from).to(to).subject(mail.subject);
+        if let Some(url) = mail.unsubscribe_url {
+            builder = builder
+                .header(ListUnsubscribe(url))
+                .header(ListUnsubscribePost);
+        }
         if let Some(reply_to) = &mail.reply_to {
             builder = builder.reply_to(reply_to.parse().map_err(|_| invalid("the reply-to"))?);
         }

@@ -50,6 +50,13 @@ pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "campaign delivery failed"),
             }
+            match crate::domain::transactional::run_once(&state, now).await {
+                Ok(r) if r != crate::domain::transactional::Report::default() => {
+                    tracing::info!(report = ?r, "transactional mail")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = ?e, "transactional mail failed"),
+            }
         }
     });
 }
