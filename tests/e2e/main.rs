@@ -16,6 +16,7 @@ mod loyalty;
 mod mail;
 mod mechanics;
 mod member_app;
+mod member_rights;
 mod onboarding;
 mod partner;
 mod returns;

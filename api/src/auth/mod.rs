@@ -88,7 +88,7 @@ impl Principal {
                 | P::GrantGestures => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
-                P::ViewUsers | P::ManagePrograms | P::ManageMail => {
+                P::ViewUsers | P::ManagePrograms | P::ManageMail | P::ManageMemberData => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
                 P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
@@ -148,6 +148,8 @@ pub enum Permission {
     ViewCoalitionCards,
     /// Mail settings, templates, previews, segments and audiences (owners and managers).
     ManageMail,
+    /// Export or erase a member's personal data (owners and managers).
+    ManageMemberData,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -228,7 +230,8 @@ impl ApiScope {
             | P::ViewCoalitions
             | P::ManageCoalitions
             | P::JoinCoalitions
-            | P::ManageMail => false,
+            | P::ManageMail
+            | P::ManageMemberData => false,
         }
     }
 }

@@ -156,6 +156,11 @@ impl<C: ConnectionTrait> Scoped<C> {
     pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
         E::update_many().filter(E::tenant_column().eq(self.tenant))
     }
+
+    /// `DELETE ... WHERE tenant_id = <brand>`; add the row filters before executing.
+    pub fn delete_many<E: TenantOwned>(&self) -> sea_orm::DeleteMany<E> {
+        E::delete_many().filter(E::tenant_column().eq(self.tenant))
+    }
 }
 
 impl Scoped<DatabaseTransaction> {

@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod mail;
 pub mod mail_templates;
 pub mod member_auth;
+pub mod member_rights;
 pub mod members;
 pub mod memberships;
 pub mod programs;

@@ -14,6 +14,7 @@ pub mod guards;
 pub mod limits;
 pub mod mail;
 pub mod member_auth;
+pub mod member_rights;
 pub mod members;
 pub mod memberships;
 pub mod programs;
@@ -47,6 +48,7 @@ pub struct QueryRoot(
     coalition_points::CoalitionPointsQuery,
     mail::MailQuery,
     campaigns::CampaignQuery,
+    member_rights::MemberRightsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -68,6 +70,7 @@ pub struct MutationRoot(
     coalition_points::CoalitionPointsMutation,
     mail::MailMutation,
     campaigns::CampaignMutation,
+    member_rights::MemberRightsMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
