@@ -20,6 +20,12 @@ pub struct Model {
     pub transactional_disabled: String,
     /// Days before points expire (and before a paid membership ends) that members are told.
     pub notice_days: i32,
+    /// DKIM: selector and domain (the key is published at `<selector>._domainkey.<domain>`),
+    /// algorithm (RSA or ED25519) and private key (PKCS#1 PEM, or base64 for Ed25519).
+    pub dkim_selector: Option<String>,
+    pub dkim_domain: Option<String>,
+    pub dkim_algorithm: Option<String>,
+    pub dkim_private_key: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -27,6 +27,7 @@ mod m20261122_000017_create_coalition_ledger;
 mod m20261122_000018_create_mail_marketing;
 mod m20261122_000019_create_campaigns;
 mod m20261122_000020_create_transactional_mail;
+mod m20261122_000021_add_dkim;
 
 pub struct Migrator;
 
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000018_create_mail_marketing::Migration),
             Box::new(m20261122_000019_create_campaigns::Migration),
             Box::new(m20261122_000020_create_transactional_mail::Migration),
+            Box::new(m20261122_000021_add_dkim::Migration),
         ]
     }
 }

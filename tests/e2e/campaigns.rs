@@ -407,3 +407,115 @@ async fn scheduling_follows_the_brand_time_zone_and_states_are_guarded() {
         .await;
     assert_eq!(field_of(&bad), "input.templateId", "{bad}");
 }
+
+/// With a brand DKIM key, marketing mail is signed over the List-Unsubscribe headers too, and
+/// transactional mail is signed; bad keys and foreign domains are refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "sceau", 5).await;
+    let set = "mutation($i: DkimKeyInput!) { setDkimKey(input: $i) { dkim { selector domain algorithm } } }";
+    let key = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+    let bad = owner
+        .query(set, json!({ "i": { "selector": "s1", "domain": "sceau.example", "algorithm": "ED25519", "privateKey": "not a key" } }))
+        .await;
+    assert_eq!(field_of(&bad), "input.privateKey", "{bad}");
+    let foreign = owner
+        .query(set, json!({ "i": { "selector": "s1", "domain": "other.example", "algorithm": "ED25519", "privateKey": key } }))
+        .await;
+    assert_eq!(field_of(&foreign), "input.domain", "{foreign}");
+    let ok = owner
+        .query(set, json!({ "i": { "selector": "s1", "domain": "sceau.example", "algorithm": "ED25519", "privateKey": key } }))
+        .await;
+    assert_eq!(
+        ok["data"]["setDkimKey"]["dkim"],
+        json!({ "selector": "s1", "domain": "sceau.example", "algorithm": "ED25519" }),
+        "{ok}"
+    );
+    let shown = owner
+        .query("{ mailSettings { dkim { selector } } }", json!({}))
+        .await;
+    assert!(
+        !shown.to_string().contains(key),
+        "the private key is never shown"
+    );
+
+    member(&app, &brand, "k@sceau.example", true).await;
+    let id = campaign(&owner, &template, "Signed", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    run(&app, Utc::now(), None).await;
+    let mail = app.smtp.wait_for("k@sceau.example").await;
+    let signature = mail
+        .header("DKIM-Signature")
+        .unwrap_or_else(|| panic!("{}", mail.data));
+    let tags: std::collections::HashMap<String, String> = signature
+        .split(';')
+        .filter_map(|t| t.split_once('='))
+        .map(|(k, v)| {
+            (
+                k.trim().to_owned(),
+                v.split_whitespace().collect::<String>(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tags.get("d").map(String::as_str),
+        Some("sceau.example"),
+        "{signature}"
+    );
+    assert_eq!(tags.get("s").map(String::as_str), Some("s1"));
+    assert_eq!(tags.get("a").map(String::as_str), Some("ed25519-sha256"));
+    let signed: Vec<String> = tags
+        .get("h")
+        .map(|h| h.split(':').map(str::to_ascii_lowercase).collect())
+        .unwrap_or_default();
+    for header in [
+        "from",
+        "subject",
+        "list-unsubscribe",
+        "list-unsubscribe-post",
+    ] {
+        assert!(
+            signed.iter().any(|h| h == header),
+            "{header} not signed: {signature}"
+        );
+    }
+    // Transactional mail is signed too (no unsubscribe headers there).
+    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let welcome = app
+        .smtp
+        .to("k@sceau.example")
+        .await
+        .into_iter()
+        .find(|m| m.subject().starts_with("Welcome"))
+        .unwrap_or_else(|| panic!("no welcome mail"));
+    assert!(
+        welcome
+            .header("DKIM-Signature")
+            .is_some_and(|s| s.contains("d=sceau.example"))
+    );
+    // Removed: no longer signed.
+    owner
+        .query(
+            "mutation { removeDkimKey { dkim { selector } } }",
+            json!({}),
+        )
+        .await;
+    let next = campaign(&owner, &template, "Unsigned", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": next }),
+        )
+        .await;
+    run(&app, Utc::now(), None).await;
+    let last = app.smtp.wait_for_count("k@sceau.example", 3).await;
+    assert!(last.header("DKIM-Signature").is_none(), "{}", last.data);
+}

@@ -167,6 +167,8 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.saveSegment", Roles(OWNER_MANAGER)),
         ("Mutation.suppressEmail", Roles(OWNER_MANAGER)),
         ("Query.campaigns", Roles(OWNER_MANAGER)),
+        ("Mutation.setDkimKey", Roles(OWNER_MANAGER)),
+        ("Mutation.removeDkimKey", Roles(OWNER_MANAGER)),
         ("Query.exportMemberData", Roles(OWNER_MANAGER)),
         ("Mutation.eraseMember", Roles(OWNER_MANAGER)),
         ("Query.myData", Roles(&["MEMBER"])),

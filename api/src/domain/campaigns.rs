@@ -692,6 +692,7 @@ async fn send_one<C: ConnectionTrait>(
             from_name: settings.from_name.clone(),
             from_address: settings.from_address.clone(),
             reply_to: settings.reply_to.clone(),
+            dkim: settings.dkim.clone(),
             to: recipient.email.clone(),
             subject: rendered.subject,
             text: rendered.text,

@@ -39,6 +39,8 @@ pub struct Settings {
     /// Transactional messages switched off.
     pub transactional_disabled: Vec<TemplatePurpose>,
     pub notice_days: i32,
+    /// The brand's DKIM key (never shown through the API: selector, domain and algorithm only).
+    pub dkim: Option<crate::mail::DkimKey>,
     pub saved: bool,
 }
 
@@ -54,6 +56,22 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
             tracking: s.tracking,
             transactional_disabled: super::transactional::parse_list(&s.transactional_disabled),
             notice_days: s.notice_days,
+            dkim: match (
+                s.dkim_selector,
+                s.dkim_domain,
+                s.dkim_algorithm,
+                s.dkim_private_key,
+            ) {
+                (Some(selector), Some(domain), Some(algorithm), Some(private_key)) => {
+                    Some(crate::mail::DkimKey {
+                        selector,
+                        domain,
+                        algorithm,
+                        private_key,
+                    })
+                }
+                _ => None,
+            },
             saved: true,
         });
     }
@@ -69,6 +87,7 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
         tracking: false,
         transactional_disabled: Vec::new(),
         notice_days: 14,
+        dkim: None,
         saved: false,
     })
 }
@@ -146,6 +165,10 @@ pub async fn update_settings(
         updated_at: Set(now),
         transactional_disabled: Set(disabled.clone()),
         notice_days: Set(input.notice_days),
+        dkim_selector: Set(None),
+        dkim_domain: Set(None),
+        dkim_algorithm: Set(None),
+        dkim_private_key: Set(None),
     };
     if !tx
         .insert_if_absent(model, vec![mail_settings::Column::TenantId])
@@ -174,6 +197,70 @@ pub async fn update_settings(
             .exec(tx.db())
             .await?;
     }
+    tx.commit().await?;
+    settings(state, scope).await
+}
+
+/// Sets (or, with `None`, removes) the brand's DKIM key. The key must parse and the domain must
+/// be the sender address's domain or a parent of it (DMARC alignment). Needs saved settings.
+pub async fn set_dkim(
+    state: &AppState,
+    scope: &TenantScope,
+    key: Option<crate::mail::DkimKey>,
+) -> Result<Settings, AppError> {
+    let current = settings(state, scope).await?;
+    if !current.saved {
+        return Err(AppError::conflict(
+            "save the brand's mail settings (sender address) first",
+        ));
+    }
+    if let Some(key) = &key {
+        let label = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 63
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        };
+        if !label(&key.selector) {
+            return Err(AppError::validation(
+                "input.selector",
+                "must be one DNS label",
+            ));
+        }
+        let domain = key.domain.trim().to_ascii_lowercase();
+        if domain.len() > 253 || !domain.split('.').all(label) || !domain.contains('.') {
+            return Err(AppError::validation("input.domain", "is not a domain name"));
+        }
+        let from_domain = current.from_address.rsplit('@').next().unwrap_or_default();
+        if from_domain != domain && !from_domain.ends_with(&format!(".{domain}")) {
+            return Err(AppError::validation(
+                "input.domain",
+                format!("must be the sender's domain ({from_domain}) or a parent of it"),
+            ));
+        }
+        key.check()
+            .map_err(|e| AppError::validation("input.privateKey", e))?;
+    }
+    let tx = scope.begin().await?;
+    use mail_settings::Column as C;
+    let k = key.as_ref();
+    tx.update_many::<mail_settings::Entity>()
+        .col_expr(C::DkimSelector, Expr::value(k.map(|k| k.selector.clone())))
+        .col_expr(
+            C::DkimDomain,
+            Expr::value(k.map(|k| k.domain.trim().to_ascii_lowercase())),
+        )
+        .col_expr(
+            C::DkimAlgorithm,
+            Expr::value(k.map(|k| k.algorithm.clone())),
+        )
+        .col_expr(
+            C::DkimPrivateKey,
+            Expr::value(k.map(|k| k.private_key.trim().to_owned())),
+        )
+        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .exec(tx.db())
+        .await?;
     tx.commit().await?;
     settings(state, scope).await
 }

@@ -405,6 +405,7 @@ async fn send<C: ConnectionTrait>(
             from_name: settings.from_name.clone(),
             from_address: settings.from_address.clone(),
             reply_to: settings.reply_to.clone(),
+            dkim: settings.dkim.clone(),
             to: email,
             subject: rendered.subject,
             text: rendered.text,

@@ -45,8 +45,44 @@ pub struct MailSettings {
     /// purpose if it has one, the default otherwise.
     pub transactional: Vec<TransactionalSetting>,
     pub notice_days: i32,
+    /// The DKIM key mail is signed with (the private key is never shown).
+    pub dkim: Option<DkimInfo>,
     /// False while the platform defaults apply.
     pub saved: bool,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct DkimInfo {
+    pub selector: String,
+    pub domain: String,
+    pub algorithm: DkimAlgorithm,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum DkimAlgorithm {
+    /// PKCS#1 PEM private key.
+    Rsa,
+    /// Base64 of the 32-byte Ed25519 seed (RFC 8463).
+    #[graphql(name = "ED25519")]
+    Ed25519,
+}
+
+impl DkimAlgorithm {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Rsa => "RSA",
+            Self::Ed25519 => "ED25519",
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct DkimKeyInput {
+    pub selector: String,
+    /// The signing domain: the sender address's domain or a parent of it.
+    pub domain: String,
+    pub algorithm: DkimAlgorithm,
+    pub private_key: String,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -72,6 +108,15 @@ impl From<Settings> for MailSettings {
                 })
                 .collect(),
             notice_days: s.notice_days,
+            dkim: s.dkim.map(|k| DkimInfo {
+                algorithm: if k.algorithm == "ED25519" {
+                    DkimAlgorithm::Ed25519
+                } else {
+                    DkimAlgorithm::Rsa
+                },
+                selector: k.selector,
+                domain: k.domain,
+            }),
             saved: s.saved,
         }
     }
@@ -471,6 +516,29 @@ impl MailMutation {
             notice_days: input.notice_days,
         };
         Ok(mail::update_settings(ctx.state()?, ctx.scope()?, input)
+            .await?
+            .into())
+    }
+
+    /// Signs the brand's mail with this DKIM key from now on (publish the public key at
+    /// `<selector>._domainkey.<domain>`). The List-Unsubscribe headers are signed too.
+    #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
+    async fn set_dkim_key(&self, ctx: &Context<'_>, input: DkimKeyInput) -> Result<MailSettings> {
+        let key = crate::mail::DkimKey {
+            selector: input.selector.trim().to_owned(),
+            domain: input.domain,
+            algorithm: input.algorithm.code().to_owned(),
+            private_key: input.private_key,
+        };
+        Ok(mail::set_dkim(ctx.state()?, ctx.scope()?, Some(key))
+            .await?
+            .into())
+    }
+
+    /// Stops signing the brand's mail.
+    #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
+    async fn remove_dkim_key(&self, ctx: &Context<'_>) -> Result<MailSettings> {
+        Ok(mail::set_dkim(ctx.state()?, ctx.scope()?, None)
             .await?
             .into())
     }
