@@ -519,3 +519,109 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
     let last = app.smtp.wait_for_count("k@sceau.example", 3).await;
     assert!(last.header("DKIM-Signature").is_none(), "{}", last.data);
 }
+
+/// Where the brand enables tracking: links go through a signed redirect and an open pixel is
+/// added; opens and clicks are counted once per recipient; a forged redirect goes nowhere.
+#[tokio::test(flavor = "multi_thread")]
+async fn opens_and_clicks_are_counted_where_tracking_is_on() {
+    let app = spawn_app().await;
+    let (brand, owner, _) = setup(&app, "trace", 5).await;
+    let plain = owner
+        .query(TEMPLATE, json!({ "i": { "name": "Shop", "subject": "New in", "html": "<html><body><p>Hi {{ member.first_name }}</p><a href=\"https://shop.trace.example/new?a=1&b=2\">shop</a> <a href=\"{{ links.unsubscribe }}\">unsubscribe</a></body></html>" } }))
+        .await;
+    let template = plain["data"]["createEmailTemplate"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // Tracking off (the default): the mail is as written.
+    member(&app, &brand, "u@trace.example", true).await;
+    member(&app, &brand, "v@trace.example", true).await;
+    let first = campaign(&owner, &template, "Untracked", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": first }),
+        )
+        .await;
+    run(&app, Utc::now(), None).await;
+    let untracked = app.smtp.wait_for("u@trace.example").await.text();
+    assert!(
+        untracked.contains("href=\"https://shop.trace.example/new?a=1&b=2\"")
+            && !untracked.contains("/t/o/"),
+        "{untracked}"
+    );
+
+    owner
+        .query(SETTINGS, json!({ "i": { "fromName": "Trace", "fromAddress": "news@trace.example", "marketingCapPerWeek": 0, "tracking": true } }))
+        .await;
+    let id = campaign(&owner, &template, "Tracked", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    run(&app, Utc::now(), None).await;
+    let body = app.smtp.wait_for_count("u@trace.example", 2).await.text();
+    let between = |from: &str| {
+        body.find(from)
+            .map(|at| body[at..].split('"').next().unwrap_or_default().to_owned())
+            .unwrap_or_else(|| panic!("no {from} in {body}"))
+    };
+    // Links point at the public URL; the test server listens elsewhere.
+    let pixel = app.url(&between("/t/o/"));
+    let click = app.url(&between("/t/c/"));
+    assert!(
+        body.contains("unsubscribe?token="),
+        "the unsubscribe link is left as is"
+    );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    for _ in 0..2 {
+        let r = http
+            .get(&pixel)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            r.headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok()),
+            Some("image/gif")
+        );
+    }
+    let r = http
+        .get(&click)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(r.status().is_redirection(), "{}", r.status());
+    assert_eq!(
+        r.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("https://shop.trace.example/new?a=1&b=2")
+    );
+    // The same token pointed elsewhere is refused: no open redirect.
+    let forged = format!(
+        "{}?u=https%3A%2F%2Fevil.example%2F",
+        click.split('?').next().unwrap_or_default()
+    );
+    let r = http
+        .get(&forged)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(r.status().as_u16(), 404);
+    let s = owner
+        .query(
+            "query($id: ID!) { campaign(id: $id) { stats { sent opened clicked } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        s["data"]["campaign"]["stats"],
+        json!({ "sent": 2, "opened": 1, "clicked": 1 }),
+        "{s}"
+    );
+}

@@ -684,8 +684,11 @@ async fn send_one<C: ConnectionTrait>(
     data.campaign = Some(CampaignData {
         name: campaign.name.clone(),
     });
-    let rendered = super::mail_templates::render(parts, &data)
+    let mut rendered = super::mail_templates::render(parts, &data)
         .map_err(|e| SendError::Invalid(format!("the template does not render: {e}")))?;
+    if settings.tracking && !rendered.html.trim().is_empty() {
+        rendered.html = track_html(state, recipient.id, &rendered.html, &unsubscribe);
+    }
     state
         .mailer
         .send_marketing(MarketingMail {
@@ -736,12 +739,145 @@ async fn finish(
 }
 
 fn mac(state: &AppState, payload: &[u8]) -> Vec<u8> {
+    mac_for(state, "unsubscribe", payload)
+}
+
+/// HMAC-SHA256 of `payload` under a key derived from the server secret for one purpose.
+fn mac_for(state: &AppState, purpose: &str, payload: &[u8]) -> Vec<u8> {
     let key = state.config.jwt_signing_key.expose_secret();
-    let mut m =
-        <Hmac<Sha256> as KeyInit>::new_from_slice(format!("unsubscribe:v1:{key}").as_bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(format!("{purpose}:v1:{key}").as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
     m.update(payload);
     m.finalize().into_bytes().to_vec()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The open pixel's and the click redirect's token: the recipient and a MAC over it and the
+/// target (so the redirect cannot be pointed elsewhere).
+fn tracking_token(state: &AppState, recipient: Uuid, target: &str) -> String {
+    let mut payload = recipient.as_bytes().to_vec();
+    payload.extend_from_slice(target.as_bytes());
+    let mut token = recipient.as_bytes().to_vec();
+    token.extend_from_slice(&mac_for(state, "track", &payload)[..16]);
+    b64(&token)
+}
+
+fn check_tracking_token(state: &AppState, token: &str, target: &str) -> Option<Uuid> {
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim())
+        .ok()?;
+    if raw.len() != 32 {
+        return None;
+    }
+    let recipient = Uuid::from_slice(&raw[..16]).ok()?;
+    let mut payload = recipient.as_bytes().to_vec();
+    payload.extend_from_slice(target.as_bytes());
+    let expected = mac_for(state, "track", &payload);
+    let diff = raw[16..]
+        .iter()
+        .zip(&expected[..16])
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    (diff == 0).then_some(recipient)
+}
+
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Undoes the HTML escaping MiniJinja applies to variables in attributes.
+fn unescape_html(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Tracking for brands that enabled it: links (`href="http..."`, except the unsubscribe link)
+/// go through the click redirect, and an open pixel is added. Links written through variables
+/// were HTML-escaped by the template: they are unescaped before signing.
+fn track_html(state: &AppState, recipient: Uuid, html: &str, unsubscribe: &str) -> String {
+    let base = state.config.public_url.trim_end_matches('/');
+    let mut out = String::with_capacity(html.len() + 256);
+    let mut rest = html;
+    while let Some(at) = rest.find("href=\"") {
+        let (head, tail) = rest.split_at(at + 6);
+        out.push_str(head);
+        let end = tail.find('"').unwrap_or(tail.len());
+        let url = unescape_html(&tail[..end]);
+        if (url.starts_with("http://") || url.starts_with("https://")) && url != unsubscribe {
+            let token = tracking_token(state, recipient, &url);
+            out.push_str(&format!("{base}/t/c/{token}?u={}", percent_encode(&url)));
+        } else {
+            out.push_str(&tail[..end]);
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    let pixel = format!(
+        "<img src=\"{base}/t/o/{}\" width=\"1\" height=\"1\" alt=\"\">",
+        tracking_token(state, recipient, "open")
+    );
+    match out.rfind("</body>") {
+        Some(at) => out.insert_str(at, &pixel),
+        None => out.push_str(&pixel),
+    }
+    out
+}
+
+/// Records an open (the pixel). Unknown or forged tokens are ignored.
+pub async fn record_open(state: &AppState, token: &str) -> Result<(), AppError> {
+    if let Some(recipient) = check_tracking_token(state, token, "open") {
+        mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+    }
+    Ok(())
+}
+
+/// Records a click and returns where to send the reader; `None` for a forged link (no open
+/// redirect).
+pub async fn record_click(
+    state: &AppState,
+    token: &str,
+    url: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(recipient) = check_tracking_token(state, token, url) else {
+        return Ok(None);
+    };
+    mark(state, recipient, campaign_recipient::Column::ClickedAt).await?;
+    // A click is also an open (images are often blocked).
+    mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+    Ok(Some(url.to_owned()))
+}
+
+async fn mark(
+    state: &AppState,
+    recipient: Uuid,
+    column: campaign_recipient::Column,
+) -> Result<(), AppError> {
+    let Some(row) = db::recipient(&state.db, recipient).await? else {
+        return Ok(());
+    };
+    let scope = TenantScope::new(state.db.clone(), row.tenant_id);
+    let conn = scope.conn();
+    conn.update_many::<campaign_recipient::Entity>()
+        .col_expr(column, Expr::value(Some(Utc::now())))
+        .filter(campaign_recipient::Column::Id.eq(row.id))
+        .filter(column.is_null())
+        .exec(conn.db())
+        .await?;
+    Ok(())
 }
 
 /// A signed, expiring unsubscribe link for one recipient.

@@ -1,8 +1,10 @@
 //! The HTTP surface: `POST /graphql`, GraphiQL on `GET /graphql`, `POST /oauth/token`,
-//! `/healthz`, `/readyz` and `/unsubscribe` (marketing opt-out links), with request ids, tracing, a body limit and a timeout.
+//! `/healthz`, `/readyz`, `/unsubscribe` (marketing opt-out links) and `/t/...` (open and
+//! click tracking), with request ids, tracing, a body limit and a timeout.
 
 mod graphql;
 mod oauth;
+mod tracking;
 mod unsubscribe;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
@@ -48,6 +50,8 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
             "/unsubscribe",
             get(unsubscribe::get_unsubscribe).post(unsubscribe::post_unsubscribe),
         )
+        .route("/t/o/{token}", get(tracking::open))
+        .route("/t/c/{token}", get(tracking::click))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)
