@@ -102,6 +102,8 @@ impl SmtpSink {
         let accepting = sink.clone();
         tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
+                // Replies are small writes: without NODELAY, delayed ACKs stall each command.
+                let _ = stream.set_nodelay(true);
                 let sink = accepting.clone();
                 tokio::spawn(async move {
                     let _ = sink.converse(stream).await;

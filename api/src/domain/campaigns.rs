@@ -52,6 +52,8 @@ use crate::{
 
 const LEASE: i64 = 300;
 const MAX_ATTEMPTS: i32 = 5;
+/// Mails in flight at once per worker (each over its own pooled SMTP connection).
+const CONCURRENCY: usize = 16;
 const UNSUBSCRIBE_VALID_DAYS: i64 = 90;
 
 /// A campaign with its delivery figures.
@@ -532,88 +534,134 @@ async fn deliver(
         html: template.html,
         text: template.text,
     };
-    for recipient in due {
+    for chunk in due.chunks(CONCURRENCY) {
         if *budget_left == Some(0) {
             return Ok(());
         }
-        // A pause or cancellation stops delivery at the next mail.
+        // A pause or cancellation stops delivery at the next batch.
         let current = conn.get::<campaign::Entity>(campaign.id).await?;
         if current.status != CampaignStatus::Sending {
             return Ok(());
         }
-        if !claim(&conn, recipient.id, now).await? {
-            continue;
-        }
-        let outcome = send_one(state, &conn, &settings, campaign, &parts, &recipient, now).await;
-        let (status, reason, next) = match outcome {
-            Ok(Outcome::Sent) => {
-                report.sent += 1;
-                if let Some(b) = budget_left.as_mut() {
-                    *b -= 1;
+        let take = budget_left.map_or(chunk.len(), |b| Ord::min(b as usize, chunk.len()));
+        // SMTP is a conversation of small writes: one at a time, each mail waits on round
+        // trips (and delayed ACKs). Several in flight over the transport's pool keep it busy.
+        let results =
+            futures_util::future::join_all(chunk[..take].iter().map(|recipient| {
+                process(state, scope, &settings, campaign, &parts, recipient, now)
+            }))
+            .await;
+        for result in results {
+            match result? {
+                Some(Delivered::Sent) => {
+                    report.sent += 1;
+                    if let Some(b) = budget_left.as_mut() {
+                        *b = b.saturating_sub(1);
+                    }
                 }
-                (RecipientStatus::Sent, None, None)
+                Some(Delivered::Skipped) => report.skipped += 1,
+                Some(Delivered::Retried) => report.retried += 1,
+                Some(Delivered::Failed) => report.failed += 1,
+                Some(Delivered::Bounced) => report.bounced += 1,
+                None => {}
             }
-            Ok(Outcome::Skipped(why)) => {
-                report.skipped += 1;
-                (RecipientStatus::Skipped, Some(why), None)
-            }
-            Err(SendError::Temporary(e)) if recipient.attempts + 1 < MAX_ATTEMPTS => {
-                report.retried += 1;
-                let wait = Duration::minutes(1 << recipient.attempts.clamp(0, 10));
-                (
-                    RecipientStatus::Queued,
-                    Some(format!("TEMPORARY: {e}")),
-                    Some(now + wait),
-                )
-            }
-            Err(SendError::Temporary(e)) => {
-                report.failed += 1;
-                (RecipientStatus::Failed, Some(format!("GAVE_UP: {e}")), None)
-            }
-            Err(SendError::Invalid(e)) => {
-                report.failed += 1;
-                (RecipientStatus::Failed, Some(format!("INVALID: {e}")), None)
-            }
-            Err(SendError::Permanent(e)) => {
-                report.bounced += 1;
-                super::audiences::suppress(
-                    scope,
-                    &recipient.email,
-                    suppression::SuppressionReason::Bounced,
-                )
-                .await?;
-                (
-                    RecipientStatus::Bounced,
-                    Some(format!("BOUNCED: {e}")),
-                    None,
-                )
-            }
-        };
-        let mut update = conn
-            .update_many::<campaign_recipient::Entity>()
-            .col_expr(campaign_recipient::Column::Status, Expr::value(status))
-            .col_expr(campaign_recipient::Column::Reason, Expr::value(reason))
-            .col_expr(
-                campaign_recipient::Column::LeaseUntil,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(
-                campaign_recipient::Column::Attempts,
-                Expr::col(campaign_recipient::Column::Attempts).add(1),
-            )
-            .filter(campaign_recipient::Column::Id.eq(recipient.id));
-        if status == RecipientStatus::Sent {
-            update = update.col_expr(
-                campaign_recipient::Column::SentAt,
-                Expr::value(Some(Utc::now())),
-            );
         }
-        if let Some(next) = next {
-            update = update.col_expr(campaign_recipient::Column::NextAttemptAt, Expr::value(next));
-        }
-        update.exec(conn.db()).await?;
     }
     Ok(())
+}
+
+/// What became of one recipient.
+enum Delivered {
+    Sent,
+    Skipped,
+    Retried,
+    Failed,
+    Bounced,
+}
+
+/// Claims, sends and records one recipient; `None` when another worker had claimed it.
+async fn process(
+    state: &AppState,
+    scope: &TenantScope,
+    settings: &super::mail::Settings,
+    campaign: &campaign::Model,
+    parts: &Parts,
+    recipient: &campaign_recipient::Model,
+    now: DateTime<Utc>,
+) -> Result<Option<Delivered>, AppError> {
+    let conn = scope.conn();
+    if !claim(&conn, recipient.id, now).await? {
+        return Ok(None);
+    }
+    let outcome = send_one(state, &conn, settings, campaign, parts, recipient, now).await;
+    let (delivered, status, reason, next) = match outcome {
+        Ok(Outcome::Sent) => (Delivered::Sent, RecipientStatus::Sent, None, None),
+        Ok(Outcome::Skipped(why)) => (
+            Delivered::Skipped,
+            RecipientStatus::Skipped,
+            Some(why),
+            None,
+        ),
+        Err(SendError::Temporary(e)) if recipient.attempts + 1 < MAX_ATTEMPTS => {
+            let wait = Duration::minutes(1 << recipient.attempts.clamp(0, 10));
+            (
+                Delivered::Retried,
+                RecipientStatus::Queued,
+                Some(format!("TEMPORARY: {e}")),
+                Some(now + wait),
+            )
+        }
+        Err(SendError::Temporary(e)) => (
+            Delivered::Failed,
+            RecipientStatus::Failed,
+            Some(format!("GAVE_UP: {e}")),
+            None,
+        ),
+        Err(SendError::Invalid(e)) => (
+            Delivered::Failed,
+            RecipientStatus::Failed,
+            Some(format!("INVALID: {e}")),
+            None,
+        ),
+        Err(SendError::Permanent(e)) => {
+            super::audiences::suppress(
+                scope,
+                &recipient.email,
+                suppression::SuppressionReason::Bounced,
+            )
+            .await?;
+            (
+                Delivered::Bounced,
+                RecipientStatus::Bounced,
+                Some(format!("BOUNCED: {e}")),
+                None,
+            )
+        }
+    };
+    let mut update = conn
+        .update_many::<campaign_recipient::Entity>()
+        .col_expr(campaign_recipient::Column::Status, Expr::value(status))
+        .col_expr(campaign_recipient::Column::Reason, Expr::value(reason))
+        .col_expr(
+            campaign_recipient::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            campaign_recipient::Column::Attempts,
+            Expr::col(campaign_recipient::Column::Attempts).add(1),
+        )
+        .filter(campaign_recipient::Column::Id.eq(recipient.id));
+    if status == RecipientStatus::Sent {
+        update = update.col_expr(
+            campaign_recipient::Column::SentAt,
+            Expr::value(Some(Utc::now())),
+        );
+    }
+    if let Some(next) = next {
+        update = update.col_expr(campaign_recipient::Column::NextAttemptAt, Expr::value(next));
+    }
+    update.exec(conn.db()).await?;
+    Ok(Some(delivered))
 }
 
 /// QUEUED -> SENDING under a lease; false when another worker has it.

@@ -176,6 +176,8 @@ impl Mailer {
             Some(url) => Transport::Smtp(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .context("FIDELIS_SMTP_URL is not a valid SMTP URL")?
+                    // The campaign worker keeps up to 16 mails in flight.
+                    .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(16))
                     .build(),
             ),
             None => {
