@@ -625,3 +625,38 @@ async fn opens_and_clicks_are_counted_where_tracking_is_on() {
         "{s}"
     );
 }
+
+/// A brand's rate limit holds across passes of the worker: no more than its sends per minute.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_brand_rate_limit_spreads_a_campaign_over_minutes() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "lent", 0).await;
+    owner
+        .query(SETTINGS, json!({ "i": { "fromName": "Lent", "fromAddress": "news@lent.example", "marketingCapPerWeek": 0, "sendRatePerMinute": 2 } }))
+        .await;
+    for i in 0..5 {
+        member(&app, &brand, &format!("r{i}@lent.example"), true).await;
+    }
+    let id = campaign(&owner, &template, "Slow", json!({})).await;
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let now = Utc::now();
+    assert_eq!(run(&app, now, None).await.sent, 2);
+    assert_eq!(
+        run(&app, now + Duration::seconds(30), None).await.sent,
+        0,
+        "same minute"
+    );
+    assert_eq!(run(&app, now + Duration::seconds(61), None).await.sent, 2);
+    assert_eq!(run(&app, now + Duration::seconds(122), None).await.sent, 1);
+    let s = stats(&owner, &id).await;
+    assert_eq!(
+        (s["status"].as_str(), s["stats"]["sent"].as_i64()),
+        (Some("SENT"), Some(5)),
+        "{s}"
+    );
+}
