@@ -343,11 +343,19 @@ pub async fn suppress(
     reason: suppression::SuppressionReason,
 ) -> Result<(), AppError> {
     let email = super::types::Email::parse("input.email", email)?;
-    let conn = scope.conn();
+    suppress_in(&scope.conn(), email.as_str(), reason).await
+}
+
+/// Adds an address (already normalised) to the suppression list, in the caller's transaction.
+pub async fn suppress_in<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    email: &str,
+    reason: suppression::SuppressionReason,
+) -> Result<(), AppError> {
     conn.insert_if_absent(
         suppression::ActiveModel {
-            tenant_id: Set(scope.tenant_id()),
-            email: Set(email.as_str().to_owned()),
+            tenant_id: Set(conn.tenant_id()),
+            email: Set(email.to_owned()),
             reason: Set(reason),
             created_at: Set(Utc::now()),
         },

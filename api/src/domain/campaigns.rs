@@ -76,13 +76,22 @@ pub struct Stats {
     pub skipped_reasons: Vec<(String, i64)>,
 }
 
+/// Per status and reason: recipients, and how many of them unsubscribed, opened, clicked.
+type StatusCounts = (RecipientStatus, Option<String>, i64, i64, i64, i64);
+
 async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<Stats, AppError> {
-    let rows: Vec<(RecipientStatus, Option<String>, i64)> = conn
+    let rows: Vec<StatusCounts> = conn
         .find::<campaign_recipient::Entity>()
         .select_only()
         .column(campaign_recipient::Column::Status)
         .column(campaign_recipient::Column::Reason)
         .column_as(Expr::cust("CAST(COUNT(*) AS BIGINT)"), "n")
+        .column_as(
+            Expr::cust("CAST(COUNT(unsubscribed_at) AS BIGINT)"),
+            "unsubscribed",
+        )
+        .column_as(Expr::cust("CAST(COUNT(opened_at) AS BIGINT)"), "opened")
+        .column_as(Expr::cust("CAST(COUNT(clicked_at) AS BIGINT)"), "clicked")
         .filter(campaign_recipient::Column::CampaignId.eq(campaign))
         .group_by(campaign_recipient::Column::Status)
         .group_by(campaign_recipient::Column::Reason)
@@ -90,7 +99,10 @@ async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<S
         .all(conn.db())
         .await?;
     let mut s = Stats::default();
-    for (status, reason, n) in rows {
+    for (status, reason, n, unsubscribed, opened, clicked) in rows {
+        s.unsubscribed += unsubscribed;
+        s.opened += opened;
+        s.clicked += clicked;
         match status {
             RecipientStatus::Queued | RecipientStatus::Sending => s.queued += n,
             RecipientStatus::Sent => s.sent += n,
@@ -107,21 +119,6 @@ async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<S
             }
         }
     }
-    let count = |col: campaign_recipient::Column| {
-        conn.find::<campaign_recipient::Entity>()
-            .filter(campaign_recipient::Column::CampaignId.eq(campaign))
-            .filter(col.is_not_null())
-    };
-    use sea_orm::PaginatorTrait;
-    s.unsubscribed = count(campaign_recipient::Column::UnsubscribedAt)
-        .count(conn.db())
-        .await? as i64;
-    s.opened = count(campaign_recipient::Column::OpenedAt)
-        .count(conn.db())
-        .await? as i64;
-    s.clicked = count(campaign_recipient::Column::ClickedAt)
-        .count(conn.db())
-        .await? as i64;
     s.skipped_reasons.sort();
     Ok(s)
 }
@@ -220,21 +217,10 @@ async fn transition(
     if update.exec(conn.db()).await?.rows_affected != 1 {
         return Err(AppError::conflict(format!(
             "a {} campaign cannot be {what}",
-            status_name(current.status)
+            sea_orm::ActiveEnum::to_value(&current.status)
         )));
     }
     get(scope, id).await
-}
-
-fn status_name(s: CampaignStatus) -> &'static str {
-    match s {
-        CampaignStatus::Draft => "DRAFT",
-        CampaignStatus::Scheduled => "SCHEDULED",
-        CampaignStatus::Sending => "SENDING",
-        CampaignStatus::Paused => "PAUSED",
-        CampaignStatus::Cancelled => "CANCELLED",
-        CampaignStatus::Sent => "SENT",
-    }
 }
 
 /// Schedules at a local time of the brand's time zone (DST gaps refused, ambiguous times take
@@ -529,10 +515,15 @@ async fn deliver(
     let template = conn
         .get::<email_template::Entity>(campaign.template_id)
         .await?;
-    let parts = Parts {
-        subject: template.subject,
-        html: template.html,
-        text: template.text,
+    let pass = Pass {
+        campaign,
+        parts: Parts {
+            subject: template.subject,
+            html: template.html,
+            text: template.text,
+        },
+        brand: super::mail::brand_and_currency(&conn).await?,
+        settings,
     };
     for chunk in due.chunks(CONCURRENCY) {
         if *budget_left == Some(0) {
@@ -546,11 +537,12 @@ async fn deliver(
         let take = budget_left.map_or(chunk.len(), |b| Ord::min(b as usize, chunk.len()));
         // SMTP is a conversation of small writes: one at a time, each mail waits on round
         // trips (and delayed ACKs). Several in flight over the transport's pool keep it busy.
-        let results =
-            futures_util::future::join_all(chunk[..take].iter().map(|recipient| {
-                process(state, scope, &settings, campaign, &parts, recipient, now)
-            }))
-            .await;
+        let results = futures_util::future::join_all(
+            chunk[..take]
+                .iter()
+                .map(|recipient| process(state, scope, &pass, recipient, now)),
+        )
+        .await;
         for result in results {
             match result? {
                 Some(Delivered::Sent) => {
@@ -570,6 +562,14 @@ async fn deliver(
     Ok(())
 }
 
+/// What every mail of one delivery pass of a campaign shares (read once per pass).
+struct Pass<'a> {
+    campaign: &'a campaign::Model,
+    parts: Parts,
+    settings: super::mail::Settings,
+    brand: (super::mail_templates::BrandData, super::types::Currency),
+}
+
 /// What became of one recipient.
 enum Delivered {
     Sent,
@@ -583,9 +583,7 @@ enum Delivered {
 async fn process(
     state: &AppState,
     scope: &TenantScope,
-    settings: &super::mail::Settings,
-    campaign: &campaign::Model,
-    parts: &Parts,
+    pass: &Pass<'_>,
     recipient: &campaign_recipient::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<Delivered>, AppError> {
@@ -593,7 +591,7 @@ async fn process(
     if !claim(&conn, recipient.id, now).await? {
         return Ok(None);
     }
-    let outcome = send_one(state, &conn, settings, campaign, parts, recipient, now).await;
+    let outcome = send_one(state, &conn, pass, recipient, now).await;
     let (delivered, status, reason, next) = match outcome {
         Ok(Outcome::Sent) => (Delivered::Sent, RecipientStatus::Sent, None, None),
         Ok(Outcome::Skipped(why)) => (
@@ -624,8 +622,8 @@ async fn process(
             None,
         ),
         Err(SendError::Permanent(e)) => {
-            super::audiences::suppress(
-                scope,
+            audiences::suppress_in(
+                &conn,
                 &recipient.email,
                 suppression::SuppressionReason::Bounced,
             )
@@ -696,12 +694,11 @@ enum Outcome {
 async fn send_one<C: ConnectionTrait>(
     state: &AppState,
     conn: &Scoped<C>,
-    settings: &super::mail::Settings,
-    campaign: &campaign::Model,
-    parts: &Parts,
+    pass: &Pass<'_>,
     recipient: &campaign_recipient::Model,
     now: DateTime<Utc>,
 ) -> Result<Outcome, SendError> {
+    let settings = &pass.settings;
     let internal = |e: AppError| SendError::Temporary(e.to_string());
     // Consent withdrawn or address suppressed since the campaign started: not mailed.
     let member = conn
@@ -724,15 +721,16 @@ async fn send_one<C: ConnectionTrait>(
             "SUPPRESSED: on the suppression list".to_owned(),
         ));
     }
-    let mut data = super::mail::data_for(state, conn, member.id)
+    let (brand, currency) = &pass.brand;
+    let mut data = super::mail::data_of(state, conn, member, brand.clone(), currency)
         .await
         .map_err(internal)?;
     let unsubscribe = unsubscribe_url(state, recipient.id, now);
     data.links.unsubscribe = unsubscribe.clone();
     data.campaign = Some(CampaignData {
-        name: campaign.name.clone(),
+        name: pass.campaign.name.clone(),
     });
-    let mut rendered = super::mail_templates::render(parts, &data)
+    let mut rendered = super::mail_templates::render(&pass.parts, &data)
         .map_err(|e| SendError::Invalid(format!("the template does not render: {e}")))?;
     if settings.tracking && !rendered.html.trim().is_empty() {
         rendered.html = track_html(state, recipient.id, &rendered.html, &unsubscribe);
@@ -786,49 +784,55 @@ async fn finish(
         == 1)
 }
 
-fn mac(state: &AppState, payload: &[u8]) -> Vec<u8> {
-    mac_for(state, "unsubscribe", payload)
-}
-
-/// HMAC-SHA256 of `payload` under a key derived from the server secret for one purpose.
-fn mac_for(state: &AppState, purpose: &str, payload: &[u8]) -> Vec<u8> {
+/// HMAC-SHA256 under a key derived from the server secret for one purpose.
+fn hmac(state: &AppState, purpose: &str) -> Hmac<Sha256> {
     let key = state.config.jwt_signing_key.expose_secret();
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(format!("{purpose}:v1:{key}").as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    <Hmac<Sha256> as KeyInit>::new_from_slice(format!("{purpose}:v1:{key}").as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
+}
+
+/// A token: `payload` then a 16-byte tag over `payload` and `context`, base64url.
+fn sign(state: &AppState, purpose: &str, payload: &[u8], context: &[u8]) -> String {
+    let mut m = hmac(state, purpose);
     m.update(payload);
-    m.finalize().into_bytes().to_vec()
+    m.update(context);
+    let mut token = payload.to_vec();
+    token.extend_from_slice(&m.finalize().into_bytes()[..16]);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
 }
 
-fn b64(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// The open pixel's and the click redirect's token: the recipient and a MAC over it and the
-/// target (so the redirect cannot be pointed elsewhere).
-fn tracking_token(state: &AppState, recipient: Uuid, target: &str) -> String {
-    let mut payload = recipient.as_bytes().to_vec();
-    payload.extend_from_slice(target.as_bytes());
-    let mut token = recipient.as_bytes().to_vec();
-    token.extend_from_slice(&mac_for(state, "track", &payload)[..16]);
-    b64(&token)
-}
-
-fn check_tracking_token(state: &AppState, token: &str, target: &str) -> Option<Uuid> {
+/// The payload of a token of `len` payload bytes signed for `purpose` and `context`, if its
+/// tag verifies (constant-time comparison).
+fn verify(
+    state: &AppState,
+    purpose: &str,
+    token: &str,
+    len: usize,
+    context: &[u8],
+) -> Option<Vec<u8>> {
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim())
         .ok()?;
-    if raw.len() != 32 {
+    if raw.len() != len + 16 {
         return None;
     }
-    let recipient = Uuid::from_slice(&raw[..16]).ok()?;
-    let mut payload = recipient.as_bytes().to_vec();
-    payload.extend_from_slice(target.as_bytes());
-    let expected = mac_for(state, "track", &payload);
-    let diff = raw[16..]
-        .iter()
-        .zip(&expected[..16])
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    (diff == 0).then_some(recipient)
+    let (payload, tag) = raw.split_at(len);
+    let mut m = hmac(state, purpose);
+    m.update(payload);
+    m.update(context);
+    m.verify_truncated_left(tag).ok()?;
+    Some(payload.to_vec())
+}
+
+/// The open pixel's and the click redirect's token: the recipient, signed with the target
+/// (so the redirect cannot be pointed elsewhere).
+fn tracking_token(state: &AppState, recipient: Uuid, target: &str) -> String {
+    sign(state, "track", recipient.as_bytes(), target.as_bytes())
+}
+
+fn check_tracking_token(state: &AppState, token: &str, target: &str) -> Option<Uuid> {
+    let payload = verify(state, "track", token, 16, target.as_bytes())?;
+    Uuid::from_slice(&payload).ok()
 }
 
 fn percent_encode(s: &str) -> String {
@@ -933,12 +937,10 @@ pub fn unsubscribe_url(state: &AppState, recipient: Uuid, now: DateTime<Utc>) ->
     let expires = (now + Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp();
     let mut payload = recipient.as_bytes().to_vec();
     payload.extend_from_slice(&expires.to_be_bytes());
-    let mut token = payload.clone();
-    token.extend_from_slice(&mac(state, &payload)[..16]);
     format!(
         "{}/unsubscribe?token={}",
         state.config.public_url.trim_end_matches('/'),
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
+        sign(state, "unsubscribe", &payload, &[])
     )
 }
 
@@ -946,23 +948,7 @@ pub fn unsubscribe_url(state: &AppState, recipient: Uuid, now: DateTime<Utc>) ->
 /// withdrawn, the recipient marked. Idempotent. Returns the brand's name for the page.
 pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, AppError> {
     let bad = || AppError::validation("token", "is not a valid unsubscribe link");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .map_err(|_| bad())?;
-    if raw.len() != 16 + 8 + 16 {
-        return Err(bad());
-    }
-    let (payload, tag) = raw.split_at(24);
-    let expected = mac(state, payload);
-    // Constant-time comparison of the tag.
-    if tag
-        .iter()
-        .zip(&expected[..16])
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        != 0
-    {
-        return Err(bad());
-    }
+    let payload = verify(state, "unsubscribe", token, 16 + 8, &[]).ok_or_else(bad)?;
     let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
     let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
     if Utc::now().timestamp() > expires {
@@ -975,14 +961,10 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, AppErr
     let scope = TenantScope::new(state.db.clone(), recipient.tenant_id);
     let tx = scope.begin().await?;
     let now = Utc::now();
-    tx.insert_if_absent(
-        suppression::ActiveModel {
-            tenant_id: Set(recipient.tenant_id),
-            email: Set(recipient.email.clone()),
-            reason: Set(suppression::SuppressionReason::Unsubscribed),
-            created_at: Set(now),
-        },
-        vec![suppression::Column::TenantId, suppression::Column::Email],
+    audiences::suppress_in(
+        &tx,
+        &recipient.email,
+        suppression::SuppressionReason::Unsubscribed,
     )
     .await?;
     tx.update_many::<member::Entity>()

@@ -24,7 +24,7 @@ use entity::{
     coalition_txn::{self, CoalitionTxnKind},
     member,
 };
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -113,14 +113,6 @@ pub struct Movement {
     pub points: i64,
     /// The card's balance after the movement (for a replay: now).
     pub balance: i64,
-}
-
-impl Movement {
-    pub fn period(&self) -> Option<String> {
-        self.txn
-            .as_ref()
-            .map(|t| period_label(&self.coalition, t.period_start))
-    }
 }
 
 /// The brand's active place in a coalition: NOT_FOUND when it has none, CONFLICT when it is not
@@ -302,14 +294,10 @@ pub async fn earn(
     let now = Utc::now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let tx = crate::db::begin_write(&state.db).await?;
-    if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(&tx).await?
-    {
-        drop(tx);
-        return replayed(state, &previous).await;
-    }
-    let coalition = db::lock_coalition(&tx, input.coalition_id, false).await?;
+    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+        Opened::Replayed(movement) => return Ok(movement),
+        Opened::Fresh(tx, coalition) => (tx, coalition),
+    };
     let place = active_place(&tx, &coalition, brand).await?;
     let card = card(&tx, coalition.id, &input.card_number).await?;
     let points = i64::try_from(
@@ -328,7 +316,7 @@ pub async fn earn(
     .await?;
     let mut txn = None;
     if points > 0 {
-        lock(&tx, member_account.id).await?;
+        db::lock_account(&tx, member_account.id).await?;
         let debt =
             db::existing_account(&tx, coalition.id, K::MemberDebt, None, Some(card.id)).await?;
         let repay = debt
@@ -388,11 +376,7 @@ pub async fn earn(
         db::touch_member(&tx, card.id, occurred_at).await?;
     }
     let movement = finish(&tx, coalition, card, txn, points).await?;
-    if let Some(idem) = &idem {
-        idem.record(&tx, replay_record(&movement)).await?;
-    }
-    tx.commit().await?;
-    Ok(movement)
+    commit(tx, idem.as_ref(), movement).await
 }
 
 /// Spending shared points at a member brand.
@@ -424,14 +408,10 @@ pub async fn redeem(
     let now = Utc::now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let tx = crate::db::begin_write(&state.db).await?;
-    if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(&tx).await?
-    {
-        drop(tx);
-        return replayed(state, &previous).await;
-    }
-    let coalition = db::lock_coalition(&tx, input.coalition_id, false).await?;
+    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+        Opened::Replayed(movement) => return Ok(movement),
+        Opened::Fresh(tx, coalition) => (tx, coalition),
+    };
     active_place(&tx, &coalition, brand).await?;
     let card = card(&tx, coalition.id, &input.card_number).await?;
     let member_account = db::account(
@@ -476,11 +456,7 @@ pub async fn redeem(
     .await?;
     db::touch_member(&tx, card.id, occurred_at).await?;
     let movement = finish(&tx, coalition, card, Some(txn), -input.points).await?;
-    if let Some(idem) = &idem {
-        idem.record(&tx, replay_record(&movement)).await?;
-    }
-    tx.commit().await?;
-    Ok(movement)
+    commit(tx, idem.as_ref(), movement).await
 }
 
 /// The return of (part of) a coalition purchase.
@@ -513,14 +489,10 @@ pub async fn reverse(
     let now = Utc::now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let tx = crate::db::begin_write(&state.db).await?;
-    if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(&tx).await?
-    {
-        drop(tx);
-        return replayed(state, &previous).await;
-    }
-    let coalition = db::lock_coalition(&tx, input.coalition_id, false).await?;
+    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+        Opened::Replayed(movement) => return Ok(movement),
+        Opened::Fresh(tx, coalition) => (tx, coalition),
+    };
     let earn = db::txn(&tx, coalition.id, input.purchase_id)
         .await?
         .filter(|t| t.kind == CoalitionTxnKind::Earn && t.brand_id == Some(brand))
@@ -556,7 +528,7 @@ pub async fn reverse(
     .await?;
     let mut txn = None;
     if points > 0 {
-        lock(&tx, member_account.id).await?;
+        db::lock_account(&tx, member_account.id).await?;
         let balance = db::account_by_id(&tx, member_account.id)
             .await?
             .map_or(0, |a| a.balance);
@@ -600,16 +572,43 @@ pub async fn reverse(
         );
     }
     let movement = finish(&tx, coalition, card, txn, -points).await?;
-    if let Some(idem) = &idem {
+    commit(tx, idem.as_ref(), movement).await
+}
+
+/// A movement's write transaction with the coalition row held shared (see `settle_in`), or
+/// the first answer when the idempotency key was used before.
+enum Opened {
+    Replayed(Movement),
+    Fresh(DatabaseTransaction, coalition::Model),
+}
+
+async fn open(
+    state: &AppState,
+    idem: Option<&Idempotency>,
+    coalition: Uuid,
+) -> Result<Opened, AppError> {
+    let tx = crate::db::begin_write(&state.db).await?;
+    if let Some(idem) = idem
+        && let Some(previous) = idem.replay(&tx).await?
+    {
+        drop(tx);
+        return Ok(Opened::Replayed(replayed(state, &previous).await?));
+    }
+    let coalition = db::lock_coalition(&tx, coalition, false).await?;
+    Ok(Opened::Fresh(tx, coalition))
+}
+
+/// Records the answer under the idempotency key and commits.
+async fn commit(
+    tx: DatabaseTransaction,
+    idem: Option<&Idempotency>,
+    movement: Movement,
+) -> Result<Movement, AppError> {
+    if let Some(idem) = idem {
         idem.record(&tx, replay_record(&movement)).await?;
     }
     tx.commit().await?;
     Ok(movement)
-}
-
-/// Takes the member account's row lock (PostgreSQL) so that movements of one card queue.
-async fn lock<C: ConnectionTrait>(conn: &C, account: Uuid) -> Result<(), AppError> {
-    db::lock_account(conn, account).await
 }
 
 async fn finish<C: ConnectionTrait>(

@@ -391,7 +391,8 @@ pub async fn preview(
     templates::render(&parts, &data)
 }
 
-async fn brand_and_currency<C: ConnectionTrait>(
+/// The brand's name, slug and currency, as templates show them (read once per batch of mails).
+pub async fn brand_and_currency<C: ConnectionTrait>(
     conn: &Scoped<C>,
 ) -> Result<(BrandData, Currency), AppError> {
     let brand = platform::brand_by_id(conn.db(), conn.tenant_id())
@@ -428,6 +429,17 @@ pub async fn data_for<C: ConnectionTrait>(
 ) -> Result<Data, AppError> {
     let member = conn.get::<member::Entity>(member_id).await?;
     let (brand, currency) = brand_and_currency(conn).await?;
+    data_of(state, conn, member, brand, &currency).await
+}
+
+/// [`data_for`] with the member and the brand already read (the senders' hot path).
+pub async fn data_of<C: ConnectionTrait>(
+    state: &AppState,
+    conn: &Scoped<C>,
+    member: member::Model,
+    brand: BrandData,
+    currency: &Currency,
+) -> Result<Data, AppError> {
     let now = Utc::now();
     let card = conn
         .find::<card::Entity>()

@@ -161,10 +161,7 @@ async fn figures_of<C: ConnectionTrait>(
     let mut brands: Vec<Uuid> = places::brands_of(conn, coalition.id)
         .await?
         .into_iter()
-        .filter(|(p, _)| {
-            p.responded_at.is_some()
-                && p.status != entity::coalition_brand::CoalitionBrandStatus::Declined
-        })
+        .filter(|(p, _)| took_part(p))
         .map(|(p, _)| p.brand_id)
         .collect();
     for b in db::brands_in_period(conn, coalition.id, start).await? {
@@ -173,6 +170,12 @@ async fn figures_of<C: ConnectionTrait>(
         }
     }
     Ok(compute(coalition, &sums, &brands))
+}
+
+/// Whether a brand is or was a member (accepted, possibly left): it has statements.
+fn took_part(place: &entity::coalition_brand::Model) -> bool {
+    place.responded_at.is_some()
+        && place.status != entity::coalition_brand::CoalitionBrandStatus::Declined
 }
 
 /// A period as one caller sees it: closed (stored statements) or open (figures so far).
@@ -260,9 +263,7 @@ async fn reader<C: ConnectionTrait>(
             let place = places::place(conn, coalition, *brand)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            if place.responded_at.is_none()
-                || place.status == entity::coalition_brand::CoalitionBrandStatus::Declined
-            {
+            if !took_part(&place) {
                 return Err(AppError::NotFound);
             }
             Ok(Some(*brand))

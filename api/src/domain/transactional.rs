@@ -17,8 +17,8 @@ use entity::{
     ledger_transaction, member, membership, point_lot, suppression, transactional_mail, voucher,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveEnum as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -46,21 +46,9 @@ pub const PURPOSES: [TemplatePurpose; 6] = [
 const LOOKBACK_HOURS: i64 = 48;
 const MAX_ATTEMPTS: i32 = 5;
 
-pub fn code(p: TemplatePurpose) -> &'static str {
-    match p {
-        TemplatePurpose::Marketing => "MARKETING",
-        TemplatePurpose::Welcome => "WELCOME",
-        TemplatePurpose::VoucherIssued => "VOUCHER_ISSUED",
-        TemplatePurpose::RewardReady => "REWARD_READY",
-        TemplatePurpose::PointsExpiring => "POINTS_EXPIRING",
-        TemplatePurpose::MembershipRenewal => "MEMBERSHIP_RENEWAL",
-        TemplatePurpose::Birthday => "BIRTHDAY",
-    }
-}
-
 pub fn parse_list(s: &str) -> Vec<TemplatePurpose> {
     s.split(',')
-        .filter_map(|w| PURPOSES.into_iter().find(|p| code(*p) == w.trim()))
+        .filter_map(|w| PURPOSES.into_iter().find(|p| p.to_value() == w.trim()))
         .collect()
 }
 
@@ -68,7 +56,7 @@ pub fn join_list(list: &[TemplatePurpose]) -> String {
     PURPOSES
         .into_iter()
         .filter(|p| list.contains(p))
-        .map(code)
+        .map(|p| p.to_value())
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -270,6 +258,10 @@ async fn deliver<C: ConnectionTrait>(
         .limit(500)
         .all(conn.db())
         .await?;
+    if due.is_empty() {
+        return Ok(());
+    }
+    let brand = super::mail::brand_and_currency(conn).await?;
     for row in due {
         let claimed = conn
             .update_many::<transactional_mail::Entity>()
@@ -286,7 +278,7 @@ async fn deliver<C: ConnectionTrait>(
         if !claimed {
             continue;
         }
-        let outcome = send(state, conn, settings, &row).await;
+        let outcome = send(state, conn, settings, &brand, &row).await;
         let (status, reason, next) = match outcome {
             Ok(None) => {
                 report.sent += 1;
@@ -338,6 +330,7 @@ async fn send<C: ConnectionTrait>(
     state: &AppState,
     conn: &Scoped<C>,
     settings: &super::mail::Settings,
+    (brand, currency): &(super::mail_templates::BrandData, super::types::Currency),
     row: &transactional_mail::Model,
 ) -> Result<Option<String>, SendError> {
     let internal = |e: AppError| SendError::Temporary(e.to_string());
@@ -357,7 +350,7 @@ async fn send<C: ConnectionTrait>(
     if bounced.is_some() {
         return Ok(Some("BOUNCED: the address bounced before".to_owned()));
     }
-    let mut data = super::mail::data_for(state, conn, member.id)
+    let mut data = super::mail::data_of(state, conn, member, brand.clone(), currency)
         .await
         .map_err(internal)?;
     if let Some(id) = row
