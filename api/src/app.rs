@@ -21,6 +21,9 @@ pub struct AppState {
     pub mailer: Mailer,
     pub jwt: JwtKeys,
     pub limits: RateLimits,
+    /// Wakes the mail worker when mail is queued (a campaign sent, settings fixed), so that it
+    /// does not wait for its next poll.
+    pub mail_work: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -30,6 +33,7 @@ impl AppState {
             mailer: Mailer::new(&config)?,
             jwt: JwtKeys::new(&config.jwt_signing_key, config.access_token_ttl_secs),
             limits: RateLimits::new(&config),
+            mail_work: tokio::sync::Notify::new(),
             db,
             config,
         })
@@ -68,6 +72,12 @@ impl App {
             crate::worker::spawn(
                 state.clone(),
                 std::time::Duration::from_secs(state.config.jobs_interval_secs),
+            );
+        }
+        if state.config.mail_poll_secs > 0 {
+            crate::worker::spawn_mail(
+                state.clone(),
+                std::time::Duration::from_secs(state.config.mail_poll_secs),
             );
         }
         let schema = graphql::build_schema(state.clone());

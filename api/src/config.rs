@@ -97,10 +97,15 @@ pub struct Config {
     /// Login attempts allowed per client address per minute.
     #[arg(long, env = "FIDELIS_LOGIN_ATTEMPTS_PER_ADDRESS", default_value_t = 30)]
     pub login_attempts_per_address: u32,
-    /// Seconds between runs of the scheduled jobs, points expiry and birthday bonuses (0: never,
-    /// e.g. when `fidelis jobs run` is scheduled elsewhere).
+    /// Seconds between runs of the scheduled jobs: points expiry, birthday bonuses, tier reviews,
+    /// coalition points expiry (0: never, e.g. when `fidelis jobs run` is scheduled elsewhere).
     #[arg(long, env = "FIDELIS_JOBS_INTERVAL_SECS", default_value_t = 3600)]
     pub jobs_interval_secs: u64,
+    /// Seconds between polls of the mail worker, which starts due campaigns, delivers them at
+    /// each brand's per-minute rate and sends transactional mail; it is also woken at once when
+    /// a campaign is sent (0: no mail worker in this process).
+    #[arg(long, env = "FIDELIS_MAIL_POLL_SECS", default_value_t = 5)]
+    pub mail_poll_secs: u64,
     /// Brands one client address may sign up per hour.
     #[arg(
         long,
@@ -161,6 +166,14 @@ impl Config {
             self.public_url.starts_with("http://") || self.public_url.starts_with("https://"),
             "FIDELIS_PUBLIC_URL must start with http:// or https://"
         );
+        if self.is_production() {
+            // Links in mail (unsubscribe, verification, password) carry tokens, and RFC 8058
+            // one-click unsubscribe requires HTTPS.
+            anyhow::ensure!(
+                self.public_url.starts_with("https://"),
+                "FIDELIS_PUBLIC_URL must be an https:// URL in production"
+            );
+        }
         Ok(())
     }
 }
@@ -192,6 +205,19 @@ mod tests {
         assert!(config.validate().is_err());
         config.jwt_signing_key =
             SecretString::from("Zx8#kP2mQ9vL4tR7wE1yU6iO3pA5sD0fG8hJ2kL".to_owned());
+        config.public_url = "https://fidelis.example".to_owned();
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn production_refuses_a_plain_http_public_url() {
+        let mut config = Config::defaults();
+        config.env = Environment::Production;
+        config.jwt_signing_key =
+            SecretString::from("Zx8#kP2mQ9vL4tR7wE1yU6iO3pA5sD0fG8hJ2kL".to_owned());
+        config.public_url = "http://fidelis.example".to_owned();
+        assert!(config.validate().is_err());
+        config.public_url = "https://fidelis.example".to_owned();
         assert!(config.validate().is_ok());
     }
 

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod i18n;
 pub mod mail;
 pub mod telemetry;
 pub mod worker;

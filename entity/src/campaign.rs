@@ -20,6 +20,9 @@ pub struct Model {
     /// Members the audience selected when the campaign started (mailable or not).
     pub audience_size: i64,
     pub created_by: Option<Uuid>,
+    /// Why the campaign is held (e.g. `CONFIG: the sender address ...`), when the platform
+    /// paused it; cleared when it goes on.
+    pub status_reason: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

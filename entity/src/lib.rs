@@ -29,6 +29,7 @@ pub mod ledger_transaction;
 pub mod mail_settings;
 pub mod member;
 pub mod member_tier;
+pub mod member_token;
 pub mod membership;
 pub mod one_time_token;
 pub mod point_lot;
@@ -78,6 +79,7 @@ tenant_owned!(
     mail_settings,
     member,
     member_tier,
+    member_token,
     membership,
     point_lot,
     program,

@@ -28,6 +28,9 @@ pub struct Model {
     pub enrolled_via: EnrolmentChannel,
     /// argon2id PHC string, for members who signed up in the brand's app.
     pub password_hash: Option<String>,
+    /// Member access tokens issued before this instant are refused (password set or reset,
+    /// erasure).
+    pub sessions_valid_after: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

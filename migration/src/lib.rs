@@ -28,6 +28,7 @@ mod m20261122_000018_create_mail_marketing;
 mod m20261122_000019_create_campaigns;
 mod m20261122_000020_create_transactional_mail;
 mod m20261122_000021_add_dkim;
+mod m20261129_000022_first_run_fixes;
 
 pub struct Migrator;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000019_create_campaigns::Migration),
             Box::new(m20261122_000020_create_transactional_mail::Migration),
             Box::new(m20261122_000021_add_dkim::Migration),
+            Box::new(m20261129_000022_first_run_fixes::Migration),
         ]
     }
 }

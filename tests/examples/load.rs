@@ -182,6 +182,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
                     attributes: Set(json!({})),
                     enrolled_via: Set(member::EnrolmentChannel::Staff),
                     password_hash: Set(None),
+                    sessions_valid_after: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }

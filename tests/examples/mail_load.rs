@@ -113,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
             attributes: Set(json!({})),
             enrolled_via: Set(member::EnrolmentChannel::Staff),
             password_hash: Set(None),
+            sessions_valid_after: Set(None),
             created_at: Set(enrolled),
             updated_at: Set(enrolled),
         }))

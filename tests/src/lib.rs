@@ -62,8 +62,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     config.jwt_signing_key = SecretString::from(format!("test-key-{}", uuid::Uuid::new_v4()));
     config.smtp_url = Some(SecretString::from(format!("smtp://{}", smtp.addr)));
     config.outbox_dir = outbox.0.clone();
-    // Tests run the expiry job themselves, when and as often as they mean to.
+    // Tests run the jobs and the mail worker themselves, when and as often as they mean to
+    // (a test of the running workers turns them back on).
     config.jobs_interval_secs = 0;
+    config.mail_poll_secs = 0;
     adjust(&mut config);
     let app = App::build(config)
         .await

@@ -55,6 +55,8 @@ const MAX_ATTEMPTS: i32 = 5;
 /// Mails in flight at once per worker (each over its own pooled SMTP connection).
 const CONCURRENCY: usize = 16;
 const UNSUBSCRIBE_VALID_DAYS: i64 = 90;
+/// The reason prefix of recipients whose worker stopped mid-delivery (see `db::campaigns`).
+pub const INTERRUPTED: &str = "INTERRUPTED";
 
 /// A campaign with its delivery figures.
 #[derive(Debug, Clone)]
@@ -67,13 +69,27 @@ pub struct View {
 pub struct Stats {
     pub queued: i64,
     pub sent: i64,
+    /// Not delivered, for good (gave up after retries, bad recipient address, template).
     pub failed: i64,
+    /// The worker stopped during the SMTP exchange: maybe delivered, never resent.
+    pub interrupted: i64,
     pub bounced: i64,
     pub skipped: i64,
     pub unsubscribed: i64,
     pub opened: i64,
     pub clicked: i64,
     pub skipped_reasons: Vec<(String, i64)>,
+    /// Failed and interrupted recipients per reason (`GAVE_UP`, `INVALID`, `INTERRUPTED`...).
+    pub failed_reasons: Vec<(String, i64)>,
+}
+
+fn add_reason(list: &mut Vec<(String, i64)>, reason: Option<String>, n: i64) {
+    let reason = reason.unwrap_or_default();
+    let key = reason.split(':').next().unwrap_or("").to_owned();
+    match list.iter_mut().find(|(r, _)| *r == key) {
+        Some((_, total)) => *total += n,
+        None => list.push((key, n)),
+    }
 }
 
 /// Per status and reason: recipients, and how many of them unsubscribed, opened, clicked.
@@ -106,20 +122,23 @@ async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<S
         match status {
             RecipientStatus::Queued | RecipientStatus::Sending => s.queued += n,
             RecipientStatus::Sent => s.sent += n,
-            RecipientStatus::Failed => s.failed += n,
+            RecipientStatus::Failed => {
+                if reason.as_deref().is_some_and(|r| r.starts_with(INTERRUPTED)) {
+                    s.interrupted += n;
+                } else {
+                    s.failed += n;
+                }
+                add_reason(&mut s.failed_reasons, reason, n);
+            }
             RecipientStatus::Bounced => s.bounced += n,
             RecipientStatus::Skipped => {
                 s.skipped += n;
-                let reason = reason.unwrap_or_default();
-                let key = reason.split(':').next().unwrap_or("").to_owned();
-                match s.skipped_reasons.iter_mut().find(|(r, _)| *r == key) {
-                    Some((_, total)) => *total += n,
-                    None => s.skipped_reasons.push((key, n)),
-                }
+                add_reason(&mut s.skipped_reasons, reason, n);
             }
         }
     }
     s.skipped_reasons.sort();
+    s.failed_reasons.sort();
     Ok(s)
 }
 
@@ -185,6 +204,7 @@ pub async fn create(
         finished_at: Set(None),
         audience_size: Set(0),
         created_by: Set(user),
+        status_reason: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -226,10 +246,12 @@ async fn transition(
 /// Schedules at a local time of the brand's time zone (DST gaps refused, ambiguous times take
 /// the first occurrence).
 pub async fn schedule(
+    state: &AppState,
     scope: &TenantScope,
     id: Uuid,
     local: NaiveDateTime,
 ) -> Result<View, AppError> {
+    ensure_sendable(state, scope).await?;
     let brand = platform::brand_by_id(scope.conn().db(), scope.tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;
@@ -258,8 +280,19 @@ pub async fn schedule(
     .await
 }
 
-pub async fn send_now(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
-    transition(
+/// CONFLICT when the brand's mail settings cannot send anything (said before it starts).
+async fn ensure_sendable(state: &AppState, scope: &TenantScope) -> Result<(), AppError> {
+    match super::mail::settings(state, scope).await?.sending_problem() {
+        Some(problem) => Err(AppError::conflict(format!(
+            "the brand's mail settings cannot send: {problem}; fix them first"
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub async fn send_now(state: &AppState, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    ensure_sendable(state, scope).await?;
+    let view = transition(
         scope,
         id,
         &[CampaignStatus::Draft, CampaignStatus::Scheduled],
@@ -267,7 +300,10 @@ pub async fn send_now(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
         vec![(campaign::Column::ScheduledAt, Some(Utc::now()).into())],
         "sent",
     )
-    .await
+    .await?;
+    // The delivery worker starts it now rather than at its next poll.
+    state.mail_work.notify_one();
+    Ok(view)
 }
 
 pub async fn pause(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
@@ -283,22 +319,28 @@ pub async fn pause(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
 }
 
 /// Resumes a paused campaign: sending again if it had started, scheduled otherwise.
-pub async fn resume(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+pub async fn resume(state: &AppState, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    ensure_sendable(state, scope).await?;
     let current = scope.conn().get::<campaign::Entity>(id).await?;
     let to = if current.started_at.is_some() {
         CampaignStatus::Sending
     } else {
         CampaignStatus::Scheduled
     };
-    transition(
+    let view = transition(
         scope,
         id,
         &[CampaignStatus::Paused],
         to,
-        Vec::new(),
+        vec![(
+            campaign::Column::StatusReason,
+            Option::<String>::None.into(),
+        )],
         "resumed",
     )
-    .await
+    .await?;
+    state.mail_work.notify_one();
+    Ok(view)
 }
 
 /// Cancels: nothing more is sent; queued recipients are SKIPPED (CANCELLED).
@@ -361,7 +403,7 @@ pub async fn run_once(
     };
     for campaign in db::due(&state.db, now).await? {
         let scope = TenantScope::new(state.db.clone(), campaign.tenant_id);
-        if start(&scope, &campaign, now).await? {
+        if start(state, &scope, &campaign, now).await? {
             report.started += 1;
         }
     }
@@ -379,13 +421,45 @@ pub async fn run_once(
     Ok(report)
 }
 
+/// Pauses a campaign the brand's configuration cannot send, saying why (`CONFIG: ...`); it
+/// goes on by itself once the settings are saved right (`mail::release_config_holds`).
+async fn hold_for_config(
+    scope: &TenantScope,
+    campaign: Uuid,
+    problem: &str,
+) -> Result<(), AppError> {
+    let conn = scope.conn();
+    conn.update_many::<campaign::Entity>()
+        .col_expr(
+            campaign::Column::Status,
+            Expr::value(CampaignStatus::Paused),
+        )
+        .col_expr(
+            campaign::Column::StatusReason,
+            Expr::value(Some(format!("CONFIG: {problem}"))),
+        )
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(campaign::Column::Id.eq(campaign))
+        .filter(campaign::Column::Status.is_in([CampaignStatus::Scheduled, CampaignStatus::Sending]))
+        .exec(conn.db())
+        .await?;
+    tracing::warn!(tenant.id = %scope.tenant_id(), campaign.id = %campaign, "campaign held: {problem}");
+    Ok(())
+}
+
 /// Starts a due campaign: status SENDING and one recipient row per mailable member, in one
-/// transaction (two workers: one starts it). Returns whether this call started it.
+/// transaction (two workers: one starts it). Returns whether this call started it. A campaign
+/// the brand's settings cannot send does not start: it is paused with the reason.
 async fn start(
+    state: &AppState,
     scope: &TenantScope,
     campaign: &campaign::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
+    if let Some(problem) = super::mail::settings(state, scope).await?.sending_problem() {
+        hold_for_config(scope, campaign.id, &problem).await?;
+        return Ok(false);
+    }
     let tx = scope.begin().await?;
     let moved = tx
         .update_many::<campaign::Entity>()
@@ -485,6 +559,10 @@ async fn deliver(
 ) -> Result<(), AppError> {
     let conn = scope.conn();
     let settings = super::mail::settings(state, scope).await?;
+    if let Some(problem) = settings.sending_problem() {
+        hold_for_config(scope, campaign.id, &problem).await?;
+        return Ok(());
+    }
     // The brand's rate: what it may still send in this minute.
     let sent_last_minute = {
         use sea_orm::PaginatorTrait;
@@ -543,8 +621,10 @@ async fn deliver(
                 .map(|recipient| process(state, scope, &pass, recipient, now)),
         )
         .await;
+        let mut held = None;
         for result in results {
             match result? {
+                Some(Delivered::Held(problem)) => held = Some(problem),
                 Some(Delivered::Sent) => {
                     report.sent += 1;
                     if let Some(b) = budget_left.as_mut() {
@@ -557,6 +637,10 @@ async fn deliver(
                 Some(Delivered::Bounced) => report.bounced += 1,
                 None => {}
             }
+        }
+        if let Some(problem) = held {
+            hold_for_config(scope, campaign.id, &problem).await?;
+            return Ok(());
         }
     }
     Ok(())
@@ -577,6 +661,8 @@ enum Delivered {
     Retried,
     Failed,
     Bounced,
+    /// The brand's configuration cannot send: the recipient is queued again.
+    Held(String),
 }
 
 /// Claims, sends and records one recipient; `None` when another worker had claimed it.
@@ -621,6 +707,27 @@ async fn process(
             Some(format!("INVALID: {e}")),
             None,
         ),
+        Err(SendError::Config(e)) => {
+            // Not this recipient's fault: back in the queue as it was, for when the brand
+            // fixes its settings.
+            conn.update_many::<campaign_recipient::Entity>()
+                .col_expr(
+                    campaign_recipient::Column::Status,
+                    Expr::value(RecipientStatus::Queued),
+                )
+                .col_expr(
+                    campaign_recipient::Column::Reason,
+                    Expr::value(Some(format!("CONFIG: {e}"))),
+                )
+                .col_expr(
+                    campaign_recipient::Column::LeaseUntil,
+                    Expr::value(Option::<DateTime<Utc>>::None),
+                )
+                .filter(campaign_recipient::Column::Id.eq(recipient.id))
+                .exec(conn.db())
+                .await?;
+            return Ok(Some(Delivered::Held(e)));
+        }
         Err(SendError::Permanent(e)) => {
             audiences::suppress_in(
                 &conn,

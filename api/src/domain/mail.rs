@@ -78,9 +78,13 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
     let brand = platform::brand_by_id(conn.db(), scope.tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;
+    // The platform's sender (`Name <address>`): its address, under the brand's name.
+    let from_address = crate::mail::sender_mailbox("", &state.config.mail_from)
+        .map(|m| m.email.to_string())
+        .unwrap_or_else(|_| state.config.mail_from.clone());
     Ok(Settings {
         from_name: brand.name,
-        from_address: state.config.mail_from.clone(),
+        from_address,
         reply_to: None,
         marketing_cap_per_week: 3,
         send_rate_per_minute: 600,
@@ -90,6 +94,67 @@ pub async fn settings(state: &AppState, scope: &TenantScope) -> Result<Settings,
         dkim: None,
         saved: false,
     })
+}
+
+impl Settings {
+    /// Why nothing can be sent with these settings (sender, reply-to or DKIM key that does not
+    /// parse), or `None` when they can send.
+    pub fn sending_problem(&self) -> Option<String> {
+        if let Err(e) = crate::mail::sender_mailbox(&self.from_name, &self.from_address) {
+            return Some(e);
+        }
+        if let Some(r) = &self.reply_to
+            && r.parse::<lettre::message::Mailbox>().is_err()
+        {
+            return Some(format!("the reply-to address {r:?} does not parse"));
+        }
+        if let Some(dkim) = &self.dkim
+            && let Err(e) = dkim.check()
+        {
+            return Some(e);
+        }
+        None
+    }
+}
+
+/// Mail held because the brand's configuration could not send goes on once it is fixed:
+/// campaigns the platform paused for it resume, transactional mails held for it are due now.
+pub async fn release_config_holds(scope: &TenantScope) -> Result<(), AppError> {
+    use entity::{
+        campaign::{self, CampaignStatus},
+        campaign_recipient::RecipientStatus,
+        transactional_mail,
+    };
+    let tx = scope.begin().await?;
+    let now = Utc::now();
+    for (started, to) in [
+        (true, CampaignStatus::Sending),
+        (false, CampaignStatus::Scheduled),
+    ] {
+        let mut update = tx
+            .update_many::<campaign::Entity>()
+            .col_expr(campaign::Column::Status, Expr::value(to))
+            .col_expr(
+                campaign::Column::StatusReason,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(campaign::Column::UpdatedAt, Expr::value(now))
+            .filter(campaign::Column::Status.eq(CampaignStatus::Paused))
+            .filter(campaign::Column::StatusReason.like("CONFIG:%"));
+        update = if started {
+            update.filter(campaign::Column::StartedAt.is_not_null())
+        } else {
+            update.filter(campaign::Column::StartedAt.is_null())
+        };
+        update.exec(tx.db()).await?;
+    }
+    tx.update_many::<transactional_mail::Entity>()
+        .col_expr(transactional_mail::Column::NextAttemptAt, Expr::value(now))
+        .filter(transactional_mail::Column::Status.eq(RecipientStatus::Queued))
+        .filter(transactional_mail::Column::Reason.like("CONFIG:%"))
+        .exec(tx.db())
+        .await?;
+    tx.commit().await
 }
 
 /// What a brand may change.
@@ -198,6 +263,8 @@ pub async fn update_settings(
             .await?;
     }
     tx.commit().await?;
+    release_config_holds(scope).await?;
+    state.mail_work.notify_one();
     settings(state, scope).await
 }
 
@@ -262,6 +329,8 @@ pub async fn set_dkim(
         .exec(tx.db())
         .await?;
     tx.commit().await?;
+    release_config_holds(scope).await?;
+    state.mail_work.notify_one();
     settings(state, scope).await
 }
 
@@ -401,6 +470,7 @@ pub async fn brand_and_currency<C: ConnectionTrait>(
     let currency = Currency::parse("currency", &brand.currency)?;
     Ok((
         BrandData {
+            lang: crate::i18n::Lang::of_locale(&brand.locale),
             name: brand.name,
             slug: brand.slug,
         },
@@ -432,6 +502,11 @@ pub async fn data_for<C: ConnectionTrait>(
     data_of(state, conn, member, brand, &currency).await
 }
 
+/// The member space of a brand (`links.app` in templates): `<public URL>/m/<slug>`.
+pub fn member_space_url(state: &AppState, slug: &str) -> String {
+    format!("{}/m/{slug}", state.config.public_url.trim_end_matches('/'))
+}
+
 /// [`data_for`] with the member and the brand already read (the senders' hot path).
 pub async fn data_of<C: ConnectionTrait>(
     state: &AppState,
@@ -441,6 +516,8 @@ pub async fn data_of<C: ConnectionTrait>(
     currency: &Currency,
 ) -> Result<Data, AppError> {
     let now = Utc::now();
+    let brand_lang = brand.lang;
+    let app_link = member_space_url(state, &brand.slug);
     let card = conn
         .find::<card::Entity>()
         .filter(card::Column::MemberId.eq(member.id))
@@ -509,13 +586,17 @@ pub async fn data_of<C: ConnectionTrait>(
             })
             .collect(),
         links: templates::LinksData {
-            unsubscribe: format!("{}/unsubscribe?token=preview", state.config.public_url),
-            app: state.config.public_url.clone(),
+            unsubscribe: format!(
+                "{}/unsubscribe?token=preview",
+                state.config.public_url.trim_end_matches('/')
+            ),
+            app: app_link,
         },
         campaign: None,
         voucher: None,
         membership: None,
         currency_exponent: currency.minor_units(),
         currency: currency.code().to_owned(),
+        lang: brand_lang,
     })
 }

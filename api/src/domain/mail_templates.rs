@@ -66,6 +66,9 @@ pub struct Data {
     pub currency_exponent: u16,
     #[serde(skip)]
     pub currency: String,
+    /// For the `money` and `date` filters (`7,50 EUR` and `31/12/2026` in French).
+    #[serde(skip)]
+    pub lang: crate::i18n::Lang,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -81,6 +84,9 @@ pub struct MemberData {
 pub struct BrandData {
     pub name: String,
     pub slug: String,
+    /// The language of the brand's locale (not a template variable).
+    #[serde(skip)]
+    pub lang: crate::i18n::Lang,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -126,6 +132,7 @@ impl Data {
     /// Sample data, for previews without a member.
     pub fn sample(brand: BrandData, currency: &str, exponent: u16, base_url: &str) -> Self {
         let now = Utc::now();
+        let brand_lang = brand.lang;
         Self {
             member: MemberData {
                 first_name: Some("Camille".to_owned()),
@@ -136,7 +143,7 @@ impl Data {
             },
             links: LinksData {
                 unsubscribe: format!("{base_url}/unsubscribe?token=sample"),
-                app: base_url.to_owned(),
+                app: format!("{}/m/{}", base_url.trim_end_matches('/'), brand.slug),
             },
             brand,
             points: PointsData {
@@ -170,6 +177,7 @@ impl Data {
             }),
             currency_exponent: exponent,
             currency: currency.to_owned(),
+            lang: brand_lang,
         }
     }
 }
@@ -190,6 +198,16 @@ pub struct Rendered {
     pub text: String,
 }
 
+/// Formats minor units with the currency's exponent, without floats: 1250 EUR -> "12.50 EUR"
+/// (English) or "12,50 EUR" (French).
+pub fn money_in(lang: crate::i18n::Lang, minor: i64, exponent: u16, currency: &str) -> String {
+    let s = money(minor, exponent, currency);
+    match lang {
+        crate::i18n::Lang::Fr => s.replacen('.', ",", 1),
+        crate::i18n::Lang::En => s,
+    }
+}
+
 /// Formats minor units with the currency's exponent, without floats: 1250 EUR -> "12.50 EUR".
 pub fn money(minor: i64, exponent: u16, currency: &str) -> String {
     if exponent == 0 {
@@ -207,7 +225,13 @@ pub fn money(minor: i64, exponent: u16, currency: &str) -> String {
     )
 }
 
-fn environment(exponent: u16, currency: String) -> Environment<'static> {
+/// Escapes text for HTML element content and attribute values: `& < > " '` only, so that URLs
+/// stay readable (`/` is not escaped, unlike MiniJinja's default).
+fn escape_html(s: &str) -> String {
+    crate::mail::templates::escape_html(s)
+}
+
+fn environment(exponent: u16, currency: String, lang: crate::i18n::Lang) -> Environment<'static> {
     let mut env = Environment::new();
     // Names are checked before saving (unknown variables are refused); at render time an
     // absent optional value (no tier, no voucher) renders as nothing.
@@ -224,13 +248,22 @@ fn environment(exponent: u16, currency: String) -> Environment<'static> {
     env.set_formatter(|out, state, value| {
         if value.is_none() {
             Ok(())
+        } else if matches!(state.auto_escape(), AutoEscape::Html) && !value.is_safe() {
+            out.write_str(&escape_html(&value.to_string()))
+                .map_err(minijinja::Error::from)
         } else {
             minijinja::escape_formatter(out, state, value)
         }
     });
-    env.add_filter("money", move |minor: i64| money(minor, exponent, &currency));
-    env.add_filter("date", |value: String| {
-        value.get(..10).map_or_else(|| value.clone(), str::to_owned)
+    env.add_filter("money", move |minor: i64| {
+        money_in(lang, minor, exponent, &currency)
+    });
+    env.add_filter("date", move |value: String| {
+        let day = value.get(..10).map_or_else(|| value.clone(), str::to_owned);
+        match (lang, day.split('-').collect::<Vec<_>>().as_slice()) {
+            (crate::i18n::Lang::Fr, [y, m, d]) => format!("{d}/{m}/{y}"),
+            _ => day,
+        }
     });
     env
 }
@@ -278,7 +311,7 @@ fn known(path: &str) -> bool {
 
 /// Checks a template: sizes, syntax, and that it names only known variables.
 pub fn check(parts: &Parts) -> Result<(), AppError> {
-    let env = environment(2, String::new());
+    let env = environment(2, String::new(), crate::i18n::Lang::En);
     if parts.subject.trim().is_empty() {
         return Err(AppError::validation("input.subject", "must not be empty"));
     }
@@ -307,7 +340,7 @@ pub fn check(parts: &Parts) -> Result<(), AppError> {
 /// value, the fuel running out) is a VALIDATION error of the part that failed.
 pub fn render(parts: &Parts, data: &Data) -> Result<Rendered, AppError> {
     check(parts)?;
-    let env = environment(data.currency_exponent, data.currency.clone());
+    let env = environment(data.currency_exponent, data.currency.clone(), data.lang);
     let ctx = Value::from_serialize(data);
     let one = |field: &'static str, name: &str, source: &str| -> Result<String, AppError> {
         let template = env
@@ -345,6 +378,7 @@ mod tests {
             BrandData {
                 name: "Brûlerie".to_owned(),
                 slug: "brulerie".to_owned(),
+                ..BrandData::default()
             },
             "EUR",
             2,
@@ -392,7 +426,7 @@ mod tests {
             &data,
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
-        assert_eq!(r.html, "<p>&lt;b&gt;Ana&lt;&#x2f;b&gt;</p>");
+        assert_eq!(r.html, "<p>&lt;b&gt;Ana&lt;/b&gt;</p>");
         assert_eq!(r.text, "<b>Ana</b>");
         assert_eq!(r.subject, "Hi <b>Ana</b>");
     }

@@ -292,6 +292,7 @@ pub async fn enrol(
             attributes: Set(attributes),
             enrolled_via: Set(via),
             password_hash: Set(input.password_hash.clone()),
+            sessions_valid_after: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

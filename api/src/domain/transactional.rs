@@ -23,6 +23,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::mail_templates::{MembershipData, Parts, VoucherData};
+use crate::i18n::Lang;
 use crate::{
     app::AppState,
     db::{
@@ -45,6 +46,9 @@ pub const PURPOSES: [TemplatePurpose; 6] = [
 
 const LOOKBACK_HOURS: i64 = 48;
 const MAX_ATTEMPTS: i32 = 5;
+/// How long mail held for a configuration problem waits before it is tried again (saving the
+/// settings makes it due at once).
+const CONFIG_RETRY_MINUTES: i64 = 10;
 
 pub fn parse_list(s: &str) -> Vec<TemplatePurpose> {
     s.split(',')
@@ -61,39 +65,82 @@ pub fn join_list(list: &[TemplatePurpose]) -> String {
         .join(",")
 }
 
-/// The template used when the brand has none of this purpose.
-pub fn default_template(p: TemplatePurpose) -> Parts {
-    let (subject, body) = match p {
-        TemplatePurpose::Welcome => (
+/// The template used when the brand has none of this purpose, in the brand's language: a text
+/// body and the same words as HTML (sent together as `multipart/alternative`).
+pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
+    const HELLO_FR: &str = "Bonjour{% if member.first_name %} {{ member.first_name }}{% endif %},";
+    const HELLO_EN: &str = "Hello{% if member.first_name %} {{ member.first_name }}{% endif %},";
+    let (subject, body) = match (p, lang) {
+        (TemplatePurpose::Welcome, Lang::Fr) => (
+            "Bienvenue chez {{ brand.name }}",
+            "Bienvenue dans le programme de fidélité de {{ brand.name }}.{% if member.card_number %} Votre numéro de carte : {{ member.card_number }}.{% endif %}\n\nVotre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::Welcome, Lang::En) => (
             "Welcome to {{ brand.name }}",
-            "Hello {{ member.first_name }},\n\nWelcome to {{ brand.name }}'s loyalty program.{% if member.card_number %} Your card number is {{ member.card_number }}.{% endif %}",
+            "Welcome to {{ brand.name }}'s loyalty program.{% if member.card_number %} Your card number is {{ member.card_number }}.{% endif %}\n\nYour space: {{ links.app }}",
         ),
-        TemplatePurpose::VoucherIssued => (
+        (TemplatePurpose::VoucherIssued, Lang::Fr) => (
+            "Un bon d'achat pour vous : {{ voucher.code }}",
+            "Votre bon {{ voucher.code }}{% if voucher.label %} ({{ voucher.label }}){% endif %} est prêt{% if voucher.amount_minor %} : {{ voucher.amount_minor | money }}{% endif %}{% if voucher.percent %} : {{ voucher.percent }} % de remise{% endif %}. Valable jusqu'au {{ voucher.valid_until | date }}.",
+        ),
+        (TemplatePurpose::VoucherIssued, Lang::En) => (
             "A voucher for you: {{ voucher.code }}",
-            "Hello {{ member.first_name }},\n\nYour voucher {{ voucher.code }}{% if voucher.label %} ({{ voucher.label }}){% endif %} is ready{% if voucher.amount_minor %}: {{ voucher.amount_minor | money }}{% endif %}{% if voucher.percent %}: {{ voucher.percent }} % off{% endif %}. Valid until {{ voucher.valid_until | date }}.",
+            "Your voucher {{ voucher.code }}{% if voucher.label %} ({{ voucher.label }}){% endif %} is ready{% if voucher.amount_minor %}: {{ voucher.amount_minor | money }}{% endif %}{% if voucher.percent %}: {{ voucher.percent }} % off{% endif %}. Valid until {{ voucher.valid_until | date }}.",
         ),
-        TemplatePurpose::RewardReady => (
+        (TemplatePurpose::RewardReady, Lang::Fr) => (
+            "Votre récompense est prête",
+            "Votre carte est complète : votre récompense {{ voucher.label }} vous attend avec le code {{ voucher.code }}, valable jusqu'au {{ voucher.valid_until | date }}.",
+        ),
+        (TemplatePurpose::RewardReady, Lang::En) => (
             "Your reward is ready",
-            "Hello {{ member.first_name }},\n\nYour card is full: your reward {{ voucher.label }} is ready with code {{ voucher.code }}, valid until {{ voucher.valid_until | date }}.",
+            "Your card is full: your reward {{ voucher.label }} is ready with code {{ voucher.code }}, valid until {{ voucher.valid_until | date }}.",
         ),
-        TemplatePurpose::PointsExpiring => (
+        (TemplatePurpose::PointsExpiring, Lang::Fr) => (
+            "{{ points.expiring }} points expirent bientôt",
+            "{{ points.expiring }} de vos {{ points.balance }} points chez {{ brand.name }} expirent le {{ points.expiring_at | date }}. Utilisez-les avant cette date.",
+        ),
+        (TemplatePurpose::PointsExpiring, Lang::En) => (
             "{{ points.expiring }} points expire soon",
-            "Hello {{ member.first_name }},\n\n{{ points.expiring }} of your {{ points.balance }} points at {{ brand.name }} expire on {{ points.expiring_at | date }}. Use them before then.",
+            "{{ points.expiring }} of your {{ points.balance }} points at {{ brand.name }} expire on {{ points.expiring_at | date }}. Use them before then.",
         ),
-        TemplatePurpose::MembershipRenewal => (
+        (TemplatePurpose::MembershipRenewal, Lang::Fr) => (
+            "Votre abonnement se renouvelle le {{ membership.period_end | date }}",
+            "Votre abonnement {{ brand.name }} arrive au terme de sa période le {{ membership.period_end | date }} et sera renouvelé à cette date.",
+        ),
+        (TemplatePurpose::MembershipRenewal, Lang::En) => (
             "Your membership renews on {{ membership.period_end | date }}",
-            "Hello {{ member.first_name }},\n\nYour {{ brand.name }} membership period ends on {{ membership.period_end | date }} and renews then.",
+            "Your {{ brand.name }} membership period ends on {{ membership.period_end | date }} and renews then.",
         ),
-        TemplatePurpose::Birthday => (
-            "Happy birthday, {{ member.first_name }}!",
-            "Happy birthday {{ member.first_name }}! {{ brand.name }} added a birthday bonus to your points: you now have {{ points.balance }} points.",
+        (TemplatePurpose::Birthday, Lang::Fr) => (
+            "Joyeux anniversaire{% if member.first_name %}, {{ member.first_name }}{% endif %} !",
+            "Joyeux anniversaire ! {{ brand.name }} vous offre un bonus d'anniversaire : vous avez maintenant {{ points.balance }} points.",
         ),
-        TemplatePurpose::Marketing => ("{{ brand.name }}", "{{ brand.name }}"),
+        (TemplatePurpose::Birthday, Lang::En) => (
+            "Happy birthday{% if member.first_name %}, {{ member.first_name }}{% endif %}!",
+            "Happy birthday! {{ brand.name }} added a birthday bonus to your points: you now have {{ points.balance }} points.",
+        ),
+        (TemplatePurpose::Marketing, _) => ("{{ brand.name }}", "{{ brand.name }}"),
     };
+    let hello = lang.pick(HELLO_FR, HELLO_EN);
+    let body = if p == TemplatePurpose::Marketing {
+        body.to_owned()
+    } else {
+        format!("{hello}\n\n{body}")
+    };
+    // The HTML part: the same paragraphs (template source has no markup of its own, so
+    // variables are escaped at render time by the HTML autoescape).
+    let paragraphs: String = body
+        .split("\n\n")
+        .map(|para| format!("<p>{para}</p>"))
+        .collect();
+    let html = format!(
+        "<!doctype html><html lang=\"{}\"><body style=\"font-family:sans-serif\">{paragraphs}<p>{{{{ brand.name }}}}</p></body></html>",
+        lang.code()
+    );
     Parts {
         subject: subject.to_owned(),
-        html: String::new(),
-        text: body.to_owned(),
+        html,
+        text: format!("{body}\n\n-- {{{{ brand.name }}}}\n"),
     }
 }
 
@@ -105,6 +152,8 @@ pub struct Report {
     pub retried: u64,
     pub failed: u64,
     pub skipped: u64,
+    /// Held because the brand's mail settings cannot send (they go once it is fixed).
+    pub held: u64,
 }
 
 /// Finds new transactional messages of every active brand, then sends what is due.
@@ -261,6 +310,24 @@ async fn deliver<C: ConnectionTrait>(
     if due.is_empty() {
         return Ok(());
     }
+    if let Some(problem) = settings.sending_problem() {
+        // Nothing can go out: the messages wait, saying why, until the settings are fixed
+        // (`mail::release_config_holds` makes them due at once).
+        let reason = format!("CONFIG: {problem}");
+        let held = conn
+            .update_many::<transactional_mail::Entity>()
+            .col_expr(transactional_mail::Column::Reason, Expr::value(Some(reason)))
+            .col_expr(
+                transactional_mail::Column::NextAttemptAt,
+                Expr::value(now + Duration::minutes(CONFIG_RETRY_MINUTES)),
+            )
+            .filter(transactional_mail::Column::Id.is_in(due.iter().map(|r| r.id)))
+            .filter(transactional_mail::Column::Status.eq(RecipientStatus::Queued))
+            .exec(conn.db())
+            .await?;
+        report.held += held.rows_affected;
+        return Ok(());
+    }
     let brand = super::mail::brand_and_currency(conn).await?;
     for row in due {
         let claimed = conn
@@ -287,6 +354,27 @@ async fn deliver<C: ConnectionTrait>(
             Ok(Some(why)) => {
                 report.skipped += 1;
                 (RecipientStatus::Skipped, Some(why), None)
+            }
+            Err(SendError::Config(e)) => {
+                // Not the message's fault: held as it was, without using up an attempt.
+                report.held += 1;
+                conn.update_many::<transactional_mail::Entity>()
+                    .col_expr(
+                        transactional_mail::Column::Status,
+                        Expr::value(RecipientStatus::Queued),
+                    )
+                    .col_expr(
+                        transactional_mail::Column::Reason,
+                        Expr::value(Some(format!("CONFIG: {e}"))),
+                    )
+                    .col_expr(
+                        transactional_mail::Column::NextAttemptAt,
+                        Expr::value(now + Duration::minutes(CONFIG_RETRY_MINUTES)),
+                    )
+                    .filter(transactional_mail::Column::Id.eq(row.id))
+                    .exec(conn.db())
+                    .await?;
+                continue;
             }
             Err(SendError::Temporary(e)) if row.attempts + 1 < MAX_ATTEMPTS => {
                 report.retried += 1;
@@ -383,7 +471,7 @@ async fn send<C: ConnectionTrait>(
         .await
         .map_err(|e| SendError::Temporary(e.to_string()))?;
     let parts = own.map_or_else(
-        || default_template(row.purpose),
+        || default_template(row.purpose, brand.lang),
         |t| Parts {
             subject: t.subject,
             html: t.html,
@@ -420,17 +508,25 @@ mod tests {
             BrandData {
                 name: "B".into(),
                 slug: "b".into(),
+                ..BrandData::default()
             },
             "EUR",
             2,
             "https://x.example",
         );
-        for p in PURPOSES {
-            let parts = default_template(p);
-            assert!(check(&parts).is_ok(), "{p:?}");
-            let r = render(&parts, &data).unwrap_or_else(|e| panic!("{p:?}: {e:?}"));
-            assert!(!r.subject.is_empty() && !r.text.is_empty());
+        for lang in [Lang::Fr, Lang::En] {
+            for p in PURPOSES {
+                let parts = default_template(p, lang);
+                assert!(check(&parts).is_ok(), "{p:?}");
+                let r = render(&parts, &data).unwrap_or_else(|e| panic!("{p:?}: {e:?}"));
+                assert!(!r.subject.is_empty() && !r.text.is_empty() && !r.html.is_empty());
+                assert!(r.html.contains(&format!("lang=\"{}\"", lang.code())));
+            }
         }
+        let fr = render(&default_template(TemplatePurpose::Welcome, Lang::Fr), &data)
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(fr.text.starts_with("Bonjour Camille,"), "{}", fr.text);
+        assert_eq!(fr.subject, "Bienvenue chez B");
         assert_eq!(
             parse_list(&join_list(&[
                 TemplatePurpose::Birthday,

@@ -31,6 +31,14 @@ pub struct SkipReason {
     pub count: i64,
 }
 
+/// Recipients not delivered for one reason (GAVE_UP after retries, INVALID address or
+/// template, INTERRUPTED: the worker stopped during delivery, maybe delivered).
+#[derive(SimpleObject, Clone)]
+pub struct FailReason {
+    pub reason: String,
+    pub count: i64,
+}
+
 /// Delivery figures of a campaign.
 #[derive(SimpleObject, Clone)]
 pub struct CampaignStats {
@@ -39,7 +47,12 @@ pub struct CampaignStats {
     /// Waiting to be sent (including retries after a temporary failure).
     pub queued: i64,
     pub sent: i64,
+    /// Not delivered, for good.
     pub failed: i64,
+    /// The delivery worker stopped during the SMTP exchange: maybe delivered, never resent
+    /// (a duplicate would be worse).
+    pub interrupted: i64,
+    pub failed_by_reason: Vec<FailReason>,
     pub bounced: i64,
     pub skipped: i64,
     pub skipped_by_reason: Vec<SkipReason>,
@@ -54,6 +67,9 @@ pub struct Campaign {
     pub name: String,
     pub template_id: ID,
     pub status: CampaignStatus,
+    /// Why the platform holds it, e.g. `CONFIG: the sender address ... is not an e-mail
+    /// address` (it goes on by itself once the brand's mail settings are saved right).
+    pub status_reason: Option<String>,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -70,6 +86,7 @@ impl From<View> for Campaign {
             name: c.name,
             template_id: ID(c.template_id.to_string()),
             status: c.status.into(),
+            status_reason: c.status_reason,
             scheduled_at: c.scheduled_at,
             started_at: c.started_at,
             finished_at: c.finished_at,
@@ -78,6 +95,12 @@ impl From<View> for Campaign {
                 queued: s.queued,
                 sent: s.sent,
                 failed: s.failed,
+                interrupted: s.interrupted,
+                failed_by_reason: s
+                    .failed_reasons
+                    .into_iter()
+                    .map(|(reason, count)| FailReason { reason, count })
+                    .collect(),
                 bounced: s.bounced,
                 skipped: s.skipped,
                 skipped_by_reason: s
@@ -159,15 +182,16 @@ impl CampaignMutation {
         id: ID,
         at: NaiveDateTime,
     ) -> Result<Campaign> {
-        Ok(campaigns::schedule(ctx.scope()?, id_of(&id)?, at)
+        Ok(campaigns::schedule(ctx.state()?, ctx.scope()?, id_of(&id)?, at)
             .await?
             .into())
     }
 
-    /// Sends as soon as the delivery worker runs.
+    /// Sends now: the delivery worker starts it within seconds. CONFLICT when the brand's mail
+    /// settings cannot send (the reason is in the message).
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn send_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::send_now(ctx.scope()?, id_of(&id)?).await?.into())
+        Ok(campaigns::send_now(ctx.state()?, ctx.scope()?, id_of(&id)?).await?.into())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
@@ -177,7 +201,7 @@ impl CampaignMutation {
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::resume(ctx.scope()?, id_of(&id)?).await?.into())
+        Ok(campaigns::resume(ctx.state()?, ctx.scope()?, id_of(&id)?).await?.into())
     }
 
     /// Stops it for good; recipients not mailed yet are skipped (CANCELLED).

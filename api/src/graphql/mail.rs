@@ -49,6 +49,9 @@ pub struct MailSettings {
     pub dkim: Option<DkimInfo>,
     /// False while the platform defaults apply.
     pub saved: bool,
+    /// Why these settings cannot send any mail (a sender, reply-to or DKIM key that does not
+    /// work); null when they can. Campaigns and transactional mail wait until it is fixed.
+    pub sending_problem: Option<String>,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -60,9 +63,10 @@ pub struct DkimInfo {
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum DkimAlgorithm {
-    /// PKCS#1 PEM private key.
+    /// PEM private key: PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE KEY`, as
+    /// `openssl genpkey` writes it).
     Rsa,
-    /// Base64 of the 32-byte Ed25519 seed (RFC 8463).
+    /// Base64 of the 32-byte Ed25519 seed (RFC 8463), or a PKCS#8 PEM Ed25519 key.
     #[graphql(name = "ED25519")]
     Ed25519,
 }
@@ -93,7 +97,9 @@ pub struct TransactionalSetting {
 
 impl From<Settings> for MailSettings {
     fn from(s: Settings) -> Self {
+        let sending_problem = s.sending_problem();
         Self {
+            sending_problem,
             from_name: s.from_name,
             from_address: s.from_address,
             reply_to: s.reply_to,
@@ -409,15 +415,30 @@ impl MailQuery {
     }
 
     /// The default template of a transactional message (used until the brand saves its own
-    /// template of that purpose).
+    /// template of that purpose), in `language` or else the language of the brand's locale.
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
-    async fn default_email_template(&self, purpose: TemplatePurpose) -> RenderedEmail {
-        let p = crate::domain::transactional::default_template(purpose.into());
-        RenderedEmail {
+    async fn default_email_template(
+        &self,
+        ctx: &Context<'_>,
+        purpose: TemplatePurpose,
+        language: Option<super::types::Language>,
+    ) -> Result<RenderedEmail> {
+        let lang = match language {
+            Some(l) => l.into(),
+            None => {
+                let scope = ctx.scope()?;
+                crate::db::platform::brand_by_id(scope.conn().db(), scope.tenant_id())
+                    .await?
+                    .map(|b| crate::i18n::Lang::of_locale(&b.locale))
+                    .unwrap_or_default()
+            }
+        };
+        let p = crate::domain::transactional::default_template(purpose.into(), lang);
+        Ok(RenderedEmail {
             subject: p.subject,
             html: p.html,
             text: p.text,
-        }
+        })
     }
 
     /// The variables templates may use (dotted paths; `vouchers` is a list).

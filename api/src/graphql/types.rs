@@ -171,3 +171,21 @@ impl From<api_key::Model> for ApiKey {
         }
     }
 }
+
+/// A language of the product's texts.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum Language {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl From<Language> for crate::i18n::Lang {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::Fr => Self::Fr,
+            Language::En => Self::En,
+        }
+    }
+}

@@ -115,9 +115,58 @@ pub enum SendError {
     /// The server refused it for good (5xx reply: unknown mailbox, policy).
     #[error("permanent: {0}")]
     Permanent(String),
-    /// The mail could not be built (bad address).
+    /// The mail could not be built for this recipient (bad address).
     #[error("invalid: {0}")]
     Invalid(String),
+    /// The brand's sending configuration cannot send anything (sender, reply-to, DKIM key):
+    /// the mail is held, not failed, until the configuration is fixed.
+    #[error("configuration: {0}")]
+    Config(String),
+}
+
+/// The sender of a brand's mail: the brand's display name and an address, given either bare
+/// (`news@brand.fr`) or as a mailbox (`Name <news@brand.fr>`, the form of `FIDELIS_MAIL_FROM`).
+pub fn sender_mailbox(name: &str, address: &str) -> Result<Mailbox, String> {
+    let email = match address.trim().parse::<lettre::Address>() {
+        Ok(a) => a,
+        Err(_) => address
+            .trim()
+            .parse::<Mailbox>()
+            .map(|m| m.email)
+            .map_err(|_| format!("the sender address {address:?} is not an e-mail address"))?,
+    };
+    let name = name.trim();
+    Ok(Mailbox::new((!name.is_empty()).then(|| name.to_owned()), email))
+}
+
+/// A unique `Message-ID` under the sender's domain (RFC 5322 3.6.4), which large mailbox
+/// providers expect and DKIM signs.
+fn message_id(from: &Mailbox) -> String {
+    format!(
+        "<{}@{}>",
+        uuid::Uuid::new_v4().simple(),
+        from.email.domain()
+    )
+}
+
+/// The body of a mail: text and HTML as `multipart/alternative` when both exist, otherwise the
+/// one part alone (never a `multipart/mixed` wrapping a single part).
+fn with_body(
+    builder: lettre::message::MessageBuilder,
+    text: String,
+    html: String,
+) -> Result<Message, lettre::error::Error> {
+    match (text.trim().is_empty(), html.trim().is_empty()) {
+        (false, false) => builder.multipart(
+            MultiPart::alternative()
+                // lettre picks the transfer encoding (7bit, quoted-printable or base64) that
+                // keeps every line within the RFC 5322 limit.
+                .singlepart(SinglePart::plain(text))
+                .singlepart(SinglePart::html(html)),
+        ),
+        (true, false) => builder.singlepart(SinglePart::html(html)),
+        _ => builder.singlepart(SinglePart::plain(text)),
+    }
 }
 
 /// `List-Unsubscribe: <https://...>` (RFC 2369).
@@ -198,20 +247,20 @@ impl Mailer {
         }
     }
 
-    /// Sends a marketing mail, telling temporary failures (retry later) from permanent ones.
+    /// Sends a brand's mail (marketing or transactional), telling temporary failures (retry
+    /// later) from permanent ones and from a configuration that cannot send.
     pub async fn send_marketing(&self, mail: MarketingMail) -> Result<(), SendError> {
-        let invalid = |what: &str| SendError::Invalid(what.to_owned());
-        let from = Mailbox::new(
-            Some(mail.from_name.clone()),
-            mail.from_address
-                .parse()
-                .map_err(|_| invalid("the sender address"))?,
-        );
+        let from = sender_mailbox(&mail.from_name, &mail.from_address).map_err(SendError::Config)?;
         let to: Mailbox = mail
             .to
             .parse()
-            .map_err(|_| invalid("the recipient address"))?;
-        let mut builder = Message::builder().from(from).to(to).subject(mail.subject);
+            .map_err(|_| SendError::Invalid("the recipient address".to_owned()))?;
+        let mut builder = Message::builder()
+            .message_id(Some(message_id(&from)))
+            .date_now()
+            .from(from)
+            .to(to)
+            .subject(mail.subject);
         let marketing = mail.unsubscribe_url.is_some();
         if let Some(url) = mail.unsubscribe_url {
             builder = builder
@@ -219,22 +268,14 @@ impl Mailer {
                 .header(ListUnsubscribePost);
         }
         if let Some(reply_to) = &mail.reply_to {
-            builder = builder.reply_to(reply_to.parse().map_err(|_| invalid("the reply-to"))?);
+            builder = builder.reply_to(reply_to.parse().map_err(|_| {
+                SendError::Config(format!("the reply-to address {reply_to:?} does not parse"))
+            })?);
         }
-        let body = if mail.html.trim().is_empty() {
-            MultiPart::mixed().singlepart(SinglePart::plain(mail.text))
-        } else if mail.text.trim().is_empty() {
-            MultiPart::mixed().singlepart(SinglePart::html(mail.html))
-        } else {
-            MultiPart::alternative()
-                .singlepart(SinglePart::plain(mail.text))
-                .singlepart(SinglePart::html(mail.html))
-        };
-        let mut message = builder
-            .multipart(body)
+        let mut message = with_body(builder, mail.text, mail.html)
             .map_err(|e| SendError::Invalid(e.to_string()))?;
         if let Some(dkim) = &mail.dkim {
-            message.sign(&dkim.config(marketing).map_err(SendError::Invalid)?);
+            message.sign(&dkim.config(marketing).map_err(SendError::Config)?);
         }
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
@@ -252,20 +293,16 @@ impl Mailer {
         }
     }
 
+    /// Sends one of the platform's own mails (verification, reset, invitation).
     pub async fn send(&self, mail: OutgoingMail) -> anyhow::Result<()> {
         let to: Mailbox = mail.to.parse().context("recipient is not a mailbox")?;
-        let message = Message::builder()
+        let builder = Message::builder()
+            .message_id(Some(message_id(&self.from)))
+            .date_now()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject)
-            .multipart(
-                MultiPart::alternative()
-                    // lettre picks the transfer encoding (7bit, quoted-printable or base64)
-                    // that keeps every line within the RFC 5322 limit.
-                    .singlepart(SinglePart::plain(mail.text))
-                    .singlepart(SinglePart::html(mail.html)),
-            )
-            .context("building the message")?;
+            .subject(mail.subject);
+        let message = with_body(builder, mail.text, mail.html).context("building the message")?;
         match &self.transport {
             Transport::Smtp(smtp) => {
                 smtp.send(message).await.context("sending over SMTP")?;

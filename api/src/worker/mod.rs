@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-/// Runs the scheduled jobs (points expiry, birthday bonuses, tier
-/// requalification, coalition points expiry, campaign delivery) every `interval` until the process
-/// stops. Each job is safe to run concurrently from several processes.
+/// Runs the scheduled jobs (points expiry, birthday bonuses, tier requalification, coalition
+/// points expiry) every `interval` until the process stops. Each job is safe to run
+/// concurrently from several processes. Mail has its own worker, [`spawn_mail`].
 pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
     tokio::spawn(async move {
         let db = state.db.clone();
@@ -43,6 +43,20 @@ pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "coalition expiry job failed"),
             }
+        }
+    });
+}
+
+/// The mail worker: starts due campaigns, delivers them at each brand's per-minute rate and
+/// sends transactional mail, every `poll` and whenever [`AppState::mail_work`] is notified (a
+/// campaign sent or resumed, mail settings fixed). Safe with several processes: every mail is
+/// claimed by a conditional update before it is sent.
+///
+/// [`AppState::mail_work`]: crate::app::AppState::mail_work
+pub fn spawn_mail(state: std::sync::Arc<crate::app::AppState>, poll: Duration) {
+    tokio::spawn(async move {
+        loop {
+            let now = Utc::now();
             match crate::domain::campaigns::run_once(&state, now, None).await {
                 Ok(r) if r != crate::domain::campaigns::DeliveryReport::default() => {
                     tracing::info!(report = ?r, "campaign delivery")
@@ -56,6 +70,10 @@ pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = ?e, "transactional mail failed"),
+            }
+            tokio::select! {
+                () = state.mail_work.notified() => {}
+                () = tokio::time::sleep(poll) => {}
             }
         }
     });
