@@ -29,6 +29,11 @@ pub struct Claims {
     /// Space-separated scopes, for partner apps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
+    /// The session (refresh-token family) of a portal user's token: when the session ends
+    /// (logout, password reset, a stolen refresh token replayed) its access tokens are refused
+    /// at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 pub struct JwtKeys {
@@ -70,8 +75,21 @@ impl JwtKeys {
         tid: Option<Uuid>,
         scope: Option<String>,
     ) -> Result<String, AppError> {
+        self.issue_in_session(sub, role, tid, scope, None)
+    }
+
+    /// [`issue`](Self::issue) for a portal user's session (refresh-token family `sid`).
+    pub fn issue_in_session(
+        &self,
+        sub: Uuid,
+        role: Role,
+        tid: Option<Uuid>,
+        scope: Option<String>,
+        sid: Option<Uuid>,
+    ) -> Result<String, AppError> {
         let now = jsonwebtoken::get_current_timestamp();
         let claims = Claims {
+            sid,
             iss: ISSUER.to_owned(),
             aud: AUDIENCE.to_owned(),
             sub,

@@ -90,6 +90,8 @@ pub struct RateLimits {
     pub login_address: Limiter,
     /// Mails requested (password reset, verification) per client address.
     pub mail_address: Limiter,
+    /// Mails requested per recipient (a member's access link), whoever asks.
+    pub mail_account: Limiter,
     /// Token requests per partner client id.
     pub token_client: Limiter,
     /// Brands signed up per client address.
@@ -105,6 +107,7 @@ impl RateLimits {
             ),
             login_address: Limiter::new(config.login_attempts_per_address, Duration::from_secs(60)),
             mail_address: Limiter::new(10, Duration::from_secs(60 * 60)),
+            mail_account: Limiter::new(3, Duration::from_secs(60 * 60)),
             token_client: Limiter::new(60, Duration::from_secs(60)),
             signup_address: Limiter::new(
                 config.signups_per_address_per_hour,

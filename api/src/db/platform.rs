@@ -176,6 +176,17 @@ pub async fn revoke_refresh_family<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Whether a session (refresh-token family) was ended: logout, password reset, replay.
+pub async fn session_revoked<C: ConnectionTrait>(conn: &C, family: Uuid) -> Result<bool, AppError> {
+    use sea_orm::PaginatorTrait;
+    Ok(refresh_token::Entity::find()
+        .filter(refresh_token::Column::FamilyId.eq(family))
+        .filter(refresh_token::Column::RevokedAt.is_not_null())
+        .count(conn)
+        .await?
+        > 0)
+}
+
 pub async fn revoke_user_refresh_tokens<C: ConnectionTrait>(
     conn: &C,
     user: Uuid,
@@ -225,6 +236,19 @@ pub async fn consume_one_time_token<C: ConnectionTrait>(
         .exec(conn)
         .await?;
     Ok((result.rows_affected == 1).then_some(token.user_id))
+}
+
+/// The user a one-time token was issued to, without using it (to show its page in the user's
+/// language before they act).
+pub async fn one_time_token_user<C: ConnectionTrait>(
+    conn: &C,
+    hash: &str,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(hash))
+        .one(conn)
+        .await?
+        .map(|t| t.user_id))
 }
 
 /// An invitation by its token, before the invitee has any account (and so any scope).

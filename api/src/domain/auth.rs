@@ -27,6 +27,8 @@ use crate::{
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(48);
 /// Lifetime of a password-reset link.
 pub const RESET_PASSWORD_TTL: Duration = Duration::hours(1);
+/// A refresh token presented again this soon after its use is a client's retry, not a theft.
+pub const REFRESH_REUSE_GRACE_SECS: i64 = 10;
 
 /// What a successful login, refresh or invitation acceptance returns.
 #[derive(Debug, Clone)]
@@ -116,7 +118,10 @@ pub(crate) async fn open_session<C: ConnectionTrait>(
         },
     )
     .await?;
-    let access_token = state.jwt.issue(user.id, user.role, user.tenant_id, None)?;
+    let access_token =
+        state
+            .jwt
+            .issue_in_session(user.id, user.role, user.tenant_id, None, Some(family))?;
     Ok(Session {
         access_token,
         expires_in: state.jwt.ttl_secs(),
@@ -140,6 +145,17 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError>
         return Err(INVALID);
     }
     if stored.used_at.is_some() || !platform::mark_refresh_token_used(&tx, stored.id, now).await? {
+        // A client retrying a refresh (or two tabs refreshing at once) presents the token again
+        // within moments of its use: refused, but the session the first call opened lives on.
+        // Later, a replay means the token was stolen: the whole session ends.
+        let recent = stored
+            .used_at
+            .is_none_or(|used| now - used < Duration::seconds(REFRESH_REUSE_GRACE_SECS));
+        if recent {
+            return Err(AppError::Unauthenticated(
+                "this refresh token was just used; use the tokens its first use returned",
+            ));
+        }
         platform::revoke_refresh_family(&tx, stored.family_id, now).await?;
         tx.commit().await?;
         tracing::warn!(user.id = %stored.user_id, "refresh token reused; session family revoked");
@@ -204,11 +220,60 @@ pub(crate) async fn send_after_commit(
     }
 }
 
+/// The name and language of a user's brand ("Fidelis" and French for platform users).
+pub(crate) async fn user_brand(
+    state: &AppState,
+    user: &user_account::Model,
+) -> Result<(String, crate::i18n::Lang), AppError> {
+    Ok(match user.tenant_id {
+        Some(t) => platform::brand_by_id(&state.db, t).await?.map_or_else(
+            || ("Fidelis".to_owned(), crate::i18n::Lang::default()),
+            |b| (b.name, crate::i18n::Lang::of_locale(&b.locale)),
+        ),
+        None => ("Fidelis".to_owned(), crate::i18n::Lang::default()),
+    })
+}
+
+/// What a mailed link of the platform leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    ResetPassword,
+    Invitation,
+}
+
+/// The brand a mailed link belongs to (to show its page in the brand's language and name),
+/// without using the link; `None` for an unknown token or a platform user.
+pub async fn brand_of_link(
+    state: &AppState,
+    token: &str,
+    kind: LinkKind,
+) -> Result<Option<brand::Model>, AppError> {
+    if !looks_like_token(token) {
+        return Ok(None);
+    }
+    let hash = hash_token(token);
+    let tenant = match kind {
+        LinkKind::Invitation => platform::invitation_by_hash(&state.db, &hash)
+            .await?
+            .map(|i| i.tenant_id),
+        LinkKind::ResetPassword => match platform::one_time_token_user(&state.db, &hash).await? {
+            Some(user) => platform::user_by_id(&state.db, user)
+                .await?
+                .and_then(|u| u.tenant_id),
+            None => None,
+        },
+    };
+    match tenant {
+        Some(t) => platform::brand_by_id(&state.db, t).await,
+        None => Ok(None),
+    }
+}
+
 /// Marks the address of the token's user verified.
 pub async fn verify_email(state: &AppState, token: &str) -> Result<user_account::Model, AppError> {
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
     if !looks_like_token(token) {
-        return Err(invalid());
+        return Err(AppError::validation("token", "is not a link token"));
     }
     let now = Utc::now();
     let tx = crate::db::begin_write(&state.db).await?;
@@ -246,13 +311,7 @@ pub async fn resend_verification(
     if user.email_verified_at.is_some() {
         return Ok(());
     }
-    let brand_name = match user.tenant_id {
-        Some(t) => platform::brand_by_id(&state.db, t)
-            .await?
-            .map(|b| b.name)
-            .unwrap_or_default(),
-        None => "Fidelis".to_owned(),
-    };
+    let (brand_name, lang) = user_brand(state, &user).await?;
     let token = new_one_time_token(
         &state.db,
         user.id,
@@ -261,6 +320,7 @@ pub async fn resend_verification(
     )
     .await?;
     let mail = templates::verify_email(
+        lang,
         &user.email,
         &brand_name,
         &state.link("/verify-email", &token),
@@ -291,9 +351,10 @@ pub async fn request_password_reset(
         RESET_PASSWORD_TTL,
     )
     .await?;
+    let (_, lang) = user_brand(state, &user).await?;
     send_after_commit(
         state,
-        templates::password_reset(&user.email, &state.link("/reset-password", &token)),
+        templates::password_reset(lang, &user.email, &state.link("/reset-password", &token)),
         "reset",
     )
     .await;
@@ -309,7 +370,7 @@ pub async fn reset_password(
     let new_password = NewPassword::parse("newPassword", new_password)?;
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
     if !looks_like_token(token) {
-        return Err(invalid());
+        return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();
@@ -366,8 +427,10 @@ pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Princ
             let tenant_id = claims
                 .tid
                 .ok_or(AppError::Unauthenticated("invalid access token"))?;
-            if !super::member_auth::exists(state, tenant_id, claims.sub).await? {
-                return Err(AppError::Unauthenticated("invalid access token"));
+            if !super::member_auth::token_valid(state, tenant_id, claims.sub, claims.iat).await? {
+                return Err(AppError::Unauthenticated(
+                    "this session has ended: log in again",
+                ));
             }
             Principal::Member {
                 member_id: claims.sub,
@@ -381,6 +444,13 @@ pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Princ
                 .ok_or(AppError::Unauthenticated("invalid access token"))?;
             if user.status != user_account::UserStatus::Active {
                 return Err(AppError::Unauthenticated("this account is deactivated"));
+            }
+            if let Some(session) = claims.sid
+                && platform::session_revoked(&state.db, session).await?
+            {
+                return Err(AppError::Unauthenticated(
+                    "this session has ended: log in again",
+                ));
             }
             if user.tenant_id.is_some() {
                 match brand {

@@ -171,6 +171,7 @@ async fn create(
     state.limits.signup_address.hit(client);
     tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
     let mail = templates::verify_email(
+        crate::i18n::Lang::of_locale(&brand.locale),
         &owner.email,
         &brand.name,
         &state.link("/verify-email", &token),

@@ -1052,8 +1052,12 @@ pub fn unsubscribe_url(state: &AppState, recipient: Uuid, now: DateTime<Utc>) ->
 }
 
 /// Records the opt-out a token proves: the address is suppressed, the member's e-mail consent
-/// withdrawn, the recipient marked. Idempotent. Returns the brand's name for the page.
-pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, AppError> {
+/// withdrawn, the recipient marked. Idempotent. Returns the brand's name and language for the
+/// page.
+pub async fn unsubscribe(
+    state: &AppState,
+    token: &str,
+) -> Result<(String, crate::i18n::Lang), AppError> {
     let bad = || AppError::validation("token", "is not a valid unsubscribe link");
     let payload = verify(state, "unsubscribe", token, 16 + 8, &[]).ok_or_else(bad)?;
     let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
@@ -1098,7 +1102,7 @@ pub async fn unsubscribe(state: &AppState, token: &str) -> Result<String, AppErr
     tx.commit().await?;
     let brand = platform::brand_by_id(&state.db, recipient.tenant_id)
         .await?
-        .map(|b| b.name)
+        .map(|b| (b.name, crate::i18n::Lang::of_locale(&b.locale)))
         .unwrap_or_default();
     tracing::info!(tenant.id = %recipient.tenant_id, "member unsubscribed by link");
     Ok(brand)

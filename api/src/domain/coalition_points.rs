@@ -138,7 +138,11 @@ async fn card<C: ConnectionTrait>(
     coalition: Uuid,
     number: &str,
 ) -> Result<coalition_member::Model, AppError> {
-    db::member_by_card(conn, coalition, number.trim())
+    db::member_by_card(
+        conn,
+        coalition,
+        &super::members::normalise_card_number(number),
+    )
         .await?
         .ok_or_else(|| {
             AppError::validation(
@@ -913,9 +917,13 @@ pub async fn card_view(
             }
         }
     }
-    let card = db::member_by_card(conn, coalition.id, number.trim())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let card = db::member_by_card(
+        conn,
+        coalition.id,
+        &super::members::normalise_card_number(number),
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
     let balance = |kind| async move {
         Ok::<_, AppError>(
             db::existing_account(conn, coalition_id, kind, None, Some(card.id))

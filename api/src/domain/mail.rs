@@ -308,6 +308,15 @@ pub async fn set_dkim(
         key.check()
             .map_err(|e| AppError::validation("input.privateKey", e))?;
     }
+    // Stored in the form the signer takes (PKCS#8 keys converted once).
+    let key = match key {
+        Some(mut k) => {
+            k.private_key = crate::mail::normalize_dkim_key(&k.algorithm, &k.private_key)
+                .map_err(|e| AppError::validation("input.privateKey", e))?;
+            Some(k)
+        }
+        None => None,
+    };
     let tx = scope.begin().await?;
     use mail_settings::Column as C;
     let k = key.as_ref();

@@ -22,17 +22,23 @@ pub struct MemberSession {
     pub access_token: String,
     pub expires_in: u64,
     pub member: member::Model,
+    /// The member's brand, to read the rest of their account in the same response.
+    pub scope: TenantScope,
 }
 
-async fn brand_scope(state: &AppState, slug: &str) -> Result<TenantScope, AppError> {
+/// The scope of an active brand named by its slug (NOT_FOUND otherwise), and the brand.
+pub(crate) async fn brand_scope(
+    state: &AppState,
+    slug: &str,
+) -> Result<(TenantScope, entity::brand::Model), AppError> {
     let brand = platform::brand_by_slug(&state.db, slug.trim())
         .await?
         .filter(|b| b.status == entity::brand::BrandStatus::Active)
         .ok_or(AppError::NotFound)?;
-    Ok(TenantScope::new(state.db.clone(), brand.id))
+    Ok((TenantScope::new(state.db.clone(), brand.id), brand))
 }
 
-fn session(
+pub(crate) fn session(
     state: &AppState,
     scope: &TenantScope,
     member: member::Model,
@@ -44,6 +50,7 @@ fn session(
         access_token,
         expires_in: state.jwt.ttl_secs(),
         member,
+        scope: scope.clone(),
     })
 }
 
@@ -57,7 +64,7 @@ pub async fn sign_up(
     idempotency_key: Option<&str>,
 ) -> Result<MemberSession, AppError> {
     state.limits.login_address.check_and_hit(client)?;
-    let scope = brand_scope(state, brand_slug).await?;
+    let (scope, _) = brand_scope(state, brand_slug).await?;
     if enrol.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         return Err(AppError::validation(
             "input.email",
@@ -66,8 +73,15 @@ pub async fn sign_up(
     }
     let new_password = NewPassword::parse("input.password", new_password)?;
     enrol.password_hash = Some(password::hash(new_password.expose().to_owned()).await?);
-    let (member, _card) =
-        members::enrol(&scope, enrol, EnrolmentChannel::Member, idempotency_key).await?;
+    let (member, _card) = members::enrol(&scope, enrol, EnrolmentChannel::Member, idempotency_key)
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict(m) if m.contains("e-mail") => AppError::conflict(
+                "this e-mail is already a member of the brand: use requestMemberAccess to get a \
+                 link that sets your password",
+            ),
+            other => other,
+        })?;
     session(state, &scope, member)
 }
 
@@ -82,7 +96,7 @@ pub async fn login(
 ) -> Result<MemberSession, AppError> {
     const INVALID: AppError = AppError::Unauthenticated("invalid e-mail or password");
     state.limits.login_address.check_and_hit(client)?;
-    let scope = brand_scope(state, brand_slug).await.map_err(|_| INVALID)?;
+    let (scope, _) = brand_scope(state, brand_slug).await.map_err(|_| INVALID)?;
     let email = Email::parse("email", email).map_err(|_| INVALID)?;
     let key = format!("member:{}:{}", scope.tenant_id(), email.as_str());
     state.limits.login_account.check(&key)?;
@@ -107,11 +121,22 @@ pub async fn login(
     session(state, &scope, member)
 }
 
-/// The member behind a MEMBER token, if it still exists.
-pub async fn exists(state: &AppState, tenant: Uuid, member: Uuid) -> Result<bool, AppError> {
+/// Whether a MEMBER token issued at `issued_at` (seconds) still opens the member's account:
+/// the member exists, is not erased, and has not ended their sessions since (a password set or
+/// reset, an erasure).
+pub async fn token_valid(
+    state: &AppState,
+    tenant: Uuid,
+    member: Uuid,
+    issued_at: u64,
+) -> Result<bool, AppError> {
     let scope = TenantScope::new(state.db.clone(), tenant);
     match scope.conn().get::<member::Entity>(member).await {
-        Ok(_) => Ok(true),
+        // An erased member has no account to open, whatever the token's age.
+        Ok(m) if m.attributes.get("erased_at").is_some() => Ok(false),
+        Ok(m) => Ok(m.sessions_valid_after.is_none_or(|after| {
+            i64::try_from(issued_at).unwrap_or(i64::MAX) >= after.timestamp()
+        })),
         Err(AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }

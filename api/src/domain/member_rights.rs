@@ -131,6 +131,8 @@ pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError>
         .col_expr(M::SmsConsentSource, Expr::value(Option::<String>::None))
         .col_expr(M::Attributes, Expr::value(json!({ "erased_at": now })))
         .col_expr(M::PasswordHash, Expr::value(Option::<String>::None))
+        // Every session of the member ends now.
+        .col_expr(M::SessionsValidAfter, Expr::value(Some(now)))
         .col_expr(M::UpdatedAt, Expr::value(now))
         .filter(M::Id.eq(member.id))
         .exec(tx.db())

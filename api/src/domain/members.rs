@@ -89,6 +89,14 @@ pub fn luhn_digit(digits: &str) -> u32 {
     (10 - sum % 10) % 10
 }
 
+/// A card number as printed or typed (`9524 3349 7302 5662`, `9524-3349-…`): digits only.
+pub fn normalise_card_number(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\u{a0}'))
+        .collect()
+}
+
 /// Whether a card number's last digit is its Luhn check digit.
 pub fn luhn_valid(number: &str) -> bool {
     number.len() >= 2
@@ -566,7 +574,10 @@ pub(crate) async fn find_card<C: ConnectionTrait>(
     field: &'static str,
     raw: &str,
 ) -> Result<card::Model, AppError> {
-    let number = raw.trim().strip_prefix("FIDELIS:").unwrap_or(raw.trim());
+    // As printed or typed: `9524 3349 7302 5662` and `9524-3349-7302-5662` are the same card.
+    let trimmed = raw.trim();
+    let number = normalise_card_number(trimmed.strip_prefix("FIDELIS:").unwrap_or(trimmed));
+    let number = number.as_str();
     if !luhn_valid(number) {
         return Err(AppError::validation(
             field,

@@ -13,6 +13,7 @@ pub mod gestures;
 pub mod ledger;
 pub mod mail;
 pub mod mail_templates;
+pub mod member_access;
 pub mod member_auth;
 pub mod member_rights;
 pub mod members;

@@ -140,6 +140,7 @@ pub async fn invite(
     }
     tx.commit().await?;
     let mail = templates::invitation(
+        crate::i18n::Lang::of_locale(&brand.locale),
         &invitation.email,
         &brand.name,
         role_label(role),
@@ -189,7 +190,7 @@ pub async fn accept_invitation(
     let invalid =
         || AppError::conflict("this invitation is invalid, expired, revoked or already accepted");
     if !looks_like_token(token) {
-        return Err(invalid());
+        return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
     let now = Utc::now();

@@ -20,9 +20,30 @@ impl Guard for PermissionGuard {
             return Err(AppError::Unauthenticated("authentication required").into());
         }
         if !principal.can(self.0) {
+            if let Principal::PartnerApp { .. } = principal {
+                return Err(AppError::Forbidden(missing_scope(self.0)).into());
+            }
             return Err(AppError::Forbidden("your role does not allow this").into());
         }
         Ok(())
+    }
+}
+
+/// What a partner app's token lacks for a permission: the scope to ask for, by name.
+fn missing_scope(permission: Permission) -> &'static str {
+    use Permission as P;
+    match permission {
+        P::ViewPrograms => {
+            "this API token lacks the offers:read scope (purchases:write or rewards:redeem also \
+             grant it)"
+        }
+        P::EnrollMembers | P::ManageCards => "this API token lacks the members:write scope",
+        P::ViewMembers | P::ViewCoalitionCards => {
+            "this API token lacks the members:read scope (members:write also grants it)"
+        }
+        P::RecordPurchases => "this API token lacks the purchases:write scope",
+        P::RedeemRewards => "this API token lacks the rewards:redeem scope",
+        _ => "partner apps cannot do this, whatever their scopes: it is for brand users",
     }
 }
 

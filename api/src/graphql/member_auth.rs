@@ -38,6 +38,22 @@ pub struct MemberSignUpInput {
 }
 
 #[derive(InputObject)]
+pub struct RequestMemberAccessInput {
+    /// The brand whose app this is.
+    pub brand_slug: String,
+    pub email: String,
+}
+
+#[derive(InputObject)]
+pub struct SetMemberPasswordInput {
+    pub brand_slug: String,
+    /// The token of the mailed link (`/m/<brand>/set-password?token=…`).
+    pub token: String,
+    /// 10 to 128 characters.
+    pub password: String,
+}
+
+#[derive(InputObject)]
 pub struct MemberLoginInput {
     pub brand_slug: String,
     pub email: String,
@@ -60,7 +76,7 @@ impl From<MemberSession> for MemberAuthPayload {
             access_token: s.access_token,
             token_type: "Bearer".to_owned(),
             expires_in: s.expires_in,
-            member: s.member.into(),
+            member: Member::in_own_session(s.member, s.scope),
         }
     }
 }
@@ -187,6 +203,42 @@ impl MemberAuthMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// Mails a member of the brand a link to set their password: a member enrolled at the till
+    /// (or by a partner app) claims an app login with it, and a member who forgot theirs sets a
+    /// new one. Always answers true, whether or not the address is a member's; rate-limited per
+    /// client and per address.
+    async fn request_member_access(
+        &self,
+        ctx: &Context<'_>,
+        input: RequestMemberAccessInput,
+    ) -> Result<bool> {
+        domain::member_access::request(
+            ctx.state()?,
+            &input.brand_slug,
+            &input.email,
+            &ctx.request()?.client,
+        )
+        .await?;
+        Ok(true)
+    }
+
+    /// Sets the member's password with the token of a mailed link (once; the link expires),
+    /// ends their other sessions and opens a new one.
+    async fn set_member_password(
+        &self,
+        ctx: &Context<'_>,
+        input: SetMemberPasswordInput,
+    ) -> Result<MemberAuthPayload> {
+        let session = domain::member_access::set_password(
+            ctx.state()?,
+            &input.brand_slug,
+            &input.token,
+            &input.password,
+        )
+        .await?;
+        Ok(session.into())
     }
 
     /// Opens a member session with the e-mail and password used at sign-up.

@@ -275,6 +275,31 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
+    /// The brand to read the member's details in when the caller has no scope of its own yet
+    /// (the payload of `memberSignUp`, `memberLogin`, `setMemberPassword`: the new session's
+    /// own member).
+    #[graphql(skip)]
+    pub own_scope: Option<crate::db::scope::TenantScope>,
+}
+
+impl Member {
+    /// The member seen by the session that just opened for them.
+    pub fn in_own_session(
+        model: member::Model,
+        scope: crate::db::scope::TenantScope,
+    ) -> Self {
+        Self {
+            own_scope: Some(scope),
+            ..model.into()
+        }
+    }
+
+    fn scope<'a>(&'a self, ctx: &'a Context<'_>) -> Result<&'a crate::db::scope::TenantScope, AppError> {
+        match &self.own_scope {
+            Some(scope) => Ok(scope),
+            None => ctx.scope(),
+        }
+    }
 }
 
 impl From<member::Model> for Member {
@@ -313,6 +338,7 @@ impl From<member::Model> for Member {
             attributes,
             enrolled_via: m.enrolled_via.into(),
             created_at: m.created_at,
+            own_scope: None,
         }
     }
 }
@@ -321,7 +347,7 @@ impl From<member::Model> for Member {
 impl Member {
     /// The member's cards, replaced ones included.
     async fn cards(&self, ctx: &Context<'_>) -> Result<Vec<Card>> {
-        Ok(domain::members::cards_of(ctx.scope()?, self.uuid)
+        Ok(domain::members::cards_of(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(Into::into)
@@ -338,7 +364,7 @@ impl Member {
     ) -> Result<Connection<String, LedgerEvent>> {
         let page = relay::page_request(first, after)?;
         let had_cursor = page.after.is_some();
-        let entries = domain::members::history(ctx.scope()?, self.uuid, page).await?;
+        let entries = domain::members::history(self.scope(ctx)?, self.uuid, page).await?;
         Ok(relay::connection(
             entries,
             had_cursor,
@@ -362,7 +388,7 @@ impl Member {
         &self,
         ctx: &Context<'_>,
     ) -> Result<Vec<super::stored_value::StoredValueBalance>> {
-        Ok(domain::stored_value::balances(ctx.scope()?, self.uuid)
+        Ok(domain::stored_value::balances(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(
@@ -376,7 +402,7 @@ impl Member {
 
     /// The member's vouchers, used ones included.
     async fn vouchers(&self, ctx: &Context<'_>) -> Result<Vec<super::vouchers::Voucher>> {
-        Ok(domain::vouchers::of_member(ctx.scope()?, self.uuid)
+        Ok(domain::vouchers::of_member(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(Into::into)
@@ -385,7 +411,7 @@ impl Member {
 
     /// Cashback per program, in minor units of the brand currency.
     async fn cashback(&self, ctx: &Context<'_>) -> Result<Vec<CashbackBalance>> {
-        let conn = ctx.scope()?.conn();
+        let conn = self.scope(ctx)?.conn();
         Ok(
             domain::balances::of_member(&conn, domain::balances::CASHBACK, self.uuid)
                 .await?
@@ -402,7 +428,7 @@ impl Member {
 
     /// Stamp cards per program.
     async fn stamp_cards(&self, ctx: &Context<'_>) -> Result<Vec<StampCard>> {
-        let scope = ctx.scope()?;
+        let scope = self.scope(ctx)?;
         let conn = scope.conn();
         let mut out = Vec::new();
         for (program, stamps, debt) in
@@ -426,7 +452,7 @@ impl Member {
 
     /// Paid memberships, current and past, with fees paid and savings.
     async fn memberships(&self, ctx: &Context<'_>) -> Result<Vec<super::memberships::Membership>> {
-        Ok(domain::memberships::of_member(ctx.scope()?, self.uuid)
+        Ok(domain::memberships::of_member(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(Into::into)
@@ -435,7 +461,7 @@ impl Member {
 
     /// Tier standing in every program that has tiers.
     async fn tiers(&self, ctx: &Context<'_>) -> Result<Vec<TierStanding>> {
-        Ok(domain::tiers::standings(ctx.scope()?, self.uuid)
+        Ok(domain::tiers::standings(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(TierStanding::from)
@@ -444,7 +470,7 @@ impl Member {
 
     /// Points per program.
     async fn points(&self, ctx: &Context<'_>) -> Result<Vec<PointsBalanceView>> {
-        Ok(domain::members::points_balances(ctx.scope()?, self.uuid)
+        Ok(domain::members::points_balances(self.scope(ctx)?, self.uuid)
             .await?
             .into_iter()
             .map(Into::into)

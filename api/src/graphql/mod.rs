@@ -88,11 +88,15 @@ fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
         MutationRoot::default(),
         EmptySubscription,
     )
-    .limit_depth(MAX_DEPTH)
+    // Depth and aliases are counted by `limits::DocumentLimits` (fragments expanded,
+    // introspection exempt from depth), which also refuses control characters in inputs.
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(32)
     .limit_directives(10)
-    .extension(limits::AliasLimit(MAX_ALIASES))
+    .extension(limits::DocumentLimits {
+        max_depth: MAX_DEPTH,
+        max_aliases: MAX_ALIASES,
+    })
 }
 
 /// The schema the server runs.

@@ -4,6 +4,7 @@
 
 mod graphql;
 mod oauth;
+mod pages;
 mod tracking;
 mod unsubscribe;
 
@@ -52,6 +53,23 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
         )
         .route("/t/o/{token}", get(tracking::open))
         .route("/t/c/{token}", get(tracking::click))
+        .route("/", get(pages::home))
+        .route("/assets/fidelis.css", get(pages::stylesheet))
+        .route("/verify-email", get(pages::verify_email))
+        .route(
+            "/reset-password",
+            get(pages::reset_password_form).post(pages::reset_password),
+        )
+        .route(
+            "/accept-invitation",
+            get(pages::invitation_form).post(pages::accept_invitation),
+        )
+        .route("/m/{slug}", get(pages::member_space))
+        .route("/m/{slug}/access", post(pages::member_access))
+        .route(
+            "/m/{slug}/set-password",
+            get(pages::member_password_form).post(pages::member_set_password),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -60,6 +60,34 @@ impl std::fmt::Debug for DkimKey {
     }
 }
 
+/// A DKIM private key in the form lettre signs with: RSA as PKCS#1 PEM, Ed25519 as base64 of
+/// the 32-byte seed. PKCS#8 PEM keys (what `openssl genpkey` writes) are converted.
+pub fn normalize_dkim_key(algorithm: &str, key: &str) -> Result<String, String> {
+    let key = key.trim();
+    let bad = || "the DKIM private key does not parse".to_owned();
+    match algorithm {
+        "RSA" if key.contains("BEGIN PRIVATE KEY") => {
+            use rsa::{
+                pkcs1::{EncodeRsaPrivateKey, LineEnding},
+                pkcs8::DecodePrivateKey,
+            };
+            let parsed = rsa::RsaPrivateKey::from_pkcs8_pem(key).map_err(|_| bad())?;
+            Ok(parsed
+                .to_pkcs1_pem(LineEnding::LF)
+                .map_err(|_| bad())?
+                .trim()
+                .to_owned())
+        }
+        "ED25519" if key.contains("BEGIN") => {
+            use base64::Engine as _;
+            use ed25519_dalek::pkcs8::DecodePrivateKey;
+            let parsed = ed25519_dalek::SigningKey::from_pkcs8_pem(key).map_err(|_| bad())?;
+            Ok(base64::engine::general_purpose::STANDARD.encode(parsed.to_bytes()))
+        }
+        _ => Ok(key.to_owned()),
+    }
+}
+
 impl DkimKey {
     fn signing_key(&self) -> Result<lettre::message::dkim::DkimSigningKey, String> {
         use lettre::message::dkim::{DkimSigningAlgorithm, DkimSigningKey};
@@ -68,7 +96,8 @@ impl DkimKey {
             "ED25519" => DkimSigningAlgorithm::Ed25519,
             other => return Err(format!("unknown DKIM algorithm {other}")),
         };
-        DkimSigningKey::new(self.private_key.trim(), algorithm)
+        let key = normalize_dkim_key(&self.algorithm, &self.private_key)?;
+        DkimSigningKey::new(&key, algorithm)
             .map_err(|_| "the DKIM private key does not parse".to_owned())
     }
 
