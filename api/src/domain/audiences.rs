@@ -259,14 +259,11 @@ pub async fn evaluate<C: ConnectionTrait>(
             continue;
         }
         audience.matched += 1;
+        // A suppressed address (unsubscribed, bounced, complained) counts as suppressed
+        // whatever its consent: unsubscribing withdraws the consent too.
         match &facts.member.email {
-            Some(email) if facts.member.email_consent => {
-                if suppressed.contains(email) {
-                    audience.suppressed += 1;
-                } else {
-                    audience.mailable.push(facts.member);
-                }
-            }
+            Some(email) if suppressed.contains(email) => audience.suppressed += 1,
+            Some(_) if facts.member.email_consent => audience.mailable.push(facts.member),
             _ => audience.without_email_or_consent += 1,
         }
     }
