@@ -163,7 +163,7 @@ async fn a_campaign_reaches_each_consenting_member_once_and_unsubscribe_works() 
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(r.status().as_u16(), 200);
-        assert!(r.text().await.unwrap_or_default().contains("unsubscribed"));
+        assert!(r.text().await.unwrap_or_default().contains("désinscrit"));
     }
     let mut forged = token.clone();
     forged.replace_range(0..1, if forged.starts_with('A') { "B" } else { "A" });
@@ -470,6 +470,38 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
     );
     assert_eq!(tags.get("s").map(String::as_str), Some("s1"));
     assert_eq!(tags.get("a").map(String::as_str), Some("ed25519-sha256"));
+    // An independent verifier, given the public key as the receiver's DNS would: it passes,
+    // still passes after a relay adds a header of its own, and fails on a tampered subject.
+    let txt = crate::dkim::ed25519_txt(key);
+    crate::dkim::verify(mail.data.as_bytes(), "sceau.example", "s1", &txt)
+        .await
+        .unwrap_or_else(|e| panic!("DKIM: {e}\n{}", mail.data));
+    assert!(
+        mail.header("Message-ID")
+            .is_some_and(|id| id.ends_with("@sceau.example>")),
+        "{}",
+        mail.data
+    );
+    let relayed = crate::dkim::prepend(
+        "Received: from mta.sceau.example by mx.example.org; Mon, 1 Jan 2024 00:00:00 +0000\r\n",
+        mail.data.as_bytes(),
+    );
+    crate::dkim::verify(&relayed, "sceau.example", "s1", &txt)
+        .await
+        .unwrap_or_else(|e| panic!("DKIM after a relay: {e}"));
+    // A relay adding its own Message-ID (Postfix does, for mail without one) appends a second
+    // header: the signed one is still the first, and still verifies.
+    let with_id = crate::dkim::prepend("Message-ID: <added@relay.example>\r\n", &relayed);
+    crate::dkim::verify(&with_id, "sceau.example", "s1", &txt)
+        .await
+        .unwrap_or_else(|e| panic!("DKIM after a relay's Message-ID: {e}"));
+    let tampered = mail.data.replacen("Subject: ", "Subject: FREE ", 1);
+    assert!(
+        crate::dkim::verify(tampered.as_bytes(), "sceau.example", "s1", &txt)
+            .await
+            .is_err(),
+        "a tampered subject must fail"
+    );
     let signed: Vec<String> = tags
         .get("h")
         .map(|h| h.split(':').map(str::to_ascii_lowercase).collect())
@@ -494,8 +526,11 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
         .to("k@sceau.example")
         .await
         .into_iter()
-        .find(|m| m.subject().starts_with("Welcome"))
+        .find(|m| m.subject().starts_with("Bienvenue"))
         .unwrap_or_else(|| panic!("no welcome mail"));
+    crate::dkim::verify(welcome.data.as_bytes(), "sceau.example", "s1", &txt)
+        .await
+        .unwrap_or_else(|e| panic!("DKIM of the welcome mail: {e}\n{}", welcome.data));
     assert!(
         welcome
             .header("DKIM-Signature")

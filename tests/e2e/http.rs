@@ -60,6 +60,7 @@ async fn graphiql_is_off_in_production() {
         c.env = fidelis::config::Environment::Production;
         c.jwt_signing_key =
             secrecy::SecretString::from("Zx8#kP2mQ9vL4tR7wE1yU6iO3pA5sD0fG8hJ2kL".to_owned());
+        c.public_url = "https://portal.test".to_owned();
     })
     .await;
     let get = app

@@ -152,7 +152,7 @@ async fn templates_previews_and_audiences_follow_the_rules() {
         p["html"]
             .as_str()
             .unwrap_or_default()
-            .starts_with("<p>Hello &lt;b&gt;Ana&lt;&#x2f;b&gt;</p>"),
+            .starts_with("<p>Hello &lt;b&gt;Ana&lt;/b&gt;</p>"),
         "{preview}"
     );
     assert_eq!(p["text"], "Hello <b>Ana</b> (Brand papeterie)", "{preview}");
@@ -164,7 +164,7 @@ async fn templates_previews_and_audiences_follow_the_rules() {
         sample["data"]["previewEmailTemplate"]["html"]
             .as_str()
             .unwrap_or_default()
-            .contains("SAMPLE-10 10.00 EUR"),
+            .contains("SAMPLE-10 10,00 EUR"),
         "{sample}"
     );
     let draft = owner

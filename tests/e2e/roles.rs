@@ -182,6 +182,8 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.cancelCampaign", Roles(OWNER_MANAGER)),
         ("Mutation.memberSignUp", Public),
         ("Mutation.memberLogin", Public),
+        ("Mutation.requestMemberAccess", Public),
+        ("Mutation.setMemberPassword", Public),
         ("Query.me", Roles(&["MEMBER"])),
         ("Query.myCoalitionCards", Roles(&["MEMBER"])),
         ("Mutation.updateMyCoalitionSharing", Roles(&["MEMBER"])),

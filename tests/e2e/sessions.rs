@@ -156,7 +156,10 @@ async fn a_password_reset_by_mail_sets_the_new_password_and_ends_every_session()
         .await;
     assert_eq!(asked["data"]["requestPasswordReset"], true, "{asked}");
     let mail = app.smtp.wait_for_count(&email, 2).await;
-    assert!(mail.subject().contains("Reset your Fidelis password"));
+    assert!(
+        mail.subject()
+            .contains("Réinitialisez votre mot de passe Fidelis")
+    );
     let token = mail.link_token("/reset-password").unwrap_or_default();
 
     let reset = "mutation($t: String!, $p: String!) { resetPassword(token: $t, newPassword: $p) }";

@@ -51,7 +51,8 @@ async fn each_event_mails_its_member_once_with_the_brand_template_or_the_default
     let r = run(&app).await;
     assert_eq!(r.sent, 1, "{r:?}");
     let welcome = app.smtp.wait_for("ana@savon.example").await;
-    assert_eq!(welcome.subject(), "Welcome to Brand savon");
+    // The brand speaks French (the default locale).
+    assert_eq!(welcome.subject(), "Bienvenue chez Brand savon");
     assert!(welcome.text().contains(&card), "{}", welcome.text());
     assert!(
         welcome.header("List-Unsubscribe").is_none(),
@@ -87,23 +88,23 @@ async fn each_event_mails_its_member_once_with_the_brand_template_or_the_default
     let mails = app.smtp.to("ana@savon.example").await;
     let subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
     assert!(
-        subjects.iter().any(|s| s == "Your reward is ready"),
+        subjects.iter().any(|s| s == "Votre récompense est prête"),
         "{subjects:?}"
     );
     assert!(
         subjects
             .iter()
-            .any(|s| s == &format!("A voucher for you: {code}")),
+            .any(|s| s == &format!("Un bon d'achat pour vous : {code}")),
         "{subjects:?}"
     );
     assert!(
-        subjects.iter().any(|s| s == "5 points expire soon"),
+        subjects.iter().any(|s| s == "5 points expirent bientôt"),
         "{subjects:?}"
     );
     assert!(
         subjects
             .iter()
-            .any(|s| s.starts_with("Your membership renews on ")),
+            .any(|s| s.starts_with("Votre abonnement se renouvelle le ")),
         "{subjects:?}"
     );
     let voucher_mail = mails
@@ -112,7 +113,7 @@ async fn each_event_mails_its_member_once_with_the_brand_template_or_the_default
         .map(|m| m.text())
         .unwrap_or_default();
     assert!(
-        voucher_mail.contains("7.50 EUR") && voucher_mail.contains("Sorry for the wait"),
+        voucher_mail.contains("7,50 EUR") && voucher_mail.contains("Sorry for the wait"),
         "{voucher_mail}"
     );
 

@@ -23,12 +23,9 @@ impl ReceivedMail {
         decode_quoted_printable(&self.data)
     }
 
+    /// The subject as a reader sees it (RFC 2047 encoded words decoded, folds joined).
     pub fn subject(&self) -> String {
-        self.data
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
-            .unwrap_or_default()
-            .to_owned()
+        decode_words(&self.header("Subject").unwrap_or_default())
     }
 
     /// A header's value, folded lines joined (the first occurrence, in the message headers).
@@ -54,6 +51,50 @@ impl ReceivedMail {
             .collect();
         (!token.is_empty()).then_some(token)
     }
+}
+
+/// Decodes RFC 2047 encoded words (`=?utf-8?b?...?=`, `=?utf-8?q?...?=`) in a header value;
+/// whitespace between two encoded words is dropped, as the RFC says.
+fn decode_words(value: &str) -> String {
+    use base64::Engine as _;
+    let mut out = String::new();
+    let mut rest = value;
+    let mut last_was_word = false;
+    while let Some(start) = rest.find("=?") {
+        let (before, tail) = rest.split_at(start);
+        let word = tail[2..].splitn(3, '?').collect::<Vec<_>>();
+        let decoded = match word.as_slice() {
+            [_charset, encoding, body] => body.find("?=").and_then(|end| {
+                let text = &body[..end];
+                let bytes = match encoding.to_ascii_lowercase().as_str() {
+                    "b" => base64::engine::general_purpose::STANDARD.decode(text).ok(),
+                    "q" => Some(decode_quoted_printable(&text.replace('_', " ")).into_bytes()),
+                    _ => None,
+                }?;
+                let consumed = 2 + word[0].len() + 1 + encoding.len() + 1 + end + 2;
+                Some((String::from_utf8_lossy(&bytes).into_owned(), consumed))
+            }),
+            _ => None,
+        };
+        match decoded {
+            Some((text, consumed)) => {
+                if !(last_was_word && before.trim().is_empty()) {
+                    out.push_str(before);
+                }
+                out.push_str(&text);
+                rest = &tail[consumed..];
+                last_was_word = true;
+            }
+            None => {
+                out.push_str(before);
+                out.push_str("=?");
+                rest = &tail[2..];
+                last_was_word = false;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn decode_quoted_printable(s: &str) -> String {

@@ -395,6 +395,7 @@ mod tests {
                 attributes: serde_json::json!({ "club": "running" }),
                 enrolled_via: member::EnrolmentChannel::Staff,
                 password_hash: None,
+                sessions_valid_after: None,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },

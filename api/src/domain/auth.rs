@@ -27,8 +27,6 @@ use crate::{
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(48);
 /// Lifetime of a password-reset link.
 pub const RESET_PASSWORD_TTL: Duration = Duration::hours(1);
-/// A refresh token presented again this soon after its use is a client's retry, not a theft.
-pub const REFRESH_REUSE_GRACE_SECS: i64 = 10;
 
 /// What a successful login, refresh or invitation acceptance returns.
 #[derive(Debug, Clone)]
@@ -145,15 +143,12 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError>
         return Err(INVALID);
     }
     if stored.used_at.is_some() || !platform::mark_refresh_token_used(&tx, stored.id, now).await? {
-        // A client retrying a refresh (or two tabs refreshing at once) presents the token again
-        // within moments of its use: refused, but the session the first call opened lives on.
-        // Later, a replay means the token was stolen: the whole session ends.
-        let recent = stored
-            .used_at
-            .is_none_or(|used| now - used < Duration::seconds(REFRESH_REUSE_GRACE_SECS));
-        if recent {
+        // Two requests racing with one token (two tabs refreshing at once): the one that lost
+        // the conditional update is refused, but the session the winner opened lives on. A
+        // token presented after its use was recorded is a replay: the whole session ends.
+        if stored.used_at.is_none() {
             return Err(AppError::Unauthenticated(
-                "this refresh token was just used; use the tokens its first use returned",
+                "this refresh token was just used by a concurrent request",
             ));
         }
         platform::revoke_refresh_family(&tx, stored.family_id, now).await?;

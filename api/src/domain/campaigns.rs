@@ -123,7 +123,10 @@ async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<S
             RecipientStatus::Queued | RecipientStatus::Sending => s.queued += n,
             RecipientStatus::Sent => s.sent += n,
             RecipientStatus::Failed => {
-                if reason.as_deref().is_some_and(|r| r.starts_with(INTERRUPTED)) {
+                if reason
+                    .as_deref()
+                    .is_some_and(|r| r.starts_with(INTERRUPTED))
+                {
                     s.interrupted += n;
                 } else {
                     s.failed += n;
@@ -440,7 +443,9 @@ async fn hold_for_config(
         )
         .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
         .filter(campaign::Column::Id.eq(campaign))
-        .filter(campaign::Column::Status.is_in([CampaignStatus::Scheduled, CampaignStatus::Sending]))
+        .filter(
+            campaign::Column::Status.is_in([CampaignStatus::Scheduled, CampaignStatus::Sending]),
+        )
         .exec(conn.db())
         .await?;
     tracing::warn!(tenant.id = %scope.tenant_id(), campaign.id = %campaign, "campaign held: {problem}");

@@ -143,13 +143,13 @@ async fn card<C: ConnectionTrait>(
         coalition,
         &super::members::normalise_card_number(number),
     )
-        .await?
-        .ok_or_else(|| {
-            AppError::validation(
-                "input.cardNumber",
-                "no card of this coalition has this number",
-            )
-        })
+    .await?
+    .ok_or_else(|| {
+        AppError::validation(
+            "input.cardNumber",
+            "no card of this coalition has this number",
+        )
+    })
 }
 
 fn check_occurred(

@@ -442,7 +442,17 @@ mod tests {
             &sample(),
         )
         .unwrap_or_else(|e| panic!("{e:?}"));
+        // The sample brand is French (the default language): decimal comma, day first.
+        assert_eq!(r.text, "10,00 EUR");
+        let mut en = sample();
+        en.lang = crate::i18n::Lang::En;
+        let r = render(
+            &parts("x", "", "{{ vouchers[0].amount_minor | money }}"),
+            &en,
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"));
         assert_eq!(r.text, "10.00 EUR");
+        assert_eq!(money_in(crate::i18n::Lang::Fr, -5, 2, "EUR"), "-0,05 EUR");
     }
 
     #[test]

@@ -196,7 +196,10 @@ async fn consume(
         return Err(invalid());
     }
     tx.update_many::<member::Entity>()
-        .col_expr(member::Column::PasswordHash, Expr::value(Some(password_hash)))
+        .col_expr(
+            member::Column::PasswordHash,
+            Expr::value(Some(password_hash)),
+        )
         .col_expr(member::Column::SessionsValidAfter, Expr::value(Some(now)))
         .col_expr(member::Column::UpdatedAt, Expr::value(now))
         .filter(member::Column::Id.eq(member.id))

@@ -134,9 +134,9 @@ pub async fn token_valid(
     match scope.conn().get::<member::Entity>(member).await {
         // An erased member has no account to open, whatever the token's age.
         Ok(m) if m.attributes.get("erased_at").is_some() => Ok(false),
-        Ok(m) => Ok(m.sessions_valid_after.is_none_or(|after| {
-            i64::try_from(issued_at).unwrap_or(i64::MAX) >= after.timestamp()
-        })),
+        Ok(m) => Ok(m
+            .sessions_valid_after
+            .is_none_or(|after| i64::try_from(issued_at).unwrap_or(i64::MAX) >= after.timestamp())),
         Err(AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }

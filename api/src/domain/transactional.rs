@@ -316,7 +316,10 @@ async fn deliver<C: ConnectionTrait>(
         let reason = format!("CONFIG: {problem}");
         let held = conn
             .update_many::<transactional_mail::Entity>()
-            .col_expr(transactional_mail::Column::Reason, Expr::value(Some(reason)))
+            .col_expr(
+                transactional_mail::Column::Reason,
+                Expr::value(Some(reason)),
+            )
             .col_expr(
                 transactional_mail::Column::NextAttemptAt,
                 Expr::value(now + Duration::minutes(CONFIG_RETRY_MINUTES)),

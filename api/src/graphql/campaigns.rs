@@ -182,16 +182,20 @@ impl CampaignMutation {
         id: ID,
         at: NaiveDateTime,
     ) -> Result<Campaign> {
-        Ok(campaigns::schedule(ctx.state()?, ctx.scope()?, id_of(&id)?, at)
-            .await?
-            .into())
+        Ok(
+            campaigns::schedule(ctx.state()?, ctx.scope()?, id_of(&id)?, at)
+                .await?
+                .into(),
+        )
     }
 
     /// Sends now: the delivery worker starts it within seconds. CONFLICT when the brand's mail
     /// settings cannot send (the reason is in the message).
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn send_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::send_now(ctx.state()?, ctx.scope()?, id_of(&id)?).await?.into())
+        Ok(campaigns::send_now(ctx.state()?, ctx.scope()?, id_of(&id)?)
+            .await?
+            .into())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
@@ -201,7 +205,9 @@ impl CampaignMutation {
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::resume(ctx.state()?, ctx.scope()?, id_of(&id)?).await?.into())
+        Ok(campaigns::resume(ctx.state()?, ctx.scope()?, id_of(&id)?)
+            .await?
+            .into())
     }
 
     /// Stops it for good; recipients not mailed yet are skipped (CANCELLED).

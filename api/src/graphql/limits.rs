@@ -85,7 +85,10 @@ impl Extension for DocumentLimitsExtension {
             let (aliases, depth) = walk.set(&operation.node.selection_set.node);
             if depth > self.max_depth {
                 return Err(refusal(
-                    format!("Query is nested too deep: {depth} (at most {})", self.max_depth),
+                    format!(
+                        "Query is nested too deep: {depth} (at most {})",
+                        self.max_depth
+                    ),
                     "BAD_REQUEST",
                     None,
                 ));
@@ -274,8 +277,7 @@ mod tests {
     use super::*;
 
     fn counts(query: &str) -> Vec<(usize, usize)> {
-        let document = async_graphql::parser::parse_query(query)
-            .unwrap_or_else(|e| panic!("{e}"));
+        let document = async_graphql::parser::parse_query(query).unwrap_or_else(|e| panic!("{e}"));
         let mut walk = Walk {
             document: &document,
             memo: HashMap::new(),
@@ -290,8 +292,12 @@ mod tests {
 
     #[test]
     fn aliases_are_counted_after_fragment_expansion() {
-        let fifteen: String = (0..15).map(|i| format!("a{i}: viewer {{ role }} ")).collect();
-        let spreads: String = (0..15).map(|i| format!("s{i}: viewer {{ ...F }} ")).collect();
+        let fifteen: String = (0..15)
+            .map(|i| format!("a{i}: viewer {{ role }} "))
+            .collect();
+        let spreads: String = (0..15)
+            .map(|i| format!("s{i}: viewer {{ ...F }} "))
+            .collect();
         let query = format!("query {{ {spreads} }} fragment F on Viewer {{ {fifteen} }}");
         assert_eq!(counts(&query), [(15 + 15 * 15, 3)]);
     }

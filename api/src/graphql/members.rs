@@ -284,17 +284,17 @@ pub struct Member {
 
 impl Member {
     /// The member seen by the session that just opened for them.
-    pub fn in_own_session(
-        model: member::Model,
-        scope: crate::db::scope::TenantScope,
-    ) -> Self {
+    pub fn in_own_session(model: member::Model, scope: crate::db::scope::TenantScope) -> Self {
         Self {
             own_scope: Some(scope),
             ..model.into()
         }
     }
 
-    fn scope<'a>(&'a self, ctx: &'a Context<'_>) -> Result<&'a crate::db::scope::TenantScope, AppError> {
+    fn scope<'a>(
+        &'a self,
+        ctx: &'a Context<'_>,
+    ) -> Result<&'a crate::db::scope::TenantScope, AppError> {
         match &self.own_scope {
             Some(scope) => Ok(scope),
             None => ctx.scope(),
@@ -470,11 +470,13 @@ impl Member {
 
     /// Points per program.
     async fn points(&self, ctx: &Context<'_>) -> Result<Vec<PointsBalanceView>> {
-        Ok(domain::members::points_balances(self.scope(ctx)?, self.uuid)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        Ok(
+            domain::members::points_balances(self.scope(ctx)?, self.uuid)
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
     }
 }
 

@@ -66,7 +66,10 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
         ),
     );
     // Links carry tokens in their query: never sent on to another site.
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
@@ -148,7 +151,10 @@ fn error_text(lang: Lang, e: &AppError) -> String {
             )
             .to_owned(),
         AppError::Forbidden(_) => lang
-            .pick("Ce compte ne peut pas être utilisé.", "This account cannot be used.")
+            .pick(
+                "Ce compte ne peut pas être utilisé.",
+                "This account cannot be used.",
+            )
             .to_owned(),
         _ => lang
             .pick(
@@ -270,7 +276,10 @@ fn password_form(lang: Lang, action: &str, token: &str, with_name: bool, error: 
     let error = if error.is_empty() {
         String::new()
     } else {
-        format!("<p class=\"error\" role=\"alert\">{}</p>", escape_html(error))
+        format!(
+            "<p class=\"error\" role=\"alert\">{}</p>",
+            escape_html(error)
+        )
     };
     let name = if with_name {
         format!(
@@ -318,10 +327,7 @@ pub(crate) async fn reset_password_form(
         .await
         .ok()
         .flatten();
-    let lang = brand_lang(
-        brand.as_ref(),
-        visitor_lang(q.lang.as_deref(), &headers),
-    );
+    let lang = brand_lang(brand.as_ref(), visitor_lang(q.lang.as_deref(), &headers));
     page(
         StatusCode::OK,
         lang,
@@ -384,10 +390,7 @@ pub(crate) async fn invitation_form(
         .await
         .ok()
         .flatten();
-    let lang = brand_lang(
-        brand.as_ref(),
-        visitor_lang(q.lang.as_deref(), &headers),
-    );
+    let lang = brand_lang(brand.as_ref(), visitor_lang(q.lang.as_deref(), &headers));
     let intro = match &brand {
         Some(b) => para(&match lang {
             Lang::Fr => format!(
@@ -441,10 +444,19 @@ pub(crate) async fn accept_invitation(
             StatusCode::BAD_REQUEST,
             lang,
             title,
-            &password_form(lang, "/accept-invitation", &form.token, true, mismatch(lang)),
+            &password_form(
+                lang,
+                "/accept-invitation",
+                &form.token,
+                true,
+                mismatch(lang),
+            ),
         );
     }
-    let name = form.display_name.as_deref().filter(|n| !n.trim().is_empty());
+    let name = form
+        .display_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty());
     match domain::users::accept_invitation(&state.app, &form.token, &form.password, name).await {
         Ok(session) => page(
             StatusCode::OK,
@@ -461,11 +473,21 @@ pub(crate) async fn accept_invitation(
                 ),
             }),
         ),
-        Err(e @ AppError::Validation { field: "password", .. }) => page(
+        Err(
+            e @ AppError::Validation {
+                field: "password", ..
+            },
+        ) => page(
             StatusCode::BAD_REQUEST,
             lang,
             title,
-            &password_form(lang, "/accept-invitation", &form.token, true, &error_text(lang, &e)),
+            &password_form(
+                lang,
+                "/accept-invitation",
+                &form.token,
+                true,
+                &error_text(lang, &e),
+            ),
         ),
         Err(e) => page(error_status(&e), lang, title, &para(&error_text(lang, &e))),
     }

@@ -165,7 +165,10 @@ pub fn sender_mailbox(name: &str, address: &str) -> Result<Mailbox, String> {
             .map_err(|_| format!("the sender address {address:?} is not an e-mail address"))?,
     };
     let name = name.trim();
-    Ok(Mailbox::new((!name.is_empty()).then(|| name.to_owned()), email))
+    Ok(Mailbox::new(
+        (!name.is_empty()).then(|| name.to_owned()),
+        email,
+    ))
 }
 
 /// A unique `Message-ID` under the sender's domain (RFC 5322 3.6.4), which large mailbox
@@ -279,7 +282,8 @@ impl Mailer {
     /// Sends a brand's mail (marketing or transactional), telling temporary failures (retry
     /// later) from permanent ones and from a configuration that cannot send.
     pub async fn send_marketing(&self, mail: MarketingMail) -> Result<(), SendError> {
-        let from = sender_mailbox(&mail.from_name, &mail.from_address).map_err(SendError::Config)?;
+        let from =
+            sender_mailbox(&mail.from_name, &mail.from_address).map_err(SendError::Config)?;
         let to: Mailbox = mail
             .to
             .parse()
