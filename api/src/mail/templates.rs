@@ -33,7 +33,9 @@ pub fn link_mail(
     outro: &str,
     signature: &str,
 ) -> OutgoingMail {
-    let text = format!("{intro}\n\n{action}:\n{link}\n\n{outro}\n\n-- {signature}\n");
+    // French puts a space before a colon.
+    let colon = lang.pick(" :", ":");
+    let text = format!("{intro}\n\n{action}{colon}\n{link}\n\n{outro}\n\n-- {signature}\n");
     let html = format!(
         "<!doctype html><html lang=\"{}\"><body style=\"font-family:sans-serif\"><p>{}</p>\
          <p><a href=\"{}\">{}</a></p><p>{}</p><p>&mdash; {}</p></body></html>",
