@@ -384,41 +384,70 @@ pub async fn add_returned<C: ConnectionTrait>(
     Ok(moved.rows_affected == 1)
 }
 
-/// The member's points moved by a transaction, per transaction, newest first.
+/// How one transaction moved a card: its balance (MEMBER_POINTS) and its debt (MEMBER_DEBT,
+/// negative when more is owed, positive when a debt is repaid).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CardChange {
+    pub balance: i64,
+    pub debt: i64,
+}
+
+/// The card's balance and debt changes of each of `txns`.
+pub async fn card_changes<C: ConnectionTrait>(
+    conn: &C,
+    member: Uuid,
+    txns: &[Uuid],
+) -> Result<Vec<(Uuid, CardChange)>, AppError> {
+    let accounts: Vec<(Uuid, CoalitionAccountKind)> = coalition_account::Entity::find()
+        .filter(coalition_account::Column::CoalitionMemberId.eq(member))
+        .filter(
+            coalition_account::Column::Kind
+                .is_in([CoalitionAccountKind::MemberPoints, CoalitionAccountKind::MemberDebt]),
+        )
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.kind))
+        .collect();
+    let entries = coalition_entry::Entity::find()
+        .filter(coalition_entry::Column::TxnId.is_in(txns.iter().copied()))
+        .filter(coalition_entry::Column::AccountId.is_in(accounts.iter().map(|(id, _)| *id)))
+        .all(conn)
+        .await?;
+    Ok(txns
+        .iter()
+        .map(|t| {
+            let mut change = CardChange::default();
+            for e in entries.iter().filter(|e| e.txn_id == *t) {
+                match accounts.iter().find(|(id, _)| *id == e.account_id) {
+                    Some((_, CoalitionAccountKind::MemberDebt)) => change.debt += e.amount,
+                    Some(_) => change.balance += e.amount,
+                    None => {}
+                }
+            }
+            (*t, change)
+        })
+        .collect())
+}
+
+/// The card's movements, newest first, with how each moved its balance and debt.
 pub async fn movements_of<C: ConnectionTrait>(
     conn: &C,
     member: Uuid,
     limit: u64,
-) -> Result<Vec<(coalition_txn::Model, i64)>, AppError> {
+) -> Result<Vec<(coalition_txn::Model, CardChange)>, AppError> {
     let txns = coalition_txn::Entity::find()
         .filter(coalition_txn::Column::CoalitionMemberId.eq(member))
         .order_by_desc(coalition_txn::Column::Id)
         .limit(limit)
         .all(conn)
         .await?;
-    let accounts: Vec<Uuid> = coalition_account::Entity::find()
-        .filter(coalition_account::Column::CoalitionMemberId.eq(member))
-        .filter(coalition_account::Column::Kind.eq(CoalitionAccountKind::MemberPoints))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(|a| a.id)
-        .collect();
-    let entries = coalition_entry::Entity::find()
-        .filter(coalition_entry::Column::TxnId.is_in(txns.iter().map(|t| t.id)))
-        .filter(coalition_entry::Column::AccountId.is_in(accounts))
-        .all(conn)
-        .await?;
+    let ids: Vec<Uuid> = txns.iter().map(|t| t.id).collect();
+    let changes = card_changes(conn, member, &ids).await?;
     Ok(txns
         .into_iter()
-        .map(|t| {
-            let points = entries
-                .iter()
-                .filter(|e| e.txn_id == t.id)
-                .map(|e| e.amount)
-                .sum();
-            (t, points)
-        })
+        .zip(changes)
+        .map(|(t, (_, change))| (t, change))
         .collect())
 }
 

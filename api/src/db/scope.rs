@@ -12,7 +12,8 @@ use entity::TenantOwned;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, Select,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QuerySelect,
+    Select,
     UpdateMany, Value,
 };
 use uuid::Uuid;
@@ -85,6 +86,23 @@ impl<C: ConnectionTrait> Scoped<C> {
             .one(&self.conn)
             .await?
             .ok_or(AppError::NotFound)
+    }
+
+    /// [`get`](Self::get), locking the row for the rest of the transaction on PostgreSQL
+    /// (`SELECT ... FOR UPDATE`): concurrent writers of the same object queue instead of
+    /// computing from the same stale read. SQLite writers are serialised by `BEGIN IMMEDIATE`.
+    pub async fn get_for_update<E>(&self, id: Uuid) -> Result<E::Model, AppError>
+    where
+        E: TenantOwned,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        let select = E::find_by_id(id).filter(E::tenant_column().eq(self.tenant));
+        let select = if self.conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            select.lock_exclusive()
+        } else {
+            select
+        };
+        select.one(&self.conn).await?.ok_or(AppError::NotFound)
     }
 
     /// Inserts a row stamped with the brand's id, whatever the caller set.

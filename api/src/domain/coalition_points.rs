@@ -109,8 +109,12 @@ pub struct Movement {
     pub txn: Option<coalition_txn::Model>,
     pub coalition: coalition::Model,
     pub card_number: String,
-    /// Points the member's balance moved by (negative for spending, reversals, expiry).
+    /// The movement's full size: the balance change plus the debt change (an earning that
+    /// repays a debt of 12 and adds 18 is +30; a return of 53 taking the last 41 points and
+    /// owing 12 is -53).
     pub points: i64,
+    /// How the card's balance and debt moved.
+    pub change: db::CardChange,
     /// The card's balance after the movement (for a replay: now).
     pub balance: i64,
 }
@@ -625,8 +629,17 @@ async fn finish<C: ConnectionTrait>(
     let balance = db::existing_account(conn, coalition.id, K::MemberPoints, None, Some(card.id))
         .await?
         .map_or(0, |a| a.balance);
+    let change = match &txn {
+        Some(t) => db::card_changes(conn, card.id, &[t.id])
+            .await?
+            .first()
+            .map(|(_, c)| *c)
+            .unwrap_or_default(),
+        None => db::CardChange::default(),
+    };
     Ok(Movement {
         points: if txn.is_some() { points } else { 0 },
+        change,
         txn,
         coalition,
         card_number: card.card_number,
@@ -849,7 +862,7 @@ pub struct CardView {
     /// The person, when the caller may see it (home brand, or a brand the consumer consented to).
     pub profile: Option<member::Model>,
     /// Movements the caller may see: the operator all, a brand those at itself.
-    pub movements: Vec<(coalition_txn::Model, i64)>,
+    pub movements: Vec<(coalition_txn::Model, db::CardChange)>,
 }
 
 /// Who looks at a card.

@@ -289,6 +289,74 @@ pub async fn new_lot<C: ConnectionTrait>(
     Ok(id)
 }
 
+/// Books the expiry of one lot that reached its expiry date: one EXPIRE transaction, dated at
+/// the expiry instant, moving what remains to the program's breakage account. Returns the
+/// points expired (0 when nothing was left or it is not due).
+pub async fn expire_lot<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    lot: &point_lot::Model,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    if lot.remaining <= 0 || lot.expires_at > now {
+        return Ok(0);
+    }
+    let account = tx
+        .get::<ledger_account::Entity>(lot.account_id)
+        .await?;
+    let breakage = self::account(
+        tx,
+        AccountKind::BrandPointsExpired,
+        None,
+        account.program_id,
+        POINTS,
+    )
+    .await?;
+    post(
+        tx,
+        Header {
+            kind: ledger_transaction::TransactionKind::Expire,
+            reason: format!(
+                "{} points expired (earned {})",
+                lot.remaining,
+                lot.earned_at.format("%Y-%m-%d")
+            ),
+            cause_type: "expiry",
+            cause_id: Some(lot.id),
+            member_id: Some(lot.member_id),
+            occurred_at: lot.expires_at,
+        },
+        vec![
+            Posting::new(&account, -lot.remaining).on_lot(lot.id),
+            Posting::new(&breakage, lot.remaining),
+        ],
+    )
+    .await?;
+    Ok(lot.remaining)
+}
+
+/// Books, in the caller's transaction, the expiry of every lot of `account` due at `now`, so
+/// that a balance read or spent right after a lot's expiry instant agrees with the history
+/// (points are gone at their expiry instant, whether or not the expiry job has run). Call after
+/// [`lock`].
+pub async fn expire_due<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    account: Uuid,
+    now: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let due = tx
+        .find::<point_lot::Entity>()
+        .filter(point_lot::Column::AccountId.eq(account))
+        .filter(point_lot::Column::Remaining.gt(0))
+        .filter(point_lot::Column::ExpiresAt.lte(now))
+        .all(tx.db())
+        .await?;
+    let mut expired = 0;
+    for lot in &due {
+        expired += expire_lot(tx, lot, now).await?;
+    }
+    Ok(expired)
+}
+
 /// Live lots of an account at `at`, soonest expiry first (the order points are spent in).
 pub async fn live_lots<C: ConnectionTrait>(
     tx: &Scoped<C>,

@@ -76,8 +76,10 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
             "created_at": c.created_at,
             "last_activity_at": c.last_activity_at,
             "shared_with_brands": coalition_ledger::consents(conn.db(), c.id).await?,
-            "movements": movements.iter().map(|(t, points)| json!({
-                "id": t.id, "kind": t.kind, "brand_id": t.brand_id, "points": points,
+            "movements": movements.iter().map(|(t, change)| json!({
+                "id": t.id, "kind": t.kind, "brand_id": t.brand_id,
+                "points": change.balance + change.debt, "balance_change": change.balance,
+                "debt_change": change.debt,
                 "amount_minor": t.amount_minor, "occurred_at": t.occurred_at,
             })).collect::<Vec<_>>(),
         }));

@@ -692,10 +692,51 @@ pub struct PointsBalance {
     pub debt: i64,
 }
 
+/// Books the expiry of the member's points that reached their expiry instant and that the
+/// expiry job has not booked yet, so that a balance and a history read now agree (points are
+/// gone at their expiry instant). Reads first: it writes only when something is due.
+pub async fn settle_expiries(
+    scope: &TenantScope,
+    member_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    use entity::point_lot;
+    let conn = scope.conn();
+    let found: Option<point_lot::Model> = conn
+        .find::<point_lot::Entity>()
+        .filter(point_lot::Column::MemberId.eq(member_id))
+        .filter(point_lot::Column::Remaining.gt(0))
+        .filter(point_lot::Column::ExpiresAt.lte(now))
+        .one(conn.db())
+        .await?;
+    if found.is_none() {
+        return Ok(());
+    }
+    let tx = scope.begin().await?;
+    let mut accounts: Vec<Uuid> = tx
+        .find::<point_lot::Entity>()
+        .filter(point_lot::Column::MemberId.eq(member_id))
+        .filter(point_lot::Column::Remaining.gt(0))
+        .filter(point_lot::Column::ExpiresAt.lte(now))
+        .all(tx.db())
+        .await?
+        .into_iter()
+        .map(|l| l.account_id)
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    for account in accounts {
+        ledger::lock(&tx, account).await?;
+        ledger::expire_due(&tx, account, now).await?;
+    }
+    tx.commit().await
+}
+
 pub async fn points_balances(
     scope: &TenantScope,
     member_id: Uuid,
 ) -> Result<Vec<PointsBalance>, AppError> {
+    settle_expiries(scope, member_id, Utc::now()).await?;
     let conn = scope.conn();
     let accounts = conn
         .find::<entity::ledger_account::Entity>()
@@ -749,6 +790,7 @@ pub async fn history(
     page: PageRequest,
 ) -> Result<Page<HistoryEntry>, AppError> {
     use entity::{ledger_entry, ledger_transaction};
+    settle_expiries(scope, member_id, Utc::now()).await?;
     let conn = scope.conn();
     let transactions = page::fetch(
         conn.db(),

@@ -63,7 +63,7 @@ pub struct Returned {
 }
 
 /// Points of a line considered reversed once `returned` of its `quantity` units are back.
-fn reversed(points: i64, returned: i32, quantity: i32) -> i64 {
+fn reversed(points: i64, returned: i64, quantity: i64) -> i64 {
     if quantity <= 0 {
         return 0;
     }
@@ -102,7 +102,10 @@ pub async fn record(
     {
         return serde_json::from_value(previous).map_err(|e| AppError::Internal(e.into()));
     }
-    let purchase = tx.get::<purchase::Entity>(purchase_id).await?;
+    // The purchase row is held for the rest of the transaction: returns of the same purchase
+    // (the same line or others) queue, and each computes its cumulative share from what the
+    // ones before it committed, never from a stale read.
+    let purchase = tx.get_for_update::<purchase::Entity>(purchase_id).await?;
     let stored = tx
         .find::<purchase_line::Entity>()
         .filter(purchase_line::Column::PurchaseId.eq(purchase.id))
@@ -127,30 +130,11 @@ pub async fn record(
             "everything in this purchase was already returned",
         ));
     }
-    // Returned share, in purchase points (for points programs) and in value (for cashback and
-    // stamps), before and after this return: cumulative floors, so that partial returns add up
-    // to the whole and never more.
-    let (mut before, mut after) = (0_i64, 0_i64);
-    let (mut value_before, mut value_after, mut value_total) = (0_i64, 0_i64, 0_i64);
-    for line in &stored {
-        let asked: i32 = requested
-            .iter()
-            .filter(|r| r.line_no == line.line_no)
-            .map(|r| r.quantity)
-            .sum();
-        before += reversed(line.points_earned, line.returned_quantity, line.quantity);
-        after += reversed(
-            line.points_earned,
-            line.returned_quantity + asked,
-            line.quantity,
-        );
-        let value = line_value(line);
-        value_total += value;
-        value_before += reversed(value, line.returned_quantity, line.quantity);
-        value_after += reversed(value, line.returned_quantity + asked, line.quantity);
-    }
+    // Units asked per line, checked against what is left before any arithmetic on them (in
+    // i64: a client's 2147483647 never overflows anything).
+    let mut asked_per_line: Vec<i64> = vec![0; stored.len()];
     for r in &requested {
-        let Some(line) = stored.iter().find(|l| l.line_no == r.line_no) else {
+        let Some(index) = stored.iter().position(|l| l.line_no == r.line_no) else {
             return Err(AppError::validation(
                 "input.lines.lineNo",
                 format!("line {} is not in this purchase", r.line_no),
@@ -162,18 +146,49 @@ pub async fn record(
                 "must be at least 1",
             ));
         }
-        // Conditional: a concurrent return of the same units cannot pass too.
+        asked_per_line[index] += i64::from(r.quantity);
+    }
+    for (line, asked) in stored.iter().zip(&asked_per_line) {
+        let left = i64::from(line.quantity) - i64::from(line.returned_quantity);
+        if *asked > left {
+            return Err(AppError::validation(
+                "input.lines.quantity",
+                format!("line {} has only {left} unit(s) left to return", line.line_no),
+            ));
+        }
+    }
+    // Returned share, in purchase points after this return (for points programs) and in value
+    // before and after it (for cashback, stamps and loyalty money that paid): cumulative floors,
+    // so that partial returns add up to the whole and never more.
+    let mut after = 0_i64;
+    let (mut value_before, mut value_after, mut value_total) = (0_i64, 0_i64, 0_i64);
+    for (line, asked) in stored.iter().zip(&asked_per_line) {
+        let returned = i64::from(line.returned_quantity);
+        let quantity = i64::from(line.quantity);
+        after += reversed(line.points_earned, returned + asked, quantity);
+        let value = line_value(line);
+        value_total += value;
+        value_before += reversed(value, returned, quantity);
+        value_after += reversed(value, returned + asked, quantity);
+    }
+    for (line, asked) in stored.iter().zip(&asked_per_line) {
+        if *asked == 0 {
+            continue;
+        }
+        let asked = i32::try_from(*asked).map_err(|_| {
+            AppError::validation("input.lines.quantity", "is more than the line holds")
+        })?;
+        // Conditional too: nothing can return more units than the line holds.
         let moved = tx
             .update_many::<purchase_line::Entity>()
             .col_expr(
                 purchase_line::Column::ReturnedQuantity,
-                Expr::col(purchase_line::Column::ReturnedQuantity).add(r.quantity),
+                Expr::col(purchase_line::Column::ReturnedQuantity).add(asked),
             )
             .filter(purchase_line::Column::Id.eq(line.id))
             .filter(
                 Expr::col(purchase_line::Column::ReturnedQuantity)
-                    .add(r.quantity)
-                    .lte(Expr::col(purchase_line::Column::Quantity)),
+                    .lte(Expr::col(purchase_line::Column::Quantity).sub(asked)),
             )
             .exec(tx.db())
             .await?;
@@ -182,7 +197,7 @@ pub async fn record(
                 "input.lines.quantity",
                 format!(
                     "line {} has only {} unit(s) left to return",
-                    r.line_no,
+                    line.line_no,
                     line.quantity - line.returned_quantity
                 ),
             ));
@@ -205,8 +220,8 @@ pub async fn record(
         for earned in earnings_of(&tx, purchase.id).await? {
             let delta = match earned.family {
                 Family::Points => {
-                    program_share(earned.amount, after, purchase.points_earned)
-                        - program_share(earned.amount, before, purchase.points_earned)
+                    points_to_reverse(&tx, member, &earned, purchase.id, after, purchase.points_earned)
+                        .await?
                 }
                 _ => {
                     program_share(earned.amount, value_after, value_total)
@@ -447,6 +462,90 @@ async fn earnings_of<C: ConnectionTrait>(
         }
     }
     Ok(out)
+}
+
+/// Points of one program to take back for this return. The cumulative share of what the
+/// purchase earned (`after` of `total` purchase points returned), less what earlier returns
+/// already took back, and never the purchase's points that already expired: those were lost
+/// once (breakage) and are not taken a second time from the member's other points. So after
+/// every unit is back, the purchase's reversals add up to what it earned less what expired.
+async fn points_to_reverse<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    earned: &Earned,
+    purchase: Uuid,
+    after: i64,
+    total: i64,
+) -> Result<i64, AppError> {
+    // Expiries due by now are booked first, so that "expired" means the same as in the
+    // member's balance and history.
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(earned.program),
+        POINTS,
+    )
+    .await?;
+    ledger::lock(tx, account.id).await?;
+    ledger::expire_due(tx, account.id, chrono::Utc::now()).await?;
+    let expired: i64 = if earned.lots.is_empty() {
+        0
+    } else {
+        let expiries: Vec<Uuid> = tx
+            .find::<ledger_transaction::Entity>()
+            .filter(ledger_transaction::Column::CauseType.eq("expiry"))
+            .filter(ledger_transaction::Column::CauseId.is_in(earned.lots.clone()))
+            .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Expire))
+            .all(tx.db())
+            .await?
+            .into_iter()
+            .map(|t| t.id)
+            .collect();
+        tx.find::<ledger_entry::Entity>()
+            .filter(ledger_entry::Column::TransactionId.is_in(expiries))
+            .filter(ledger_entry::Column::LotId.is_in(earned.lots.clone()))
+            .all(tx.db())
+            .await?
+            .iter()
+            .map(|e| -e.amount)
+            .sum()
+    };
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(earned.program),
+        POINTS,
+    )
+    .await?;
+    let returns: Vec<Uuid> = tx
+        .find::<ledger_transaction::Entity>()
+        .filter(ledger_transaction::Column::CauseType.eq("purchase"))
+        .filter(ledger_transaction::Column::CauseId.eq(purchase))
+        .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Return))
+        .all(tx.db())
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let reversed_before: i64 = if returns.is_empty() {
+        0
+    } else {
+        tx.find::<ledger_entry::Entity>()
+            .filter(ledger_entry::Column::TransactionId.is_in(returns))
+            .filter(ledger_entry::Column::AccountId.eq(issued.id))
+            .all(tx.db())
+            .await?
+            .iter()
+            .map(|e| e.amount)
+            .sum()
+    };
+    let reversible = Ord::min(
+        program_share(earned.amount, after, total),
+        earned.amount - expired,
+    );
+    Ok(Ord::max(reversible - reversed_before, 0))
 }
 
 async fn reverse_points<C: ConnectionTrait>(

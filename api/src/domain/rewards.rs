@@ -276,6 +276,7 @@ pub async fn redeem(
             return Err(AppError::conflict("this reward is out of stock"));
         }
     }
+    ledger::expire_due(&tx, account.id, now).await?;
     let lots = ledger::live_lots(&tx, account.id, now).await?;
     let mut postings = ledger::take_from_lots(&account, &lots, reward.points_cost)?;
     let redeemed = ledger::account(

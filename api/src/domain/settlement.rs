@@ -82,8 +82,29 @@ fn round_div(value: i128, denominator: i128) -> i64 {
     i64::try_from(q).unwrap_or(if q > 0 { i64::MAX } else { i64::MIN })
 }
 
+/// How a statement's fee line is rounded. Statements closed before 2026-11-30 rounded the
+/// per-point fee and the basis-point fee separately and added them; a closed statement never
+/// changes, so `ledger verify` still accepts those as they were stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeeRounding {
+    /// The whole fee line as one exact fraction, rounded once (the rule).
+    Once,
+    /// The two fee parts rounded apart, then added (statements closed before the fix).
+    Legacy,
+}
+
 /// The figures of a period from the sums of its entries (see the module's formulas).
 pub fn compute(coalition: &coalition::Model, sums: &PeriodSums, brands: &[Uuid]) -> Figures {
+    compute_with(coalition, sums, brands, FeeRounding::Once)
+}
+
+/// [`compute`] with a given fee rounding.
+pub fn compute_with(
+    coalition: &coalition::Model,
+    sums: &PeriodSums,
+    brands: &[Uuid],
+    rounding: FeeRounding,
+) -> Figures {
     let issue = i128::from(coalition.issue_price_per_1000_minor);
     let redemption = i128::from(coalition.redemption_value_per_1000_minor);
     let fee = i128::from(coalition.fee_per_1000_issued_minor);
@@ -139,8 +160,18 @@ pub fn compute(coalition: &coalition::Model, sums: &PeriodSums, brands: &[Uuid])
         line.issued_value_minor = round_div(postpaid * issue, 1000);
         line.prepaid_value_minor = round_div(i128::from(line.prepaid_points) * issue, 1000);
         line.redeemed_value_minor = round_div(i128::from(line.redeemed_points) * redemption, 1000);
-        line.fees_minor =
-            round_div(net_issued * fee, 1000) + round_div(net_issued * issue * bp, 1000 * 10_000);
+        line.fees_minor = match rounding {
+            // One exact fraction, rounded once: per-point fee plus basis points of the issue
+            // value (net × fee / 1000 + net × issue / 1000 × bp / 10 000, over 10 000 000).
+            FeeRounding::Once => round_div(
+                net_issued * fee * 10_000 + net_issued * issue * bp,
+                1000 * 10_000,
+            ),
+            FeeRounding::Legacy => {
+                round_div(net_issued * fee, 1000)
+                    + round_div(net_issued * issue * bp, 1000 * 10_000)
+            }
+        };
         line.net_minor = line.redeemed_value_minor
             - line.issued_value_minor
             - line.prepaid_value_minor
@@ -646,16 +677,18 @@ pub async fn check_closed<C: ConnectionTrait>(conn: &C) -> Result<(i64, i64), Ap
             .unwrap_or((period.clone(), Vec::new()));
         let brands: Vec<Uuid> = stored.iter().map(|s| s.brand_id).collect();
         let sums = db::period_sums(conn, coalition.id, period.period_start).await?;
-        let figures = compute(&coalition, &sums, &brands);
         let stored_lines: Vec<Line> = stored
             .iter()
             .cloned()
             .map(|s| Statement::from(s).line)
             .collect();
-        if figures.lines != stored_lines
-            || figures.operator_net_minor != period.operator_net_minor
-            || figures.breakage_points != period.breakage_points
-        {
+        let matches = |rounding| {
+            let figures = compute_with(&coalition, &sums, &brands, rounding);
+            figures.lines == stored_lines
+                && figures.operator_net_minor == period.operator_net_minor
+                && figures.breakage_points == period.breakage_points
+        };
+        if !matches(FeeRounding::Once) && !matches(FeeRounding::Legacy) {
             mismatches += 1;
         }
         let nets: i64 = stored.iter().map(|s| s.net_minor).sum();
@@ -703,6 +736,37 @@ mod tests {
     }
 
     #[test]
+    fn the_fee_line_is_rounded_once() {
+        // 150 net points at 30 per 1000 points (4.5) plus 50 bp of a 135 issue value (0.675):
+        // 5.175, so 5 (rounding the parts apart gave 5 + 1 = 6).
+        let coalition = coalition::Model {
+            id: Uuid::nil(),
+            name: String::new(),
+            currency: "EUR".into(),
+            timezone: "UTC".into(),
+            issue_price_per_1000_minor: 900,
+            redemption_value_per_1000_minor: 800,
+            fee_per_1000_issued_minor: 30,
+            fee_basis_points: 50,
+            points_validity_months: 24,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let a = Uuid::from_u128(1);
+        let sums = PeriodSums {
+            sums: vec![(Some(a), "BRAND_ISSUED".into(), "EARN".into(), -150)],
+            late: vec![],
+        };
+        let line = &compute(&coalition, &sums, &[a]).lines[0];
+        assert_eq!(
+            (line.issued_value_minor, line.fees_minor, line.net_minor),
+            (135, 5, -140)
+        );
+        let legacy = &compute_with(&coalition, &sums, &[a], FeeRounding::Legacy).lines[0];
+        assert_eq!(legacy.fees_minor, 6);
+    }
+
+    #[test]
     fn positions_and_operator_sum_to_zero() {
         let coalition = coalition::Model {
             id: Uuid::nil(),
@@ -729,7 +793,7 @@ mod tests {
         };
         let f = compute(&coalition, &sums, &[a, c]);
         let la = &f.lines[0];
-        // 74 net issued: value 74, fees round(3.7) + round(0.74) = 4 + 1.
+        // 74 net issued: value 74, fees 74 × 0.05 + 74 × 1 % = 3.7 + 0.74 = 4.44, rounded once.
         assert_eq!(
             (
                 la.issued_points,
@@ -738,8 +802,11 @@ mod tests {
                 la.fees_minor,
                 la.net_minor
             ),
-            (123, 49, 74, 5, -79)
+            (123, 49, 74, 4, -78)
         );
+        // Rounded apart (statements closed before the fix): 4 + 1.
+        let legacy = compute_with(&coalition, &sums, &[a, c], FeeRounding::Legacy);
+        assert_eq!(legacy.lines[0].fees_minor, 5);
         assert_eq!(la.late_events, 1);
         let lc = &f.lines[1];
         assert_eq!(
@@ -747,7 +814,8 @@ mod tests {
             (150, 120, 120)
         );
         assert_eq!(f.breakage_points, 80);
-        assert_eq!(f.operator_net_minor, -41);
+        // The operator keeps the spread and fees: 74 + 4 received, 120 paid.
+        assert_eq!(f.operator_net_minor, -42);
         assert_eq!(
             f.lines.iter().map(|l| l.net_minor).sum::<i64>() + f.operator_net_minor,
             0

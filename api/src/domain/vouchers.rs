@@ -165,6 +165,7 @@ pub async fn convert_points(
     )
     .await?;
     ledger::lock(&tx, account.id).await?;
+    ledger::expire_due(&tx, account.id, now).await?;
     let lots = ledger::live_lots(&tx, account.id, now).await?;
     let mut postings = ledger::take_from_lots(&account, &lots, points)?;
     postings.push(Posting::new(&redeemed, points));

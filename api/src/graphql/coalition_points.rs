@@ -38,8 +38,15 @@ pub struct CoalitionMovement {
     pub kind: CoalitionMovementKind,
     /// The brand where it happened (none for an expiry).
     pub brand_id: Option<ID>,
-    /// How the card's balance moved.
+    /// The movement's full size: `balanceChange + debtChange` (an earning that repays a debt
+    /// of 12 and adds 18 to the balance is +30; a return of 53 that takes the last 41 points and
+    /// leaves 12 owed is -53).
     pub points: i64,
+    /// How the card's balance moved (negative for spending, reversals, expiry).
+    pub balance_change: i64,
+    /// How the card's debt moved: negative when more is owed (a return of points already
+    /// spent), positive when a debt is repaid (by an earning).
+    pub debt_change: i64,
     pub amount_minor: Option<i64>,
     pub reference: Option<String>,
     pub occurred_at: DateTime<Utc>,
@@ -52,13 +59,15 @@ pub struct CoalitionMovement {
 fn movement(
     coalition: &entity::coalition::Model,
     t: &coalition_txn::Model,
-    points: i64,
+    change: crate::db::coalition_ledger::CardChange,
 ) -> CoalitionMovement {
     CoalitionMovement {
         id: ID(t.id.to_string()),
         kind: t.kind.into(),
         brand_id: t.brand_id.map(|b| ID(b.to_string())),
-        points,
+        points: change.balance + change.debt,
+        balance_change: change.balance,
+        debt_change: change.debt,
         amount_minor: t.amount_minor,
         reference: t.reference.clone(),
         occurred_at: t.occurred_at,
@@ -71,8 +80,13 @@ fn movement(
 #[derive(SimpleObject, Clone)]
 pub struct CoalitionMovementPayload {
     pub card_number: String,
-    /// How the card's balance moved (0 when the amount earned nothing).
+    /// The movement's full size, `balanceChange + debtChange` (0 when the amount earned
+    /// nothing).
     pub points: i64,
+    /// How the card's balance moved.
+    pub balance_change: i64,
+    /// How the card's debt moved (negative: more owed; positive: repaid).
+    pub debt_change: i64,
     /// The card's balance after it (for a replay: now).
     pub balance: i64,
     /// The booked movement; none when nothing moved.
@@ -82,9 +96,15 @@ pub struct CoalitionMovementPayload {
 impl From<Movement> for CoalitionMovementPayload {
     fn from(m: Movement) -> Self {
         Self {
-            movement: m.txn.as_ref().map(|t| movement(&m.coalition, t, m.points)),
+            movement: m.txn.as_ref().map(|t| movement(&m.coalition, t, m.change)),
             card_number: m.card_number,
-            points: m.points,
+            points: if m.txn.is_some() {
+                m.change.balance + m.change.debt
+            } else {
+                0
+            },
+            balance_change: m.change.balance,
+            debt_change: m.change.debt,
             balance: m.balance,
         }
     }
@@ -136,7 +156,7 @@ impl From<CardView> for CoalitionCard {
             movements: v
                 .movements
                 .iter()
-                .map(|(t, p)| movement(&v.coalition, t, *p))
+                .map(|(t, change)| movement(&v.coalition, t, *change))
                 .collect(),
         }
     }

@@ -6,12 +6,12 @@
 //! second worker finds nothing left (or fails its update and rolls back).
 
 use chrono::{DateTime, Utc};
-use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind, point_lot};
+use entity::point_lot;
 use sea_orm::DatabaseConnection;
 
 use crate::{
     db::{platform, scope::TenantScope},
-    domain::ledger::{self, Header, POINTS, Posting},
+    domain::ledger,
     error::AppError,
 };
 
@@ -59,43 +59,14 @@ async fn expire_lot(
 ) -> Result<i64, AppError> {
     let scope = TenantScope::new(db.clone(), lot.tenant_id);
     let tx = scope.begin().await?;
-    // Read again inside the transaction: another worker may have booked it.
+    // Read again inside the transaction: another worker (or a member's own activity, which
+    // books due expiries as it goes) may have booked it.
     let lot = tx.get::<point_lot::Entity>(lot.id).await?;
-    if lot.remaining <= 0 || lot.expires_at > now {
+    let points = ledger::expire_lot(&tx, &lot, now).await?;
+    if points == 0 {
         return Ok(0);
     }
-    let account = tx
-        .get::<entity::ledger_account::Entity>(lot.account_id)
-        .await?;
-    let breakage = ledger::account(
-        &tx,
-        AccountKind::BrandPointsExpired,
-        None,
-        account.program_id,
-        POINTS,
-    )
-    .await?;
-    ledger::post(
-        &tx,
-        Header {
-            kind: TransactionKind::Expire,
-            reason: format!(
-                "{} points expired (earned {})",
-                lot.remaining,
-                lot.earned_at.format("%Y-%m-%d")
-            ),
-            cause_type: "expiry",
-            cause_id: Some(lot.id),
-            member_id: Some(lot.member_id),
-            occurred_at: lot.expires_at,
-        },
-        vec![
-            Posting::new(&account, -lot.remaining).on_lot(lot.id),
-            Posting::new(&breakage, lot.remaining),
-        ],
-    )
-    .await?;
     tx.commit().await?;
-    tracing::info!(tenant.id = %lot.tenant_id, member.id = %lot.member_id, "{} points expired", lot.remaining);
-    Ok(lot.remaining)
+    tracing::info!(tenant.id = %lot.tenant_id, member.id = %lot.member_id, "{points} points expired");
+    Ok(points)
 }
