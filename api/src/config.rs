@@ -106,6 +106,11 @@ pub struct Config {
     /// a campaign is sent (0: no mail worker in this process).
     #[arg(long, env = "FIDELIS_MAIL_POLL_SECS", default_value_t = 5)]
     pub mail_poll_secs: u64,
+    /// How many days back a purchase's `occurredAt` may be dated (an offline till syncing,
+    /// late paperwork). Importing older history takes the ImportHistory permission (owners,
+    /// managers, the `history:import` API scope), up to 10 years.
+    #[arg(long, env = "FIDELIS_MAX_BACKDATE_DAYS", default_value_t = 30)]
+    pub max_backdate_days: u32,
     /// Brands one client address may sign up per hour.
     #[arg(
         long,

@@ -88,7 +88,11 @@ impl Principal {
                 | P::GrantGestures => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
-                P::ViewUsers | P::ManagePrograms | P::ManageMail | P::ManageMemberData => {
+                P::ViewUsers
+                | P::ManagePrograms
+                | P::ManageMail
+                | P::ManageMemberData
+                | P::ImportHistory => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
                 P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
@@ -150,6 +154,9 @@ pub enum Permission {
     ManageMail,
     /// Export or erase a member's personal data (owners and managers).
     ManageMemberData,
+    /// Record purchases dated further back than the platform's limit (importing history):
+    /// owners, managers, and partner apps with the `history:import` scope.
+    ImportHistory,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -165,15 +172,18 @@ pub enum ApiScope {
     RewardsRedeem,
     /// List offers and the reward catalog.
     OffersRead,
+    /// Record purchases dated further back than the platform's limit (history imports).
+    HistoryImport,
 }
 
 impl ApiScope {
-    pub const ALL: [ApiScope; 5] = [
+    pub const ALL: [ApiScope; 6] = [
         Self::MembersRead,
         Self::MembersWrite,
         Self::PurchasesWrite,
         Self::RewardsRedeem,
         Self::OffersRead,
+        Self::HistoryImport,
     ];
 
     /// The OAuth scope string, e.g. `purchases:write`.
@@ -184,6 +194,7 @@ impl ApiScope {
             Self::PurchasesWrite => "purchases:write",
             Self::RewardsRedeem => "rewards:redeem",
             Self::OffersRead => "offers:read",
+            Self::HistoryImport => "history:import",
         }
     }
 
@@ -220,6 +231,7 @@ impl ApiScope {
             }
             P::RecordPurchases => self == Self::PurchasesWrite,
             P::RedeemRewards => self == Self::RewardsRedeem,
+            P::ImportHistory => self == Self::HistoryImport,
             P::ViewUsers
             | P::ManageUsers
             | P::ManageApiKeys

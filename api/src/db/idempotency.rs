@@ -86,6 +86,33 @@ impl Idempotency {
         }
     }
 
+    /// [`replay`](Self::replay) inside the write's transaction, after waiting for any twin
+    /// request with the same key that is in flight (PostgreSQL: a transaction-scoped advisory
+    /// lock on the key, held until commit; SQLite serialises writers already). So ten
+    /// simultaneous calls with one key make one write, and the other nine get its result on
+    /// their first call instead of a CONFLICT. The wait is bounded (15 s), then CONFLICT.
+    pub async fn claim<C: ConnectionTrait>(&self, conn: &C) -> Result<Option<Value>, AppError> {
+        if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            let digest = hash_token(&format!(
+                "{}\u{1f}{}\u{1f}{}",
+                self.scope_key, self.operation, self.key
+            ));
+            let lock_key = i64::from_str_radix(&digest[..15], 16).unwrap_or(0);
+            conn.execute_unprepared("SET LOCAL lock_timeout = '15s'")
+                .await?;
+            conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [lock_key.into()],
+            ))
+            .await
+            .map_err(|_| {
+                AppError::conflict("a request with this idempotency key is in progress; retry it")
+            })?;
+        }
+        self.replay(conn).await
+    }
+
     /// Stores the result, in the transaction of the write.
     pub async fn record<C: ConnectionTrait>(
         &self,

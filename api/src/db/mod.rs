@@ -76,6 +76,24 @@ pub async fn begin_write(conn: &DatabaseConnection) -> Result<DatabaseTransactio
     .await
 }
 
+/// Serialises the transactions that name the same `key` (PostgreSQL: a transaction-scoped
+/// advisory lock, released at commit or rollback). SQLite writers are serialised already by
+/// `BEGIN IMMEDIATE`, so there it does nothing.
+pub async fn advisory_lock<C: ConnectionTrait>(conn: &C, key: &str) -> Result<(), DbErr> {
+    if conn.get_database_backend() != sea_orm::DbBackend::Postgres {
+        return Ok(());
+    }
+    let digest = crate::auth::secrets::hash_token(key);
+    let lock_key = i64::from_str_radix(&digest[..15], 16).unwrap_or(0);
+    conn.execute_raw(sea_orm::Statement::from_sql_and_values(
+        sea_orm::DbBackend::Postgres,
+        "SELECT pg_advisory_xact_lock($1)",
+        [lock_key.into()],
+    ))
+    .await?;
+    Ok(())
+}
+
 /// Whether the database answers (for `/readyz`).
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.execute_unprepared("SELECT 1").await.is_ok()

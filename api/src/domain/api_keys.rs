@@ -63,6 +63,16 @@ pub async fn create(
     scopes.dedup();
     let secret = secrets::new_token();
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::db::idempotency::recorded_id(&previous, "key")?;
+        return Ok(CreatedKey {
+            key: scope.conn().get::<api_key::Entity>(id).await?,
+            secret: None,
+        });
+    }
     let key = tx
         .insert(api_key::ActiveModel {
             id: Set(Uuid::now_v7()),

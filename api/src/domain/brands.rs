@@ -103,7 +103,7 @@ async fn create(
     let tx = crate::db::begin_write(&state.db).await?;
     // Again under the write lock: a concurrent twin may have committed since the first look.
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(&tx).await?
+        && let Some(previous) = idem.claim(&tx).await?
     {
         return reload(state, &previous).await;
     }

@@ -488,7 +488,7 @@ pub async fn reverse(
 ) -> Result<Movement, AppError> {
     let brand = scope.tenant_id();
     let idem = Idempotency::optional(brand.to_string(), "recordCoalitionReturn", key, &input)?;
-    if input.amount_minor < 1 {
+    if !(1..=1_000_000_000_000).contains(&input.amount_minor) {
         return Err(AppError::validation(
             "input.amountMinor",
             "must be at least 1",
@@ -597,7 +597,7 @@ async fn open(
 ) -> Result<Opened, AppError> {
     let tx = crate::db::begin_write(&state.db).await?;
     if let Some(idem) = idem
-        && let Some(previous) = idem.replay(&tx).await?
+        && let Some(previous) = idem.claim(&tx).await?
     {
         drop(tx);
         return Ok(Opened::Replayed(replayed(state, &previous).await?));
@@ -686,10 +686,14 @@ pub struct Block {
     pub brand_id: Uuid,
     pub points: i64,
     pub reference: Option<String>,
+    /// When the block was bought (late paperwork): billed in that month if it is still open,
+    /// else in the next open month (flagged late). Default: now.
+    pub occurred_at: Option<DateTime<Utc>>,
 }
 
-/// Adds a block of points a prepaid brand bought; it is billed in the current period at the
-/// issue price. Returns the brand's block balance after it.
+/// Adds a block of points a prepaid brand bought; it is billed at the issue price in the month
+/// it was bought (`occurred_at`, default now) while that month is open, else late in the next
+/// open month. Returns the brand's block balance after it.
 pub async fn add_block(
     state: &AppState,
     operator: Uuid,
@@ -716,7 +720,7 @@ pub async fn add_block(
         return Err(AppError::NotFound);
     }
     if let Some(idem) = &idem
-        && idem.replay(&tx).await?.is_some()
+        && idem.claim(&tx).await?.is_some()
     {
         return block_balance(&tx, coalition.id, input.brand_id).await;
     }
@@ -739,8 +743,8 @@ pub async fn add_block(
     )
     .await?;
     let issuance = db::account(&tx, coalition.id, K::OperatorIssuance, None, None, POINTS).await?;
-    let now = Utc::now();
-    let (period_start, late) = settle_in(&tx, &coalition, now).await?;
+    let occurred_at = check_occurred(input.occurred_at, Utc::now())?;
+    let (period_start, late) = settle_in(&tx, &coalition, occurred_at).await?;
     db::post(
         &tx,
         coalition.id,
@@ -751,7 +755,7 @@ pub async fn add_block(
             reference,
             amount_minor: None,
             cause_id: None,
-            occurred_at: now,
+            occurred_at,
             period_start,
             late,
         },

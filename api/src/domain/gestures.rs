@@ -167,6 +167,13 @@ pub async fn grant(
     }
     let now = Utc::now();
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::db::idempotency::recorded_id(&previous, "gesture")?;
+        return scope.conn().get::<gesture::Entity>(id).await;
+    }
     let policy = ensure_policy(&tx).await?;
     // Serialise the brand's gestures on its policy row (PostgreSQL row lock; SQLite writers are serialised).
     tx.update_many::<gesture_policy::Entity>()

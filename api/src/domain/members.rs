@@ -251,7 +251,7 @@ pub async fn enrol(
     let now = Utc::now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         drop(tx);
         return reload(scope, &previous).await;

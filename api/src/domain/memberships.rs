@@ -117,7 +117,7 @@ pub async fn pay(
     let now = Utc::now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         drop(tx);
         return reload(scope, &previous).await;
@@ -219,6 +219,8 @@ pub async fn pay(
         programs::MembershipPeriod::Monthly => "monthly",
         programs::MembershipPeriod::Yearly => "yearly",
     };
+    // A free card (fee 0) books no money.
+    if rules.fee_minor > 0 {
     ledger::post(
         &tx,
         Header {
@@ -244,6 +246,7 @@ pub async fn pay(
         ],
     )
     .await?;
+    }
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "membership": id }))
             .await?;

@@ -39,6 +39,10 @@ pub enum EarningBase {
     NetOfDiscounts,
     /// Less line discounts and tax.
     NetOfTax,
+    /// Items, not money: `perAmountMinor` counts units bought ("10 items = 1 point"); category
+    /// multipliers apply as usual. The part of the basket paid with loyalty value earns
+    /// nothing, in proportion. POINTS programs only.
+    Items,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +183,7 @@ impl EarningLine<'_> {
             EarningBase::NetOfTax => {
                 gross - i128::from(self.discount_minor) - i128::from(self.tax_minor)
             }
+            EarningBase::Items => i128::from(self.quantity),
         };
         value.max(0)
     }
@@ -199,17 +204,25 @@ pub fn points_for(
         return (0, vec![0; lines.len()]);
     }
     let bases: Vec<i128> = lines.iter().map(|l| l.base(rules.earning_base)).collect();
-    let base_total: i128 = bases.iter().sum();
-    let paid = i128::from(loyalty_paid_minor.max(0)).min(base_total);
+    // What loyalty value paid is taken off in proportion to the money of the basket (for a
+    // money base, the base itself; for items, the lines' net value).
+    let money_total: i128 = match rules.earning_base {
+        EarningBase::Items => lines
+            .iter()
+            .map(|l| l.base(EarningBase::NetOfDiscounts))
+            .sum(),
+        _ => bases.iter().sum(),
+    };
+    let paid = i128::from(loyalty_paid_minor.max(0)).min(money_total);
     // Exact points of each line, as numerator / denominator.
-    let denominator = i128::from(rules.per_amount_minor) * 100 * 100 * 100 * base_total.max(1);
+    let denominator = i128::from(rules.per_amount_minor) * 100 * 100 * 100 * money_total.max(1);
     let bonus = i128::from(rules.bonus(at)) * i128::from(tier_percent.max(0));
     let numerators: Vec<i128> = lines
         .iter()
         .zip(&bases)
         .map(|(line, base)| {
             // This line's base less its share of what loyalty value paid.
-            let earning = base * base_total - paid * base;
+            let earning = base * (money_total - paid);
             earning * i128::from(rules.multiplier(line.category)) * bonus * i128::from(rules.points)
         })
         .collect();
@@ -388,6 +401,12 @@ fn yes() -> bool {
 
 impl CashbackRules {
     pub fn validate(&self) -> Result<(), AppError> {
+        if self.earning_base == EarningBase::Items {
+            return Err(AppError::validation(
+                "cashback.earningBase",
+                "ITEMS is for points programs: cashback is a share of money",
+            ));
+        }
         if !(1..=5_000).contains(&self.rate_basis_points) {
             return Err(AppError::validation(
                 "cashback.rateBasisPoints",
@@ -559,11 +578,18 @@ pub struct MembershipRules {
 impl MembershipRules {
     pub fn validate(&self) -> Result<(), AppError> {
         let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
-        if !(1..=10_000_000).contains(&self.fee_minor) {
-            return bad("membership.feeMinor", "must be between 1 and 10000000");
+        // A fee of 0 is a free card (discount or multiplier without a fee).
+        if !(0..=10_000_000).contains(&self.fee_minor) {
+            return bad(
+                "membership.feeMinor",
+                "must be between 0 (a free card) and 10000000",
+            );
         }
-        if !(0..=50).contains(&self.discount_percent) {
-            return bad("membership.discountPercent", "must be between 0 and 50");
+        if !(0..=100).contains(&self.discount_percent) {
+            return bad(
+                "membership.discountPercent",
+                "must be between 0 and 100 (% off every purchase)",
+            );
         }
         if !(100..=500).contains(&self.points_multiplier_percent) {
             return bad(

@@ -51,8 +51,14 @@ pub struct RecordPurchase {
     pub total_minor: i64,
     pub currency: String,
     pub lines: Vec<LineInput>,
+    /// When it happened, for the accounting (earning rules, periods, expiry dates); validity of
+    /// vouchers and offers is judged when the purchase is recorded.
     pub occurred_at: Option<DateTime<Utc>>,
-    /// Vouchers presented at the checkout, applied in this order.
+    /// How far back `occurred_at` may go for this caller.
+    #[serde(skip)]
+    pub max_backdate: chrono::Duration,
+    /// Vouchers presented at the checkout, each once; minimum baskets are checked on the basket
+    /// before any loyalty payment.
     pub voucher_codes: Vec<String>,
     /// Part of the basket paid from the member's stored value (it still earns points: it is the
     /// member's own money, not loyalty value).
@@ -99,6 +105,10 @@ pub struct Recorded {
     pub earnings: Vec<Earning>,
 }
 
+/// The largest amount one purchase, line or payment may carry (10 billion in major units):
+/// far above any real basket, far below where sums of them could overflow.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
+
 fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
     if input.currency != currency {
         return Err(AppError::validation(
@@ -106,10 +116,10 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
             format!("must be the brand's currency, {currency}"),
         ));
     }
-    if input.total_minor < 0 {
+    if !(0..=MAX_AMOUNT_MINOR).contains(&input.total_minor) {
         return Err(AppError::validation(
             "input.totalMinor",
-            "must not be negative",
+            format!("must be between 0 and {MAX_AMOUNT_MINOR}"),
         ));
     }
     if input.tax_minor < 0 || input.tax_minor > input.total_minor {
@@ -139,7 +149,13 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
                 "must be between 1 and 100000",
             ));
         }
-        if line.unit_price_minor < 0 || line.discount_minor < 0 || line.tax_minor < 0 {
+        if line.unit_price_minor < 0
+            || line.discount_minor < 0
+            || line.tax_minor < 0
+            || line.unit_price_minor > MAX_AMOUNT_MINOR
+            || line.discount_minor > MAX_AMOUNT_MINOR.saturating_mul(100_000)
+            || line.tax_minor > MAX_AMOUNT_MINOR
+        {
             return Err(AppError::validation(
                 "input.lines.unitPriceMinor",
                 "amounts must not be negative",
@@ -160,13 +176,35 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
             format!("must equal the sum of the lines less discounts ({sum})"),
         ));
     }
-    if let Some(at) = input.occurred_at
-        && at > Utc::now() + chrono::Duration::minutes(5)
-    {
-        return Err(AppError::validation(
-            "input.occurredAt",
-            "must not be in the future",
-        ));
+    if let Some(at) = input.occurred_at {
+        let now = Utc::now();
+        if at > now + chrono::Duration::minutes(5) {
+            return Err(AppError::validation(
+                "input.occurredAt",
+                "must not be in the future",
+            ));
+        }
+        if at < now - input.max_backdate {
+            return Err(AppError::validation(
+                "input.occurredAt",
+                format!(
+                    "must be within the last {} days (older history is imported with the \
+                     history:import scope or by an owner or manager)",
+                    input.max_backdate.num_days()
+                ),
+            ));
+        }
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for code in &input.voucher_codes {
+        let code = super::vouchers::normalise_code(code);
+        if seen.contains(&code) {
+            return Err(AppError::validation(
+                "input.voucherCodes",
+                format!("voucher {code} is listed twice: a code is used once per basket"),
+            ));
+        }
+        seen.push(code);
     }
     Ok(())
 }
@@ -197,7 +235,7 @@ pub async fn record(
 
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         drop(tx);
         return reload(scope, &previous).await;
@@ -286,6 +324,7 @@ pub async fn record(
             &tx,
             code,
             member_id,
+            input.total_minor,
             input.total_minor - loyalty_paid,
             &input.currency,
             Some(purchase_id),

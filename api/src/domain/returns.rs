@@ -98,7 +98,7 @@ pub async fn record(
     }
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         return serde_json::from_value(previous).map_err(|e| AppError::Internal(e.into()));
     }

@@ -212,7 +212,7 @@ pub async fn redeem(
     let now = Utc::now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         let id = crate::db::idempotency::recorded_id(&previous, "voucher")?;
         drop(tx);

@@ -533,7 +533,7 @@ pub async fn pay(
         .find(|p| p.id == statement.period_id)
         .ok_or(AppError::NotFound)?;
     let replay = match &idem {
-        Some(idem) => idem.replay(&tx).await?.is_some(),
+        Some(idem) => idem.claim(&tx).await?.is_some(),
         None => false,
     };
     if !replay {

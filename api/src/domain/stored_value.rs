@@ -116,10 +116,10 @@ async fn move_value(
             .as_i64()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("malformed record")));
     }
-    if m.amount_minor <= 0 {
+    if m.amount_minor <= 0 || m.amount_minor > super::purchases::MAX_AMOUNT_MINOR {
         return Err(AppError::validation(
             "input.amountMinor",
-            "must be positive",
+            "must be between 1 and 1000000000000",
         ));
     }
     let reference = m
@@ -130,7 +130,7 @@ async fn move_value(
     let now = Utc::now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         return previous["balance"]
             .as_i64()

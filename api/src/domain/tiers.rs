@@ -156,8 +156,13 @@ async fn append<C: ConnectionTrait>(
     .await
 }
 
-/// After a purchase (or a return) dated `at`: moves the member up if the window ending at `at`
-/// reaches a higher level. Returns the new level's name when it did.
+/// After a purchase (or a return) dated `at`: moves the member up if the window ending now (or
+/// at `at`, if it is later) reaches a higher level. Returns the new level's name when it did.
+///
+/// The window ends at the latest activity whatever the order purchases are recorded in (a
+/// purchase dated before one already recorded counts with it), and evaluations of one member
+/// and program are serialised (a lock taken after the purchase's own writes: each sees the
+/// purchases committed before it), so two simultaneous purchases cannot each miss the other.
 pub async fn after_activity<C: ConnectionTrait>(
     tx: &Scoped<C>,
     rules: &TierRules,
@@ -165,9 +170,13 @@ pub async fn after_activity<C: ConnectionTrait>(
     program: Uuid,
     at: DateTime<Utc>,
 ) -> Result<Option<String>, AppError> {
+    crate::db::advisory_lock(tx.db(), &format!("tier:{member}:{program}")).await?;
     let current = current(tx, member, program).await?;
     let level = current.as_ref().map_or(0, |t| t.level);
-    let value = qualifying_value(
+    // The window ending at the activity (an imported purchase upgrades as of its date), and
+    // the one ending now (a purchase recorded after a later-dated one counts with it): the
+    // member gets the better of the two.
+    let value_at = qualifying_value(
         tx,
         rules.basis,
         member,
@@ -176,6 +185,25 @@ pub async fn after_activity<C: ConnectionTrait>(
         at,
     )
     .await?;
+    let end = Ord::max(at, Utc::now());
+    let value_end = if end > at {
+        qualifying_value(
+            tx,
+            rules.basis,
+            member,
+            program,
+            window_start(rules, end),
+            end,
+        )
+        .await?
+    } else {
+        value_at
+    };
+    let (starts_at, value) = if rules.level_for(value_end) > rules.level_for(value_at) {
+        (end, value_end)
+    } else {
+        (at, value_at)
+    };
     let reached = rules.level_for(value);
     if reached <= level {
         return Ok(None);
@@ -190,7 +218,7 @@ pub async fn after_activity<C: ConnectionTrait>(
         reached,
         TierReason::Upgrade,
         value,
-        at,
+        starts_at,
     )
     .await?
     {

@@ -100,6 +100,13 @@ pub async fn invite(
     }
     let now = Utc::now();
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::db::idempotency::recorded_id(&previous, "invitation")?;
+        return scope.conn().get::<invitation::Entity>(id).await;
+    }
     if platform::user_by_email(tx.db(), email.as_str())
         .await?
         .is_some()

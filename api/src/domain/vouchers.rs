@@ -116,7 +116,7 @@ pub async fn convert_points(
     let now = Utc::now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         drop(tx);
         return reload(scope, &previous).await;
@@ -130,8 +130,18 @@ pub async fn convert_points(
         ));
     };
     let (points, amount) = match conversion {
-        Conversion::Points(p) => (p, p.saturating_mul(rules.point_value_minor)),
-        Conversion::AmountMinor(a) if a > 0 => (points_for_amount(a, rules.point_value_minor), a),
+        Conversion::Points(p) if (1..=1_000_000_000).contains(&p) => {
+            (p, p.saturating_mul(rules.point_value_minor))
+        }
+        Conversion::Points(_) => {
+            return Err(AppError::validation(
+                "input.points",
+                "must be between 1 and 1000000000",
+            ));
+        }
+        Conversion::AmountMinor(a) if (1..=super::purchases::MAX_AMOUNT_MINOR).contains(&a) => {
+            (points_for_amount(a, rules.point_value_minor), a)
+        }
         Conversion::AmountMinor(_) => {
             return Err(AppError::validation(
                 "input.amountMinor",
@@ -292,7 +302,7 @@ pub async fn issue(
     };
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(tx.db()).await?
+        && let Some(previous) = idem.claim(tx.db()).await?
     {
         drop(tx);
         return reload(scope, &previous).await;
@@ -451,17 +461,23 @@ pub async fn of_member(scope: &TenantScope, member: Uuid) -> Result<Vec<voucher:
         .await?)
 }
 
-/// Uses a voucher once, for `member` (if the voucher is personal) on a basket of `basket_minor`
-/// (what is left of it); returns the discount. CONFLICT when it cannot be used.
+/// Uses a voucher once, for `member` (if the voucher is personal), on a basket worth
+/// `basket_minor` before any loyalty payment (what its minimum is checked against, whatever the
+/// order of the codes) of which `remaining_minor` is left to pay (what it may take off);
+/// returns the discount. Validity is judged now, when the purchase is recorded, whatever date
+/// the purchase carries (`at` only dates the use). CONFLICT when it cannot be used.
+#[expect(clippy::too_many_arguments, reason = "one use, all of it needed")]
 pub async fn use_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     code: &str,
     member: Option<Uuid>,
     basket_minor: i64,
+    remaining_minor: i64,
     currency: &str,
     purchase: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> Result<(voucher::Model, i64), AppError> {
+    let now = Utc::now();
     let v = by_code_in(tx, code).await?;
     if v.member_id.is_some() && v.member_id != member {
         return Err(AppError::conflict(format!(
@@ -469,7 +485,7 @@ pub async fn use_voucher<C: ConnectionTrait>(
             v.code
         )));
     }
-    if v.cancelled_at.is_some() || at < v.valid_from || at >= v.valid_until {
+    if v.cancelled_at.is_some() || now < v.valid_from || now >= v.valid_until {
         return Err(AppError::conflict(format!(
             "voucher {} is not valid now",
             v.code
@@ -504,7 +520,7 @@ pub async fn use_voucher<C: ConnectionTrait>(
             v.code
         )));
     }
-    let amount = discount(&v, basket_minor);
+    let amount = discount(&v, remaining_minor);
     tx.insert(voucher_use::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tx.tenant_id()),
@@ -536,6 +552,12 @@ pub async fn redeem_alone(
         return reload(scope, &previous).await;
     }
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        return reload(scope, &previous).await;
+    }
     let v = by_code_in(&tx, code).await?;
     let basket = match v.kind {
         VoucherKind::Amount => Ord::max(v.amount_minor, v.minimum_basket_minor),
@@ -545,6 +567,7 @@ pub async fn redeem_alone(
         &tx,
         code,
         v.member_id,
+        basket,
         basket,
         &v.currency.clone(),
         None,

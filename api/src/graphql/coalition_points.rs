@@ -330,6 +330,9 @@ pub struct PrepaidBlockInput {
     pub brand_id: ID,
     pub points: i64,
     pub reference: Option<String>,
+    /// When the block was bought (late paperwork; default now): billed in that month while it
+    /// is open, else in the next open month, flagged late.
+    pub occurred_at: Option<DateTime<Utc>>,
     pub idempotency_key: Option<String>,
 }
 
@@ -603,8 +606,8 @@ impl CoalitionPointsMutation {
         .into())
     }
 
-    /// The operator records a block of points bought by a prepaid brand (billed in the current
-    /// period at the issue price).
+    /// The operator records a block of points bought by a prepaid brand, billed at the issue
+    /// price in the month it was bought (`occurredAt`, default now) if that month is open.
     #[graphql(guard = "PermissionGuard(Permission::ManageCoalitions)")]
     async fn add_coalition_prepaid_block(
         &self,
@@ -621,6 +624,7 @@ impl CoalitionPointsMutation {
             brand_id: id("input.brandId", &input.brand_id)?,
             points: input.points,
             reference: input.reference,
+            occurred_at: input.occurred_at,
         };
         let brand = command.brand_id;
         let balance = points::add_block(

@@ -43,6 +43,7 @@ fn missing_scope(permission: Permission) -> &'static str {
         }
         P::RecordPurchases => "this API token lacks the purchases:write scope",
         P::RedeemRewards => "this API token lacks the rewards:redeem scope",
+        P::ImportHistory => "this API token lacks the history:import scope",
         _ => "partner apps cannot do this, whatever their scopes: it is for brand users",
     }
 }

@@ -166,21 +166,34 @@ impl MemberAuthMutation {
         .into())
     }
 
-    /// The calling member converts their own points into a voucher.
+    /// The calling member converts their own points into a voucher: a number of `points`, or
+    /// a voucher of `amountMinor` (its price in points rounded up); exactly one of the two.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn convert_my_points(
         &self,
         ctx: &Context<'_>,
         program_id: ID,
-        points: i64,
+        points: Option<i64>,
+        amount_minor: Option<i64>,
         idempotency_key: Option<String>,
     ) -> Result<super::vouchers::Voucher> {
         let member_id = own_member(ctx)?;
+        let conversion = match (points, amount_minor) {
+            (Some(p), None) => domain::vouchers::Conversion::Points(p),
+            (None, Some(a)) => domain::vouchers::Conversion::AmountMinor(a),
+            _ => {
+                return Err(AppError::validation(
+                    "points",
+                    "give either points or amountMinor",
+                )
+                .into());
+            }
+        };
         Ok(domain::vouchers::convert_points(
             ctx.scope()?,
             member_id,
             domain::types::id("programId", &program_id)?,
-            domain::vouchers::Conversion::Points(points),
+            conversion,
             90,
             idempotency_key.as_deref(),
         )

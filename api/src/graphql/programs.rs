@@ -48,6 +48,9 @@ pub enum EarningBase {
     NetOfDiscounts,
     /// Less line discounts and tax.
     NetOfTax,
+    /// Items, not money: `perAmountMinor` counts units bought ("10 items = 1 point"). POINTS
+    /// programs only.
+    Items,
 }
 
 #[derive(SimpleObject, InputObject, Clone)]

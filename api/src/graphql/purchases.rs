@@ -309,6 +309,7 @@ impl PurchaseMutation {
                 })
                 .collect(),
             occurred_at: input.occurred_at,
+            max_backdate: backdate_limit(ctx)?,
             voucher_codes: input.voucher_codes,
             stored_value_minor: input.stored_value_minor,
             cashback_minor: input.cashback_minor,
@@ -356,4 +357,15 @@ impl PurchaseMutation {
             stored_value_refunded_minor: outcome.stored_value_refunded_minor,
         })
     }
+}
+
+/// How far back the caller may date a purchase: `FIDELIS_MAX_BACKDATE_DAYS`, or 10 years with
+/// the ImportHistory permission (owners, managers, `history:import` API keys).
+pub(crate) fn backdate_limit(ctx: &Context<'_>) -> Result<chrono::Duration, AppError> {
+    let request = ctx.request()?;
+    Ok(if request.principal.can(Permission::ImportHistory) {
+        chrono::Duration::days(3650)
+    } else {
+        chrono::Duration::days(i64::from(ctx.state()?.config.max_backdate_days))
+    })
 }
