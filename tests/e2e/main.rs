@@ -19,6 +19,7 @@ mod mail;
 mod mechanics;
 mod member_app;
 mod member_rights;
+mod money_defects;
 mod onboarding;
 mod partner;
 mod returns;

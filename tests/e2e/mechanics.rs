@@ -619,13 +619,24 @@ async fn a_paid_membership_gives_its_perks_and_counts_what_it_saved_against_its_
     let bad = owner
         .query(
             CREATE,
-            json!({ "i": { "name": "x", "rules": { "membership": { "feeMinor": 0 } } } }),
+            json!({ "i": { "name": "x", "rules": { "membership": { "feeMinor": -1 } } } }),
         )
         .await;
     assert_eq!(
         (code_of(&bad), field_of(&bad)),
         ("VALIDATION", "membership.feeMinor"),
         "{bad}"
+    );
+    let too_much = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "rules": { "membership": { "feeMinor": 0, "discountPercent": 101 } } } }),
+        )
+        .await;
+    assert_eq!(
+        field_of(&too_much),
+        "membership.discountPercent",
+        "{too_much}"
     );
     assert!(app.db_verify_ledger().await.is_sound());
 }

@@ -400,10 +400,10 @@ pub async fn card_changes<C: ConnectionTrait>(
 ) -> Result<Vec<(Uuid, CardChange)>, AppError> {
     let accounts: Vec<(Uuid, CoalitionAccountKind)> = coalition_account::Entity::find()
         .filter(coalition_account::Column::CoalitionMemberId.eq(member))
-        .filter(
-            coalition_account::Column::Kind
-                .is_in([CoalitionAccountKind::MemberPoints, CoalitionAccountKind::MemberDebt]),
-        )
+        .filter(coalition_account::Column::Kind.is_in([
+            CoalitionAccountKind::MemberPoints,
+            CoalitionAccountKind::MemberDebt,
+        ]))
         .all(conn)
         .await?
         .into_iter()

@@ -13,8 +13,7 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QuerySelect,
-    Select,
-    UpdateMany, Value,
+    Select, UpdateMany, Value,
 };
 use uuid::Uuid;
 

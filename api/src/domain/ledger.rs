@@ -300,9 +300,7 @@ pub async fn expire_lot<C: ConnectionTrait>(
     if lot.remaining <= 0 || lot.expires_at > now {
         return Ok(0);
     }
-    let account = tx
-        .get::<ledger_account::Entity>(lot.account_id)
-        .await?;
+    let account = tx.get::<ledger_account::Entity>(lot.account_id).await?;
     let breakage = self::account(
         tx,
         AccountKind::BrandPointsExpired,

@@ -221,31 +221,31 @@ pub async fn pay(
     };
     // A free card (fee 0) books no money.
     if rules.fee_minor > 0 {
-    ledger::post(
-        &tx,
-        Header {
-            kind: TransactionKind::MembershipFee,
-            reason: format!(
-                "{} {period} fee ({what}, {} to {}){}",
-                program.name,
-                period_start.date_naive(),
-                period_end.date_naive(),
-                reference
-                    .as_deref()
-                    .map(|r| format!(", ref. {r}"))
-                    .unwrap_or_default()
-            ),
-            cause_type: "membership",
-            cause_id: Some(id),
-            member_id: Some(member.id),
-            occurred_at: now,
-        },
-        vec![
-            Posting::new(&fees, rules.fee_minor),
-            Posting::new(&revenue, -rules.fee_minor),
-        ],
-    )
-    .await?;
+        ledger::post(
+            &tx,
+            Header {
+                kind: TransactionKind::MembershipFee,
+                reason: format!(
+                    "{} {period} fee ({what}, {} to {}){}",
+                    program.name,
+                    period_start.date_naive(),
+                    period_end.date_naive(),
+                    reference
+                        .as_deref()
+                        .map(|r| format!(", ref. {r}"))
+                        .unwrap_or_default()
+                ),
+                cause_type: "membership",
+                cause_id: Some(id),
+                member_id: Some(member.id),
+                occurred_at: now,
+            },
+            vec![
+                Posting::new(&fees, rules.fee_minor),
+                Posting::new(&revenue, -rules.fee_minor),
+            ],
+        )
+        .await?;
     }
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "membership": id }))

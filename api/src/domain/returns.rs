@@ -153,7 +153,10 @@ pub async fn record(
         if *asked > left {
             return Err(AppError::validation(
                 "input.lines.quantity",
-                format!("line {} has only {left} unit(s) left to return", line.line_no),
+                format!(
+                    "line {} has only {left} unit(s) left to return",
+                    line.line_no
+                ),
             ));
         }
     }
@@ -220,8 +223,15 @@ pub async fn record(
         for earned in earnings_of(&tx, purchase.id).await? {
             let delta = match earned.family {
                 Family::Points => {
-                    points_to_reverse(&tx, member, &earned, purchase.id, after, purchase.points_earned)
-                        .await?
+                    points_to_reverse(
+                        &tx,
+                        member,
+                        &earned,
+                        purchase.id,
+                        after,
+                        purchase.points_earned,
+                    )
+                    .await?
                 }
                 _ => {
                     program_share(earned.amount, value_after, value_total)

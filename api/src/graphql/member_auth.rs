@@ -182,11 +182,9 @@ impl MemberAuthMutation {
             (Some(p), None) => domain::vouchers::Conversion::Points(p),
             (None, Some(a)) => domain::vouchers::Conversion::AmountMinor(a),
             _ => {
-                return Err(AppError::validation(
-                    "points",
-                    "give either points or amountMinor",
-                )
-                .into());
+                return Err(
+                    AppError::validation("points", "give either points or amountMinor").into(),
+                );
             }
         };
         Ok(domain::vouchers::convert_points(
