@@ -390,8 +390,9 @@ async fn occurred_at_dates_the_accounting_not_the_validity_of_vouchers() {
         .enroll(&brand, json!({ "email": "m@datation.example" }))
         .await;
     let issue = "mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { code } }";
+    let issued = Utc::now();
     let v = owner
-        .query(issue, json!({ "i": { "memberId": member, "amountMinor": 500, "validUntil": (Utc::now() + Duration::seconds(2)).to_rfc3339() } }))
+        .query(issue, json!({ "i": { "memberId": member, "amountMinor": 500, "validUntil": (issued + Duration::seconds(2)).to_rfc3339() } }))
         .await;
     let code = v["data"]["issueVoucher"]["code"]
         .as_str()
@@ -403,7 +404,8 @@ async fn occurred_at_dates_the_accounting_not_the_validity_of_vouchers() {
         .await;
     let till = app.as_token(&staff.access_token);
     let backdated = till
-        .query(RECORD_PURCHASE, json!({ "i": { "cardNumber": card, "totalMinor": 3_000, "currency": "EUR", "voucherCodes": [code], "occurredAt": (Utc::now() - Duration::days(1)).to_rfc3339() } }))
+        // Dated inside the voucher's validity, recorded after it ended.
+        .query(RECORD_PURCHASE, json!({ "i": { "cardNumber": card, "totalMinor": 3_000, "currency": "EUR", "voucherCodes": [code], "occurredAt": (issued + Duration::seconds(1)).to_rfc3339() } }))
         .await;
     assert_eq!(code_of(&backdated), "CONFLICT", "{backdated}");
     assert!(

@@ -54,9 +54,14 @@ pub struct RecordPurchaseInput {
     pub currency: String,
     #[graphql(default)]
     pub lines: Vec<PurchaseLineInput>,
-    /// When the purchase happened (default now).
+    /// When the purchase happened (default now). It dates the accounting (earning rules,
+    /// periods, expiry); vouchers and offers are judged valid or not when the purchase is
+    /// recorded. At most `FIDELIS_MAX_BACKDATE_DAYS` (30) days back, or 10 years for owners,
+    /// managers and API keys with the `history:import` scope.
     pub occurred_at: Option<DateTime<Utc>>,
-    /// Vouchers presented, applied in this order; the part they pay earns no points.
+    /// Vouchers presented, applied in this order, each code once per basket; a voucher's
+    /// minimum is checked on the basket before any loyalty payment. The part they pay earns
+    /// no points.
     #[graphql(default)]
     pub voucher_codes: Vec<String>,
     /// Part paid from the member's stored value (prepaid balance), in minor units.
@@ -323,7 +328,11 @@ impl PurchaseMutation {
     }
 
     /// Records the return of a whole purchase or of some lines: reverses exactly what the
-    /// returned part earned, never more. A unit can be returned once.
+    /// returned part earned, never more. A unit can be returned once; returns of one purchase
+    /// are serialised, so however they interleave, once every unit is back the purchase's
+    /// reversals add up to what it earned and its refunds to the loyalty money that paid.
+    /// Points of the purchase that already expired are not taken back a second time: only what
+    /// is still held from it, or was spent, is reversed (spent points become a debt).
     #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
     async fn record_return(
         &self,
