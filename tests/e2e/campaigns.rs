@@ -432,9 +432,17 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
         json!({ "selector": "s1", "domain": "sceau.example", "algorithm": "ED25519" }),
         "{ok}"
     );
+    // Every field of the settings and of the key info: none holds the private key.
+    let settings = crate::http::all_scalar_fields(&app, "MailSettings").await;
+    let info = crate::http::all_scalar_fields(&app, "DkimInfo").await;
     let shown = owner
-        .query("{ mailSettings { dkim { selector } } }", json!({}))
+        .query(
+            &format!("{{ mailSettings {{ {settings} dkim {{ {info} }} }} }}"),
+            json!({}),
+        )
         .await;
+    assert!(shown["errors"].is_null(), "{shown}");
+    assert_eq!(shown["data"]["mailSettings"]["dkim"]["selector"], "s1");
     assert!(
         !shown.to_string().contains(key),
         "the private key is never shown"

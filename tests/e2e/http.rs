@@ -199,3 +199,49 @@ async fn errors_never_reveal_sql_or_internals() {
         }
     }
 }
+
+/// Every scalar and enum field of an object type, as a selection (for tests that a secret is in
+/// no field of it: the selection grows with the type).
+pub(crate) async fn all_scalar_fields(app: &fidelis_tests::TestApp, type_name: &str) -> String {
+    let r = app
+        .anonymous()
+        .query(
+            "query($n: String!) { __type(name: $n) { fields { name type { kind ofType { kind ofType { kind ofType { kind ofType { kind } } } } } } } }",
+            serde_json::json!({ "n": type_name }),
+        )
+        .await;
+    let fields = r["data"]["__type"]["fields"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{r}"))
+        .iter()
+        .filter(|f| {
+            let mut t = &f["type"];
+            while t["kind"] == "NON_NULL" || t["kind"] == "LIST" {
+                t = &t["ofType"];
+            }
+            t["kind"] == "SCALAR" || t["kind"] == "ENUM"
+        })
+        .filter_map(|f| f["name"].as_str())
+        .collect::<Vec<_>>();
+    assert!(!fields.is_empty(), "{r}");
+    fields.join(" ")
+}
+
+/// CI's second leg must really run on PostgreSQL: `.ci/run` says which database it expects,
+/// and the suite checks the server it starts uses that one (a misspelt variable would otherwise
+/// run the "PostgreSQL" leg on SQLite, green).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_suite_runs_on_the_database_ci_asked_for() {
+    let app = spawn_app().await;
+    let backend = app.state.db.get_database_backend();
+    let using_pg = std::env::var(fidelis_tests::db::PG_ENV).is_ok_and(|v| !v.is_empty());
+    assert_eq!(backend == sea_orm::DbBackend::Postgres, using_pg);
+    if let Ok(expected) = std::env::var("FIDELIS_TEST_EXPECT_BACKEND") {
+        let actual = match backend {
+            sea_orm::DbBackend::Postgres => "postgres",
+            sea_orm::DbBackend::Sqlite => "sqlite",
+            _ => "other",
+        };
+        assert_eq!(actual, expected, "this leg ran on the wrong database");
+    }
+}

@@ -190,14 +190,29 @@ async fn a_cursor_from_another_brands_list_reveals_nothing() {
             json!({ "c": cursor }),
         )
         .await;
+    assert!(cursor.is_string(), "{a_list}");
+    // B's page answers; it holds B's users only (its owner at most), never A's.
+    assert!(b_page["errors"].is_null(), "{b_page}");
     let emails: Vec<&str> = b_page["data"]["users"]["edges"]
         .as_array()
-        .into_iter()
-        .flatten()
+        .unwrap_or_else(|| panic!("{b_page}"))
+        .iter()
         .filter_map(|e| e["node"]["email"].as_str())
         .collect();
     assert!(
         emails.iter().all(|e| e.ends_with("@curseur-b.example")),
         "{b_page}"
+    );
+    // The same query without A's cursor lists B's owner: the page is B's own list.
+    let plain = app
+        .as_token(&b.owner.access_token)
+        .query(
+            "{ users(first: 10) { edges { node { email } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        plain.to_string().contains("owner@curseur-b.example"),
+        "{plain}"
     );
 }

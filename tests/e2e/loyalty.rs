@@ -494,6 +494,9 @@ async fn another_brands_members_cards_purchases_and_programs_are_not_found() {
             json!({}),
         )
         .await;
+    // B's list answers (with B's own members only), so the absence below means something.
+    assert!(listed["errors"].is_null(), "{listed}");
+    assert!(listed["data"]["members"]["edges"].is_array(), "{listed}");
     assert!(!listed.to_string().contains(&a_member), "{listed}");
     assert_eq!(
         app.points(&a, &a_member).await,

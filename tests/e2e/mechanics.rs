@@ -276,7 +276,12 @@ async fn stamps_fill_a_card_issue_the_reward_and_a_return_after_the_reward_leave
         json!({ "cardNumber": card, "totalMinor": 350, "currency": "EUR", "voucherCodes": [code] }),
     )
     .await;
-    assert_ne!(code_of(&twice), "", "a reward is used once: {twice}");
+    assert_eq!(
+        code_of(&twice),
+        "CONFLICT",
+        "a reward is used once: {twice}"
+    );
+    assert!(twice.to_string().contains("already used"), "{twice}");
 
     // Returning the purchase that completed the card: its stamp was already rewarded -> debt.
     let purchase = third["data"]["recordPurchase"]["purchase"]["id"].clone();

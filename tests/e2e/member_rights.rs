@@ -28,12 +28,20 @@ async fn export_and_erasure_keep_the_ledger_sound() {
         )
         .await;
     assert!(bought["errors"].is_null(), "{bought}");
-    owner
+    let suppressed = owner
         .query(
             "mutation { suppressEmail(email: \"eva@lavande.example\", reason: COMPLAINED) }",
             json!({}),
         )
         .await;
+    assert!(suppressed["errors"].is_null(), "{suppressed}");
+    // The suppression is there before the erasure, so "empty after" below means something.
+    let listed = owner.query("{ suppressions { email } }", json!({})).await;
+    assert_eq!(
+        listed["data"]["suppressions"],
+        json!([{ "email": "eva@lavande.example" }]),
+        "{listed}"
+    );
     // A welcome mail, so the mail logs hold her address too.
     fidelis::domain::transactional::run_once(&app.state, Utc::now())
         .await

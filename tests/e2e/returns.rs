@@ -144,6 +144,17 @@ async fn a_return_replayed_or_raced_is_booked_once() {
         .filter(|r| r["data"]["recordReturn"].is_object())
         .count();
     assert_eq!(ok, 1, "{ra} {rb}");
+    // The other one is told, typed, that the units are not there any more.
+    let loser = if ra["data"]["recordReturn"].is_object() {
+        &rb
+    } else {
+        &ra
+    };
+    assert_eq!(
+        (code_of(loser), field_of(loser)),
+        ("VALIDATION", "input.lines.quantity"),
+        "{loser}"
+    );
     assert_eq!(app.points(&brand, &member).await, 0);
     assert!(app.db_verify_ledger().await.is_sound());
 }

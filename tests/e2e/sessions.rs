@@ -65,7 +65,27 @@ async fn two_concurrent_refreshes_with_one_token_yield_one_session_and_one_refus
         .iter()
         .filter(|r| r["data"]["refreshToken"].is_object())
         .count();
-    assert!(wins <= 1, "both refreshes succeeded: {a} {b}");
+    assert_eq!(wins, 1, "exactly one refresh wins: {a} {b}");
+    let (winner, loser) = if a["data"]["refreshToken"].is_object() {
+        (&a, &b)
+    } else {
+        (&b, &a)
+    };
+    assert_eq!(code_of(loser), "UNAUTHENTICATED", "{loser}");
+    // A race is not a theft: the session the winner opened lives on.
+    let access = winner["data"]["refreshToken"]["accessToken"]
+        .as_str()
+        .unwrap_or_default();
+    let viewer = app
+        .as_token(access)
+        .query("{ viewer { role } }", json!({}))
+        .await;
+    assert_eq!(viewer["data"]["viewer"]["role"], "BRAND_OWNER", "{viewer}");
+    let next = winner["data"]["refreshToken"]["refreshToken"]
+        .as_str()
+        .unwrap_or_default();
+    let again = refresh(&app, next).await;
+    assert!(again["data"]["refreshToken"].is_object(), "{again}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

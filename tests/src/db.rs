@@ -1,8 +1,8 @@
 //! A database per test: a copy of a migrated SQLite template file, or on PostgreSQL a
 //! `CREATE DATABASE ... TEMPLATE` of a migrated template database, dropped afterwards.
 //!
-//! Templates are named after the list of migrations, so a new migration makes a new template,
-//! and they are built once per machine (atomic rename on SQLite, an advisory lock on PostgreSQL)
+//! Templates are named after the migrations (names and source contents), so a new or edited
+//! migration makes a new template, and they are built once per machine (atomic rename on SQLite, an advisory lock on PostgreSQL)
 //! whether the tests run as threads or as processes.
 
 use std::path::PathBuf;
@@ -24,14 +24,25 @@ enum Cleanup {
     Postgres { admin_url: String, name: String },
 }
 
+/// A fingerprint of the migrations: their names and the contents of their source files, so
+/// that editing a migration that was never released also builds a new template (a stale one
+/// would run every test on an old schema).
 fn migrations_fingerprint() -> String {
-    let names: Vec<String> = Migrator::migrations()
+    let mut material: String = Migrator::migrations()
         .iter()
         .map(|m| m.name().to_owned())
-        .collect();
-    let joined = names.join(",");
+        .collect::<Vec<_>>()
+        .join(",");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migration/src");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for file in files {
+        material.push_str(&std::fs::read_to_string(&file).unwrap_or_default());
+    }
     // FNV-1a: stable across runs and toolchains, unlike DefaultHasher.
-    let hash = joined.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    let hash = material.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
     });
     format!("{hash:016x}")

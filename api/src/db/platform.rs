@@ -146,6 +146,26 @@ pub async fn refresh_token_by_hash<C: ConnectionTrait>(
         .await?)
 }
 
+/// Whether the token issued by the use of `used` (the next of its family) is still unused and
+/// unrevoked: the session has not moved on since.
+pub async fn successor_unused<C: ConnectionTrait>(
+    conn: &C,
+    used: &refresh_token::Model,
+) -> Result<bool, AppError> {
+    use sea_orm::QueryOrder;
+    let Some(at) = used.used_at else {
+        return Ok(true);
+    };
+    let next = refresh_token::Entity::find()
+        .filter(refresh_token::Column::FamilyId.eq(used.family_id))
+        .filter(refresh_token::Column::IssuedAt.gte(at))
+        .filter(refresh_token::Column::Id.ne(used.id))
+        .order_by(refresh_token::Column::IssuedAt, sea_orm::Order::Asc)
+        .one(conn)
+        .await?;
+    Ok(next.is_some_and(|n| n.used_at.is_none() && n.revoked_at.is_none()))
+}
+
 /// Marks a refresh token used if nobody did yet; false when another request won the race.
 pub async fn mark_refresh_token_used<C: ConnectionTrait>(
     conn: &C,

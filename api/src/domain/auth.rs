@@ -27,6 +27,9 @@ use crate::{
 pub const VERIFY_EMAIL_TTL: Duration = Duration::hours(48);
 /// Lifetime of a password-reset link.
 pub const RESET_PASSWORD_TTL: Duration = Duration::hours(1);
+/// A refresh token presented again this soon after its use, while the session it opened has not
+/// moved on, is a duplicate request (not a theft).
+pub const REFRESH_DUPLICATE_GRACE_SECS: i64 = 30;
 
 /// What a successful login, refresh or invitation acceptance returns.
 #[derive(Debug, Clone)]
@@ -143,12 +146,20 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError>
         return Err(INVALID);
     }
     if stored.used_at.is_some() || !platform::mark_refresh_token_used(&tx, stored.id, now).await? {
-        // Two requests racing with one token (two tabs refreshing at once): the one that lost
-        // the conditional update is refused, but the session the winner opened lives on. A
-        // token presented after its use was recorded is a replay: the whole session ends.
-        if stored.used_at.is_none() {
+        // Two requests with one token at once (two tabs, a client's retry): the later one is
+        // refused, but the session the first one opened lives on — as long as that session has
+        // not moved on (its new token unused) and it is a matter of seconds. A token presented
+        // after the session moved on, or later, is a replay: the whole session ends.
+        let duplicate = match stored.used_at {
+            None => true,
+            Some(used) => {
+                now - used < Duration::seconds(REFRESH_DUPLICATE_GRACE_SECS)
+                    && platform::successor_unused(&tx, &stored).await?
+            }
+        };
+        if duplicate {
             return Err(AppError::Unauthenticated(
-                "this refresh token was just used by a concurrent request",
+                "this refresh token was just used by another request; use what it returned",
             ));
         }
         platform::revoke_refresh_family(&tx, stored.family_id, now).await?;
