@@ -509,16 +509,22 @@ pub async fn reverse(
         .await?
         .ok_or(AppError::NotFound)?;
     let amount = earn.amount_minor.unwrap_or(0);
-    let before = earn.returned_minor;
     if !db::add_returned(&tx, earn.id, input.amount_minor).await? {
         return Err(AppError::validation(
             "input.amountMinor",
             format!(
                 "is more than is left to return of this purchase ({})",
-                amount - before
+                amount - earn.returned_minor
             ),
         ));
     }
+    // What was returned before this one, read after our conditional update (which holds the
+    // purchase's row on PostgreSQL): racing returns of one purchase each see the others'
+    // units, so the cumulative shares add up to what the purchase earned.
+    let before = db::txn(&tx, coalition.id, earn.id)
+        .await?
+        .map_or(0, |t| t.returned_minor)
+        - input.amount_minor;
     let (source, earned) = db::source_of_earn(&tx, earn.id).await?;
     let share = |returned: i64| {
         i64::try_from(i128::from(earned) * i128::from(returned) / i128::from(amount.max(1)))
