@@ -344,7 +344,7 @@ async fn run(ops: Vec<Op>) {
                 // One after the other, whichever went first.
                 let first = model.ret(p, *part);
                 let second = model.ret(p, *part);
-                let mut got = vec![
+                let mut got = [
                     (
                         outcome(&a),
                         -a["data"]["recordCoalitionReturn"]["points"]
@@ -358,7 +358,7 @@ async fn run(ops: Vec<Op>) {
                             .unwrap_or(0),
                     ),
                 ];
-                let mut want = vec![first, second];
+                let mut want = [first, second];
                 got.sort_by_key(|o| format!("{o:?}"));
                 want.sort_by_key(|o| format!("{o:?}"));
                 // Individual shares depend on the order; outcomes and the total do not.
