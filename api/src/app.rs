@@ -24,14 +24,22 @@ pub struct AppState {
     /// Wakes the mail worker when mail is queued (a campaign sent, settings fixed), so that it
     /// does not wait for its next poll.
     pub mail_work: tokio::sync::Notify,
+    /// Every "now" of the server (tests move it forward).
+    pub clock: crate::clock::Clock,
 }
 
 impl AppState {
     pub fn new(config: Config, db: DatabaseConnection) -> anyhow::Result<Self> {
         config.validate()?;
+        let clock = crate::clock::Clock::system();
         Ok(Self {
             mailer: Mailer::new(&config)?,
-            jwt: JwtKeys::new(&config.jwt_signing_key, config.access_token_ttl_secs),
+            jwt: JwtKeys::new(
+                &config.jwt_signing_key,
+                config.access_token_ttl_secs,
+                clock.clone(),
+            ),
+            clock,
             limits: RateLimits::new(&config),
             mail_work: tokio::sync::Notify::new(),
             db,

@@ -658,7 +658,7 @@ async fn a_member_enrolled_at_the_till_claims_an_app_login() {
 
     // Forgotten password, through the member space's pages this time: a reset link, the form,
     // a new password; the sessions opened before it end at once.
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    app.clock().advance(chrono::Duration::seconds(2));
     let (status, page) = post_form(
         &app,
         "/m/caisse/access",
@@ -1059,3 +1059,67 @@ TlZqdH2m/mRWSTELZWvlklD9PeHgMjEG3yRXbSyJw36+GybRrFNnIizBqENa2uU7
 f1TqeMKu0E37LEPHbEcT3HZ4TSKWAVecCgjCCg4Np3fGENcJAn13DegzuVI7hZFQ
 RLJXwJC0MyGkdNDxXEOx5Yk=
 -----END PRIVATE KEY-----";
+
+/// Forms refuse cross-site posts however the browser says so, answer incomplete posts with a
+/// page, and links that cannot be used say so before the form.
+#[tokio::test(flavor = "multi_thread")]
+async fn forms_hold_against_cross_site_posts_and_bad_input() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("garde").await;
+    app.enroll(&brand, json!({ "email": "m@garde.example" }))
+        .await;
+    for (name, value) in [
+        ("Sec-Fetch-Site", "cross-site"),
+        ("Referer", "https://evil.example/form"),
+    ] {
+        let r = app
+            .http
+            .post(app.url("/m/garde/access"))
+            .header(name, value)
+            .form(&[("email", "m@garde.example")])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.status().as_u16(), 403, "{name}");
+    }
+    assert!(app.smtp.to("m@garde.example").await.is_empty());
+    let incomplete = app
+        .http
+        .post(app.url("/m/garde/access"))
+        .form(&[("mail", "m@garde.example")])
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(incomplete.status().as_u16(), 400);
+    assert!(
+        incomplete
+            .headers()
+            .get("content-security-policy")
+            .is_some()
+    );
+    assert!(
+        incomplete
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("incomplet")
+    );
+    let reload = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get(app.url("/m/garde/access"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(reload.status().as_u16(), 303);
+    for path in [
+        "/reset-password?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "/m/garde/set-password?token=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "/reset-password",
+    ] {
+        let (status, page) = get(&app, path).await;
+        assert_eq!(status, 400, "{path}: {page}");
+        assert!(!page.contains("<form"), "{path}: {page}");
+    }
+}

@@ -398,7 +398,7 @@ async fn occurred_at_dates_the_accounting_not_the_validity_of_vouchers() {
         .as_str()
         .unwrap_or_else(|| panic!("{v}"))
         .to_owned();
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    app.clock().advance(Duration::seconds(3));
     let staff = app
         .invite(&brand, "cashier@datation.example", "BRAND_STAFF")
         .await;
@@ -942,4 +942,100 @@ async fn a_prepaid_block_dated_in_an_open_past_month_is_billed_there() {
         (Some(5_000), Some(5_000)),
         "{period}"
     );
+}
+
+/// Rules that would earn absurd numbers of points are refused for the purchase, typed; nothing
+/// overflows a balance (SQLite would turn it into a float, PostgreSQL refuse it).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_purchase_that_would_earn_absurd_points_is_refused_and_nothing_overflows() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("demesure").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let r = owner
+        .query(CREATE_PROGRAM, json!({ "i": { "name": "Huge", "rules": { "points": { "points": 1_000_000, "perAmountMinor": 1,
+            "categoryMultipliers": [{ "category": "X", "percent": 1_000 }] } } } }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "m@demesure.example" }))
+        .await;
+    for _ in 0..3 {
+        let r = owner
+            .query(RECORD_PURCHASE, json!({ "i": { "cardNumber": card, "totalMinor": 1_000_000_000_000_i64, "currency": "EUR",
+                "lines": [{ "sku": "W", "category": "X", "quantity": 1, "unitPriceMinor": 1_000_000_000_000_i64 }] } }))
+            .await;
+        assert_eq!(
+            (code_of(&r), field_of(&r)),
+            ("VALIDATION", "input.totalMinor"),
+            "{r}"
+        );
+    }
+    let small = owner
+        .query(
+            RECORD_PURCHASE,
+            json!({ "i": { "cardNumber": card, "totalMinor": 100, "currency": "EUR" } }),
+        )
+        .await;
+    assert_eq!(
+        small["data"]["recordPurchase"]["purchase"]["pointsEarned"], 100_000_000,
+        "{small}"
+    );
+    assert_eq!(app.points(&brand, &member).await, 100_000_000);
+    let too_big = owner
+        .query(RECORD_PURCHASE, json!({ "i": { "cardNumber": card, "totalMinor": 1_000_000_000_001_i64, "currency": "EUR" } }))
+        .await;
+    assert_eq!(field_of(&too_big), "input.totalMinor", "{too_big}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+/// Cashback given back for a return repays a cashback debt first: a member never holds a
+/// balance to spend beside a debt of the same kind. Stored value shows in the history.
+#[tokio::test(flavor = "multi_thread")]
+async fn cashback_given_back_repays_a_cashback_debt_first() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("dette").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    owner
+        .query(CREATE_PROGRAM, json!({ "i": { "name": "Cagnotte", "rules": { "cashback": { "rateBasisPoints": 1_000 } } } }))
+        .await;
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "m@dette.example" }))
+        .await;
+    // 100.00 earns 10.00 of cashback, spent at once on a 10.00 basket (which earns 0.00).
+    let first = id_of(
+        &purchase(
+            &owner,
+            json!({ "cardNumber": card, "totalMinor": 10_000, "currency": "EUR" }),
+        )
+        .await,
+    );
+    let spent = id_of(
+        &purchase(
+            &owner,
+            json!({ "cardNumber": card, "totalMinor": 1_000, "currency": "EUR", "cashbackMinor": 1_000 }),
+        )
+        .await,
+    );
+    // Returning the first purchase: its 10.00 of cashback was spent, so 10.00 is owed.
+    owner
+        .query(RETURN, json!({ "i": { "purchaseId": first } }))
+        .await;
+    let read = "query($id: ID!) { member(id: $id) { cashback { balanceMinor debtMinor } } }";
+    let before = owner.query(read, json!({ "id": member })).await;
+    assert_eq!(
+        before["data"]["member"]["cashback"][0],
+        json!({ "balanceMinor": 0, "debtMinor": 1_000 }),
+        "{before}"
+    );
+    // Returning the basket the cashback paid for gives the 10.00 back: it repays the debt.
+    owner
+        .query(RETURN, json!({ "i": { "purchaseId": spent } }))
+        .await;
+    let after = owner.query(read, json!({ "id": member })).await;
+    assert_eq!(
+        after["data"]["member"]["cashback"][0],
+        json!({ "balanceMinor": 0, "debtMinor": 0 }),
+        "{after}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
 }

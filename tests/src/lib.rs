@@ -129,6 +129,16 @@ pub const SESSION_FIELDS: &str =
     "accessToken refreshToken tokenType expiresIn user { id email role }";
 
 impl TestApp {
+    /// The server's clock: tests move it forward instead of sleeping or dating data back.
+    pub fn clock(&self) -> &fidelis::clock::Clock {
+        &self.state.clock
+    }
+
+    /// Now, on the server's clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.state.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }

@@ -37,6 +37,7 @@ pub struct Claims {
 }
 
 pub struct JwtKeys {
+    clock: crate::clock::Clock,
     encoding: EncodingKey,
     decoding: DecodingKey,
     kid: String,
@@ -45,14 +46,16 @@ pub struct JwtKeys {
 }
 
 impl JwtKeys {
-    pub fn new(secret: &SecretString, ttl_secs: u64) -> Self {
+    pub fn new(secret: &SecretString, ttl_secs: u64, clock: crate::clock::Clock) -> Self {
         let key = secret.expose_secret().as_bytes();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.leeway = 5;
+        // Expiry is checked against the server's clock below, not the library's.
+        validation.validate_exp = false;
         Self {
+            clock,
             encoding: EncodingKey::from_secret(key),
             decoding: DecodingKey::from_secret(key),
             // Names the key without revealing it, so that keys can be rotated later.
@@ -87,7 +90,7 @@ impl JwtKeys {
         scope: Option<String>,
         sid: Option<Uuid>,
     ) -> Result<String, AppError> {
-        let now = jsonwebtoken::get_current_timestamp();
+        let now = self.clock.timestamp();
         let claims = Claims {
             sid,
             iss: ISSUER.to_owned(),
@@ -106,16 +109,15 @@ impl JwtKeys {
             .map_err(|e| AppError::Internal(anyhow::anyhow!("signing a token failed: {e}")))
     }
 
-    /// Checks signature, algorithm, issuer, audience and expiry.
+    /// Checks signature, algorithm, issuer, audience and expiry (5 s of leeway).
     pub fn verify(&self, token: &str) -> Result<Claims, AppError> {
-        decode::<Claims>(token, &self.decoding, &self.validation)
+        let claims = decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| match e.kind() {
-                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                    AppError::Unauthenticated("access token expired")
-                }
-                _ => AppError::Unauthenticated("invalid access token"),
-            })
+            .map_err(|_| AppError::Unauthenticated("invalid access token"))?;
+        if claims.exp.saturating_add(5) < self.clock.timestamp() {
+            return Err(AppError::Unauthenticated("access token expired"));
+        }
+        Ok(claims)
     }
 }
 
@@ -124,7 +126,11 @@ mod tests {
     use super::*;
 
     fn keys(secret: &str) -> JwtKeys {
-        JwtKeys::new(&SecretString::from(secret.to_owned()), 60)
+        JwtKeys::new(
+            &SecretString::from(secret.to_owned()),
+            60,
+            crate::clock::Clock::system(),
+        )
     }
 
     #[test]

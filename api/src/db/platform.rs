@@ -258,6 +258,22 @@ pub async fn consume_one_time_token<C: ConnectionTrait>(
     Ok((result.rows_affected == 1).then_some(token.user_id))
 }
 
+/// Whether a one-time token for `purpose` exists, unused and unexpired at `now` (without using
+/// it).
+pub async fn one_time_token_usable<C: ConnectionTrait>(
+    conn: &C,
+    hash: &str,
+    purpose: one_time_token::TokenPurpose,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(one_time_token::Entity::find()
+        .filter(one_time_token::Column::TokenHash.eq(hash))
+        .filter(one_time_token::Column::Purpose.eq(purpose))
+        .one(conn)
+        .await?
+        .is_some_and(|t| t.used_at.is_none() && t.expires_at > now))
+}
+
 /// The user a one-time token was issued to, without using it (to show its page in the user's
 /// language before they act).
 pub async fn one_time_token_user<C: ConnectionTrait>(

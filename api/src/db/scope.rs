@@ -8,6 +8,7 @@
     reason = "this module is the tenant-scoped door to SeaORM"
 )]
 
+use chrono::{DateTime, Utc};
 use entity::TenantOwned;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -17,22 +18,34 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::error::AppError;
+use crate::{clock::Clock, error::AppError};
 
-/// The brand a request acts for, with the connection pool.
+/// The brand a request acts for, with the connection pool and the server's clock.
 #[derive(Clone)]
 pub struct TenantScope {
     db: DatabaseConnection,
     tenant: Uuid,
+    clock: Clock,
 }
 
 impl TenantScope {
+    /// A scope on the system clock (jobs that are given their `now`).
     pub(crate) fn new(db: DatabaseConnection, tenant: Uuid) -> Self {
-        Self { db, tenant }
+        Self::with_clock(db, tenant, Clock::system())
+    }
+
+    /// A scope on the server's clock.
+    pub(crate) fn with_clock(db: DatabaseConnection, tenant: Uuid, clock: Clock) -> Self {
+        Self { db, tenant, clock }
     }
 
     pub fn tenant_id(&self) -> Uuid {
         self.tenant
+    }
+
+    /// Now, on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// Scoped access outside a transaction.
@@ -41,6 +54,7 @@ impl TenantScope {
         Scoped {
             conn: self.db.clone(),
             tenant: self.tenant,
+            clock: self.clock.clone(),
         }
     }
 
@@ -49,6 +63,7 @@ impl TenantScope {
         Ok(Scoped {
             conn: super::begin_write(&self.db).await?,
             tenant: self.tenant,
+            clock: self.clock.clone(),
         })
     }
 }
@@ -57,11 +72,17 @@ impl TenantScope {
 pub struct Scoped<C> {
     conn: C,
     tenant: Uuid,
+    clock: Clock,
 }
 
 impl<C: ConnectionTrait> Scoped<C> {
     pub fn tenant_id(&self) -> Uuid {
         self.tenant
+    }
+
+    /// Now, on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
     }
 
     /// The connection, to execute what [`find`](Self::find) and friends build.

@@ -4,7 +4,6 @@
 //! `POST /oauth/token` for a short-lived JWT carrying the brand and the granted scopes. Revoking
 //! a key refuses its tokens at once (each request checks the key).
 
-use chrono::Utc;
 use entity::{api_key, brand};
 use sea_orm::{ActiveModelTrait, ActiveValue::Set};
 use uuid::Uuid;
@@ -82,7 +81,7 @@ pub async fn create(
             secret_hash: Set(secrets::hash_token(&secret)),
             scopes: Set(ApiScope::join(&scopes)),
             created_by: Set(created_by),
-            created_at: Set(Utc::now()),
+            created_at: Set(scope.now()),
             last_used_at: Set(None),
             revoked_at: Set(None),
         })
@@ -121,7 +120,7 @@ pub async fn revoke(scope: &TenantScope, id: Uuid) -> Result<api_key::Model, App
         return Ok(key);
     }
     let mut model: api_key::ActiveModel = key.into();
-    model.revoked_at = Set(Some(Utc::now()));
+    model.revoked_at = Set(Some(scope.now()));
     let key = model.update(conn.db()).await?;
     tracing::info!(tenant.id = %scope.tenant_id(), api_key.id = %key.id, "API key {} revoked", key.client_id);
     Ok(key)
@@ -190,7 +189,7 @@ pub async fn exchange(
         Some(key.tenant_id),
         Some(scope.clone()),
     )?;
-    platform::touch_api_key(&state.db, key.id, Utc::now()).await?;
+    platform::touch_api_key(&state.db, key.id, state.clock.now()).await?;
     Ok(PartnerToken {
         access_token,
         expires_in: state.jwt.ttl_secs(),

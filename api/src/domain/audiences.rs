@@ -282,7 +282,7 @@ pub async fn save_segment(
     // The filter must evaluate (segments it names exist and do not loop).
     expand(&tx, filter, 1).await?;
     let json = serde_json::to_value(filter).map_err(|e| AppError::Internal(e.into()))?;
-    let now = Utc::now();
+    let now = scope.now();
     let inserted = tx
         .insert_if_absent(
             segment::ActiveModel {
@@ -354,7 +354,7 @@ pub async fn suppress_in<C: ConnectionTrait>(
             tenant_id: Set(conn.tenant_id()),
             email: Set(email.to_owned()),
             reason: Set(reason),
-            created_at: Set(Utc::now()),
+            created_at: Set(conn.now()),
         },
         vec![suppression::Column::TenantId, suppression::Column::Email],
     )

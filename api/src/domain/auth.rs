@@ -103,7 +103,7 @@ pub(crate) async fn open_session<C: ConnectionTrait>(
     user: user_account::Model,
     family: Uuid,
 ) -> Result<Session, AppError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let refresh = secrets::new_token();
     platform::insert_refresh_token(
         conn,
@@ -137,7 +137,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Session, AppError>
     if !looks_like_token(token) {
         return Err(INVALID);
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let tx = crate::db::begin_write(&state.db).await?;
     let stored = platform::refresh_token_by_hash(&tx, &hash_token(token))
         .await?
@@ -184,7 +184,7 @@ pub async fn logout(state: &AppState, token: &str) -> Result<(), AppError> {
         return Ok(());
     }
     if let Some(stored) = platform::refresh_token_by_hash(&state.db, &hash_token(token)).await? {
-        platform::revoke_refresh_family(&state.db, stored.family_id, Utc::now()).await?;
+        platform::revoke_refresh_family(&state.db, stored.family_id, state.clock.now()).await?;
     }
     Ok(())
 }
@@ -195,9 +195,9 @@ pub(crate) async fn new_one_time_token<C: ConnectionTrait>(
     user: Uuid,
     purpose: one_time_token::TokenPurpose,
     ttl: Duration,
+    now: chrono::DateTime<Utc>,
 ) -> Result<String, AppError> {
     let token = secrets::new_token();
-    let now = Utc::now();
     platform::insert_one_time_token(
         conn,
         one_time_token::ActiveModel {
@@ -247,6 +247,20 @@ pub enum LinkKind {
     Invitation,
 }
 
+/// Whether a password-reset link can still be used (to show its form, or say it cannot).
+pub async fn reset_link_usable(state: &AppState, token: &str) -> Result<bool, AppError> {
+    if !looks_like_token(token) {
+        return Ok(false);
+    }
+    platform::one_time_token_usable(
+        &state.db,
+        &hash_token(token),
+        one_time_token::TokenPurpose::ResetPassword,
+        state.clock.now(),
+    )
+    .await
+}
+
 /// The brand a mailed link belongs to (to show its page in the brand's language and name),
 /// without using the link; `None` for an unknown token or a platform user.
 pub async fn brand_of_link(
@@ -281,7 +295,7 @@ pub async fn verify_email(state: &AppState, token: &str) -> Result<user_account:
     if !looks_like_token(token) {
         return Err(AppError::validation("token", "is not a link token"));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     let tx = crate::db::begin_write(&state.db).await?;
     let user_id = platform::consume_one_time_token(
         &tx,
@@ -323,6 +337,7 @@ pub async fn resend_verification(
         user.id,
         one_time_token::TokenPurpose::VerifyEmail,
         VERIFY_EMAIL_TTL,
+        state.clock.now(),
     )
     .await?;
     let mail = templates::verify_email(
@@ -355,6 +370,7 @@ pub async fn request_password_reset(
         user.id,
         one_time_token::TokenPurpose::ResetPassword,
         RESET_PASSWORD_TTL,
+        state.clock.now(),
     )
     .await?;
     let (_, lang) = user_brand(state, &user).await?;
@@ -379,7 +395,7 @@ pub async fn reset_password(
         return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let tx = crate::db::begin_write(&state.db).await?;
     let user_id = platform::consume_one_time_token(
         &tx,
@@ -487,7 +503,7 @@ pub async fn resolve_principal(state: &AppState, claims: Claims) -> Result<Princ
 pub fn scope_of(state: &AppState, principal: &Principal) -> Option<TenantScope> {
     principal
         .tenant_id()
-        .map(|t| TenantScope::new(state.db.clone(), t))
+        .map(|t| TenantScope::with_clock(state.db.clone(), t, state.clock.clone()))
 }
 
 /// Creates a platform admin (from the CLI: there is no endpoint for it).

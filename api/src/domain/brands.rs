@@ -1,6 +1,5 @@
 //! Brands: self-service sign-up, and the platform admin's suspension and reactivation.
 
-use chrono::Utc;
 use entity::{brand, one_time_token, user_account};
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
@@ -99,7 +98,7 @@ async fn create(
     let locale = Locale::parse("input.locale", input.locale.as_deref().unwrap_or("fr-FR"))?;
     let password_hash = password::hash(password.expose().to_owned()).await?;
 
-    let now = Utc::now();
+    let now = state.clock.now();
     let tx = crate::db::begin_write(&state.db).await?;
     // Again under the write lock: a concurrent twin may have committed since the first look.
     if let Some(idem) = &idem
@@ -158,6 +157,7 @@ async fn create(
         owner.id,
         one_time_token::TokenPurpose::VerifyEmail,
         VERIFY_EMAIL_TTL,
+        state.clock.now(),
     )
     .await?;
     if let Some(idem) = &idem {
@@ -231,7 +231,7 @@ pub async fn suspend(state: &AppState, id: Uuid, reason: &str) -> Result<brand::
         id,
         brand::BrandStatus::Suspended,
         Some(reason),
-        Utc::now(),
+        state.clock.now(),
     )
     .await?;
     tracing::warn!(tenant.id = %brand.id, "brand {} suspended", brand.slug);
@@ -239,9 +239,14 @@ pub async fn suspend(state: &AppState, id: Uuid, reason: &str) -> Result<brand::
 }
 
 pub async fn reactivate(state: &AppState, id: Uuid) -> Result<brand::Model, AppError> {
-    let brand =
-        platform::set_brand_status(&state.db, id, brand::BrandStatus::Active, None, Utc::now())
-            .await?;
+    let brand = platform::set_brand_status(
+        &state.db,
+        id,
+        brand::BrandStatus::Active,
+        None,
+        state.clock.now(),
+    )
+    .await?;
     tracing::info!(tenant.id = %brand.id, "brand {} reactivated", brand.slug);
     Ok(brand)
 }

@@ -193,7 +193,7 @@ pub async fn create(
     }
     // The filter must evaluate (its segments exist): checked now, not when it starts.
     audiences::evaluate(&tx, filter).await?;
-    let now = Utc::now();
+    let now = scope.now();
     let id = Uuid::now_v7();
     tx.insert(campaign::ActiveModel {
         id: Set(id),
@@ -231,7 +231,7 @@ async fn transition(
     let mut update = conn
         .update_many::<campaign::Entity>()
         .col_expr(campaign::Column::Status, Expr::value(to))
-        .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(scope.now()))
         .filter(campaign::Column::Id.eq(current.id))
         .filter(campaign::Column::Status.is_in(from.iter().copied()));
     for (column, value) in extra {
@@ -269,7 +269,7 @@ pub async fn schedule(
             )
         })?
         .with_timezone(&Utc);
-    if at < Utc::now() - Duration::minutes(1) {
+    if at < scope.now() - Duration::minutes(1) {
         return Err(AppError::validation("input.at", "is in the past"));
     }
     transition(
@@ -300,7 +300,7 @@ pub async fn send_now(state: &AppState, scope: &TenantScope, id: Uuid) -> Result
         id,
         &[CampaignStatus::Draft, CampaignStatus::Scheduled],
         CampaignStatus::Scheduled,
-        vec![(campaign::Column::ScheduledAt, Some(Utc::now()).into())],
+        vec![(campaign::Column::ScheduledAt, Some(scope.now()).into())],
         "sent",
     )
     .await?;
@@ -358,7 +358,7 @@ pub async fn cancel(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
             CampaignStatus::Paused,
         ],
         CampaignStatus::Cancelled,
-        vec![(campaign::Column::FinishedAt, Some(Utc::now()).into())],
+        vec![(campaign::Column::FinishedAt, Some(scope.now()).into())],
         "cancelled",
     )
     .await?;
@@ -405,14 +405,16 @@ pub async fn run_once(
         ..DeliveryReport::default()
     };
     for campaign in db::due(&state.db, now).await? {
-        let scope = TenantScope::new(state.db.clone(), campaign.tenant_id);
+        let scope =
+            TenantScope::with_clock(state.db.clone(), campaign.tenant_id, state.clock.clone());
         if start(state, &scope, &campaign, now).await? {
             report.started += 1;
         }
     }
     let mut budget_left = max_sends;
     for campaign in db::sending(&state.db).await? {
-        let scope = TenantScope::new(state.db.clone(), campaign.tenant_id);
+        let scope =
+            TenantScope::with_clock(state.db.clone(), campaign.tenant_id, state.clock.clone());
         deliver(state, &scope, &campaign, now, &mut report, &mut budget_left).await?;
         if budget_left == Some(0) {
             return Ok(report);
@@ -441,7 +443,7 @@ async fn hold_for_config(
             campaign::Column::StatusReason,
             Expr::value(Some(format!("CONFIG: {problem}"))),
         )
-        .col_expr(campaign::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(campaign::Column::UpdatedAt, Expr::value(scope.now()))
         .filter(campaign::Column::Id.eq(campaign))
         .filter(
             campaign::Column::Status.is_in([CampaignStatus::Scheduled, CampaignStatus::Sending]),
@@ -764,7 +766,7 @@ async fn process(
     if status == RecipientStatus::Sent {
         update = update.col_expr(
             campaign_recipient::Column::SentAt,
-            Expr::value(Some(Utc::now())),
+            Expr::value(Some(scope.now())),
         );
     }
     if let Some(next) = next {
@@ -1033,10 +1035,10 @@ async fn mark(
     let Some(row) = db::recipient(&state.db, recipient).await? else {
         return Ok(());
     };
-    let scope = TenantScope::new(state.db.clone(), row.tenant_id);
+    let scope = TenantScope::with_clock(state.db.clone(), row.tenant_id, state.clock.clone());
     let conn = scope.conn();
     conn.update_many::<campaign_recipient::Entity>()
-        .col_expr(column, Expr::value(Some(Utc::now())))
+        .col_expr(column, Expr::value(Some(state.clock.now())))
         .filter(campaign_recipient::Column::Id.eq(row.id))
         .filter(column.is_null())
         .exec(conn.db())
@@ -1067,16 +1069,16 @@ pub async fn unsubscribe(
     let payload = verify(state, "unsubscribe", token, 16 + 8, &[]).ok_or_else(bad)?;
     let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
     let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
-    if Utc::now().timestamp() > expires {
+    if state.clock.now().timestamp() > expires {
         return Err(AppError::validation(
             "token",
             "this unsubscribe link has expired",
         ));
     }
     let recipient = db::recipient(&state.db, recipient).await?.ok_or_else(bad)?;
-    let scope = TenantScope::new(state.db.clone(), recipient.tenant_id);
+    let scope = TenantScope::with_clock(state.db.clone(), recipient.tenant_id, state.clock.clone());
     let tx = scope.begin().await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     audiences::suppress_in(
         &tx,
         &recipient.email,

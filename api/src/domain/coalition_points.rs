@@ -125,11 +125,12 @@ async fn active_place<C: ConnectionTrait>(
     conn: &C,
     coalition: &coalition::Model,
     brand: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<entity::coalition_brand::Model, AppError> {
     let place = places::place(conn, coalition.id, brand)
         .await?
         .ok_or(AppError::NotFound)?;
-    if super::coalitions::status_now(&place, Utc::now()) != CoalitionBrandStatus::Active {
+    if super::coalitions::status_now(&place, now) != CoalitionBrandStatus::Active {
         return Err(AppError::conflict(
             "this brand is not an active member of this coalition",
         ));
@@ -185,7 +186,7 @@ pub async fn join(
     let coalition = places::coalition(tx.db(), coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    active_place(tx.db(), &coalition, scope.tenant_id()).await?;
+    active_place(tx.db(), &coalition, scope.tenant_id(), scope.now()).await?;
     if let Some(share_with) = share_with {
         check_share_with(tx.db(), &coalition, share_with, "input.shareWithBrandIds").await?;
     }
@@ -195,7 +196,7 @@ pub async fn join(
             let mut created = None;
             // Card numbers are random; a clash (1 in 10^14 per pair) is retried.
             for _ in 0..5 {
-                let now = Utc::now();
+                let now = scope.now();
                 let model = coalition_member::Model {
                     id: Uuid::now_v7(),
                     coalition_id: coalition.id,
@@ -299,14 +300,14 @@ pub async fn earn(
             "must be between 1 and 1000000000000",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
     let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
         Opened::Replayed(movement) => return Ok(movement),
         Opened::Fresh(tx, coalition) => (tx, coalition),
     };
-    let place = active_place(&tx, &coalition, brand).await?;
+    let place = active_place(&tx, &coalition, brand, now).await?;
     let card = card(&tx, coalition.id, &input.card_number).await?;
     let points = i64::try_from(
         i128::from(input.amount_minor) * i128::from(place.earn_points)
@@ -413,14 +414,14 @@ pub async fn redeem(
             "must be between 1 and 1000000000",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
     let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
         Opened::Replayed(movement) => return Ok(movement),
         Opened::Fresh(tx, coalition) => (tx, coalition),
     };
-    active_place(&tx, &coalition, brand).await?;
+    active_place(&tx, &coalition, brand, now).await?;
     let card = card(&tx, coalition.id, &input.card_number).await?;
     let member_account = db::account(
         &tx,
@@ -494,7 +495,7 @@ pub async fn reverse(
             "must be at least 1",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
     let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
@@ -749,7 +750,7 @@ pub async fn add_block(
     )
     .await?;
     let issuance = db::account(&tx, coalition.id, K::OperatorIssuance, None, None, POINTS).await?;
-    let occurred_at = check_occurred(input.occurred_at, Utc::now())?;
+    let occurred_at = check_occurred(input.occurred_at, state.clock.now())?;
     let (period_start, late) = settle_in(&tx, &coalition, occurred_at).await?;
     db::post(
         &tx,

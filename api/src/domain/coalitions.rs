@@ -105,7 +105,7 @@ pub async fn create(state: &AppState, input: NewCoalition, client: &str) -> Resu
             user
         }
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     let coalition = db::insert_coalition(
         &state.db,
         coalition::ActiveModel {
@@ -237,7 +237,7 @@ pub async fn invite(
             ),
         ));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     match db::place(&state.db, coalition.id, brand.id).await? {
         None => {
             db::insert_place(
@@ -319,9 +319,9 @@ pub async fn respond(
         .await?
         .ok_or(AppError::NotFound)?;
     let (status, now) = if accept {
-        (CoalitionBrandStatus::Active, Utc::now())
+        (CoalitionBrandStatus::Active, state.clock.now())
     } else {
-        (CoalitionBrandStatus::Declined, Utc::now())
+        (CoalitionBrandStatus::Declined, state.clock.now())
     };
     let moved = db::move_place(
         &state.db,
@@ -355,7 +355,7 @@ pub async fn leave(
     let place = db::place(&state.db, coalition.id, brand)
         .await?
         .ok_or(AppError::NotFound)?;
-    let at = period_end(&coalition, Utc::now());
+    let at = period_end(&coalition, state.clock.now());
     let moved = db::move_place(
         &state.db,
         place.id,

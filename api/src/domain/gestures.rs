@@ -76,25 +76,28 @@ pub async fn set_policy(
     let checks = [
         (
             "input.maxPointsPerGesture",
-            limits.max_points_per_gesture >= 0,
+            (0..=1_000_000_000).contains(&limits.max_points_per_gesture),
         ),
         (
             "input.maxPointsPerStaffPerDay",
-            limits.max_points_per_staff_per_day >= 0,
+            (0..=1_000_000_000).contains(&limits.max_points_per_staff_per_day),
         ),
         (
             "input.maxGesturesPerStaffPerDay",
-            limits.max_gestures_per_staff_per_day >= 0,
+            (0..=1_000_000_000).contains(&limits.max_gestures_per_staff_per_day),
         ),
         (
             "input.maxGesturesPerMember",
-            limits.max_gestures_per_member >= 0,
+            (0..=1_000_000_000).contains(&limits.max_gestures_per_member),
         ),
         (
             "input.memberPeriodDays",
             (1..=366).contains(&limits.member_period_days),
         ),
-        ("input.maxVoucherMinor", limits.max_voucher_minor >= 0),
+        (
+            "input.maxVoucherMinor",
+            (0..=1_000_000_000_000).contains(&limits.max_voucher_minor),
+        ),
     ];
     if let Some((field, _)) = checks.iter().find(|(_, ok)| !ok) {
         return Err(AppError::validation(field, "is out of range"));
@@ -104,7 +107,7 @@ pub async fn set_policy(
     // Every field is written (a converted model would mark them unchanged).
     let mut model = gesture_policy::ActiveModel::from(limits).reset_all();
     model.tenant_id = Set(scope.tenant_id());
-    model.updated_at = Set(Utc::now());
+    model.updated_at = Set(scope.now());
     let saved = model.update(tx.db()).await?;
     tx.commit().await?;
     Ok(saved)
@@ -165,7 +168,7 @@ pub async fn grant(
         }
         _ => {}
     }
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?

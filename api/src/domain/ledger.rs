@@ -92,7 +92,7 @@ pub async fn account<C: ConnectionTrait>(
             program_id: Set(program),
             unit: Set(unit.to_owned()),
             balance: Set(0),
-            created_at: Set(Utc::now()),
+            created_at: Set(tx.now()),
         },
         vec![
             ledger_account::Column::TenantId,
@@ -144,12 +144,24 @@ impl Posting {
     }
 }
 
-/// Checks that postings balance: per unit, the amounts sum to zero; no zero amounts.
+/// The largest amount one posting may carry. Balances are 64-bit: this keeps any realistic
+/// number of postings far from overflowing them (SQLite would silently turn an overflowing
+/// integer into a float; PostgreSQL would refuse it).
+pub const MAX_POSTING: i64 = 10_000_000_000_000;
+
+/// Checks that postings balance: per unit, the amounts sum to zero; no zero amounts, none
+/// beyond [`MAX_POSTING`].
 pub fn check_balanced(postings: &[Posting]) -> Result<(), AppError> {
     let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
     for p in postings {
         if p.amount == 0 {
             return Err(AppError::Internal(anyhow::anyhow!("zero-amount posting")));
+        }
+        if p.amount.unsigned_abs() > MAX_POSTING.unsigned_abs() {
+            return Err(AppError::validation(
+                "amount",
+                format!("is beyond what one movement may carry ({MAX_POSTING})"),
+            ));
         }
         *sums.entry(p.unit.as_str()).or_default() += i128::from(p.amount);
     }
@@ -183,7 +195,7 @@ pub async fn post<C: ConnectionTrait>(
         cause_id: Set(header.cause_id),
         member_id: Set(header.member_id),
         occurred_at: Set(header.occurred_at),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
     })
     .await?;
     let mut entries = Vec::with_capacity(postings.len());

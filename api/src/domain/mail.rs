@@ -1,7 +1,6 @@
 //! A brand's mail: sender identity and marketing settings, templates (saved only when they
 //! parse and name known variables) and previews rendered for a member or with sample data.
 
-use chrono::Utc;
 use entity::{
     card, email_template,
     email_template::TemplatePurpose,
@@ -126,7 +125,7 @@ pub async fn release_config_holds(scope: &TenantScope) -> Result<(), AppError> {
         transactional_mail,
     };
     let tx = scope.begin().await?;
-    let now = Utc::now();
+    let now = scope.now();
     for (started, to) in [
         (true, CampaignStatus::Sending),
         (false, CampaignStatus::Scheduled),
@@ -218,7 +217,7 @@ pub async fn update_settings(
     }
     let disabled = super::transactional::join_list(&input.transactional_disabled);
     let tx = scope.begin().await?;
-    let now = Utc::now();
+    let now = scope.now();
     let model = mail_settings::ActiveModel {
         tenant_id: Set(scope.tenant_id()),
         from_name: Set(from_name.clone()),
@@ -334,7 +333,7 @@ pub async fn set_dkim(
             C::DkimPrivateKey,
             Expr::value(k.map(|k| k.private_key.trim().to_owned())),
         )
-        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(C::UpdatedAt, Expr::value(scope.now()))
         .exec(tx.db())
         .await?;
     tx.commit().await?;
@@ -358,7 +357,7 @@ pub async fn create_template(
     let name = text("input.name", &input.name, 100)?;
     templates::check(&input.parts)?;
     let tx = scope.begin().await?;
-    let now = Utc::now();
+    let now = scope.now();
     let id = Uuid::now_v7();
     let inserted = tx
         .insert_if_absent(
@@ -417,7 +416,7 @@ pub async fn update_template(
         )
         .col_expr(C::Html, Expr::value(input.parts.html))
         .col_expr(C::Text, Expr::value(input.parts.text))
-        .col_expr(C::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(C::UpdatedAt, Expr::value(scope.now()))
         .filter(C::Id.eq(existing.id))
         .exec(tx.db())
         .await?;
@@ -524,7 +523,7 @@ pub async fn data_of<C: ConnectionTrait>(
     brand: BrandData,
     currency: &Currency,
 ) -> Result<Data, AppError> {
-    let now = Utc::now();
+    let now = conn.now();
     let brand_lang = brand.lang;
     let app_link = member_space_url(state, &brand.slug);
     let card = conn

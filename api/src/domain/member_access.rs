@@ -5,7 +5,7 @@
 //! is a member's (no enumeration) and is rate-limited per client and per address. Setting a
 //! password ends the member's other sessions.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::{
     member,
     member_token::{self, MemberTokenPurpose},
@@ -65,7 +65,7 @@ pub async fn request(
         (MemberTokenPurpose::Claim, CLAIM_TTL)
     };
     let token = secrets::new_token();
-    let now = Utc::now();
+    let now = state.clock.now();
     conn.insert(member_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant_id()),
@@ -164,13 +164,32 @@ pub async fn set_password(
     member_auth::session(state, &scope, member)
 }
 
+/// Whether a member's mailed link can still be used (to show its form, or say it cannot).
+pub async fn link_usable(
+    state: &AppState,
+    brand_slug: &str,
+    token: &str,
+) -> Result<bool, AppError> {
+    if !looks_like_token(token) {
+        return Ok(false);
+    }
+    let (scope, _) = member_auth::brand_scope(state, brand_slug).await?;
+    let conn = scope.conn();
+    Ok(conn
+        .find::<member_token::Entity>()
+        .filter(member_token::Column::TokenHash.eq(hash_token(token)))
+        .one(conn.db())
+        .await?
+        .is_some_and(|t| t.used_at.is_none() && t.expires_at > scope.now()))
+}
+
 async fn consume(
     scope: &TenantScope,
     token: &str,
     password_hash: String,
 ) -> Result<member::Model, AppError> {
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     let found = tx
         .find::<member_token::Entity>()

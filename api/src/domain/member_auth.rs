@@ -35,7 +35,10 @@ pub(crate) async fn brand_scope(
         .await?
         .filter(|b| b.status == entity::brand::BrandStatus::Active)
         .ok_or(AppError::NotFound)?;
-    Ok((TenantScope::new(state.db.clone(), brand.id), brand))
+    Ok((
+        TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone()),
+        brand,
+    ))
 }
 
 pub(crate) fn session(
@@ -130,7 +133,7 @@ pub async fn token_valid(
     member: Uuid,
     issued_at: u64,
 ) -> Result<bool, AppError> {
-    let scope = TenantScope::new(state.db.clone(), tenant);
+    let scope = TenantScope::with_clock(state.db.clone(), tenant, state.clock.clone());
     match scope.conn().get::<member::Entity>(member).await {
         // An erased member has no account to open, whatever the token's age.
         Ok(m) if m.attributes.get("erased_at").is_some() => Ok(false),

@@ -85,7 +85,7 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         }));
     }
     Ok(json!({
-        "exported_at": Utc::now(),
+        "exported_at": scope.now(),
         "brand_id": scope.tenant_id(),
         "member": profile,
         "cards": rows(&conn, conn.find::<card::Entity>().filter(card::Column::MemberId.eq(member.id))).await?,
@@ -110,7 +110,7 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
 pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError> {
     let tx = scope.begin().await?;
     let member = tx.get::<member::Entity>(member_id).await?;
-    let now = Utc::now();
+    let now = scope.now();
     use member::Column as M;
     tx.update_many::<member::Entity>()
         .col_expr(M::Email, Expr::value(Option::<String>::None))

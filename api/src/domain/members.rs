@@ -127,7 +127,7 @@ async fn issue_card<C: ConnectionTrait>(
     // Numbers are random; a clash (1 in 10^14 per pair) is retried.
     for _ in 0..5 {
         let number = new_card_number();
-        let now = Utc::now();
+        let now = tx.now();
         let inserted = tx
             .insert_if_absent(
                 card::ActiveModel {
@@ -248,7 +248,7 @@ pub async fn enrol(
     }
     let attributes = attributes_json(&input.attributes)?;
 
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -420,7 +420,7 @@ pub async fn update_profile(
         .as_deref()
         .map(attributes_json)
         .transpose()?;
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     let current = tx.get::<member::Entity>(member_id).await?;
     for (column, value, what) in [
@@ -610,7 +610,7 @@ pub async fn set_card_blocked(
     };
     let mut model: card::ActiveModel = card.into();
     model.status = Set(status);
-    model.updated_at = Set(Utc::now());
+    model.updated_at = Set(scope.now());
     Ok(model.update(conn.db()).await?)
 }
 
@@ -633,7 +633,7 @@ pub async fn replace_card(
         CardStatus::Replaced
     });
     model.replaced_by = Set(Some(new.id));
-    model.updated_at = Set(Utc::now());
+    model.updated_at = Set(scope.now());
     model.update(tx.db()).await?;
     tx.commit().await?;
     Ok(new)
@@ -736,7 +736,7 @@ pub async fn points_balances(
     scope: &TenantScope,
     member_id: Uuid,
 ) -> Result<Vec<PointsBalance>, AppError> {
-    settle_expiries(scope, member_id, Utc::now()).await?;
+    settle_expiries(scope, member_id, scope.now()).await?;
     let conn = scope.conn();
     let accounts = conn
         .find::<entity::ledger_account::Entity>()
@@ -745,7 +745,7 @@ pub async fn points_balances(
         .order_by_asc(entity::ledger_account::Column::Id)
         .all(conn.db())
         .await?;
-    let now = Utc::now();
+    let now = scope.now();
     let mut out = Vec::with_capacity(accounts.len());
     for account in accounts {
         let Some(program_id) = account.program_id else {
@@ -781,16 +781,20 @@ pub struct HistoryEntry {
     pub cashback_minor: i64,
     /// Net change of the member's stamps.
     pub stamps: i64,
+    /// Net change of the member's stored value (prepaid balance), in minor units.
+    pub stored_value_minor: i64,
 }
 
-/// The member's ledger transactions, oldest first.
+/// The member's ledger transactions in the order they were booked, oldest first (each carries
+/// the date it happened, `occurred_at`, which a back-dated import or an expiry booked later may
+/// place before earlier lines).
 pub async fn history(
     scope: &TenantScope,
     member_id: Uuid,
     page: PageRequest,
 ) -> Result<Page<HistoryEntry>, AppError> {
     use entity::{ledger_entry, ledger_transaction};
-    settle_expiries(scope, member_id, Utc::now()).await?;
+    settle_expiries(scope, member_id, scope.now()).await?;
     let conn = scope.conn();
     let transactions = page::fetch(
         conn.db(),
@@ -807,6 +811,7 @@ pub async fn history(
             AccountKind::MemberPoints,
             AccountKind::MemberCashback,
             AccountKind::MemberStamps,
+            AccountKind::MemberStoredValue,
         ]))
         .all(conn.db())
         .await?
@@ -841,6 +846,7 @@ pub async fn history(
                 points: net(AccountKind::MemberPoints),
                 cashback_minor: net(AccountKind::MemberCashback),
                 stamps: net(AccountKind::MemberStamps),
+                stored_value_minor: net(AccountKind::MemberStoredValue),
                 transaction: t,
             }
         })

@@ -114,7 +114,7 @@ pub async fn pay(
         .as_deref()
         .map(|r| text("input.paymentReference", r, 100))
         .transpose()?;
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -258,7 +258,7 @@ pub async fn pay(
 /// Cancels: no renewal; the perks last to the end of the paid period. Cancelling again changes
 /// nothing. With `owner`, only that member's membership (another one reads as NOT_FOUND).
 pub async fn cancel(scope: &TenantScope, id: Uuid, owner: Option<Uuid>) -> Result<View, AppError> {
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     let current = tx.get::<membership::Entity>(id).await?;
     if owner.is_some_and(|m| m != current.member_id) {
@@ -291,7 +291,7 @@ async fn view<C: ConnectionTrait>(
     membership: membership::Model,
 ) -> Result<View, AppError> {
     let program = conn.get::<program::Entity>(membership.program_id).await?;
-    let rules = match programs::rules_at(conn, program.id, Utc::now()).await? {
+    let rules = match programs::rules_at(conn, program.id, conn.now()).await? {
         Some((Rules::Membership(r), _)) => Some(r),
         _ => None,
     };

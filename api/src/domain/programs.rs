@@ -686,7 +686,7 @@ pub async fn create(
 ) -> Result<ProgramWithRules, AppError> {
     let name = text("name", name, 200)?;
     rules.validate()?;
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     let program = tx
         .insert(program::ActiveModel {
@@ -723,7 +723,7 @@ async fn insert_rules<C: ConnectionTrait>(
         effective_from: Set(effective_from),
         rules: Set(serde_json::to_value(rules).map_err(|e| AppError::Internal(e.into()))?),
         created_by: Set(author),
-        created_at: Set(Utc::now()),
+        created_at: Set(tx.now()),
     })
     .await?;
     Ok(())
@@ -739,7 +739,7 @@ pub async fn update_rules(
     effective_from: Option<DateTime<Utc>>,
 ) -> Result<ProgramWithRules, AppError> {
     rules.validate()?;
-    let now = Utc::now();
+    let now = scope.now();
     let from = effective_from.unwrap_or(now);
     if from < now - chrono::Duration::seconds(60) {
         return Err(AppError::validation(
@@ -835,7 +835,7 @@ async fn current_or_first<C: ConnectionTrait>(
     tx: &Scoped<C>,
     program: Uuid,
 ) -> Result<(Rules, DateTime<Utc>), AppError> {
-    if let Some(found) = rules_at(tx, program, Utc::now()).await? {
+    if let Some(found) = rules_at(tx, program, tx.now()).await? {
         return Ok(found);
     }
     let first = tx

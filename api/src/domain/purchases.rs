@@ -109,7 +109,12 @@ pub struct Recorded {
 /// far above any real basket, far below where sums of them could overflow.
 pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000;
 
-fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
+/// The most points one purchase may earn in one program: far above any real rule, far below
+/// where balances could overflow. A program whose rules would give more is refused for that
+/// purchase (VALIDATION), never booked.
+pub const MAX_POINTS_PER_PURCHASE: i64 = 1_000_000_000;
+
+fn validate(input: &RecordPurchase, currency: &str, now: DateTime<Utc>) -> Result<(), AppError> {
     if input.currency != currency {
         return Err(AppError::validation(
             "input.currency",
@@ -156,6 +161,12 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
             || line.discount_minor > MAX_AMOUNT_MINOR.saturating_mul(100_000)
             || line.tax_minor > MAX_AMOUNT_MINOR
         {
+            if line.unit_price_minor > MAX_AMOUNT_MINOR || line.tax_minor > MAX_AMOUNT_MINOR {
+                return Err(AppError::validation(
+                    "input.lines.unitPriceMinor",
+                    format!("amounts must be at most {MAX_AMOUNT_MINOR}"),
+                ));
+            }
             return Err(AppError::validation(
                 "input.lines.unitPriceMinor",
                 "amounts must not be negative",
@@ -177,7 +188,6 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
         ));
     }
     if let Some(at) = input.occurred_at {
-        let now = Utc::now();
         if at > now + chrono::Duration::minutes(5) {
             return Err(AppError::validation(
                 "input.occurredAt",
@@ -185,14 +195,16 @@ fn validate(input: &RecordPurchase, currency: &str) -> Result<(), AppError> {
             ));
         }
         if at < now - input.max_backdate {
-            return Err(AppError::validation(
-                "input.occurredAt",
+            let message = if input.max_backdate > chrono::Duration::days(3000) {
+                "must be within the last 10 years".to_owned()
+            } else {
                 format!(
-                    "must be within the last {} days (older history is imported with the \
-                     history:import scope or by an owner or manager)",
+                    "must be within the last {} days (older history is imported by an owner or \
+                     manager, or with an API key of the history:import scope)",
                     input.max_backdate.num_days()
-                ),
-            ));
+                )
+            };
+            return Err(AppError::validation("input.occurredAt", message));
         }
     }
     let mut seen: Vec<String> = Vec::new();
@@ -224,13 +236,13 @@ pub async fn record(
     )?;
     // A replay is answered from inside the transaction below (one look-up on the hot path).
     let currency = platform::brand_currency(scope.conn().db(), scope.tenant_id()).await?;
-    validate(&input, &currency)?;
+    validate(&input, &currency, scope.now())?;
     let store = input
         .store
         .as_deref()
         .map(|s| text("input.store", s, 100))
         .transpose()?;
-    let now = Utc::now();
+    let now = scope.now();
     let occurred_at = input.occurred_at.unwrap_or(now);
 
     let tx = scope.begin().await?;
@@ -448,6 +460,16 @@ pub async fn record(
                         occurred_at,
                         points_percent,
                     );
+                    if points > MAX_POINTS_PER_PURCHASE {
+                        return Err(AppError::validation(
+                            "input.totalMinor",
+                            format!(
+                                "would earn more than {MAX_POINTS_PER_PURCHASE} points in {}: \
+                                 check the program's rules",
+                                program.program.name
+                            ),
+                        ));
+                    }
                     if points > 0 {
                         for (total, share) in line_points.iter_mut().zip(&shares) {
                             *total += share;

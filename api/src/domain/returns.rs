@@ -219,7 +219,7 @@ pub async fn record(
         stored_value_refunded_minor: 0,
     };
     if let Some(member) = purchase.member_id {
-        let at = Ord::max(purchase.occurred_at, chrono::Utc::now());
+        let at = Ord::max(purchase.occurred_at, scope.now());
         for earned in earnings_of(&tx, purchase.id).await? {
             let delta = match earned.family {
                 Family::Points => {
@@ -340,22 +340,55 @@ pub async fn record(
             };
             let spent_account =
                 ledger::account(&tx, counterpart, None, account.program_id, &account.unit).await?;
+            let mut postings = vec![Posting::new(&spent_account, -delta)];
+            // Cashback given back repays a cashback debt of the program first: a member never
+            // holds a balance to spend beside a debt of the same kind.
+            let mut repaid = 0;
+            if account.kind == AccountKind::MemberCashback
+                && let Some(debt) = ledger::existing_account(
+                    &tx,
+                    AccountKind::MemberCashbackDebt,
+                    Some(member),
+                    account.program_id,
+                )
+                .await?
+            {
+                ledger::lock(&tx, debt.id).await?;
+                let owed = -Ord::min(
+                    tx.get::<entity::ledger_account::Entity>(debt.id)
+                        .await?
+                        .balance,
+                    0,
+                );
+                repaid = Ord::min(owed, delta);
+                if repaid > 0 {
+                    postings.push(Posting::new(&debt, repaid));
+                }
+            }
+            if delta > repaid {
+                postings.push(Posting::new(&account, delta - repaid));
+            }
             ledger::post(
                 &tx,
                 Header {
                     kind: TransactionKind::Refund,
-                    reason: format!(
-                        "{delta} (minor units) given back for a return: it paid for the returned part"
-                    ),
+                    reason: if repaid > 0 {
+                        format!(
+                            "{delta} (minor units) given back for a return: it paid for the \
+                             returned part ({repaid} repaying a debt)"
+                        )
+                    } else {
+                        format!(
+                            "{delta} (minor units) given back for a return: it paid for the \
+                             returned part"
+                        )
+                    },
                     cause_type: "purchase",
                     cause_id: Some(purchase_id),
                     member_id: Some(member),
                     occurred_at: at,
                 },
-                vec![
-                    Posting::new(&account, delta),
-                    Posting::new(&spent_account, -delta),
-                ],
+                postings,
             )
             .await?;
         }
@@ -498,7 +531,7 @@ async fn points_to_reverse<C: ConnectionTrait>(
     )
     .await?;
     ledger::lock(tx, account.id).await?;
-    ledger::expire_due(tx, account.id, chrono::Utc::now()).await?;
+    ledger::expire_due(tx, account.id, tx.now()).await?;
     let expired: i64 = if earned.lots.is_empty() {
         0
     } else {
@@ -584,7 +617,7 @@ async fn reverse_points<C: ConnectionTrait>(
     )
     .await?;
     ledger::lock(tx, account.id).await?;
-    let now = chrono::Utc::now();
+    let now = tx.now();
     let mut lots = ledger::live_lots(tx, account.id, now).await?;
     // The purchase's own lot first, then the others, soonest expiry first.
     lots.sort_by_key(|l| (!own_lots.contains(&l.id), l.expires_at, l.id));

@@ -3,7 +3,7 @@
 //! never goes below zero), checks the member's limit, and issues a voucher naming the reward —
 //! all in one transaction, serialised per member by the lock on the member's points account.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::{
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
@@ -94,7 +94,7 @@ fn validate(spec: &RewardSpec) -> Result<(String, Option<String>), AppError> {
 
 pub async fn create(scope: &TenantScope, spec: RewardSpec) -> Result<reward::Model, AppError> {
     let (name, description) = validate(&spec)?;
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     let program = tx.get::<program::Entity>(spec.program_id).await?;
     if program.mechanic != program::Mechanic::Points {
@@ -151,7 +151,7 @@ pub async fn update(
     }
     let mut update = tx
         .update_many::<reward::Entity>()
-        .col_expr(reward::Column::UpdatedAt, Utc::now().into())
+        .col_expr(reward::Column::UpdatedAt, scope.now().into())
         .filter(reward::Column::Id.eq(id));
     if let Some(active) = active {
         update = update.col_expr(reward::Column::Active, active.into());
@@ -209,7 +209,7 @@ pub async fn redeem(
         let id = crate::db::idempotency::recorded_id(&previous, "voucher")?;
         return scope.conn().get::<voucher::Entity>(id).await;
     }
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?

@@ -393,7 +393,7 @@ pub async fn close(
     }
     let start = parse_period(&coalition, "input.period", period)?;
     let end = next_month(&coalition, start);
-    let now = Utc::now();
+    let now = state.clock.now();
     if end > now {
         return Err(AppError::validation(
             "input.period",
@@ -537,7 +537,7 @@ pub async fn pay(
         None => false,
     };
     if !replay {
-        let now = Utc::now();
+        let now = state.clock.now();
         let txn = if statement.net_minor == 0 {
             None
         } else {

@@ -127,7 +127,7 @@ async fn move_value(
         .as_deref()
         .map(|r| text("input.reference", r, 100))
         .transpose()?;
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?

@@ -144,7 +144,7 @@ async fn append<C: ConnectionTrait>(
             qualifying_value: Set(value),
             starts_at: Set(starts_at),
             qualified_until: Set(qualified_until),
-            created_at: Set(Utc::now()),
+            created_at: Set(tx.now()),
         },
         vec![
             member_tier::Column::TenantId,
@@ -185,7 +185,7 @@ pub async fn after_activity<C: ConnectionTrait>(
         at,
     )
     .await?;
-    let end = Ord::max(at, Utc::now());
+    let end = Ord::max(at, tx.now());
     let value_end = if end > at {
         qualifying_value(
             tx,
@@ -323,7 +323,7 @@ pub struct Standing {
 /// The member's standing in every active program that has tiers now.
 pub async fn standings(scope: &TenantScope, member: Uuid) -> Result<Vec<Standing>, AppError> {
     let conn = scope.conn();
-    let now = Utc::now();
+    let now = scope.now();
     let mut out = Vec::new();
     for program in programs::active_at(&conn, now).await? {
         let Some(rules) = program.rules.tiers().cloned() else {

@@ -160,7 +160,7 @@ pub struct Report {
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Report, AppError> {
     let mut report = Report::default();
     for brand in platform::active_brands(&state.db).await? {
-        let scope = TenantScope::new(state.db.clone(), brand.id);
+        let scope = TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone());
         let settings = super::mail::settings(state, &scope).await?;
         let conn = scope.conn();
         for (purpose, member, key) in discover(&conn, &settings, now).await? {
@@ -405,7 +405,7 @@ async fn deliver<C: ConnectionTrait>(
         if status == RecipientStatus::Sent {
             update = update.col_expr(
                 transactional_mail::Column::SentAt,
-                Expr::value(Some(Utc::now())),
+                Expr::value(Some(conn.now())),
             );
         }
         if let Some(next) = next {

@@ -1,6 +1,6 @@
 //! A brand's portal users: invitations, roles, deactivation. At least one active owner remains.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use entity::{invitation, user_account};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
@@ -98,7 +98,7 @@ pub async fn invite(
             "must be BRAND_OWNER, BRAND_MANAGER or BRAND_STAFF",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -150,18 +150,18 @@ pub async fn invite(
         crate::i18n::Lang::of_locale(&brand.locale),
         &invitation.email,
         &brand.name,
-        role_label(role),
+        role_label(role, crate::i18n::Lang::of_locale(&brand.locale)),
         &state.link("/accept-invitation", &token),
     );
     send_after_commit(state, mail, "invitation").await;
     Ok(invitation)
 }
 
-fn role_label(role: Role) -> &'static str {
+fn role_label(role: Role, lang: crate::i18n::Lang) -> &'static str {
     match role {
-        Role::BrandOwner => "owner",
-        Role::BrandManager => "manager",
-        _ => "staff member",
+        Role::BrandOwner => lang.pick("propriétaire", "owner"),
+        Role::BrandManager => lang.pick("responsable", "manager"),
+        _ => lang.pick("équipier", "staff member"),
     }
 }
 
@@ -178,7 +178,7 @@ pub async fn revoke_invitation(
         return Ok(found);
     }
     let mut model: invitation::ActiveModel = found.into();
-    model.revoked_at = Set(Some(Utc::now()));
+    model.revoked_at = Set(Some(scope.now()));
     Ok(model.update(conn.db()).await?)
 }
 
@@ -200,7 +200,7 @@ pub async fn accept_invitation(
         return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
-    let now = Utc::now();
+    let now = state.clock.now();
     let tx = crate::db::begin_write(&state.db).await?;
     let found = platform::invitation_by_hash(&tx, &hash_token(token))
         .await?
@@ -276,7 +276,7 @@ pub async fn change_role(
     }
     let mut model: user_account::ActiveModel = user.into();
     model.role = Set(role);
-    model.updated_at = Set(Utc::now());
+    model.updated_at = Set(scope.now());
     let user = model.update(tx.db()).await?;
     tx.commit().await?;
     Ok(user)
@@ -297,7 +297,7 @@ pub async fn deactivate(
             "a brand keeps at least one active owner",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let mut model: user_account::ActiveModel = user.into();
     model.status = Set(user_account::UserStatus::Deactivated);
     model.updated_at = Set(now);
@@ -318,6 +318,6 @@ pub async fn reactivate(
     }
     let mut model: user_account::ActiveModel = user.into();
     model.status = Set(user_account::UserStatus::Active);
-    model.updated_at = Set(Utc::now());
+    model.updated_at = Set(scope.now());
     Ok(model.update(conn.db()).await?)
 }

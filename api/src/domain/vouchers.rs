@@ -113,7 +113,7 @@ pub async fn convert_points(
             "must be between 1 and 3650",
         ));
     }
-    let now = Utc::now();
+    let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -267,7 +267,7 @@ pub async fn issue(
             );
         }
     };
-    let now = Utc::now();
+    let now = scope.now();
     let valid_from = spec.valid_from.unwrap_or(now);
     if spec.valid_until <= valid_from || spec.valid_until <= now {
         return bad(
@@ -373,7 +373,7 @@ pub(crate) async fn issue_reward<C: ConnectionTrait>(
     currency: &str,
     at: DateTime<Utc>,
 ) -> Result<voucher::Model, AppError> {
-    let now = Utc::now();
+    let now = tx.now();
     let from = Ord::min(at, now);
     insert_voucher(
         tx,
@@ -477,7 +477,7 @@ pub async fn use_voucher<C: ConnectionTrait>(
     purchase: Option<Uuid>,
     at: DateTime<Utc>,
 ) -> Result<(voucher::Model, i64), AppError> {
-    let now = Utc::now();
+    let now = tx.now();
     let v = by_code_in(tx, code).await?;
     if v.member_id.is_some() && v.member_id != member {
         return Err(AppError::conflict(format!(
@@ -571,7 +571,7 @@ pub async fn redeem_alone(
         basket,
         &v.currency.clone(),
         None,
-        Utc::now(),
+        scope.now(),
     )
     .await?;
     if let Some(idem) = &idem {

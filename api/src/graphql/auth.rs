@@ -144,13 +144,15 @@ impl AuthMutation {
             .into())
     }
 
-    /// Mails a new verification link if the address has an unverified account. Always true.
+    /// Mails a new verification link if the address has an unverified account. Always true,
+    /// whether or not it has (RATE_LIMITED past 10 mail requests an hour from one client).
     async fn resend_verification_email(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         domain::auth::resend_verification(ctx.state()?, &email, &ctx.request()?.client).await?;
         Ok(true)
     }
 
-    /// Mails a password-reset link if the address has an account. Always true.
+    /// Mails a password-reset link if the address has an account. Always true, whether or not
+    /// it has (RATE_LIMITED past 10 mail requests an hour from one client).
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         domain::auth::request_password_reset(ctx.state()?, &email, &ctx.request()?.client).await?;
         Ok(true)

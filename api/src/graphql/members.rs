@@ -144,6 +144,8 @@ pub struct LedgerEvent {
     pub cashback_minor: i64,
     /// Net change of the member's stamps.
     pub stamps: i64,
+    /// Net change of the member's stored value (prepaid balance), in minor units.
+    pub stored_value_minor: i64,
 }
 
 /// Cashback of one program.
@@ -354,7 +356,8 @@ impl Member {
             .collect())
     }
 
-    /// Every movement of the member's value, oldest first.
+    /// Every movement of the member's value, in the order booked (oldest first; `occurredAt`
+    /// dates each: an imported purchase or an expiry booked later may carry an earlier date).
     #[graphql(complexity = "first.unwrap_or(20).clamp(1, 100) as usize * child_complexity + 1")]
     async fn history(
         &self,
@@ -379,6 +382,7 @@ impl Member {
                 points: e.points,
                 cashback_minor: e.cashback_minor,
                 stamps: e.stamps,
+                stored_value_minor: e.stored_value_minor,
             },
         ))
     }

@@ -373,7 +373,10 @@ impl PurchaseMutation {
 pub(crate) fn backdate_limit(ctx: &Context<'_>) -> Result<chrono::Duration, AppError> {
     let request = ctx.request()?;
     Ok(if request.principal.can(Permission::ImportHistory) {
-        chrono::Duration::days(3650)
+        let now = ctx.state()?.clock.now();
+        now - now
+            .checked_sub_months(chrono::Months::new(120))
+            .unwrap_or(now)
     } else {
         chrono::Duration::days(i64::from(ctx.state()?.config.max_backdate_days))
     })

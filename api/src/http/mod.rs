@@ -65,7 +65,10 @@ pub fn router(app: Arc<AppState>, schema: FidelisSchema) -> Router {
             get(pages::invitation_form).post(pages::accept_invitation),
         )
         .route("/m/{slug}", get(pages::member_space))
-        .route("/m/{slug}/access", post(pages::member_access))
+        .route(
+            "/m/{slug}/access",
+            post(pages::member_access).get(pages::member_access_again),
+        )
         .route(
             "/m/{slug}/set-password",
             get(pages::member_password_form).post(pages::member_set_password),

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use axum::{
     Form,
-    extract::{ConnectInfo, Path, Query, State},
+    extract::{ConnectInfo, Path, Query, State, rejection::FormRejection},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -46,7 +46,7 @@ fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · Fidelis</title><link rel=\"stylesheet\" href=\"/assets/fidelis.css\"></head>\
+         <title>{title}</title><link rel=\"stylesheet\" href=\"/assets/fidelis.css\"></head>\
          <body><main><h1>{title}</h1>{body}</main>\
          <footer>Fidelis</footer></body></html>",
         lang = lang.code(),
@@ -100,20 +100,54 @@ fn brand_lang(brand: Option<&entity::brand::Model>, fallback: Lang) -> Lang {
     brand.map_or(fallback, |b| Lang::of_locale(&b.locale))
 }
 
-/// Forms post to their own origin only: a request that says it comes from another origin is
-/// refused (a cross-site form cannot set someone's password or send them mail).
+/// Forms post to their own origin only: a request that says it comes from another site
+/// (`Sec-Fetch-Site`, `Origin`, or failing both `Referer`) is refused, so a cross-site form
+/// cannot set someone's password or send them mail.
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
+    let value = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .is_some_and(|o| o.eq_ignore_ascii_case(host))
+    if let Some(site) = value(header::HeaderName::from_static("sec-fetch-site"))
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
+    }
+    let host = value(header::HOST).unwrap_or_default();
+    let authority = |url: &str| {
+        url.split_once("://")
+            .map(|(_, rest)| rest.split('/').next().unwrap_or(rest).to_owned())
+    };
+    match (value(header::ORIGIN), value(header::REFERER)) {
+        (Some(origin), _) => authority(origin).is_some_and(|a| a.eq_ignore_ascii_case(host)),
+        (None, Some(referer)) => authority(referer).is_some_and(|a| a.eq_ignore_ascii_case(host)),
+        (None, None) => true,
+    }
+}
+
+fn incomplete_form(lang: Lang) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        lang,
+        lang.pick("Formulaire incomplet", "Incomplete form"),
+        &para(lang.pick(
+            "Ce formulaire est incomplet : revenez à la page et remplissez chaque champ.",
+            "This form is incomplete: go back to the page and fill in every field.",
+        )),
+    )
+}
+
+fn link_unusable(lang: Lang, title: &str) -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        lang,
+        title,
+        &para(lang.pick(
+            "Ce lien n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.",
+            "This link is invalid, expired or already used. Ask for a new one.",
+        )),
+    )
 }
 
 fn refused_origin(lang: Lang) -> Response {
@@ -131,13 +165,21 @@ fn refused_origin(lang: Lang) -> Response {
 /// A message from a typed error, for the person reading the page (never internal details).
 fn error_text(lang: Lang, e: &AppError) -> String {
     match e {
-        AppError::Validation { field, message } if field.contains("assword") => format!(
-            "{} ({message})",
-            lang.pick(
-                "Ce mot de passe ne convient pas",
-                "This password cannot be used"
-            )
-        ),
+        AppError::Validation { field, message } if field.contains("assword") => {
+            let weak = message.contains("weak");
+            match (lang, weak) {
+                (Lang::Fr, false) => {
+                    "Ce mot de passe ne convient pas : il faut de 10 à 128 caractères.".to_owned()
+                }
+                (Lang::Fr, true) => {
+                    "Ce mot de passe est trop faible : variez les caractères.".to_owned()
+                }
+                (Lang::En, false) => {
+                    "This password cannot be used: it needs 10 to 128 characters.".to_owned()
+                }
+                (Lang::En, true) => "This password is too weak: vary its characters.".to_owned(),
+            }
+        }
         AppError::Validation { .. } | AppError::Conflict(_) | AppError::NotFound => lang
             .pick(
                 "Ce lien n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.",
@@ -328,10 +370,17 @@ pub(crate) async fn reset_password_form(
         .ok()
         .flatten();
     let lang = brand_lang(brand.as_ref(), visitor_lang(q.lang.as_deref(), &headers));
+    let title = lang.pick("Nouveau mot de passe", "New password");
+    if !domain::auth::reset_link_usable(&state.app, &token)
+        .await
+        .unwrap_or(false)
+    {
+        return link_unusable(lang, title);
+    }
     page(
         StatusCode::OK,
         lang,
-        lang.pick("Nouveau mot de passe", "New password"),
+        title,
         &password_form(lang, "/reset-password", &token, false, ""),
     )
 }
@@ -340,17 +389,21 @@ pub(crate) async fn reset_password_form(
 pub(crate) async fn reset_password(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
+    let visitor = visitor_lang(None, &headers);
+    if !same_origin(&headers) {
+        return refused_origin(visitor);
+    }
+    let Ok(Form(form)) = form else {
+        return incomplete_form(visitor);
+    };
     let brand = domain::auth::brand_of_link(&state.app, &form.token, LinkKind::ResetPassword)
         .await
         .ok()
         .flatten();
-    let lang = brand_lang(brand.as_ref(), visitor_lang(None, &headers));
+    let lang = brand_lang(brand.as_ref(), visitor);
     let title = lang.pick("Nouveau mot de passe", "New password");
-    if !same_origin(&headers) {
-        return refused_origin(lang);
-    }
     if form.password != form.confirm {
         return page(
             StatusCode::BAD_REQUEST,
@@ -373,7 +426,7 @@ pub(crate) async fn reset_password(
             StatusCode::BAD_REQUEST,
             lang,
             title,
-            &password_form(lang, "/reset-password", &form.token, false, &error_text(lang, &AppError::validation("password", e.to_string()))),
+            &password_form(lang, "/reset-password", &form.token, false, &error_text(lang, &e)),
         ),
         Err(e) => page(error_status(&e), lang, title, &para(&error_text(lang, &e))),
     }
@@ -428,17 +481,21 @@ pub(crate) async fn invitation_form(
 pub(crate) async fn accept_invitation(
     State(state): State<HttpState>,
     headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
+    let visitor = visitor_lang(None, &headers);
+    if !same_origin(&headers) {
+        return refused_origin(visitor);
+    }
+    let Ok(Form(form)) = form else {
+        return incomplete_form(visitor);
+    };
     let brand = domain::auth::brand_of_link(&state.app, &form.token, LinkKind::Invitation)
         .await
         .ok()
         .flatten();
-    let lang = brand_lang(brand.as_ref(), visitor_lang(None, &headers));
+    let lang = brand_lang(brand.as_ref(), visitor);
     let title = lang.pick("Invitation", "Invitation");
-    if !same_origin(&headers) {
-        return refused_origin(lang);
-    }
     if form.password != form.confirm {
         return page(
             StatusCode::BAD_REQUEST,
@@ -570,7 +627,7 @@ pub(crate) async fn member_access(
     Path(slug): Path<String>,
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<AccessForm>,
+    form: Result<Form<AccessForm>, FormRejection>,
 ) -> Response {
     let visitor = visitor_lang(None, &headers);
     let Some(brand) = active_brand(&state, &slug).await else {
@@ -580,6 +637,9 @@ pub(crate) async fn member_access(
     if !same_origin(&headers) {
         return refused_origin(lang);
     }
+    let Ok(Form(form)) = form else {
+        return incomplete_form(lang);
+    };
     let client = client_address(&state.app, &headers, peer);
     match domain::member_access::request(&state.app, &brand.slug, &form.email, &client).await {
         Ok(()) => page(
@@ -621,12 +681,32 @@ pub(crate) async fn member_password_form(
     };
     let lang = brand_lang(Some(&brand), visitor);
     let action = format!("/m/{}/set-password", brand.slug);
+    let token = q.token.unwrap_or_default();
+    if !domain::member_access::link_usable(&state.app, &brand.slug, &token)
+        .await
+        .unwrap_or(false)
+    {
+        return link_unusable(lang, &brand.name);
+    }
     page(
         StatusCode::OK,
         lang,
         &brand.name,
-        &password_form(lang, &action, &q.token.unwrap_or_default(), false, ""),
+        &password_form(lang, &action, &token, false, ""),
     )
+}
+
+/// `GET /m/<slug>/access` (a reload after the form was sent): back to the member space.
+pub(crate) async fn member_access_again(Path(slug): Path<String>) -> Response {
+    let safe = slug
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let to = if safe {
+        format!("/m/{slug}")
+    } else {
+        "/".to_owned()
+    };
+    axum::response::Redirect::to(&to).into_response()
 }
 
 /// `POST /m/<slug>/set-password`: sets the member's password from the link.
@@ -634,7 +714,7 @@ pub(crate) async fn member_set_password(
     State(state): State<HttpState>,
     Path(slug): Path<String>,
     headers: HeaderMap,
-    Form(form): Form<PasswordForm>,
+    form: Result<Form<PasswordForm>, FormRejection>,
 ) -> Response {
     let visitor = visitor_lang(None, &headers);
     let Some(brand) = active_brand(&state, &slug).await else {
@@ -644,6 +724,9 @@ pub(crate) async fn member_set_password(
     if !same_origin(&headers) {
         return refused_origin(lang);
     }
+    let Ok(Form(form)) = form else {
+        return incomplete_form(lang);
+    };
     let action = format!("/m/{}/set-password", brand.slug);
     if form.password != form.confirm {
         return page(

@@ -5,8 +5,6 @@ pub mod expiry;
 
 use std::time::Duration;
 
-use chrono::Utc;
-
 /// Runs the scheduled jobs (points expiry, birthday bonuses, tier requalification, coalition
 /// points expiry) every `interval` until the process stops. Each job is safe to run
 /// concurrently from several processes. Mail has its own worker, [`spawn_mail`].
@@ -16,7 +14,7 @@ pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
         let mut tick = tokio::time::interval(interval);
         loop {
             tick.tick().await;
-            let now = Utc::now();
+            let now = state.clock.now();
             match expiry::run_once(&db, now).await {
                 Ok(r) if r.lots > 0 => {
                     tracing::info!("expiry job: {} points in {} lots expired", r.points, r.lots)
@@ -56,7 +54,7 @@ pub fn spawn(state: std::sync::Arc<crate::app::AppState>, interval: Duration) {
 pub fn spawn_mail(state: std::sync::Arc<crate::app::AppState>, poll: Duration) {
     tokio::spawn(async move {
         loop {
-            let now = Utc::now();
+            let now = state.clock.now();
             match crate::domain::campaigns::run_once(&state, now, None).await {
                 Ok(r) if r != crate::domain::campaigns::DeliveryReport::default() => {
                     tracing::info!(report = ?r, "campaign delivery")
