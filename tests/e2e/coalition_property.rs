@@ -1,16 +1,17 @@
 //! Property: whatever random earnings, spendings, returns, prepaid blocks, expiry runs and period
 //! closes happen across three brands and four months (events dated in any of them, closes in
 //! any order), every answer is a typed business outcome, `ledger verify` finds every closed
-//! statement equal to its period's entries, every period's positions sum to zero, and the
-//! statements of all periods account for every card's points.
+//! statement equal to its period's entries, and the statements of all periods account for
+//! every card's points. (The statements' money is checked against a hand computation by
+//! `coalition_model`; a zero-sum check here could not fail: the operator's line is minus the
+//! brands' by construction.)
 
 use fidelis_tests::{TestBrand, code_of, spawn_app};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::settlement::{
-    BLOCK, CARD, EARN, REDEEM, RETURN, close_query, coalition, join, label, mid_month,
-    period_query, zero_sum,
+    BLOCK, CARD, EARN, REDEEM, RETURN, close_query, coalition, join, label, mid_month, period_query,
 };
 
 #[derive(Debug, Clone)]
@@ -64,7 +65,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn statements_stay_zero_sum_and_match_the_ledger(ops in proptest::collection::vec(op(), 1..40)) {
+    fn statements_match_the_ledger_and_account_for_every_point(ops in proptest::collection::vec(op(), 1..40)) {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap_or_else(|e| panic!("{e}"));
         runtime.block_on(run(ops));
     }
@@ -157,7 +158,6 @@ async fn run(ops: Vec<Op>) {
                     )
                     .await;
                 typed(&r, "close");
-                assert_eq!(zero_sum(&r["data"]["closeCoalitionPeriod"]), 0, "{r}");
             }
         }
     }
@@ -185,7 +185,6 @@ async fn run(ops: Vec<Op>) {
                 .await["data"]["coalitionPeriod"]
                 .clone()
         };
-        assert_eq!(zero_sum(&period), 0, "{period}");
         for s in period["statements"].as_array().into_iter().flatten() {
             let n = |k: &str| s[k].as_i64().unwrap_or(0);
             net_points += n("issuedPoints") - n("reversedPoints") - n("redeemedPoints");
