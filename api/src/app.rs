@@ -77,13 +77,13 @@ impl App {
             .with_context(|| format!("binding {}", config.bind))?;
         let state = Arc::new(AppState::new(config, db)?);
         if state.config.jobs_interval_secs > 0 {
-            crate::worker::spawn(
+            crate::server::jobs::spawn_scheduled(
                 state.clone(),
                 std::time::Duration::from_secs(state.config.jobs_interval_secs),
             );
         }
         if state.config.mail_poll_secs > 0 {
-            crate::worker::spawn_mail(
+            crate::server::jobs::spawn_mail(
                 state.clone(),
                 std::time::Duration::from_secs(state.config.mail_poll_secs),
             );

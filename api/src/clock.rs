@@ -22,6 +22,16 @@ impl Clock {
         Self::default()
     }
 
+    /// A clock that reads `at` now (and runs on from there): what a job given its `now` books
+    /// with, so the times it writes agree with the `now` it was given.
+    pub fn starting_at(at: DateTime<Utc>) -> Self {
+        let clock = Self::default();
+        clock
+            .offset_ms
+            .store((at - Utc::now()).num_milliseconds(), Ordering::Relaxed);
+        clock
+    }
+
     /// Now, as this server sees it.
     pub fn now(&self) -> DateTime<Utc> {
         Utc::now() + Duration::milliseconds(self.offset_ms.load(Ordering::Relaxed))

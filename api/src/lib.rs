@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod http;
 pub mod i18n;
 pub mod mail;
+pub mod server;
 pub mod telemetry;
 pub mod worker;
 

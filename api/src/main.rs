@@ -53,7 +53,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum JobsCommand {
-    /// Runs every scheduled job once (points expiry, birthday bonuses) and exits.
+    /// Runs every job of the registry once (points expiry, birthday bonuses, tier reviews,
+    /// coalition expiry, campaign delivery, transactional mail) and exits.
     Run,
 }
 
@@ -150,32 +151,24 @@ async fn main() -> anyhow::Result<()> {
         } => {
             telemetry::init(&config);
             let db = db::connect_and_migrate(&config).await?;
-            let now = chrono::Utc::now();
-            let expired = fidelis::worker::expiry::run_once(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let birthdays = fidelis::worker::birthdays::run_once(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let tiers = fidelis::domain::tiers::run_once(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let coalition = fidelis::domain::coalition_points::expire_due(&db, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let state = fidelis::app::AppState::new(config, db)?;
-            let delivery = fidelis::domain::campaigns::run_once(&state, now, None)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let transactional = fidelis::domain::transactional::run_once(&state, now)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            println!(
-                "{} points expired in {} lots; {birthdays} birthday bonuses; {tiers} tier reviews; \
-                 {} coalition points expired on {} cards; campaigns: {delivery:?}; \
-                 transactional mail: {transactional:?}",
-                expired.points, expired.lots, coalition.points, coalition.accounts
-            );
+            let mut failed = false;
+            // Every job of the registry, once (the same list the server's loops run).
+            for (name, result) in
+                fidelis::server::jobs::run_all(&state, state.clock.now(), None).await
+            {
+                match result {
+                    Ok(summary) if summary.is_empty() => println!("{name}: nothing to do"),
+                    Ok(summary) => println!("{name}: {summary}"),
+                    Err(e) => {
+                        failed = true;
+                        eprintln!("{name}: FAILED ({e})");
+                    }
+                }
+            }
+            if failed {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Serve => serve(config).await,

@@ -14,6 +14,7 @@ mod gestures;
 mod http;
 mod idempotency;
 mod isolation;
+mod jobs;
 mod ledger_property;
 mod loyalty;
 mod mail;

@@ -241,7 +241,7 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64
         }
         let mut progressed = false;
         for tier in due {
-            if evaluate(db, &tier).await? {
+            if evaluate(db, &tier, now).await? {
                 changed += 1;
                 progressed = true;
             }
@@ -252,11 +252,19 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64
     }
 }
 
-async fn evaluate(db: &DatabaseConnection, tier: &member_tier::Model) -> Result<bool, AppError> {
+async fn evaluate(
+    db: &DatabaseConnection,
+    tier: &member_tier::Model,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
     let Some(end) = tier.qualified_until else {
         return Ok(false);
     };
-    let scope = TenantScope::new(db.clone(), tier.tenant_id);
+    let scope = TenantScope::with_clock(
+        db.clone(),
+        tier.tenant_id,
+        crate::clock::Clock::starting_at(now),
+    );
     let tx = scope.begin().await?;
     let rules = programs::rules_at(&tx, tier.program_id, end)
         .await?

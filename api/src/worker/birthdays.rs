@@ -44,7 +44,7 @@ async fn give(
     year: i32,
     now: DateTime<Utc>,
 ) -> Result<u64, AppError> {
-    let scope = TenantScope::new(db.clone(), tenant);
+    let scope = TenantScope::with_clock(db.clone(), tenant, crate::clock::Clock::starting_at(now));
     let mut booked = 0;
     for program in programs::active_at(&scope.conn(), now).await? {
         let Some(rules) = program.rules.points().filter(|r| r.birthday_bonus > 0) else {

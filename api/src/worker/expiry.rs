@@ -57,7 +57,11 @@ async fn expire_lot(
     lot: &point_lot::Model,
     now: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    let scope = TenantScope::new(db.clone(), lot.tenant_id);
+    let scope = TenantScope::with_clock(
+        db.clone(),
+        lot.tenant_id,
+        crate::clock::Clock::starting_at(now),
+    );
     let tx = scope.begin().await?;
     // Read again inside the transaction: another worker (or a member's own activity, which
     // books due expiries as it goes) may have booked it.

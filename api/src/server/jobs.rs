@@ -1,0 +1,182 @@
+//! The one registry of background jobs: the server's loops and `fidelis jobs run` take their
+//! list from here, so a job added once runs everywhere. Every job is safe with several
+//! instances running at once (each says how in its own module: conditional updates on lots and
+//! mail rows, append-once tier history, an idempotency marker per birthday, the coalition row
+//! lock), which `tests/e2e/jobs.rs` checks by running the whole registry twice at once.
+
+use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+
+use crate::{app::AppState, error::AppError};
+
+/// When a job runs in the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cadence {
+    /// The scheduled loop, every `FIDELIS_JOBS_INTERVAL_SECS` (default hourly).
+    Scheduled,
+    /// The mail worker, every `FIDELIS_MAIL_POLL_SECS` and when woken.
+    Mail,
+}
+
+type Run = for<'a> fn(
+    &'a AppState,
+    DateTime<Utc>,
+) -> Pin<Box<dyn Future<Output = Result<String, AppError>> + Send + 'a>>;
+
+/// One background job: its name, when it runs, and what one run does (a summary for the
+/// log, empty when it did nothing).
+pub struct Job {
+    pub name: &'static str,
+    pub cadence: Cadence,
+    run: Run,
+}
+
+impl Job {
+    pub async fn run(&self, state: &AppState, now: DateTime<Utc>) -> Result<String, AppError> {
+        (self.run)(state, now).await
+    }
+}
+
+/// Every job, in the order one pass runs them.
+pub fn registry() -> Vec<Job> {
+    vec![
+        Job {
+            name: "points expiry",
+            cadence: Cadence::Scheduled,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::worker::expiry::run_once(&state.db, now).await?;
+                    Ok(if r.lots > 0 {
+                        format!("{} points in {} lots expired", r.points, r.lots)
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
+            name: "birthday bonuses",
+            cadence: Cadence::Scheduled,
+            run: |state, now| {
+                Box::pin(async move {
+                    let n = crate::worker::birthdays::run_once(&state.db, now).await?;
+                    Ok(if n > 0 {
+                        format!("{n} bonuses booked")
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
+            name: "tier reviews",
+            cadence: Cadence::Scheduled,
+            run: |state, now| {
+                Box::pin(async move {
+                    let n = crate::domain::tiers::run_once(&state.db, now).await?;
+                    Ok(if n > 0 {
+                        format!("{n} members requalified or moved down")
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
+            name: "coalition points expiry",
+            cadence: Cadence::Scheduled,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::domain::coalition_points::expire_due(&state.db, now).await?;
+                    Ok(if r.accounts > 0 {
+                        format!("{} points on {} cards expired", r.points, r.accounts)
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
+            name: "campaign delivery",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::domain::campaigns::run_once(state, now, None).await?;
+                    Ok(
+                        if r == crate::domain::campaigns::DeliveryReport::default() {
+                            String::new()
+                        } else {
+                            format!("{r:?}")
+                        },
+                    )
+                })
+            },
+        },
+        Job {
+            name: "transactional mail",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::domain::transactional::run_once(state, now).await?;
+                    Ok(if r == crate::domain::transactional::Report::default() {
+                        String::new()
+                    } else {
+                        format!("{r:?}")
+                    })
+                })
+            },
+        },
+    ]
+}
+
+/// Runs every job of `cadence` (all of them with `None`) once, in registry order; a failing job
+/// is logged and the next runs. Returns each job's name and outcome.
+pub async fn run_all(
+    state: &AppState,
+    now: DateTime<Utc>,
+    cadence: Option<Cadence>,
+) -> Vec<(&'static str, Result<String, AppError>)> {
+    let mut out = Vec::new();
+    for job in registry()
+        .into_iter()
+        .filter(|j| cadence.is_none_or(|c| j.cadence == c))
+    {
+        let result = job.run(state, now).await;
+        match &result {
+            Ok(summary) if !summary.is_empty() => {
+                tracing::info!(job = job.name, "{}: {summary}", job.name);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(job = job.name, error = ?e, "job {} failed", job.name),
+        }
+        out.push((job.name, result));
+    }
+    out
+}
+
+/// The scheduled loop: every `interval`, the scheduled jobs.
+pub fn spawn_scheduled(state: Arc<AppState>, interval: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval);
+        loop {
+            tick.tick().await;
+            run_all(&state, state.clock.now(), Some(Cadence::Scheduled)).await;
+        }
+    });
+}
+
+/// The mail worker: the mail jobs every `poll`, and at once when [`AppState::mail_work`] is
+/// notified (a campaign sent or resumed, mail settings fixed). Safe with several processes:
+/// every mail is claimed by a conditional update before it is sent.
+pub fn spawn_mail(state: Arc<AppState>, poll: Duration) {
+    tokio::spawn(async move {
+        loop {
+            run_all(&state, state.clock.now(), Some(Cadence::Mail)).await;
+            tokio::select! {
+                () = state.mail_work.notified() => {}
+                () = tokio::time::sleep(poll) => {}
+            }
+        }
+    });
+}
