@@ -26,6 +26,8 @@ pub struct AppState {
     pub mail_work: tokio::sync::Notify,
     /// Every "now" of the server (tests move it forward).
     pub clock: crate::clock::Clock,
+    /// Signs and verifies link tokens (unsubscribe, tracking), one key per purpose.
+    pub signer: crate::core::signing::Signer,
 }
 
 impl AppState {
@@ -40,6 +42,10 @@ impl AppState {
                 clock.clone(),
             ),
             clock,
+            signer: crate::core::signing::Signer::new(
+                config.signing_keys.as_ref(),
+                &config.jwt_signing_key,
+            )?,
             limits: RateLimits::new(&config),
             mail_work: tokio::sync::Notify::new(),
             db,

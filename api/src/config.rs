@@ -52,6 +52,11 @@ pub struct Config {
     /// HMAC key signing access tokens (at least 32 bytes in production).
     #[arg(long, env = "FIDELIS_JWT_SIGNING_KEY", default_value = DEV_SIGNING_KEY, value_parser = parse_secret, hide_default_value = true)]
     pub jwt_signing_key: SecretString,
+    /// Keys of signed links (unsubscribe, tracking): `kid:secret,kid:secret`, the first signing,
+    /// the others still verifying (rotation); each secret at least 32 bytes. Unset: one key
+    /// derived from the JWT signing key.
+    #[arg(long, env = "FIDELIS_SIGNING_KEYS", value_parser = parse_secret, hide_default_value = true)]
+    pub signing_keys: Option<SecretString>,
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "FIDELIS_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
     pub access_token_ttl_secs: u64,

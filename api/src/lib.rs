@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod core;
 pub mod db;
 pub mod domain;
 pub mod error;

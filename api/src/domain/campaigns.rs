@@ -18,7 +18,6 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
 use chrono::{DateTime, Duration, NaiveDateTime, TimeZone as _, Utc};
 use entity::{
     campaign::{self, CampaignStatus},
@@ -26,13 +25,10 @@ use entity::{
     email_template::{self, TemplatePurpose},
     mail_settings, member, suppression,
 };
-use hmac::{Hmac, KeyInit, Mac};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
     QuerySelect, sea_query::Expr,
 };
-use secrecy::ExposeSecret;
-use sha2::Sha256;
 use uuid::Uuid;
 
 use super::{
@@ -42,6 +38,7 @@ use super::{
 };
 use crate::{
     app::AppState,
+    core::signing::Purpose,
     db::{
         campaigns as db, platform,
         scope::{Scoped, TenantScope},
@@ -898,54 +895,18 @@ async fn finish(
         == 1)
 }
 
-/// HMAC-SHA256 under a key derived from the server secret for one purpose.
-fn hmac(state: &AppState, purpose: &str) -> Hmac<Sha256> {
-    let key = state.config.jwt_signing_key.expose_secret();
-    <Hmac<Sha256> as KeyInit>::new_from_slice(format!("{purpose}:v1:{key}").as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"))
-}
-
-/// A token: `payload` then a 16-byte tag over `payload` and `context`, base64url.
-fn sign(state: &AppState, purpose: &str, payload: &[u8], context: &[u8]) -> String {
-    let mut m = hmac(state, purpose);
-    m.update(payload);
-    m.update(context);
-    let mut token = payload.to_vec();
-    token.extend_from_slice(&m.finalize().into_bytes()[..16]);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token)
-}
-
-/// The payload of a token of `len` payload bytes signed for `purpose` and `context`, if its
-/// tag verifies (constant-time comparison).
-fn verify(
-    state: &AppState,
-    purpose: &str,
-    token: &str,
-    len: usize,
-    context: &[u8],
-) -> Option<Vec<u8>> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(token.trim())
-        .ok()?;
-    if raw.len() != len + 16 {
-        return None;
-    }
-    let (payload, tag) = raw.split_at(len);
-    let mut m = hmac(state, purpose);
-    m.update(payload);
-    m.update(context);
-    m.verify_truncated_left(tag).ok()?;
-    Some(payload.to_vec())
-}
-
 /// The open pixel's and the click redirect's token: the recipient, signed with the target
 /// (so the redirect cannot be pointed elsewhere).
 fn tracking_token(state: &AppState, recipient: Uuid, target: &str) -> String {
-    sign(state, "track", recipient.as_bytes(), target.as_bytes())
+    state
+        .signer
+        .sign(Purpose::Tracking, recipient.as_bytes(), target.as_bytes())
 }
 
 fn check_tracking_token(state: &AppState, token: &str, target: &str) -> Option<Uuid> {
-    let payload = verify(state, "track", token, 16, target.as_bytes())?;
+    let payload = state
+        .signer
+        .verify(Purpose::Tracking, token, 16, target.as_bytes())?;
     Uuid::from_slice(&payload).ok()
 }
 
@@ -971,36 +932,47 @@ fn unescape_html(s: &str) -> String {
         .replace("&amp;", "&")
 }
 
-/// Tracking for brands that enabled it: links (`href="http..."`, except the unsubscribe link)
-/// go through the click redirect, and an open pixel is added. Links written through variables
-/// were HTML-escaped by the template: they are unescaped before signing.
+/// Tracking for brands that enabled it: links (`<a href="http…">`, except the unsubscribe
+/// link) go through the click redirect, and an open pixel is added at the end of the body —
+/// rewritten by an HTML rewriter (lol_html), so links are found as elements, not as text.
+/// Attribute values arrive as written in the HTML (entities escaped by the template): they are
+/// unescaped before signing.
 fn track_html(state: &AppState, recipient: Uuid, html: &str, unsubscribe: &str) -> String {
+    use lol_html::{RewriteStrSettings, element, html_content::ContentType, rewrite_str};
     let base = state.config.public_url.trim_end_matches('/');
-    let mut out = String::with_capacity(html.len() + 256);
-    let mut rest = html;
-    while let Some(at) = rest.find("href=\"") {
-        let (head, tail) = rest.split_at(at + 6);
-        out.push_str(head);
-        let end = tail.find('"').unwrap_or(tail.len());
-        let url = unescape_html(&tail[..end]);
-        if (url.starts_with("http://") || url.starts_with("https://")) && url != unsubscribe {
-            let token = tracking_token(state, recipient, &url);
-            out.push_str(&format!("{base}/t/c/{token}?u={}", percent_encode(&url)));
-        } else {
-            out.push_str(&tail[..end]);
-        }
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
     let pixel = format!(
         "<img src=\"{base}/t/o/{}\" width=\"1\" height=\"1\" alt=\"\">",
         tracking_token(state, recipient, "open")
     );
-    match out.rfind("</body>") {
-        Some(at) => out.insert_str(at, &pixel),
-        None => out.push_str(&pixel),
+    let has_body = std::cell::Cell::new(false);
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("a[href]", |el| {
+            let url = unescape_html(&el.get_attribute("href").unwrap_or_default());
+            if (url.starts_with("http://") || url.starts_with("https://")) && url != unsubscribe {
+                let token = tracking_token(state, recipient, &url);
+                el.set_attribute(
+                    "href",
+                    &format!("{base}/t/c/{token}?u={}", percent_encode(&url)),
+                )?;
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("body", |el| {
+            has_body.set(true);
+            el.append(&pixel, ContentType::Html);
+            Ok(())
+        }));
+    let rewritten = rewrite_str(html, settings);
+    match rewritten {
+        Ok(mut out) => {
+            if !has_body.get() {
+                out.push_str(&pixel);
+            }
+            out
+        }
+        // Not HTML the rewriter can read: sent as written, without tracking.
+        Err(_) => html.to_owned(),
     }
-    out
 }
 
 /// Records an open (the pixel). Unknown or forged tokens are ignored.
@@ -1054,7 +1026,7 @@ pub fn unsubscribe_url(state: &AppState, recipient: Uuid, now: DateTime<Utc>) ->
     format!(
         "{}/unsubscribe?token={}",
         state.config.public_url.trim_end_matches('/'),
-        sign(state, "unsubscribe", &payload, &[])
+        state.signer.sign(Purpose::Unsubscribe, &payload, &[])
     )
 }
 
@@ -1066,7 +1038,10 @@ pub async fn unsubscribe(
     token: &str,
 ) -> Result<(String, crate::i18n::Lang), AppError> {
     let bad = || AppError::validation("token", "is not a valid unsubscribe link");
-    let payload = verify(state, "unsubscribe", token, 16 + 8, &[]).ok_or_else(bad)?;
+    let payload = state
+        .signer
+        .verify(Purpose::Unsubscribe, token, 16 + 8, &[])
+        .ok_or_else(bad)?;
     let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
     let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
     if state.clock.now().timestamp() > expires {
