@@ -19,6 +19,8 @@ pub mod coalition_period;
 pub mod coalition_statement;
 pub mod coalition_txn;
 pub mod email_template;
+pub mod event;
+pub mod event_cursor;
 pub mod gesture;
 pub mod gesture_policy;
 pub mod idempotency_record;
@@ -32,6 +34,7 @@ pub mod member_tier;
 pub mod member_token;
 pub mod membership;
 pub mod one_time_token;
+pub mod outbox_mail;
 pub mod point_lot;
 pub mod program;
 pub mod program_rule;
@@ -70,6 +73,7 @@ tenant_owned!(
     campaign_recipient,
     card,
     email_template,
+    event,
     gesture,
     gesture_policy,
     invitation,

@@ -22,6 +22,7 @@ mod mechanics;
 mod member_app;
 mod member_rights;
 mod model_property;
+mod model_runner;
 mod money_defects;
 mod onboarding;
 mod partner;

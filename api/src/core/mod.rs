@@ -2,4 +2,5 @@
 //! tenancy, idempotency, the ledger and events move here with the architecture step. `core`
 //! imports no context and no `server`.
 
+pub mod events;
 pub mod signing;

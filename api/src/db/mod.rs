@@ -5,6 +5,7 @@
 pub mod campaigns;
 pub mod coalition_ledger;
 pub mod coalitions;
+pub mod events;
 pub mod idempotency;
 pub mod page;
 pub mod platform;

@@ -883,16 +883,30 @@ async fn finish(
     if left > 0 {
         return Ok(false);
     }
-    Ok(conn
+    let tx = scope.begin().await?;
+    let finished = tx
         .update_many::<campaign::Entity>()
         .col_expr(campaign::Column::Status, Expr::value(CampaignStatus::Sent))
         .col_expr(campaign::Column::FinishedAt, Expr::value(Some(now)))
         .filter(campaign::Column::Id.eq(campaign.id))
         .filter(campaign::Column::Status.eq(CampaignStatus::Sending))
-        .exec(conn.db())
+        .exec(tx.db())
         .await?
         .rows_affected
-        == 1)
+        == 1;
+    if finished {
+        let stats = stats(&tx, campaign.id).await?;
+        crate::core::events::append(
+            &tx,
+            "campaign.sent",
+            Some(campaign.id),
+            None,
+            serde_json::json!({ "name": campaign.name, "sent": stats.sent, "failed": stats.failed, "skipped": stats.skipped }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(finished)
 }
 
 /// The open pixel's and the click redirect's token: the recipient, signed with the target

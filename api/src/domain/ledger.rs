@@ -321,7 +321,7 @@ pub async fn expire_lot<C: ConnectionTrait>(
         POINTS,
     )
     .await?;
-    post(
+    let txn = post(
         tx,
         Header {
             kind: ledger_transaction::TransactionKind::Expire,
@@ -339,6 +339,14 @@ pub async fn expire_lot<C: ConnectionTrait>(
             Posting::new(&account, -lot.remaining).on_lot(lot.id),
             Posting::new(&breakage, lot.remaining),
         ],
+    )
+    .await?;
+    crate::core::events::append(
+        tx,
+        "points.expired",
+        Some(txn),
+        Some(lot.member_id),
+        serde_json::json!({ "lot": lot.id, "points": lot.remaining, "program": account.program_id }),
     )
     .await?;
     Ok(lot.remaining)

@@ -348,6 +348,14 @@ pub async fn enrol(
             .await?;
         }
     }
+    crate::core::events::append(
+        &tx,
+        "member.enrolled",
+        Some(member.id),
+        Some(member.id),
+        serde_json::json!({ "card": card.id, "hasEmail": member.email.is_some(), "channel": via }),
+    )
+    .await?;
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),

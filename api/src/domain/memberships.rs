@@ -247,6 +247,14 @@ pub async fn pay(
         )
         .await?;
     }
+    crate::core::events::append(
+        &tx,
+        "membership.paid",
+        Some(id),
+        Some(member.id),
+        serde_json::json!({ "program": program.id, "feeMinor": rules.fee_minor, "periodStart": period_start, "periodEnd": period_end }),
+    )
+    .await?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "membership": id }))
             .await?;

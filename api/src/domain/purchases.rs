@@ -642,6 +642,14 @@ pub async fn record(
         .into_iter()
         .filter(|e| e.points > 0 || e.cashback_minor > 0 || e.stamps > 0 || e.tier.is_some())
         .collect();
+    crate::core::events::append(
+        &tx,
+        "purchase.recorded",
+        Some(purchase_id),
+        member_id,
+        serde_json::json!({ "totalMinor": input.total_minor, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
+    )
+    .await?;
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),

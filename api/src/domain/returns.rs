@@ -393,6 +393,14 @@ pub async fn record(
             .await?;
         }
     }
+    crate::core::events::append(
+        &tx,
+        "purchase.returned",
+        Some(purchase_id),
+        purchase.member_id,
+        serde_json::to_value(&outcome).map_err(|e| AppError::Internal(e.into()))?,
+    )
+    .await?;
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),

@@ -131,29 +131,42 @@ async fn append<C: ConnectionTrait>(
             .checked_add_months(Months::new(rules.window_months))
             .unwrap_or(starts_at)
     });
-    tx.insert_if_absent(
-        member_tier::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            tenant_id: Set(tx.tenant_id()),
-            member_id: Set(member),
-            program_id: Set(program),
-            previous_id: Set(previous),
-            level: Set(level),
-            name: Set(rules.name_of(level).to_owned()),
-            reason: Set(reason),
-            qualifying_value: Set(value),
-            starts_at: Set(starts_at),
-            qualified_until: Set(qualified_until),
-            created_at: Set(tx.now()),
-        },
-        vec![
-            member_tier::Column::TenantId,
-            member_tier::Column::MemberId,
-            member_tier::Column::ProgramId,
-            member_tier::Column::PreviousId,
-        ],
-    )
-    .await
+    let id = Uuid::now_v7();
+    let appended = tx
+        .insert_if_absent(
+            member_tier::ActiveModel {
+                id: Set(id),
+                tenant_id: Set(tx.tenant_id()),
+                member_id: Set(member),
+                program_id: Set(program),
+                previous_id: Set(previous),
+                level: Set(level),
+                name: Set(rules.name_of(level).to_owned()),
+                reason: Set(reason),
+                qualifying_value: Set(value),
+                starts_at: Set(starts_at),
+                qualified_until: Set(qualified_until),
+                created_at: Set(tx.now()),
+            },
+            vec![
+                member_tier::Column::TenantId,
+                member_tier::Column::MemberId,
+                member_tier::Column::ProgramId,
+                member_tier::Column::PreviousId,
+            ],
+        )
+        .await?;
+    if appended {
+        crate::core::events::append(
+            tx,
+            "tier.changed",
+            Some(id),
+            Some(member),
+            serde_json::json!({ "program": program, "level": level, "name": rules.name_of(level), "reason": reason }),
+        )
+        .await?;
+    }
+    Ok(appended)
 }
 
 /// After a purchase (or a return) dated `at`: moves the member up if the window ending now (or

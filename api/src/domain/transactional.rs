@@ -14,7 +14,7 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{
     campaign_recipient::RecipientStatus,
     email_template::{self, TemplatePurpose},
-    ledger_transaction, member, membership, point_lot, suppression, transactional_mail, voucher,
+    member, membership, point_lot, suppression, transactional_mail, voucher,
 };
 use sea_orm::{
     ActiveEnum as _, ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter,
@@ -156,36 +156,27 @@ pub struct Report {
     pub held: u64,
 }
 
-/// Finds new transactional messages of every active brand, then sends what is due.
+/// The outbox reader of transactional mail: enrolments, vouchers and birthday bonuses.
+const CONSUMER: crate::core::events::Consumer = crate::core::events::Consumer {
+    name: "transactional-mail",
+    start_back: Duration::hours(LOOKBACK_HOURS),
+};
+
+/// Events read per pass (the next pass goes on from there).
+const EVENTS_PER_PASS: u64 = 1_000;
+
+/// Queues the messages new events call for (welcome, voucher issued, reward ready, birthday)
+/// and the reminders that fall due (points expiring, membership renewal), then sends what is
+/// due, for every active brand.
 pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Report, AppError> {
     let mut report = Report::default();
+    consume_events(state, now, &mut report).await?;
     for brand in platform::active_brands(&state.db).await? {
         let scope = TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone());
         let settings = super::mail::settings(state, &scope).await?;
         let conn = scope.conn();
-        for (purpose, member, key) in discover(&conn, &settings, now).await? {
-            let inserted = conn
-                .insert_if_absent(
-                    transactional_mail::ActiveModel {
-                        id: Set(Uuid::now_v7()),
-                        tenant_id: Set(brand.id),
-                        purpose: Set(purpose),
-                        member_id: Set(member),
-                        subject_key: Set(key),
-                        status: Set(RecipientStatus::Queued),
-                        reason: Set(None),
-                        attempts: Set(0),
-                        next_attempt_at: Set(now),
-                        sent_at: Set(None),
-                        created_at: Set(now),
-                    },
-                    vec![
-                        transactional_mail::Column::TenantId,
-                        transactional_mail::Column::SubjectKey,
-                    ],
-                )
-                .await?;
-            if inserted {
+        for (purpose, member, key) in reminders(&conn, &settings, now).await? {
+            if queue(&conn, purpose, member, key, now).await? {
                 report.found += 1;
             }
         }
@@ -194,50 +185,109 @@ pub async fn run_once(state: &AppState, now: DateTime<Utc>) -> Result<Report, Ap
     Ok(report)
 }
 
-/// (purpose, member, unique key) of every message the brand's recent events call for.
-async fn discover<C: ConnectionTrait>(
+/// One row per message, unique per brand and key: queued once, however often it is found.
+async fn queue<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    purpose: TemplatePurpose,
+    member: Uuid,
+    key: String,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    conn.insert_if_absent(
+        transactional_mail::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(conn.tenant_id()),
+            purpose: Set(purpose),
+            member_id: Set(member),
+            subject_key: Set(key),
+            status: Set(RecipientStatus::Queued),
+            reason: Set(None),
+            attempts: Set(0),
+            next_attempt_at: Set(now),
+            sent_at: Set(None),
+            created_at: Set(now),
+        },
+        vec![
+            transactional_mail::Column::TenantId,
+            transactional_mail::Column::SubjectKey,
+        ],
+    )
+    .await
+}
+
+/// Reads the outbox: each event that calls for a message queues it (messages a brand switched
+/// off, or of a suspended brand, are passed over).
+async fn consume_events(
+    state: &AppState,
+    now: DateTime<Utc>,
+    report: &mut Report,
+) -> Result<(), AppError> {
+    use std::collections::HashMap;
+    let (events, next) = CONSUMER
+        .poll(
+            &state.db,
+            &["member.enrolled", "voucher.issued", "points.birthday_bonus"],
+            now,
+            EVENTS_PER_PASS,
+        )
+        .await?;
+    let mut brands: HashMap<Uuid, Option<super::mail::Settings>> = HashMap::new();
+    for event in &events {
+        let scope = TenantScope::with_clock(state.db.clone(), event.tenant_id, state.clock.clone());
+        if let std::collections::hash_map::Entry::Vacant(slot) = brands.entry(event.tenant_id) {
+            let active = platform::brand_by_id(&state.db, event.tenant_id)
+                .await?
+                .is_some_and(|b| b.status == entity::brand::BrandStatus::Active);
+            let settings = if active {
+                Some(super::mail::settings(state, &scope).await?)
+            } else {
+                None
+            };
+            slot.insert(settings);
+        }
+        let Some(Some(settings)) = brands.get(&event.tenant_id) else {
+            continue;
+        };
+        let (Some(member), Some(subject)) = (event.member_id, event.subject_id) else {
+            continue;
+        };
+        let (purpose, key) = match event.kind.as_str() {
+            "member.enrolled" if event.payload["hasEmail"] == true => {
+                (TemplatePurpose::Welcome, format!("welcome:{member}"))
+            }
+            "voucher.issued" => (
+                if event.payload["source"] == "STAMPS" {
+                    TemplatePurpose::RewardReady
+                } else {
+                    TemplatePurpose::VoucherIssued
+                },
+                format!("voucher:{subject}"),
+            ),
+            "points.birthday_bonus" => (TemplatePurpose::Birthday, format!("birthday:{subject}")),
+            _ => continue,
+        };
+        if settings.transactional_disabled.contains(&purpose) {
+            continue;
+        }
+        if queue(&scope.conn(), purpose, member, key, now).await? {
+            report.found += 1;
+        }
+    }
+    if let Some(next) = next {
+        CONSUMER.advance(&state.db, next, now).await?;
+    }
+    Ok(())
+}
+
+/// (purpose, member, unique key) of the reminders due by date: points expiring within the
+/// brand's notice period (once per lot), paid memberships renewing within it (once per period).
+async fn reminders<C: ConnectionTrait>(
     conn: &Scoped<C>,
     settings: &super::mail::Settings,
     now: DateTime<Utc>,
 ) -> Result<Vec<(TemplatePurpose, Uuid, String)>, AppError> {
     let on = |p| !settings.transactional_disabled.contains(&p);
-    let since = now - Duration::hours(LOOKBACK_HOURS);
     let mut out = Vec::new();
-    if on(TemplatePurpose::Welcome) {
-        let members: Vec<Uuid> = conn
-            .find::<member::Entity>()
-            .select_only()
-            .column(member::Column::Id)
-            .filter(member::Column::CreatedAt.gt(since))
-            .filter(member::Column::Email.is_not_null())
-            .into_tuple()
-            .all(conn.db())
-            .await?;
-        out.extend(
-            members
-                .into_iter()
-                .map(|m| (TemplatePurpose::Welcome, m, format!("welcome:{m}"))),
-        );
-    }
-    if on(TemplatePurpose::VoucherIssued) || on(TemplatePurpose::RewardReady) {
-        for v in conn
-            .find::<voucher::Entity>()
-            .filter(voucher::Column::CreatedAt.gt(since))
-            .filter(voucher::Column::MemberId.is_not_null())
-            .all(conn.db())
-            .await?
-        {
-            let Some(member) = v.member_id else { continue };
-            let purpose = if v.source == voucher::VoucherSource::Stamps {
-                TemplatePurpose::RewardReady
-            } else {
-                TemplatePurpose::VoucherIssued
-            };
-            if on(purpose) {
-                out.push((purpose, member, format!("voucher:{}", v.id)));
-            }
-        }
-    }
     let horizon = now + Duration::days(i64::from(settings.notice_days));
     if on(TemplatePurpose::PointsExpiring) {
         for lot in conn
@@ -270,23 +320,6 @@ async fn discover<C: ConnectionTrait>(
                 m.member_id,
                 format!("renewal:{}:{}", m.id, m.period_end.timestamp()),
             ));
-        }
-    }
-    if on(TemplatePurpose::Birthday) {
-        for t in conn
-            .find::<ledger_transaction::Entity>()
-            .filter(ledger_transaction::Column::CauseType.eq("birthday"))
-            .filter(ledger_transaction::Column::CreatedAt.gt(since))
-            .all(conn.db())
-            .await?
-        {
-            if let Some(member) = t.member_id {
-                out.push((
-                    TemplatePurpose::Birthday,
-                    member,
-                    format!("birthday:{}", t.id),
-                ));
-            }
         }
     }
     Ok(out)

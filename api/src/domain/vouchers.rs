@@ -353,7 +353,9 @@ pub async fn issue(
                     "this code is already used by another voucher",
                 ));
             }
-            by_code_in(&tx, &code).await?
+            let voucher = by_code_in(&tx, &code).await?;
+            issued_event(&tx, &voucher).await?;
+            voucher
         }
     };
     if let Some(idem) = &idem {
@@ -420,12 +422,30 @@ pub(crate) async fn insert_voucher<C: ConnectionTrait>(
             )
             .await?
         {
-            return by_code_in(tx, &code).await;
+            let voucher = by_code_in(tx, &code).await?;
+            issued_event(tx, &voucher).await?;
+            return Ok(voucher);
         }
     }
     Err(AppError::Internal(anyhow::anyhow!(
         "could not draw a free voucher code"
     )))
+}
+
+/// `voucher.issued`, in the voucher's transaction.
+async fn issued_event<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    voucher: &voucher::Model,
+) -> Result<(), AppError> {
+    crate::core::events::append(
+        tx,
+        "voucher.issued",
+        Some(voucher.id),
+        voucher.member_id,
+        serde_json::json!({ "code": voucher.code, "source": sea_orm::ActiveEnum::to_value(&voucher.source), "amountMinor": voucher.amount_minor, "percent": voucher.percent }),
+    )
+    .await?;
+    Ok(())
 }
 
 async fn by_code_in<C: ConnectionTrait>(

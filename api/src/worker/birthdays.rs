@@ -85,7 +85,7 @@ async fn give(
             add_months(now, rules.validity_months),
         )
         .await?;
-        ledger::post(
+        let txn = ledger::post(
             &tx,
             Header {
                 kind: TransactionKind::Bonus,
@@ -99,6 +99,14 @@ async fn give(
                 Posting::new(&account, rules.birthday_bonus).on_lot(lot),
                 Posting::new(&issued, -rules.birthday_bonus),
             ],
+        )
+        .await?;
+        crate::core::events::append(
+            &tx,
+            "points.birthday_bonus",
+            Some(txn),
+            Some(member),
+            serde_json::json!({ "program": program.program.id, "points": rules.birthday_bonus }),
         )
         .await?;
         match marker
