@@ -9,6 +9,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    /// Sent from this brand's sender identity (member access mails); the platform's when empty.
+    pub brand_id: Option<Uuid>,
     pub recipient: String,
     pub subject: String,
     pub text: String,

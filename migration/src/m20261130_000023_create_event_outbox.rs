@@ -34,6 +34,7 @@ enum EventCursor {
 enum OutboxMail {
     Table,
     Id,
+    BrandId,
     Recipient,
     Subject,
     Text,
@@ -100,6 +101,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table(OutboxMail::Table)
                     .col(uuid(OutboxMail::Id).primary_key())
+                    .col(uuid_null(OutboxMail::BrandId))
                     .col(string_len(OutboxMail::Recipient, 254))
                     .col(string_len(OutboxMail::Subject, 300))
                     .col(text(OutboxMail::Text))

@@ -25,6 +25,7 @@ mod model_property;
 mod model_runner;
 mod money_defects;
 mod onboarding;
+mod outbox;
 mod partner;
 mod races;
 mod returns;

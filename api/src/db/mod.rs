@@ -7,6 +7,7 @@ pub mod coalition_ledger;
 pub mod coalitions;
 pub mod events;
 pub mod idempotency;
+pub mod outbox_mail;
 pub mod page;
 pub mod platform;
 pub mod scope;

@@ -9,7 +9,10 @@ use entity::{brand, one_time_token, refresh_token, user_account};
 use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
-use super::types::{Email, NewPassword};
+use super::{
+    outbox_mail,
+    types::{Email, NewPassword},
+};
 use crate::{
     app::AppState,
     auth::{
@@ -214,18 +217,6 @@ pub(crate) async fn new_one_time_token<C: ConnectionTrait>(
     Ok(token)
 }
 
-/// Sends a mail after the transaction that justified it has committed. A failure is logged and
-/// does not undo the work: the user can ask for the mail again.
-pub(crate) async fn send_after_commit(
-    state: &AppState,
-    mail: crate::mail::OutgoingMail,
-    what: &'static str,
-) {
-    if let Err(e) = state.mailer.send(mail).await {
-        tracing::error!(error = ?e, "could not send the {what} mail");
-    }
-}
-
 /// The name and language of a user's brand ("Fidelis" and French for platform users).
 pub(crate) async fn user_brand(
     state: &AppState,
@@ -332,12 +323,14 @@ pub async fn resend_verification(
         return Ok(());
     }
     let (brand_name, lang) = user_brand(state, &user).await?;
+    let now = state.clock.now();
+    let tx = crate::db::begin_write(&state.db).await?;
     let token = new_one_time_token(
-        &state.db,
+        &tx,
         user.id,
         one_time_token::TokenPurpose::VerifyEmail,
         VERIFY_EMAIL_TTL,
-        state.clock.now(),
+        now,
     )
     .await?;
     let mail = templates::verify_email(
@@ -346,7 +339,9 @@ pub async fn resend_verification(
         &brand_name,
         &state.link("/verify-email", &token),
     );
-    send_after_commit(state, mail, "verification").await;
+    let queued = outbox_mail::queue(&tx, None, mail, now).await?;
+    tx.commit().await?;
+    outbox_mail::send_now(state, queued).await;
     Ok(())
 }
 
@@ -365,21 +360,21 @@ pub async fn request_password_reset(
     if user.status != user_account::UserStatus::Active {
         return Ok(());
     }
+    let (_, lang) = user_brand(state, &user).await?;
+    let now = state.clock.now();
+    let tx = crate::db::begin_write(&state.db).await?;
     let token = new_one_time_token(
-        &state.db,
+        &tx,
         user.id,
         one_time_token::TokenPurpose::ResetPassword,
         RESET_PASSWORD_TTL,
-        state.clock.now(),
+        now,
     )
     .await?;
-    let (_, lang) = user_brand(state, &user).await?;
-    send_after_commit(
-        state,
-        templates::password_reset(lang, &user.email, &state.link("/reset-password", &token)),
-        "reset",
-    )
-    .await;
+    let mail = templates::password_reset(lang, &user.email, &state.link("/reset-password", &token));
+    let queued = outbox_mail::queue(&tx, None, mail, now).await?;
+    tx.commit().await?;
+    outbox_mail::send_now(state, queued).await;
     Ok(())
 }
 

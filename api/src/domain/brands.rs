@@ -5,7 +5,7 @@ use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use super::{
-    auth::{VERIFY_EMAIL_TTL, new_one_time_token, send_after_commit},
+    auth::{VERIFY_EMAIL_TTL, new_one_time_token},
     types::{Currency, Email, Locale, NewPassword, Slug, TimeZone, text},
 };
 use crate::{
@@ -160,6 +160,13 @@ async fn create(
         state.clock.now(),
     )
     .await?;
+    let mail = templates::verify_email(
+        crate::i18n::Lang::of_locale(&brand.locale),
+        &owner.email,
+        &brand.name,
+        &state.link("/verify-email", &token),
+    );
+    let queued = super::outbox_mail::queue(&tx, None, mail, state.clock.now()).await?;
     if let Some(idem) = &idem {
         idem.record(
             &tx,
@@ -170,13 +177,7 @@ async fn create(
     tx.commit().await?;
     state.limits.signup_address.hit(client);
     tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
-    let mail = templates::verify_email(
-        crate::i18n::Lang::of_locale(&brand.locale),
-        &owner.email,
-        &brand.name,
-        &state.link("/verify-email", &token),
-    );
-    send_after_commit(state, mail, "verification").await;
+    super::outbox_mail::send_now(state, queued).await;
     Ok((brand, owner))
 }
 

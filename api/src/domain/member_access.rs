@@ -26,7 +26,6 @@ use crate::{
     db::scope::TenantScope,
     error::AppError,
     i18n::Lang,
-    mail::MarketingMail,
 };
 
 /// Lifetime of a claim link (first password of a member enrolled without one).
@@ -66,7 +65,8 @@ pub async fn request(
     };
     let token = secrets::new_token();
     let now = state.clock.now();
-    conn.insert(member_token::ActiveModel {
+    let tx = scope.begin().await?;
+    tx.insert(member_token::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(scope.tenant_id()),
         member_id: Set(found.id),
@@ -124,24 +124,9 @@ pub async fn request(
         outro,
         &brand.name,
     );
-    let settings = super::mail::settings(state, &scope).await?;
-    let sent = state
-        .mailer
-        .send_marketing(MarketingMail {
-            from_name: settings.from_name,
-            from_address: settings.from_address,
-            reply_to: settings.reply_to,
-            dkim: settings.dkim,
-            to: platform.to,
-            subject: platform.subject,
-            text: platform.text,
-            html: platform.html,
-            unsubscribe_url: None,
-        })
-        .await;
-    if let Err(e) = sent {
-        tracing::error!(tenant.id = %scope.tenant_id(), error = %e, "could not send a member access mail");
-    }
+    let queued = super::outbox_mail::queue(tx.db(), Some(brand.id), platform, now).await?;
+    tx.commit().await?;
+    super::outbox_mail::send_now(state, queued).await;
     Ok(())
 }
 

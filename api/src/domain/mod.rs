@@ -18,6 +18,7 @@ pub mod member_auth;
 pub mod member_rights;
 pub mod members;
 pub mod memberships;
+pub mod outbox_mail;
 pub mod programs;
 pub mod purchases;
 pub mod returns;

@@ -8,7 +8,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::{
-    auth::{Session, open_session, send_after_commit},
+    auth::{Session, open_session},
     types::{Email, NewPassword, text},
 };
 use crate::{
@@ -141,11 +141,6 @@ pub async fn invite(
     let brand = platform::brand_by_id(tx.db(), scope.tenant_id())
         .await?
         .ok_or(AppError::NotFound)?;
-    if let Some(idem) = &idem {
-        idem.record(tx.db(), serde_json::json!({ "invitation": invitation.id }))
-            .await?;
-    }
-    tx.commit().await?;
     let mail = templates::invitation(
         crate::i18n::Lang::of_locale(&brand.locale),
         &invitation.email,
@@ -153,7 +148,13 @@ pub async fn invite(
         role_label(role, crate::i18n::Lang::of_locale(&brand.locale)),
         &state.link("/accept-invitation", &token),
     );
-    send_after_commit(state, mail, "invitation").await;
+    let queued = super::outbox_mail::queue(tx.db(), None, mail, now).await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "invitation": invitation.id }))
+            .await?;
+    }
+    tx.commit().await?;
+    super::outbox_mail::send_now(state, queued).await;
     Ok(invitation)
 }
 

@@ -310,6 +310,28 @@ impl Mailer {
         if let Some(dkim) = &mail.dkim {
             message.sign(&dkim.config(marketing).map_err(SendError::Config)?);
         }
+        self.transmit(message).await
+    }
+
+    /// Sends one of the platform's own mails (verification, reset, invitation) from the
+    /// platform's sender.
+    pub async fn send(&self, mail: OutgoingMail) -> Result<(), SendError> {
+        let to: Mailbox = mail
+            .to
+            .parse()
+            .map_err(|_| SendError::Invalid("the recipient address".to_owned()))?;
+        let builder = Message::builder()
+            .message_id(Some(message_id(&self.from)))
+            .date_now()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject);
+        let message = with_body(builder, mail.text, mail.html)
+            .map_err(|e| SendError::Invalid(e.to_string()))?;
+        self.transmit(message).await
+    }
+
+    async fn transmit(&self, message: Message) -> Result<(), SendError> {
         match &self.transport {
             Transport::Smtp(smtp) => smtp.send(message).await.map(|_| ()).map_err(|e| {
                 if e.is_permanent() {
@@ -324,29 +346,5 @@ impl Mailer {
                 .map(|_| ())
                 .map_err(|e| SendError::Temporary(e.to_string())),
         }
-    }
-
-    /// Sends one of the platform's own mails (verification, reset, invitation).
-    pub async fn send(&self, mail: OutgoingMail) -> anyhow::Result<()> {
-        let to: Mailbox = mail.to.parse().context("recipient is not a mailbox")?;
-        let builder = Message::builder()
-            .message_id(Some(message_id(&self.from)))
-            .date_now()
-            .from(self.from.clone())
-            .to(to)
-            .subject(mail.subject);
-        let message = with_body(builder, mail.text, mail.html).context("building the message")?;
-        match &self.transport {
-            Transport::Smtp(smtp) => {
-                smtp.send(message).await.context("sending over SMTP")?;
-            }
-            Transport::Outbox(outbox) => {
-                outbox
-                    .send(message)
-                    .await
-                    .context("writing to the outbox")?;
-            }
-        }
-        Ok(())
     }
 }

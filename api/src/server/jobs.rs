@@ -114,6 +114,20 @@ pub fn registry() -> Vec<Job> {
             },
         },
         Job {
+            name: "platform mail",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::domain::outbox_mail::run_once(state, now).await?;
+                    Ok(if r == crate::domain::outbox_mail::Report::default() {
+                        String::new()
+                    } else {
+                        format!("{r:?}")
+                    })
+                })
+            },
+        },
+        Job {
             name: "transactional mail",
             cadence: Cadence::Mail,
             run: |state, now| {
