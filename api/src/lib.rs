@@ -1,24 +1,29 @@
 //! Fidelis, a multi-tenant loyalty platform: the GraphQL API server as a library, so that the
 //! binary, the CLI and the end-to-end tests build the very same application.
 //!
-//! Dependencies point one way: `http → graphql → domain → db → entity`.
+//! Bounded contexts on top, layers inside each (see README, "Architecture"):
+//! - [`core`]: what every context shares and none owns (errors, value types, tenancy,
+//!   idempotency, the ledger, events, signing, mail transport, paging, GraphQL plumbing);
+//! - [`identity`], [`loyalty`], [`coalition`], [`engagement`]: the capabilities, each with its
+//!   rules, its store, its GraphQL types, its pages and its jobs;
+//! - [`server`]: the wiring that alone knows every context (app, router, schema, job registry).
+//!
+//! Import rules (checked by `server::architecture`): `core` imports no context and not
+//! `server`; a context never reaches another context's `store`, `graphql`, `http` or `jobs`;
+//! contexts form no cycle (identity ← loyalty ← coalition, identity/loyalty ← engagement); only
+//! `store` files and `core` may silence `clippy::disallowed_methods`.
 
-pub mod app;
-pub mod auth;
-pub mod clock;
-pub mod config;
+pub mod coalition;
 pub mod core;
-pub mod db;
-pub mod domain;
-pub mod error;
-pub mod graphql;
-pub mod http;
-pub mod i18n;
-pub mod mail;
+pub mod engagement;
+pub mod identity;
+pub mod loyalty;
 pub mod server;
-pub mod telemetry;
-pub mod worker;
 
-pub use app::{App, AppState};
-pub use config::Config;
-pub use error::{AppError, ErrorCode};
+pub use core::{
+    config::Config,
+    deps::Deps,
+    error::{AppError, ErrorCode},
+};
+
+pub use server::App;

@@ -11,7 +11,11 @@ use std::io::BufRead;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use fidelis::{App, Config, app::shutdown_signal, db, domain, graphql, telemetry};
+use fidelis::{
+    App,
+    core::config::Config,
+    server::{app::shutdown_signal, telemetry},
+};
 
 #[derive(Parser)]
 #[command(
@@ -83,12 +87,12 @@ async fn main() -> anyhow::Result<()> {
     let config = cli.config;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            print!("{}", fidelis::server::schema::sdl());
             Ok(())
         }
         Command::Migrate => {
             telemetry::init(&config);
-            db::connect_and_migrate(&config).await?;
+            fidelis::core::db::connect_and_migrate(&config).await?;
             tracing::info!("database schema is up to date");
             Ok(())
         }
@@ -108,8 +112,8 @@ async fn main() -> anyhow::Result<()> {
                     line.trim_end_matches(['\r', '\n']).to_owned()
                 }
             };
-            let db = db::connect_and_migrate(&config).await?;
-            let admin = domain::auth::create_platform_admin(&db, &email, &password)
+            let db = fidelis::core::db::connect_and_migrate(&config).await?;
+            let admin = fidelis::identity::sessions::create_platform_admin(&db, &email, &password)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!("platform admin {} created (id {})", admin.email, admin.id);
@@ -119,8 +123,8 @@ async fn main() -> anyhow::Result<()> {
             command: LedgerCommand::Verify,
         } => {
             telemetry::init(&config);
-            let db = db::connect_and_migrate(&config).await?;
-            let report = db::platform::verify_ledger(&db)
+            let db = fidelis::core::db::connect_and_migrate(&config).await?;
+            let report = fidelis::identity::store::verify_ledger(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{report:#?}");
@@ -139,8 +143,8 @@ async fn main() -> anyhow::Result<()> {
             command: LedgerCommand::Expire,
         } => {
             telemetry::init(&config);
-            let db = db::connect_and_migrate(&config).await?;
-            let report = fidelis::worker::expiry::run_once(&db, chrono::Utc::now())
+            let db = fidelis::core::db::connect_and_migrate(&config).await?;
+            let report = fidelis::loyalty::jobs::expiry::run_once(&db, chrono::Utc::now())
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{} points expired in {} lots", report.points, report.lots);
@@ -150,8 +154,8 @@ async fn main() -> anyhow::Result<()> {
             command: JobsCommand::Run,
         } => {
             telemetry::init(&config);
-            let db = db::connect_and_migrate(&config).await?;
-            let state = fidelis::app::AppState::new(config, db)?;
+            let db = fidelis::core::db::connect_and_migrate(&config).await?;
+            let state = fidelis::core::deps::Deps::new(config, db)?;
             let mut failed = false;
             // Every job of the registry, once (the same list the server's loops run).
             for (name, result) in

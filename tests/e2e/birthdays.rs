@@ -2,7 +2,7 @@
 //! two workers at once.
 
 use chrono::{Datelike, Utc};
-use fidelis::worker::birthdays;
+use fidelis::loyalty::jobs::birthdays;
 use fidelis_tests::spawn_app;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 //! retried, a bounce suppressed, scheduling in the brand's time zone, pause/resume/cancel.
 
 use chrono::{Duration, NaiveTime, TimeZone, Utc};
-use fidelis::domain::campaigns::run_once;
+use fidelis::engagement::campaigns::run_once;
 use fidelis_tests::{Gql, TestApp, TestBrand, code_of, field_of, spawn_app};
 use serde_json::{Value, json};
 
@@ -63,7 +63,7 @@ async fn run(
     app: &TestApp,
     at: chrono::DateTime<Utc>,
     max: Option<u64>,
-) -> fidelis::domain::campaigns::DeliveryReport {
+) -> fidelis::engagement::campaigns::DeliveryReport {
     run_once(&app.state, at, max)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"))
@@ -526,7 +526,7 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
         );
     }
     // Transactional mail is signed too (no unsubscribe headers there).
-    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app

@@ -1,7 +1,7 @@
 //! Points expire on their date, booked exactly once even with two workers at once.
 
 use chrono::Duration;
-use fidelis::worker::expiry;
+use fidelis::loyalty::jobs::expiry;
 use fidelis_tests::{PASSWORD, RECORD_PURCHASE, spawn_app};
 use serde_json::json;
 

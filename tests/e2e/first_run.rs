@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use fidelis::Config;
+use fidelis::core::config::Config;
 use fidelis_tests::{
     ENROLL, PASSWORD, ReceivedMail, TestApp, TestBrand, code_of, field_of, spawn_app,
     spawn_app_with,
@@ -202,7 +202,7 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
             .is_some_and(|p| p.contains("sender address")),
         "{problem}"
     );
-    let delivery = fidelis::domain::campaigns::run_once(&app.state, Utc::now(), None)
+    let delivery = fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(delivery.sent + delivery.failed, 0, "{delivery:?}");
@@ -214,7 +214,7 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
             .is_some_and(|r| r.starts_with("CONFIG: ")),
         "{held}"
     );
-    let transactional = fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    let transactional = fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
@@ -253,10 +253,10 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
         "{resumed}"
     );
     assert_eq!(resumed["data"]["campaign"]["statusReason"], Value::Null);
-    fidelis::domain::campaigns::run_once(&app.state, Utc::now(), None)
+    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
-    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let mails = app.smtp.to("zoe@panne.example").await;
@@ -757,7 +757,7 @@ async fn mails_and_pages_follow_the_brand_language() {
         json!({ "email": "ann@tea.example", "firstName": "Ann" }),
     )
     .await;
-    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app.smtp.wait_for("ann@tea.example").await;
@@ -901,7 +901,7 @@ async fn mail_details_hold_under_outside_checks() {
             json!({ "id": id }),
         )
         .await;
-    fidelis::domain::campaigns::run_once(&app.state, Utc::now(), None)
+    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let mail = app.smtp.wait_for("a@detail.example").await;
@@ -920,7 +920,7 @@ async fn mail_details_hold_under_outside_checks() {
         ed["data"]["setDkimKey"]["dkim"]["algorithm"], "ED25519",
         "{ed}"
     );
-    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app
@@ -978,7 +978,7 @@ async fn mail_details_hold_under_outside_checks() {
         )
         .await;
     db_stall_recipients(&app, &second).await;
-    fidelis::domain::campaigns::run_once(
+    fidelis::engagement::campaigns::run_once(
         &app.state,
         Utc::now() + chrono::Duration::minutes(10),
         None,
@@ -1000,7 +1000,7 @@ async fn mail_details_hold_under_outside_checks() {
 /// claimed (SENDING) under a lease that then runs out.
 async fn db_stall_recipients(app: &TestApp, campaign: &str) {
     use sea_orm::ConnectionTrait;
-    fidelis::domain::campaigns::run_once(&app.state, Utc::now(), Some(0))
+    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), Some(0))
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     let backend = app.state.db.get_database_backend();

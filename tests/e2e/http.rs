@@ -57,7 +57,7 @@ async fn mutations_run_only_from_a_json_post() {
 #[tokio::test(flavor = "multi_thread")]
 async fn graphiql_is_off_in_production() {
     let app = spawn_app_with(|c| {
-        c.env = fidelis::config::Environment::Production;
+        c.env = fidelis::core::config::Environment::Production;
         c.jwt_signing_key =
             secrecy::SecretString::from("Zx8#kP2mQ9vL4tR7wE1yU6iO3pA5sD0fG8hJ2kL".to_owned());
         c.public_url = "https://portal.test".to_owned();

@@ -3,7 +3,7 @@
 //! once, each campaign and transactional mail goes once.
 
 use chrono::{Datelike, Duration};
-use fidelis::server::jobs::{self, Cadence};
+use fidelis::server::{jobs, jobs::Cadence};
 use fidelis_tests::{CREATE_PROGRAM, PASSWORD, RECORD_PURCHASE, TestBrand, spawn_app};
 use serde_json::{Value, json};
 

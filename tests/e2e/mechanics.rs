@@ -368,12 +368,12 @@ async fn tiers_go_up_at_once_then_requalify_or_go_down_once_even_with_two_review
     // The qualification period ended ~3 months ago; two reviewers run at once.
     let db = app.state.db.clone();
     let (a, b) = tokio::join!(
-        fidelis::domain::tiers::run_once(&db, Utc::now()),
-        fidelis::domain::tiers::run_once(&db, Utc::now())
+        fidelis::loyalty::tiers::run_once(&db, Utc::now()),
+        fidelis::loyalty::tiers::run_once(&db, Utc::now())
     );
     let changed = a.unwrap_or_else(|e| panic!("{e:?}")) + b.unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(changed, 2, "one review per member, whoever runs it");
-    let again = fidelis::domain::tiers::run_once(&db, Utc::now()).await;
+    let again = fidelis::loyalty::tiers::run_once(&db, Utc::now()).await;
     assert_eq!(again.ok(), Some(0), "nothing left to review");
 
     let d = member(&app, &brand, &down).await;

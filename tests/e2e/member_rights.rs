@@ -43,7 +43,7 @@ async fn export_and_erasure_keep_the_ledger_sound() {
         "{listed}"
     );
     // A welcome mail, so the mail logs hold her address too.
-    fidelis::domain::transactional::run_once(&app.state, Utc::now())
+    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
 

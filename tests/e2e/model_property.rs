@@ -694,7 +694,7 @@ async fn run(ops: Vec<Op>) -> (usize, usize) {
                 let db = world.app.state.db.clone();
                 let (r, job) = tokio::join!(
                     world.ret(&id, Some(1)),
-                    fidelis::worker::expiry::run_once(&db, Utc::now())
+                    fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now())
                 );
                 job.unwrap_or_else(|e| panic!("expiry: {e:?}"));
                 let (expected, points, refund) = model.ret(p, Some(1), now);
@@ -740,7 +740,7 @@ async fn run(ops: Vec<Op>) -> (usize, usize) {
                 done += 1;
             }
             Op::Expire => {
-                fidelis::worker::expiry::run_once(&world.app.state.db, Utc::now())
+                fidelis::loyalty::jobs::expiry::run_once(&world.app.state.db, Utc::now())
                     .await
                     .unwrap_or_else(|e| panic!("expiry: {e:?}"));
                 done += 1;

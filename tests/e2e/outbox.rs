@@ -4,7 +4,7 @@
 //! Their bodies, which carry one-time links, are not kept once sent or given up.
 
 use chrono::Duration;
-use fidelis::server::jobs::{self, Cadence};
+use fidelis::server::{jobs, jobs::Cadence};
 use fidelis_tests::{PASSWORD, TestApp, spawn_app};
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::json;
@@ -127,7 +127,7 @@ async fn a_mail_whose_sender_stopped_mid_way_is_sent_once_after_its_lease() {
     assert_eq!(rows(&app, email).await[0].0, "QUEUED");
     // A sender takes it at its retry time and stops before saying how it went.
     app.clock().advance(Duration::seconds(61));
-    let due = fidelis::db::outbox_mail::due(&app.state.db, &["QUEUED"], app.now(), 10)
+    let due = fidelis::core::mail::store::due(&app.state.db, &["QUEUED"], app.now(), 10)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let row = due
@@ -136,7 +136,7 @@ async fn a_mail_whose_sender_stopped_mid_way_is_sent_once_after_its_lease() {
         .unwrap_or_else(|| panic!("{due:?}"));
     let lease_end = app.now() + Duration::minutes(2);
     assert!(
-        fidelis::db::outbox_mail::claim(&app.state.db, row, "SENDING", lease_end)
+        fidelis::core::mail::store::claim(&app.state.db, row, "SENDING", lease_end)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     );

@@ -308,8 +308,8 @@ async fn two_expiry_workers_book_each_of_hundreds_of_lots_once() {
     }
     let db = app.state.db.clone();
     let (a, b) = tokio::join!(
-        fidelis::worker::expiry::run_once(&db, Utc::now()),
-        fidelis::worker::expiry::run_once(&db, Utc::now())
+        fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now()),
+        fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now())
     );
     let (a, b) = (
         a.unwrap_or_else(|e| panic!("{e:?}")),
@@ -359,12 +359,12 @@ async fn two_mail_workers_deliver_each_of_hundreds_of_mails_once() {
             json!({ "id": c["data"]["createCampaign"]["id"] }),
         )
         .await;
-    let worker = |state: std::sync::Arc<fidelis::AppState>| async move {
+    let worker = |state: std::sync::Arc<fidelis::core::deps::Deps>| async move {
         for _ in 0..5 {
-            fidelis::domain::campaigns::run_once(&state, Utc::now(), None)
+            fidelis::engagement::campaigns::run_once(&state, Utc::now(), None)
                 .await
                 .unwrap_or_else(|e| panic!("{e:?}"));
-            fidelis::domain::transactional::run_once(&state, Utc::now())
+            fidelis::engagement::transactional::run_once(&state, Utc::now())
                 .await
                 .unwrap_or_else(|e| panic!("{e:?}"));
         }

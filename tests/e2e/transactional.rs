@@ -3,11 +3,11 @@
 //! message switched off is not sent; nothing is sent twice.
 
 use chrono::{Duration, Utc};
-use fidelis::domain::transactional::run_once;
+use fidelis::engagement::transactional::run_once;
 use fidelis_tests::{CREATE_PROGRAM, RECORD_PURCHASE, TestApp, spawn_app};
 use serde_json::json;
 
-async fn run(app: &TestApp) -> fidelis::domain::transactional::Report {
+async fn run(app: &TestApp) -> fidelis::engagement::transactional::Report {
     run_once(&app.state, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"))

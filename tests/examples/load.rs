@@ -34,9 +34,9 @@ use std::{
 use chrono::Utc;
 use entity::{brand, card, member, program, program_rule, user_account};
 use fidelis::{
-    app::App,
-    config::Config,
-    domain::{members::luhn_digit, programs},
+    core::config::Config,
+    loyalty::{members::luhn_digit, programs},
+    server::App,
 };
 use sea_orm::{
     ActiveValue::Set, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, Statement,
@@ -86,7 +86,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
         return Ok(());
     }
     let started = Instant::now();
-    let hash = fidelis::auth::password::hash(PASSWORD.to_owned())
+    let hash = fidelis::core::auth::password::hash(PASSWORD.to_owned())
         .await
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let now = Utc::now();
@@ -428,7 +428,7 @@ async fn sql_accrual(db: &DatabaseConnection, setup: &Setup, seq: u64) -> anyhow
     let tx = if pg {
         db.begin().await?
     } else {
-        fidelis::db::begin_write(db).await?
+        fidelis::core::db::begin_write(db).await?
     };
     let number = card_number(b, m);
     let row = tx
@@ -567,7 +567,7 @@ async fn main() -> anyhow::Result<()> {
     config.db_max_connections = pool;
     config.jobs_interval_secs = 0;
     config.outbox_dir = std::env::temp_dir().join("fidelis-load-outbox");
-    let db = fidelis::db::connect_and_migrate(&config).await?;
+    let db = fidelis::core::db::connect_and_migrate(&config).await?;
     println!(
         "database {}: {brands} brands x {} members, {clients} clients, {secs} s per phase, pool {pool}",
         url.split('@').next_back().unwrap_or(&url),
@@ -628,7 +628,7 @@ async fn main() -> anyhow::Result<()> {
 /// A three-brand coalition over the seeded brands: joins, shared earning at full speed, the
 /// close of a month holding all of it, and the ledger verification.
 async fn coalition_phase(
-    state: &Arc<fidelis::app::AppState>,
+    state: &Arc<fidelis::core::deps::Deps>,
     target: &Arc<Target>,
     cards: u64,
     clients: u64,
@@ -636,8 +636,8 @@ async fn coalition_phase(
     db: &DatabaseConnection,
 ) -> anyhow::Result<()> {
     use entity::{coalition_brand::Billing, user_account::Role};
-    use fidelis::{auth::Principal, domain::coalitions};
-    let err = |e: fidelis::error::AppError| anyhow::anyhow!("{e:?}");
+    use fidelis::{coalition::coalitions, core::auth::Principal};
+    let err = |e: fidelis::core::error::AppError| anyhow::anyhow!("{e:?}");
     let tag = Uuid::new_v4().simple().to_string();
     let operator_email = format!("ops-{}@bench.example", &tag[..8]);
     let created = coalitions::create(
@@ -658,12 +658,12 @@ async fn coalition_phase(
     .await
     .map_err(err)?;
     let coalition = created.coalition.id;
-    let operator = fidelis::db::platform::user_by_email(db, &operator_email)
+    let operator = fidelis::identity::store::user_by_email(db, &operator_email)
         .await
         .map_err(err)?
         .ok_or_else(|| anyhow::anyhow!("operator not created"))?;
     for b in 0..3 {
-        let slug = fidelis::db::platform::brand_by_id(db, brand_id(b))
+        let slug = fidelis::identity::store::brand_by_id(db, brand_id(b))
             .await
             .map_err(err)?
             .map(|b| b.slug)
@@ -771,7 +771,7 @@ async fn coalition_phase(
         role: Role::CoalitionOperator,
     };
     let started = Instant::now();
-    let closed = fidelis::domain::settlement::close(state, &operator, coalition, &period)
+    let closed = fidelis::coalition::settlement::close(state, &operator, coalition, &period)
         .await
         .map_err(err)?;
     let nets: i64 = closed.statements.iter().map(|s| s.line.net_minor).sum();
@@ -781,7 +781,7 @@ async fn coalition_phase(
         nets + closed.operator.map_or(0, |(n, _)| n)
     );
     let started = Instant::now();
-    let again = fidelis::domain::settlement::close(state, &operator, coalition, &period)
+    let again = fidelis::coalition::settlement::close(state, &operator, coalition, &period)
         .await
         .map_err(err)?;
     println!(
@@ -791,7 +791,7 @@ async fn coalition_phase(
     );
     // The statement part of `ledger verify`: every closed period recomputed from its entries.
     let started = Instant::now();
-    let (mismatches, not_zero) = fidelis::domain::settlement::check_closed(db)
+    let (mismatches, not_zero) = fidelis::coalition::settlement::check_closed(db)
         .await
         .map_err(err)?;
     println!(

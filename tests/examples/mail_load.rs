@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use chrono::Utc;
 use entity::{brand, member, user_account};
-use fidelis::{app::App, config::Config};
+use fidelis::{core::config::Config, server::App};
 use fidelis_tests::SmtpSink;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, TransactionTrait};
 use secrecy::SecretString;
@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
         config.smtp_url = None;
         config.outbox_dir = std::env::temp_dir().join("fidelis-mail-outbox");
     }
-    let db = fidelis::db::connect_and_migrate(&config).await?;
+    let db = fidelis::core::db::connect_and_migrate(&config).await?;
 
     // One brand, its owner, `members` members with e-mail consent.
     let started = Instant::now();
@@ -173,10 +173,10 @@ async fn main() -> anyhow::Result<()> {
     // Start (audience evaluation + recipient rows), then delivery passes until all are sent.
     // Each pass is a minute's budget of the brand's rate (100 000/min): the clock is advanced
     // by a minute per pass so the benchmark measures the worker, not the configured rate.
-    let err = |e: fidelis::error::AppError| anyhow::anyhow!("{e:?}");
+    let err = |e: fidelis::core::error::AppError| anyhow::anyhow!("{e:?}");
     let mut clock = Utc::now();
     let t0 = Instant::now();
-    let first = fidelis::domain::campaigns::run_once(&state, clock, Some(0))
+    let first = fidelis::engagement::campaigns::run_once(&state, clock, Some(0))
         .await
         .map_err(err)?;
     let start_secs = t0.elapsed().as_secs_f64();
@@ -187,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     let mut sent = 0;
     loop {
         clock += chrono::Duration::seconds(61);
-        let r = fidelis::domain::campaigns::run_once(&state, clock, None)
+        let r = fidelis::engagement::campaigns::run_once(&state, clock, None)
             .await
             .map_err(err)?;
         sent += r.sent;

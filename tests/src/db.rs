@@ -7,7 +7,6 @@
 
 use std::path::PathBuf;
 
-use fidelis::db;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::ConnectionTrait;
 
@@ -63,7 +62,7 @@ impl TestDatabase {
         if !template.exists() {
             let building = dir.join(format!("building-{}.db", uuid::Uuid::new_v4()));
             let url = format!("sqlite://{}?mode=rwc", building.display());
-            let conn = db::connect(&url, 1)
+            let conn = fidelis::core::db::connect(&url, 1)
                 .await
                 .unwrap_or_else(|e| panic!("template: {e:?}"));
             Migrator::up(&conn, None)
@@ -89,7 +88,7 @@ impl TestDatabase {
     }
 
     async fn postgres(admin_url: String) -> Self {
-        let admin = db::connect(&admin_url, 1)
+        let admin = fidelis::core::db::connect(&admin_url, 1)
             .await
             .unwrap_or_else(|e| panic!("{PG_ENV}: {e:?}"));
         let template = format!("fidelis_tpl_{}", migrations_fingerprint());
@@ -117,7 +116,7 @@ impl TestDatabase {
                 .execute_unprepared(&format!("CREATE DATABASE {building}"))
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));
-            let conn = db::connect(&with_database(&admin_url, &building), 1)
+            let conn = fidelis::core::db::connect(&with_database(&admin_url, &building), 1)
                 .await
                 .unwrap_or_else(|e| panic!("{e:?}"));
             Migrator::up(&conn, None)
@@ -177,7 +176,7 @@ impl Drop for TestDatabase {
                         return;
                     };
                     rt.block_on(async {
-                        if let Ok(admin) = db::connect(&admin_url, 1).await {
+                        if let Ok(admin) = fidelis::core::db::connect(&admin_url, 1).await {
                             let _ = admin
                                 .execute_unprepared(&format!(
                                     "DROP DATABASE IF EXISTS {name} WITH (FORCE)"

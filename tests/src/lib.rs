@@ -11,11 +11,17 @@ pub mod smtp;
 
 use std::{net::SocketAddr, sync::Arc};
 
-use fidelis::{App, AppState, Config, auth::Role, config::Environment};
+use fidelis::{
+    App,
+    core::{
+        auth::Role,
+        config::{Config, Environment},
+        deps::Deps,
+    },
+};
+pub use gql::{Gql, code_of, field_of};
 use secrecy::SecretString;
 use serde_json::{Value, json};
-
-pub use gql::{Gql, code_of, field_of};
 pub use smtp::{ReceivedMail, SmtpSink};
 
 /// A running server with its own database and mail sink.
@@ -23,7 +29,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub http: reqwest::Client,
     pub smtp: SmtpSink,
-    pub state: Arc<AppState>,
+    pub state: Arc<Deps>,
     _db: db::TestDatabase,
     _outbox: TempDir,
 }
@@ -47,7 +53,7 @@ pub async fn spawn_app() -> TestApp {
 /// Starts a server after letting the test adjust its configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     if std::env::var_os("TEST_LOG").is_some() {
-        fidelis::telemetry::init(&Config::defaults());
+        fidelis::server::telemetry::init(&Config::defaults());
     }
     let database = db::TestDatabase::create().await;
     let smtp = SmtpSink::start().await;
@@ -130,7 +136,7 @@ pub const SESSION_FIELDS: &str =
 
 impl TestApp {
     /// The server's clock: tests move it forward instead of sleeping or dating data back.
-    pub fn clock(&self) -> &fidelis::clock::Clock {
+    pub fn clock(&self) -> &fidelis::core::clock::Clock {
         &self.state.clock
     }
 
@@ -315,7 +321,7 @@ impl TestApp {
     }
 
     async fn db_unscoped_user(&self, role: Role, email: &str) -> Session {
-        fidelis::domain::auth::create_unscoped_user(&self.state.db, email, PASSWORD, role)
+        fidelis::identity::sessions::create_unscoped_user(&self.state.db, email, PASSWORD, role)
             .await
             .unwrap_or_else(|e| panic!("creating {email}: {e}"));
         self.login(email, PASSWORD).await
@@ -393,8 +399,8 @@ impl TestApp {
 
     /// The ledger check of `fidelis ledger verify`, run on this test's database (it reads every
     /// brand's entries, which no API exposes).
-    pub async fn db_verify_ledger(&self) -> fidelis::db::platform::LedgerReport {
-        fidelis::db::platform::verify_ledger(&self.state.db)
+    pub async fn db_verify_ledger(&self) -> fidelis::identity::store::LedgerReport {
+        fidelis::identity::store::verify_ledger(&self.state.db)
             .await
             .unwrap_or_else(|e| panic!("verify: {e:?}"))
     }

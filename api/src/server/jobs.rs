@@ -8,7 +8,7 @@ use std::{future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 
-use crate::{app::AppState, error::AppError};
+use crate::core::{deps::Deps, error::AppError};
 
 /// When a job runs in the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +20,7 @@ pub enum Cadence {
 }
 
 type Run = for<'a> fn(
-    &'a AppState,
+    &'a Deps,
     DateTime<Utc>,
 ) -> Pin<Box<dyn Future<Output = Result<String, AppError>> + Send + 'a>>;
 
@@ -33,7 +33,7 @@ pub struct Job {
 }
 
 impl Job {
-    pub async fn run(&self, state: &AppState, now: DateTime<Utc>) -> Result<String, AppError> {
+    pub async fn run(&self, state: &Deps, now: DateTime<Utc>) -> Result<String, AppError> {
         (self.run)(state, now).await
     }
 }
@@ -46,7 +46,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::worker::expiry::run_once(&state.db, now).await?;
+                    let r = crate::loyalty::jobs::expiry::run_once(&state.db, now).await?;
                     Ok(if r.lots > 0 {
                         format!("{} points in {} lots expired", r.points, r.lots)
                     } else {
@@ -60,7 +60,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let n = crate::worker::birthdays::run_once(&state.db, now).await?;
+                    let n = crate::loyalty::jobs::birthdays::run_once(&state.db, now).await?;
                     Ok(if n > 0 {
                         format!("{n} bonuses booked")
                     } else {
@@ -74,7 +74,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let n = crate::domain::tiers::run_once(&state.db, now).await?;
+                    let n = crate::loyalty::tiers::run_once(&state.db, now).await?;
                     Ok(if n > 0 {
                         format!("{n} members requalified or moved down")
                     } else {
@@ -88,7 +88,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::domain::coalition_points::expire_due(&state.db, now).await?;
+                    let r = crate::coalition::points::expire_due(&state.db, now).await?;
                     Ok(if r.accounts > 0 {
                         format!("{} points on {} cards expired", r.points, r.accounts)
                     } else {
@@ -102,9 +102,9 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::domain::campaigns::run_once(state, now, None).await?;
+                    let r = crate::engagement::campaigns::run_once(state, now, None).await?;
                     Ok(
-                        if r == crate::domain::campaigns::DeliveryReport::default() {
+                        if r == crate::engagement::campaigns::DeliveryReport::default() {
                             String::new()
                         } else {
                             format!("{r:?}")
@@ -118,8 +118,8 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::domain::outbox_mail::run_once(state, now).await?;
-                    Ok(if r == crate::domain::outbox_mail::Report::default() {
+                    let r = crate::core::mail::outbox::run_once(state, now).await?;
+                    Ok(if r == crate::core::mail::outbox::Report::default() {
                         String::new()
                     } else {
                         format!("{r:?}")
@@ -132,12 +132,14 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::domain::transactional::run_once(state, now).await?;
-                    Ok(if r == crate::domain::transactional::Report::default() {
-                        String::new()
-                    } else {
-                        format!("{r:?}")
-                    })
+                    let r = crate::engagement::transactional::run_once(state, now).await?;
+                    Ok(
+                        if r == crate::engagement::transactional::Report::default() {
+                            String::new()
+                        } else {
+                            format!("{r:?}")
+                        },
+                    )
                 })
             },
         },
@@ -147,7 +149,7 @@ pub fn registry() -> Vec<Job> {
 /// Runs every job of `cadence` (all of them with `None`) once, in registry order; a failing job
 /// is logged and the next runs. Returns each job's name and outcome.
 pub async fn run_all(
-    state: &AppState,
+    state: &Deps,
     now: DateTime<Utc>,
     cadence: Option<Cadence>,
 ) -> Vec<(&'static str, Result<String, AppError>)> {
@@ -170,7 +172,7 @@ pub async fn run_all(
 }
 
 /// The scheduled loop: every `interval`, the scheduled jobs.
-pub fn spawn_scheduled(state: Arc<AppState>, interval: Duration) {
+pub fn spawn_scheduled(state: Arc<Deps>, interval: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(interval);
         loop {
@@ -180,10 +182,10 @@ pub fn spawn_scheduled(state: Arc<AppState>, interval: Duration) {
     });
 }
 
-/// The mail worker: the mail jobs every `poll`, and at once when [`AppState::mail_work`] is
+/// The mail worker: the mail jobs every `poll`, and at once when [`Deps::mail_work`] is
 /// notified (a campaign sent or resumed, mail settings fixed). Safe with several processes:
 /// every mail is claimed by a conditional update before it is sent.
-pub fn spawn_mail(state: Arc<AppState>, poll: Duration) {
+pub fn spawn_mail(state: Arc<Deps>, poll: Duration) {
     tokio::spawn(async move {
         loop {
             run_all(&state, state.clock.now(), Some(Cadence::Mail)).await;

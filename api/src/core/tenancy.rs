@@ -1,0 +1,207 @@
+//! The tenant scope: the only door to tenant-owned tables.
+//!
+//! Every query built here is filtered on the brand's id and every insert is stamped with it, so
+//! a resolver holding a scope cannot read or write another brand's rows: another brand's object
+//! simply does not exist (NOT_FOUND).
+#![expect(
+    clippy::disallowed_methods,
+    reason = "this module is the tenant-scoped door to SeaORM"
+)]
+
+use chrono::{DateTime, Utc};
+use entity::TenantOwned;
+use sea_orm::{
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
+    DatabaseTransaction, EntityTrait, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QuerySelect,
+    Select, UpdateMany, Value, sea_query::OnConflict,
+};
+use uuid::Uuid;
+
+use crate::core::{clock::Clock, error::AppError};
+
+/// The brand a request acts for, with the connection pool and the server's clock.
+#[derive(Clone)]
+pub struct TenantScope {
+    db: DatabaseConnection,
+    tenant: Uuid,
+    clock: Clock,
+}
+
+impl TenantScope {
+    /// A scope on the system clock (jobs that are given their `now`).
+    pub(crate) fn new(db: DatabaseConnection, tenant: Uuid) -> Self {
+        Self::with_clock(db, tenant, Clock::system())
+    }
+
+    /// A scope on the server's clock.
+    pub(crate) fn with_clock(db: DatabaseConnection, tenant: Uuid, clock: Clock) -> Self {
+        Self { db, tenant, clock }
+    }
+
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant
+    }
+
+    /// Now, on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// Scoped access outside a transaction.
+    pub fn conn(&self) -> Scoped<DatabaseConnection> {
+        // A clone of the pool handle, not a new connection.
+        Scoped {
+            conn: self.db.clone(),
+            tenant: self.tenant,
+            clock: self.clock.clone(),
+        }
+    }
+
+    /// Starts a write transaction whose every statement stays within the brand.
+    pub async fn begin(&self) -> Result<Scoped<DatabaseTransaction>, AppError> {
+        Ok(Scoped {
+            conn: crate::core::db::begin_write(&self.db).await?,
+            tenant: self.tenant,
+            clock: self.clock.clone(),
+        })
+    }
+}
+
+/// A connection or transaction bound to one brand.
+pub struct Scoped<C> {
+    conn: C,
+    tenant: Uuid,
+    clock: Clock,
+}
+
+impl<C: ConnectionTrait> Scoped<C> {
+    pub fn tenant_id(&self) -> Uuid {
+        self.tenant
+    }
+
+    /// Now, on the server's clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    /// The connection, to execute what [`find`](Self::find) and friends build.
+    pub fn db(&self) -> &C {
+        &self.conn
+    }
+
+    /// `SELECT ... WHERE tenant_id = <brand>`.
+    pub fn find<E: TenantOwned>(&self) -> Select<E> {
+        E::find().filter(E::tenant_column().eq(self.tenant))
+    }
+
+    /// One row by primary key, or NOT_FOUND when it is missing or another brand's.
+    pub async fn get<E>(&self, id: Uuid) -> Result<E::Model, AppError>
+    where
+        E: TenantOwned,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        E::find_by_id(id)
+            .filter(E::tenant_column().eq(self.tenant))
+            .one(&self.conn)
+            .await?
+            .ok_or(AppError::NotFound)
+    }
+
+    /// [`get`](Self::get), locking the row for the rest of the transaction on PostgreSQL
+    /// (`SELECT ... FOR UPDATE`): concurrent writers of the same object queue instead of
+    /// computing from the same stale read. SQLite writers are serialised by `BEGIN IMMEDIATE`.
+    pub async fn get_for_update<E>(&self, id: Uuid) -> Result<E::Model, AppError>
+    where
+        E: TenantOwned,
+        <E::PrimaryKey as PrimaryKeyTrait>::ValueType: From<Uuid>,
+    {
+        let select = E::find_by_id(id).filter(E::tenant_column().eq(self.tenant));
+        let select = if self.conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            select.lock_exclusive()
+        } else {
+            select
+        };
+        select.one(&self.conn).await?.ok_or(AppError::NotFound)
+    }
+
+    /// Inserts a row stamped with the brand's id, whatever the caller set.
+    pub async fn insert<A>(
+        &self,
+        mut model: A,
+    ) -> Result<<A::Entity as EntityTrait>::Model, AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+    {
+        model.set(
+            <A::Entity as TenantOwned>::tenant_column(),
+            Value::from(self.tenant),
+        );
+        Ok(model.insert(&self.conn).await?)
+    }
+
+    /// Inserts rows stamped with the brand's id, in one statement, returning nothing.
+    pub async fn insert_all<A>(&self, models: Vec<A>) -> Result<(), AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+    {
+        if models.is_empty() {
+            return Ok(());
+        }
+        let stamped = models.into_iter().map(|mut model| {
+            model.set(
+                <A::Entity as TenantOwned>::tenant_column(),
+                Value::from(self.tenant),
+            );
+            model
+        });
+        A::Entity::insert_many(stamped)
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Inserts a row stamped with the brand's id unless one with the same values in
+    /// `conflict_columns` (a unique key) exists. Returns whether it inserted.
+    pub async fn insert_if_absent<A>(
+        &self,
+        mut model: A,
+        conflict_columns: Vec<<A::Entity as EntityTrait>::Column>,
+    ) -> Result<bool, AppError>
+    where
+        A: ActiveModelTrait + ActiveModelBehavior + Send,
+        A::Entity: TenantOwned,
+    {
+        model.set(
+            <A::Entity as TenantOwned>::tenant_column(),
+            Value::from(self.tenant),
+        );
+        let inserted = A::Entity::insert(model)
+            .on_conflict(
+                OnConflict::columns(conflict_columns)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(&self.conn)
+            .await?;
+        Ok(inserted > 0)
+    }
+
+    /// `UPDATE ... WHERE tenant_id = <brand>`; add the row filters before executing.
+    pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
+        E::update_many().filter(E::tenant_column().eq(self.tenant))
+    }
+
+    /// `DELETE ... WHERE tenant_id = <brand>`; add the row filters before executing.
+    pub fn delete_many<E: TenantOwned>(&self) -> sea_orm::DeleteMany<E> {
+        E::delete_many().filter(E::tenant_column().eq(self.tenant))
+    }
+}
+
+impl Scoped<DatabaseTransaction> {
+    pub async fn commit(self) -> Result<(), AppError> {
+        Ok(self.conn.commit().await?)
+    }
+}

@@ -1,0 +1,448 @@
+//! Audiences: who a campaign targets. A filter is a tree — `all` / `any` / `not` over leaves on
+//! member facts (tier, program, last purchase, total spend, points, enrolment date, attributes)
+//! or a saved segment (a named filter) — so that segments computed elsewhere (RFM scores, clubs)
+//! can be added later as new leaves or as attributes. Only members with an e-mail address and
+//! e-mail consent, and not on the brand's suppression list, are ever mailable.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use entity::{
+    ledger_account::{self, AccountKind},
+    member, member_tier, purchase, segment, suppression,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::core::{
+    error::AppError,
+    tenancy::{Scoped, TenantScope},
+    types::text,
+};
+
+/// An audience filter. Leaves set together in one node must all hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Filter {
+    pub all: Vec<Filter>,
+    pub any: Vec<Filter>,
+    pub not: Option<Box<Filter>>,
+    pub segment_id: Option<Uuid>,
+    /// Current tier name (any program), case-insensitive.
+    pub tier: Option<String>,
+    /// Holds an account (earned or spent) in this program.
+    pub program_id: Option<Uuid>,
+    pub last_purchase_after: Option<DateTime<Utc>>,
+    pub last_purchase_before: Option<DateTime<Utc>>,
+    /// Never bought anything.
+    pub never_purchased: Option<bool>,
+    pub total_spend_at_least_minor: Option<i64>,
+    pub total_spend_below_minor: Option<i64>,
+    pub points_at_least: Option<i64>,
+    pub enrolled_after: Option<DateTime<Utc>>,
+    pub enrolled_before: Option<DateTime<Utc>>,
+    /// A brand-defined attribute equal to a value.
+    pub attribute: Option<(String, String)>,
+}
+
+const MAX_NODES: usize = 200;
+
+/// Per member: last purchase and total spent.
+type PurchaseSums = (Option<Uuid>, Option<DateTime<Utc>>, Option<i64>);
+const MAX_SEGMENT_DEPTH: usize = 5;
+
+/// What is known about one member for filtering.
+#[derive(Debug, Clone)]
+struct Facts {
+    member: member::Model,
+    tiers: Vec<String>,
+    programs: HashSet<Uuid>,
+    points: i64,
+    last_purchase: Option<DateTime<Utc>>,
+    spend: i64,
+}
+
+fn count_nodes(f: &Filter) -> usize {
+    1 + f.all.iter().map(count_nodes).sum::<usize>()
+        + f.any.iter().map(count_nodes).sum::<usize>()
+        + f.not.as_deref().map_or(0, count_nodes)
+}
+
+/// Checks a filter's shape; segments named in it must be the brand's.
+pub fn check(filter: &Filter) -> Result<(), AppError> {
+    if count_nodes(filter) > MAX_NODES {
+        return Err(AppError::validation(
+            "input.filter",
+            format!("has more than {MAX_NODES} nodes"),
+        ));
+    }
+    if let Some((key, _)) = &filter.attribute
+        && key.trim().is_empty()
+    {
+        return Err(AppError::validation(
+            "input.filter.attribute.key",
+            "must not be empty",
+        ));
+    }
+    for f in filter
+        .all
+        .iter()
+        .chain(&filter.any)
+        .chain(filter.not.as_deref())
+    {
+        check(f)?;
+    }
+    Ok(())
+}
+
+/// Replaces segment leaves by their filters (the brand's only; NOT_FOUND otherwise), to a
+/// bounded depth (a segment naming itself is refused).
+async fn expand<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    filter: &Filter,
+    depth: usize,
+) -> Result<Filter, AppError> {
+    let mut out = filter.clone();
+    if let Some(id) = filter.segment_id {
+        if depth >= MAX_SEGMENT_DEPTH {
+            return Err(AppError::validation(
+                "input.filter.segmentId",
+                "segments nest too deep (or refer to themselves)",
+            ));
+        }
+        let segment = conn.get::<segment::Entity>(id).await?;
+        let inner: Filter =
+            serde_json::from_value(segment.filter).map_err(|e| AppError::Internal(e.into()))?;
+        out.segment_id = None;
+        out.all
+            .push(Box::pin(expand(conn, &inner, depth + 1)).await?);
+    }
+    let mut all = Vec::with_capacity(out.all.len());
+    for f in &out.all {
+        all.push(Box::pin(expand(conn, f, depth)).await?);
+    }
+    out.all = all;
+    let mut any = Vec::with_capacity(out.any.len());
+    for f in &out.any {
+        any.push(Box::pin(expand(conn, f, depth)).await?);
+    }
+    out.any = any;
+    if let Some(not) = &out.not {
+        out.not = Some(Box::new(Box::pin(expand(conn, not, depth)).await?));
+    }
+    Ok(out)
+}
+
+fn matches(f: &Filter, x: &Facts) -> bool {
+    let leaf = |ok: Option<bool>| ok.unwrap_or(true);
+    leaf(
+        f.tier
+            .as_ref()
+            .map(|t| x.tiers.iter().any(|n| n.eq_ignore_ascii_case(t.trim()))),
+    ) && leaf(f.program_id.map(|p| x.programs.contains(&p)))
+        && leaf(
+            f.last_purchase_after
+                .map(|d| x.last_purchase.is_some_and(|l| l > d)),
+        )
+        && leaf(
+            f.last_purchase_before
+                .map(|d| x.last_purchase.is_some_and(|l| l < d)),
+        )
+        && leaf(f.never_purchased.map(|n| n == x.last_purchase.is_none()))
+        && leaf(f.total_spend_at_least_minor.map(|v| x.spend >= v))
+        && leaf(f.total_spend_below_minor.map(|v| x.spend < v))
+        && leaf(f.points_at_least.map(|v| x.points >= v))
+        && leaf(f.enrolled_after.map(|d| x.member.created_at > d))
+        && leaf(f.enrolled_before.map(|d| x.member.created_at < d))
+        && leaf(f.attribute.as_ref().map(|(k, v)| {
+            x.member.attributes.get(k.trim()).and_then(|a| a.as_str()) == Some(v.as_str())
+        }))
+        && f.all.iter().all(|g| matches(g, x))
+        && (f.any.is_empty() || f.any.iter().any(|g| matches(g, x)))
+        && f.not.as_deref().is_none_or(|g| !matches(g, x))
+}
+
+/// The members a filter selects, split by whether they may be mailed.
+#[derive(Debug, Clone, Default)]
+pub struct Audience {
+    /// Matched and mailable (address, consent, not suppressed), in enrolment order.
+    pub mailable: Vec<member::Model>,
+    pub matched: usize,
+    pub without_email_or_consent: usize,
+    pub suppressed: usize,
+}
+
+/// Evaluates a filter over the brand's members.
+pub async fn evaluate<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    filter: &Filter,
+) -> Result<Audience, AppError> {
+    check(filter)?;
+    let filter = expand(conn, filter, 0).await?;
+    let members = conn
+        .find::<member::Entity>()
+        .order_by_asc(member::Column::Id)
+        .all(conn.db())
+        .await?;
+    let mut tiers: HashMap<Uuid, HashMap<Uuid, String>> = HashMap::new();
+    for t in conn
+        .find::<member_tier::Entity>()
+        .order_by_asc(member_tier::Column::CreatedAt)
+        .order_by_asc(member_tier::Column::Id)
+        .all(conn.db())
+        .await?
+    {
+        // The newest row per member and program is the current tier.
+        tiers
+            .entry(t.member_id)
+            .or_default()
+            .insert(t.program_id, t.name);
+    }
+    let mut programs: HashMap<Uuid, (HashSet<Uuid>, i64)> = HashMap::new();
+    for a in conn
+        .find::<ledger_account::Entity>()
+        .filter(ledger_account::Column::MemberId.is_not_null())
+        .all(conn.db())
+        .await?
+    {
+        let Some(m) = a.member_id else { continue };
+        let entry = programs.entry(m).or_default();
+        if let Some(p) = a.program_id {
+            entry.0.insert(p);
+        }
+        if a.kind == AccountKind::MemberPoints {
+            entry.1 += a.balance;
+        }
+    }
+    let purchases: Vec<PurchaseSums> = conn
+        .find::<purchase::Entity>()
+        .select_only()
+        .column(purchase::Column::MemberId)
+        .column_as(Expr::col(purchase::Column::OccurredAt).max(), "last")
+        .column_as(Expr::cust("CAST(SUM(total_minor) AS BIGINT)"), "spend")
+        .filter(purchase::Column::MemberId.is_not_null())
+        .group_by(purchase::Column::MemberId)
+        .into_tuple()
+        .all(conn.db())
+        .await?;
+    let purchases: HashMap<Uuid, (Option<DateTime<Utc>>, i64)> = purchases
+        .into_iter()
+        .filter_map(|(m, last, spend)| Some((m?, (last, spend.unwrap_or(0)))))
+        .collect();
+    let suppressed: HashSet<String> = conn
+        .find::<suppression::Entity>()
+        .all(conn.db())
+        .await?
+        .into_iter()
+        .map(|s| s.email)
+        .collect();
+    let mut audience = Audience::default();
+    for m in members {
+        let (programs, points) = programs.remove(&m.id).unwrap_or_default();
+        let (last_purchase, spend) = purchases.get(&m.id).copied().unwrap_or((None, 0));
+        let facts = Facts {
+            tiers: tiers
+                .remove(&m.id)
+                .map(|t| t.into_values().collect())
+                .unwrap_or_default(),
+            programs,
+            points,
+            last_purchase,
+            spend,
+            member: m,
+        };
+        if !matches(&filter, &facts) {
+            continue;
+        }
+        audience.matched += 1;
+        // A suppressed address (unsubscribed, bounced, complained) counts as suppressed
+        // whatever its consent: unsubscribing withdraws the consent too.
+        match &facts.member.email {
+            Some(email) if suppressed.contains(email) => audience.suppressed += 1,
+            Some(_) if facts.member.email_consent => audience.mailable.push(facts.member),
+            _ => audience.without_email_or_consent += 1,
+        }
+    }
+    Ok(audience)
+}
+
+/// Saves a named segment (replacing the filter of an existing one of that name).
+pub async fn save_segment(
+    scope: &TenantScope,
+    name: &str,
+    filter: &Filter,
+) -> Result<segment::Model, AppError> {
+    let name = text("input.name", name, 100)?;
+    check(filter)?;
+    let tx = scope.begin().await?;
+    // The filter must evaluate (segments it names exist and do not loop).
+    expand(&tx, filter, 1).await?;
+    let json = serde_json::to_value(filter).map_err(|e| AppError::Internal(e.into()))?;
+    let now = scope.now();
+    let inserted = tx
+        .insert_if_absent(
+            segment::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                tenant_id: Set(scope.tenant_id()),
+                name: Set(name.clone()),
+                filter: Set(json.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+            },
+            vec![segment::Column::TenantId, segment::Column::Name],
+        )
+        .await?;
+    if !inserted {
+        tx.update_many::<segment::Entity>()
+            .col_expr(segment::Column::Filter, Expr::value(json))
+            .col_expr(segment::Column::UpdatedAt, Expr::value(now))
+            .filter(segment::Column::Name.eq(&name))
+            .exec(tx.db())
+            .await?;
+    }
+    let saved = tx
+        .find::<segment::Entity>()
+        .filter(segment::Column::Name.eq(&name))
+        .one(tx.db())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // A segment may not end up naming itself.
+    expand(
+        &tx,
+        &Filter {
+            segment_id: Some(saved.id),
+            ..Filter::default()
+        },
+        0,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+pub async fn segments(scope: &TenantScope) -> Result<Vec<segment::Model>, AppError> {
+    let conn = scope.conn();
+    Ok(conn
+        .find::<segment::Entity>()
+        .order_by_asc(segment::Column::Name)
+        .all(conn.db())
+        .await?)
+}
+
+/// Adds an address to the brand's suppression list (idempotent).
+pub async fn suppress(
+    scope: &TenantScope,
+    email: &str,
+    reason: suppression::SuppressionReason,
+) -> Result<(), AppError> {
+    let email = crate::core::types::Email::parse("input.email", email)?;
+    suppress_in(&scope.conn(), email.as_str(), reason).await
+}
+
+/// Adds an address (already normalised) to the suppression list, in the caller's transaction.
+pub async fn suppress_in<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    email: &str,
+    reason: suppression::SuppressionReason,
+) -> Result<(), AppError> {
+    conn.insert_if_absent(
+        suppression::ActiveModel {
+            tenant_id: Set(conn.tenant_id()),
+            email: Set(email.to_owned()),
+            reason: Set(reason),
+            created_at: Set(conn.now()),
+        },
+        vec![suppression::Column::TenantId, suppression::Column::Email],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn suppressions(scope: &TenantScope) -> Result<Vec<suppression::Model>, AppError> {
+    let conn = scope.conn();
+    Ok(conn
+        .find::<suppression::Entity>()
+        .order_by_asc(suppression::Column::Email)
+        .all(conn.db())
+        .await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(spend: i64, tier: Option<&str>) -> Facts {
+        Facts {
+            member: member::Model {
+                id: Uuid::nil(),
+                tenant_id: Uuid::nil(),
+                email: Some("a@b.example".into()),
+                phone: None,
+                first_name: None,
+                last_name: None,
+                birth_date: None,
+                preferred_store: None,
+                email_consent: true,
+                email_consent_at: None,
+                email_consent_source: None,
+                sms_consent: false,
+                sms_consent_at: None,
+                sms_consent_source: None,
+                attributes: serde_json::json!({ "club": "running" }),
+                enrolled_via: member::EnrolmentChannel::Staff,
+                password_hash: None,
+                sessions_valid_after: None,
+                created_at: Utc::now(),
+                updated_at: Utc::now(),
+            },
+            tiers: tier.map(|t| vec![t.to_owned()]).unwrap_or_default(),
+            programs: HashSet::new(),
+            points: 0,
+            last_purchase: None,
+            spend,
+        }
+    }
+
+    #[test]
+    fn filters_combine_with_all_any_and_not() {
+        let gold = Filter {
+            tier: Some("gold".into()),
+            ..Filter::default()
+        };
+        let big = Filter {
+            total_spend_at_least_minor: Some(10_000),
+            ..Filter::default()
+        };
+        let either = Filter {
+            any: vec![gold.clone(), big.clone()],
+            ..Filter::default()
+        };
+        assert!(matches(&either, &facts(20_000, None)));
+        assert!(matches(&either, &facts(0, Some("Gold"))));
+        assert!(!matches(&either, &facts(0, Some("Silver"))));
+        let not_gold = Filter {
+            not: Some(Box::new(gold)),
+            ..Filter::default()
+        };
+        assert!(!matches(&not_gold, &facts(0, Some("GOLD"))));
+        let club = Filter {
+            attribute: Some(("club".into(), "running".into())),
+            ..Filter::default()
+        };
+        assert!(matches(
+            &Filter {
+                all: vec![club, not_gold],
+                ..Filter::default()
+            },
+            &facts(0, None)
+        ));
+        assert!(
+            matches(&Filter::default(), &facts(0, None)),
+            "an empty filter is everyone"
+        );
+    }
+}

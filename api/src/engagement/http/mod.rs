@@ -1,0 +1,4 @@
+//! Engagement's plain HTTP endpoints: open/click tracking and one-click unsubscribe.
+
+pub mod tracking;
+pub mod unsubscribe;

@@ -1,0 +1,249 @@
+//! Brands: self-service sign-up, and the platform admin's suspension and reactivation.
+
+use entity::{brand, one_time_token, user_account};
+use sea_orm::ActiveValue::Set;
+use uuid::Uuid;
+
+use crate::{
+    core::{
+        auth::{Role, password},
+        deps::Deps,
+        error::AppError,
+        idempotency::{Idempotency, PLATFORM},
+        mail::templates,
+        page::{Page, PageRequest},
+        types::{Currency, Email, Locale, NewPassword, Slug, TimeZone, text},
+    },
+    identity::{
+        sessions::{VERIFY_EMAIL_TTL, new_one_time_token},
+        store,
+    },
+};
+
+/// What `signUpBrand` asks for, as received.
+pub struct SignUpBrand {
+    pub brand_name: String,
+    pub slug: String,
+    pub owner_email: String,
+    pub owner_password: String,
+    pub owner_name: Option<String>,
+    pub currency: String,
+    pub timezone: String,
+    pub locale: Option<String>,
+    pub idempotency_key: Option<String>,
+}
+
+/// Creates a brand and its owner, and mails the owner a verification link. Every field is
+/// checked before anything is written.
+pub async fn sign_up(
+    state: &Deps,
+    input: SignUpBrand,
+    client: &str,
+) -> Result<(brand::Model, user_account::Model), AppError> {
+    // The password stays out of the fingerprint, which is stored.
+    let fingerprint = (
+        &input.brand_name,
+        &input.slug,
+        &input.owner_email,
+        &input.owner_name,
+        &input.currency,
+        &input.timezone,
+        &input.locale,
+    );
+    let idem = Idempotency::optional(
+        PLATFORM.to_owned(),
+        "signUpBrand",
+        input.idempotency_key.as_deref(),
+        &fingerprint,
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(&state.db).await?
+    {
+        return reload(state, &previous).await;
+    }
+    match create(state, input, client, idem.as_ref()).await {
+        Ok(created) => Ok(created),
+        // A concurrent twin with the same key committed first (our slug or e-mail check, or
+        // our insert, lost to it): answer with its result, as a replay would.
+        Err(e) => match &idem {
+            Some(idem) => match idem.replay(&state.db).await? {
+                Some(previous) => reload(state, &previous).await,
+                None => Err(e),
+            },
+            None => Err(e),
+        },
+    }
+}
+
+async fn create(
+    state: &Deps,
+    input: SignUpBrand,
+    client: &str,
+    idem: Option<&Idempotency>,
+) -> Result<(brand::Model, user_account::Model), AppError> {
+    // Only sign-ups that go through count: refused input writes and sends nothing.
+    state.limits.signup_address.check(client)?;
+    let name = text("input.brandName", &input.brand_name, 200)?;
+    let slug = Slug::parse("input.slug", &input.slug)?;
+    let email = Email::parse("input.ownerEmail", &input.owner_email)?;
+    let password = NewPassword::parse("input.ownerPassword", &input.owner_password)?;
+    let owner_name = input
+        .owner_name
+        .as_deref()
+        .map(|n| text("input.ownerName", n, 200))
+        .transpose()?;
+    let currency = Currency::parse("input.currency", &input.currency)?;
+    let timezone = TimeZone::parse("input.timezone", &input.timezone)?;
+    let locale = Locale::parse("input.locale", input.locale.as_deref().unwrap_or("fr-FR"))?;
+    let password_hash = password::hash(password.expose().to_owned()).await?;
+
+    let now = state.clock.now();
+    let tx = crate::core::db::begin_write(&state.db).await?;
+    // Again under the write lock: a concurrent twin may have committed since the first look.
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(&tx).await?
+    {
+        return reload(state, &previous).await;
+    }
+    if store::slug_taken(&tx, slug.as_str()).await? {
+        return Err(AppError::Validation {
+            field: "input.slug",
+            message: "is already taken".into(),
+        });
+    }
+    if store::user_by_email(&tx, email.as_str()).await?.is_some() {
+        return Err(AppError::conflict("a user with this e-mail already exists"));
+    }
+    let brand = store::insert_brand(
+        &tx,
+        brand::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            slug: Set(slug.as_str().to_owned()),
+            name: Set(name),
+            currency: Set(currency.code().to_owned()),
+            timezone: Set(timezone.name().to_owned()),
+            locale: Set(locale.as_str().to_owned()),
+            status: Set(brand::BrandStatus::Active),
+            suspended_reason: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+    .map_err(lost_race)?;
+    let owner = store::insert_user(
+        &tx,
+        user_account::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(Some(brand.id)),
+            email: Set(email.as_str().to_owned()),
+            display_name: Set(owner_name),
+            password_hash: Set(password_hash),
+            role: Set(Role::BrandOwner),
+            status: Set(user_account::UserStatus::Active),
+            email_verified_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+        },
+    )
+    .await
+    .map_err(lost_race)?;
+    let token = new_one_time_token(
+        &tx,
+        owner.id,
+        one_time_token::TokenPurpose::VerifyEmail,
+        VERIFY_EMAIL_TTL,
+        state.clock.now(),
+    )
+    .await?;
+    let mail = templates::verify_email(
+        crate::core::i18n::Lang::of_locale(&brand.locale),
+        &owner.email,
+        &brand.name,
+        &state.link("/verify-email", &token),
+    );
+    let queued = crate::core::mail::outbox::queue(&tx, None, mail, state.clock.now()).await?;
+    if let Some(idem) = &idem {
+        idem.record(
+            &tx,
+            serde_json::json!({ "brand": brand.id, "owner": owner.id }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    state.limits.signup_address.hit(client);
+    tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
+    crate::core::mail::outbox::send_now(state, queued).await;
+    Ok((brand, owner))
+}
+
+/// The brand and owner a replayed sign-up created the first time.
+async fn reload(
+    state: &Deps,
+    previous: &serde_json::Value,
+) -> Result<(brand::Model, user_account::Model), AppError> {
+    let id = |key: &str| crate::core::idempotency::recorded_id(previous, key);
+    let brand = store::brand_by_id(&state.db, id("brand")?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let owner = store::user_by_id(&state.db, id("owner")?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((brand, owner))
+}
+
+/// A concurrent sign-up took the slug or the e-mail between our check and our insert.
+fn lost_race(e: AppError) -> AppError {
+    match &e {
+        AppError::Internal(inner)
+            if inner
+                .downcast_ref::<sea_orm::DbErr>()
+                .is_some_and(crate::core::db::is_unique_violation) =>
+        {
+            AppError::conflict("this slug or e-mail was just taken")
+        }
+        _ => e,
+    }
+}
+
+pub async fn list(
+    state: &Deps,
+    status: Option<brand::BrandStatus>,
+    page: PageRequest,
+) -> Result<Page<brand::Model>, AppError> {
+    store::list_brands(&state.db, status, page).await
+}
+
+pub async fn get(state: &Deps, id: Uuid) -> Result<brand::Model, AppError> {
+    store::brand_by_id(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Suspends a brand: its users cannot log in and its tokens and keys are refused at once.
+pub async fn suspend(state: &Deps, id: Uuid, reason: &str) -> Result<brand::Model, AppError> {
+    let reason = text("reason", reason, 500)?;
+    let brand = store::set_brand_status(
+        &state.db,
+        id,
+        brand::BrandStatus::Suspended,
+        Some(reason),
+        state.clock.now(),
+    )
+    .await?;
+    tracing::warn!(tenant.id = %brand.id, "brand {} suspended", brand.slug);
+    Ok(brand)
+}
+
+pub async fn reactivate(state: &Deps, id: Uuid) -> Result<brand::Model, AppError> {
+    let brand = store::set_brand_status(
+        &state.db,
+        id,
+        brand::BrandStatus::Active,
+        None,
+        state.clock.now(),
+    )
+    .await?;
+    tracing::info!(tenant.id = %brand.id, "brand {} reactivated", brand.slug);
+    Ok(brand)
+}

@@ -1,0 +1,147 @@
+//! Members' own accounts in a brand's app: sign-up and login give a MEMBER token scoped to that
+//! brand. Members are people of one brand: the same e-mail may be a member of several brands,
+//! each with its own password.
+
+use entity::member::{self, EnrolmentChannel};
+use sea_orm::{ColumnTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    core::{
+        auth::{Role, password},
+        deps::Deps,
+        error::AppError,
+        tenancy::TenantScope,
+        types::{Email, NewPassword},
+    },
+    identity::store,
+    loyalty::{members, members::Enrol},
+};
+
+/// A member's session: a short-lived access token.
+pub struct MemberSession {
+    pub access_token: String,
+    pub expires_in: u64,
+    pub member: member::Model,
+    /// The member's brand, to read the rest of their account in the same response.
+    pub scope: TenantScope,
+}
+
+/// The scope of an active brand named by its slug (NOT_FOUND otherwise), and the brand.
+pub(crate) async fn brand_scope(
+    state: &Deps,
+    slug: &str,
+) -> Result<(TenantScope, entity::brand::Model), AppError> {
+    let brand = store::brand_by_slug(&state.db, slug.trim())
+        .await?
+        .filter(|b| b.status == entity::brand::BrandStatus::Active)
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone()),
+        brand,
+    ))
+}
+
+pub(crate) fn session(
+    state: &Deps,
+    scope: &TenantScope,
+    member: member::Model,
+) -> Result<MemberSession, AppError> {
+    let access_token = state
+        .jwt
+        .issue(member.id, Role::Member, Some(scope.tenant_id()), None)?;
+    Ok(MemberSession {
+        access_token,
+        expires_in: state.jwt.ttl_secs(),
+        member,
+        scope: scope.clone(),
+    })
+}
+
+/// Enrols the member in the brand's app with a password; returns a session.
+pub async fn sign_up(
+    state: &Deps,
+    brand_slug: &str,
+    mut enrol: Enrol,
+    new_password: &str,
+    client: &str,
+    idempotency_key: Option<&str>,
+) -> Result<MemberSession, AppError> {
+    state.limits.login_address.check_and_hit(client)?;
+    let (scope, _) = brand_scope(state, brand_slug).await?;
+    if enrol.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+        return Err(AppError::validation(
+            "input.email",
+            "is required to sign up",
+        ));
+    }
+    let new_password = NewPassword::parse("input.password", new_password)?;
+    enrol.password_hash = Some(password::hash(new_password.expose().to_owned()).await?);
+    let (member, _card) = members::enrol(&scope, enrol, EnrolmentChannel::Member, idempotency_key)
+        .await
+        .map_err(|e| match e {
+            AppError::Conflict(m) if m.contains("e-mail") => AppError::conflict(
+                "this e-mail is already a member of the brand: use requestMemberAccess to get a \
+                 link that sets your password",
+            ),
+            other => other,
+        })?;
+    session(state, &scope, member)
+}
+
+/// Checks a member's e-mail and password for the brand; answers the same for an unknown e-mail
+/// and a wrong password.
+pub async fn login(
+    state: &Deps,
+    brand_slug: &str,
+    email: &str,
+    pwd: &str,
+    client: &str,
+) -> Result<MemberSession, AppError> {
+    const INVALID: AppError = AppError::Unauthenticated("invalid e-mail or password");
+    state.limits.login_address.check_and_hit(client)?;
+    let (scope, _) = brand_scope(state, brand_slug).await.map_err(|_| INVALID)?;
+    let email = Email::parse("email", email).map_err(|_| INVALID)?;
+    let key = format!("member:{}:{}", scope.tenant_id(), email.as_str());
+    state.limits.login_account.check(&key)?;
+    let conn = scope.conn();
+    let found = conn
+        .find::<member::Entity>()
+        .filter(member::Column::Email.eq(email.as_str()))
+        .one(conn.db())
+        .await?;
+    let ok = match found.as_ref().and_then(|m| m.password_hash.clone()) {
+        Some(hash) => password::verify(pwd.to_owned(), hash).await?,
+        None => {
+            let _ = password::verify(pwd.to_owned(), password::dummy_hash().await?).await?;
+            false
+        }
+    };
+    let Some(member) = found.filter(|_| ok) else {
+        state.limits.login_account.hit(&key);
+        return Err(INVALID);
+    };
+    state.limits.login_account.reset(&key);
+    session(state, &scope, member)
+}
+
+/// Whether a MEMBER token issued at `issued_at` (seconds) still opens the member's account:
+/// the member exists, is not erased, and has not ended their sessions since (a password set or
+/// reset, an erasure).
+pub async fn token_valid(
+    state: &Deps,
+    tenant: Uuid,
+    member: Uuid,
+    issued_at: u64,
+) -> Result<bool, AppError> {
+    let scope = TenantScope::with_clock(state.db.clone(), tenant, state.clock.clone());
+    match scope.conn().get::<member::Entity>(member).await {
+        // An erased member has no account to open, whatever the token's age.
+        Ok(m) if m.attributes.get("erased_at").is_some() => Ok(false),
+        Ok(m) => Ok(m
+            .sessions_valid_after
+            .is_none_or(|after| i64::try_from(issued_at).unwrap_or(i64::MAX) >= after.timestamp())),
+        Err(AppError::NotFound) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,389 @@
+//! Purchases: `recordPurchase` and `purchase`.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{purchase, purchase_line};
+
+use crate::{
+    core::{
+        auth::Permission,
+        error::AppError,
+        graphql::{ContextExt, guards::PermissionGuard},
+    },
+    loyalty::purchases::{Buyer, Earning, LineInput, RecordPurchase, Recorded},
+};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::purchase::Channel")]
+pub enum Channel {
+    InStore,
+    Online,
+    MobileApp,
+}
+
+#[derive(InputObject)]
+pub struct PurchaseLineInput {
+    pub sku: String,
+    pub category: Option<String>,
+    #[graphql(default = 1)]
+    pub quantity: i32,
+    /// Unit price in minor units, tax included.
+    pub unit_price_minor: i64,
+    /// Discount on the line, in minor units.
+    #[graphql(default)]
+    pub discount_minor: i64,
+    /// Tax included in the line, in minor units (for NET_OF_TAX programs).
+    #[graphql(default)]
+    pub tax_minor: i64,
+}
+
+#[derive(InputObject)]
+pub struct RecordPurchaseInput {
+    /// The card scanned or typed at the checkout.
+    pub card_number: Option<String>,
+    /// Or the member, when known without a card. Neither: an anonymous purchase.
+    pub member_id: Option<ID>,
+    pub store: Option<String>,
+    #[graphql(default_with = "Channel::InStore")]
+    pub channel: Channel,
+    /// What the customer paid for the basket, in minor units: the sum of the lines less their
+    /// discounts.
+    pub total_minor: i64,
+    /// Must be the brand's currency.
+    pub currency: String,
+    #[graphql(default)]
+    pub lines: Vec<PurchaseLineInput>,
+    /// When the purchase happened (default now). It dates the accounting (earning rules,
+    /// periods, expiry); vouchers and offers are judged valid or not when the purchase is
+    /// recorded. At most `FIDELIS_MAX_BACKDATE_DAYS` (30) days back, or 10 years for owners,
+    /// managers and API keys with the `history:import` scope.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// Vouchers presented, applied in this order, each code once per basket; a voucher's
+    /// minimum is checked on the basket before any loyalty payment. The part they pay earns
+    /// no points.
+    #[graphql(default)]
+    pub voucher_codes: Vec<String>,
+    /// Part paid from the member's stored value (prepaid balance), in minor units.
+    #[graphql(default)]
+    pub stored_value_minor: i64,
+    /// Part paid from the member's cashback balance, in minor units (loyalty value: it earns
+    /// nothing). Cashback earned by this purchase is spendable from the next one.
+    #[graphql(default)]
+    pub cashback_minor: i64,
+    /// Tax of the whole purchase in minor units, when not given per line: spread over the lines
+    /// by value (for NET_OF_TAX programs).
+    #[graphql(default)]
+    pub tax_minor: i64,
+    /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct PurchaseLine {
+    pub line_no: i32,
+    pub sku: String,
+    pub category: Option<String>,
+    pub quantity: i32,
+    pub unit_price_minor: i64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+    /// This line's share of the points earned.
+    pub points_earned: i64,
+    pub returned_quantity: i32,
+}
+
+impl From<purchase_line::Model> for PurchaseLine {
+    fn from(l: purchase_line::Model) -> Self {
+        Self {
+            line_no: l.line_no,
+            sku: l.sku,
+            category: l.category,
+            quantity: l.quantity,
+            unit_price_minor: l.unit_price_minor,
+            discount_minor: l.discount_minor,
+            tax_minor: l.tax_minor,
+            points_earned: l.points_earned,
+            returned_quantity: l.returned_quantity,
+        }
+    }
+}
+
+/// What one program gave.
+#[derive(SimpleObject, Clone)]
+pub struct ProgramEarning {
+    pub program_id: ID,
+    pub program_name: String,
+    pub points: i64,
+    pub expires_at: Option<DateTime<Utc>>,
+    /// Cashback credited (CASHBACK programs), in minor units.
+    pub cashback_minor: i64,
+    /// Stamps given (STAMPS programs).
+    pub stamps: i64,
+    /// Codes of the reward vouchers issued because a stamp card filled up.
+    pub reward_voucher_codes: Vec<String>,
+    /// The tier the member moved up to with this purchase, if any.
+    pub new_tier: Option<String>,
+}
+
+impl From<Earning> for ProgramEarning {
+    fn from(e: Earning) -> Self {
+        Self {
+            program_id: ID(e.program_id.to_string()),
+            program_name: e.program_name,
+            points: e.points,
+            expires_at: e.expires_at,
+            cashback_minor: e.cashback_minor,
+            stamps: e.stamps,
+            reward_voucher_codes: e.rewards,
+            new_tier: e.tier,
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone)]
+pub struct Purchase {
+    pub id: ID,
+    pub member_id: Option<ID>,
+    pub store: Option<String>,
+    pub channel: Channel,
+    pub total_minor: i64,
+    pub currency: String,
+    pub occurred_at: DateTime<Utc>,
+    pub points_earned: i64,
+    pub lines: Vec<PurchaseLine>,
+}
+
+fn purchase_view(p: purchase::Model, lines: Vec<purchase_line::Model>) -> Purchase {
+    Purchase {
+        id: ID(p.id.to_string()),
+        member_id: p.member_id.map(|m| ID(m.to_string())),
+        store: p.store,
+        channel: p.channel.into(),
+        total_minor: p.total_minor,
+        currency: p.currency,
+        occurred_at: p.occurred_at,
+        points_earned: p.points_earned,
+        lines: lines.into_iter().map(Into::into).collect(),
+    }
+}
+
+/// A voucher used at the checkout.
+#[derive(SimpleObject, Clone)]
+pub struct AppliedVoucher {
+    pub code: String,
+    pub discount_minor: i64,
+}
+
+/// The outcome of `recordPurchase`.
+#[derive(SimpleObject)]
+pub struct RecordPurchasePayload {
+    pub purchase: Purchase,
+    /// Vouchers used, with their discount.
+    pub vouchers: Vec<AppliedVoucher>,
+    /// Paid from stored value, in minor units.
+    pub stored_value_minor: i64,
+    /// Paid from cashback, in minor units.
+    pub cashback_minor: i64,
+    /// Discount given by the member's paid membership, in minor units.
+    pub membership_discount_minor: i64,
+    /// What remains to pay after vouchers, cashback and stored value, in minor units.
+    pub amount_due_minor: i64,
+    /// What each program gave.
+    pub earnings: Vec<ProgramEarning>,
+}
+
+impl From<Recorded> for RecordPurchasePayload {
+    fn from(r: Recorded) -> Self {
+        let amount_due_minor =
+            r.purchase.total_minor - r.purchase.loyalty_paid_minor - r.stored_value_minor;
+        Self {
+            purchase: purchase_view(r.purchase, r.lines),
+            vouchers: r
+                .vouchers
+                .into_iter()
+                .map(|(code, discount_minor)| AppliedVoucher {
+                    code,
+                    discount_minor,
+                })
+                .collect(),
+            amount_due_minor,
+            stored_value_minor: r.stored_value_minor,
+            cashback_minor: r.cashback_minor,
+            membership_discount_minor: r.membership_discount_minor,
+            earnings: r.earnings.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ReturnLineInput {
+    pub line_no: i32,
+    pub quantity: i32,
+}
+
+#[derive(InputObject)]
+pub struct RecordReturnInput {
+    pub purchase_id: ID,
+    /// Lines and quantities brought back; empty: everything not yet returned.
+    #[graphql(default)]
+    pub lines: Vec<ReturnLineInput>,
+    /// Makes the call safe to retry: a replay returns the first outcome and reverses nothing.
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of `recordReturn`.
+#[derive(SimpleObject)]
+pub struct RecordReturnPayload {
+    /// The purchase, with its returned quantities.
+    pub purchase: Purchase,
+    /// Points taken back from the member.
+    pub points_reversed: i64,
+    /// Points the member had already spent, now owed and repaid from the next earnings.
+    pub points_to_debt: i64,
+    /// Cashback taken back, in minor units.
+    pub cashback_reversed_minor: i64,
+    /// Cashback already spent, now owed and repaid from the next cashback.
+    pub cashback_to_debt_minor: i64,
+    /// Stamps taken back.
+    pub stamps_reversed: i64,
+    /// Stamps already turned into a reward, now owed and repaid from the next stamps.
+    pub stamps_to_debt: i64,
+    /// Paid-membership savings taken back (the discount on the returned part).
+    pub savings_reversed_minor: i64,
+    /// Cashback that paid for the returned part, given back to the member.
+    pub cashback_refunded_minor: i64,
+    /// Stored value that paid for the returned part, given back to the member.
+    pub stored_value_refunded_minor: i64,
+}
+
+#[derive(Default)]
+pub struct PurchaseQuery;
+
+#[Object]
+impl PurchaseQuery {
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn purchase(&self, ctx: &Context<'_>, id: ID) -> Result<Purchase> {
+        let (p, lines) =
+            crate::loyalty::purchases::get(ctx.scope()?, crate::core::types::id("id", &id)?)
+                .await?;
+        Ok(purchase_view(p, lines))
+    }
+}
+
+#[derive(Default)]
+pub struct PurchaseMutation;
+
+#[Object]
+impl PurchaseMutation {
+    /// Records a purchase and credits what the programs give. Replaying the same
+    /// `idempotencyKey` returns the first result and books nothing.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn record_purchase(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPurchaseInput,
+    ) -> Result<RecordPurchasePayload> {
+        let buyer = match (input.card_number, input.member_id) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::validation(
+                    "input.cardNumber",
+                    "give a card or a member, not both",
+                )
+                .into());
+            }
+            (Some(number), None) => Buyer::CardNumber(number),
+            (None, Some(id)) => Buyer::Member(crate::core::types::id("input.memberId", &id)?),
+            (None, None) => Buyer::Anonymous,
+        };
+        let command = RecordPurchase {
+            buyer,
+            store: input.store,
+            channel: input.channel.into(),
+            total_minor: input.total_minor,
+            currency: input.currency.trim().to_owned(),
+            lines: input
+                .lines
+                .into_iter()
+                .map(|l| LineInput {
+                    sku: l.sku,
+                    category: l.category,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                    discount_minor: l.discount_minor,
+                    tax_minor: l.tax_minor,
+                })
+                .collect(),
+            occurred_at: input.occurred_at,
+            max_backdate: backdate_limit(ctx)?,
+            voucher_codes: input.voucher_codes,
+            stored_value_minor: input.stored_value_minor,
+            cashback_minor: input.cashback_minor,
+            tax_minor: input.tax_minor,
+        };
+        Ok(crate::loyalty::purchases::record(
+            ctx.scope()?,
+            command,
+            input.idempotency_key.as_deref(),
+        )
+        .await?
+        .into())
+    }
+
+    /// Records the return of a whole purchase or of some lines: reverses exactly what the
+    /// returned part earned, never more. A unit can be returned once; returns of one purchase
+    /// are serialised, so however they interleave, once every unit is back the purchase's
+    /// reversals add up to what it earned and its refunds to the loyalty money that paid.
+    /// Points of the purchase that already expired are not taken back a second time: only what
+    /// is still held from it, or was spent, is reversed (spent points become a debt).
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn record_return(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordReturnInput,
+    ) -> Result<RecordReturnPayload> {
+        let scope = ctx.scope()?;
+        let purchase_id = crate::core::types::id("input.purchaseId", &input.purchase_id)?;
+        let lines = input
+            .lines
+            .into_iter()
+            .map(|l| crate::loyalty::returns::ReturnLine {
+                line_no: l.line_no,
+                quantity: l.quantity,
+            })
+            .collect();
+        let outcome = crate::loyalty::returns::record(
+            scope,
+            purchase_id,
+            lines,
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
+        let (p, lines) = crate::loyalty::purchases::get(scope, purchase_id).await?;
+        Ok(RecordReturnPayload {
+            purchase: purchase_view(p, lines),
+            points_reversed: outcome.points_reversed,
+            points_to_debt: outcome.points_to_debt,
+            cashback_reversed_minor: outcome.cashback_reversed_minor,
+            cashback_to_debt_minor: outcome.cashback_to_debt_minor,
+            stamps_reversed: outcome.stamps_reversed,
+            stamps_to_debt: outcome.stamps_to_debt,
+            savings_reversed_minor: outcome.savings_reversed_minor,
+            cashback_refunded_minor: outcome.cashback_refunded_minor,
+            stored_value_refunded_minor: outcome.stored_value_refunded_minor,
+        })
+    }
+}
+
+/// How far back the caller may date a purchase: `FIDELIS_MAX_BACKDATE_DAYS`, or 10 years with
+/// the ImportHistory permission (owners, managers, `history:import` API keys).
+pub(crate) fn backdate_limit(ctx: &Context<'_>) -> Result<chrono::Duration, AppError> {
+    let request = ctx.request()?;
+    Ok(if request.principal.can(Permission::ImportHistory) {
+        let now = ctx.state()?.clock.now();
+        now - now
+            .checked_sub_months(chrono::Months::new(120))
+            .unwrap_or(now)
+    } else {
+        chrono::Duration::days(i64::from(ctx.state()?.config.max_backdate_days))
+    })
+}
