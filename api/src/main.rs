@@ -124,7 +124,7 @@ async fn main() -> anyhow::Result<()> {
         } => {
             telemetry::init(&config);
             let db = fidelis::core::db::connect_and_migrate(&config).await?;
-            let report = fidelis::identity::store::verify_ledger(&db)
+            let report = fidelis::server::ledger_audit::verify_ledger(&db)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e:?}"))?;
             println!("{report:#?}");

@@ -4,6 +4,7 @@
 mod admin;
 mod birthdays;
 mod campaigns;
+mod checkout;
 mod coalition_model;
 mod coalition_property;
 mod coalitions;

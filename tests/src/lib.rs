@@ -399,8 +399,8 @@ impl TestApp {
 
     /// The ledger check of `fidelis ledger verify`, run on this test's database (it reads every
     /// brand's entries, which no API exposes).
-    pub async fn db_verify_ledger(&self) -> fidelis::identity::store::LedgerReport {
-        fidelis::identity::store::verify_ledger(&self.state.db)
+    pub async fn db_verify_ledger(&self) -> fidelis::core::ledger::verify::LedgerReport {
+        fidelis::server::ledger_audit::verify_ledger(&self.state.db)
             .await
             .unwrap_or_else(|e| panic!("verify: {e:?}"))
     }

@@ -26,7 +26,6 @@ use crate::{
         error::AppError,
         types::{Currency, Email, TimeZone, text},
     },
-    identity::store,
 };
 
 /// What a platform admin gives to create a coalition.
@@ -87,7 +86,7 @@ pub async fn create(state: &Deps, input: NewCoalition, client: &str) -> Result<V
     let timezone = TimeZone::parse("input.timezone", &input.timezone)?;
     let email = Email::parse("input.operatorEmail", &input.operator_email)?;
     check_prices(&input)?;
-    let operator = match store::user_by_email(&state.db, email.as_str()).await? {
+    let operator = match crate::identity::users::by_email(&state.db, email.as_str()).await? {
         Some(user) if user.role == Role::CoalitionOperator => user,
         Some(_) => {
             return Err(AppError::validation(
@@ -228,7 +227,7 @@ pub async fn invite(
             "must be between 0 and 1000000000",
         ));
     }
-    let brand = store::brand_by_slug(&state.db, invite.brand_slug.trim())
+    let brand = crate::identity::brands::by_slug(&state.db, invite.brand_slug.trim())
         .await?
         .ok_or_else(|| AppError::validation("input.brandSlug", "no brand has this slug"))?;
     if brand.currency != coalition.currency {

@@ -20,3 +20,4 @@ pub mod page;
 pub mod signing;
 pub mod tenancy;
 pub mod types;
+pub mod web;

@@ -46,7 +46,6 @@ use crate::{
         mail_templates::{CampaignData, Parts},
         store as db,
     },
-    identity::store,
 };
 
 const LEASE: i64 = 300;
@@ -254,9 +253,7 @@ pub async fn schedule(
     local: NaiveDateTime,
 ) -> Result<View, AppError> {
     ensure_sendable(state, scope).await?;
-    let brand = store::brand_by_id(scope.conn().db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brand = scope.brand().await?;
     let tz: chrono_tz::Tz = brand.timezone.parse().unwrap_or(chrono_tz::UTC);
     let at = tz
         .from_local_datetime(&local)
@@ -1108,7 +1105,7 @@ pub async fn unsubscribe(
         .exec(tx.db())
         .await?;
     tx.commit().await?;
-    let brand = store::brand_by_id(&state.db, recipient.tenant_id)
+    let brand = crate::identity::brands::by_id(&state.db, recipient.tenant_id)
         .await?
         .map(|b| (b.name, crate::core::i18n::Lang::of_locale(&b.locale)))
         .unwrap_or_default();

@@ -24,7 +24,6 @@ use crate::{
         mail_templates as templates,
         mail_templates::{BrandData, Data, Parts, Rendered},
     },
-    identity::store,
 };
 
 /// A brand's mail settings (defaults until the brand saves its own).
@@ -46,11 +45,17 @@ pub struct Settings {
 
 pub async fn settings(state: &Deps, scope: &TenantScope) -> Result<Settings, AppError> {
     let conn = scope.conn();
-    if let Some(s) = conn.find::<mail_settings::Entity>().one(conn.db()).await? {
-        return Ok(Settings {
-            from_name: s.from_name,
-            from_address: s.from_address,
-            reply_to: s.reply_to,
+    let row = conn.find::<mail_settings::Entity>().one(conn.db()).await?;
+    let brand_name = match &row {
+        Some(_) => String::new(),
+        None => conn.brand().await?.name,
+    };
+    let sender = crate::core::mail::sender::from_settings(state, brand_name, row.as_ref());
+    Ok(match row {
+        Some(s) => Settings {
+            from_name: sender.from_name,
+            from_address: sender.from_address,
+            reply_to: sender.reply_to,
             marketing_cap_per_week: s.marketing_cap_per_week,
             send_rate_per_minute: s.send_rate_per_minute,
             tracking: s.tracking,
@@ -58,43 +63,21 @@ pub async fn settings(state: &Deps, scope: &TenantScope) -> Result<Settings, App
                 &s.transactional_disabled,
             ),
             notice_days: s.notice_days,
-            dkim: match (
-                s.dkim_selector,
-                s.dkim_domain,
-                s.dkim_algorithm,
-                s.dkim_private_key,
-            ) {
-                (Some(selector), Some(domain), Some(algorithm), Some(private_key)) => {
-                    Some(crate::core::mail::DkimKey {
-                        selector,
-                        domain,
-                        algorithm,
-                        private_key,
-                    })
-                }
-                _ => None,
-            },
+            dkim: sender.dkim,
             saved: true,
-        });
-    }
-    let brand = store::brand_by_id(conn.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
-    // The platform's sender (`Name <address>`): its address, under the brand's name.
-    let from_address = crate::core::mail::sender_mailbox("", &state.config.mail_from)
-        .map(|m| m.email.to_string())
-        .unwrap_or_else(|_| state.config.mail_from.clone());
-    Ok(Settings {
-        from_name: brand.name,
-        from_address,
-        reply_to: None,
-        marketing_cap_per_week: 3,
-        send_rate_per_minute: 600,
-        tracking: false,
-        transactional_disabled: Vec::new(),
-        notice_days: 14,
-        dkim: None,
-        saved: false,
+        },
+        None => Settings {
+            from_name: sender.from_name,
+            from_address: sender.from_address,
+            reply_to: None,
+            marketing_cap_per_week: 3,
+            send_rate_per_minute: 600,
+            tracking: false,
+            transactional_disabled: Vec::new(),
+            notice_days: 14,
+            dkim: None,
+            saved: false,
+        },
     })
 }
 
@@ -475,9 +458,7 @@ pub async fn preview(
 pub async fn brand_and_currency<C: ConnectionTrait>(
     conn: &Scoped<C>,
 ) -> Result<(BrandData, Currency), AppError> {
-    let brand = store::brand_by_id(conn.db(), conn.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brand = conn.brand().await?;
     let currency = Currency::parse("currency", &brand.currency)?;
     Ok((
         BrandData {

@@ -31,7 +31,6 @@ use crate::{
         tenancy::{Scoped, TenantScope},
     },
     engagement::mail_templates::{MembershipData, Parts, VoucherData},
-    identity::store,
 };
 
 /// Every transactional purpose.
@@ -171,7 +170,7 @@ const EVENTS_PER_PASS: u64 = 1_000;
 pub async fn run_once(state: &Deps, now: DateTime<Utc>) -> Result<Report, AppError> {
     let mut report = Report::default();
     consume_events(state, now, &mut report).await?;
-    for brand in store::active_brands(&state.db).await? {
+    for brand in crate::identity::brands::active(&state.db).await? {
         let scope = TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone());
         let settings = crate::engagement::mail_settings::settings(state, &scope).await?;
         let conn = scope.conn();
@@ -236,7 +235,7 @@ async fn consume_events(
     for event in &events {
         let scope = TenantScope::with_clock(state.db.clone(), event.tenant_id, state.clock.clone());
         if let std::collections::hash_map::Entry::Vacant(slot) = brands.entry(event.tenant_id) {
-            let active = store::brand_by_id(&state.db, event.tenant_id)
+            let active = crate::identity::brands::by_id(&state.db, event.tenant_id)
                 .await?
                 .is_some_and(|b| b.status == entity::brand::BrandStatus::Active);
             let settings = if active {

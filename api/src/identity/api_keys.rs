@@ -5,7 +5,7 @@
 //! a key refuses its tokens at once (each request checks the key).
 
 use entity::{api_key, brand};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
 use crate::{
@@ -122,7 +122,7 @@ pub async fn revoke(scope: &TenantScope, id: Uuid) -> Result<api_key::Model, App
     }
     let mut model: api_key::ActiveModel = key.into();
     model.revoked_at = Set(Some(scope.now()));
-    let key = model.update(conn.db()).await?;
+    let key = conn.update(model).await?;
     tracing::info!(tenant.id = %scope.tenant_id(), api_key.id = %key.id, "API key {} revoked", key.client_id);
     Ok(key)
 }

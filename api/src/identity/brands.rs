@@ -247,3 +247,25 @@ pub async fn reactivate(state: &Deps, id: Uuid) -> Result<brand::Model, AppError
     tracing::info!(tenant.id = %brand.id, "brand {} reactivated", brand.slug);
     Ok(brand)
 }
+
+/// A brand by id, for work that spans brands (jobs, mail delivery). A request's own brand is
+/// `TenantScope::brand`.
+pub async fn by_id<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<brand::Model>, AppError> {
+    store::brand_by_id(conn, id).await
+}
+
+/// A brand by its public slug (member pages, coalition invitations).
+pub async fn by_slug<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    slug: &str,
+) -> Result<Option<brand::Model>, AppError> {
+    store::brand_by_slug(conn, slug).await
+}
+
+/// Active brands, for jobs that run per brand-local day.
+pub async fn active<C: sea_orm::ConnectionTrait>(conn: &C) -> Result<Vec<brand::Model>, AppError> {
+    store::active_brands(conn).await
+}

@@ -6,8 +6,6 @@ pub mod api_keys;
 pub mod brands;
 pub mod graphql;
 pub mod http;
-pub mod member_access;
-pub mod member_auth;
 pub mod sessions;
 pub mod store;
 pub mod users;

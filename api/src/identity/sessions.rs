@@ -428,22 +428,9 @@ pub async fn resolve_principal(state: &Deps, claims: Claims) -> Result<Principal
                 .collect(),
             }
         }
-        Role::Member => {
-            let tenant_id = claims
-                .tid
-                .ok_or(AppError::Unauthenticated("invalid access token"))?;
-            if !crate::identity::member_auth::token_valid(state, tenant_id, claims.sub, claims.iat)
-                .await?
-            {
-                return Err(AppError::Unauthenticated(
-                    "this session has ended: log in again",
-                ));
-            }
-            Principal::Member {
-                member_id: claims.sub,
-                tenant_id,
-            }
-        }
+        // Members' tokens are resolved by loyalty (`loyalty::member_auth::resolve`), which
+        // owns their accounts; one reaching here was misrouted.
+        Role::Member => return Err(AppError::Unauthenticated("invalid access token")),
         _ => {
             // The user and their brand's status in one query: this runs on every request.
             let (user, brand) = store::user_with_brand(&state.db, claims.sub)

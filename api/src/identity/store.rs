@@ -19,26 +19,6 @@ use crate::core::{
     page::{Page, PageRequest},
 };
 
-/// A brand's currency. It is fixed when the brand signs up and never changes, so it is read once
-/// per process and kept (the checkout needs it on every purchase).
-pub async fn brand_currency<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<String, AppError> {
-    static CURRENCIES: std::sync::OnceLock<
-        std::sync::RwLock<std::collections::HashMap<Uuid, String>>,
-    > = std::sync::OnceLock::new();
-    let cache = CURRENCIES.get_or_init(Default::default);
-    if let Some(found) = cache.read().ok().and_then(|c| c.get(&id).cloned()) {
-        return Ok(found);
-    }
-    let currency = brand_by_id(conn, id)
-        .await?
-        .ok_or(AppError::NotFound)?
-        .currency;
-    if let Ok(mut c) = cache.write() {
-        c.insert(id, currency.clone());
-    }
-    Ok(currency)
-}
-
 pub async fn brand_by_id<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
@@ -364,182 +344,12 @@ pub async fn set_brand_status<C: ConnectionTrait>(
     Ok(model.update(conn).await?)
 }
 
-/// What `fidelis ledger verify` checks, each a count of offending rows (all zero when sound).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct LedgerReport {
-    pub transactions: i64,
-    pub entries: i64,
-    /// Transactions whose entries do not sum to zero in some unit.
-    pub unbalanced_transactions: i64,
-    /// Transactions without entries.
-    pub empty_transactions: i64,
-    /// Accounts whose cached balance differs from the sum of their entries.
-    pub balance_mismatches: i64,
-    /// Lots whose remainder differs from their entries or leaves 0..=amount.
-    pub lot_mismatches: i64,
-    /// Member accounts below zero, or member debts above zero.
-    pub negative_member_accounts: i64,
-    /// Entries whose unit differs from their account's.
-    pub unit_mismatches: i64,
-    /// Coalition ledgers: transactions and entries.
-    pub coalition_transactions: i64,
-    pub coalition_entries: i64,
-    /// Coalition transactions whose entries do not sum to zero per unit, or without entries.
-    pub coalition_unbalanced_transactions: i64,
-    /// Coalition accounts whose cached balance differs from their entries.
-    pub coalition_balance_mismatches: i64,
-    /// Coalition cards below zero, or point debts above zero.
-    pub coalition_negative_member_accounts: i64,
-    /// Figures of closed statements that differ from the ledger entries of their period (or
-    /// from the period's settlement transaction).
-    pub coalition_statement_mismatches: i64,
-    /// Closed periods whose positions (brands + operator) do not sum to zero.
-    pub coalition_periods_not_zero_sum: i64,
-}
-
-impl LedgerReport {
-    pub fn is_sound(&self) -> bool {
-        self.unbalanced_transactions == 0
-            && self.empty_transactions == 0
-            && self.balance_mismatches == 0
-            && self.lot_mismatches == 0
-            && self.negative_member_accounts == 0
-            && self.unit_mismatches == 0
-            && self.coalition_unbalanced_transactions == 0
-            && self.coalition_balance_mismatches == 0
-            && self.coalition_negative_member_accounts == 0
-            && self.coalition_statement_mismatches == 0
-            && self.coalition_periods_not_zero_sum == 0
-    }
-}
-
-/// Proves the ledger's invariants over every brand, from the entries alone.
-pub async fn verify_ledger<C: ConnectionTrait>(conn: &C) -> Result<LedgerReport, AppError> {
-    let count = |sql: &'static str| async move {
-        let row = conn
-            .query_one_raw(sea_orm::Statement::from_string(
-                conn.get_database_backend(),
-                sql,
-            ))
-            .await?
-            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row for {sql}")))?;
-        row.try_get::<i64>("", "n").map_err(AppError::from)
-    };
-    let mut report = LedgerReport {
-        transactions: count("SELECT COUNT(*) AS n FROM ledger_transaction").await?,
-        entries: count("SELECT COUNT(*) AS n FROM ledger_entry").await?,
-        unbalanced_transactions: count(
-            "SELECT COUNT(*) AS n FROM (SELECT transaction_id, unit FROM ledger_entry \
-             GROUP BY transaction_id, unit HAVING SUM(amount) <> 0) t",
-        )
-        .await?,
-        empty_transactions: count(
-            "SELECT COUNT(*) AS n FROM ledger_transaction t \
-             WHERE NOT EXISTS (SELECT 1 FROM ledger_entry e WHERE e.transaction_id = t.id)",
-        )
-        .await?,
-        balance_mismatches: count(
-            "SELECT COUNT(*) AS n FROM ledger_account a \
-             WHERE a.balance <> COALESCE((SELECT SUM(e.amount) FROM ledger_entry e WHERE e.account_id = a.id), 0)",
-        )
-        .await?,
-        lot_mismatches: count(
-            "SELECT COUNT(*) AS n FROM point_lot l \
-             WHERE l.remaining <> COALESCE((SELECT SUM(e.amount) FROM ledger_entry e WHERE e.lot_id = l.id), 0) \
-             OR l.remaining < 0 OR l.remaining > l.amount",
-        )
-        .await?,
-        negative_member_accounts: count(
-            "SELECT COUNT(*) AS n FROM ledger_account WHERE balance < 0 AND kind IN \
-             ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STAMPS', 'MEMBER_STORED_VALUE', \
-             'MEMBER_MEMBERSHIP_FEES', 'MEMBER_MEMBERSHIP_SAVINGS') \
-             OR balance > 0 AND kind IN ('MEMBER_POINTS_DEBT', 'MEMBER_CASHBACK_DEBT', 'MEMBER_STAMPS_DEBT')",
-        )
-        .await?,
-        unit_mismatches: count(
-            "SELECT COUNT(*) AS n FROM ledger_entry e JOIN ledger_account a ON a.id = e.account_id WHERE a.unit <> e.unit",
-        )
-        .await?,
-        coalition_transactions: count("SELECT COUNT(*) AS n FROM coalition_txn").await?,
-        coalition_entries: count("SELECT COUNT(*) AS n FROM coalition_entry").await?,
-        coalition_unbalanced_transactions: count(
-            "SELECT COUNT(*) AS n FROM coalition_txn t WHERE NOT EXISTS \
-             (SELECT 1 FROM coalition_entry e WHERE e.txn_id = t.id) \
-             OR EXISTS (SELECT 1 FROM coalition_entry e WHERE e.txn_id = t.id \
-             GROUP BY e.unit HAVING SUM(e.amount) <> 0)",
-        )
-        .await?,
-        coalition_balance_mismatches: count(
-            "SELECT COUNT(*) AS n FROM coalition_account a WHERE a.balance <> \
-             COALESCE((SELECT SUM(e.amount) FROM coalition_entry e WHERE e.account_id = a.id), 0) \
-             OR EXISTS (SELECT 1 FROM coalition_entry e WHERE e.account_id = a.id AND e.unit <> a.unit)",
-        )
-        .await?,
-        coalition_negative_member_accounts: count(
-            "SELECT COUNT(*) AS n FROM coalition_account WHERE balance < 0 AND kind = 'MEMBER_POINTS' \
-             OR balance > 0 AND kind = 'MEMBER_DEBT'",
-        )
-        .await?,
-        coalition_statement_mismatches: 0,
-        coalition_periods_not_zero_sum: 0,
-    };
-    let (mismatches, not_zero) = crate::coalition::settlement::check_closed(conn).await?;
-    report.coalition_statement_mismatches = mismatches;
-    report.coalition_periods_not_zero_sum = not_zero;
-    Ok(report)
-}
-
-/// Lots of every brand whose points expired at `now` and are not booked yet, oldest first.
-pub async fn due_lots<C: ConnectionTrait>(
-    conn: &C,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<entity::point_lot::Model>, AppError> {
-    use entity::point_lot;
-    use sea_orm::{QueryOrder, QuerySelect};
-    Ok(point_lot::Entity::find()
-        .filter(point_lot::Column::ExpiresAt.lte(now))
-        .filter(point_lot::Column::Remaining.gt(0))
-        .order_by_asc(point_lot::Column::ExpiresAt)
-        .order_by_asc(point_lot::Column::Id)
-        .limit(limit)
-        .all(conn)
-        .await?)
-}
-
 /// Active brands with their time zone (for jobs that run per brand-local day).
 pub async fn active_brands<C: ConnectionTrait>(conn: &C) -> Result<Vec<brand::Model>, AppError> {
     Ok(brand::Entity::find()
         .filter(brand::Column::Status.eq(brand::BrandStatus::Active))
         .all(conn)
         .await?)
-}
-
-/// Members of a brand born on `month`-`day` (any year).
-pub async fn members_born_on<C: ConnectionTrait>(
-    conn: &C,
-    tenant: Uuid,
-    month: u32,
-    day: u32,
-) -> Result<Vec<Uuid>, AppError> {
-    let backend = conn.get_database_backend();
-    let mmdd = format!("{month:02}-{day:02}");
-    let sql = match backend {
-        sea_orm::DbBackend::Postgres => {
-            "SELECT id FROM member WHERE tenant_id = $1 AND to_char(birth_date, 'MM-DD') = $2"
-        }
-        _ => "SELECT id FROM member WHERE tenant_id = ? AND strftime('%m-%d', birth_date) = ?",
-    };
-    let rows = conn
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [tenant.into(), mmdd.into()],
-        ))
-        .await?;
-    rows.iter()
-        .map(|r| r.try_get::<Uuid>("", "id").map_err(AppError::from))
-        .collect()
 }
 
 pub async fn brand_by_slug<C: ConnectionTrait>(
@@ -549,33 +359,5 @@ pub async fn brand_by_slug<C: ConnectionTrait>(
     Ok(brand::Entity::find()
         .filter(brand::Column::Slug.eq(slug))
         .one(conn)
-        .await?)
-}
-
-/// Members' latest tier assignments (of every brand) whose qualification period ended by `now`.
-pub async fn due_tiers<C: ConnectionTrait>(
-    conn: &C,
-    now: DateTime<Utc>,
-    limit: u64,
-) -> Result<Vec<entity::member_tier::Model>, AppError> {
-    use entity::member_tier;
-    let backend = conn.get_database_backend();
-    let (at, lim) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2"),
-        _ => ("?", "?"),
-    };
-    let sql = format!(
-        "SELECT * FROM member_tier m WHERE m.qualified_until IS NOT NULL AND m.qualified_until <= {at} \
-         AND NOT EXISTS (SELECT 1 FROM member_tier n WHERE n.tenant_id = m.tenant_id \
-         AND n.member_id = m.member_id AND n.program_id = m.program_id AND n.previous_id = m.id) \
-         ORDER BY m.qualified_until, m.id LIMIT {lim}"
-    );
-    Ok(member_tier::Entity::find()
-        .from_raw_sql(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            [now.into(), i64::try_from(limit).unwrap_or(200).into()],
-        ))
-        .all(conn)
         .await?)
 }

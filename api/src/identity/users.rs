@@ -2,9 +2,7 @@
 
 use chrono::Duration;
 use entity::{invitation, user_account};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
@@ -139,9 +137,7 @@ pub async fn invite(
             revoked_at: Set(None),
         })
         .await?;
-    let brand = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brand = tx.brand().await?;
     let mail = templates::invitation(
         crate::core::i18n::Lang::of_locale(&brand.locale),
         &invitation.email,
@@ -181,7 +177,7 @@ pub async fn revoke_invitation(
     }
     let mut model: invitation::ActiveModel = found.into();
     model.revoked_at = Set(Some(scope.now()));
-    Ok(model.update(conn.db()).await?)
+    conn.update(model).await
 }
 
 /// Accepts an invitation: creates the account (its address is proven by the link) and opens a
@@ -279,7 +275,7 @@ pub async fn change_role(
     let mut model: user_account::ActiveModel = user.into();
     model.role = Set(role);
     model.updated_at = Set(scope.now());
-    let user = model.update(tx.db()).await?;
+    let user = tx.update(model).await?;
     tx.commit().await?;
     Ok(user)
 }
@@ -303,7 +299,7 @@ pub async fn deactivate(
     let mut model: user_account::ActiveModel = user.into();
     model.status = Set(user_account::UserStatus::Deactivated);
     model.updated_at = Set(now);
-    let user = model.update(tx.db()).await?;
+    let user = tx.update(model).await?;
     store::revoke_user_refresh_tokens(tx.db(), user.id, now).await?;
     tx.commit().await?;
     Ok(user)
@@ -321,5 +317,13 @@ pub async fn reactivate(
     let mut model: user_account::ActiveModel = user.into();
     model.status = Set(user_account::UserStatus::Active);
     model.updated_at = Set(scope.now());
-    Ok(model.update(conn.db()).await?)
+    conn.update(model).await
+}
+
+/// A platform user by e-mail (an e-mail is unique across the platform).
+pub async fn by_email<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    email: &str,
+) -> Result<Option<user_account::Model>, AppError> {
+    store::user_by_email(conn, email).await
 }

@@ -29,7 +29,6 @@ use crate::{
         tenancy::{Scoped, TenantScope},
         types::text,
     },
-    identity::store,
     loyalty::{members::add_months, programs},
 };
 
@@ -107,7 +106,7 @@ pub async fn set_policy(
     let mut model = gesture_policy::ActiveModel::from(limits).reset_all();
     model.tenant_id = Set(scope.tenant_id());
     model.updated_at = Set(scope.now());
-    let saved = model.update(tx.db()).await?;
+    let saved = tx.update(model).await?;
     tx.commit().await?;
     Ok(saved)
 }
@@ -186,9 +185,7 @@ pub async fn grant(
         .exec(tx.db())
         .await?;
     let member = tx.get::<entity::member::Entity>(g.member_id).await?;
-    let brand = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brand = tx.brand().await?;
 
     if g.points > policy.max_points_per_gesture {
         return Err(AppError::LimitExceeded(format!(

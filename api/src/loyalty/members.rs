@@ -10,7 +10,6 @@ use entity::{
     member::{self, EnrolmentChannel},
 };
 use sea_orm::{
-    ActiveModelTrait,
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
     sea_query::{Expr, Func},
@@ -619,7 +618,7 @@ pub async fn set_card_blocked(
     let mut model: card::ActiveModel = card.into();
     model.status = Set(status);
     model.updated_at = Set(scope.now());
-    Ok(model.update(conn.db()).await?)
+    conn.update(model).await
 }
 
 /// Marks a card lost (or simply replaced) and issues a new one to the same member.
@@ -642,7 +641,7 @@ pub async fn replace_card(
     });
     model.replaced_by = Set(Some(new.id));
     model.updated_at = Set(scope.now());
-    model.update(tx.db()).await?;
+    tx.update(model).await?;
     tx.commit().await?;
     Ok(new)
 }

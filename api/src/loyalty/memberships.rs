@@ -24,7 +24,6 @@ use crate::{
         tenancy::{Scoped, TenantScope},
         types::text,
     },
-    identity::store,
     loyalty::{
         programs,
         programs::{MembershipRules, Rules},
@@ -126,10 +125,7 @@ pub async fn pay(
     }
     let member = tx.get::<entity::member::Entity>(payment.member_id).await?;
     let (program, rules) = membership_program(&tx, payment.program_id, now).await?;
-    let currency = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?
-        .currency;
+    let currency = tx.brand().await?.currency;
     let existing = tx
         .find::<membership::Entity>()
         .filter(membership::Column::MemberId.eq(member.id))

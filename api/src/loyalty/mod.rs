@@ -5,16 +5,23 @@
 //! business row that caused it.
 
 pub mod balances;
+pub mod checkout;
 pub mod gestures;
 pub mod graphql;
+pub mod http;
 pub mod jobs;
+#[cfg(fidelis_lint_probe)]
+pub mod lint_probe;
+pub mod member_access;
+pub mod member_auth;
 pub mod member_rights;
 pub mod members;
 pub mod memberships;
 pub mod programs;
-pub mod purchases;
+
 pub mod returns;
 pub mod rewards;
+pub mod store;
 pub mod stored_value;
 pub mod tiers;
 pub mod vouchers;

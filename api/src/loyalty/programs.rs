@@ -18,6 +18,7 @@ use crate::core::{
     tenancy::{Scoped, TenantScope},
     types::text,
 };
+use crate::loyalty::checkout::explanation::SkipReason;
 
 /// How points are rounded, once per purchase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -186,6 +187,30 @@ impl EarningLine<'_> {
         };
         value.max(0)
     }
+}
+
+/// Why a basket earns nothing under points (or cashback) rules, for the checkout's
+/// explanation; only meaningful when [`points_for`] gave 0.
+pub fn why_nothing(
+    rules: &PointsRules,
+    lines: &[EarningLine<'_>],
+    loyalty_paid_minor: i64,
+) -> SkipReason {
+    let gross: i128 = lines.iter().map(EarningLine::gross).sum();
+    if lines.is_empty() || gross < i128::from(rules.minimum_purchase_minor) {
+        return SkipReason::MinimumBasketNotReached;
+    }
+    if lines.iter().all(|l| rules.multiplier(l.category) == 0) {
+        return SkipReason::CategoryExcluded;
+    }
+    let money: i128 = lines
+        .iter()
+        .map(|l| l.base(EarningBase::NetOfDiscounts))
+        .sum();
+    if i128::from(loyalty_paid_minor.max(0)) >= money {
+        return SkipReason::PaidWithLoyaltyValue;
+    }
+    SkipReason::TooSmall
 }
 
 /// Points a purchase earns, in total and per line. `loyalty_paid_minor` (vouchers, cashback
@@ -514,6 +539,27 @@ impl StampsRules {
 
     /// Stamps a purchase earns: `stamps_per_purchase` when the counted lines, less their share of
     /// what loyalty value paid, reach the minimum (and at least one line counts).
+    /// Why a basket earns no stamp, for the checkout's explanation; only meaningful when
+    /// [`stamps_for`](Self::stamps_for) gave 0.
+    pub fn why_nothing(&self, lines: &[EarningLine<'_>], loyalty_paid_minor: i64) -> SkipReason {
+        let counted = lines.iter().any(|l| {
+            self.category
+                .as_deref()
+                .is_none_or(|c| l.category == Some(c))
+        });
+        if !counted {
+            return SkipReason::CategoryExcluded;
+        }
+        let total: i128 = lines
+            .iter()
+            .map(|l| l.base(EarningBase::NetOfDiscounts))
+            .sum();
+        if total > 0 && i128::from(loyalty_paid_minor.max(0)) >= total {
+            return SkipReason::PaidWithLoyaltyValue;
+        }
+        SkipReason::MinimumBasketNotReached
+    }
+
     pub fn stamps_for(&self, lines: &[EarningLine<'_>], loyalty_paid_minor: i64) -> i64 {
         let net = |l: &EarningLine<'_>| l.base(EarningBase::NetOfDiscounts);
         let counted: Vec<&EarningLine<'_>> = lines

@@ -29,7 +29,6 @@ use crate::{
         tenancy::TenantScope,
         types::text,
     },
-    identity::store,
     loyalty::{programs, programs::Rules, vouchers},
 };
 
@@ -287,10 +286,7 @@ pub async fn redeem(
     )
     .await?;
     postings.push(Posting::new(&redeemed, reward.points_cost));
-    let currency = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?
-        .currency;
+    let currency = tx.brand().await?.currency;
     let voucher = vouchers::insert_voucher(
         &tx,
         voucher::ActiveModel {

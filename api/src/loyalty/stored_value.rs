@@ -16,7 +16,6 @@ use crate::{
         tenancy::{Scoped, TenantScope},
         types::text,
     },
-    identity::store,
     loyalty::{
         programs,
         programs::{Rules, StoredValueRules},
@@ -118,7 +117,7 @@ async fn move_value(
             .as_i64()
             .ok_or_else(|| AppError::Internal(anyhow::anyhow!("malformed record")));
     }
-    if m.amount_minor <= 0 || m.amount_minor > crate::loyalty::purchases::MAX_AMOUNT_MINOR {
+    if m.amount_minor <= 0 || m.amount_minor > crate::loyalty::checkout::MAX_AMOUNT_MINOR {
         return Err(AppError::validation(
             "input.amountMinor",
             "must be between 1 and 1000000000000",
@@ -140,10 +139,7 @@ async fn move_value(
     }
     let member = tx.get::<entity::member::Entity>(m.member_id).await?;
     let (program, rules) = stored_value_program(&tx, m.program_id, now).await?;
-    let currency = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?
-        .currency;
+    let currency = tx.brand().await?.currency;
     let account = ledger::account(
         &tx,
         AccountKind::MemberStoredValue,

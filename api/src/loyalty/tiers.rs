@@ -17,7 +17,6 @@ use crate::{
         error::AppError,
         tenancy::{Scoped, TenantScope},
     },
-    identity::store,
     loyalty::{
         programs,
         programs::{TierBasis, TierRules},
@@ -63,56 +62,7 @@ pub async fn qualifying_value<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<i64, AppError> {
-    let conn = tx.db();
-    let backend = conn.get_database_backend();
-    let pg = backend == sea_orm::DbBackend::Postgres;
-    let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
-    let (sql, values): (String, Vec<sea_orm::Value>) = match basis {
-        TierBasis::Earned => (
-            format!(
-                "SELECT CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) AS v FROM ledger_entry e \
-                 JOIN ledger_transaction t ON t.id = e.transaction_id \
-                 JOIN ledger_account a ON a.id = e.account_id \
-                 WHERE a.tenant_id = {} AND a.member_id = {} AND a.program_id = {} \
-                 AND a.kind IN ('MEMBER_POINTS', 'MEMBER_POINTS_DEBT', 'MEMBER_CASHBACK', 'MEMBER_CASHBACK_DEBT') \
-                 AND t.kind IN ('EARN', 'RETURN') AND t.occurred_at > {} AND t.occurred_at <= {}",
-                p(1),
-                p(2),
-                p(3),
-                p(4),
-                p(5)
-            ),
-            vec![
-                tx.tenant_id().into(),
-                member.into(),
-                program.into(),
-                from.into(),
-                to.into(),
-            ],
-        ),
-        TierBasis::Spend => (
-            format!(
-                "SELECT CAST(COALESCE(SUM((l.quantity - l.returned_quantity) * l.unit_price_minor \
-                 - l.discount_minor * (l.quantity - l.returned_quantity) / l.quantity), 0) AS BIGINT) AS v \
-                 FROM purchase_line l JOIN purchase p ON p.id = l.purchase_id \
-                 WHERE p.tenant_id = {} AND p.member_id = {} AND p.occurred_at > {} AND p.occurred_at <= {}",
-                p(1),
-                p(2),
-                p(3),
-                p(4)
-            ),
-            vec![tx.tenant_id().into(), member.into(), from.into(), to.into()],
-        ),
-    };
-    let row = conn
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await?;
-    Ok(row
-        .map(|r| r.try_get::<i64>("", "v"))
-        .transpose()?
-        .unwrap_or(0))
+    crate::loyalty::store::qualifying_value(tx, basis, member, program, from, to).await
 }
 
 /// Appends an assignment after `previous` (nil for the first). `false` when another evaluation
@@ -251,7 +201,7 @@ pub async fn after_activity<C: ConnectionTrait>(
 pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, AppError> {
     let mut changed = 0;
     loop {
-        let due = store::due_tiers(db, now, 200).await?;
+        let due = crate::loyalty::store::due_tiers(db, now, 200).await?;
         if due.is_empty() {
             return Ok(changed);
         }

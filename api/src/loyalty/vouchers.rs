@@ -25,7 +25,6 @@ use crate::{
         tenancy::{Scoped, TenantScope},
         types::text,
     },
-    identity::store,
     loyalty::{programs, programs::Rules},
 };
 
@@ -139,7 +138,7 @@ pub async fn convert_points(
             ));
         }
         Conversion::AmountMinor(a)
-            if (1..=crate::loyalty::purchases::MAX_AMOUNT_MINOR).contains(&a) =>
+            if (1..=crate::loyalty::checkout::MAX_AMOUNT_MINOR).contains(&a) =>
         {
             (points_for_amount(a, rules.point_value_minor), a)
         }
@@ -180,9 +179,7 @@ pub async fn convert_points(
     let lots = ledger::live_lots(&tx, account.id, now).await?;
     let mut postings = ledger::take_from_lots(&account, &lots, points)?;
     postings.push(Posting::new(&redeemed, points));
-    let brand = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let brand = tx.brand().await?;
     let voucher = insert_voucher(
         &tx,
         voucher::ActiveModel {
@@ -311,10 +308,7 @@ pub async fn issue(
     if let Some(member) = spec.member_id {
         tx.get::<entity::member::Entity>(member).await?;
     }
-    let currency = store::brand_by_id(tx.db(), scope.tenant_id())
-        .await?
-        .ok_or(AppError::NotFound)?
-        .currency;
+    let currency = tx.brand().await?.currency;
     let model = voucher::ActiveModel {
         member_id: Set(spec.member_id),
         kind: Set(kind),

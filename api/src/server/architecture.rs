@@ -1,1 +1,375 @@
-//! Import rules, checked.
+//! The import rules of `api/src`, checked on every test run (README, "Architecture"):
+//!
+//! 1. `core` names no context and not `server`;
+//! 2. a context names neither `server` nor another context's `store`, `graphql`, `http` or
+//!    `jobs` (only its facade: the services that its `mod.rs` declares);
+//! 3. contexts form no cycle;
+//! 4. only `store` files and `core` may silence `clippy::disallowed_methods` (the lint that
+//!    keeps raw SeaORM entry points, and so cross-brand queries, out of everything else).
+//!
+//! Each source file is parsed with `syn`: every `use` tree and every path that starts with
+//! `crate` (or `super`, resolved against the file's module) is checked, wherever it appears.
+
+use std::{
+    collections::{BTreeMap, BTreeSet},
+    path::{Path, PathBuf},
+};
+
+use syn::visit::Visit;
+
+const CONTEXTS: &[&str] = &["identity", "loyalty", "coalition", "engagement"];
+/// What a context keeps to itself.
+const PRIVATE_PARTS: &[&str] = &["store", "graphql", "http", "jobs"];
+
+/// The module path of a source file relative to `src/` (`loyalty/graphql/mod.rs` →
+/// `["loyalty", "graphql"]`).
+fn module_of(relative: &Path) -> Vec<String> {
+    let mut parts: Vec<String> = relative
+        .iter()
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    if let Some(last) = parts.pop() {
+        let stem = last.trim_end_matches(".rs");
+        if !matches!(stem, "mod" | "lib" | "main") {
+            parts.push(stem.to_owned());
+        }
+    }
+    parts
+}
+
+/// Every `crate::…` path a file names, as segments after `crate` (super resolved).
+#[derive(Default)]
+struct Paths {
+    module: Vec<String>,
+    found: BTreeSet<Vec<String>>,
+    silences_disallowed: bool,
+    /// Inside `#[cfg(test)] mod tests { … }` a `super` means the file itself, and tests may
+    /// reach anywhere; they are not checked.
+    in_test_module: usize,
+}
+
+impl Paths {
+    fn absolute(&self, segments: &[String]) -> Option<Vec<String>> {
+        match segments.first().map(String::as_str) {
+            Some("crate") => Some(segments[1..].to_vec()),
+            Some("super") => {
+                let mut base = self.module.clone();
+                let mut rest = segments;
+                while rest.first().map(String::as_str) == Some("super") {
+                    base.pop();
+                    rest = &rest[1..];
+                }
+                base.extend(rest.iter().cloned());
+                Some(base)
+            }
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, segments: Vec<String>) {
+        if self.in_test_module > 0 {
+            return;
+        }
+        if let Some(path) = self.absolute(&segments) {
+            self.found.insert(path);
+        }
+    }
+
+    fn use_tree(&mut self, prefix: &mut Vec<String>, tree: &syn::UseTree) {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                self.use_tree(prefix, &p.tree);
+                prefix.pop();
+            }
+            syn::UseTree::Name(n) => {
+                let mut path = prefix.clone();
+                if n.ident != "self" {
+                    path.push(n.ident.to_string());
+                }
+                self.record(path);
+            }
+            syn::UseTree::Rename(r) => {
+                let mut path = prefix.clone();
+                path.push(r.ident.to_string());
+                self.record(path);
+            }
+            syn::UseTree::Glob(_) => self.record(prefix.clone()),
+            syn::UseTree::Group(g) => {
+                for item in &g.items {
+                    self.use_tree(prefix, item);
+                }
+            }
+        }
+    }
+}
+
+fn is_test_module(m: &syn::ItemMod) -> bool {
+    m.attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && a.meta
+                .require_list()
+                .is_ok_and(|l| l.tokens.to_string().contains("test"))
+    })
+}
+
+fn silences_disallowed(attr: &syn::Attribute) -> bool {
+    (attr.path().is_ident("expect") || attr.path().is_ident("allow"))
+        && attr
+            .meta
+            .require_list()
+            .is_ok_and(|l| l.tokens.to_string().contains("disallowed_methods"))
+}
+
+impl<'ast> Visit<'ast> for Paths {
+    fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
+        self.use_tree(&mut Vec::new(), &item.tree);
+        syn::visit::visit_item_use(self, item);
+    }
+
+    fn visit_path(&mut self, path: &'ast syn::Path) {
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        self.record(segments);
+        syn::visit::visit_path(self, path);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        let test = is_test_module(item);
+        self.in_test_module += usize::from(test);
+        syn::visit::visit_item_mod(self, item);
+        self.in_test_module -= usize::from(test);
+    }
+
+    fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
+        if silences_disallowed(attr) {
+            self.silences_disallowed = true;
+        }
+        syn::visit::visit_attribute(self, attr);
+    }
+}
+
+/// Checks one file; returns the broken rules, and adds the file's context edges to `edges`.
+fn check_file(
+    relative: &Path,
+    source: &str,
+    edges: &mut BTreeMap<String, BTreeSet<String>>,
+) -> Vec<String> {
+    let name = relative.display().to_string();
+    let file = match syn::parse_file(source) {
+        Ok(file) => file,
+        Err(e) => return vec![format!("{name}: does not parse: {e}")],
+    };
+    let mut paths = Paths {
+        module: module_of(relative),
+        ..Paths::default()
+    };
+    paths.visit_file(&file);
+    let top = paths.module.first().cloned().unwrap_or_default();
+    let is_store = paths.module.last().is_some_and(|m| m == "store")
+        || paths.module.iter().any(|m| m == "store");
+    let mut broken = Vec::new();
+    if paths.silences_disallowed && top != "core" && !is_store {
+        broken.push(format!(
+            "{name}: silences clippy::disallowed_methods, which only store files and core may do"
+        ));
+    }
+    for path in &paths.found {
+        let Some(target) = path.first().map(String::as_str) else {
+            continue;
+        };
+        let shown = format!("crate::{}", path.join("::"));
+        if top == "core" && (CONTEXTS.contains(&target) || target == "server") {
+            broken.push(format!("{name}: core names {shown}"));
+        }
+        if CONTEXTS.contains(&top.as_str()) {
+            if target == "server" {
+                broken.push(format!("{name}: a context names {shown}"));
+            }
+            if CONTEXTS.contains(&target) && target != top {
+                edges
+                    .entry(top.clone())
+                    .or_default()
+                    .insert(target.to_owned());
+                if path
+                    .get(1)
+                    .is_some_and(|part| PRIVATE_PARTS.contains(&part.as_str()))
+                {
+                    broken.push(format!(
+                        "{name}: names {shown}, another context's {}",
+                        path[1]
+                    ));
+                }
+            }
+        }
+    }
+    broken
+}
+
+/// A cycle among contexts, if any (as a path `a → b → … → a`).
+fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
+    fn walk(
+        node: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = stack.iter().position(|n| n == node) {
+            let mut cycle = stack[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        stack.push(node.to_owned());
+        for next in edges.get(node).into_iter().flatten() {
+            if let Some(cycle) = walk(next, edges, stack, done) {
+                return Some(cycle);
+            }
+        }
+        stack.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = BTreeSet::new();
+    edges
+        .keys()
+        .find_map(|start| walk(start, edges, &mut Vec::new(), &mut done))
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn the_source_tree_keeps_the_import_rules() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    files.sort();
+    assert!(files.len() > 50, "found only {} files", files.len());
+    let mut edges = BTreeMap::new();
+    let mut broken = Vec::new();
+    for file in &files {
+        let source = std::fs::read_to_string(file).unwrap_or_default();
+        let relative = file.strip_prefix(&src).unwrap_or(file);
+        broken.extend(check_file(relative, &source, &mut edges));
+    }
+    if let Some(cycle) = find_cycle(&edges) {
+        broken.push(format!("contexts form a cycle: {}", cycle.join(" → ")));
+    }
+    assert!(
+        broken.is_empty(),
+        "import rules broken:\n{}",
+        broken.join("\n")
+    );
+    // The checker saw the contexts it guards (an empty graph would pass vacuously).
+    assert!(edges.contains_key("loyalty") && edges.contains_key("engagement"));
+}
+
+#[cfg(test)]
+mod checker {
+    use std::{collections::BTreeMap, path::Path};
+
+    fn broken(file: &str, source: &str) -> Vec<String> {
+        super::check_file(Path::new(file), source, &mut BTreeMap::new())
+    }
+
+    #[test]
+    fn core_naming_a_context_is_refused_in_a_use_group_and_in_an_expression() {
+        assert_eq!(
+            broken(
+                "core/x.rs",
+                "use crate::{core::error::AppError, loyalty::members};"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            broken("core/x.rs", "fn f() { crate::server::jobs::run(); }").len(),
+            1
+        );
+        assert!(broken("core/x.rs", "use crate::core::{error::AppError, tenancy};").is_empty());
+    }
+
+    #[test]
+    fn a_context_may_use_another_facade_but_not_its_store_or_graphql() {
+        assert!(broken("loyalty/x.rs", "use crate::identity::brands::Brand;").is_empty());
+        assert_eq!(
+            broken("loyalty/x.rs", "use crate::identity::store as platform;").len(),
+            1
+        );
+        assert_eq!(
+            broken(
+                "engagement/x.rs",
+                "use crate::{loyalty::{graphql::members::Member}};"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            broken(
+                "coalition/graphql/x.rs",
+                "use super::super::super::loyalty::store;"
+            )
+            .len(),
+            1
+        );
+        assert!(broken("loyalty/x.rs", "use crate::loyalty::store;").is_empty());
+    }
+
+    #[test]
+    fn only_stores_and_core_silence_the_raw_query_lint() {
+        let silenced = "#![expect(clippy::disallowed_methods, reason = \"x\")]";
+        assert!(broken("loyalty/store.rs", silenced).is_empty());
+        assert!(broken("core/tenancy.rs", silenced).is_empty());
+        assert_eq!(broken("loyalty/members.rs", silenced).len(), 1);
+        let on_item = "#[allow(clippy::disallowed_methods)] fn f() {}";
+        assert_eq!(broken("engagement/graphql/mail.rs", on_item).len(), 1);
+    }
+
+    #[test]
+    fn test_modules_are_not_checked() {
+        assert!(
+            broken(
+                "core/x.rs",
+                "#[cfg(test)] mod tests { use crate::loyalty::store; }"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_cycle_between_contexts_is_found() {
+        let mut edges = BTreeMap::new();
+        super::check_file(
+            Path::new("loyalty/a.rs"),
+            "use crate::engagement::x;",
+            &mut edges,
+        );
+        assert!(super::find_cycle(&edges).is_none());
+        super::check_file(
+            Path::new("engagement/b.rs"),
+            "use crate::identity::y;",
+            &mut edges,
+        );
+        super::check_file(
+            Path::new("identity/c.rs"),
+            "use crate::loyalty::z;",
+            &mut edges,
+        );
+        let cycle = super::find_cycle(&edges).unwrap_or_default();
+        assert_eq!(cycle.len(), 4, "{cycle:?}");
+        assert_eq!(cycle.first(), cycle.last());
+    }
+}

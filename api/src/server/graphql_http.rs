@@ -111,6 +111,9 @@ async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principa
             "use Authorization: Bearer <token>",
         ))?;
     let claims = state.app.jwt.verify(token)?;
+    if claims.role == crate::core::auth::Role::Member {
+        return crate::loyalty::member_auth::resolve(&state.app, claims).await;
+    }
     crate::identity::sessions::resolve_principal(&state.app, claims).await
 }
 

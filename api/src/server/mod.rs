@@ -6,6 +6,7 @@ pub mod app;
 mod architecture;
 pub mod graphql_http;
 pub mod jobs;
+pub mod ledger_audit;
 pub mod router;
 pub mod schema;
 pub mod telemetry;

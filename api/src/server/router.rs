@@ -25,6 +25,7 @@ use crate::{
     core::deps::Deps,
     engagement::http::{tracking, unsubscribe},
     identity::http::{oauth, pages},
+    loyalty::http::member_pages,
     server::{graphql_http as graphql, schema::FidelisSchema},
 };
 
@@ -60,7 +61,7 @@ pub fn router(app: Arc<Deps>, schema: FidelisSchema) -> Router {
         .route("/t/o/{token}", get(tracking::open))
         .route("/t/c/{token}", get(tracking::click))
         .route("/", get(pages::home))
-        .route("/assets/fidelis.css", get(pages::stylesheet))
+        .route("/assets/fidelis.css", get(crate::core::web::stylesheet))
         .route("/verify-email", get(pages::verify_email))
         .route(
             "/reset-password",
@@ -70,14 +71,14 @@ pub fn router(app: Arc<Deps>, schema: FidelisSchema) -> Router {
             "/accept-invitation",
             get(pages::invitation_form).post(pages::accept_invitation),
         )
-        .route("/m/{slug}", get(pages::member_space))
+        .route("/m/{slug}", get(member_pages::member_space))
         .route(
             "/m/{slug}/access",
-            post(pages::member_access).get(pages::member_access_again),
+            post(member_pages::member_access).get(member_pages::member_access_again),
         )
         .route(
             "/m/{slug}/set-password",
-            get(pages::member_password_form).post(pages::member_set_password),
+            get(member_pages::member_password_form).post(member_pages::member_set_password),
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

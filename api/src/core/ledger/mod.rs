@@ -5,6 +5,7 @@
 //! spends cannot both pass). `fidelis ledger verify` proves all of it.
 
 pub mod coalition;
+pub mod verify;
 
 use std::collections::BTreeMap;
 

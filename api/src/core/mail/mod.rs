@@ -2,6 +2,7 @@
 //! outbox folder, so that a default run needs no mail server.
 
 pub mod outbox;
+pub mod sender;
 pub mod store;
 pub mod templates;
 

@@ -180,7 +180,7 @@ async fn deliver(state: &Deps, row: &outbox_mail::Model) -> Result<(), SendError
         }
         Some(brand) => {
             let scope = TenantScope::with_clock(state.db.clone(), brand, state.clock.clone());
-            let settings = crate::engagement::mail_settings::settings(state, &scope)
+            let settings = crate::core::mail::sender::of_brand(state, &scope)
                 .await
                 .map_err(|e| SendError::Temporary(e.to_string()))?;
             state

@@ -434,8 +434,9 @@ impl MailQuery {
             Some(l) => l.into(),
             None => {
                 let scope = ctx.scope()?;
-                crate::identity::store::brand_by_id(scope.conn().db(), scope.tenant_id())
-                    .await?
+                scope
+                    .brand()
+                    .await
                     .map(|b| crate::core::i18n::Lang::of_locale(&b.locale))
                     .unwrap_or_default()
             }

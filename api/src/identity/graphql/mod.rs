@@ -2,6 +2,5 @@
 
 pub mod api_keys;
 pub mod brands;
-pub mod member_auth;
 pub mod sessions;
 pub mod users;

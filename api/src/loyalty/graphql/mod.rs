@@ -2,6 +2,7 @@
 //! gestures, member rights.
 
 pub mod gestures;
+pub mod member_auth;
 pub mod member_rights;
 pub mod members;
 pub mod memberships;

@@ -9,8 +9,9 @@ use crate::{
         auth::Permission,
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
+        i18n::Lang,
     },
-    loyalty::purchases::{Buyer, Earning, LineInput, RecordPurchase, Recorded},
+    loyalty::checkout::{Buyer, Earning, LineInput, RecordPurchase, Recorded},
 };
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -190,10 +191,90 @@ pub struct RecordPurchasePayload {
     pub amount_due_minor: i64,
     /// What each program gave.
     pub earnings: Vec<ProgramEarning>,
+    /// How the checkout went, step by step: each step that applied, with its amounts, and each
+    /// that did not, with the reason (what the till can show the customer).
+    pub explanation: Vec<CheckoutStep>,
 }
 
-impl From<Recorded> for RecordPurchasePayload {
-    fn from(r: Recorded) -> Self {
+/// A step of the checkout, in the order they run.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::loyalty::checkout::explanation::StepKind")]
+pub enum CheckoutStepKind {
+    /// A paid membership's discount on the basket.
+    MembershipDiscount,
+    /// A voucher presented at the till.
+    Voucher,
+    /// Part of the basket paid from the member's cashback.
+    CashbackPayment,
+    /// Part of the basket paid from the member's stored value.
+    StoredValuePayment,
+    /// What a program gives: points, cashback or stamps.
+    Earning,
+    /// A tier move after the purchase.
+    Tier,
+}
+
+/// Why a checkout step did not apply.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "crate::loyalty::checkout::explanation::SkipReason")]
+pub enum CheckoutSkipReason {
+    /// No card or member: an anonymous checkout earns nothing.
+    NoMember,
+    /// No paid period of this membership at the purchase's date.
+    NoPaidMembership,
+    /// Loyalty value already paid the whole basket.
+    NothingLeftToDiscount,
+    /// The basket is below the program's minimum.
+    MinimumBasketNotReached,
+    /// Every line is in a category the program excludes (or not in the one it counts).
+    CategoryExcluded,
+    /// Loyalty value paid the whole earning base.
+    PaidWithLoyaltyValue,
+    /// Less than one point, cent or stamp after rounding.
+    TooSmall,
+    /// The member's tier did not change.
+    NoTierChange,
+}
+
+/// One line of a checkout's explanation.
+#[derive(SimpleObject)]
+pub struct CheckoutStep {
+    pub step: CheckoutStepKind,
+    pub applied: bool,
+    /// The program the step is about (membership discount, earning, tier).
+    pub program_id: Option<ID>,
+    pub program_name: Option<String>,
+    /// The voucher's code (VOUCHER), the tier reached (TIER), reward vouchers issued by full
+    /// stamp cards (EARNING).
+    pub label: Option<String>,
+    /// Money the step moved, in minor units: a discount, a payment, cashback earned.
+    pub amount_minor: i64,
+    /// Points or stamps the step gave.
+    pub points: i64,
+    /// Why the step did not apply.
+    pub reason: Option<CheckoutSkipReason>,
+    /// The reason in the brand's language.
+    pub note: Option<String>,
+}
+
+impl CheckoutStep {
+    fn new(line: crate::loyalty::checkout::explanation::StepLine, lang: Lang) -> Self {
+        Self {
+            step: line.kind.into(),
+            applied: line.applied,
+            program_id: line.program_id.map(|id| ID(id.to_string())),
+            program_name: line.program_name,
+            label: line.label,
+            amount_minor: line.amount_minor,
+            points: line.points,
+            reason: line.reason.map(Into::into),
+            note: line.reason.map(|r| r.text(lang).to_owned()),
+        }
+    }
+}
+
+impl RecordPurchasePayload {
+    fn new(r: Recorded, lang: Lang) -> Self {
         let amount_due_minor =
             r.purchase.total_minor - r.purchase.loyalty_paid_minor - r.stored_value_minor;
         Self {
@@ -211,6 +292,11 @@ impl From<Recorded> for RecordPurchasePayload {
             cashback_minor: r.cashback_minor,
             membership_discount_minor: r.membership_discount_minor,
             earnings: r.earnings.into_iter().map(Into::into).collect(),
+            explanation: r
+                .explanation
+                .into_iter()
+                .map(|line| CheckoutStep::new(line, lang))
+                .collect(),
         }
     }
 }
@@ -264,8 +350,7 @@ impl PurchaseQuery {
     #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
     async fn purchase(&self, ctx: &Context<'_>, id: ID) -> Result<Purchase> {
         let (p, lines) =
-            crate::loyalty::purchases::get(ctx.scope()?, crate::core::types::id("id", &id)?)
-                .await?;
+            crate::loyalty::checkout::get(ctx.scope()?, crate::core::types::id("id", &id)?).await?;
         Ok(purchase_view(p, lines))
     }
 }
@@ -320,13 +405,13 @@ impl PurchaseMutation {
             cashback_minor: input.cashback_minor,
             tax_minor: input.tax_minor,
         };
-        Ok(crate::loyalty::purchases::record(
-            ctx.scope()?,
-            command,
-            input.idempotency_key.as_deref(),
-        )
-        .await?
-        .into())
+        let scope = ctx.scope()?;
+        let recorded =
+            crate::loyalty::checkout::record(scope, command, input.idempotency_key.as_deref())
+                .await?;
+        // The brand's row is read once per request (the checkout read it already).
+        let lang = Lang::of_locale(&scope.brand().await?.locale);
+        Ok(RecordPurchasePayload::new(recorded, lang))
     }
 
     /// Records the return of a whole purchase or of some lines: reverses exactly what the
@@ -358,7 +443,7 @@ impl PurchaseMutation {
             input.idempotency_key.as_deref(),
         )
         .await?;
-        let (p, lines) = crate::loyalty::purchases::get(scope, purchase_id).await?;
+        let (p, lines) = crate::loyalty::checkout::get(scope, purchase_id).await?;
         Ok(RecordReturnPayload {
             purchase: purchase_view(p, lines),
             points_reversed: outcome.points_reversed,

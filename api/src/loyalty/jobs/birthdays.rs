@@ -16,20 +16,21 @@ use crate::{
         ledger::{Header, POINTS, Posting},
         tenancy::TenantScope,
     },
-    identity::store,
     loyalty::{members::add_months, programs},
 };
 
 /// Bonuses booked by one run.
 pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, AppError> {
     let mut booked = 0;
-    for brand in store::active_brands(db).await? {
+    for brand in crate::identity::brands::active(db).await? {
         let tz: chrono_tz::Tz = brand.timezone.parse().unwrap_or(chrono_tz::UTC);
         let today = now.with_timezone(&tz).date_naive();
-        let mut members = store::members_born_on(db, brand.id, today.month(), today.day()).await?;
+        let mut members =
+            crate::loyalty::store::members_born_on(db, brand.id, today.month(), today.day())
+                .await?;
         let leap = NaiveDate::from_ymd_opt(today.year(), 2, 29).is_some();
         if today.month() == 2 && today.day() == 28 && !leap {
-            members.extend(store::members_born_on(db, brand.id, 2, 29).await?);
+            members.extend(crate::loyalty::store::members_born_on(db, brand.id, 2, 29).await?);
         }
         for member in members {
             booked += give(db, brand.id, member, today.year(), now).await?;

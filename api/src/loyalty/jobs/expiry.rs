@@ -9,10 +9,7 @@ use chrono::{DateTime, Utc};
 use entity::point_lot;
 use sea_orm::DatabaseConnection;
 
-use crate::{
-    core::{error::AppError, ledger, tenancy::TenantScope},
-    identity::store,
-};
+use crate::core::{error::AppError, ledger, tenancy::TenantScope};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ExpiryReport {
@@ -27,7 +24,7 @@ pub async fn run_once(
 ) -> Result<ExpiryReport, AppError> {
     let mut report = ExpiryReport::default();
     loop {
-        let due = store::due_lots(db, now, 200).await?;
+        let due = crate::loyalty::store::due_lots(db, now, 200).await?;
         if due.is_empty() {
             return Ok(report);
         }

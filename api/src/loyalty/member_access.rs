@@ -25,7 +25,7 @@ use crate::{
         tenancy::TenantScope,
         types::{Email, NewPassword},
     },
-    identity::{member_auth, member_auth::MemberSession},
+    loyalty::{member_auth, member_auth::MemberSession},
 };
 
 /// Lifetime of a claim link (first password of a member enrolled without one).

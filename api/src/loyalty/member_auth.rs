@@ -14,7 +14,6 @@ use crate::{
         tenancy::TenantScope,
         types::{Email, NewPassword},
     },
-    identity::store,
     loyalty::{members, members::Enrol},
 };
 
@@ -32,7 +31,7 @@ pub(crate) async fn brand_scope(
     state: &Deps,
     slug: &str,
 ) -> Result<(TenantScope, entity::brand::Model), AppError> {
-    let brand = store::brand_by_slug(&state.db, slug.trim())
+    let brand = crate::identity::brands::by_slug(&state.db, slug.trim())
         .await?
         .filter(|b| b.status == entity::brand::BrandStatus::Active)
         .ok_or(AppError::NotFound)?;
@@ -144,4 +143,30 @@ pub async fn token_valid(
         Err(AppError::NotFound) => Ok(false),
         Err(e) => Err(e),
     }
+}
+
+/// Turns a member's verified token claims into the request's principal, refusing tokens issued
+/// before the member's last password change or for a member who is gone.
+pub async fn resolve(
+    state: &Deps,
+    claims: crate::core::auth::jwt::Claims,
+) -> Result<crate::core::auth::Principal, AppError> {
+    let tenant_id = claims
+        .tid
+        .ok_or(AppError::Unauthenticated("invalid access token"))?;
+    if !token_valid(state, tenant_id, claims.sub, claims.iat).await? {
+        return Err(AppError::Unauthenticated(
+            "this session has ended: log in again",
+        ));
+    }
+    let brand = crate::identity::brands::by_id(&state.db, tenant_id)
+        .await?
+        .ok_or(AppError::Unauthenticated("invalid access token"))?;
+    if brand.status != entity::brand::BrandStatus::Active {
+        return Err(AppError::Forbidden("this brand is suspended"));
+    }
+    Ok(crate::core::auth::Principal::Member {
+        member_id: claims.sub,
+        tenant_id,
+    })
 }

@@ -10,7 +10,7 @@ use crate::{
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
     },
-    identity::member_auth::MemberSession,
+    loyalty::member_auth::MemberSession,
     loyalty::{graphql::members::Member, members::Enrol},
 };
 
@@ -123,7 +123,7 @@ impl MemberAuthMutation {
             consent_source: Some("member app sign-up".to_owned()),
             ..Enrol::default()
         };
-        let session = crate::identity::member_auth::sign_up(
+        let session = crate::loyalty::member_auth::sign_up(
             ctx.state()?,
             &input.brand_slug,
             enrol,
@@ -233,7 +233,7 @@ impl MemberAuthMutation {
         ctx: &Context<'_>,
         input: RequestMemberAccessInput,
     ) -> Result<bool> {
-        crate::identity::member_access::request(
+        crate::loyalty::member_access::request(
             ctx.state()?,
             &input.brand_slug,
             &input.email,
@@ -250,7 +250,7 @@ impl MemberAuthMutation {
         ctx: &Context<'_>,
         input: SetMemberPasswordInput,
     ) -> Result<MemberAuthPayload> {
-        let session = crate::identity::member_access::set_password(
+        let session = crate::loyalty::member_access::set_password(
             ctx.state()?,
             &input.brand_slug,
             &input.token,
@@ -266,7 +266,7 @@ impl MemberAuthMutation {
         ctx: &Context<'_>,
         input: MemberLoginInput,
     ) -> Result<MemberAuthPayload> {
-        let session = crate::identity::member_auth::login(
+        let session = crate::loyalty::member_auth::login(
             ctx.state()?,
             &input.brand_slug,
             &input.email,

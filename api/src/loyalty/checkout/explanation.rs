@@ -1,0 +1,149 @@
+//! What the checkout tells the till: each step that applied, with its amounts, and each one that
+//! did not, with the reason. Built by the steps as they run; stored with the idempotent result,
+//! so a replay explains exactly what the first call did.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::core::i18n::Lang;
+
+/// A step of the checkout pipeline, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StepKind {
+    /// A paid membership's discount on the basket.
+    MembershipDiscount,
+    /// A voucher presented at the till.
+    Voucher,
+    /// Part of the basket paid from the member's cashback.
+    CashbackPayment,
+    /// Part of the basket paid from the member's stored value.
+    StoredValuePayment,
+    /// What the programs give: points, cashback, stamps.
+    Earning,
+    /// A tier move after the purchase.
+    Tier,
+}
+
+/// Why a step did not apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum SkipReason {
+    /// No card or member: an anonymous checkout earns nothing.
+    NoMember,
+    /// The member has no paid period of this membership at the purchase's date.
+    NoPaidMembership,
+    /// Loyalty value already paid the whole basket.
+    NothingLeftToDiscount,
+    /// The basket is below the program's minimum.
+    MinimumBasketNotReached,
+    /// Every line is in a category the program excludes (or not in the one it counts).
+    CategoryExcluded,
+    /// Loyalty value paid the whole earning base.
+    PaidWithLoyaltyValue,
+    /// The basket earns less than one unit (point, cent, stamp) after rounding.
+    TooSmall,
+    /// The member's tier did not change.
+    NoTierChange,
+}
+
+impl SkipReason {
+    /// The reason as a person reads it, in French or English.
+    pub fn text(self, lang: Lang) -> &'static str {
+        match self {
+            Self::NoMember => lang.pick(
+                "aucune carte ni aucun membre : rien n'est crédité",
+                "no card or member: nothing is earned",
+            ),
+            Self::NoPaidMembership => lang.pick(
+                "pas d'adhésion payée à la date de l'achat",
+                "no paid membership at the purchase's date",
+            ),
+            Self::NothingLeftToDiscount => lang.pick(
+                "plus rien à remiser : le panier est déjà réglé",
+                "nothing left to discount: the basket is already paid",
+            ),
+            Self::MinimumBasketNotReached => {
+                lang.pick("panier minimum non atteint", "minimum basket not reached")
+            }
+            Self::CategoryExcluded => lang.pick("catégorie exclue", "category excluded"),
+            Self::PaidWithLoyaltyValue => lang.pick(
+                "réglé en valeur fidélité, qui ne rapporte rien",
+                "paid with loyalty value, which earns nothing",
+            ),
+            Self::TooSmall => lang.pick(
+                "moins d'une unité après arrondi",
+                "less than one unit after rounding",
+            ),
+            Self::NoTierChange => lang.pick("palier inchangé", "tier unchanged"),
+        }
+    }
+}
+
+/// One line of the explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepLine {
+    pub kind: StepKind,
+    pub applied: bool,
+    #[serde(default)]
+    pub program_id: Option<Uuid>,
+    #[serde(default)]
+    pub program_name: Option<String>,
+    /// The voucher's code (VOUCHER), a tier's name (TIER), reward voucher codes (EARNING).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// Money this step moved, in minor units of the purchase currency (discount, payment,
+    /// cashback earned).
+    #[serde(default)]
+    pub amount_minor: i64,
+    /// Points or stamps this step gave.
+    #[serde(default)]
+    pub points: i64,
+    #[serde(default)]
+    pub reason: Option<SkipReason>,
+}
+
+impl StepLine {
+    pub fn applied(kind: StepKind) -> Self {
+        Self {
+            kind,
+            applied: true,
+            program_id: None,
+            program_name: None,
+            label: None,
+            amount_minor: 0,
+            points: 0,
+            reason: None,
+        }
+    }
+
+    pub fn skipped(kind: StepKind, reason: SkipReason) -> Self {
+        Self {
+            applied: false,
+            reason: Some(reason),
+            ..Self::applied(kind)
+        }
+    }
+
+    pub fn program(mut self, id: Uuid, name: &str) -> Self {
+        self.program_id = Some(id);
+        self.program_name = Some(name.to_owned());
+        self
+    }
+
+    pub fn amount(mut self, minor: i64) -> Self {
+        self.amount_minor = minor;
+        self
+    }
+
+    pub fn points(mut self, points: i64) -> Self {
+        self.points = points;
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+}

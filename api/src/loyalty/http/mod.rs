@@ -1,0 +1,3 @@
+//! Loyalty's plain HTTP endpoints: the member space pages.
+
+pub mod member_pages;

@@ -1,0 +1,151 @@
+//! The loyalty queries that cannot go through the tenant scope's builders: the jobs' scans over
+//! every brand (due lots, due tiers, birthdays) and aggregate SQL over a member's history.
+//! Invariant: every query on tenant-owned rows either names one brand's id or is a job's scan
+//! whose rows each carry their brand and are processed in that brand's scope.
+#![expect(
+    clippy::disallowed_methods,
+    reason = "jobs scan every brand's due rows; aggregates are written in SQL"
+)]
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::{
+    core::{error::AppError, tenancy::Scoped},
+    loyalty::programs::TierBasis,
+};
+
+/// Lots of every brand whose points expired at `now` and are not booked yet, oldest first.
+pub async fn due_lots<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<entity::point_lot::Model>, AppError> {
+    use entity::point_lot;
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(point_lot::Entity::find()
+        .filter(point_lot::Column::ExpiresAt.lte(now))
+        .filter(point_lot::Column::Remaining.gt(0))
+        .order_by_asc(point_lot::Column::ExpiresAt)
+        .order_by_asc(point_lot::Column::Id)
+        .limit(limit)
+        .all(conn)
+        .await?)
+}
+
+/// Members of a brand born on `month`-`day` (any year).
+pub async fn members_born_on<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    month: u32,
+    day: u32,
+) -> Result<Vec<Uuid>, AppError> {
+    let backend = conn.get_database_backend();
+    let mmdd = format!("{month:02}-{day:02}");
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => {
+            "SELECT id FROM member WHERE tenant_id = $1 AND to_char(birth_date, 'MM-DD') = $2"
+        }
+        _ => "SELECT id FROM member WHERE tenant_id = ? AND strftime('%m-%d', birth_date) = ?",
+    };
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tenant.into(), mmdd.into()],
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get::<Uuid>("", "id").map_err(AppError::from))
+        .collect()
+}
+
+/// Members' latest tier assignments (of every brand) whose qualification period ended by `now`.
+pub async fn due_tiers<C: ConnectionTrait>(
+    conn: &C,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<entity::member_tier::Model>, AppError> {
+    use entity::member_tier;
+    let backend = conn.get_database_backend();
+    let (at, lim) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?", "?"),
+    };
+    let sql = format!(
+        "SELECT * FROM member_tier m WHERE m.qualified_until IS NOT NULL AND m.qualified_until <= {at} \
+         AND NOT EXISTS (SELECT 1 FROM member_tier n WHERE n.tenant_id = m.tenant_id \
+         AND n.member_id = m.member_id AND n.program_id = m.program_id AND n.previous_id = m.id) \
+         ORDER BY m.qualified_until, m.id LIMIT {lim}"
+    );
+    Ok(member_tier::Entity::find()
+        .from_raw_sql(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [now.into(), i64::try_from(limit).unwrap_or(200).into()],
+        ))
+        .all(conn)
+        .await?)
+}
+
+/// Qualifying value over `(from, to]`.
+pub(crate) async fn qualifying_value<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    basis: TierBasis,
+    member: Uuid,
+    program: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let conn = tx.db();
+    let backend = conn.get_database_backend();
+    let pg = backend == sea_orm::DbBackend::Postgres;
+    let p = |n: usize| if pg { format!("${n}") } else { "?".to_owned() };
+    let (sql, values): (String, Vec<sea_orm::Value>) = match basis {
+        TierBasis::Earned => (
+            format!(
+                "SELECT CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) AS v FROM ledger_entry e \
+                 JOIN ledger_transaction t ON t.id = e.transaction_id \
+                 JOIN ledger_account a ON a.id = e.account_id \
+                 WHERE a.tenant_id = {} AND a.member_id = {} AND a.program_id = {} \
+                 AND a.kind IN ('MEMBER_POINTS', 'MEMBER_POINTS_DEBT', 'MEMBER_CASHBACK', 'MEMBER_CASHBACK_DEBT') \
+                 AND t.kind IN ('EARN', 'RETURN') AND t.occurred_at > {} AND t.occurred_at <= {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4),
+                p(5)
+            ),
+            vec![
+                tx.tenant_id().into(),
+                member.into(),
+                program.into(),
+                from.into(),
+                to.into(),
+            ],
+        ),
+        TierBasis::Spend => (
+            format!(
+                "SELECT CAST(COALESCE(SUM((l.quantity - l.returned_quantity) * l.unit_price_minor \
+                 - l.discount_minor * (l.quantity - l.returned_quantity) / l.quantity), 0) AS BIGINT) AS v \
+                 FROM purchase_line l JOIN purchase p ON p.id = l.purchase_id \
+                 WHERE p.tenant_id = {} AND p.member_id = {} AND p.occurred_at > {} AND p.occurred_at <= {}",
+                p(1),
+                p(2),
+                p(3),
+                p(4)
+            ),
+            vec![tx.tenant_id().into(), member.into(), from.into(), to.into()],
+        ),
+    };
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?;
+    Ok(row
+        .map(|r| r.try_get::<i64>("", "v"))
+        .transpose()?
+        .unwrap_or(0))
+}
