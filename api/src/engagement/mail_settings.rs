@@ -1,5 +1,7 @@
 //! A brand's mail: sender identity and marketing settings, templates (saved only when they
 //! parse and name known variables) and previews rendered for a member or with sample data.
+//!
+//! Size: over 500 lines on purpose: the sender, DKIM keys and template variables of a brand's mail.
 
 use entity::{
     card, email_template,

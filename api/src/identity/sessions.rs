@@ -3,6 +3,9 @@
 //! A session is a short-lived access JWT plus a refresh token stored hashed. Refresh tokens rotate
 //! on every use; presenting one that was already used revokes its whole family (a stolen token
 //! can be used at most once, and then the thief and the victim are both logged out).
+//!
+//! Size: over 500 lines on purpose: login, refresh, logout, verification and reset share the token
+//! bookkeeping.
 
 use chrono::{Duration, Utc};
 use entity::{brand, one_time_token, refresh_token, user_account};

@@ -1,6 +1,9 @@
 //! Members (consumers) and their cards. A member is unique by e-mail and by phone within a
 //! brand; a card number has a Luhn check digit; the balance belongs to the member, so a lost
 //! card is replaced without moving anything.
+//!
+//! Size: over 500 lines on purpose: enrolment, cards, profiles and attributes share their
+//! validation (about 215 lines are unit tests).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{

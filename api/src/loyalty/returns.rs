@@ -5,6 +5,9 @@
 //! from the member's other live points (soonest expiry first); what the member no longer has
 //! becomes a recorded points debt (the MEMBER_POINTS_DEBT account goes below zero), repaid first
 //! from the member's next earnings. The balance itself never goes negative.
+//!
+//! Size: over 500 lines on purpose: reversing a purchase line by line mirrors the checkout; to move
+//! onto the checkout steps (issue 10 follow-up).
 
 use entity::{
     ledger_account::AccountKind, ledger_entry, ledger_transaction,

@@ -1,5 +1,8 @@
 //! Vouchers: points converted into a voucher, and vouchers used at the checkout or on their own.
 //! A voucher is used at most `max_uses` times, whatever the concurrency.
+//!
+//! Size: over 500 lines on purpose: issuing, converting and using vouchers share their code rules
+//! and limits.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{

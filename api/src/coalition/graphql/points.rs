@@ -2,6 +2,9 @@
 //! `recordCoalitionPurchase`, `redeemCoalitionPoints`, `recordCoalitionReturn` (member brands),
 //! `addCoalitionPrepaidBlock`, `closeCoalitionPeriod`, `recordCoalitionPayment` (operator),
 //! `coalitionCard`, `coalitionPeriod`.
+//!
+//! Size: over 500 lines on purpose: the coalition points roots for members, brands and the
+//! operator, with their shared views.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};

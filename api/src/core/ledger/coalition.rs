@@ -5,12 +5,13 @@
 //! Same discipline as the brand ledger: append-only transactions whose entries sum to zero per
 //! unit; account balances are caches moved in the same database transaction by conditional
 //! updates (a member's points never go below zero, a prepaid block never below its reserve).
+//!
+//! Size: over 500 lines on purpose: the coalition books' store: accounts, transactions, periods,
+//! statements and cards, every query on coalition tables in one place.
 #![expect(
     clippy::disallowed_methods,
     reason = "the coalition ledger spans brands by design; access rules live in domain::coalition_points and domain::settlement"
 )]
-
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -117,37 +118,25 @@ pub async fn existing_account<C: ConnectionTrait>(
         .await?)
 }
 
-/// One line to post, with the bounds the account's new balance must respect.
-#[derive(Debug, Clone)]
-pub struct Leg {
-    pub account: Uuid,
-    pub unit: String,
-    pub amount: i64,
-    /// The balance may not end below this (members: 0; a prepaid block: minus its reserve).
-    pub floor: Option<i64>,
-    /// The balance may not end above this (debts: 0).
-    pub ceiling: Option<i64>,
+/// One line to post: a leg of the shared engine (coalition accounts carry no bound of their
+/// own; callers set floors and ceilings).
+pub type Leg = crate::core::ledger::engine::Leg;
+
+impl crate::core::ledger::engine::LedgerAccount for coalition_account::Model {
+    fn account_id(&self) -> Uuid {
+        self.id
+    }
+    fn unit(&self) -> &str {
+        &self.unit
+    }
 }
 
-impl Leg {
-    pub fn new(account: &coalition_account::Model, amount: i64) -> Self {
-        Self {
-            account: account.id,
-            unit: account.unit.clone(),
-            amount,
-            floor: None,
-            ceiling: None,
-        }
+impl crate::core::ledger::engine::AccountTable for coalition_account::Entity {
+    fn id_column() -> Self::Column {
+        coalition_account::Column::Id
     }
-
-    pub fn floor(mut self, floor: i64) -> Self {
-        self.floor = Some(floor);
-        self
-    }
-
-    pub fn ceiling(mut self, ceiling: i64) -> Self {
-        self.ceiling = Some(ceiling);
-        self
+    fn balance_column() -> Self::Column {
+        coalition_account::Column::Balance
     }
 }
 
@@ -174,18 +163,7 @@ pub async fn post<C: ConnectionTrait>(
     legs: Vec<Leg>,
     refusal: AppError,
 ) -> Result<coalition_txn::Model, AppError> {
-    let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
-    for leg in &legs {
-        if leg.amount == 0 {
-            return Err(AppError::Internal(anyhow::anyhow!("zero-amount leg")));
-        }
-        *sums.entry(leg.unit.as_str()).or_default() += i128::from(leg.amount);
-    }
-    if legs.is_empty() || sums.values().any(|s| *s != 0) {
-        return Err(AppError::Internal(anyhow::anyhow!(
-            "unbalanced coalition transaction"
-        )));
-    }
+    crate::core::ledger::engine::check_balanced(&legs)?;
     let txn = coalition_txn::ActiveModel {
         id: Set(Uuid::now_v7()),
         coalition_id: Set(coalition),
@@ -205,26 +183,10 @@ pub async fn post<C: ConnectionTrait>(
     .await?;
     let mut entries = Vec::with_capacity(legs.len());
     for leg in legs {
-        let mut update = coalition_account::Entity::update_many()
-            .col_expr(
-                coalition_account::Column::Balance,
-                Expr::col(coalition_account::Column::Balance).add(leg.amount),
-            )
-            .filter(coalition_account::Column::Id.eq(leg.account));
-        if let Some(floor) = leg.floor {
-            update = update.filter(
-                Expr::col(coalition_account::Column::Balance)
-                    .add(leg.amount)
-                    .gte(floor),
-            );
-        }
-        if let Some(ceiling) = leg.ceiling {
-            update = update.filter(
-                Expr::col(coalition_account::Column::Balance)
-                    .add(leg.amount)
-                    .lte(ceiling),
-            );
-        }
+        let update = crate::core::ledger::engine::bounded_move(
+            coalition_account::Entity::update_many(),
+            &leg,
+        );
         if update.exec(conn).await?.rows_affected != 1 {
             return Err(refusal);
         }

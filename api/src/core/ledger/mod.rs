@@ -2,12 +2,12 @@
 //! transaction whose entries sum to zero per unit, with a reason and a cause. Account balances
 //! and lot remainders are caches of the sums of their entries, updated in the same transaction;
 //! member accounts never go below zero (a conditional update refuses it, so two concurrent
-//! spends cannot both pass). `fidelis ledger verify` proves all of it.
+//! spends cannot both pass). `fidelis ledger verify` proves all of it. Posting and bounds are
+//! the shared [`engine`]'s, the same as the coalition books' ([`coalition`]).
 
 pub mod coalition;
+pub mod engine;
 pub mod verify;
-
-use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use entity::{
@@ -120,62 +120,30 @@ pub struct Header {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// One entry to post.
-#[derive(Debug, Clone)]
-pub struct Posting {
-    pub account: Uuid,
-    pub kind: AccountKind,
-    pub unit: String,
-    pub amount: i64,
-    pub lot: Option<Uuid>,
-}
+/// One entry to post: a leg of the shared engine, bounded by its account's kind.
+pub type Posting = engine::Leg;
 
-impl Posting {
-    pub fn new(account: &ledger_account::Model, amount: i64) -> Self {
-        Self {
-            account: account.id,
-            kind: account.kind,
-            unit: account.unit.clone(),
-            amount,
-            lot: None,
-        }
+impl engine::LedgerAccount for ledger_account::Model {
+    fn account_id(&self) -> Uuid {
+        self.id
     }
-
-    pub fn on_lot(mut self, lot: Uuid) -> Self {
-        self.lot = Some(lot);
-        self
+    fn unit(&self) -> &str {
+        &self.unit
+    }
+    fn never_negative(&self) -> bool {
+        self.kind.never_negative()
+    }
+    fn never_positive(&self) -> bool {
+        self.kind.never_positive()
     }
 }
 
-/// The largest amount one posting may carry. Balances are 64-bit: this keeps any realistic
-/// number of postings far from overflowing them (SQLite would silently turn an overflowing
-/// integer into a float; PostgreSQL would refuse it).
-pub const MAX_POSTING: i64 = 10_000_000_000_000;
-
-/// Checks that postings balance: per unit, the amounts sum to zero; no zero amounts, none
-/// beyond [`MAX_POSTING`].
-pub fn check_balanced(postings: &[Posting]) -> Result<(), AppError> {
-    let mut sums: BTreeMap<&str, i128> = BTreeMap::new();
-    for p in postings {
-        if p.amount == 0 {
-            return Err(AppError::Internal(anyhow::anyhow!("zero-amount posting")));
-        }
-        if p.amount.unsigned_abs() > MAX_POSTING.unsigned_abs() {
-            return Err(AppError::validation(
-                "amount",
-                format!("is beyond what one movement may carry ({MAX_POSTING})"),
-            ));
-        }
-        *sums.entry(p.unit.as_str()).or_default() += i128::from(p.amount);
+impl engine::AccountTable for ledger_account::Entity {
+    fn id_column() -> Self::Column {
+        ledger_account::Column::Id
     }
-    match sums.iter().find(|(_, sum)| **sum != 0) {
-        Some((unit, sum)) => Err(AppError::Internal(anyhow::anyhow!(
-            "unbalanced transaction: {unit} sums to {sum}"
-        ))),
-        None if postings.is_empty() => {
-            Err(AppError::Internal(anyhow::anyhow!("empty transaction")))
-        }
-        None => Ok(()),
+    fn balance_column() -> Self::Column {
+        ledger_account::Column::Balance
     }
 }
 
@@ -187,7 +155,7 @@ pub async fn post<C: ConnectionTrait>(
     header: Header,
     postings: Vec<Posting>,
 ) -> Result<Uuid, AppError> {
-    check_balanced(&postings)?;
+    engine::check_balanced(&postings)?;
     let id = Uuid::now_v7();
     tx.insert(ledger_transaction::ActiveModel {
         id: Set(id),
@@ -203,27 +171,7 @@ pub async fn post<C: ConnectionTrait>(
     .await?;
     let mut entries = Vec::with_capacity(postings.len());
     for p in postings {
-        let mut update = tx
-            .update_many::<ledger_account::Entity>()
-            .col_expr(
-                ledger_account::Column::Balance,
-                Expr::col(ledger_account::Column::Balance).add(p.amount),
-            )
-            .filter(ledger_account::Column::Id.eq(p.account));
-        if p.kind.never_negative() && p.amount < 0 {
-            update = update.filter(
-                Expr::col(ledger_account::Column::Balance)
-                    .add(p.amount)
-                    .gte(0),
-            );
-        }
-        if p.kind.never_positive() && p.amount > 0 {
-            update = update.filter(
-                Expr::col(ledger_account::Column::Balance)
-                    .add(p.amount)
-                    .lte(0),
-            );
-        }
+        let update = engine::bounded_move(tx.update_many::<ledger_account::Entity>(), &p);
         if update.exec(tx.db()).await?.rows_affected != 1 {
             return Err(AppError::InsufficientBalance(
                 "the balance does not cover this",
@@ -421,26 +369,6 @@ pub fn take_from_lots(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn posting(unit: &str, amount: i64) -> Posting {
-        Posting {
-            account: Uuid::nil(),
-            kind: AccountKind::BrandPointsIssued,
-            unit: unit.to_owned(),
-            amount,
-            lot: None,
-        }
-    }
-
-    #[test]
-    fn only_transactions_summing_to_zero_per_unit_pass() {
-        assert!(check_balanced(&[posting(POINTS, 10), posting(POINTS, -10)]).is_ok());
-        assert!(check_balanced(&[posting(POINTS, 10), posting(POINTS, -9)]).is_err());
-        // Zero overall but not per unit.
-        assert!(check_balanced(&[posting(POINTS, 10), posting("EUR", -10)]).is_err());
-        assert!(check_balanced(&[posting(POINTS, 0)]).is_err());
-        assert!(check_balanced(&[]).is_err());
-    }
 
     #[test]
     fn points_are_taken_from_the_soonest_expiring_lots() {

@@ -1,6 +1,9 @@
 //! Brands' mail: `mailSettings` / `updateMailSettings` (sender identity, marketing cap, rate,
 //! tracking), `emailTemplates` / `createEmailTemplate` / `updateEmailTemplate`, and
 //! `previewEmailTemplate`.
+//!
+//! Size: over 500 lines on purpose: mail settings, DKIM, templates and previews: the mail settings
+//! page's roots.
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};

@@ -1,4 +1,6 @@
 //! Programs: `createProgram`, `updateProgramRules`, `programs`, `program`.
+//!
+//! Size: over 500 lines on purpose: the GraphQL input and output of the five mechanics' rules.
 
 use async_graphql::{
     Context, Enum, ID, InputObject, Object, Result, SimpleObject, connection::Connection,

@@ -1,0 +1,200 @@
+//! Campaign links: signed open/click tracking tokens, tracked HTML rewritten at send time,
+//! and one-click unsubscribe. Invariant: a token only ever names the recipient it was made
+//! for, under the tracking or unsubscribe purpose key.
+
+use super::*;
+
+/// The open pixel's and the click redirect's token: the recipient, signed with the target
+/// (so the redirect cannot be pointed elsewhere).
+pub(super) fn tracking_token(state: &Deps, recipient: Uuid, target: &str) -> String {
+    state
+        .signer
+        .sign(Purpose::Tracking, recipient.as_bytes(), target.as_bytes())
+}
+
+pub(super) fn check_tracking_token(state: &Deps, token: &str, target: &str) -> Option<Uuid> {
+    let payload = state
+        .signer
+        .verify(Purpose::Tracking, token, 16, target.as_bytes())?;
+    Uuid::from_slice(&payload).ok()
+}
+
+pub(super) fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Undoes the HTML escaping MiniJinja applies to variables in attributes.
+pub(super) fn unescape_html(s: &str) -> String {
+    s.replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Tracking for brands that enabled it: links (`<a href="http…">`, except the unsubscribe
+/// link) go through the click redirect, and an open pixel is added at the end of the body —
+/// rewritten by an HTML rewriter (lol_html), so links are found as elements, not as text.
+/// Attribute values arrive as written in the HTML (entities escaped by the template): they are
+/// unescaped before signing.
+pub(super) fn track_html(state: &Deps, recipient: Uuid, html: &str, unsubscribe: &str) -> String {
+    use lol_html::{RewriteStrSettings, element, html_content::ContentType, rewrite_str};
+    let base = state.config.public_url.trim_end_matches('/');
+    let pixel = format!(
+        "<img src=\"{base}/t/o/{}\" width=\"1\" height=\"1\" alt=\"\">",
+        tracking_token(state, recipient, "open")
+    );
+    let has_body = std::cell::Cell::new(false);
+    let settings = RewriteStrSettings::new()
+        .append_element_content_handler(element!("a[href]", |el| {
+            let url = unescape_html(&el.get_attribute("href").unwrap_or_default());
+            if (url.starts_with("http://") || url.starts_with("https://")) && url != unsubscribe {
+                let token = tracking_token(state, recipient, &url);
+                el.set_attribute(
+                    "href",
+                    &format!("{base}/t/c/{token}?u={}", percent_encode(&url)),
+                )?;
+            }
+            Ok(())
+        }))
+        .append_element_content_handler(element!("body", |el| {
+            has_body.set(true);
+            el.append(&pixel, ContentType::Html);
+            Ok(())
+        }));
+    let rewritten = rewrite_str(html, settings);
+    match rewritten {
+        Ok(mut out) => {
+            if !has_body.get() {
+                out.push_str(&pixel);
+            }
+            out
+        }
+        // Not HTML the rewriter can read: sent as written, without tracking.
+        Err(_) => html.to_owned(),
+    }
+}
+
+/// Records an open (the pixel). Unknown or forged tokens are ignored.
+pub async fn record_open(state: &Deps, token: &str) -> Result<(), AppError> {
+    if let Some(recipient) = check_tracking_token(state, token, "open") {
+        mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+    }
+    Ok(())
+}
+
+/// Records a click and returns where to send the reader; `None` for a forged link (no open
+/// redirect).
+pub async fn record_click(
+    state: &Deps,
+    token: &str,
+    url: &str,
+) -> Result<Option<String>, AppError> {
+    let Some(recipient) = check_tracking_token(state, token, url) else {
+        return Ok(None);
+    };
+    mark(state, recipient, campaign_recipient::Column::ClickedAt).await?;
+    // A click is also an open (images are often blocked).
+    mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+    Ok(Some(url.to_owned()))
+}
+
+pub(super) async fn mark(
+    state: &Deps,
+    recipient: Uuid,
+    column: campaign_recipient::Column,
+) -> Result<(), AppError> {
+    let Some(row) = db::recipient(&state.db, recipient).await? else {
+        return Ok(());
+    };
+    let scope = TenantScope::with_clock(state.db.clone(), row.tenant_id, state.clock.clone());
+    let conn = scope.conn();
+    conn.update_many::<campaign_recipient::Entity>()
+        .col_expr(column, Expr::value(Some(state.clock.now())))
+        .filter(campaign_recipient::Column::Id.eq(row.id))
+        .filter(column.is_null())
+        .exec(conn.db())
+        .await?;
+    Ok(())
+}
+
+/// A signed, expiring unsubscribe link for one recipient.
+pub fn unsubscribe_url(state: &Deps, recipient: Uuid, now: DateTime<Utc>) -> String {
+    let expires = (now + Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp();
+    let mut payload = recipient.as_bytes().to_vec();
+    payload.extend_from_slice(&expires.to_be_bytes());
+    format!(
+        "{}/unsubscribe?token={}",
+        state.config.public_url.trim_end_matches('/'),
+        state.signer.sign(Purpose::Unsubscribe, &payload, &[])
+    )
+}
+
+/// Records the opt-out a token proves: the address is suppressed, the member's e-mail consent
+/// withdrawn, the recipient marked. Idempotent. Returns the brand's name and language for the
+/// page.
+pub async fn unsubscribe(
+    state: &Deps,
+    token: &str,
+) -> Result<(String, crate::core::i18n::Lang), AppError> {
+    let bad = || AppError::validation("token", "is not a valid unsubscribe link");
+    let payload = state
+        .signer
+        .verify(Purpose::Unsubscribe, token, 16 + 8, &[])
+        .ok_or_else(bad)?;
+    let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
+    let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
+    if state.clock.now().timestamp() > expires {
+        return Err(AppError::validation(
+            "token",
+            "this unsubscribe link has expired",
+        ));
+    }
+    let recipient = db::recipient(&state.db, recipient).await?.ok_or_else(bad)?;
+    let scope = TenantScope::with_clock(state.db.clone(), recipient.tenant_id, state.clock.clone());
+    let tx = scope.begin().await?;
+    let now = state.clock.now();
+    audiences::suppress_in(
+        &tx,
+        &recipient.email,
+        suppression::SuppressionReason::Unsubscribed,
+    )
+    .await?;
+    tx.update_many::<member::Entity>()
+        .col_expr(member::Column::EmailConsent, Expr::value(false))
+        .col_expr(member::Column::EmailConsentAt, Expr::value(Some(now)))
+        .col_expr(
+            member::Column::EmailConsentSource,
+            Expr::value(Some("unsubscribe link".to_owned())),
+        )
+        .col_expr(member::Column::UpdatedAt, Expr::value(now))
+        .filter(member::Column::Id.eq(recipient.member_id))
+        .filter(member::Column::EmailConsent.eq(true))
+        .exec(tx.db())
+        .await?;
+    tx.update_many::<campaign_recipient::Entity>()
+        .col_expr(
+            campaign_recipient::Column::UnsubscribedAt,
+            Expr::value(Some(now)),
+        )
+        .filter(campaign_recipient::Column::Id.eq(recipient.id))
+        .filter(campaign_recipient::Column::UnsubscribedAt.is_null())
+        .exec(tx.db())
+        .await?;
+    tx.commit().await?;
+    let brand = crate::identity::brands::by_id(&state.db, recipient.tenant_id)
+        .await?
+        .map(|b| (b.name, crate::core::i18n::Lang::of_locale(&b.locale)))
+        .unwrap_or_default();
+    tracing::info!(tenant.id = %recipient.tenant_id, "member unsubscribed by link");
+    Ok(brand)
+}
