@@ -76,7 +76,7 @@ pub async fn earn<C: ConnectionTrait>(
     program: Uuid,
     amount: i64,
     reason: String,
-    cause: (&'static str, Uuid),
+    cause: (crate::core::ledger::CauseType, Uuid),
     at: DateTime<Utc>,
 ) -> Result<ledger_account::Model, AppError> {
     let account = ledger::account(tx, kinds.member, Some(member), Some(program), unit).await?;
@@ -151,7 +151,7 @@ pub async fn reverse<C: ConnectionTrait>(
             } else {
                 reason.to_owned()
             },
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
             occurred_at: at,
@@ -214,7 +214,7 @@ pub async fn spend_cashback<C: ConnectionTrait>(
         Header {
             kind: TransactionKind::Redeem,
             reason: "paid with cashback".to_owned(),
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
             occurred_at: at,
@@ -258,7 +258,7 @@ pub async fn convert_stamps<C: ConnectionTrait>(
         Header {
             kind: TransactionKind::Redeem,
             reason: format!("{stamps} stamps turned into {cards} reward(s)"),
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
             occurred_at: at,

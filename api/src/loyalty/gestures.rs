@@ -279,7 +279,7 @@ pub async fn grant(
                 Header {
                     kind: TransactionKind::Gesture,
                     reason: format!("Goodwill gesture: {reason}"),
-                    cause_type: "gesture",
+                    cause_type: crate::core::ledger::CauseType::Gesture,
                     cause_id: Some(id),
                     member_id: Some(member.id),
                     occurred_at: now,

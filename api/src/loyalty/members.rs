@@ -337,7 +337,7 @@ pub async fn enrol(
                 Header {
                     kind: TransactionKind::Bonus,
                     reason: format!("Welcome bonus of {}", program.program.name),
-                    cause_type: "enrolment",
+                    cause_type: crate::core::ledger::CauseType::Enrolment,
                     cause_id: Some(member.id),
                     member_id: Some(member.id),
                     occurred_at: now,

@@ -233,7 +233,7 @@ pub async fn pay(
                         .map(|r| format!(", ref. {r}"))
                         .unwrap_or_default()
                 ),
-                cause_type: "membership",
+                cause_type: crate::core::ledger::CauseType::Membership,
                 cause_id: Some(id),
                 member_id: Some(member.id),
                 occurred_at: now,

@@ -389,7 +389,7 @@ pub async fn record(
                              returned part"
                         )
                     },
-                    cause_type: "purchase",
+                    cause_type: crate::core::ledger::CauseType::Purchase,
                     cause_id: Some(purchase_id),
                     member_id: Some(member),
                     occurred_at: at,
@@ -664,7 +664,7 @@ async fn reverse_points<C: ConnectionTrait>(
             } else {
                 format!("{amount} points taken back for a return")
             },
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
             occurred_at: Ord::max(occurred_at, now),

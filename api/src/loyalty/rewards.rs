@@ -323,7 +323,7 @@ pub async fn redeem(
                 "{} points for the reward \"{}\" (voucher {})",
                 reward.points_cost, reward.name, voucher.code
             ),
-            cause_type: "reward",
+            cause_type: crate::core::ledger::CauseType::Reward,
             cause_id: Some(reward.id),
             member_id: Some(member.id),
             occurred_at: now,

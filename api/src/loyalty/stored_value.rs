@@ -188,7 +188,7 @@ async fn move_value(
                 Some(r) => format!("stored value {what} (ref. {r})"),
                 None => format!("stored value {what}"),
             },
-            cause_type: "stored_value",
+            cause_type: crate::core::ledger::CauseType::StoredValue,
             cause_id: Some(program.id),
             member_id: Some(member.id),
             occurred_at: now,
@@ -242,7 +242,7 @@ pub async fn spend<C: ConnectionTrait>(
         Header {
             kind: TransactionKind::Spend,
             reason: "paid with stored value".to_owned(),
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
             occurred_at: at,

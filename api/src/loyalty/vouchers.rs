@@ -210,7 +210,7 @@ pub async fn convert_points(
         Header {
             kind: TransactionKind::Redeem,
             reason: format!("{points} points converted into voucher {}", voucher.code),
-            cause_type: "voucher",
+            cause_type: crate::core::ledger::CauseType::Voucher,
             cause_id: Some(voucher.id),
             member_id: Some(member.id),
             occurred_at: now,

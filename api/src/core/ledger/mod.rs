@@ -109,12 +109,43 @@ pub async fn account<C: ConnectionTrait>(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("account {code} vanished")))
 }
 
+/// What caused a ledger transaction (stored as its `cause_type`, with the cause's id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CauseType {
+    Purchase,
+    Birthday,
+    Enrolment,
+    Expiry,
+    Gesture,
+    Membership,
+    Reward,
+    StoredValue,
+    Voucher,
+}
+
+impl CauseType {
+    /// The stored name (`purchase`, `stored_value`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Purchase => "purchase",
+            Self::Birthday => "birthday",
+            Self::Enrolment => "enrolment",
+            Self::Expiry => "expiry",
+            Self::Gesture => "gesture",
+            Self::Membership => "membership",
+            Self::Reward => "reward",
+            Self::StoredValue => "stored_value",
+            Self::Voucher => "voucher",
+        }
+    }
+}
+
 /// What a transaction is about.
 #[derive(Debug, Clone)]
 pub struct Header {
     pub kind: ledger_transaction::TransactionKind,
     pub reason: String,
-    pub cause_type: &'static str,
+    pub cause_type: CauseType,
     pub cause_id: Option<Uuid>,
     pub member_id: Option<Uuid>,
     pub occurred_at: DateTime<Utc>,
@@ -162,7 +193,7 @@ pub async fn post<C: ConnectionTrait>(
         tenant_id: Set(tx.tenant_id()),
         kind: Set(header.kind),
         reason: Set(header.reason),
-        cause_type: Set(header.cause_type.to_owned()),
+        cause_type: Set(header.cause_type.as_str().to_owned()),
         cause_id: Set(header.cause_id),
         member_id: Set(header.member_id),
         occurred_at: Set(header.occurred_at),
@@ -281,7 +312,7 @@ pub async fn expire_lot<C: ConnectionTrait>(
                 lot.remaining,
                 lot.earned_at.format("%Y-%m-%d")
             ),
-            cause_type: "expiry",
+            cause_type: crate::core::ledger::CauseType::Expiry,
             cause_id: Some(lot.id),
             member_id: Some(lot.member_id),
             occurred_at: lot.expires_at,

@@ -76,7 +76,7 @@ pub async fn book<C: ConnectionTrait>(
                     "{} {currency} cashback for a purchase of {amount} {currency}",
                     format_minor(earning.cashback_minor),
                 ),
-                ("purchase", purchase.id),
+                (crate::core::ledger::CauseType::Purchase, purchase.id),
                 occurred_at,
             )
             .await?;
@@ -93,7 +93,7 @@ pub async fn book<C: ConnectionTrait>(
                     "{} stamp(s) for a purchase of {amount} {currency}",
                     earning.stamps
                 ),
-                ("purchase", purchase.id),
+                (crate::core::ledger::CauseType::Purchase, purchase.id),
                 occurred_at,
             )
             .await?;
@@ -231,7 +231,7 @@ async fn book_points<C: ConnectionTrait>(
         Header {
             kind: TransactionKind::Earn,
             reason,
-            cause_type: "purchase",
+            cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase_id),
             member_id: Some(member_id),
             occurred_at,

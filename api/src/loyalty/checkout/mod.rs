@@ -199,7 +199,7 @@ pub async fn record(
                     input.currency,
                     discount.percent
                 ),
-                ("purchase", purchase_id),
+                (crate::core::ledger::CauseType::Purchase, purchase_id),
                 occurred_at,
             )
             .await?;

@@ -96,7 +96,7 @@ async fn give(
             Header {
                 kind: TransactionKind::Bonus,
                 reason: format!("Happy birthday! {} bonus points", rules.birthday_bonus),
-                cause_type: "birthday",
+                cause_type: crate::core::ledger::CauseType::Birthday,
                 cause_id: Some(member),
                 member_id: Some(member),
                 occurred_at: now,
