@@ -135,8 +135,19 @@ impl<C: ConnectionTrait> Scoped<C> {
         let update = sea_orm::ValidatedUpdateOne::try_from(A::Entity::update(model))?
             .filter(<A::Entity as TenantOwned>::tenant_column().eq(self.tenant));
         match update.exec(&self.conn).await {
-            Err(sea_orm::DbErr::RecordNotUpdated) => Err(AppError::NotFound),
-            other => Ok(other?),
+            Err(sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) => {
+                Err(AppError::NotFound)
+            }
+            Err(e) => Err(e.into()),
+            // With no column to change, SeaORM reads the row back by its key alone: it must
+            // still be this brand's.
+            Ok(row)
+                if sea_orm::ModelTrait::get(&row, <A::Entity as TenantOwned>::tenant_column())
+                    != Value::from(self.tenant) =>
+            {
+                Err(AppError::NotFound)
+            }
+            Ok(row) => Ok(row),
         }
     }
 

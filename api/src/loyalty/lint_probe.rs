@@ -28,3 +28,23 @@ pub async fn rename(db: &DatabaseConnection, model: member::ActiveModel) -> Resu
     model.update(db).await?;
     Ok(())
 }
+
+/// PROBE raw-select-through-scope: a scoped select whose SQL is replaced wholesale.
+pub async fn through_scope(
+    tx: &crate::core::tenancy::Scoped<DatabaseConnection>,
+    stmt: Statement,
+) -> Result<usize, DbErr> {
+    Ok(tx
+        .find::<member::Entity>()
+        .from_raw_sql(stmt)
+        .all(tx.db())
+        .await?
+        .len())
+}
+
+/// PROBE statement-edit: a scoped select whose statement is edited after the brand filter.
+pub fn widen(tx: &crate::core::tenancy::Scoped<DatabaseConnection>) {
+    use sea_orm::QueryTrait;
+    let mut select = tx.find::<member::Entity>();
+    *select.query() = sea_orm::sea_query::Query::select().to_owned();
+}

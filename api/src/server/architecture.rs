@@ -41,6 +41,10 @@ fn module_of(relative: &Path) -> Vec<String> {
 #[derive(Default)]
 struct Paths {
     module: Vec<String>,
+    /// Names a `use` binds to a module path under `crate` (`use crate::identity;`,
+    /// `use crate::identity as id;`, `use crate as root;`): a path starting with one of them is
+    /// read as the full path.
+    aliases: BTreeMap<String, Vec<String>>,
     found: BTreeSet<Vec<String>>,
     silences_disallowed: bool,
     /// Inside `#[cfg(test)] mod tests { … }` a `super` means the file itself, and tests may
@@ -50,6 +54,11 @@ struct Paths {
 
 impl Paths {
     fn absolute(&self, segments: &[String]) -> Option<Vec<String>> {
+        // `self::super::x` is `super::x`.
+        let segments = match segments.first().map(String::as_str) {
+            Some("self") if segments.len() > 1 => &segments[1..],
+            _ => segments,
+        };
         match segments.first().map(String::as_str) {
             Some("crate") => Some(segments[1..].to_vec()),
             Some("super") => {
@@ -62,6 +71,11 @@ impl Paths {
                 base.extend(rest.iter().cloned());
                 Some(base)
             }
+            Some(first) if segments.len() > 1 => self.aliases.get(first).map(|base| {
+                let mut path = base.clone();
+                path.extend(segments[1..].iter().cloned());
+                path
+            }),
             _ => None,
         }
     }
@@ -72,6 +86,37 @@ impl Paths {
         }
         if let Some(path) = self.absolute(&segments) {
             self.found.insert(path);
+        }
+    }
+
+    /// Remembers that `name` stands for `path` (when it is under `crate`).
+    fn alias(&mut self, name: String, path: &[String]) {
+        if let Some(full) = self.absolute(path) {
+            self.aliases.insert(name, full);
+        }
+    }
+
+    /// Paths written inside a macro's tokens (`format!`, `matches!`, `try_join!`...), which
+    /// are not parsed as Rust: every `crate :: a :: b` (or alias) run of identifiers.
+    fn macro_tokens(&mut self, tokens: &str) {
+        let words: Vec<&str> = tokens.split_whitespace().collect();
+        let mut i = 0;
+        while i < words.len() {
+            let mut path = vec![words[i].to_owned()];
+            let mut j = i;
+            while j + 2 < words.len()
+                && words[j + 1] == "::"
+                && words[j + 2]
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_')
+            {
+                path.push(words[j + 2].to_owned());
+                j += 2;
+            }
+            if path.len() > 1 {
+                self.record(path);
+            }
+            i = j + 1;
         }
     }
 
@@ -87,11 +132,14 @@ impl Paths {
                 if n.ident != "self" {
                     path.push(n.ident.to_string());
                 }
+                let bound = path.last().cloned().unwrap_or_default();
+                self.alias(bound, &path);
                 self.record(path);
             }
             syn::UseTree::Rename(r) => {
                 let mut path = prefix.clone();
                 path.push(r.ident.to_string());
+                self.alias(r.rename.to_string(), &path);
                 self.record(path);
             }
             syn::UseTree::Glob(_) => self.record(prefix.clone()),
@@ -104,21 +152,36 @@ impl Paths {
     }
 }
 
+/// `#[cfg(test)]` exactly (not `cfg(not(test))`, not `cfg(any(test, …))`).
 fn is_test_module(m: &syn::ItemMod) -> bool {
     m.attrs.iter().any(|a| {
         a.path().is_ident("cfg")
             && a.meta
                 .require_list()
-                .is_ok_and(|l| l.tokens.to_string().contains("test"))
+                .is_ok_and(|l| l.tokens.to_string().trim() == "test")
     })
 }
 
+/// An attribute that could turn the raw-query lint off: `allow`/`expect`/`cfg_attr` naming it,
+/// one of its groups (`clippy::all`, `clippy::style`) or every warning.
 fn silences_disallowed(attr: &syn::Attribute) -> bool {
-    (attr.path().is_ident("expect") || attr.path().is_ident("allow"))
-        && attr
-            .meta
-            .require_list()
-            .is_ok_and(|l| l.tokens.to_string().contains("disallowed_methods"))
+    let path = attr.path();
+    if !(path.is_ident("expect") || path.is_ident("allow") || path.is_ident("cfg_attr")) {
+        return false;
+    }
+    let Ok(list) = attr.meta.require_list() else {
+        return false;
+    };
+    let tokens = list.tokens.to_string();
+    let words: Vec<&str> = tokens
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let compact = tokens.replace(' ', "");
+    words.contains(&"warnings")
+        || compact.contains("disallowed_methods")
+        || compact.contains("clippy::all")
+        || compact.contains("clippy::style")
 }
 
 impl<'ast> Visit<'ast> for Paths {
@@ -138,6 +201,11 @@ impl<'ast> Visit<'ast> for Paths {
         self.in_test_module += usize::from(test);
         syn::visit::visit_item_mod(self, item);
         self.in_test_module -= usize::from(test);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        self.macro_tokens(&mac.tokens.to_string());
+        syn::visit::visit_macro(self, mac);
     }
 
     fn visit_attribute(&mut self, attr: &'ast syn::Attribute) {
@@ -163,6 +231,10 @@ fn check_file(
         module: module_of(relative),
         ..Paths::default()
     };
+    // Twice: the first pass learns the file's aliases, the second reads every path with them.
+    paths.visit_file(&file);
+    paths.found.clear();
+    paths.silences_disallowed = false;
     paths.visit_file(&file);
     let top = paths.module.first().cloned().unwrap_or_default();
     let is_store = paths.module.last().is_some_and(|m| m == "store")
@@ -336,6 +408,74 @@ mod checker {
         assert_eq!(broken("loyalty/members.rs", silenced).len(), 1);
         let on_item = "#[allow(clippy::disallowed_methods)] fn f() {}";
         assert_eq!(broken("engagement/graphql/mail.rs", on_item).len(), 1);
+    }
+
+    #[test]
+    fn a_context_imported_whole_or_renamed_is_still_followed() {
+        assert_eq!(
+            broken(
+                "loyalty/x.rs",
+                "use crate::identity; fn f() { identity::store::x(); }"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            broken(
+                "loyalty/x.rs",
+                "use crate as root; fn f() { root::identity::store::x(); }"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            broken(
+                "loyalty/a/b.rs",
+                "use self::super::super::super::identity::store;"
+            )
+            .len(),
+            1
+        );
+        // In a macro's tokens too.
+        assert_eq!(
+            broken(
+                "engagement/x.rs",
+                "fn f() { let _ = format!(\"{}\", crate::identity::store::x()); }"
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn silencing_through_cfg_attr_or_lint_groups_is_refused() {
+        for attr in [
+            "#![cfg_attr(all(), allow(clippy::disallowed_methods))]",
+            "#![allow(clippy::all)]",
+            "#![expect(clippy::style)]",
+            "#![allow(warnings)]",
+        ] {
+            assert_eq!(broken("loyalty/members.rs", attr).len(), 1, "{attr}");
+        }
+        assert!(
+            broken(
+                "loyalty/members.rs",
+                "#![allow(clippy::too_many_arguments)]"
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn production_code_under_cfg_not_test_is_checked() {
+        assert_eq!(
+            broken(
+                "core/x.rs",
+                "#[cfg(not(test))] mod m { use crate::loyalty::store; }"
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

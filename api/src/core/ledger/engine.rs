@@ -68,15 +68,16 @@ impl Leg {
         }
     }
 
-    /// Also bounded below by `floor` (a prepaid block may go down to minus its reserve).
+    /// Also bounded below by `floor` (a prepaid block may go down to minus its reserve). It
+    /// only ever tightens: a bound the account's kind sets is kept.
     pub fn floor(mut self, floor: i64) -> Self {
-        self.floor = Some(floor);
+        self.floor = Some(self.floor.map_or(floor, |f| Ord::max(f, floor)));
         self
     }
 
-    /// Also bounded above by `ceiling`.
+    /// Also bounded above by `ceiling`; it only ever tightens.
     pub fn ceiling(mut self, ceiling: i64) -> Self {
-        self.ceiling = Some(ceiling);
+        self.ceiling = Some(self.ceiling.map_or(ceiling, |c| Ord::min(c, ceiling)));
         self
     }
 
@@ -174,5 +175,8 @@ mod tests {
         assert_eq!(Leg::new(&Member, -5).floor, Some(0));
         assert_eq!(Leg::new(&Member, 5).floor, None);
         assert_eq!(Leg::new(&Member, -5).ceiling, None);
+        // An explicit bound never loosens the kind's.
+        assert_eq!(Leg::new(&Member, -5).floor(-100).floor, Some(0));
+        assert_eq!(Leg::new(&Member, -5).floor(10).floor, Some(10));
     }
 }

@@ -409,8 +409,13 @@ impl PurchaseMutation {
         let recorded =
             crate::loyalty::checkout::record(scope, command, input.idempotency_key.as_deref())
                 .await?;
-        // The brand's row is read once per request (the checkout read it already).
-        let lang = Lang::of_locale(&scope.brand().await?.locale);
+        // The brand's row is read once per request (the checkout read it already); the purchase
+        // is committed, so a failure here must not turn it into an error.
+        let lang = scope
+            .brand()
+            .await
+            .map(|b| Lang::of_locale(&b.locale))
+            .unwrap_or_default();
         Ok(RecordPurchasePayload::new(recorded, lang))
     }
 
