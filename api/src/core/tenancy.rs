@@ -49,6 +49,15 @@ impl TenantScope {
         }
     }
 
+    /// The scope holding its brand's row, read by the caller already (when it is this scope's
+    /// brand: another brand's row is ignored).
+    pub fn holding(mut self, brand: Option<brand::Model>) -> Self {
+        if let Some(brand) = brand.filter(|b| b.id == self.tenant) {
+            self.brand = std::sync::Arc::new(tokio::sync::OnceCell::new_with(Some(brand)));
+        }
+        self
+    }
+
     /// The scope's own brand: its settings, currency and time zone.
     pub async fn brand(&self) -> Result<brand::Model, AppError> {
         self.conn().brand().await

@@ -411,8 +411,12 @@ pub async fn reset_password(state: &Deps, token: &str, new_password: &str) -> Re
 
 /// Turns verified token claims into the request's principal, refusing tokens of deactivated
 /// users, revoked keys and suspended brands. The role comes from the database, so a role change
-/// takes effect at once.
-pub async fn resolve_principal(state: &Deps, claims: Claims) -> Result<Principal, AppError> {
+/// takes effect at once. The principal's brand, read for that check, comes along so that the
+/// request's scope does not read it again.
+pub async fn resolve_principal(
+    state: &Deps,
+    claims: Claims,
+) -> Result<(Principal, Option<brand::Model>), AppError> {
     let principal = match claims.role {
         Role::PartnerApp => {
             let key = store::api_key_by_id(&state.db, claims.sub)
@@ -450,35 +454,42 @@ pub async fn resolve_principal(state: &Deps, claims: Claims) -> Result<Principal
                 ));
             }
             if user.tenant_id.is_some() {
-                match brand {
+                match &brand {
                     Some(b) if b.status == brand::BrandStatus::Active => {}
                     Some(_) => return Err(AppError::Forbidden("this brand is suspended")),
                     None => return Err(AppError::Unauthenticated("invalid access token")),
                 }
             }
-            return Ok(Principal::User {
+            let principal = Principal::User {
                 user_id: user.id,
                 tenant_id: user.tenant_id,
                 role: user.role,
-            });
+            };
+            return Ok((principal, brand.filter(|_| user.tenant_id.is_some())));
         }
     };
-    if let Some(tenant) = principal.tenant_id() {
-        let brand = store::brand_by_id(&state.db, tenant)
-            .await?
-            .ok_or(AppError::Unauthenticated("invalid access token"))?;
-        if brand.status != brand::BrandStatus::Active {
-            return Err(AppError::Forbidden("this brand is suspended"));
-        }
+    let Some(tenant) = principal.tenant_id() else {
+        return Ok((principal, None));
+    };
+    let brand = store::brand_by_id(&state.db, tenant)
+        .await?
+        .ok_or(AppError::Unauthenticated("invalid access token"))?;
+    if brand.status != brand::BrandStatus::Active {
+        return Err(AppError::Forbidden("this brand is suspended"));
     }
-    Ok(principal)
+    Ok((principal, Some(brand)))
 }
 
-/// The scope of the principal's brand, if it has one.
-pub fn scope_of(state: &Deps, principal: &Principal) -> Option<TenantScope> {
+/// The scope of the principal's brand, if it has one, holding the brand's row when the caller
+/// has it already (read while authenticating).
+pub fn scope_of(
+    state: &Deps,
+    principal: &Principal,
+    brand: Option<brand::Model>,
+) -> Option<TenantScope> {
     principal
         .tenant_id()
-        .map(|t| TenantScope::with_clock(state.db.clone(), t, state.clock.clone()))
+        .map(|t| TenantScope::with_clock(state.db.clone(), t, state.clock.clone()).holding(brand))
 }
 
 /// Creates a platform admin (from the CLI: there is no endpoint for it).

@@ -150,7 +150,7 @@ pub async fn token_valid(
 pub async fn resolve(
     state: &Deps,
     claims: crate::core::auth::jwt::Claims,
-) -> Result<crate::core::auth::Principal, AppError> {
+) -> Result<(crate::core::auth::Principal, Option<entity::brand::Model>), AppError> {
     let tenant_id = claims
         .tid
         .ok_or(AppError::Unauthenticated("invalid access token"))?;
@@ -165,8 +165,9 @@ pub async fn resolve(
     if brand.status != entity::brand::BrandStatus::Active {
         return Err(AppError::Forbidden("this brand is suspended"));
     }
-    Ok(crate::core::auth::Principal::Member {
+    let principal = crate::core::auth::Principal::Member {
         member_id: claims.sub,
         tenant_id,
-    })
+    };
+    Ok((principal, Some(brand)))
 }

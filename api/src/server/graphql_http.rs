@@ -54,7 +54,7 @@ pub(crate) async fn post_graphql(
         );
     };
 
-    let principal = match authenticate(&state, &headers).await {
+    let (principal, brand) = match authenticate(&state, &headers).await {
         Ok(p) => p,
         Err(e) => {
             let status = match e.code() {
@@ -78,7 +78,7 @@ pub(crate) async fn post_graphql(
         span.record("tenant.id", tracing::field::display(tenant));
     }
     let context = RequestContext {
-        scope: crate::identity::sessions::scope_of(&state.app, &principal),
+        scope: crate::identity::sessions::scope_of(&state.app, &principal, brand),
         principal,
         client: client_address(&state.app, &headers, peer),
     };
@@ -93,10 +93,14 @@ pub(crate) async fn post_graphql(
     http
 }
 
-/// The principal of the bearer token; anonymous without an Authorization header.
-async fn authenticate(state: &HttpState, headers: &HeaderMap) -> Result<Principal, AppError> {
+/// The principal of the bearer token (anonymous without an Authorization header), with its
+/// brand's row when it has one.
+async fn authenticate(
+    state: &HttpState,
+    headers: &HeaderMap,
+) -> Result<(Principal, Option<entity::brand::Model>), AppError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Principal::Anonymous);
+        return Ok((Principal::Anonymous, None));
     };
     let token = value
         .to_str()
