@@ -159,7 +159,7 @@ async fn main() -> anyhow::Result<()> {
             let mut failed = false;
             // Every job of the registry, once (the same list the server's loops run).
             for (name, result) in
-                fidelis::server::jobs::run_all(&state, state.clock.now(), None).await
+                fidelis::server::jobs::run_all(&state, state.base.clock.now(), None).await
             {
                 match result {
                     Ok(summary) if summary.is_empty() => println!("{name}: nothing to do"),
@@ -187,7 +187,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let state = app.state();
     tracing::info!(
         env = ?state.config.env,
-        mail = %state.mailer.describe(&state.config),
+        mail = %state.post.mailer.describe(&state.config),
         "Fidelis listening: GraphQL at http://{addr}/graphql{}",
         if state.config.graphiql_enabled() { " (GraphiQL on GET)" } else { "" }
     );

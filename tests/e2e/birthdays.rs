@@ -33,7 +33,7 @@ async fn the_birthday_bonus_is_given_once_on_the_day_in_the_brands_time_zone() {
         )
         .await;
 
-    let db = app.state.db.clone();
+    let db = app.state.base.db.clone();
     let (a, b) = tokio::join!(
         birthdays::run_once(&db, Utc::now()),
         birthdays::run_once(&db, Utc::now())

@@ -64,7 +64,7 @@ async fn run(
     at: chrono::DateTime<Utc>,
     max: Option<u64>,
 ) -> fidelis::engagement::campaigns::DeliveryReport {
-    run_once(&app.state, at, max)
+    run_once(&app.state.base, &app.state.links, &app.state.post, at, max)
         .await
         .unwrap_or_else(|e| panic!("{e:?}"))
 }
@@ -526,9 +526,14 @@ async fn mail_is_dkim_signed_over_the_unsubscribe_headers() {
         );
     }
     // Transactional mail is signed too (no unsubscribe headers there).
-    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app
         .smtp
         .to("k@sceau.example")

@@ -145,7 +145,7 @@ async fn run(ops: Vec<Op>) {
                 typed(&r, "block");
             }
             Op::Expire => {
-                fidelis::coalition::points::expire_due(&app.state.db, chrono::Utc::now())
+                fidelis::coalition::points::expire_due(&app.state.base.db, chrono::Utc::now())
                     .await
                     .unwrap_or_else(|e| panic!("expiry: {e:?}"));
             }

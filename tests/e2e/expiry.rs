@@ -51,7 +51,7 @@ async fn expired_points_are_booked_once_even_by_two_concurrent_workers() {
     assert!(r["data"]["recordPurchase"].is_object(), "{r}");
     // Two workers book the expiries before anyone reads the balance (a read books them too:
     // see money_defects::history_and_balance_agree_between_an_expiry_and_the_job).
-    let db = app.state.db.clone();
+    let db = app.state.base.db.clone();
     let (a, b) = tokio::join!(
         expiry::run_once(&db, app.now()),
         expiry::run_once(&db, app.now())

@@ -202,9 +202,15 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
             .is_some_and(|p| p.contains("sender address")),
         "{problem}"
     );
-    let delivery = fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let delivery = fidelis::engagement::campaigns::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(delivery.sent + delivery.failed, 0, "{delivery:?}");
     let held = owner.query(CAMPAIGN, json!({ "id": scheduled })).await;
     assert_eq!(held["data"]["campaign"]["status"], "PAUSED", "{held}");
@@ -214,9 +220,14 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
             .is_some_and(|r| r.starts_with("CONFIG: ")),
         "{held}"
     );
-    let transactional = fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    let transactional = fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(
         (transactional.sent, transactional.failed),
         (0, 0),
@@ -253,12 +264,23 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
         "{resumed}"
     );
     assert_eq!(resumed["data"]["campaign"]["statusReason"], Value::Null);
-    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::campaigns::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let mails = app.smtp.to("zoe@panne.example").await;
     let subjects: Vec<String> = mails.iter().map(ReceivedMail::subject).collect();
     assert_eq!(mails.len(), 2, "{subjects:?}");
@@ -269,7 +291,7 @@ async fn mail_the_settings_cannot_send_waits_and_says_why_until_they_are_fixed()
 /// Writes a sender address no API accepts, as a row saved by an older version would hold.
 async fn db_break_sender(app: &TestApp, brand: &TestBrand) {
     use sea_orm::ConnectionTrait;
-    let backend = app.state.db.get_database_backend();
+    let backend = app.state.base.db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => {
             "UPDATE mail_settings SET from_address = 'not an address' WHERE tenant_id = $1"
@@ -278,6 +300,7 @@ async fn db_break_sender(app: &TestApp, brand: &TestBrand) {
     };
     let id = uuid::Uuid::parse_str(&brand.id).unwrap_or_else(|e| panic!("{e}"));
     app.state
+        .base
         .db
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             backend,
@@ -757,9 +780,14 @@ async fn mails_and_pages_follow_the_brand_language() {
         json!({ "email": "ann@tea.example", "firstName": "Ann" }),
     )
     .await;
-    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app.smtp.wait_for("ann@tea.example").await;
     assert_eq!(welcome.subject(), "Welcome to Tea Room");
     assert!(welcome.text().contains("Hello Ann,"), "{}", welcome.text());
@@ -901,9 +929,15 @@ async fn mail_details_hold_under_outside_checks() {
             json!({ "id": id }),
         )
         .await;
-    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), None)
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::campaigns::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let mail = app.smtp.wait_for("a@detail.example").await;
     crate::dkim::verify(
         mail.data.as_bytes(),
@@ -920,9 +954,14 @@ async fn mail_details_hold_under_outside_checks() {
         ed["data"]["setDkimKey"]["dkim"]["algorithm"], "ED25519",
         "{ed}"
     );
-    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let welcome = app
         .smtp
         .to("b@detail.example")
@@ -979,7 +1018,9 @@ async fn mail_details_hold_under_outside_checks() {
         .await;
     db_stall_recipients(&app, &second).await;
     fidelis::engagement::campaigns::run_once(
-        &app.state,
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
         Utc::now() + chrono::Duration::minutes(10),
         None,
     )
@@ -1000,10 +1041,16 @@ async fn mail_details_hold_under_outside_checks() {
 /// claimed (SENDING) under a lease that then runs out.
 async fn db_stall_recipients(app: &TestApp, campaign: &str) {
     use sea_orm::ConnectionTrait;
-    fidelis::engagement::campaigns::run_once(&app.state, Utc::now(), Some(0))
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
-    let backend = app.state.db.get_database_backend();
+    fidelis::engagement::campaigns::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+        Some(0),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let backend = app.state.base.db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => {
             "UPDATE campaign_recipient SET status = 'SENDING', lease_until = $1 WHERE campaign_id = $2 AND status = 'QUEUED'"
@@ -1016,6 +1063,7 @@ async fn db_stall_recipients(app: &TestApp, campaign: &str) {
     let lease = Utc::now() + chrono::Duration::minutes(5);
     let moved = app
         .state
+        .base
         .db
         .execute_raw(sea_orm::Statement::from_sql_and_values(
             backend,

@@ -233,7 +233,7 @@ pub(crate) async fn all_scalar_fields(app: &fidelis_tests::TestApp, type_name: &
 #[tokio::test(flavor = "multi_thread")]
 async fn the_suite_runs_on_the_database_ci_asked_for() {
     let app = spawn_app().await;
-    let backend = app.state.db.get_database_backend();
+    let backend = app.state.base.db.get_database_backend();
     let using_pg = std::env::var(fidelis_tests::db::PG_ENV).is_ok_and(|v| !v.is_empty());
     assert_eq!(backend == sea_orm::DbBackend::Postgres, using_pg);
     if let Ok(expected) = std::env::var("FIDELIS_TEST_EXPECT_BACKEND") {

@@ -203,13 +203,13 @@ async fn run(ops: Vec<Op>) {
                 r
             }
             Op::ReviewTiers => {
-                fidelis::loyalty::tiers::run_once(&app.state.db, Utc::now())
+                fidelis::loyalty::tiers::run_once(&app.state.base.db, Utc::now())
                     .await
                     .unwrap_or_else(|e| panic!("tiers: {e:?}"));
                 continue;
             }
             Op::Expire => {
-                fidelis::loyalty::jobs::expiry::run_once(&app.state.db, Utc::now())
+                fidelis::loyalty::jobs::expiry::run_once(&app.state.base.db, Utc::now())
                     .await
                     .unwrap_or_else(|e| panic!("expiry: {e:?}"));
                 continue;

@@ -366,7 +366,7 @@ async fn tiers_go_up_at_once_then_requalify_or_go_down_once_even_with_two_review
     assert_eq!(m["tiers"][0]["perks"], json!(["Priority checkout"]), "{m}");
 
     // The qualification period ended ~3 months ago; two reviewers run at once.
-    let db = app.state.db.clone();
+    let db = app.state.base.db.clone();
     let (a, b) = tokio::join!(
         fidelis::loyalty::tiers::run_once(&db, Utc::now()),
         fidelis::loyalty::tiers::run_once(&db, Utc::now())

@@ -43,9 +43,14 @@ async fn export_and_erasure_keep_the_ledger_sound() {
         "{listed}"
     );
     // A welcome mail, so the mail logs hold her address too.
-    fidelis::engagement::transactional::run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"));
+    fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
 
     let export = owner.query(EXPORT, json!({ "m": member })).await;
     let data = &export["data"]["exportMemberData"];

@@ -691,7 +691,7 @@ async fn run(ops: Vec<Op>) -> (usize, usize) {
                     continue;
                 };
                 let id = model.purchases[p].id.clone();
-                let db = world.app.state.db.clone();
+                let db = world.app.state.base.db.clone();
                 let (r, job) = tokio::join!(
                     world.ret(&id, Some(1)),
                     fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now())
@@ -740,7 +740,7 @@ async fn run(ops: Vec<Op>) -> (usize, usize) {
                 done += 1;
             }
             Op::Expire => {
-                fidelis::loyalty::jobs::expiry::run_once(&world.app.state.db, Utc::now())
+                fidelis::loyalty::jobs::expiry::run_once(&world.app.state.base.db, Utc::now())
                     .await
                     .unwrap_or_else(|e| panic!("expiry: {e:?}"));
                 done += 1;

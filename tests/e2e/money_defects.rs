@@ -209,7 +209,7 @@ async fn a_return_after_the_points_expired_does_not_charge_them_twice() {
         json!({ "cardNumber": card, "totalMinor": 20_000, "currency": "EUR" }),
     )
     .await;
-    fidelis::loyalty::jobs::expiry::run_once(&app.state.db, Utc::now())
+    fidelis::loyalty::jobs::expiry::run_once(&app.state.base.db, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(app.points(&brand, &member).await, 20);
@@ -265,7 +265,7 @@ async fn history_and_balance_agree_between_an_expiry_and_the_job() {
         .unwrap_or_default();
     assert_eq!((history, available), (45, 45), "{read}");
     // Booked once: the job finds nothing left.
-    let job = fidelis::loyalty::jobs::expiry::run_once(&app.state.db, Utc::now())
+    let job = fidelis::loyalty::jobs::expiry::run_once(&app.state.base.db, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(job.lots, 0, "{job:?}");

@@ -14,7 +14,7 @@ const SIGN_UP: &str =
 
 /// The queue's rows for `recipient`: (status, attempts, reason, text is empty, html is empty).
 async fn rows(app: &TestApp, recipient: &str) -> Vec<(String, i32, Option<String>, bool, bool)> {
-    let backend = app.state.db.get_database_backend();
+    let backend = app.state.base.db.get_database_backend();
     let sql = match backend {
         sea_orm::DbBackend::Postgres => {
             "SELECT status, attempts, reason, text, html FROM outbox_mail WHERE recipient = $1 ORDER BY created_at"
@@ -24,6 +24,7 @@ async fn rows(app: &TestApp, recipient: &str) -> Vec<(String, i32, Option<String
         }
     };
     app.state
+        .base
         .db
         .query_all_raw(Statement::from_sql_and_values(
             backend,
@@ -127,7 +128,7 @@ async fn a_mail_whose_sender_stopped_mid_way_is_sent_once_after_its_lease() {
     assert_eq!(rows(&app, email).await[0].0, "QUEUED");
     // A sender takes it at its retry time and stops before saying how it went.
     app.clock().advance(Duration::seconds(61));
-    let due = fidelis::core::mail::store::due(&app.state.db, &["QUEUED"], app.now(), 10)
+    let due = fidelis::core::mail::store::due(&app.state.base.db, &["QUEUED"], app.now(), 10)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let row = due
@@ -136,7 +137,7 @@ async fn a_mail_whose_sender_stopped_mid_way_is_sent_once_after_its_lease() {
         .unwrap_or_else(|| panic!("{due:?}"));
     let lease_end = app.now() + Duration::minutes(2);
     assert!(
-        fidelis::core::mail::store::claim(&app.state.db, row, "SENDING", lease_end)
+        fidelis::core::mail::store::claim(&app.state.base.db, row, "SENDING", lease_end)
             .await
             .unwrap_or_else(|e| panic!("{e}"))
     );

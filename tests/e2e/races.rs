@@ -306,7 +306,7 @@ async fn two_expiry_workers_book_each_of_hundreds_of_lots_once() {
             assert!(r["errors"].is_null(), "{r}");
         }
     }
-    let db = app.state.db.clone();
+    let db = app.state.base.db.clone();
     let (a, b) = tokio::join!(
         fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now()),
         fidelis::loyalty::jobs::expiry::run_once(&db, Utc::now())
@@ -361,12 +361,23 @@ async fn two_mail_workers_deliver_each_of_hundreds_of_mails_once() {
         .await;
     let worker = |state: std::sync::Arc<fidelis::core::deps::Deps>| async move {
         for _ in 0..5 {
-            fidelis::engagement::campaigns::run_once(&state, Utc::now(), None)
-                .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
-            fidelis::engagement::transactional::run_once(&state, Utc::now())
-                .await
-                .unwrap_or_else(|e| panic!("{e:?}"));
+            fidelis::engagement::campaigns::run_once(
+                &state.base,
+                &state.links,
+                &state.post,
+                Utc::now(),
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
+            fidelis::engagement::transactional::run_once(
+                &state.base,
+                &state.links,
+                &state.post,
+                Utc::now(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e:?}"));
         }
     };
     tokio::join!(worker(app.state.clone()), worker(app.state.clone()));

@@ -290,11 +290,11 @@ async fn three_brands_settle_to_the_cent_and_each_role_sees_its_part() {
 
     // Expiry: M2 has had no activity for two months: the 80 points go to the operator,
     // dated when they expired (last month).
-    let expired = fidelis::coalition::points::expire_due(&app.state.db, Utc::now())
+    let expired = fidelis::coalition::points::expire_due(&app.state.base.db, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!((expired.accounts, expired.points), (1, 80));
-    let none = fidelis::coalition::points::expire_due(&app.state.db, Utc::now())
+    let none = fidelis::coalition::points::expire_due(&app.state.base.db, Utc::now())
         .await
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(none.accounts, 0);
@@ -350,7 +350,7 @@ async fn three_brands_settle_to_the_cent_and_each_role_sees_its_part() {
         .await;
     assert_eq!(field_of(&current), "input.period", "{current}");
     fidelis::identity::sessions::create_unscoped_user(
-        &app.state.db,
+        &app.state.base.db,
         "other@ops.example",
         PASSWORD,
         entity::user_account::Role::CoalitionOperator,

@@ -8,9 +8,14 @@ use fidelis_tests::{CREATE_PROGRAM, RECORD_PURCHASE, TestApp, spawn_app};
 use serde_json::json;
 
 async fn run(app: &TestApp) -> fidelis::engagement::transactional::Report {
-    run_once(&app.state, Utc::now())
-        .await
-        .unwrap_or_else(|e| panic!("{e:?}"))
+    run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -585,6 +585,7 @@ async fn main() -> anyhow::Result<()> {
     for b in 0..brands {
         tokens.push(
             state
+                .auth
                 .jwt
                 .issue(
                     user_id(b),
@@ -641,7 +642,10 @@ async fn coalition_phase(
     let tag = Uuid::new_v4().simple().to_string();
     let operator_email = format!("ops-{}@bench.example", &tag[..8]);
     let created = coalitions::create(
-        state,
+        &state.base,
+        &state.auth,
+        &state.links,
+        &state.post,
         coalitions::NewCoalition {
             name: format!("Bench {}", &tag[..8]),
             currency: "EUR".to_owned(),
@@ -669,7 +673,7 @@ async fn coalition_phase(
             .map(|b| b.slug)
             .unwrap_or_default();
         coalitions::invite(
-            state,
+            &state.base,
             operator.id,
             coalition,
             coalitions::Invite {
@@ -687,7 +691,7 @@ async fn coalition_phase(
             tenant_id: Some(brand_id(b)),
             role: Role::BrandOwner,
         };
-        coalitions::respond(state, &owner, coalition, true)
+        coalitions::respond(&state.base, &owner, coalition, true)
             .await
             .map_err(err)?;
     }
@@ -771,7 +775,7 @@ async fn coalition_phase(
         role: Role::CoalitionOperator,
     };
     let started = Instant::now();
-    let closed = fidelis::coalition::settlement::close(state, &operator, coalition, &period)
+    let closed = fidelis::coalition::settlement::close(&state.base, &operator, coalition, &period)
         .await
         .map_err(err)?;
     let nets: i64 = closed.statements.iter().map(|s| s.line.net_minor).sum();
@@ -781,7 +785,7 @@ async fn coalition_phase(
         nets + closed.operator.map_or(0, |(n, _)| n)
     );
     let started = Instant::now();
-    let again = fidelis::coalition::settlement::close(state, &operator, coalition, &period)
+    let again = fidelis::coalition::settlement::close(&state.base, &operator, coalition, &period)
         .await
         .map_err(err)?;
     println!(

@@ -135,6 +135,7 @@ async fn main() -> anyhow::Result<()> {
     let state = app.state();
     tokio::spawn(app.run_until(std::future::pending()));
     let token = state
+        .auth
         .jwt
         .issue(owner, user_account::Role::BrandOwner, Some(tenant), None)
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -176,9 +177,15 @@ async fn main() -> anyhow::Result<()> {
     let err = |e: fidelis::core::error::AppError| anyhow::anyhow!("{e:?}");
     let mut clock = Utc::now();
     let t0 = Instant::now();
-    let first = fidelis::engagement::campaigns::run_once(&state, clock, Some(0))
-        .await
-        .map_err(err)?;
+    let first = fidelis::engagement::campaigns::run_once(
+        &state.base,
+        &state.links,
+        &state.post,
+        clock,
+        Some(0),
+    )
+    .await
+    .map_err(err)?;
     let start_secs = t0.elapsed().as_secs_f64();
     println!(
         "campaign start (audience of {members}, recipient rows): {start_secs:.1} s ({first:?})"
@@ -187,9 +194,15 @@ async fn main() -> anyhow::Result<()> {
     let mut sent = 0;
     loop {
         clock += chrono::Duration::seconds(61);
-        let r = fidelis::engagement::campaigns::run_once(&state, clock, None)
-            .await
-            .map_err(err)?;
+        let r = fidelis::engagement::campaigns::run_once(
+            &state.base,
+            &state.links,
+            &state.post,
+            clock,
+            None,
+        )
+        .await
+        .map_err(err)?;
         sent += r.sent;
         if r.finished > 0 || (r.sent == 0 && r.retried == 0) {
             break;

@@ -137,12 +137,12 @@ pub const SESSION_FIELDS: &str =
 impl TestApp {
     /// The server's clock: tests move it forward instead of sleeping or dating data back.
     pub fn clock(&self) -> &fidelis::core::clock::Clock {
-        &self.state.clock
+        &self.state.base.clock
     }
 
     /// Now, on the server's clock.
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        self.state.clock.now()
+        self.state.base.clock.now()
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -321,9 +321,14 @@ impl TestApp {
     }
 
     async fn db_unscoped_user(&self, role: Role, email: &str) -> Session {
-        fidelis::identity::sessions::create_unscoped_user(&self.state.db, email, PASSWORD, role)
-            .await
-            .unwrap_or_else(|e| panic!("creating {email}: {e}"));
+        fidelis::identity::sessions::create_unscoped_user(
+            &self.state.base.db,
+            email,
+            PASSWORD,
+            role,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("creating {email}: {e}"));
         self.login(email, PASSWORD).await
     }
 
@@ -400,7 +405,7 @@ impl TestApp {
     /// The ledger check of `fidelis ledger verify`, run on this test's database (it reads every
     /// brand's entries, which no API exposes).
     pub async fn db_verify_ledger(&self) -> fidelis::core::ledger::verify::LedgerReport {
-        fidelis::server::ledger_audit::verify_ledger(&self.state.db)
+        fidelis::server::ledger_audit::verify_ledger(&self.state.base.db)
             .await
             .unwrap_or_else(|e| panic!("verify: {e:?}"))
     }

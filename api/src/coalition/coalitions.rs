@@ -21,9 +21,10 @@ use uuid::Uuid;
 use crate::{
     coalition::store as db,
     core::{
-        auth::Principal,
-        deps::Deps,
+        auth::{Auth, Principal},
+        deps::{Base, Links},
         error::AppError,
+        mail::Post,
         types::{Currency, Email, TimeZone, text},
     },
 };
@@ -80,13 +81,20 @@ fn check_prices(c: &NewCoalition) -> Result<(), AppError> {
 
 /// Creates a coalition run by the operator with this e-mail. An unknown address becomes a new
 /// COALITION_OPERATOR account that sets its password through the link mailed to it.
-pub async fn create(state: &Deps, input: NewCoalition, client: &str) -> Result<View, AppError> {
+pub async fn create(
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
+    input: NewCoalition,
+    client: &str,
+) -> Result<View, AppError> {
     let name = text("input.name", &input.name, 200)?;
     let currency = Currency::parse("input.currency", &input.currency)?;
     let timezone = TimeZone::parse("input.timezone", &input.timezone)?;
     let email = Email::parse("input.operatorEmail", &input.operator_email)?;
     check_prices(&input)?;
-    let operator = match crate::identity::users::by_email(&state.db, email.as_str()).await? {
+    let operator = match crate::identity::users::by_email(&base.db, email.as_str()).await? {
         Some(user) if user.role == Role::CoalitionOperator => user,
         Some(_) => {
             return Err(AppError::validation(
@@ -96,20 +104,28 @@ pub async fn create(state: &Deps, input: NewCoalition, client: &str) -> Result<V
         }
         None => {
             let user = crate::identity::sessions::create_unscoped_user(
-                &state.db,
+                &base.db,
                 email.as_str(),
                 &crate::core::auth::secrets::new_token(),
                 Role::CoalitionOperator,
             )
             .await?;
             // The new operator chooses a password through the reset link.
-            crate::identity::sessions::request_password_reset(state, &user.email, client).await?;
+            crate::identity::sessions::request_password_reset(
+                base,
+                auth,
+                links,
+                post,
+                &user.email,
+                client,
+            )
+            .await?;
             user
         }
     };
-    let now = state.clock.now();
+    let now = base.clock.now();
     let coalition = db::insert_coalition(
-        &state.db,
+        &base.db,
         coalition::ActiveModel {
             id: Set(Uuid::now_v7()),
             name: Set(name),
@@ -133,36 +149,36 @@ pub async fn create(state: &Deps, input: NewCoalition, client: &str) -> Result<V
 }
 
 /// The coalitions the caller may see.
-pub async fn visible(state: &Deps, principal: &Principal) -> Result<Vec<View>, AppError> {
+pub async fn visible(base: &Base, principal: &Principal) -> Result<Vec<View>, AppError> {
     let coalitions = match principal {
         Principal::User {
             role: Role::PlatformAdmin,
             ..
-        } => db::all(&state.db).await?,
+        } => db::all(&base.db).await?,
         Principal::User {
             role: Role::CoalitionOperator,
             user_id,
             ..
-        } => db::of_operator(&state.db, *user_id).await?,
+        } => db::of_operator(&base.db, *user_id).await?,
         Principal::User {
             tenant_id: Some(brand),
             ..
-        } => db::of_brand(&state.db, *brand).await?,
+        } => db::of_brand(&base.db, *brand).await?,
         _ => Vec::new(),
     };
     let mut out = Vec::with_capacity(coalitions.len());
     for coalition in coalitions {
-        out.push(view_for(state, principal, coalition).await?);
+        out.push(view_for(base, principal, coalition).await?);
     }
     Ok(out)
 }
 
 async fn view_for(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     coalition: coalition::Model,
 ) -> Result<View, AppError> {
-    let mut brands = db::brands_of(&state.db, coalition.id).await?;
+    let mut brands = db::brands_of(&base.db, coalition.id).await?;
     if let Principal::User {
         tenant_id: Some(own),
         ..
@@ -177,8 +193,8 @@ async fn view_for(
 }
 
 /// One coalition, if the caller may see it (NOT_FOUND otherwise).
-pub async fn get(state: &Deps, principal: &Principal, id: Uuid) -> Result<View, AppError> {
-    visible(state, principal)
+pub async fn get(base: &Base, principal: &Principal, id: Uuid) -> Result<View, AppError> {
+    visible(base, principal)
         .await?
         .into_iter()
         .find(|v| v.coalition.id == id)
@@ -198,15 +214,15 @@ pub struct Invite {
 
 /// An operator invites a brand (again, after a decline or a departure).
 pub async fn invite(
-    state: &Deps,
+    base: &Base,
     operator: Uuid,
     coalition_id: Uuid,
     invite: Invite,
 ) -> Result<View, AppError> {
-    let coalition = db::coalition(&state.db, coalition_id)
+    let coalition = db::coalition(&base.db, coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !db::is_operator(&state.db, coalition.id, operator).await? {
+    if !db::is_operator(&base.db, coalition.id, operator).await? {
         return Err(AppError::NotFound);
     }
     if !(1..=1_000_000).contains(&invite.earn_points) {
@@ -227,7 +243,7 @@ pub async fn invite(
             "must be between 0 and 1000000000",
         ));
     }
-    let brand = crate::identity::brands::by_slug(&state.db, invite.brand_slug.trim())
+    let brand = crate::identity::brands::by_slug(&base.db, invite.brand_slug.trim())
         .await?
         .ok_or_else(|| AppError::validation("input.brandSlug", "no brand has this slug"))?;
     if brand.currency != coalition.currency {
@@ -239,11 +255,11 @@ pub async fn invite(
             ),
         ));
     }
-    let now = state.clock.now();
-    match db::place(&state.db, coalition.id, brand.id).await? {
+    let now = base.clock.now();
+    match db::place(&base.db, coalition.id, brand.id).await? {
         None => {
             db::insert_place(
-                &state.db,
+                &base.db,
                 coalition_brand::ActiveModel {
                     id: Set(Uuid::now_v7()),
                     coalition_id: Set(coalition.id),
@@ -266,7 +282,7 @@ pub async fn invite(
         {
             use coalition_brand::Column as C;
             let moved = db::move_place(
-                &state.db,
+                &base.db,
                 place.id,
                 &[
                     CoalitionBrandStatus::Declined,
@@ -298,7 +314,7 @@ pub async fn invite(
         }
     }
     view_for(
-        state,
+        base,
         &Principal::User {
             user_id: operator,
             tenant_id: None,
@@ -311,22 +327,22 @@ pub async fn invite(
 
 /// A brand owner accepts or declines an invitation. Answering twice (or racing) is refused.
 pub async fn respond(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     coalition_id: Uuid,
     accept: bool,
 ) -> Result<View, AppError> {
     let brand = own_brand(principal)?;
-    let place = db::place(&state.db, coalition_id, brand)
+    let place = db::place(&base.db, coalition_id, brand)
         .await?
         .ok_or(AppError::NotFound)?;
     let (status, now) = if accept {
-        (CoalitionBrandStatus::Active, state.clock.now())
+        (CoalitionBrandStatus::Active, base.clock.now())
     } else {
-        (CoalitionBrandStatus::Declined, state.clock.now())
+        (CoalitionBrandStatus::Declined, base.clock.now())
     };
     let moved = db::move_place(
-        &state.db,
+        &base.db,
         place.id,
         &[CoalitionBrandStatus::Invited],
         vec![
@@ -341,25 +357,25 @@ pub async fn respond(
             "there is no open invitation of this coalition to answer",
         ));
     }
-    get(state, principal, coalition_id).await
+    get(base, principal, coalition_id).await
 }
 
 /// A member brand leaves at the end of the current month in the coalition's time zone.
 pub async fn leave(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     coalition_id: Uuid,
 ) -> Result<View, AppError> {
     let brand = own_brand(principal)?;
-    let coalition = db::coalition(&state.db, coalition_id)
+    let coalition = db::coalition(&base.db, coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let place = db::place(&state.db, coalition.id, brand)
+    let place = db::place(&base.db, coalition.id, brand)
         .await?
         .ok_or(AppError::NotFound)?;
-    let at = period_end(&coalition, state.clock.now());
+    let at = period_end(&coalition, base.clock.now());
     let moved = db::move_place(
-        &state.db,
+        &base.db,
         place.id,
         &[CoalitionBrandStatus::Active],
         vec![(coalition_brand::Column::LeavesAt, Some(at).into())],
@@ -371,7 +387,7 @@ pub async fn leave(
             "this brand is not a member of this coalition, or is already leaving",
         ));
     }
-    get(state, principal, coalition_id).await
+    get(base, principal, coalition_id).await
 }
 
 fn own_brand(principal: &Principal) -> Result<Uuid, AppError> {

@@ -43,7 +43,7 @@ use crate::{
     },
     core::{
         auth::Principal,
-        deps::Deps,
+        deps::Base,
         error::AppError,
         idempotency::Idempotency,
         ledger::{
@@ -313,12 +313,12 @@ async fn reader<C: ConnectionTrait>(
 
 /// A period's statements as the caller may read them.
 pub async fn view(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     coalition_id: Uuid,
     period: &str,
 ) -> Result<PeriodView, AppError> {
-    let conn = &state.db;
+    let conn = &base.db;
     let coalition = places::coalition(conn, coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -386,7 +386,7 @@ pub async fn view(
 
 /// Closes a month: writes its statements and books the positions. Idempotent and once only.
 pub async fn close(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     coalition_id: Uuid,
     period: &str,
@@ -394,14 +394,14 @@ pub async fn close(
     let operator = principal.user_id().ok_or(AppError::Forbidden(
         "only the coalition's operator can close a period",
     ))?;
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let coalition = db::lock_coalition(&tx, coalition_id, true).await?;
     if !places::is_operator(&tx, coalition.id, operator).await? {
         return Err(AppError::NotFound);
     }
     let start = parse_period(&coalition, "input.period", period)?;
     let end = next_month(&coalition, start);
-    let now = state.clock.now();
+    let now = base.clock.now();
     if end > now {
         return Err(AppError::validation(
             "input.period",
@@ -504,14 +504,14 @@ pub async fn close(
     } else {
         drop(tx);
     }
-    view(state, principal, coalition_id, period).await
+    view(base, principal, coalition_id, period).await
 }
 
 /// Records that a closed statement's position was paid (either way), with the payment's
 /// reference: books it against the operator's position. Paying twice is CONFLICT; a replay
 /// with the same idempotency key returns the statement.
 pub async fn pay(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     statement_id: Uuid,
     reference: &str,
@@ -521,10 +521,10 @@ pub async fn pay(
         "only the coalition's operator records payments",
     ))?;
     let reference = crate::core::types::text("input.reference", reference, 200)?;
-    let statement = db::statement(&state.db, statement_id)
+    let statement = db::statement(&base.db, statement_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !places::is_operator(&state.db, statement.coalition_id, operator).await? {
+    if !places::is_operator(&base.db, statement.coalition_id, operator).await? {
         return Err(AppError::NotFound);
     }
     let idem = Idempotency::optional(
@@ -533,7 +533,7 @@ pub async fn pay(
         key,
         &(statement_id, &reference),
     )?;
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let coalition = db::lock_coalition(&tx, statement.coalition_id, false).await?;
     let period = db::all_periods_of(&tx, coalition.id)
         .await?
@@ -545,7 +545,7 @@ pub async fn pay(
         None => false,
     };
     if !replay {
-        let now = state.clock.now();
+        let now = base.clock.now();
         let txn = if statement.net_minor == 0 {
             None
         } else {
@@ -602,7 +602,7 @@ pub async fn pay(
         tx.commit().await?;
     }
     view(
-        state,
+        base,
         principal,
         coalition.id,
         &period_label(&coalition, period.period_start),

@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        deps::Deps,
+        deps::Links,
         error::AppError,
+        mail::Post,
         tenancy::{Scoped, TenantScope},
         types::{Currency, Email, text},
     },
@@ -45,14 +46,14 @@ pub struct Settings {
     pub saved: bool,
 }
 
-pub async fn settings(state: &Deps, scope: &TenantScope) -> Result<Settings, AppError> {
+pub async fn settings(post: &Post, scope: &TenantScope) -> Result<Settings, AppError> {
     let conn = scope.conn();
     let row = conn.find::<mail_settings::Entity>().one(conn.db()).await?;
     let brand_name = match &row {
         Some(_) => String::new(),
         None => conn.brand().await?.name,
     };
-    let sender = crate::core::mail::sender::from_settings(state, brand_name, row.as_ref());
+    let sender = crate::core::mail::sender::from_settings(post, brand_name, row.as_ref());
     Ok(match row {
         Some(s) => Settings {
             from_name: sender.from_name,
@@ -158,7 +159,7 @@ pub struct SettingsInput {
 }
 
 pub async fn update_settings(
-    state: &Deps,
+    post: &Post,
     scope: &TenantScope,
     input: SettingsInput,
 ) -> Result<Settings, AppError> {
@@ -251,18 +252,18 @@ pub async fn update_settings(
     }
     tx.commit().await?;
     release_config_holds(scope).await?;
-    state.mail_work.notify_one();
-    settings(state, scope).await
+    post.work.notify_one();
+    settings(post, scope).await
 }
 
 /// Sets (or, with `None`, removes) the brand's DKIM key. The key must parse and the domain must
 /// be the sender address's domain or a parent of it (DMARC alignment). Needs saved settings.
 pub async fn set_dkim(
-    state: &Deps,
+    post: &Post,
     scope: &TenantScope,
     key: Option<crate::core::mail::DkimKey>,
 ) -> Result<Settings, AppError> {
-    let current = settings(state, scope).await?;
+    let current = settings(post, scope).await?;
     if !current.saved {
         return Err(AppError::conflict(
             "save the brand's mail settings (sender address) first",
@@ -326,8 +327,8 @@ pub async fn set_dkim(
         .await?;
     tx.commit().await?;
     release_config_holds(scope).await?;
-    state.mail_work.notify_one();
-    settings(state, scope).await
+    post.work.notify_one();
+    settings(post, scope).await
 }
 
 /// A template to save.
@@ -432,7 +433,7 @@ pub enum Source {
 /// Renders a template for a member of the brand (NOT_FOUND for another brand's), or with sample
 /// data. Unknown variables are a VALIDATION error naming them.
 pub async fn preview(
-    state: &Deps,
+    links: &Links,
     scope: &TenantScope,
     source: Source,
     member: Option<Uuid>,
@@ -450,8 +451,8 @@ pub async fn preview(
         Source::Draft(parts) => parts,
     };
     let data = match member {
-        Some(member) => data_for(state, &conn, member).await?,
-        None => sample_for(state, &conn).await?,
+        Some(member) => data_for(links, &conn, member).await?,
+        None => sample_for(links, &conn).await?,
     };
     templates::render(&parts, &data)
 }
@@ -472,35 +473,35 @@ pub async fn brand_and_currency<C: ConnectionTrait>(
     ))
 }
 
-async fn sample_for<C: ConnectionTrait>(state: &Deps, conn: &Scoped<C>) -> Result<Data, AppError> {
+async fn sample_for<C: ConnectionTrait>(links: &Links, conn: &Scoped<C>) -> Result<Data, AppError> {
     let (brand, currency) = brand_and_currency(conn).await?;
     Ok(Data::sample(
         brand,
         currency.code(),
         currency.minor_units(),
-        &state.config.public_url,
+        &links.url(""),
     ))
 }
 
 /// Everything a template may show about one member of the brand.
 pub async fn data_for<C: ConnectionTrait>(
-    state: &Deps,
+    links: &Links,
     conn: &Scoped<C>,
     member_id: Uuid,
 ) -> Result<Data, AppError> {
     let member = conn.get::<member::Entity>(member_id).await?;
     let (brand, currency) = brand_and_currency(conn).await?;
-    data_of(state, conn, member, brand, &currency).await
+    data_of(links, conn, member, brand, &currency).await
 }
 
 /// The member space of a brand (`links.app` in templates): `<public URL>/m/<slug>`.
-pub fn member_space_url(state: &Deps, slug: &str) -> String {
-    format!("{}/m/{slug}", state.config.public_url.trim_end_matches('/'))
+pub fn member_space_url(links: &Links, slug: &str) -> String {
+    links.url(&format!("/m/{slug}"))
 }
 
 /// [`data_for`] with the member and the brand already read (the senders' hot path).
 pub async fn data_of<C: ConnectionTrait>(
-    state: &Deps,
+    links: &Links,
     conn: &Scoped<C>,
     member: member::Model,
     brand: BrandData,
@@ -508,7 +509,7 @@ pub async fn data_of<C: ConnectionTrait>(
 ) -> Result<Data, AppError> {
     let now = conn.now();
     let brand_lang = brand.lang;
-    let app_link = member_space_url(state, &brand.slug);
+    let app_link = member_space_url(links, &brand.slug);
     let card = conn
         .find::<card::Entity>()
         .filter(card::Column::MemberId.eq(member.id))
@@ -577,10 +578,7 @@ pub async fn data_of<C: ConnectionTrait>(
             })
             .collect(),
         links: templates::LinksData {
-            unsubscribe: format!(
-                "{}/unsubscribe?token=preview",
-                state.config.public_url.trim_end_matches('/')
-            ),
+            unsubscribe: format!("{}?token=preview", links.url("/unsubscribe")),
             app: app_link,
         },
         campaign: None,

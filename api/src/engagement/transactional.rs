@@ -27,11 +27,11 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        deps::Deps,
+        deps::{Base, Links},
         error::AppError,
         i18n::Lang,
-        mail::{MarketingMail, SendError},
-        tenancy::{Scoped, TenantScope},
+        mail::{MarketingMail, Post, SendError},
+        tenancy::Scoped,
     },
     engagement::mail_templates::{MembershipData, Parts, VoucherData},
 };
@@ -170,19 +170,24 @@ const EVENTS_PER_PASS: u64 = 1_000;
 /// Queues the messages new events call for (welcome, voucher issued, reward ready, birthday)
 /// and the reminders that fall due (points expiring, membership renewal), then sends what is
 /// due, for every active brand.
-pub async fn run_once(state: &Deps, now: DateTime<Utc>) -> Result<Report, AppError> {
+pub async fn run_once(
+    base: &Base,
+    links: &Links,
+    post: &Post,
+    now: DateTime<Utc>,
+) -> Result<Report, AppError> {
     let mut report = Report::default();
-    consume_events(state, now, &mut report).await?;
-    for brand in crate::identity::brands::active(&state.db).await? {
-        let scope = TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone());
-        let settings = crate::engagement::mail_settings::settings(state, &scope).await?;
+    consume_events(base, post, now, &mut report).await?;
+    for brand in crate::identity::brands::active(&base.db).await? {
+        let scope = base.scope(brand.id);
+        let settings = crate::engagement::mail_settings::settings(post, &scope).await?;
         let conn = scope.conn();
         for (purpose, member, key) in reminders(&conn, &settings, now).await? {
             if queue(&conn, purpose, member, key, now).await? {
                 report.found += 1;
             }
         }
-        deliver(state, &conn, &settings, now, &mut report).await?;
+        deliver(links, post, &conn, &settings, now, &mut report).await?;
     }
     Ok(report)
 }
@@ -220,14 +225,15 @@ async fn queue<C: ConnectionTrait>(
 /// Reads the outbox: each event that calls for a message queues it (messages a brand switched
 /// off, or of a suspended brand, are passed over).
 async fn consume_events(
-    state: &Deps,
+    base: &Base,
+    post: &Post,
     now: DateTime<Utc>,
     report: &mut Report,
 ) -> Result<(), AppError> {
     use std::collections::HashMap;
     let (events, next) = CONSUMER
         .poll(
-            &state.db,
+            &base.db,
             &["member.enrolled", "voucher.issued", "points.birthday_bonus"],
             now,
             EVENTS_PER_PASS,
@@ -236,13 +242,13 @@ async fn consume_events(
     let mut brands: HashMap<Uuid, Option<crate::engagement::mail_settings::Settings>> =
         HashMap::new();
     for event in &events {
-        let scope = TenantScope::with_clock(state.db.clone(), event.tenant_id, state.clock.clone());
+        let scope = base.scope(event.tenant_id);
         if let std::collections::hash_map::Entry::Vacant(slot) = brands.entry(event.tenant_id) {
-            let active = crate::identity::brands::by_id(&state.db, event.tenant_id)
+            let active = crate::identity::brands::by_id(&base.db, event.tenant_id)
                 .await?
                 .is_some_and(|b| b.status == entity::brand::BrandStatus::Active);
             let settings = if active {
-                Some(crate::engagement::mail_settings::settings(state, &scope).await?)
+                Some(crate::engagement::mail_settings::settings(post, &scope).await?)
             } else {
                 None
             };
@@ -277,7 +283,7 @@ async fn consume_events(
         }
     }
     if let Some(next) = next {
-        CONSUMER.advance(&state.db, next, now).await?;
+        CONSUMER.advance(&base.db, next, now).await?;
     }
     Ok(())
 }
@@ -329,7 +335,8 @@ async fn reminders<C: ConnectionTrait>(
 }
 
 async fn deliver<C: ConnectionTrait>(
-    state: &Deps,
+    links: &Links,
+    post: &Post,
     conn: &Scoped<C>,
     settings: &crate::engagement::mail_settings::Settings,
     now: DateTime<Utc>,
@@ -384,7 +391,7 @@ async fn deliver<C: ConnectionTrait>(
         if !claimed {
             continue;
         }
-        let outcome = send(state, conn, settings, &brand, &row).await;
+        let outcome = send(links, post, conn, settings, &brand, &row).await;
         let (status, reason, next) = match outcome {
             Ok(None) => {
                 report.sent += 1;
@@ -454,7 +461,8 @@ async fn deliver<C: ConnectionTrait>(
 
 /// Sends one message; `Ok(Some(reason))` when there is nobody to send it to.
 async fn send<C: ConnectionTrait>(
-    state: &Deps,
+    links: &Links,
+    post: &Post,
     conn: &Scoped<C>,
     settings: &crate::engagement::mail_settings::Settings,
     (brand, currency): &(
@@ -481,7 +489,7 @@ async fn send<C: ConnectionTrait>(
         return Ok(Some("BOUNCED: the address bounced before".to_owned()));
     }
     let mut data =
-        crate::engagement::mail_settings::data_of(state, conn, member, brand.clone(), currency)
+        crate::engagement::mail_settings::data_of(links, conn, member, brand.clone(), currency)
             .await
             .map_err(internal)?;
     if let Some(id) = row
@@ -523,8 +531,7 @@ async fn send<C: ConnectionTrait>(
     );
     let rendered = crate::engagement::mail_templates::render(&parts, &data)
         .map_err(|e| SendError::Invalid(format!("the template does not render: {e}")))?;
-    state
-        .mailer
+    post.mailer
         .send_marketing(MarketingMail {
             from_name: settings.from_name.clone(),
             from_address: settings.from_address.clone(),

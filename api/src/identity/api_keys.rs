@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        auth::{ApiScope, Role, secrets},
-        deps::Deps,
+        auth::{ApiScope, Auth, Role, secrets},
+        deps::Base,
         error::AppError,
         idempotency::Idempotency,
         page,
@@ -150,7 +150,8 @@ impl From<AppError> for TokenError {
 
 /// Exchanges a client id and secret for an access token. `requested` narrows the key's scopes.
 pub async fn exchange(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     client_id: &str,
     secret: &str,
     requested: Option<&str>,
@@ -158,14 +159,14 @@ pub async fn exchange(
     if client_id.len() > 64 || !secrets::looks_like_token(secret) {
         return Err(TokenError::InvalidClient);
     }
-    state.limits.token_client.check_and_hit(client_id)?;
-    let key = store::api_key_by_client_id(&state.db, client_id)
+    auth.limits.token_client.check_and_hit(client_id)?;
+    let key = store::api_key_by_client_id(&base.db, client_id)
         .await?
         .ok_or(TokenError::InvalidClient)?;
     if key.revoked_at.is_some() || secrets::hash_token(secret) != key.secret_hash {
         return Err(TokenError::InvalidClient);
     }
-    let brand = store::brand_by_id(&state.db, key.tenant_id)
+    let brand = store::brand_by_id(&base.db, key.tenant_id)
         .await?
         .ok_or(TokenError::InvalidClient)?;
     if brand.status != brand::BrandStatus::Active {
@@ -184,16 +185,16 @@ pub async fn exchange(
         }
     };
     let scope = ApiScope::join(&scopes);
-    let access_token = state.jwt.issue(
+    let access_token = auth.jwt.issue(
         key.id,
         Role::PartnerApp,
         Some(key.tenant_id),
         Some(scope.clone()),
     )?;
-    store::touch_api_key(&state.db, key.id, state.clock.now()).await?;
+    store::touch_api_key(&base.db, key.id, base.clock.now()).await?;
     Ok(PartnerToken {
         access_token,
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: auth.jwt.ttl_secs(),
         scope,
     })
 }

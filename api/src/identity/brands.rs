@@ -6,11 +6,11 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        auth::{Role, password},
-        deps::Deps,
+        auth::{Auth, Role, password},
+        deps::{Base, Links},
         error::AppError,
         idempotency::{Idempotency, PLATFORM},
-        mail::templates,
+        mail::{Post, templates},
         page::{Page, PageRequest},
         types::{Currency, Email, Locale, NewPassword, Slug, TimeZone, text},
     },
@@ -36,7 +36,10 @@ pub struct SignUpBrand {
 /// Creates a brand and its owner, and mails the owner a verification link. Every field is
 /// checked before anything is written.
 pub async fn sign_up(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
     input: SignUpBrand,
     client: &str,
 ) -> Result<(brand::Model, user_account::Model), AppError> {
@@ -57,17 +60,17 @@ pub async fn sign_up(
         &fingerprint,
     )?;
     if let Some(idem) = &idem
-        && let Some(previous) = idem.replay(&state.db).await?
+        && let Some(previous) = idem.replay(&base.db).await?
     {
-        return reload(state, &previous).await;
+        return reload(base, &previous).await;
     }
-    match create(state, input, client, idem.as_ref()).await {
+    match create(base, auth, links, post, input, client, idem.as_ref()).await {
         Ok(created) => Ok(created),
         // A concurrent twin with the same key committed first (our slug or e-mail check, or
         // our insert, lost to it): answer with its result, as a replay would.
         Err(e) => match &idem {
-            Some(idem) => match idem.replay(&state.db).await? {
-                Some(previous) => reload(state, &previous).await,
+            Some(idem) => match idem.replay(&base.db).await? {
+                Some(previous) => reload(base, &previous).await,
                 None => Err(e),
             },
             None => Err(e),
@@ -76,13 +79,16 @@ pub async fn sign_up(
 }
 
 async fn create(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
     input: SignUpBrand,
     client: &str,
     idem: Option<&Idempotency>,
 ) -> Result<(brand::Model, user_account::Model), AppError> {
     // Only sign-ups that go through count: refused input writes and sends nothing.
-    state.limits.signup_address.check(client)?;
+    auth.limits.signup_address.check(client)?;
     let name = text("input.brandName", &input.brand_name, 200)?;
     let slug = Slug::parse("input.slug", &input.slug)?;
     let email = Email::parse("input.ownerEmail", &input.owner_email)?;
@@ -97,13 +103,13 @@ async fn create(
     let locale = Locale::parse("input.locale", input.locale.as_deref().unwrap_or("fr-FR"))?;
     let password_hash = password::hash(password.expose().to_owned()).await?;
 
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     // Again under the write lock: a concurrent twin may have committed since the first look.
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(&tx).await?
     {
-        return reload(state, &previous).await;
+        return reload(base, &previous).await;
     }
     if store::slug_taken(&tx, slug.as_str()).await? {
         return Err(AppError::Validation {
@@ -153,16 +159,16 @@ async fn create(
         owner.id,
         one_time_token::TokenPurpose::VerifyEmail,
         VERIFY_EMAIL_TTL,
-        state.clock.now(),
+        base.clock.now(),
     )
     .await?;
     let mail = templates::verify_email(
         crate::core::i18n::Lang::of_locale(&brand.locale),
         &owner.email,
         &brand.name,
-        &state.link("/verify-email", &token),
+        &links.link("/verify-email", &token),
     );
-    let queued = crate::core::mail::outbox::queue(&tx, None, mail, state.clock.now()).await?;
+    let queued = crate::core::mail::outbox::queue(&tx, None, mail, base.clock.now()).await?;
     if let Some(idem) = &idem {
         idem.record(
             &tx,
@@ -171,22 +177,22 @@ async fn create(
         .await?;
     }
     tx.commit().await?;
-    state.limits.signup_address.hit(client);
+    auth.limits.signup_address.hit(client);
     tracing::info!(tenant.id = %brand.id, user.id = %owner.id, "brand {} signed up", brand.slug);
-    crate::core::mail::outbox::send_now(state, queued).await;
+    crate::core::mail::outbox::send_now(base, post, queued).await;
     Ok((brand, owner))
 }
 
 /// The brand and owner a replayed sign-up created the first time.
 async fn reload(
-    state: &Deps,
+    base: &Base,
     previous: &serde_json::Value,
 ) -> Result<(brand::Model, user_account::Model), AppError> {
     let id = |key: &str| crate::core::idempotency::recorded_id(previous, key);
-    let brand = store::brand_by_id(&state.db, id("brand")?)
+    let brand = store::brand_by_id(&base.db, id("brand")?)
         .await?
         .ok_or(AppError::NotFound)?;
-    let owner = store::user_by_id(&state.db, id("owner")?)
+    let owner = store::user_by_id(&base.db, id("owner")?)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((brand, owner))
@@ -207,41 +213,41 @@ fn lost_race(e: AppError) -> AppError {
 }
 
 pub async fn list(
-    state: &Deps,
+    base: &Base,
     status: Option<brand::BrandStatus>,
     page: PageRequest,
 ) -> Result<Page<brand::Model>, AppError> {
-    store::list_brands(&state.db, status, page).await
+    store::list_brands(&base.db, status, page).await
 }
 
-pub async fn get(state: &Deps, id: Uuid) -> Result<brand::Model, AppError> {
-    store::brand_by_id(&state.db, id)
+pub async fn get(base: &Base, id: Uuid) -> Result<brand::Model, AppError> {
+    store::brand_by_id(&base.db, id)
         .await?
         .ok_or(AppError::NotFound)
 }
 
 /// Suspends a brand: its users cannot log in and its tokens and keys are refused at once.
-pub async fn suspend(state: &Deps, id: Uuid, reason: &str) -> Result<brand::Model, AppError> {
+pub async fn suspend(base: &Base, id: Uuid, reason: &str) -> Result<brand::Model, AppError> {
     let reason = text("reason", reason, 500)?;
     let brand = store::set_brand_status(
-        &state.db,
+        &base.db,
         id,
         brand::BrandStatus::Suspended,
         Some(reason),
-        state.clock.now(),
+        base.clock.now(),
     )
     .await?;
     tracing::warn!(tenant.id = %brand.id, "brand {} suspended", brand.slug);
     Ok(brand)
 }
 
-pub async fn reactivate(state: &Deps, id: Uuid) -> Result<brand::Model, AppError> {
+pub async fn reactivate(base: &Base, id: Uuid) -> Result<brand::Model, AppError> {
     let brand = store::set_brand_status(
-        &state.db,
+        &base.db,
         id,
         brand::BrandStatus::Active,
         None,
-        state.clock.now(),
+        base.clock.now(),
     )
     .await?;
     tracing::info!(tenant.id = %brand.id, "brand {} reactivated", brand.slug);

@@ -15,14 +15,14 @@ use uuid::Uuid;
 use crate::{
     core::{
         auth::{
-            Principal, Role,
+            Auth, Principal, Role,
             jwt::Claims,
             password, secrets,
             secrets::{hash_token, looks_like_token},
         },
-        deps::Deps,
+        deps::{Base, Links},
         error::AppError,
-        mail::{outbox, templates},
+        mail::{Post, outbox, templates},
         tenancy::TenantScope,
         types::{Email, NewPassword},
     },
@@ -48,18 +48,19 @@ pub struct Session {
 
 /// Checks an e-mail and password and opens a session.
 pub async fn login(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     email: &str,
     password: &str,
     client: &str,
 ) -> Result<Session, AppError> {
-    state.limits.login_address.check_and_hit(client)?;
+    auth.limits.login_address.check_and_hit(client)?;
     // An invalid address cannot match an account: answer like a wrong password.
     let email = Email::parse("email", email)
         .map_err(|_| AppError::Unauthenticated("invalid e-mail or password"))?;
     let key = email.as_str();
-    state.limits.login_account.check(key)?;
-    let user = store::user_by_email(&state.db, key).await?;
+    auth.limits.login_account.check(key)?;
+    let user = store::user_by_email(&base.db, key).await?;
     let matches = match &user {
         Some(u) => password::verify(password.to_owned(), u.password_hash.clone()).await?,
         None => {
@@ -69,20 +70,20 @@ pub async fn login(
         }
     };
     let Some(user) = user.filter(|_| matches) else {
-        state.limits.login_account.hit(key);
+        auth.limits.login_account.hit(key);
         return Err(AppError::Unauthenticated("invalid e-mail or password"));
     };
-    state.limits.login_account.reset(key);
-    ensure_may_sign_in(state, &user).await?;
-    let tx = crate::core::db::begin_write(&state.db).await?;
-    let session = open_session(state, &tx, user, Uuid::now_v7()).await?;
+    auth.limits.login_account.reset(key);
+    ensure_may_sign_in(base, &user).await?;
+    let tx = crate::core::db::begin_write(&base.db).await?;
+    let session = open_session(base, auth, &tx, user, Uuid::now_v7()).await?;
     tx.commit().await?;
     tracing::info!(user.id = %session.user.id, "user logged in");
     Ok(session)
 }
 
 /// Refuses deactivated users, unverified addresses and suspended brands.
-async fn ensure_may_sign_in(state: &Deps, user: &user_account::Model) -> Result<(), AppError> {
+async fn ensure_may_sign_in(base: &Base, user: &user_account::Model) -> Result<(), AppError> {
     if user.status != user_account::UserStatus::Active {
         return Err(AppError::Forbidden("this account is deactivated"));
     }
@@ -92,7 +93,7 @@ async fn ensure_may_sign_in(state: &Deps, user: &user_account::Model) -> Result<
         ));
     }
     if let Some(tenant) = user.tenant_id {
-        let brand = store::brand_by_id(&state.db, tenant)
+        let brand = store::brand_by_id(&base.db, tenant)
             .await?
             .ok_or(AppError::NotFound)?;
         if brand.status != brand::BrandStatus::Active {
@@ -104,12 +105,13 @@ async fn ensure_may_sign_in(state: &Deps, user: &user_account::Model) -> Result<
 
 /// Issues an access token and a new refresh token of `family`.
 pub(crate) async fn open_session<C: ConnectionTrait>(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     conn: &C,
     user: user_account::Model,
     family: Uuid,
 ) -> Result<Session, AppError> {
-    let now = state.clock.now();
+    let now = base.clock.now();
     let refresh = secrets::new_token();
     store::insert_refresh_token(
         conn,
@@ -119,32 +121,31 @@ pub(crate) async fn open_session<C: ConnectionTrait>(
             family_id: Set(family),
             token_hash: Set(hash_token(&refresh)),
             issued_at: Set(now),
-            expires_at: Set(now + Duration::days(i64::from(state.config.refresh_token_ttl_days))),
+            expires_at: Set(now + Duration::days(i64::from(auth.refresh_token_ttl_days))),
             used_at: Set(None),
             revoked_at: Set(None),
         },
     )
     .await?;
     let access_token =
-        state
-            .jwt
+        auth.jwt
             .issue_in_session(user.id, user.role, user.tenant_id, None, Some(family))?;
     Ok(Session {
         access_token,
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: auth.jwt.ttl_secs(),
         refresh_token: refresh,
         user,
     })
 }
 
 /// Exchanges a refresh token for a new session; a reused token revokes its family.
-pub async fn refresh(state: &Deps, token: &str) -> Result<Session, AppError> {
+pub async fn refresh(base: &Base, auth: &Auth, token: &str) -> Result<Session, AppError> {
     const INVALID: AppError = AppError::Unauthenticated("invalid or expired refresh token");
     if !looks_like_token(token) {
         return Err(INVALID);
     }
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let stored = store::refresh_token_by_hash(&tx, &hash_token(token))
         .await?
         .ok_or(INVALID)?;
@@ -178,19 +179,19 @@ pub async fn refresh(state: &Deps, token: &str) -> Result<Session, AppError> {
     let user = store::user_by_id(&tx, stored.user_id)
         .await?
         .ok_or(INVALID)?;
-    ensure_may_sign_in(state, &user).await?;
-    let session = open_session(state, &tx, user, stored.family_id).await?;
+    ensure_may_sign_in(base, &user).await?;
+    let session = open_session(base, auth, &tx, user, stored.family_id).await?;
     tx.commit().await?;
     Ok(session)
 }
 
 /// Revokes the session a refresh token belongs to. Unknown tokens are ignored.
-pub async fn logout(state: &Deps, token: &str) -> Result<(), AppError> {
+pub async fn logout(base: &Base, token: &str) -> Result<(), AppError> {
     if !looks_like_token(token) {
         return Ok(());
     }
-    if let Some(stored) = store::refresh_token_by_hash(&state.db, &hash_token(token)).await? {
-        store::revoke_refresh_family(&state.db, stored.family_id, state.clock.now()).await?;
+    if let Some(stored) = store::refresh_token_by_hash(&base.db, &hash_token(token)).await? {
+        store::revoke_refresh_family(&base.db, stored.family_id, base.clock.now()).await?;
     }
     Ok(())
 }
@@ -222,11 +223,11 @@ pub(crate) async fn new_one_time_token<C: ConnectionTrait>(
 
 /// The name and language of a user's brand ("Fidelis" and French for platform users).
 pub(crate) async fn user_brand(
-    state: &Deps,
+    base: &Base,
     user: &user_account::Model,
 ) -> Result<(String, crate::core::i18n::Lang), AppError> {
     Ok(match user.tenant_id {
-        Some(t) => store::brand_by_id(&state.db, t).await?.map_or_else(
+        Some(t) => store::brand_by_id(&base.db, t).await?.map_or_else(
             || ("Fidelis".to_owned(), crate::core::i18n::Lang::default()),
             |b| (b.name, crate::core::i18n::Lang::of_locale(&b.locale)),
         ),
@@ -242,15 +243,15 @@ pub enum LinkKind {
 }
 
 /// Whether a password-reset link can still be used (to show its form, or say it cannot).
-pub async fn reset_link_usable(state: &Deps, token: &str) -> Result<bool, AppError> {
+pub async fn reset_link_usable(base: &Base, token: &str) -> Result<bool, AppError> {
     if !looks_like_token(token) {
         return Ok(false);
     }
     store::one_time_token_usable(
-        &state.db,
+        &base.db,
         &hash_token(token),
         one_time_token::TokenPurpose::ResetPassword,
-        state.clock.now(),
+        base.clock.now(),
     )
     .await
 }
@@ -258,7 +259,7 @@ pub async fn reset_link_usable(state: &Deps, token: &str) -> Result<bool, AppErr
 /// The brand a mailed link belongs to (to show its page in the brand's language and name),
 /// without using the link; `None` for an unknown token or a platform user.
 pub async fn brand_of_link(
-    state: &Deps,
+    base: &Base,
     token: &str,
     kind: LinkKind,
 ) -> Result<Option<brand::Model>, AppError> {
@@ -267,30 +268,30 @@ pub async fn brand_of_link(
     }
     let hash = hash_token(token);
     let tenant = match kind {
-        LinkKind::Invitation => store::invitation_by_hash(&state.db, &hash)
+        LinkKind::Invitation => store::invitation_by_hash(&base.db, &hash)
             .await?
             .map(|i| i.tenant_id),
-        LinkKind::ResetPassword => match store::one_time_token_user(&state.db, &hash).await? {
-            Some(user) => store::user_by_id(&state.db, user)
+        LinkKind::ResetPassword => match store::one_time_token_user(&base.db, &hash).await? {
+            Some(user) => store::user_by_id(&base.db, user)
                 .await?
                 .and_then(|u| u.tenant_id),
             None => None,
         },
     };
     match tenant {
-        Some(t) => store::brand_by_id(&state.db, t).await,
+        Some(t) => store::brand_by_id(&base.db, t).await,
         None => Ok(None),
     }
 }
 
 /// Marks the address of the token's user verified.
-pub async fn verify_email(state: &Deps, token: &str) -> Result<user_account::Model, AppError> {
+pub async fn verify_email(base: &Base, token: &str) -> Result<user_account::Model, AppError> {
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
     if !looks_like_token(token) {
         return Err(AppError::validation("token", "is not a link token"));
     }
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let user_id = store::consume_one_time_token(
         &tx,
         &hash_token(token),
@@ -310,18 +311,25 @@ pub async fn verify_email(state: &Deps, token: &str) -> Result<user_account::Mod
 
 /// Sends a new verification link if the address belongs to an unverified account. Answers the
 /// same whether or not it does, so that it cannot be used to find accounts.
-pub async fn resend_verification(state: &Deps, email: &str, client: &str) -> Result<(), AppError> {
-    state.limits.mail_address.check_and_hit(client)?;
+pub async fn resend_verification(
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
+    email: &str,
+    client: &str,
+) -> Result<(), AppError> {
+    auth.limits.mail_address.check_and_hit(client)?;
     let email = Email::parse("email", email)?;
-    let Some(user) = store::user_by_email(&state.db, email.as_str()).await? else {
+    let Some(user) = store::user_by_email(&base.db, email.as_str()).await? else {
         return Ok(());
     };
     if user.email_verified_at.is_some() {
         return Ok(());
     }
-    let (brand_name, lang) = user_brand(state, &user).await?;
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let (brand_name, lang) = user_brand(base, &user).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let token = new_one_time_token(
         &tx,
         user.id,
@@ -334,32 +342,35 @@ pub async fn resend_verification(state: &Deps, email: &str, client: &str) -> Res
         lang,
         &user.email,
         &brand_name,
-        &state.link("/verify-email", &token),
+        &links.link("/verify-email", &token),
     );
     let queued = outbox::queue(&tx, None, mail, now).await?;
     tx.commit().await?;
-    outbox::send_now(state, queued).await;
+    outbox::send_now(base, post, queued).await;
     Ok(())
 }
 
 /// Mails a password-reset link if the address belongs to an active account; answers the same
 /// either way.
 pub async fn request_password_reset(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
     email: &str,
     client: &str,
 ) -> Result<(), AppError> {
-    state.limits.mail_address.check_and_hit(client)?;
+    auth.limits.mail_address.check_and_hit(client)?;
     let email = Email::parse("email", email)?;
-    let Some(user) = store::user_by_email(&state.db, email.as_str()).await? else {
+    let Some(user) = store::user_by_email(&base.db, email.as_str()).await? else {
         return Ok(());
     };
     if user.status != user_account::UserStatus::Active {
         return Ok(());
     }
-    let (_, lang) = user_brand(state, &user).await?;
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let (_, lang) = user_brand(base, &user).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let token = new_one_time_token(
         &tx,
         user.id,
@@ -368,23 +379,28 @@ pub async fn request_password_reset(
         now,
     )
     .await?;
-    let mail = templates::password_reset(lang, &user.email, &state.link("/reset-password", &token));
+    let mail = templates::password_reset(lang, &user.email, &links.link("/reset-password", &token));
     let queued = outbox::queue(&tx, None, mail, now).await?;
     tx.commit().await?;
-    outbox::send_now(state, queued).await;
+    outbox::send_now(base, post, queued).await;
     Ok(())
 }
 
 /// Sets a new password with a reset token, and logs out every session of the account.
-pub async fn reset_password(state: &Deps, token: &str, new_password: &str) -> Result<(), AppError> {
+pub async fn reset_password(
+    base: &Base,
+    auth: &Auth,
+    token: &str,
+    new_password: &str,
+) -> Result<(), AppError> {
     let new_password = NewPassword::parse("newPassword", new_password)?;
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
     if !looks_like_token(token) {
         return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let user_id = store::consume_one_time_token(
         &tx,
         &hash_token(token),
@@ -405,7 +421,7 @@ pub async fn reset_password(state: &Deps, token: &str, new_password: &str) -> Re
     store::revoke_user_refresh_tokens(&tx, user_id, now).await?;
     tx.commit().await?;
     // A new password ends any lockout of the account.
-    state.limits.login_account.reset(&email);
+    auth.limits.login_account.reset(&email);
     Ok(())
 }
 
@@ -414,12 +430,12 @@ pub async fn reset_password(state: &Deps, token: &str, new_password: &str) -> Re
 /// takes effect at once. The principal's brand, read for that check, comes along so that the
 /// request's scope does not read it again.
 pub async fn resolve_principal(
-    state: &Deps,
+    base: &Base,
     claims: Claims,
 ) -> Result<(Principal, Option<brand::Model>), AppError> {
     let principal = match claims.role {
         Role::PartnerApp => {
-            let key = store::api_key_by_id(&state.db, claims.sub)
+            let key = store::api_key_by_id(&base.db, claims.sub)
                 .await?
                 .filter(|k| k.revoked_at.is_none())
                 .ok_or(AppError::Unauthenticated("this API key was revoked"))?;
@@ -440,14 +456,14 @@ pub async fn resolve_principal(
         Role::Member => return Err(AppError::Unauthenticated("invalid access token")),
         _ => {
             // The user and their brand's status in one query: this runs on every request.
-            let (user, brand) = store::user_with_brand(&state.db, claims.sub)
+            let (user, brand) = store::user_with_brand(&base.db, claims.sub)
                 .await?
                 .ok_or(AppError::Unauthenticated("invalid access token"))?;
             if user.status != user_account::UserStatus::Active {
                 return Err(AppError::Unauthenticated("this account is deactivated"));
             }
             if let Some(session) = claims.sid
-                && store::session_revoked(&state.db, session).await?
+                && store::session_revoked(&base.db, session).await?
             {
                 return Err(AppError::Unauthenticated(
                     "this session has ended: log in again",
@@ -471,7 +487,7 @@ pub async fn resolve_principal(
     let Some(tenant) = principal.tenant_id() else {
         return Ok((principal, None));
     };
-    let brand = store::brand_by_id(&state.db, tenant)
+    let brand = store::brand_by_id(&base.db, tenant)
         .await?
         .ok_or(AppError::Unauthenticated("invalid access token"))?;
     if brand.status != brand::BrandStatus::Active {
@@ -483,13 +499,11 @@ pub async fn resolve_principal(
 /// The scope of the principal's brand, if it has one, holding the brand's row when the caller
 /// has it already (read while authenticating).
 pub fn scope_of(
-    state: &Deps,
+    base: &Base,
     principal: &Principal,
     brand: Option<brand::Model>,
 ) -> Option<TenantScope> {
-    principal
-        .tenant_id()
-        .map(|t| TenantScope::with_clock(state.db.clone(), t, state.clock.clone()).holding(brand))
+    principal.tenant_id().map(|t| base.scope(t).holding(brand))
 }
 
 /// Creates a platform admin (from the CLI: there is no endpoint for it).

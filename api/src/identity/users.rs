@@ -8,13 +8,13 @@ use uuid::Uuid;
 use crate::{
     core::{
         auth::{
-            Role, password, secrets,
+            Auth, Role, password, secrets,
             secrets::{hash_token, looks_like_token},
         },
-        deps::Deps,
+        deps::{Base, Links},
         error::AppError,
         idempotency::Idempotency,
-        mail::templates,
+        mail::{Post, templates},
         page,
         page::{Page, PageRequest},
         tenancy::{Scoped, TenantScope},
@@ -68,14 +68,21 @@ pub async fn list_invitations(
     .await?)
 }
 
+/// Who is invited, as which role.
+pub struct Invitee<'a> {
+    pub email: &'a str,
+    pub role: Role,
+}
+
 /// Invites a person by e-mail. Inviting an address again replaces the pending invitation (and
 /// mails a fresh link), so a retried call leaves one live invitation.
 pub async fn invite(
-    state: &Deps,
+    base: &Base,
+    links: &Links,
+    post: &Post,
     scope: &TenantScope,
     inviter: Uuid,
-    email: &str,
-    role: Role,
+    Invitee { email, role }: Invitee<'_>,
     idempotency_key: Option<&str>,
 ) -> Result<invitation::Model, AppError> {
     let idem = Idempotency::optional(
@@ -143,7 +150,7 @@ pub async fn invite(
         &invitation.email,
         &brand.name,
         role_label(role, crate::core::i18n::Lang::of_locale(&brand.locale)),
-        &state.link("/accept-invitation", &token),
+        &links.link("/accept-invitation", &token),
     );
     let queued = crate::core::mail::outbox::queue(tx.db(), None, mail, now).await?;
     if let Some(idem) = &idem {
@@ -151,7 +158,7 @@ pub async fn invite(
             .await?;
     }
     tx.commit().await?;
-    crate::core::mail::outbox::send_now(state, queued).await;
+    crate::core::mail::outbox::send_now(base, post, queued).await;
     Ok(invitation)
 }
 
@@ -183,7 +190,8 @@ pub async fn revoke_invitation(
 /// Accepts an invitation: creates the account (its address is proven by the link) and opens a
 /// session.
 pub async fn accept_invitation(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     token: &str,
     new_password: &str,
     display_name: Option<&str>,
@@ -198,8 +206,8 @@ pub async fn accept_invitation(
         return Err(AppError::validation("token", "is not a link token"));
     }
     let hash = password::hash(new_password.expose().to_owned()).await?;
-    let now = state.clock.now();
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let found = store::invitation_by_hash(&tx, &hash_token(token))
         .await?
         .ok_or_else(invalid)?;
@@ -231,7 +239,7 @@ pub async fn accept_invitation(
         },
     )
     .await?;
-    let session = open_session(state, &tx, created, Uuid::now_v7()).await?;
+    let session = open_session(base, auth, &tx, created, Uuid::now_v7()).await?;
     tx.commit().await?;
     tracing::info!(tenant.id = %found.tenant_id, user.id = %session.user.id, "invitation accepted");
     Ok(session)

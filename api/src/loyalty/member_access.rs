@@ -16,12 +16,13 @@ use uuid::Uuid;
 use crate::{
     core::{
         auth::{
-            password, secrets,
+            Auth, password, secrets,
             secrets::{hash_token, looks_like_token},
         },
-        deps::Deps,
+        deps::{Base, Links},
         error::AppError,
         i18n::Lang,
+        mail::Post,
         tenancy::TenantScope,
         types::{Email, NewPassword},
     },
@@ -37,16 +38,18 @@ pub const RESET_TTL: Duration = Duration::hours(1);
 /// link when they have none yet, a reset link otherwise. Answers the same when nobody has the
 /// address.
 pub async fn request(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
+    links: &Links,
+    post: &Post,
     brand_slug: &str,
     email: &str,
     client: &str,
 ) -> Result<(), AppError> {
-    state.limits.mail_address.check_and_hit(client)?;
+    auth.limits.mail_address.check_and_hit(client)?;
     let email = Email::parse("input.email", email)?;
-    let (scope, brand) = member_auth::brand_scope(state, brand_slug).await?;
-    state
-        .limits
+    let (scope, brand) = member_auth::brand_scope(base, brand_slug).await?;
+    auth.limits
         .mail_account
         .check_and_hit(&format!("member:{}:{}", brand.id, email.as_str()))?;
     let conn = scope.conn();
@@ -64,7 +67,7 @@ pub async fn request(
         (MemberTokenPurpose::Claim, CLAIM_TTL)
     };
     let token = secrets::new_token();
-    let now = state.clock.now();
+    let now = base.clock.now();
     let tx = scope.begin().await?;
     tx.insert(member_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -80,7 +83,7 @@ pub async fn request(
     let lang = Lang::of_locale(&brand.locale);
     let link = format!(
         "{}/set-password?token={token}",
-        crate::engagement::mail_settings::member_space_url(state, &brand.slug)
+        crate::engagement::mail_settings::member_space_url(links, &brand.slug)
     );
     let (subject, intro, action, outro) = match (purpose, lang) {
         (MemberTokenPurpose::Claim, Lang::Fr) => (
@@ -126,14 +129,15 @@ pub async fn request(
     );
     let queued = crate::core::mail::outbox::queue(tx.db(), Some(brand.id), platform, now).await?;
     tx.commit().await?;
-    crate::core::mail::outbox::send_now(state, queued).await;
+    crate::core::mail::outbox::send_now(base, post, queued).await;
     Ok(())
 }
 
 /// Sets the password a mailed link allows (single use, unexpired), ends the member's other
 /// sessions and opens a new one.
 pub async fn set_password(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     brand_slug: &str,
     token: &str,
     new_password: &str,
@@ -142,19 +146,19 @@ pub async fn set_password(
         return Err(AppError::validation("input.token", "is not a link token"));
     }
     let new_password = NewPassword::parse("input.password", new_password)?;
-    let (scope, _) = member_auth::brand_scope(state, brand_slug).await?;
+    let (scope, _) = member_auth::brand_scope(base, brand_slug).await?;
     let hash = password::hash(new_password.expose().to_owned()).await?;
     let member = consume(&scope, token, hash).await?;
     tracing::info!(tenant.id = %scope.tenant_id(), member.id = %member.id, "member password set from a mailed link");
-    member_auth::session(state, &scope, member)
+    member_auth::session(auth, &scope, member)
 }
 
 /// Whether a member's mailed link can still be used (to show its form, or say it cannot).
-pub async fn link_usable(state: &Deps, brand_slug: &str, token: &str) -> Result<bool, AppError> {
+pub async fn link_usable(base: &Base, brand_slug: &str, token: &str) -> Result<bool, AppError> {
     if !looks_like_token(token) {
         return Ok(false);
     }
-    let (scope, _) = member_auth::brand_scope(state, brand_slug).await?;
+    let (scope, _) = member_auth::brand_scope(base, brand_slug).await?;
     let conn = scope.conn();
     Ok(conn
         .find::<member_token::Entity>()

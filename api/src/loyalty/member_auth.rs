@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        auth::{Role, password},
-        deps::Deps,
+        auth::{Auth, Role, password},
+        deps::Base,
         error::AppError,
         tenancy::TenantScope,
         types::{Email, NewPassword},
@@ -28,30 +28,27 @@ pub struct MemberSession {
 
 /// The scope of an active brand named by its slug (NOT_FOUND otherwise), and the brand.
 pub(crate) async fn brand_scope(
-    state: &Deps,
+    base: &Base,
     slug: &str,
 ) -> Result<(TenantScope, entity::brand::Model), AppError> {
-    let brand = crate::identity::brands::by_slug(&state.db, slug.trim())
+    let brand = crate::identity::brands::by_slug(&base.db, slug.trim())
         .await?
         .filter(|b| b.status == entity::brand::BrandStatus::Active)
         .ok_or(AppError::NotFound)?;
-    Ok((
-        TenantScope::with_clock(state.db.clone(), brand.id, state.clock.clone()),
-        brand,
-    ))
+    Ok((base.scope(brand.id), brand))
 }
 
 pub(crate) fn session(
-    state: &Deps,
+    auth: &Auth,
     scope: &TenantScope,
     member: member::Model,
 ) -> Result<MemberSession, AppError> {
-    let access_token = state
+    let access_token = auth
         .jwt
         .issue(member.id, Role::Member, Some(scope.tenant_id()), None)?;
     Ok(MemberSession {
         access_token,
-        expires_in: state.jwt.ttl_secs(),
+        expires_in: auth.jwt.ttl_secs(),
         member,
         scope: scope.clone(),
     })
@@ -59,15 +56,16 @@ pub(crate) fn session(
 
 /// Enrols the member in the brand's app with a password; returns a session.
 pub async fn sign_up(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     brand_slug: &str,
     mut enrol: Enrol,
     new_password: &str,
     client: &str,
     idempotency_key: Option<&str>,
 ) -> Result<MemberSession, AppError> {
-    state.limits.login_address.check_and_hit(client)?;
-    let (scope, _) = brand_scope(state, brand_slug).await?;
+    auth.limits.login_address.check_and_hit(client)?;
+    let (scope, _) = brand_scope(base, brand_slug).await?;
     if enrol.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
         return Err(AppError::validation(
             "input.email",
@@ -85,24 +83,25 @@ pub async fn sign_up(
             ),
             other => other,
         })?;
-    session(state, &scope, member)
+    session(auth, &scope, member)
 }
 
 /// Checks a member's e-mail and password for the brand; answers the same for an unknown e-mail
 /// and a wrong password.
 pub async fn login(
-    state: &Deps,
+    base: &Base,
+    auth: &Auth,
     brand_slug: &str,
     email: &str,
     pwd: &str,
     client: &str,
 ) -> Result<MemberSession, AppError> {
     const INVALID: AppError = AppError::Unauthenticated("invalid e-mail or password");
-    state.limits.login_address.check_and_hit(client)?;
-    let (scope, _) = brand_scope(state, brand_slug).await.map_err(|_| INVALID)?;
+    auth.limits.login_address.check_and_hit(client)?;
+    let (scope, _) = brand_scope(base, brand_slug).await.map_err(|_| INVALID)?;
     let email = Email::parse("email", email).map_err(|_| INVALID)?;
     let key = format!("member:{}:{}", scope.tenant_id(), email.as_str());
-    state.limits.login_account.check(&key)?;
+    auth.limits.login_account.check(&key)?;
     let conn = scope.conn();
     let found = conn
         .find::<member::Entity>()
@@ -117,23 +116,23 @@ pub async fn login(
         }
     };
     let Some(member) = found.filter(|_| ok) else {
-        state.limits.login_account.hit(&key);
+        auth.limits.login_account.hit(&key);
         return Err(INVALID);
     };
-    state.limits.login_account.reset(&key);
-    session(state, &scope, member)
+    auth.limits.login_account.reset(&key);
+    session(auth, &scope, member)
 }
 
 /// Whether a MEMBER token issued at `issued_at` (seconds) still opens the member's account:
 /// the member exists, is not erased, and has not ended their sessions since (a password set or
 /// reset, an erasure).
 pub async fn token_valid(
-    state: &Deps,
+    base: &Base,
     tenant: Uuid,
     member: Uuid,
     issued_at: u64,
 ) -> Result<bool, AppError> {
-    let scope = TenantScope::with_clock(state.db.clone(), tenant, state.clock.clone());
+    let scope = base.scope(tenant);
     match scope.conn().get::<member::Entity>(member).await {
         // An erased member has no account to open, whatever the token's age.
         Ok(m) if m.attributes.get("erased_at").is_some() => Ok(false),
@@ -148,18 +147,18 @@ pub async fn token_valid(
 /// Turns a member's verified token claims into the request's principal, refusing tokens issued
 /// before the member's last password change or for a member who is gone.
 pub async fn resolve(
-    state: &Deps,
+    base: &Base,
     claims: crate::core::auth::jwt::Claims,
 ) -> Result<(crate::core::auth::Principal, Option<entity::brand::Model>), AppError> {
     let tenant_id = claims
         .tid
         .ok_or(AppError::Unauthenticated("invalid access token"))?;
-    if !token_valid(state, tenant_id, claims.sub, claims.iat).await? {
+    if !token_valid(base, tenant_id, claims.sub, claims.iat).await? {
         return Err(AppError::Unauthenticated(
             "this session has ended: log in again",
         ));
     }
-    let brand = crate::identity::brands::by_id(&state.db, tenant_id)
+    let brand = crate::identity::brands::by_id(&base.db, tenant_id)
         .await?
         .ok_or(AppError::Unauthenticated("invalid access token"))?;
     if brand.status != entity::brand::BrandStatus::Active {

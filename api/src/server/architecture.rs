@@ -5,7 +5,11 @@
 //!    `jobs` (only its facade: the services that its `mod.rs` declares);
 //! 3. contexts form no cycle;
 //! 4. only `store` files and `core` may silence `clippy::disallowed_methods` (the lint that
-//!    keeps raw SeaORM entry points, and so cross-brand queries, out of everything else).
+//!    keeps raw SeaORM entry points, and so cross-brand queries, out of everything else);
+//! 5. a context's services (everything but its `graphql` and `http` adapters) name neither the
+//!    composition root `core::deps::Deps` nor `core::config`: they take `&TenantScope` and the
+//!    narrow parts they use (`Base`, `Auth`, `Links`, `Post`), so none reads a setting it was
+//!    not handed.
 //!
 //! Each source file is parsed with `syn`: every `use` tree and every path that starts with
 //! `crate` (or `super`, resolved against the file's module) is checked, wherever it appears.
@@ -142,7 +146,11 @@ impl Paths {
                 self.alias(r.rename.to_string(), &path);
                 self.record(path);
             }
-            syn::UseTree::Glob(_) => self.record(prefix.clone()),
+            syn::UseTree::Glob(_) => {
+                let mut path = prefix.clone();
+                path.push("*".to_owned());
+                self.record(path);
+            }
             syn::UseTree::Group(g) => {
                 for item in &g.items {
                     self.use_tree(prefix, item);
@@ -245,11 +253,24 @@ fn check_file(
             "{name}: silences clippy::disallowed_methods, which only store files and core may do"
         ));
     }
+    let is_adapter = paths
+        .module
+        .get(1)
+        .is_some_and(|m| m == "graphql" || m == "http");
     for path in &paths.found {
         let Some(target) = path.first().map(String::as_str) else {
             continue;
         };
         let shown = format!("crate::{}", path.join("::"));
+        let names_the_whole = target == "core"
+            && (path.get(1).is_some_and(|p| p == "config")
+                || (path.get(1).is_some_and(|p| p == "deps")
+                    && path.get(2).is_some_and(|p| p == "Deps" || p == "*")));
+        if CONTEXTS.contains(&top.as_str()) && !is_adapter && names_the_whole {
+            broken.push(format!(
+                "{name}: a service names {shown}; take the narrow parts it uses instead"
+            ));
+        }
         if top == "core" && (CONTEXTS.contains(&target) || target == "server") {
             broken.push(format!("{name}: core names {shown}"));
         }
@@ -398,6 +419,41 @@ mod checker {
             1
         );
         assert!(broken("loyalty/x.rs", "use crate::loyalty::store;").is_empty());
+    }
+
+    #[test]
+    fn a_service_takes_narrow_parts_not_the_whole_or_the_configuration() {
+        let whole = "use crate::core::deps::Deps; fn f(_: &Deps) {}";
+        assert_eq!(broken("loyalty/members.rs", whole).len(), 1);
+        assert_eq!(
+            broken(
+                "engagement/x.rs",
+                "fn f(c: &crate::core::config::Config) -> bool { c.trust_forwarded_for }"
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            broken("loyalty/x.rs", "use crate::core::{deps::*, config};").len(),
+            2,
+            "a glob and the configuration named in a group"
+        );
+        assert!(
+            broken("loyalty/graphql/x.rs", whole).is_empty(),
+            "adapters may"
+        );
+        assert!(
+            broken("identity/http/x.rs", whole).is_empty(),
+            "adapters may"
+        );
+        assert!(broken("core/x.rs", whole).is_empty(), "core may");
+        assert!(
+            broken(
+                "loyalty/x.rs",
+                "use crate::core::deps::{Base, Links}; fn f(_: &Base) {}"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

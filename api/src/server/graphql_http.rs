@@ -78,7 +78,7 @@ pub(crate) async fn post_graphql(
         span.record("tenant.id", tracing::field::display(tenant));
     }
     let context = RequestContext {
-        scope: crate::identity::sessions::scope_of(&state.app, &principal, brand),
+        scope: crate::identity::sessions::scope_of(&state.app.base, &principal, brand),
         principal,
         client: client_address(&state.app, &headers, peer),
     };
@@ -114,11 +114,11 @@ async fn authenticate(
         .ok_or(AppError::Unauthenticated(
             "use Authorization: Bearer <token>",
         ))?;
-    let claims = state.app.jwt.verify(token)?;
+    let claims = state.app.auth.jwt.verify(token)?;
     if claims.role == crate::core::auth::Role::Member {
-        return crate::loyalty::member_auth::resolve(&state.app, claims).await;
+        return crate::loyalty::member_auth::resolve(&state.app.base, claims).await;
     }
-    crate::identity::sessions::resolve_principal(&state.app, claims).await
+    crate::identity::sessions::resolve_principal(&state.app.base, claims).await
 }
 
 fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {

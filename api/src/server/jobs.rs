@@ -46,7 +46,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::loyalty::jobs::expiry::run_once(&state.db, now).await?;
+                    let r = crate::loyalty::jobs::expiry::run_once(&state.base.db, now).await?;
                     Ok(if r.lots > 0 {
                         format!("{} points in {} lots expired", r.points, r.lots)
                     } else {
@@ -60,7 +60,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let n = crate::loyalty::jobs::birthdays::run_once(&state.db, now).await?;
+                    let n = crate::loyalty::jobs::birthdays::run_once(&state.base.db, now).await?;
                     Ok(if n > 0 {
                         format!("{n} bonuses booked")
                     } else {
@@ -74,7 +74,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let n = crate::loyalty::tiers::run_once(&state.db, now).await?;
+                    let n = crate::loyalty::tiers::run_once(&state.base.db, now).await?;
                     Ok(if n > 0 {
                         format!("{n} members requalified or moved down")
                     } else {
@@ -88,7 +88,7 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Scheduled,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::coalition::points::expire_due(&state.db, now).await?;
+                    let r = crate::coalition::points::expire_due(&state.base.db, now).await?;
                     Ok(if r.accounts > 0 {
                         format!("{} points on {} cards expired", r.points, r.accounts)
                     } else {
@@ -102,7 +102,14 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::engagement::campaigns::run_once(state, now, None).await?;
+                    let r = crate::engagement::campaigns::run_once(
+                        &state.base,
+                        &state.links,
+                        &state.post,
+                        now,
+                        None,
+                    )
+                    .await?;
                     Ok(
                         if r == crate::engagement::campaigns::DeliveryReport::default() {
                             String::new()
@@ -118,7 +125,8 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::core::mail::outbox::run_once(state, now).await?;
+                    let r =
+                        crate::core::mail::outbox::run_once(&state.base, &state.post, now).await?;
                     Ok(if r == crate::core::mail::outbox::Report::default() {
                         String::new()
                     } else {
@@ -132,7 +140,13 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r = crate::engagement::transactional::run_once(state, now).await?;
+                    let r = crate::engagement::transactional::run_once(
+                        &state.base,
+                        &state.links,
+                        &state.post,
+                        now,
+                    )
+                    .await?;
                     Ok(
                         if r == crate::engagement::transactional::Report::default() {
                             String::new()
@@ -177,7 +191,7 @@ pub fn spawn_scheduled(state: Arc<Deps>, interval: Duration) {
         let mut tick = tokio::time::interval(interval);
         loop {
             tick.tick().await;
-            run_all(&state, state.clock.now(), Some(Cadence::Scheduled)).await;
+            run_all(&state, state.base.clock.now(), Some(Cadence::Scheduled)).await;
         }
     });
 }
@@ -188,9 +202,9 @@ pub fn spawn_scheduled(state: Arc<Deps>, interval: Duration) {
 pub fn spawn_mail(state: Arc<Deps>, poll: Duration) {
     tokio::spawn(async move {
         loop {
-            run_all(&state, state.clock.now(), Some(Cadence::Mail)).await;
+            run_all(&state, state.base.clock.now(), Some(Cadence::Mail)).await;
             tokio::select! {
-                () = state.mail_work.notified() => {}
+                () = state.post.work.notified() => {}
                 () = tokio::time::sleep(poll) => {}
             }
         }

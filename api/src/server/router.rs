@@ -139,7 +139,7 @@ async fn healthz() -> &'static str {
 
 /// The database answers.
 async fn readyz(State(state): State<HttpState>) -> impl IntoResponse {
-    if crate::core::db::ping(&state.app.db).await {
+    if crate::core::db::ping(&state.app.base.db).await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")

@@ -154,7 +154,7 @@ impl CoalitionQuery {
     async fn coalitions(&self, ctx: &Context<'_>) -> Result<Vec<Coalition>> {
         let principal = &ctx.request()?.principal;
         Ok(
-            crate::coalition::coalitions::visible(ctx.state()?, principal)
+            crate::coalition::coalitions::visible(&ctx.state()?.base, principal)
                 .await?
                 .into_iter()
                 .map(Into::into)
@@ -166,7 +166,7 @@ impl CoalitionQuery {
     async fn coalition(&self, ctx: &Context<'_>, id: ID) -> Result<Coalition> {
         let id = crate::core::types::id("id", &id)?;
         Ok(
-            crate::coalition::coalitions::get(ctx.state()?, &ctx.request()?.principal, id)
+            crate::coalition::coalitions::get(&ctx.state()?.base, &ctx.request()?.principal, id)
                 .await?
                 .into(),
         )
@@ -196,11 +196,16 @@ impl CoalitionMutation {
             fee_basis_points: input.fee_basis_points,
             points_validity_months: input.points_validity_months,
         };
-        Ok(
-            crate::coalition::coalitions::create(ctx.state()?, new, &ctx.request()?.client)
-                .await?
-                .into(),
+        Ok(crate::coalition::coalitions::create(
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
+            new,
+            &ctx.request()?.client,
         )
+        .await?
+        .into())
     }
 
     /// The operator invites a brand (again after a decline or a departure).
@@ -222,7 +227,7 @@ impl CoalitionMutation {
             reserve_points: input.reserve_points,
         };
         Ok(
-            crate::coalition::coalitions::invite(ctx.state()?, user_id, coalition, invite)
+            crate::coalition::coalitions::invite(&ctx.state()?.base, user_id, coalition, invite)
                 .await?
                 .into(),
         )
@@ -238,7 +243,7 @@ impl CoalitionMutation {
     ) -> Result<Coalition> {
         let id = crate::core::types::id("coalitionId", &coalition_id)?;
         Ok(crate::coalition::coalitions::respond(
-            ctx.state()?,
+            &ctx.state()?.base,
             &ctx.request()?.principal,
             id,
             accept,
@@ -253,7 +258,7 @@ impl CoalitionMutation {
     async fn leave_coalition(&self, ctx: &Context<'_>, coalition_id: ID) -> Result<Coalition> {
         let id = crate::core::types::id("coalitionId", &coalition_id)?;
         Ok(
-            crate::coalition::coalitions::leave(ctx.state()?, &ctx.request()?.principal, id)
+            crate::coalition::coalitions::leave(&ctx.state()?.base, &ctx.request()?.principal, id)
                 .await?
                 .into(),
         )

@@ -403,7 +403,7 @@ impl CoalitionPointsQuery {
         let viewer = viewer(&ctx.request()?.principal)?;
         let coalition = id("coalitionId", &coalition_id)?;
         Ok(
-            points::card_view(ctx.state()?, viewer, coalition, &card_number)
+            points::card_view(&ctx.state()?.base, viewer, coalition, &card_number)
                 .await?
                 .into(),
         )
@@ -419,7 +419,7 @@ impl CoalitionPointsQuery {
         else {
             return Err(AppError::Forbidden("this is for members").into());
         };
-        Ok(points::my_cards(ctx.state()?, tenant_id, member_id)
+        Ok(points::my_cards(&ctx.state()?.base, tenant_id, member_id)
             .await?
             .into_iter()
             .map(Into::into)
@@ -435,11 +435,14 @@ impl CoalitionPointsQuery {
         period: String,
     ) -> Result<CoalitionPeriod> {
         let coalition = id("coalitionId", &coalition_id)?;
-        Ok(
-            settlement::view(ctx.state()?, &ctx.request()?.principal, coalition, &period)
-                .await?
-                .into(),
+        Ok(settlement::view(
+            &ctx.state()?.base,
+            &ctx.request()?.principal,
+            coalition,
+            &period,
         )
+        .await?
+        .into())
     }
 }
 
@@ -465,7 +468,7 @@ impl CoalitionPointsMutation {
             .transpose()?;
         let card = points::join(scope, coalition, member, share.as_deref()).await?;
         Ok(points::card_view(
-            ctx.state()?,
+            &ctx.state()?.base,
             Viewer::Brand(scope.tenant_id()),
             coalition,
             &card.card_number,
@@ -491,7 +494,7 @@ impl CoalitionPointsMutation {
         let card = points::set_sharing(scope, coalition, member, &share, "input.shareWithBrandIds")
             .await?;
         Ok(points::card_view(
-            ctx.state()?,
+            &ctx.state()?.base,
             Viewer::Brand(scope.tenant_id()),
             coalition,
             &card.card_number,
@@ -527,7 +530,7 @@ impl CoalitionPointsMutation {
         )
         .await?;
         Ok(points::card_view(
-            ctx.state()?,
+            &ctx.state()?.base,
             Viewer::Member {
                 brand: tenant_id,
                 member: member_id,
@@ -555,7 +558,7 @@ impl CoalitionPointsMutation {
             occurred_at: input.occurred_at,
         };
         Ok(points::earn(
-            ctx.state()?,
+            &ctx.state()?.base,
             ctx.scope()?,
             command,
             input.idempotency_key.as_deref(),
@@ -579,7 +582,7 @@ impl CoalitionPointsMutation {
             occurred_at: input.occurred_at,
         };
         Ok(points::redeem(
-            ctx.state()?,
+            &ctx.state()?.base,
             ctx.scope()?,
             command,
             input.idempotency_key.as_deref(),
@@ -604,7 +607,7 @@ impl CoalitionPointsMutation {
             occurred_at: input.occurred_at,
         };
         Ok(points::reverse(
-            ctx.state()?,
+            &ctx.state()?.base,
             ctx.scope()?,
             command,
             input.idempotency_key.as_deref(),
@@ -635,7 +638,7 @@ impl CoalitionPointsMutation {
         };
         let brand = command.brand_id;
         let balance = points::add_block(
-            ctx.state()?,
+            &ctx.state()?.base,
             operator,
             command,
             input.idempotency_key.as_deref(),
@@ -657,7 +660,7 @@ impl CoalitionPointsMutation {
     ) -> Result<CoalitionPeriod> {
         let coalition = id("input.coalitionId", &input.coalition_id)?;
         Ok(settlement::close(
-            ctx.state()?,
+            &ctx.state()?.base,
             &ctx.request()?.principal,
             coalition,
             &input.period,
@@ -675,7 +678,7 @@ impl CoalitionPointsMutation {
     ) -> Result<CoalitionPeriod> {
         let statement = id("input.statementId", &input.statement_id)?;
         Ok(settlement::pay(
-            ctx.state()?,
+            &ctx.state()?.base,
             &ctx.request()?.principal,
             statement,
             &input.reference,

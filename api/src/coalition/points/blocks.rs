@@ -3,6 +3,7 @@
 //! member's card once.
 
 use super::*;
+use crate::core::deps::Base;
 
 /// The operator records a prepaid block bought by a PREPAID brand.
 #[derive(Debug, Clone, Serialize)]
@@ -20,7 +21,7 @@ pub struct Block {
 /// it was bought (`occurred_at`, default now) while that month is open, else late in the next
 /// open month. Returns the brand's block balance after it.
 pub async fn add_block(
-    state: &Deps,
+    base: &Base,
     operator: Uuid,
     input: Block,
     key: Option<&str>,
@@ -39,7 +40,7 @@ pub async fn add_block(
         ));
     }
     let reference = reference(input.reference.as_deref())?;
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let tx = crate::core::db::begin_write(&base.db).await?;
     let coalition = db::lock_coalition(&tx, input.coalition_id, false).await?;
     if !places::is_operator(&tx, coalition.id, operator).await? {
         return Err(AppError::NotFound);
@@ -68,7 +69,7 @@ pub async fn add_block(
     )
     .await?;
     let issuance = db::account(&tx, coalition.id, K::OperatorIssuance, None, None, POINTS).await?;
-    let occurred_at = check_occurred(input.occurred_at, state.clock.now())?;
+    let occurred_at = check_occurred(input.occurred_at, base.clock.now())?;
     let (period_start, late) = settle_in(&tx, &coalition, occurred_at).await?;
     db::post(
         &tx,

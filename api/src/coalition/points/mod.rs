@@ -31,7 +31,7 @@ use uuid::Uuid;
 use crate::{
     coalition::store as places,
     core::{
-        deps::Deps,
+        deps::Base,
         error::AppError,
         idempotency::{Idempotency, recorded_id},
         ledger::{
@@ -284,16 +284,16 @@ enum Opened {
 }
 
 async fn open(
-    state: &Deps,
+    base: &Base,
     idem: Option<&Idempotency>,
     coalition: Uuid,
 ) -> Result<Opened, AppError> {
-    let tx = crate::core::db::begin_write(&state.db).await?;
+    let tx = crate::core::db::begin_write(&base.db).await?;
     if let Some(idem) = idem
         && let Some(previous) = idem.claim(&tx).await?
     {
         drop(tx);
-        return Ok(Opened::Replayed(replayed(state, &previous).await?));
+        return Ok(Opened::Replayed(replayed(base, &previous).await?));
     }
     let coalition = db::lock_coalition(&tx, coalition, false).await?;
     Ok(Opened::Fresh(tx, coalition))
@@ -349,13 +349,13 @@ fn replay_record(m: &Movement) -> serde_json::Value {
     })
 }
 
-async fn replayed(state: &Deps, previous: &serde_json::Value) -> Result<Movement, AppError> {
+async fn replayed(base: &Base, previous: &serde_json::Value) -> Result<Movement, AppError> {
     let coalition_id = recorded_id(previous, "coalition")?;
-    let coalition = places::coalition(&state.db, coalition_id)
+    let coalition = places::coalition(&base.db, coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;
     let card = db::member_by_card(
-        &state.db,
+        &base.db,
         coalition.id,
         previous["card"].as_str().unwrap_or(""),
     )
@@ -365,11 +365,11 @@ async fn replayed(state: &Deps, previous: &serde_json::Value) -> Result<Movement
         .as_str()
         .and_then(|s| Uuid::parse_str(s).ok())
     {
-        Some(id) => db::txn(&state.db, coalition.id, id).await?,
+        Some(id) => db::txn(&base.db, coalition.id, id).await?,
         None => None,
     };
     let points = previous["points"].as_i64().unwrap_or(0);
-    finish(&state.db, coalition, card, txn, points).await
+    finish(&base.db, coalition, card, txn, points).await
 }
 
 mod blocks;

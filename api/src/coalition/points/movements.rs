@@ -2,6 +2,7 @@
 //! Invariant: each is one balanced coalition transaction, idempotent by its reference.
 
 use super::*;
+use crate::core::deps::Base;
 
 /// A purchase at a member brand.
 #[derive(Debug, Clone, Serialize)]
@@ -17,7 +18,7 @@ pub struct Earn {
 /// when the block (with its reserve) does not cover them the purchase is refused with
 /// LIMIT_EXCEEDED and nothing is booked. Earnings repay a points debt first.
 pub async fn earn(
-    state: &Deps,
+    base: &Base,
     scope: &TenantScope,
     input: Earn,
     key: Option<&str>,
@@ -33,7 +34,7 @@ pub async fn earn(
     let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+    let (tx, coalition) = match open(base, idem.as_ref(), input.coalition_id).await? {
         Opened::Replayed(movement) => return Ok(movement),
         Opened::Fresh(tx, coalition) => (tx, coalition),
     };
@@ -131,7 +132,7 @@ pub struct Redeem {
 /// Spends shared points at the caller's brand (INSUFFICIENT_BALANCE when they do not cover it;
 /// two racing spends of one balance cannot both pass).
 pub async fn redeem(
-    state: &Deps,
+    base: &Base,
     scope: &TenantScope,
     input: Redeem,
     key: Option<&str>,
@@ -147,7 +148,7 @@ pub async fn redeem(
     let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+    let (tx, coalition) = match open(base, idem.as_ref(), input.coalition_id).await? {
         Opened::Replayed(movement) => return Ok(movement),
         Opened::Fresh(tx, coalition) => (tx, coalition),
     };
@@ -212,7 +213,7 @@ pub struct Return {
 /// cumulative floors, so partial returns add up to the whole and never more. Points already
 /// spent become a debt repaid from the next earning. Another brand's purchase is NOT_FOUND.
 pub async fn reverse(
-    state: &Deps,
+    base: &Base,
     scope: &TenantScope,
     input: Return,
     key: Option<&str>,
@@ -228,7 +229,7 @@ pub async fn reverse(
     let now = scope.now();
     let occurred_at = check_occurred(input.occurred_at, now)?;
     let reference = reference(input.reference.as_deref())?;
-    let (tx, coalition) = match open(state, idem.as_ref(), input.coalition_id).await? {
+    let (tx, coalition) = match open(base, idem.as_ref(), input.coalition_id).await? {
         Opened::Replayed(movement) => return Ok(movement),
         Opened::Fresh(tx, coalition) => (tx, coalition),
     };

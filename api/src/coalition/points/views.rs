@@ -2,6 +2,7 @@
 //! Invariant: a brand sees only the cards of members who consented to share with it.
 
 use super::*;
+use crate::core::deps::Base;
 
 /// A coalition card as one caller may see it.
 #[derive(Debug, Clone)]
@@ -29,15 +30,15 @@ pub enum Viewer {
 }
 
 /// The member's own coalition cards.
-pub async fn my_cards(state: &Deps, brand: Uuid, member: Uuid) -> Result<Vec<CardView>, AppError> {
+pub async fn my_cards(base: &Base, brand: Uuid, member: Uuid) -> Result<Vec<CardView>, AppError> {
     let mut out = Vec::new();
-    for card in db::cards_of_member(&state.db, member).await? {
+    for card in db::cards_of_member(&base.db, member).await? {
         if card.home_brand_id != brand {
             continue;
         }
         out.push(
             card_view(
-                state,
+                base,
                 Viewer::Member { brand, member },
                 card.coalition_id,
                 &card.card_number,
@@ -49,12 +50,12 @@ pub async fn my_cards(state: &Deps, brand: Uuid, member: Uuid) -> Result<Vec<Car
 }
 
 pub async fn card_view(
-    state: &Deps,
+    base: &Base,
     viewer: Viewer,
     coalition_id: Uuid,
     number: &str,
 ) -> Result<CardView, AppError> {
-    let conn = &state.db;
+    let conn = &base.db;
     let coalition = places::coalition(conn, coalition_id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -14,6 +14,14 @@ use std::fmt;
 pub use entity::user_account::Role;
 use uuid::Uuid;
 
+/// The keys and limits of signing in: what a service that opens sessions or checks tokens needs.
+pub struct Auth {
+    pub jwt: jwt::JwtKeys,
+    pub limits: rate_limit::RateLimits,
+    /// How long a refresh token lives, in days.
+    pub refresh_token_ttl_days: u32,
+}
+
 /// The caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {

@@ -247,6 +247,16 @@ enum Transport {
     Outbox(AsyncFileTransport<Tokio1Executor>),
 }
 
+/// The way out for mail: the transport, the worker's wake-up and the platform's own sender.
+pub struct Post {
+    pub mailer: Mailer,
+    /// Wakes the mail worker when mail is queued (a campaign sent, settings fixed), so that it
+    /// does not wait for its next poll.
+    pub work: tokio::sync::Notify,
+    /// `FIDELIS_MAIL_FROM` as written: the sender of brands without settings of their own.
+    pub default_from: String,
+}
+
 pub struct Mailer {
     transport: Transport,
     from: Mailbox,

@@ -14,10 +14,9 @@ use sea_orm::{ActiveValue::Set, ConnectionTrait};
 use uuid::Uuid;
 
 use crate::core::{
-    deps::Deps,
+    deps::Base,
     error::AppError,
-    mail::{MarketingMail, OutgoingMail, SendError, store},
-    tenancy::TenantScope,
+    mail::{MarketingMail, OutgoingMail, Post, SendError, store},
 };
 
 /// How long a sender holds a mail before another may take it (longer than one SMTP exchange).
@@ -64,14 +63,14 @@ pub async fn queue<C: ConnectionTrait>(
 
 /// Sends a queued mail now (after its transaction committed). A failure is logged and left to
 /// the worker's retries; the caller's work stands either way.
-pub async fn send_now(state: &Deps, id: Uuid) {
-    let now = state.clock.now();
-    match store::get(&state.db, id).await {
+pub async fn send_now(base: &Base, post: &Post, id: Uuid) {
+    let now = base.clock.now();
+    match store::get(&base.db, id).await {
         Ok(Some(row)) => {
-            if let Err(e) = attempt(state, row, now).await {
+            if let Err(e) = attempt(base, post, row, now).await {
                 tracing::error!(mail.id = %id, error = ?e, "could not send a platform mail");
             }
-            state.mail_work.notify_one();
+            post.work.notify_one();
         }
         Ok(None) => {}
         Err(e) => tracing::error!(mail.id = %id, error = %e, "could not read a queued mail"),
@@ -88,11 +87,11 @@ pub struct Report {
 
 /// Sends every mail that is due: queued ones whose time came, and ones whose sender's lease ran
 /// out.
-pub async fn run_once(state: &Deps, now: DateTime<Utc>) -> Result<Report, AppError> {
-    let due = store::due(&state.db, &[QUEUED, SENDING], now, PER_PASS).await?;
+pub async fn run_once(base: &Base, post: &Post, now: DateTime<Utc>) -> Result<Report, AppError> {
+    let due = store::due(&base.db, &[QUEUED, SENDING], now, PER_PASS).await?;
     let mut report = Report::default();
     for row in due {
-        match attempt(state, row, now).await? {
+        match attempt(base, post, row, now).await? {
             Some(Outcome::Sent) => report.sent += 1,
             Some(Outcome::Retrying) => report.retrying += 1,
             Some(Outcome::Failed) => report.failed += 1,
@@ -111,18 +110,19 @@ enum Outcome {
 /// Claims `row` (unless another sender did since it was read), sends it and records the
 /// outcome.
 async fn attempt(
-    state: &Deps,
+    base: &Base,
+    post: &Post,
     row: outbox_mail::Model,
     now: DateTime<Utc>,
 ) -> Result<Option<Outcome>, AppError> {
     if row.status != QUEUED && row.status != SENDING || row.next_attempt_at > now {
         return Ok(None);
     }
-    if !store::claim(&state.db, &row, SENDING, now + LEASE).await? {
+    if !store::claim(&base.db, &row, SENDING, now + LEASE).await? {
         return Ok(None);
     }
     let attempts = row.attempts + 1;
-    let result = deliver(state, &row).await;
+    let result = deliver(base, post, &row).await;
     let (status, next, reason, outcome) = match result {
         Ok(()) => (SENT, now, None, Outcome::Sent),
         Err(SendError::Permanent(r) | SendError::Invalid(r)) => {
@@ -138,7 +138,7 @@ async fn attempt(
     };
     // The bodies carry one-time links: nothing keeps them once the mail left or was given up.
     store::finish(
-        &state.db,
+        &base.db,
         row.id,
         attempts,
         status,
@@ -165,11 +165,10 @@ fn backoff(attempts: i32) -> Duration {
     Duration::minutes(1_i64 << attempts.clamp(1, 7).saturating_sub(1)).min(Duration::hours(1))
 }
 
-async fn deliver(state: &Deps, row: &outbox_mail::Model) -> Result<(), SendError> {
+async fn deliver(base: &Base, post: &Post, row: &outbox_mail::Model) -> Result<(), SendError> {
     match row.brand_id {
         None => {
-            state
-                .mailer
+            post.mailer
                 .send(OutgoingMail {
                     to: row.recipient.clone(),
                     subject: row.subject.clone(),
@@ -179,12 +178,11 @@ async fn deliver(state: &Deps, row: &outbox_mail::Model) -> Result<(), SendError
                 .await
         }
         Some(brand) => {
-            let scope = TenantScope::with_clock(state.db.clone(), brand, state.clock.clone());
-            let settings = crate::core::mail::sender::of_brand(state, &scope)
+            let scope = base.scope(brand);
+            let settings = crate::core::mail::sender::of_brand(post, &scope)
                 .await
                 .map_err(|e| SendError::Temporary(e.to_string()))?;
-            state
-                .mailer
+            post.mailer
                 .send_marketing(MarketingMail {
                     from_name: settings.from_name,
                     from_address: settings.from_address,

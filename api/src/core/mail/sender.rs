@@ -4,7 +4,11 @@
 
 use entity::mail_settings;
 
-use crate::core::{deps::Deps, error::AppError, mail::DkimKey, tenancy::TenantScope};
+use crate::core::{
+    error::AppError,
+    mail::{DkimKey, Post},
+    tenancy::TenantScope,
+};
 
 /// The sender fields of a brand's mail.
 #[derive(Debug, Clone)]
@@ -17,7 +21,7 @@ pub struct BrandSender {
 
 /// The sender a saved settings row gives, or the platform's address under `brand_name`.
 pub fn from_settings(
-    state: &Deps,
+    post: &Post,
     brand_name: String,
     row: Option<&mail_settings::Model>,
 ) -> BrandSender {
@@ -46,9 +50,9 @@ pub fn from_settings(
         None => BrandSender {
             from_name: brand_name,
             // The platform's sender (`Name <address>`): its address, under the brand's name.
-            from_address: crate::core::mail::sender_mailbox("", &state.config.mail_from)
+            from_address: crate::core::mail::sender_mailbox("", &post.default_from)
                 .map(|m| m.email.to_string())
-                .unwrap_or_else(|_| state.config.mail_from.clone()),
+                .unwrap_or_else(|_| post.default_from.clone()),
             reply_to: None,
             dkim: None,
         },
@@ -56,12 +60,12 @@ pub fn from_settings(
 }
 
 /// The scope's brand's sender.
-pub async fn of_brand(state: &Deps, scope: &TenantScope) -> Result<BrandSender, AppError> {
+pub async fn of_brand(post: &Post, scope: &TenantScope) -> Result<BrandSender, AppError> {
     let conn = scope.conn();
     let row = conn.find::<mail_settings::Entity>().one(conn.db()).await?;
     let name = match &row {
         Some(_) => String::new(),
         None => conn.brand().await?.name,
     };
-    Ok(from_settings(state, name, row.as_ref()))
+    Ok(from_settings(post, name, row.as_ref()))
 }

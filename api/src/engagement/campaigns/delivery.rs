@@ -6,6 +6,10 @@
 //! Size: over 500 lines on purpose: the delivery pass: claim, pick, send, count, one flow.
 
 use super::*;
+use crate::core::{
+    deps::{Base, Links},
+    mail::Post,
+};
 
 /// What one worker run did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -24,26 +28,35 @@ pub struct DeliveryReport {
 /// finish campaigns with nothing left. `max_sends` stops the pass after that many mails (a
 /// worker stopping mid-campaign).
 pub async fn run_once(
-    state: &Deps,
+    base: &Base,
+    links: &Links,
+    post: &Post,
     now: DateTime<Utc>,
     max_sends: Option<u64>,
 ) -> Result<DeliveryReport, AppError> {
     let mut report = DeliveryReport {
-        interrupted: db::fail_interrupted(&state.db, now).await?,
+        interrupted: db::fail_interrupted(&base.db, now).await?,
         ..DeliveryReport::default()
     };
-    for campaign in db::due(&state.db, now).await? {
-        let scope =
-            TenantScope::with_clock(state.db.clone(), campaign.tenant_id, state.clock.clone());
-        if start(state, &scope, &campaign, now).await? {
+    for campaign in db::due(&base.db, now).await? {
+        let scope = base.scope(campaign.tenant_id);
+        if start(post, &scope, &campaign, now).await? {
             report.started += 1;
         }
     }
     let mut budget_left = max_sends;
-    for campaign in db::sending(&state.db).await? {
-        let scope =
-            TenantScope::with_clock(state.db.clone(), campaign.tenant_id, state.clock.clone());
-        deliver(state, &scope, &campaign, now, &mut report, &mut budget_left).await?;
+    for campaign in db::sending(&base.db).await? {
+        let scope = base.scope(campaign.tenant_id);
+        deliver(
+            links,
+            post,
+            &scope,
+            &campaign,
+            now,
+            &mut report,
+            &mut budget_left,
+        )
+        .await?;
         if budget_left == Some(0) {
             return Ok(report);
         }
@@ -86,12 +99,12 @@ pub(super) async fn hold_for_config(
 /// transaction (two workers: one starts it). Returns whether this call started it. A campaign
 /// the brand's settings cannot send does not start: it is paused with the reason.
 pub(super) async fn start(
-    state: &Deps,
+    post: &Post,
     scope: &TenantScope,
     campaign: &campaign::Model,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    if let Some(problem) = crate::engagement::mail_settings::settings(state, scope)
+    if let Some(problem) = crate::engagement::mail_settings::settings(post, scope)
         .await?
         .sending_problem()
     {
@@ -188,7 +201,8 @@ pub(super) async fn recent_marketing<C: ConnectionTrait>(
 }
 
 pub(super) async fn deliver(
-    state: &Deps,
+    links: &Links,
+    post: &Post,
     scope: &TenantScope,
     campaign: &campaign::Model,
     now: DateTime<Utc>,
@@ -196,7 +210,7 @@ pub(super) async fn deliver(
     budget_left: &mut Option<u64>,
 ) -> Result<(), AppError> {
     let conn = scope.conn();
-    let settings = crate::engagement::mail_settings::settings(state, scope).await?;
+    let settings = crate::engagement::mail_settings::settings(post, scope).await?;
     if let Some(problem) = settings.sending_problem() {
         hold_for_config(scope, campaign.id, &problem).await?;
         return Ok(());
@@ -256,7 +270,7 @@ pub(super) async fn deliver(
         let results = futures_util::future::join_all(
             chunk[..take]
                 .iter()
-                .map(|recipient| process(state, scope, &pass, recipient, now)),
+                .map(|recipient| process(links, post, scope, &pass, recipient, now)),
         )
         .await;
         let mut held = None;
@@ -308,7 +322,8 @@ pub(super) enum Delivered {
 
 /// Claims, sends and records one recipient; `None` when another worker had claimed it.
 pub(super) async fn process(
-    state: &Deps,
+    links: &Links,
+    post: &Post,
     scope: &TenantScope,
     pass: &Pass<'_>,
     recipient: &campaign_recipient::Model,
@@ -318,7 +333,7 @@ pub(super) async fn process(
     if !claim(&conn, recipient.id, now).await? {
         return Ok(None);
     }
-    let outcome = send_one(state, &conn, pass, recipient, now).await;
+    let outcome = send_one(links, post, &conn, pass, recipient, now).await;
     let (delivered, status, reason, next) = match outcome {
         Ok(Outcome::Sent) => (Delivered::Sent, RecipientStatus::Sent, None, None),
         Ok(Outcome::Skipped(why)) => (
@@ -440,7 +455,8 @@ pub(super) enum Outcome {
 }
 
 pub(super) async fn send_one<C: ConnectionTrait>(
-    state: &Deps,
+    links: &Links,
+    post: &Post,
     conn: &Scoped<C>,
     pass: &Pass<'_>,
     recipient: &campaign_recipient::Model,
@@ -471,10 +487,10 @@ pub(super) async fn send_one<C: ConnectionTrait>(
     }
     let (brand, currency) = &pass.brand;
     let mut data =
-        crate::engagement::mail_settings::data_of(state, conn, member, brand.clone(), currency)
+        crate::engagement::mail_settings::data_of(links, conn, member, brand.clone(), currency)
             .await
             .map_err(internal)?;
-    let unsubscribe = unsubscribe_url(state, recipient.id, now);
+    let unsubscribe = unsubscribe_url(links, recipient.id, now);
     data.links.unsubscribe = unsubscribe.clone();
     data.campaign = Some(CampaignData {
         name: pass.campaign.name.clone(),
@@ -482,10 +498,9 @@ pub(super) async fn send_one<C: ConnectionTrait>(
     let mut rendered = crate::engagement::mail_templates::render(&pass.parts, &data)
         .map_err(|e| SendError::Invalid(format!("the template does not render: {e}")))?;
     if settings.tracking && !rendered.html.trim().is_empty() {
-        rendered.html = track_html(state, recipient.id, &rendered.html, &unsubscribe);
+        rendered.html = track_html(links, recipient.id, &rendered.html, &unsubscribe);
     }
-    state
-        .mailer
+    post.mailer
         .send_marketing(MarketingMail {
             from_name: settings.from_name.clone(),
             from_address: settings.from_address.clone(),

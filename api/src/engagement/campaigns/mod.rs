@@ -33,9 +33,8 @@ use uuid::Uuid;
 
 use crate::{
     core::{
-        deps::Deps,
         error::AppError,
-        mail::{MarketingMail, SendError},
+        mail::{MarketingMail, Post, SendError},
         signing::Purpose,
         tenancy::{Scoped, TenantScope},
         types::text,
@@ -247,12 +246,12 @@ async fn transition(
 /// Schedules at a local time of the brand's time zone (DST gaps refused, ambiguous times take
 /// the first occurrence).
 pub async fn schedule(
-    state: &Deps,
+    post: &Post,
     scope: &TenantScope,
     id: Uuid,
     local: NaiveDateTime,
 ) -> Result<View, AppError> {
-    ensure_sendable(state, scope).await?;
+    ensure_sendable(post, scope).await?;
     let brand = scope.brand().await?;
     let tz: chrono_tz::Tz = brand.timezone.parse().unwrap_or(chrono_tz::UTC);
     let at = tz
@@ -280,8 +279,8 @@ pub async fn schedule(
 }
 
 /// CONFLICT when the brand's mail settings cannot send anything (said before it starts).
-async fn ensure_sendable(state: &Deps, scope: &TenantScope) -> Result<(), AppError> {
-    match crate::engagement::mail_settings::settings(state, scope)
+async fn ensure_sendable(post: &Post, scope: &TenantScope) -> Result<(), AppError> {
+    match crate::engagement::mail_settings::settings(post, scope)
         .await?
         .sending_problem()
     {
@@ -292,8 +291,8 @@ async fn ensure_sendable(state: &Deps, scope: &TenantScope) -> Result<(), AppErr
     }
 }
 
-pub async fn send_now(state: &Deps, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
-    ensure_sendable(state, scope).await?;
+pub async fn send_now(post: &Post, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    ensure_sendable(post, scope).await?;
     let view = transition(
         scope,
         id,
@@ -304,7 +303,7 @@ pub async fn send_now(state: &Deps, scope: &TenantScope, id: Uuid) -> Result<Vie
     )
     .await?;
     // The delivery worker starts it now rather than at its next poll.
-    state.mail_work.notify_one();
+    post.work.notify_one();
     Ok(view)
 }
 
@@ -321,8 +320,8 @@ pub async fn pause(scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
 }
 
 /// Resumes a paused campaign: sending again if it had started, scheduled otherwise.
-pub async fn resume(state: &Deps, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
-    ensure_sendable(state, scope).await?;
+pub async fn resume(post: &Post, scope: &TenantScope, id: Uuid) -> Result<View, AppError> {
+    ensure_sendable(post, scope).await?;
     let current = scope.conn().get::<campaign::Entity>(id).await?;
     let to = if current.started_at.is_some() {
         CampaignStatus::Sending
@@ -341,7 +340,7 @@ pub async fn resume(state: &Deps, scope: &TenantScope, id: Uuid) -> Result<View,
         "resumed",
     )
     .await?;
-    state.mail_work.notify_one();
+    post.work.notify_one();
     Ok(view)
 }
 

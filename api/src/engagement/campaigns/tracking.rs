@@ -3,17 +3,18 @@
 //! for, under the tracking or unsubscribe purpose key.
 
 use super::*;
+use crate::core::deps::{Base, Links};
 
 /// The open pixel's and the click redirect's token: the recipient, signed with the target
 /// (so the redirect cannot be pointed elsewhere).
-pub(super) fn tracking_token(state: &Deps, recipient: Uuid, target: &str) -> String {
-    state
+pub(super) fn tracking_token(links: &Links, recipient: Uuid, target: &str) -> String {
+    links
         .signer
         .sign(Purpose::Tracking, recipient.as_bytes(), target.as_bytes())
 }
 
-pub(super) fn check_tracking_token(state: &Deps, token: &str, target: &str) -> Option<Uuid> {
-    let payload = state
+pub(super) fn check_tracking_token(links: &Links, token: &str, target: &str) -> Option<Uuid> {
+    let payload = links
         .signer
         .verify(Purpose::Tracking, token, 16, target.as_bytes())?;
     Uuid::from_slice(&payload).ok()
@@ -46,19 +47,19 @@ pub(super) fn unescape_html(s: &str) -> String {
 /// rewritten by an HTML rewriter (lol_html), so links are found as elements, not as text.
 /// Attribute values arrive as written in the HTML (entities escaped by the template): they are
 /// unescaped before signing.
-pub(super) fn track_html(state: &Deps, recipient: Uuid, html: &str, unsubscribe: &str) -> String {
+pub(super) fn track_html(links: &Links, recipient: Uuid, html: &str, unsubscribe: &str) -> String {
     use lol_html::{RewriteStrSettings, element, html_content::ContentType, rewrite_str};
-    let base = state.config.public_url.trim_end_matches('/');
+    let base = links.url("");
     let pixel = format!(
         "<img src=\"{base}/t/o/{}\" width=\"1\" height=\"1\" alt=\"\">",
-        tracking_token(state, recipient, "open")
+        tracking_token(links, recipient, "open")
     );
     let has_body = std::cell::Cell::new(false);
     let settings = RewriteStrSettings::new()
         .append_element_content_handler(element!("a[href]", |el| {
             let url = unescape_html(&el.get_attribute("href").unwrap_or_default());
             if (url.starts_with("http://") || url.starts_with("https://")) && url != unsubscribe {
-                let token = tracking_token(state, recipient, &url);
+                let token = tracking_token(links, recipient, &url);
                 el.set_attribute(
                     "href",
                     &format!("{base}/t/c/{token}?u={}", percent_encode(&url)),
@@ -85,9 +86,9 @@ pub(super) fn track_html(state: &Deps, recipient: Uuid, html: &str, unsubscribe:
 }
 
 /// Records an open (the pixel). Unknown or forged tokens are ignored.
-pub async fn record_open(state: &Deps, token: &str) -> Result<(), AppError> {
-    if let Some(recipient) = check_tracking_token(state, token, "open") {
-        mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+pub async fn record_open(base: &Base, links: &Links, token: &str) -> Result<(), AppError> {
+    if let Some(recipient) = check_tracking_token(links, token, "open") {
+        mark(base, recipient, campaign_recipient::Column::OpenedAt).await?;
     }
     Ok(())
 }
@@ -95,31 +96,32 @@ pub async fn record_open(state: &Deps, token: &str) -> Result<(), AppError> {
 /// Records a click and returns where to send the reader; `None` for a forged link (no open
 /// redirect).
 pub async fn record_click(
-    state: &Deps,
+    base: &Base,
+    links: &Links,
     token: &str,
     url: &str,
 ) -> Result<Option<String>, AppError> {
-    let Some(recipient) = check_tracking_token(state, token, url) else {
+    let Some(recipient) = check_tracking_token(links, token, url) else {
         return Ok(None);
     };
-    mark(state, recipient, campaign_recipient::Column::ClickedAt).await?;
+    mark(base, recipient, campaign_recipient::Column::ClickedAt).await?;
     // A click is also an open (images are often blocked).
-    mark(state, recipient, campaign_recipient::Column::OpenedAt).await?;
+    mark(base, recipient, campaign_recipient::Column::OpenedAt).await?;
     Ok(Some(url.to_owned()))
 }
 
 pub(super) async fn mark(
-    state: &Deps,
+    base: &Base,
     recipient: Uuid,
     column: campaign_recipient::Column,
 ) -> Result<(), AppError> {
-    let Some(row) = db::recipient(&state.db, recipient).await? else {
+    let Some(row) = db::recipient(&base.db, recipient).await? else {
         return Ok(());
     };
-    let scope = TenantScope::with_clock(state.db.clone(), row.tenant_id, state.clock.clone());
+    let scope = base.scope(row.tenant_id);
     let conn = scope.conn();
     conn.update_many::<campaign_recipient::Entity>()
-        .col_expr(column, Expr::value(Some(state.clock.now())))
+        .col_expr(column, Expr::value(Some(base.clock.now())))
         .filter(campaign_recipient::Column::Id.eq(row.id))
         .filter(column.is_null())
         .exec(conn.db())
@@ -128,14 +130,14 @@ pub(super) async fn mark(
 }
 
 /// A signed, expiring unsubscribe link for one recipient.
-pub fn unsubscribe_url(state: &Deps, recipient: Uuid, now: DateTime<Utc>) -> String {
+pub fn unsubscribe_url(links: &Links, recipient: Uuid, now: DateTime<Utc>) -> String {
     let expires = (now + Duration::days(UNSUBSCRIBE_VALID_DAYS)).timestamp();
     let mut payload = recipient.as_bytes().to_vec();
     payload.extend_from_slice(&expires.to_be_bytes());
     format!(
-        "{}/unsubscribe?token={}",
-        state.config.public_url.trim_end_matches('/'),
-        state.signer.sign(Purpose::Unsubscribe, &payload, &[])
+        "{}?token={}",
+        links.url("/unsubscribe"),
+        links.signer.sign(Purpose::Unsubscribe, &payload, &[])
     )
 }
 
@@ -143,26 +145,27 @@ pub fn unsubscribe_url(state: &Deps, recipient: Uuid, now: DateTime<Utc>) -> Str
 /// withdrawn, the recipient marked. Idempotent. Returns the brand's name and language for the
 /// page.
 pub async fn unsubscribe(
-    state: &Deps,
+    base: &Base,
+    links: &Links,
     token: &str,
 ) -> Result<(String, crate::core::i18n::Lang), AppError> {
     let bad = || AppError::validation("token", "is not a valid unsubscribe link");
-    let payload = state
+    let payload = links
         .signer
         .verify(Purpose::Unsubscribe, token, 16 + 8, &[])
         .ok_or_else(bad)?;
     let recipient = Uuid::from_slice(&payload[..16]).map_err(|_| bad())?;
     let expires = i64::from_be_bytes(payload[16..24].try_into().map_err(|_| bad())?);
-    if state.clock.now().timestamp() > expires {
+    if base.clock.now().timestamp() > expires {
         return Err(AppError::validation(
             "token",
             "this unsubscribe link has expired",
         ));
     }
-    let recipient = db::recipient(&state.db, recipient).await?.ok_or_else(bad)?;
-    let scope = TenantScope::with_clock(state.db.clone(), recipient.tenant_id, state.clock.clone());
+    let recipient = db::recipient(&base.db, recipient).await?.ok_or_else(bad)?;
+    let scope = base.scope(recipient.tenant_id);
     let tx = scope.begin().await?;
-    let now = state.clock.now();
+    let now = base.clock.now();
     audiences::suppress_in(
         &tx,
         &recipient.email,
@@ -191,7 +194,7 @@ pub async fn unsubscribe(
         .exec(tx.db())
         .await?;
     tx.commit().await?;
-    let brand = crate::identity::brands::by_id(&state.db, recipient.tenant_id)
+    let brand = crate::identity::brands::by_id(&base.db, recipient.tenant_id)
         .await?
         .map(|b| (b.name, crate::core::i18n::Lang::of_locale(&b.locale)))
         .unwrap_or_default();

@@ -183,7 +183,7 @@ impl CampaignMutation {
         at: NaiveDateTime,
     ) -> Result<Campaign> {
         Ok(
-            campaigns::schedule(ctx.state()?, ctx.scope()?, id_of(&id)?, at)
+            campaigns::schedule(&ctx.state()?.post, ctx.scope()?, id_of(&id)?, at)
                 .await?
                 .into(),
         )
@@ -193,9 +193,11 @@ impl CampaignMutation {
     /// settings cannot send (the reason is in the message).
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn send_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::send_now(ctx.state()?, ctx.scope()?, id_of(&id)?)
-            .await?
-            .into())
+        Ok(
+            campaigns::send_now(&ctx.state()?.post, ctx.scope()?, id_of(&id)?)
+                .await?
+                .into(),
+        )
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
@@ -205,9 +207,11 @@ impl CampaignMutation {
 
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn resume_campaign(&self, ctx: &Context<'_>, id: ID) -> Result<Campaign> {
-        Ok(campaigns::resume(ctx.state()?, ctx.scope()?, id_of(&id)?)
-            .await?
-            .into())
+        Ok(
+            campaigns::resume(&ctx.state()?.post, ctx.scope()?, id_of(&id)?)
+                .await?
+                .into(),
+        )
     }
 
     /// Stops it for good; recipients not mailed yet are skipped (CANCELLED).

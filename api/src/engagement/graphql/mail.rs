@@ -359,7 +359,7 @@ pub struct MailQuery;
 impl MailQuery {
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn mail_settings(&self, ctx: &Context<'_>) -> Result<MailSettings> {
-        Ok(mail_settings::settings(ctx.state()?, ctx.scope()?)
+        Ok(mail_settings::settings(&ctx.state()?.post, ctx.scope()?)
             .await?
             .into())
     }
@@ -486,7 +486,7 @@ impl MailQuery {
             .member_id
             .map(|m| id("input.memberId", &m))
             .transpose()?;
-        let r = mail_settings::preview(ctx.state()?, ctx.scope()?, source, member).await?;
+        let r = mail_settings::preview(&ctx.state()?.links, ctx.scope()?, source, member).await?;
         Ok(RenderedEmail {
             subject: r.subject,
             html: r.html,
@@ -548,7 +548,7 @@ impl MailMutation {
             notice_days: input.notice_days,
         };
         Ok(
-            mail_settings::update_settings(ctx.state()?, ctx.scope()?, input)
+            mail_settings::update_settings(&ctx.state()?.post, ctx.scope()?, input)
                 .await?
                 .into(),
         )
@@ -565,7 +565,7 @@ impl MailMutation {
             private_key: input.private_key,
         };
         Ok(
-            mail_settings::set_dkim(ctx.state()?, ctx.scope()?, Some(key))
+            mail_settings::set_dkim(&ctx.state()?.post, ctx.scope()?, Some(key))
                 .await?
                 .into(),
         )
@@ -574,9 +574,11 @@ impl MailMutation {
     /// Stops signing the brand's mail.
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn remove_dkim_key(&self, ctx: &Context<'_>) -> Result<MailSettings> {
-        Ok(mail_settings::set_dkim(ctx.state()?, ctx.scope()?, None)
-            .await?
-            .into())
+        Ok(
+            mail_settings::set_dkim(&ctx.state()?.post, ctx.scope()?, None)
+                .await?
+                .into(),
+        )
     }
 
     /// Saves a template; refused (VALIDATION) when it does not parse or names unknown

@@ -20,7 +20,7 @@ const PIXEL: &[u8] = &[
 ];
 
 pub(crate) async fn open(State(state): State<Arc<Deps>>, Path(token): Path<String>) -> Response {
-    if let Err(e) = campaigns::record_open(&state, &token).await {
+    if let Err(e) = campaigns::record_open(&state.base, &state.links, &token).await {
         tracing::warn!(error = ?e, "recording an open failed");
     }
     ([(header::CONTENT_TYPE, "image/gif")], PIXEL).into_response()
@@ -39,7 +39,7 @@ pub(crate) async fn click(
     let Some(url) = target.u else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    match campaigns::record_click(&state, &token, &url).await {
+    match campaigns::record_click(&state.base, &state.links, &token, &url).await {
         Ok(Some(to)) => Redirect::to(to.as_str()).into_response(),
         Ok(None) => StatusCode::NOT_FOUND.into_response(),
         Err(e) => {

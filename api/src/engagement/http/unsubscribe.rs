@@ -70,7 +70,7 @@ async fn run(state: &Deps, token: Option<String>, headers: &HeaderMap) -> Respon
             fallback.pick("Ce lien est incomplet.", "This link is incomplete."),
         );
     };
-    match campaigns::unsubscribe(state, &token).await {
+    match campaigns::unsubscribe(&state.base, &state.links, &token).await {
         Ok((brand, lang)) => page(
             StatusCode::OK,
             lang,

@@ -65,16 +65,18 @@ impl BrandQuery {
         let page = relay::page_request(first, after)?;
         let had_cursor = page.after.is_some();
         let brands =
-            crate::identity::brands::list(ctx.state()?, status.map(Into::into), page).await?;
+            crate::identity::brands::list(&ctx.state()?.base, status.map(Into::into), page).await?;
         Ok(relay::connection(brands, had_cursor, |b| b.id, Brand::from))
     }
 
     /// One brand by id (platform admins). Brand users read their own brand as `viewer.brand`.
     #[graphql(guard = "PermissionGuard(Permission::AdministerPlatform)")]
     async fn brand(&self, ctx: &Context<'_>, id: ID) -> Result<Brand> {
-        Ok(crate::identity::brands::get(ctx.state()?, id_of(&id)?)
-            .await?
-            .into())
+        Ok(
+            crate::identity::brands::get(&ctx.state()?.base, id_of(&id)?)
+                .await?
+                .into(),
+        )
     }
 }
 
@@ -95,7 +97,10 @@ impl BrandMutation {
         input: SignUpBrandInput,
     ) -> Result<SignUpBrandPayload> {
         let (brand, owner) = crate::identity::brands::sign_up(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
             SignUpBrand {
                 brand_name: input.brand_name,
                 slug: input.slug,
@@ -120,7 +125,7 @@ impl BrandMutation {
     #[graphql(guard = "PermissionGuard(Permission::AdministerPlatform)")]
     async fn suspend_brand(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Brand> {
         Ok(
-            crate::identity::brands::suspend(ctx.state()?, id_of(&id)?, &reason)
+            crate::identity::brands::suspend(&ctx.state()?.base, id_of(&id)?, &reason)
                 .await?
                 .into(),
         )
@@ -130,7 +135,7 @@ impl BrandMutation {
     #[graphql(guard = "PermissionGuard(Permission::AdministerPlatform)")]
     async fn reactivate_brand(&self, ctx: &Context<'_>, id: ID) -> Result<Brand> {
         Ok(
-            crate::identity::brands::reactivate(ctx.state()?, id_of(&id)?)
+            crate::identity::brands::reactivate(&ctx.state()?.base, id_of(&id)?)
                 .await?
                 .into(),
         )

@@ -62,7 +62,7 @@ impl Viewer {
         let Some(id) = self.0.user_id() else {
             return Ok(None);
         };
-        Ok(store::user_by_id(&ctx.state()?.db, id)
+        Ok(store::user_by_id(&ctx.state()?.base.db, id)
             .await?
             .map(Into::into))
     }
@@ -72,7 +72,7 @@ impl Viewer {
         let Some(id) = self.0.tenant_id() else {
             return Ok(None);
         };
-        Ok(store::brand_by_id(&ctx.state()?.db, id)
+        Ok(store::brand_by_id(&ctx.state()?.base.db, id)
             .await?
             .map(Into::into))
     }
@@ -82,7 +82,7 @@ impl Viewer {
         let Principal::PartnerApp { key_id, .. } = &self.0 else {
             return Ok(None);
         };
-        Ok(store::api_key_by_id(&ctx.state()?.db, *key_id)
+        Ok(store::api_key_by_id(&ctx.state()?.base.db, *key_id)
             .await?
             .map(Into::into))
     }
@@ -118,7 +118,8 @@ impl AuthMutation {
     async fn login(&self, ctx: &Context<'_>, input: LoginInput) -> Result<AuthPayload> {
         let request = ctx.request()?;
         Ok(crate::identity::sessions::login(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
             &input.email,
             &input.password,
             &request.client,
@@ -130,23 +131,25 @@ impl AuthMutation {
     /// Trades a refresh token for a new session. Each refresh token works once: replaying a used
     /// one revokes the whole session.
     async fn refresh_token(&self, ctx: &Context<'_>, refresh_token: String) -> Result<AuthPayload> {
-        Ok(
-            crate::identity::sessions::refresh(ctx.state()?, &refresh_token)
-                .await?
-                .into(),
+        Ok(crate::identity::sessions::refresh(
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &refresh_token,
         )
+        .await?
+        .into())
     }
 
     /// Ends the session of a refresh token. Always true.
     async fn logout(&self, ctx: &Context<'_>, refresh_token: String) -> Result<bool> {
-        crate::identity::sessions::logout(ctx.state()?, &refresh_token).await?;
+        crate::identity::sessions::logout(&ctx.state()?.base, &refresh_token).await?;
         Ok(true)
     }
 
     /// Confirms an e-mail address with the token of the mailed link.
     async fn verify_email(&self, ctx: &Context<'_>, token: String) -> Result<User> {
         Ok(
-            crate::identity::sessions::verify_email(ctx.state()?, &token)
+            crate::identity::sessions::verify_email(&ctx.state()?.base, &token)
                 .await?
                 .into(),
         )
@@ -156,7 +159,10 @@ impl AuthMutation {
     /// whether or not it has (RATE_LIMITED past 10 mail requests an hour from one client).
     async fn resend_verification_email(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         crate::identity::sessions::resend_verification(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
             &email,
             &ctx.request()?.client,
         )
@@ -168,7 +174,10 @@ impl AuthMutation {
     /// it has (RATE_LIMITED past 10 mail requests an hour from one client).
     async fn request_password_reset(&self, ctx: &Context<'_>, email: String) -> Result<bool> {
         crate::identity::sessions::request_password_reset(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
             &email,
             &ctx.request()?.client,
         )
@@ -183,7 +192,13 @@ impl AuthMutation {
         token: String,
         new_password: String,
     ) -> Result<bool> {
-        crate::identity::sessions::reset_password(ctx.state()?, &token, &new_password).await?;
+        crate::identity::sessions::reset_password(
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &token,
+            &new_password,
+        )
+        .await?;
         Ok(true)
     }
 }

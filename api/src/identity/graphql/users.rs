@@ -109,11 +109,15 @@ impl UserMutation {
             .user_id()
             .ok_or(AppError::Forbidden("only people can invite"))?;
         Ok(crate::identity::users::invite(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
             ctx.scope()?,
             inviter,
-            &input.email,
-            input.role.into(),
+            crate::identity::users::Invitee {
+                email: &input.email,
+                role: input.role.into(),
+            },
             input.idempotency_key.as_deref(),
         )
         .await?
@@ -137,7 +141,8 @@ impl UserMutation {
         input: AcceptInvitationInput,
     ) -> Result<AuthPayload> {
         let session = crate::identity::users::accept_invitation(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
             &input.token,
             &input.password,
             input.display_name.as_deref(),

@@ -57,7 +57,15 @@ pub(crate) async fn token(
             }
         },
     };
-    match api_keys::exchange(&state, &client_id, &secret, form.scope.as_deref()).await {
+    match api_keys::exchange(
+        &state.base,
+        &state.auth,
+        &client_id,
+        &secret,
+        form.scope.as_deref(),
+    )
+    .await
+    {
         Ok(token) => {
             let body = serde_json::json!({
                 "access_token": token.access_token,

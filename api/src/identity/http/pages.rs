@@ -17,9 +17,8 @@ use axum::{
     response::Response,
 };
 
-use crate::core::web::*;
 use crate::{
-    core::{deps::Deps, error::AppError, i18n::Lang, mail::templates::escape_html},
+    core::{deps::Deps, error::AppError, i18n::Lang, mail::templates::escape_html, web::*},
     identity::sessions::LinkKind,
 };
 
@@ -68,9 +67,9 @@ pub(crate) async fn verify_email(
         return page(StatusCode::OK, fallback, title(fallback), "");
     }
     let token = q.token.unwrap_or_default();
-    match crate::identity::sessions::verify_email(&state, &token).await {
+    match crate::identity::sessions::verify_email(&state.base, &token).await {
         Ok(user) => {
-            let (brand, lang) = crate::identity::sessions::user_brand(&state, &user)
+            let (brand, lang) = crate::identity::sessions::user_brand(&state.base, &user)
                 .await
                 .unwrap_or(("Fidelis".to_owned(), fallback));
             let body = format!(
@@ -107,13 +106,14 @@ pub(crate) async fn reset_password_form(
     headers: HeaderMap,
 ) -> Response {
     let token = q.token.unwrap_or_default();
-    let brand = crate::identity::sessions::brand_of_link(&state, &token, LinkKind::ResetPassword)
-        .await
-        .ok()
-        .flatten();
+    let brand =
+        crate::identity::sessions::brand_of_link(&state.base, &token, LinkKind::ResetPassword)
+            .await
+            .ok()
+            .flatten();
     let lang = brand_lang(brand.as_ref(), visitor_lang(q.lang.as_deref(), &headers));
     let title = lang.pick("Nouveau mot de passe", "New password");
-    if !crate::identity::sessions::reset_link_usable(&state, &token)
+    if !crate::identity::sessions::reset_link_usable(&state.base, &token)
         .await
         .unwrap_or(false)
     {
@@ -141,7 +141,7 @@ pub(crate) async fn reset_password(
         return incomplete_form(visitor);
     };
     let brand =
-        crate::identity::sessions::brand_of_link(&state, &form.token, LinkKind::ResetPassword)
+        crate::identity::sessions::brand_of_link(&state.base, &form.token, LinkKind::ResetPassword)
             .await
             .ok()
             .flatten();
@@ -155,7 +155,7 @@ pub(crate) async fn reset_password(
             &password_form(lang, "/reset-password", &form.token, false, mismatch(lang)),
         );
     }
-    match crate::identity::sessions::reset_password(&state, &form.token, &form.password).await {
+    match crate::identity::sessions::reset_password(&state.base, &state.auth, &form.token, &form.password).await {
         Ok(()) => page(
             StatusCode::OK,
             lang,
@@ -182,7 +182,7 @@ pub(crate) async fn invitation_form(
     headers: HeaderMap,
 ) -> Response {
     let token = q.token.unwrap_or_default();
-    let brand = crate::identity::sessions::brand_of_link(&state, &token, LinkKind::Invitation)
+    let brand = crate::identity::sessions::brand_of_link(&state.base, &token, LinkKind::Invitation)
         .await
         .ok()
         .flatten();
@@ -233,10 +233,11 @@ pub(crate) async fn accept_invitation(
     let Ok(Form(form)) = form else {
         return incomplete_form(visitor);
     };
-    let brand = crate::identity::sessions::brand_of_link(&state, &form.token, LinkKind::Invitation)
-        .await
-        .ok()
-        .flatten();
+    let brand =
+        crate::identity::sessions::brand_of_link(&state.base, &form.token, LinkKind::Invitation)
+            .await
+            .ok()
+            .flatten();
     let lang = brand_lang(brand.as_ref(), visitor);
     let title = lang.pick("Invitation", "Invitation");
     if form.password != form.confirm {
@@ -257,7 +258,14 @@ pub(crate) async fn accept_invitation(
         .display_name
         .as_deref()
         .filter(|n| !n.trim().is_empty());
-    match crate::identity::users::accept_invitation(&state, &form.token, &form.password, name).await
+    match crate::identity::users::accept_invitation(
+        &state.base,
+        &state.auth,
+        &form.token,
+        &form.password,
+        name,
+    )
+    .await
     {
         Ok(session) => page(
             StatusCode::OK,

@@ -10,8 +10,7 @@ use crate::{
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
     },
-    loyalty::member_auth::MemberSession,
-    loyalty::{graphql::members::Member, members::Enrol},
+    loyalty::{graphql::members::Member, member_auth::MemberSession, members::Enrol},
 };
 
 /// The calling member's id (MEMBER tokens only).
@@ -124,7 +123,8 @@ impl MemberAuthMutation {
             ..Enrol::default()
         };
         let session = crate::loyalty::member_auth::sign_up(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
             &input.brand_slug,
             enrol,
             &input.password,
@@ -234,7 +234,10 @@ impl MemberAuthMutation {
         input: RequestMemberAccessInput,
     ) -> Result<bool> {
         crate::loyalty::member_access::request(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
+            &ctx.state()?.links,
+            &ctx.state()?.post,
             &input.brand_slug,
             &input.email,
             &ctx.request()?.client,
@@ -251,7 +254,8 @@ impl MemberAuthMutation {
         input: SetMemberPasswordInput,
     ) -> Result<MemberAuthPayload> {
         let session = crate::loyalty::member_access::set_password(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
             &input.brand_slug,
             &input.token,
             &input.password,
@@ -267,7 +271,8 @@ impl MemberAuthMutation {
         input: MemberLoginInput,
     ) -> Result<MemberAuthPayload> {
         let session = crate::loyalty::member_auth::login(
-            ctx.state()?,
+            &ctx.state()?.base,
+            &ctx.state()?.auth,
             &input.brand_slug,
             &input.email,
             &input.password,

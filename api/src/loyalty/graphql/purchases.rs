@@ -469,7 +469,7 @@ impl PurchaseMutation {
 pub(crate) fn backdate_limit(ctx: &Context<'_>) -> Result<chrono::Duration, AppError> {
     let request = ctx.request()?;
     Ok(if request.principal.can(Permission::ImportHistory) {
-        let now = ctx.state()?.clock.now();
+        let now = ctx.state()?.base.clock.now();
         now - now
             .checked_sub_months(chrono::Months::new(120))
             .unwrap_or(now)

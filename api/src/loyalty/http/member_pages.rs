@@ -18,7 +18,7 @@ use crate::core::{
 };
 
 async fn active_brand(state: &Deps, slug: &str) -> Option<entity::brand::Model> {
-    crate::identity::brands::by_slug(&state.db, slug)
+    crate::identity::brands::by_slug(&state.base.db, slug)
         .await
         .ok()
         .flatten()
@@ -96,7 +96,7 @@ pub(crate) async fn member_access(
         return incomplete_form(lang);
     };
     let client = client_address(&state, &headers, peer);
-    match crate::loyalty::member_access::request(&state, &brand.slug, &form.email, &client).await {
+    match crate::loyalty::member_access::request(&state.base, &state.auth, &state.links, &state.post, &brand.slug, &form.email, &client).await {
         Ok(()) => page(
             StatusCode::OK,
             lang,
@@ -137,7 +137,7 @@ pub(crate) async fn member_password_form(
     let lang = brand_lang(Some(&brand), visitor);
     let action = format!("/m/{}/set-password", brand.slug);
     let token = q.token.unwrap_or_default();
-    if !crate::loyalty::member_access::link_usable(&state, &brand.slug, &token)
+    if !crate::loyalty::member_access::link_usable(&state.base, &brand.slug, &token)
         .await
         .unwrap_or(false)
     {
@@ -191,7 +191,7 @@ pub(crate) async fn member_set_password(
             &password_form(lang, &action, &form.token, false, mismatch(lang)),
         );
     }
-    match crate::loyalty::member_access::set_password(&state, &brand.slug, &form.token, &form.password)
+    match crate::loyalty::member_access::set_password(&state.base, &state.auth, &brand.slug, &form.token, &form.password)
         .await
     {
         Ok(_) => page(
