@@ -160,3 +160,91 @@ async fn a_purchase_explains_each_step_that_applied_and_why_the_others_did_not()
         "{anonymous}"
     );
 }
+
+/// Amounts the checkout writes for people (ledger reasons, voucher refusals) follow the
+/// currency's own exponent: 1250 JPY is "1250 JPY", not "12.50 JPY"; a 30.00 EUR minimum reads
+/// "30.00 EUR", not "3000".
+#[tokio::test(flavor = "multi_thread")]
+async fn amounts_in_texts_follow_the_currency_exponent() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let yen = app.new_brand("yen").await;
+    let backend = app.state.base.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DbBackend::Postgres => "UPDATE brand SET currency = 'JPY' WHERE id = $1",
+        _ => "UPDATE brand SET currency = 'JPY' WHERE id = ?",
+    };
+    let id = uuid::Uuid::parse_str(&yen.id).unwrap_or_else(|e| panic!("{e}"));
+    app.state
+        .base
+        .db
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [id.into()],
+        ))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    app.new_points_program(
+        &yen,
+        "Points",
+        json!({ "points": 1, "perAmountMinor": 100 }),
+    )
+    .await;
+    let (member, card) = app.enroll(&yen, json!({ "email": "k@yen.example" })).await;
+    let bought = buy(
+        &app,
+        &yen,
+        json!({ "cardNumber": card, "totalMinor": 1_250, "currency": "JPY" }),
+    )
+    .await;
+    assert_eq!(bought["purchase"]["pointsEarned"], 12, "{bought}");
+    let history = app
+        .as_token(&yen.owner.access_token)
+        .query(
+            "query($id: ID!) { member(id: $id) { history(first: 10) { nodes { reason } } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    let reasons: Vec<String> = history["data"]["member"]["history"]["nodes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"))
+        .iter()
+        .filter_map(|n| n["reason"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "12 points for a purchase of 1250 JPY"),
+        "{reasons:?}"
+    );
+
+    let euro = app.new_brand("euro-min").await;
+    let owner = app.as_token(&euro.owner.access_token);
+    let until = (chrono::Utc::now() + chrono::Duration::days(30)).to_rfc3339();
+    let issued = owner
+        .query(
+            "mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { code } }",
+            json!({ "i": { "code": "BIG10", "amountMinor": 1_000, "minimumBasketMinor": 3_000,
+                           "maxUses": 1, "validUntil": until } }),
+        )
+        .await;
+    let code = issued["data"]["issueVoucher"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{issued}"));
+    let refused = owner
+        .query(
+            BUY,
+            json!({ "i": { "totalMinor": 2_999, "currency": "EUR", "voucherCodes": [code] } }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{refused}"
+    );
+    assert_eq!(
+        refused["errors"][0]["message"],
+        format!("voucher {code} needs a basket of at least 30.00 EUR"),
+        "{refused}"
+    );
+}

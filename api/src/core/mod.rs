@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod idempotency;
 pub mod ledger;
 pub mod mail;
+pub mod money;
 pub mod page;
 pub mod signing;
 pub mod tenancy;

@@ -6,6 +6,7 @@
 //! below zero), repaid first from the member's next earnings of the same program. The balance
 //! itself never goes negative.
 
+use crate::core::money::Money;
 use chrono::{DateTime, Utc};
 use entity::{ledger_account, ledger_account::AccountKind, ledger_transaction::TransactionKind};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
@@ -167,11 +168,12 @@ pub async fn reverse<C: ConnectionTrait>(
 pub async fn spend_cashback<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
-    amount: i64,
-    currency: &str,
+    amount: Money,
     purchase: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let currency = amount.currency().code();
+    let amount = amount.minor();
     let accounts = tx
         .find::<ledger_account::Entity>()
         .filter(ledger_account::Column::MemberId.eq(member))

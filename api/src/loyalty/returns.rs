@@ -6,8 +6,11 @@
 //! becomes a recorded points debt (the MEMBER_POINTS_DEBT account goes below zero), repaid first
 //! from the member's next earnings. The balance itself never goes negative.
 //!
-//! Size: over 500 lines on purpose: reversing a purchase line by line mirrors the checkout; to move
-//! onto the checkout steps (issue 10 follow-up).
+//! The share each return takes back is the checkout's return step
+//! ([`ReturnedShare`](crate::loyalty::checkout::returned::ReturnedShare), pure and unit-tested);
+//! this file books it. Size: over 500 lines on purpose: each family of booked value (points with
+//! their lots and debt, cashback, stamps, savings, loyalty money that paid) is reversed against
+//! its own accounts, in one transaction.
 
 use entity::{
     ledger_account::AccountKind, ledger_entry, ledger_transaction,
@@ -25,7 +28,11 @@ use crate::{
         ledger::{Header, POINTS, Posting, STAMPS},
         tenancy::{Scoped, TenantScope},
     },
-    loyalty::{balances, balances::Family},
+    loyalty::{
+        balances,
+        balances::Family,
+        checkout::returned::{ReturnedLine, ReturnedShare, of_total},
+    },
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -62,23 +69,6 @@ pub struct Returned {
     /// Stored value that paid for the returned part, given back to the member.
     #[serde(default)]
     pub stored_value_refunded_minor: i64,
-}
-
-/// Points of a line considered reversed once `returned` of its `quantity` units are back.
-fn reversed(points: i64, returned: i64, quantity: i64) -> i64 {
-    if quantity <= 0 {
-        return 0;
-    }
-    let value = i128::from(points) * i128::from(returned) / i128::from(quantity);
-    i64::try_from(value).unwrap_or(points)
-}
-
-/// Share of a program's `earned` points reversed once `done` of `total` purchase points are.
-fn program_share(earned: i64, done: i64, total: i64) -> i64 {
-    if total <= 0 {
-        return 0;
-    }
-    i64::try_from(i128::from(earned) * i128::from(done) / i128::from(total)).unwrap_or(earned)
 }
 
 pub async fn record(
@@ -162,20 +152,23 @@ pub async fn record(
             ));
         }
     }
-    // Returned share, in purchase points after this return (for points programs) and in value
-    // before and after it (for cashback, stamps and loyalty money that paid): cumulative floors,
-    // so that partial returns add up to the whole and never more.
-    let mut after = 0_i64;
-    let (mut value_before, mut value_after, mut value_total) = (0_i64, 0_i64, 0_i64);
-    for (line, asked) in stored.iter().zip(&asked_per_line) {
-        let returned = i64::from(line.returned_quantity);
-        let quantity = i64::from(line.quantity);
-        after += reversed(line.points_earned, returned + asked, quantity);
-        let value = line_value(line);
-        value_total += value;
-        value_before += reversed(value, returned, quantity);
-        value_after += reversed(value, returned + asked, quantity);
-    }
+    // The return step of the checkout: the returned share, in purchase points after this
+    // return (points programs) and in value before and after it (cashback, stamps, savings and
+    // loyalty money that paid).
+    let share = ReturnedShare::of(
+        &stored
+            .iter()
+            .zip(&asked_per_line)
+            .map(|(line, asked)| ReturnedLine {
+                points_earned: line.points_earned,
+                value: line_value(line),
+                quantity: i64::from(line.quantity),
+                returned_before: i64::from(line.returned_quantity),
+                returned_now: *asked,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let after = share.points_after.get();
     for (line, asked) in stored.iter().zip(&asked_per_line) {
         if *asked == 0 {
             continue;
@@ -235,10 +228,7 @@ pub async fn record(
                     )
                     .await?
                 }
-                _ => {
-                    program_share(earned.amount, value_after, value_total)
-                        - program_share(earned.amount, value_before, value_total)
-                }
+                _ => share.delta(earned.amount),
             };
             if delta <= 0 {
                 continue;
@@ -313,8 +303,7 @@ pub async fn record(
         // proportion: stored value always (it is the member's money), cashback unless its
         // program says otherwise.
         for (account, spent) in payments_of(&tx, purchase.id).await? {
-            let delta = program_share(spent, value_after, value_total)
-                - program_share(spent, value_before, value_total);
+            let delta = share.delta(spent);
             if delta <= 0 {
                 continue;
             }
@@ -599,7 +588,7 @@ async fn points_to_reverse<C: ConnectionTrait>(
             .sum()
     };
     let reversible = Ord::min(
-        program_share(earned.amount, after, total),
+        of_total(earned.amount, after, total),
         earned.amount - expired,
     );
     Ok(Ord::max(reversible - reversed_before, 0))
@@ -673,20 +662,4 @@ async fn reverse_points<C: ConnectionTrait>(
     )
     .await?;
     Ok((taken, debt))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn partial_returns_add_up_to_exactly_what_was_earned() {
-        // 7 points on 3 units, returned one at a time.
-        let steps: Vec<i64> = (0..=3).map(|r| reversed(7, r, 3)).collect();
-        assert_eq!(steps, [0, 2, 4, 7]);
-        assert!(steps.windows(2).all(|w| w[1] >= w[0]));
-        assert_eq!(program_share(5, 7, 7), 5);
-        assert_eq!(program_share(5, 0, 7), 0);
-        assert!(program_share(5, 3, 7) <= 5 * 3 / 7 + 1);
-    }
 }

@@ -2,6 +2,7 @@
 //! checkout and refunded, kept apart from loyalty value. In the ledger the brand's float account
 //! holds what members paid in; spending moves value to the brand's revenue account.
 
+use crate::core::money::Money;
 use chrono::{DateTime, Utc};
 use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind, program};
 use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
@@ -210,11 +211,11 @@ async fn move_value(
 pub async fn spend<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
-    amount_minor: i64,
-    currency: &str,
+    amount: Money,
     purchase: Uuid,
     at: DateTime<Utc>,
 ) -> Result<(), AppError> {
+    let (amount_minor, currency) = (amount.minor(), amount.currency().code());
     let program = brand_program(tx, at).await?.ok_or_else(|| {
         AppError::validation(
             "input.storedValueMinor",

@@ -4,6 +4,7 @@
 //! Size: over 500 lines on purpose: issuing, converting and using vouchers share their code rules
 //! and limits.
 
+use crate::core::{money::Money, types::Currency};
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     ledger_account::AccountKind,
@@ -484,17 +485,15 @@ pub async fn of_member(scope: &TenantScope, member: Uuid) -> Result<Vec<voucher:
 /// order of the codes) of which `remaining_minor` is left to pay (what it may take off);
 /// returns the discount. Validity is judged now, when the purchase is recorded, whatever date
 /// the purchase carries (`at` only dates the use). CONFLICT when it cannot be used.
-#[expect(clippy::too_many_arguments, reason = "one use, all of it needed")]
 pub async fn use_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     code: &str,
     member: Option<Uuid>,
-    basket_minor: i64,
-    remaining_minor: i64,
-    currency: &str,
+    basket: Money,
+    remaining: Money,
     purchase: Option<Uuid>,
     at: DateTime<Utc>,
-) -> Result<(voucher::Model, i64), AppError> {
+) -> Result<(voucher::Model, Money), AppError> {
     let now = tx.now();
     let v = by_code_in(tx, code).await?;
     if v.member_id.is_some() && v.member_id != member {
@@ -509,16 +508,17 @@ pub async fn use_voucher<C: ConnectionTrait>(
             v.code
         )));
     }
-    if v.currency != currency {
+    if v.currency != basket.currency().code() {
         return Err(AppError::conflict(format!(
             "voucher {} is in another currency",
             v.code
         )));
     }
-    if basket_minor < v.minimum_basket_minor {
+    if basket.minor() < v.minimum_basket_minor {
         return Err(AppError::conflict(format!(
             "voucher {} needs a basket of at least {}",
-            v.code, v.minimum_basket_minor
+            v.code,
+            basket.with_minor(v.minimum_basket_minor)
         )));
     }
     let moved = tx
@@ -538,13 +538,13 @@ pub async fn use_voucher<C: ConnectionTrait>(
             v.code
         )));
     }
-    let amount = discount(&v, remaining_minor);
+    let amount = remaining.with_minor(discount(&v, remaining.minor()));
     tx.insert(voucher_use::ActiveModel {
         id: Set(Uuid::now_v7()),
         tenant_id: Set(tx.tenant_id()),
         voucher_id: Set(v.id),
         purchase_id: Set(purchase),
-        amount_minor: Set(amount),
+        amount_minor: Set(amount.minor()),
         created_at: Set(at),
     })
     .await?;
@@ -581,17 +581,8 @@ pub async fn redeem_alone(
         VoucherKind::Amount => Ord::max(v.amount_minor, v.minimum_basket_minor),
         VoucherKind::Percent => v.minimum_basket_minor,
     };
-    let (v, _) = use_voucher(
-        &tx,
-        code,
-        v.member_id,
-        basket,
-        basket,
-        &v.currency.clone(),
-        None,
-        scope.now(),
-    )
-    .await?;
+    let basket = Money::new(basket, Currency::parse("voucher.currency", &v.currency)?);
+    let (v, _) = use_voucher(&tx, code, v.member_id, basket, basket, None, scope.now()).await?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "voucher": v.id }))
             .await?;

@@ -9,13 +9,13 @@ use uuid::Uuid;
 
 use super::{
     Earning,
-    basket::format_minor,
     explanation::{SkipReason, StepKind, StepLine},
 };
 use crate::{
     core::{
         error::AppError,
         ledger::{self, Header, POINTS, Posting, STAMPS},
+        money::Money,
         tenancy::Scoped,
     },
     loyalty::{
@@ -26,11 +26,10 @@ use crate::{
 };
 
 /// The purchase a booking belongs to.
-pub struct Purchase<'a> {
+pub struct Purchase {
     pub id: Uuid,
     pub member_id: Uuid,
-    pub total_minor: i64,
-    pub currency: &'a str,
+    pub total: Money,
     pub occurred_at: DateTime<Utc>,
 }
 
@@ -40,13 +39,13 @@ pub async fn book<C: ConnectionTrait>(
     tx: &Scoped<C>,
     program: &ProgramWithRules,
     mut earning: Earning,
-    purchase: &Purchase<'_>,
+    purchase: &Purchase,
 ) -> Result<(Earning, Option<StepLine>), AppError> {
     let program_id = program.program.id;
     let member_id = purchase.member_id;
     let occurred_at = purchase.occurred_at;
-    let currency = purchase.currency;
-    let amount = format_minor(purchase.total_minor);
+    let currency = purchase.total.currency().code();
+    let amount = purchase.total;
     match &program.rules {
         Rules::Points(_) if earning.points > 0 => {
             book_points(
@@ -55,10 +54,7 @@ pub async fn book<C: ConnectionTrait>(
                 member_id,
                 earning.points,
                 earning.expires_at.unwrap_or(occurred_at),
-                format!(
-                    "{} points for a purchase of {amount} {currency}",
-                    earning.points
-                ),
+                format!("{} points for a purchase of {amount}", earning.points),
                 purchase.id,
                 occurred_at,
             )
@@ -73,8 +69,8 @@ pub async fn book<C: ConnectionTrait>(
                 program_id,
                 earning.cashback_minor,
                 format!(
-                    "{} {currency} cashback for a purchase of {amount} {currency}",
-                    format_minor(earning.cashback_minor),
+                    "{} cashback for a purchase of {amount}",
+                    amount.with_minor(earning.cashback_minor),
                 ),
                 (crate::core::ledger::CauseType::Purchase, purchase.id),
                 occurred_at,
@@ -89,10 +85,7 @@ pub async fn book<C: ConnectionTrait>(
                 member_id,
                 program_id,
                 earning.stamps,
-                format!(
-                    "{} stamp(s) for a purchase of {amount} {currency}",
-                    earning.stamps
-                ),
+                format!("{} stamp(s) for a purchase of {amount}", earning.stamps),
                 (crate::core::ledger::CauseType::Purchase, purchase.id),
                 occurred_at,
             )

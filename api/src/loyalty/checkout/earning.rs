@@ -11,10 +11,10 @@ use super::{
     explanation::{StepKind, StepLine},
 };
 use crate::{
-    core::error::AppError,
+    core::{error::AppError, money::Points},
     loyalty::{
         members::add_months,
-        programs::{self, ProgramWithRules, Rules},
+        programs::{self, EarningLine, ProgramWithRules, Rules},
     },
 };
 
@@ -28,14 +28,15 @@ pub struct Earned {
 
 /// Computes one program's earning. `tier_percent` is the member's tier multiplier in that
 /// program; the basket carries the memberships' multiplier (points only, not cashback).
+/// `lines` are the basket's [`Basket::earning_lines`], built once for every program.
 pub fn earn(
     basket: &Basket,
+    lines: &[EarningLine<'_>],
     program: &ProgramWithRules,
     tier_percent: i64,
     occurred_at: DateTime<Utc>,
 ) -> Result<Option<Earned>, AppError> {
-    let lines = basket.earning_lines();
-    let paid = basket.loyalty_paid_minor;
+    let paid = basket.loyalty_paid.minor();
     let name = &program.program.name;
     let mut earning = Earning {
         program_id: program.program.id,
@@ -52,7 +53,7 @@ pub fn earn(
         Rules::Points(rules) => {
             let points_percent = tier_percent * basket.points_percent / 100;
             let (points, shares) =
-                programs::points_for(rules, &lines, paid, occurred_at, points_percent);
+                programs::points_for(rules, lines, paid, occurred_at, points_percent);
             if points > MAX_POINTS_PER_PURCHASE {
                 return Err(AppError::validation(
                     "input.totalMinor",
@@ -66,33 +67,31 @@ pub fn earn(
                 line_points = shares;
                 earning.points = points;
                 earning.expires_at = Some(add_months(occurred_at, rules.validity_months));
-                StepLine::applied(StepKind::Earning).points(points)
+                StepLine::applied(StepKind::Earning).points(Points::new(points))
             } else {
-                StepLine::skipped(
-                    StepKind::Earning,
-                    programs::why_nothing(rules, &lines, paid),
-                )
+                StepLine::skipped(StepKind::Earning, programs::why_nothing(rules, lines, paid))
             }
         }
         Rules::Cashback(rules) => {
             let as_points = rules.as_points_rules();
             earning.cashback_minor =
-                programs::points_for(&as_points, &lines, paid, occurred_at, tier_percent).0;
+                programs::points_for(&as_points, lines, paid, occurred_at, tier_percent).0;
             if earning.cashback_minor > 0 {
-                StepLine::applied(StepKind::Earning).amount(earning.cashback_minor)
+                StepLine::applied(StepKind::Earning)
+                    .amount(basket.total.with_minor(earning.cashback_minor))
             } else {
                 StepLine::skipped(
                     StepKind::Earning,
-                    programs::why_nothing(&as_points, &lines, paid),
+                    programs::why_nothing(&as_points, lines, paid),
                 )
             }
         }
         Rules::Stamps(rules) => {
-            earning.stamps = rules.stamps_for(&lines, paid);
+            earning.stamps = rules.stamps_for(lines, paid);
             if earning.stamps > 0 {
-                StepLine::applied(StepKind::Earning).points(earning.stamps)
+                StepLine::applied(StepKind::Earning).points(Points::new(earning.stamps))
             } else {
-                StepLine::skipped(StepKind::Earning, rules.why_nothing(&lines, paid))
+                StepLine::skipped(StepKind::Earning, rules.why_nothing(lines, paid))
             }
         }
         Rules::StoredValue(_) | Rules::Membership(_) => return Ok(None),
@@ -111,8 +110,12 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use crate::core::money::Money;
     use crate::loyalty::{
-        checkout::{basket::tests::input, explanation::SkipReason},
+        checkout::{
+            basket::tests::{eur, input},
+            explanation::SkipReason,
+        },
         programs::{CategoryMultiplier, EarningBase, PointsRules, Rounding, StampsRules},
     };
 
@@ -165,15 +168,24 @@ mod tests {
         // 150.00 of food, 50.00 of wine; 20.00 paid by a voucher; gold tier × 2 and a
         // membership × 1.5. Food earns on its share of the money left: 150 × 180/200 = 135
         // base points, × 3 = 405; wine earns nothing.
-        let mut basket = Basket::new(&input(
-            &[("F", Some("food"), 3, 5_000), ("W", Some("wine"), 1, 5_000)],
-            0,
-        ));
-        basket.loyalty_paid_minor = 2_000;
+        let mut basket = Basket::new(
+            &input(
+                &[("F", Some("food"), 3, 5_000), ("W", Some("wine"), 1, 5_000)],
+                0,
+            ),
+            eur(),
+        );
+        basket.loyalty_paid = Money::new(2_000, eur());
         basket.points_percent = 150;
-        let earned = earn(&basket, &program_of(Rules::Points(points())), 200, at())
-            .ok()
-            .flatten();
+        let earned = earn(
+            &basket,
+            &basket.earning_lines(),
+            &program_of(Rules::Points(points())),
+            200,
+            at(),
+        )
+        .ok()
+        .flatten();
         let Some(earned) = earned else {
             panic!("a points program gives a line");
         };
@@ -187,20 +199,26 @@ mod tests {
     fn a_basket_that_earns_nothing_says_why() {
         let rules = Rules::Points(points());
         let reason = |basket: &Basket| {
-            earn(basket, &program_of(rules.clone()), 100, at())
-                .ok()
-                .flatten()
-                .and_then(|e| e.line.reason)
+            earn(
+                basket,
+                &basket.earning_lines(),
+                &program_of(rules.clone()),
+                100,
+                at(),
+            )
+            .ok()
+            .flatten()
+            .and_then(|e| e.line.reason)
         };
         // 99.99 < 100.00 minimum.
-        let small = Basket::new(&input(&[("F", Some("food"), 1, 9_999)], 0));
+        let small = Basket::new(&input(&[("F", Some("food"), 1, 9_999)], 0), eur());
         assert_eq!(reason(&small), Some(SkipReason::MinimumBasketNotReached));
         // Only wine.
-        let wine = Basket::new(&input(&[("W", Some("wine"), 3, 5_000)], 0));
+        let wine = Basket::new(&input(&[("W", Some("wine"), 3, 5_000)], 0), eur());
         assert_eq!(reason(&wine), Some(SkipReason::CategoryExcluded));
         // All paid by vouchers.
-        let mut paid = Basket::new(&input(&[("F", Some("food"), 2, 6_000)], 0));
-        paid.loyalty_paid_minor = 12_000;
+        let mut paid = Basket::new(&input(&[("F", Some("food"), 2, 6_000)], 0), eur());
+        paid.loyalty_paid = Money::new(12_000, eur());
         assert_eq!(reason(&paid), Some(SkipReason::PaidWithLoyaltyValue));
     }
 
@@ -216,20 +234,32 @@ mod tests {
             reward_percent: 0,
             reward_validity_days: 30,
         });
-        let tea = Basket::new(&input(&[("T", Some("tea"), 1, 400)], 0));
-        let line = earn(&tea, &program_of(rules.clone()), 100, at())
-            .ok()
-            .flatten()
-            .map(|e| e.line);
+        let tea = Basket::new(&input(&[("T", Some("tea"), 1, 400)], 0), eur());
+        let line = earn(
+            &tea,
+            &tea.earning_lines(),
+            &program_of(rules.clone()),
+            100,
+            at(),
+        )
+        .ok()
+        .flatten()
+        .map(|e| e.line);
         assert_eq!(
             line.and_then(|l| l.reason),
             Some(SkipReason::CategoryExcluded)
         );
-        let coffee = Basket::new(&input(&[("C", Some("coffee"), 1, 350)], 0));
-        let stamps = earn(&coffee, &program_of(rules), 100, at())
-            .ok()
-            .flatten()
-            .map(|e| e.earning.stamps);
+        let coffee = Basket::new(&input(&[("C", Some("coffee"), 1, 350)], 0), eur());
+        let stamps = earn(
+            &coffee,
+            &coffee.earning_lines(),
+            &program_of(rules),
+            100,
+            at(),
+        )
+        .ok()
+        .flatten()
+        .map(|e| e.earning.stamps);
         assert_eq!(stamps, Some(1));
     }
 }

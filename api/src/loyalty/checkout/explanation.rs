@@ -132,13 +132,13 @@ impl StepLine {
         self
     }
 
-    pub fn amount(mut self, minor: i64) -> Self {
-        self.amount_minor = minor;
+    pub fn amount(mut self, amount: crate::core::money::Money) -> Self {
+        self.amount_minor = amount.minor();
         self
     }
 
-    pub fn points(mut self, points: i64) -> Self {
-        self.points = points;
+    pub fn points(mut self, points: crate::core::money::Points) -> Self {
+        self.points = points.get();
         self
     }
 

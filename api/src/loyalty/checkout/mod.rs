@@ -9,6 +9,7 @@ pub mod basket;
 mod booking;
 pub mod earning;
 pub mod explanation;
+pub mod returned;
 pub mod steps;
 mod validate;
 
@@ -19,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use self::{
-    basket::{Basket, format_minor},
+    basket::Basket,
     explanation::{StepKind, StepLine},
 };
 use crate::{
@@ -133,7 +134,7 @@ pub async fn record(
     )?;
     // A replay is answered from inside the transaction below (one look-up on the hot path).
     let currency = scope.brand().await?.currency;
-    validate::validate(&input, &currency, scope.now())?;
+    let currency = validate::validate(&input, &currency, scope.now())?;
     let store = input
         .store
         .as_deref()
@@ -157,7 +158,7 @@ pub async fn record(
             "at most 10 vouchers per purchase",
         ));
     }
-    let mut basket = Basket::new(&input);
+    let mut basket = Basket::new(&input, currency);
     // The brand's programs and their rules at the purchase's time, read once for every step.
     let programs_now = match member_id {
         Some(_) => programs::active_at(&tx, occurred_at).await?,
@@ -192,12 +193,10 @@ pub async fn record(
                 &input.currency,
                 member,
                 discount.program_id,
-                discount.amount_minor,
+                discount.amount.minor(),
                 format!(
-                    "{} {} membership discount ({} %)",
-                    format_minor(discount.amount_minor),
-                    input.currency,
-                    discount.percent
+                    "{} membership discount ({} %)",
+                    discount.amount, discount.percent
                 ),
                 (crate::core::ledger::CauseType::Purchase, purchase_id),
                 occurred_at,
@@ -211,36 +210,24 @@ pub async fn record(
             &tx,
             code,
             member_id,
-            input.total_minor,
+            basket.total,
             basket.remaining(),
-            &input.currency,
             Some(purchase_id),
             occurred_at,
         )
         .await?;
         steps::voucher(&mut basket, voucher.code, amount);
     }
-    if let Some(amount) = steps::cashback_payment(&mut basket, member_id, input.cashback_minor)? {
-        let member = member_id.ok_or(AppError::NotFound)?;
-        balances::spend_cashback(
-            &tx,
-            member,
-            amount,
-            &input.currency,
-            purchase_id,
-            occurred_at,
-        )
-        .await?;
+    if let Some(paid) = steps::cashback_payment(&mut basket, member_id, input.cashback_minor)? {
+        balances::spend_cashback(&tx, paid.member, paid.amount, purchase_id, occurred_at).await?;
     }
-    if let Some(amount) =
+    if let Some(paid) =
         steps::stored_value_payment(&mut basket, member_id, input.stored_value_minor)?
     {
-        let member = member_id.ok_or(AppError::NotFound)?;
         crate::loyalty::stored_value::spend(
             &tx,
-            member,
-            amount,
-            &input.currency,
+            paid.member,
+            paid.amount,
             purchase_id,
             occurred_at,
         )
@@ -250,8 +237,12 @@ pub async fn record(
     // 5. What each program gives, computed before anything is written.
     let mut earned = Vec::new();
     let mut line_points = vec![0_i64; basket.lines.len()];
+    // The lines as the rules read them, built once for every program; the explanation lines
+    // join the basket's after the loop (the earning lines borrow the basket).
+    let lines = basket.earning_lines();
+    let mut explained = Vec::new();
     match member_id {
-        None => basket.explanation.push(StepLine::skipped(
+        None => explained.push(StepLine::skipped(
             StepKind::Earning,
             explanation::SkipReason::NoMember,
         )),
@@ -263,7 +254,8 @@ pub async fn record(
                     }
                     None => 100,
                 };
-                let Some(e) = earning::earn(&basket, program, tier_percent, occurred_at)? else {
+                let Some(e) = earning::earn(&basket, &lines, program, tier_percent, occurred_at)?
+                else {
                     continue;
                 };
                 for (total, share) in line_points.iter_mut().zip(&e.line_points) {
@@ -271,13 +263,15 @@ pub async fn record(
                 }
                 let gives =
                     e.earning.points > 0 || e.earning.cashback_minor > 0 || e.earning.stamps > 0;
-                basket.explanation.push(e.line);
+                explained.push(e.line);
                 if gives || program.rules.tiers().is_some() {
                     earned.push((program, e.earning));
                 }
             }
         }
     }
+    drop(lines);
+    basket.explanation.extend(explained);
     let points_earned: i64 = earned.iter().map(|(_, e)| e.points).sum();
 
     let purchase = tx
@@ -290,7 +284,7 @@ pub async fn record(
             channel: Set(input.channel),
             currency: Set(input.currency.clone()),
             total_minor: Set(input.total_minor),
-            loyalty_paid_minor: Set(basket.loyalty_paid_minor),
+            loyalty_paid_minor: Set(basket.loyalty_paid.minor()),
             points_earned: Set(points_earned),
             occurred_at: Set(occurred_at),
             created_at: Set(now),
@@ -332,8 +326,7 @@ pub async fn record(
         let booked = booking::Purchase {
             id: purchase_id,
             member_id: member,
-            total_minor: input.total_minor,
-            currency: &input.currency,
+            total: basket.total,
             occurred_at,
         };
         for (program, earning) in earned {
@@ -362,10 +355,15 @@ pub async fn record(
         serde_json::json!({ "totalMinor": input.total_minor, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
     )
     .await?;
+    let vouchers: Vec<(String, i64)> = basket
+        .vouchers
+        .into_iter()
+        .map(|(code, amount)| (code, amount.minor()))
+        .collect();
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": basket.vouchers, "storedValue": basket.stored_value_minor, "cashback": basket.cashback_paid_minor, "membershipDiscount": basket.membership_discount_minor, "explanation": basket.explanation }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": basket.stored_value.minor(), "cashback": basket.cashback_paid.minor(), "membershipDiscount": basket.membership_discount.minor(), "explanation": basket.explanation }),
         )
         .await?;
     }
@@ -373,10 +371,10 @@ pub async fn record(
     tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
     Ok(Recorded {
         purchase,
-        stored_value_minor: basket.stored_value_minor,
-        cashback_minor: basket.cashback_paid_minor,
-        membership_discount_minor: basket.membership_discount_minor,
-        vouchers: basket.vouchers,
+        stored_value_minor: basket.stored_value.minor(),
+        cashback_minor: basket.cashback_paid.minor(),
+        membership_discount_minor: basket.membership_discount.minor(),
+        vouchers,
         lines: saved_lines,
         earnings,
         explanation: basket.explanation,

@@ -10,8 +10,8 @@ use super::{
     explanation::{SkipReason, StepKind, StepLine},
 };
 use crate::{
-    core::error::AppError,
-    loyalty::{memberships, programs::MembershipRules},
+    core::{error::AppError, money::Money},
+    loyalty::programs::MembershipRules,
 };
 
 /// A membership program active at the purchase's date, and whether the member paid for it.
@@ -26,7 +26,7 @@ pub struct MembershipPerk<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MembershipDiscount {
     pub program_id: Uuid,
-    pub amount_minor: i64,
+    pub amount: Money,
     pub percent: i64,
 }
 
@@ -43,16 +43,19 @@ pub fn membership(basket: &mut Basket, perks: &[MembershipPerk<'_>]) -> Vec<Memb
             )));
             continue;
         }
-        let discount = memberships::discount(perk.rules, basket.remaining());
-        if discount > 0 {
-            basket.loyalty_paid_minor += discount;
-            basket.membership_discount_minor += discount;
+        // Rounded down, on what remains (never negative).
+        let discount = basket
+            .remaining()
+            .percent(perk.rules.discount_percent.max(0));
+        if discount.is_positive() {
+            basket.loyalty_paid += discount;
+            basket.membership_discount += discount;
             basket.explanation.push(line(
                 StepLine::applied(StepKind::MembershipDiscount).amount(discount),
             ));
             discounts.push(MembershipDiscount {
                 program_id: perk.program_id,
-                amount_minor: discount,
+                amount: discount,
                 percent: perk.rules.discount_percent,
             });
         } else if perk.rules.discount_percent > 0 {
@@ -67,73 +70,82 @@ pub fn membership(basket: &mut Basket, perks: &[MembershipPerk<'_>]) -> Vec<Memb
 }
 
 /// Step 2, after the voucher was checked and used: its discount is loyalty value paid.
-pub fn voucher(basket: &mut Basket, code: String, amount_minor: i64) {
-    basket.loyalty_paid_minor += amount_minor;
+pub fn voucher(basket: &mut Basket, code: String, amount: Money) {
+    basket.loyalty_paid += amount;
     basket.explanation.push(
         StepLine::applied(StepKind::Voucher)
             .label(code.clone())
-            .amount(amount_minor),
+            .amount(amount),
     );
-    basket.vouchers.push((code, amount_minor));
+    basket.vouchers.push((code, amount));
+}
+
+/// A payment a step decided: who pays, how much.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Payment {
+    pub member: Uuid,
+    pub amount: Money,
+}
+
+/// Checks a requested payment from the member's balance: none when zero; refused without a
+/// member or beyond what remains.
+fn payment(
+    basket: &Basket,
+    member: Option<Uuid>,
+    requested_minor: i64,
+    field: &'static str,
+) -> Result<Option<Payment>, AppError> {
+    if requested_minor == 0 {
+        return Ok(None);
+    }
+    let Some(member) = member else {
+        return Err(AppError::validation(field, "needs a card or a member"));
+    };
+    if requested_minor < 0 || requested_minor > basket.remaining().minor() {
+        return Err(AppError::validation(
+            field,
+            "must be between 0 and what remains to pay",
+        ));
+    }
+    Ok(Some(Payment {
+        member,
+        amount: basket.total.with_minor(requested_minor),
+    }))
 }
 
 /// Step 3: part of what remains paid from cashback (loyalty value: it earns nothing). Returns
-/// the amount to spend, if any.
+/// the payment to book, if any.
 pub fn cashback_payment(
     basket: &mut Basket,
     member: Option<Uuid>,
     requested_minor: i64,
-) -> Result<Option<i64>, AppError> {
-    if requested_minor == 0 {
-        return Ok(None);
+) -> Result<Option<Payment>, AppError> {
+    let paid = payment(basket, member, requested_minor, "input.cashbackMinor")?;
+    if let Some(p) = paid {
+        basket.loyalty_paid += p.amount;
+        basket.cashback_paid = p.amount;
+        basket
+            .explanation
+            .push(StepLine::applied(StepKind::CashbackPayment).amount(p.amount));
     }
-    if member.is_none() {
-        return Err(AppError::validation(
-            "input.cashbackMinor",
-            "needs a card or a member",
-        ));
-    }
-    if requested_minor < 0 || requested_minor > basket.remaining() {
-        return Err(AppError::validation(
-            "input.cashbackMinor",
-            "must be between 0 and what remains to pay",
-        ));
-    }
-    basket.loyalty_paid_minor += requested_minor;
-    basket.cashback_paid_minor = requested_minor;
-    basket
-        .explanation
-        .push(StepLine::applied(StepKind::CashbackPayment).amount(requested_minor));
-    Ok(Some(requested_minor))
+    Ok(paid)
 }
 
 /// Step 4: part of what remains paid from stored value (the member's own money: it still
-/// earns). Returns the amount to spend, if any.
+/// earns). Returns the payment to book, if any.
 pub fn stored_value_payment(
     basket: &mut Basket,
     member: Option<Uuid>,
     requested_minor: i64,
-) -> Result<Option<i64>, AppError> {
-    if requested_minor == 0 {
-        return Ok(None);
+) -> Result<Option<Payment>, AppError> {
+    let paid = payment(basket, member, requested_minor, "input.storedValueMinor")?;
+    if let Some(p) = paid {
+        basket.stored_value = p.amount;
+        basket
+            .explanation
+            .push(StepLine::applied(StepKind::StoredValuePayment).amount(p.amount));
     }
-    if member.is_none() {
-        return Err(AppError::validation(
-            "input.storedValueMinor",
-            "needs a card or a member",
-        ));
-    }
-    if requested_minor < 0 || requested_minor > basket.remaining() {
-        return Err(AppError::validation(
-            "input.storedValueMinor",
-            "must be between 0 and what remains to pay",
-        ));
-    }
-    basket.stored_value_minor = requested_minor;
-    basket
-        .explanation
-        .push(StepLine::applied(StepKind::StoredValuePayment).amount(requested_minor));
-    Ok(Some(requested_minor))
+    Ok(paid)
 }
 
 #[cfg(test)]
@@ -141,7 +153,10 @@ mod tests {
     use super::*;
     use crate::{
         core::error::ErrorCode,
-        loyalty::{checkout::basket::tests::input, programs::MembershipPeriod},
+        loyalty::{
+            checkout::basket::tests::{eur, input},
+            programs::MembershipPeriod,
+        },
     };
 
     fn rules(discount_percent: i64, points_multiplier_percent: i64) -> MembershipRules {
@@ -157,7 +172,7 @@ mod tests {
     #[test]
     fn a_paid_membership_takes_its_share_first_and_an_unpaid_one_says_why() {
         // 80.00 basket; a paid 10 % card and an unpaid 5 % one.
-        let mut basket = Basket::new(&input(&[("A", None, 1, 8_000)], 0));
+        let mut basket = Basket::new(&input(&[("A", None, 1, 8_000)], 0), eur());
         let paid = rules(10, 150);
         let unpaid = rules(5, 100);
         let (a, b) = (Uuid::now_v7(), Uuid::now_v7());
@@ -182,11 +197,11 @@ mod tests {
             discounts,
             [MembershipDiscount {
                 program_id: a,
-                amount_minor: 800,
+                amount: Money::new(800, eur()),
                 percent: 10
             }]
         );
-        assert_eq!(basket.remaining(), 7_200);
+        assert_eq!(basket.remaining().minor(), 7_200);
         assert_eq!(basket.points_percent, 150);
         assert_eq!(basket.explanation.len(), 2);
         assert!(basket.explanation[0].applied);
@@ -200,7 +215,7 @@ mod tests {
     #[test]
     fn two_paid_memberships_compound_on_what_remains() {
         // 100.00: 10 % → 10.00, then 5 % of 90.00 → 4.50; multipliers 200 % × 150 % = 300 %.
-        let mut basket = Basket::new(&input(&[("A", None, 1, 10_000)], 0));
+        let mut basket = Basket::new(&input(&[("A", None, 1, 10_000)], 0), eur());
         let (first, second) = (rules(10, 200), rules(5, 150));
         let id = Uuid::now_v7();
         let perks = [
@@ -219,33 +234,40 @@ mod tests {
         ];
         let given: Vec<i64> = membership(&mut basket, &perks)
             .iter()
-            .map(|d| d.amount_minor)
+            .map(|d| d.amount.minor())
             .collect();
         assert_eq!(given, [1_000, 450]);
-        assert_eq!(basket.membership_discount_minor, 1_450);
+        assert_eq!(basket.membership_discount.minor(), 1_450);
         assert_eq!(basket.points_percent, 300);
     }
 
     #[test]
     fn vouchers_and_cashback_pay_what_remains_and_stored_value_still_earns() {
-        let mut basket = Basket::new(&input(&[("A", None, 1, 5_000)], 0));
-        let member = Some(Uuid::now_v7());
-        voucher(&mut basket, "WELCOME".into(), 1_000);
+        let mut basket = Basket::new(&input(&[("A", None, 1, 5_000)], 0), eur());
+        let id = Uuid::now_v7();
+        let member = Some(id);
+        voucher(&mut basket, "WELCOME".into(), Money::new(1_000, eur()));
+        let paid = |minor| {
+            Some(Some(Payment {
+                member: id,
+                amount: Money::new(minor, eur()),
+            }))
+        };
         assert_eq!(
             cashback_payment(&mut basket, member, 1_500).ok(),
-            Some(Some(1_500))
+            paid(1_500)
         );
-        assert_eq!(basket.remaining(), 2_500);
+        assert_eq!(basket.remaining().minor(), 2_500);
         // More than remains is refused, and changes nothing.
         let refused = stored_value_payment(&mut basket, member, 2_501);
         assert!(matches!(refused, Err(ref e) if matches!(e.code(), ErrorCode::Validation)));
-        assert_eq!(basket.stored_value_minor, 0);
+        assert!(basket.stored_value.is_zero());
         assert_eq!(
             stored_value_payment(&mut basket, member, 2_500).ok(),
-            Some(Some(2_500))
+            paid(2_500)
         );
         // Stored value is the member's money: it is not loyalty value paid.
-        assert_eq!(basket.loyalty_paid_minor, 2_500);
+        assert_eq!(basket.loyalty_paid.minor(), 2_500);
         let kinds: Vec<StepKind> = basket.explanation.iter().map(|l| l.kind).collect();
         assert_eq!(
             kinds,
@@ -259,7 +281,7 @@ mod tests {
 
     #[test]
     fn payments_need_a_member() {
-        let mut basket = Basket::new(&input(&[("A", None, 1, 5_000)], 0));
+        let mut basket = Basket::new(&input(&[("A", None, 1, 5_000)], 0), eur());
         assert!(cashback_payment(&mut basket, None, 100).is_err());
         assert!(stored_value_payment(&mut basket, None, 100).is_err());
         assert_eq!(cashback_payment(&mut basket, None, 0).ok(), Some(None));

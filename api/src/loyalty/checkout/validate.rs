@@ -5,19 +5,24 @@
 use chrono::{DateTime, Utc};
 
 use super::{MAX_AMOUNT_MINOR, RecordPurchase};
-use crate::core::{error::AppError, types::text};
+use crate::core::{
+    error::AppError,
+    types::{Currency, text},
+};
 
+/// Checks the input; answers the purchase's currency (the brand's).
 pub fn validate(
     input: &RecordPurchase,
     currency: &str,
     now: DateTime<Utc>,
-) -> Result<(), AppError> {
+) -> Result<Currency, AppError> {
     if input.currency != currency {
         return Err(AppError::validation(
             "input.currency",
             format!("must be the brand's currency, {currency}"),
         ));
     }
+    let currency = Currency::parse("input.currency", currency)?;
     if !(0..=MAX_AMOUNT_MINOR).contains(&input.total_minor) {
         return Err(AppError::validation(
             "input.totalMinor",
@@ -115,5 +120,5 @@ pub fn validate(
         }
         seen.push(code);
     }
-    Ok(())
+    Ok(currency)
 }
