@@ -9,7 +9,11 @@
 //! 5. a context's services (everything but its `graphql` and `http` adapters) name neither the
 //!    composition root `core::deps::Deps` nor `core::config`: they take `&TenantScope` and the
 //!    narrow parts they use (`Base`, `Auth`, `Links`, `Post`), so none reads a setting it was
-//!    not handed.
+//!    not handed;
+//! 6. a context does not hand on its own `store`, `graphql`, `http` or `jobs` through a `pub use`
+//!    (its facade would open them to the others);
+//! 7. no `#[path]` module and no `include!`: source pulled in from elsewhere would escape the
+//!    checks of the file it lands in.
 //!
 //! Each source file is parsed with `syn`: every `use` tree and every path that starts with
 //! `crate` (or `super`, resolved against the file's module) is checked, wherever it appears.
@@ -50,6 +54,11 @@ struct Paths {
     /// read as the full path.
     aliases: BTreeMap<String, Vec<String>>,
     found: BTreeSet<Vec<String>>,
+    /// Paths a `pub use` (of any visibility but private) hands on.
+    reexported: BTreeSet<Vec<String>>,
+    /// Source pulled in from elsewhere (`#[path]` on a module, `include!`), which the checker
+    /// would not see where it is used.
+    escapes: Vec<String>,
     silences_disallowed: bool,
     /// Inside `#[cfg(test)] mod tests { … }` a `super` means the file itself, and tests may
     /// reach anywhere; they are not checked.
@@ -192,9 +201,55 @@ fn silences_disallowed(attr: &syn::Attribute) -> bool {
         || compact.contains("clippy::style")
 }
 
+/// The full paths a `use` tree names (`a::{b, c::d}` → `a::b`, `a::c::d`).
+fn use_leaves(prefix: &mut Vec<String>, tree: &syn::UseTree, out: &mut Vec<Vec<String>>) {
+    match tree {
+        syn::UseTree::Path(p) => {
+            prefix.push(p.ident.to_string());
+            use_leaves(prefix, &p.tree, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(n) => {
+            let mut path = prefix.clone();
+            if n.ident != "self" {
+                path.push(n.ident.to_string());
+            }
+            out.push(path);
+        }
+        syn::UseTree::Rename(r) => {
+            let mut path = prefix.clone();
+            path.push(r.ident.to_string());
+            out.push(path);
+        }
+        syn::UseTree::Glob(_) => {
+            let mut path = prefix.clone();
+            path.push("*".to_owned());
+            out.push(path);
+        }
+        syn::UseTree::Group(g) => {
+            for item in &g.items {
+                use_leaves(prefix, item, out);
+            }
+        }
+    }
+}
+
 impl<'ast> Visit<'ast> for Paths {
     fn visit_item_use(&mut self, item: &'ast syn::ItemUse) {
         self.use_tree(&mut Vec::new(), &item.tree);
+        if !matches!(item.vis, syn::Visibility::Inherited) && self.in_test_module == 0 {
+            let mut leaves = Vec::new();
+            use_leaves(&mut Vec::new(), &item.tree, &mut leaves);
+            for leaf in leaves {
+                // `pub use store::x` in `loyalty/mod.rs` is `self`-relative: read it from here.
+                let full = self.absolute(&leaf).unwrap_or_else(|| {
+                    let mut path = self.module.clone();
+                    path.extend(leaf.into_iter().skip_while(|s| s == "self"));
+                    path
+                });
+                self.reexported.insert(full);
+            }
+        }
         syn::visit::visit_item_use(self, item);
     }
 
@@ -205,6 +260,9 @@ impl<'ast> Visit<'ast> for Paths {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        if item.attrs.iter().any(|a| a.path().is_ident("path")) {
+            self.escapes.push(format!("#[path] on mod {}", item.ident));
+        }
         let test = is_test_module(item);
         self.in_test_module += usize::from(test);
         syn::visit::visit_item_mod(self, item);
@@ -212,6 +270,14 @@ impl<'ast> Visit<'ast> for Paths {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if mac
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "include")
+        {
+            self.escapes.push("include!".to_owned());
+        }
         self.macro_tokens(&mac.tokens.to_string());
         syn::visit::visit_macro(self, mac);
     }
@@ -242,6 +308,8 @@ fn check_file(
     // Twice: the first pass learns the file's aliases, the second reads every path with them.
     paths.visit_file(&file);
     paths.found.clear();
+    paths.reexported.clear();
+    paths.escapes.clear();
     paths.silences_disallowed = false;
     paths.visit_file(&file);
     let top = paths.module.first().cloned().unwrap_or_default();
@@ -252,6 +320,28 @@ fn check_file(
         broken.push(format!(
             "{name}: silences clippy::disallowed_methods, which only store files and core may do"
         ));
+    }
+    for escape in &paths.escapes {
+        broken.push(format!(
+            "{name}: {escape} pulls in source the import rules cannot follow"
+        ));
+    }
+    if CONTEXTS.contains(&top.as_str()) {
+        for path in &paths.reexported {
+            let own_private = path.first() == Some(&top)
+                && path
+                    .get(1)
+                    .is_some_and(|part| PRIVATE_PARTS.contains(&part.as_str()));
+            // Inside the private part itself (`store/mod.rs` re-exporting its submodules) is
+            // fine; handing it on from the facade is not.
+            if own_private && paths.module.get(1) != path.get(1) {
+                broken.push(format!(
+                    "{name}: re-exports crate::{}, which would open its {} to other contexts",
+                    path.join("::"),
+                    path[1]
+                ));
+            }
+        }
     }
     let is_adapter = paths
         .module
@@ -453,6 +543,40 @@ mod checker {
                 "use crate::core::deps::{Base, Links}; fn f(_: &Base) {}"
             )
             .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_facade_cannot_hand_on_its_store_nor_pull_source_from_elsewhere() {
+        assert_eq!(
+            broken("loyalty/mod.rs", "pub use store::members_of;").len(),
+            1
+        );
+        assert_eq!(
+            broken("loyalty/mod.rs", "pub(crate) use self::store::*;").len(),
+            1
+        );
+        assert_eq!(
+            broken(
+                "loyalty/members.rs",
+                "pub use crate::loyalty::graphql::Member as M;"
+            )
+            .len(),
+            1
+        );
+        assert!(
+            broken("loyalty/mod.rs", "use store::members_of;").is_empty(),
+            "private use"
+        );
+        assert!(broken("loyalty/graphql/mod.rs", "pub use members::MemberQuery;").is_empty());
+        assert!(broken("loyalty/mod.rs", "pub use members::enroll;").is_empty());
+        assert_eq!(
+            broken("loyalty/x.rs", "#[path = \"../identity/store.rs\"] mod s;").len(),
+            1
+        );
+        assert_eq!(
+            broken("loyalty/x.rs", "include!(\"../identity/store.rs\");").len(),
+            1
         );
     }
 
