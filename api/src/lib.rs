@@ -18,6 +18,7 @@ pub mod core;
 pub mod engagement;
 pub mod identity;
 pub mod loyalty;
+pub mod portal;
 pub mod server;
 
 pub use core::{

@@ -18,6 +18,8 @@ use sha2::Sha256;
 pub enum Purpose {
     Unsubscribe,
     Tracking,
+    /// The portal's form tokens, bound to the visitor's session.
+    Csrf,
 }
 
 impl Purpose {
@@ -25,6 +27,7 @@ impl Purpose {
         match self {
             Self::Unsubscribe => "unsubscribe",
             Self::Tracking => "track",
+            Self::Csrf => "csrf",
         }
     }
 }
@@ -151,6 +154,10 @@ impl Signer {
         len: usize,
         context: &[u8],
     ) -> Option<Vec<u8>> {
+        // Only link tokens existed before key ids.
+        if purpose == Purpose::Csrf {
+            return None;
+        }
         let (payload, tag) = raw.split_at(len);
         let mut key = format!("{}:v1:", purpose.label()).into_bytes();
         key.extend_from_slice(&self.legacy);

@@ -286,27 +286,53 @@ pub async fn brand_of_link(
 
 /// Marks the address of the token's user verified.
 pub async fn verify_email(base: &Base, token: &str) -> Result<user_account::Model, AppError> {
+    let tx = crate::core::db::begin_write(&base.db).await?;
+    let user = consume_verification(&tx, token, base.clock.now()).await?;
+    tx.commit().await?;
+    Ok(user)
+}
+
+/// Uses a verification token and marks its user's address verified (in the caller's
+/// transaction).
+async fn consume_verification<C: ConnectionTrait>(
+    tx: &C,
+    token: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<user_account::Model, AppError> {
     let invalid = || AppError::conflict("this link is invalid, expired or already used");
     if !looks_like_token(token) {
         return Err(AppError::validation("token", "is not a link token"));
     }
-    let now = base.clock.now();
-    let tx = crate::core::db::begin_write(&base.db).await?;
     let user_id = store::consume_one_time_token(
-        &tx,
+        tx,
         &hash_token(token),
         one_time_token::TokenPurpose::VerifyEmail,
         now,
     )
     .await?
     .ok_or_else(invalid)?;
-    let user = store::user_by_id(&tx, user_id).await?.ok_or_else(invalid)?;
+    let user = store::user_by_id(tx, user_id).await?.ok_or_else(invalid)?;
     let mut model: user_account::ActiveModel = user.into();
     model.email_verified_at = Set(Some(now));
     model.updated_at = Set(now);
-    let user = store::update_user(&tx, model).await?;
+    store::update_user(tx, model).await
+}
+
+/// Verifies the address of the token's user and signs them in (the link proves the mailbox, as
+/// a sign-in link would): the portal's landing from the verification mail. The session opens
+/// in the same transaction as the verification, under the same checks as a login (a suspended
+/// brand or a deactivated account gets no session, and the address stays unverified).
+pub async fn verify_email_and_sign_in(
+    base: &Base,
+    auth: &Auth,
+    token: &str,
+) -> Result<Session, AppError> {
+    let tx = crate::core::db::begin_write(&base.db).await?;
+    let user = consume_verification(&tx, token, base.clock.now()).await?;
+    ensure_may_sign_in(base, &user).await?;
+    let session = open_session(base, auth, &tx, user, Uuid::now_v7()).await?;
     tx.commit().await?;
-    Ok(user)
+    Ok(session)
 }
 
 /// Sends a new verification link if the address belongs to an unverified account. Answers the

@@ -12,8 +12,14 @@
 //!    not handed;
 //! 6. a context does not hand on its own `store`, `graphql`, `http` or `jobs` through a `pub use`
 //!    (its facade would open them to the others);
-//! 7. no `#[path]` module and no `include!`: source pulled in from elsewhere would escape the
+//! 7. the portal (an adapter, like the contexts' `graphql/`) names neither `server` nor a
+//!    context's `store`, `graphql`, `http` or `jobs`: its pages run GraphQL operations in process
+//!    or call facades;
+//! 8. no `#[path]` module and no `include!`: source pulled in from elsewhere would escape the
 //!    checks of the file it lands in.
+//!
+//! Size: over 500 lines on purpose: half of it is the checker's own tests, one per way round a
+//! rule (aliases, groups, globs, macros, lint groups, re-exports).
 //!
 //! Each source file is parsed with `syn`: every `use` tree and every path that starts with
 //! `crate` (or `super`, resolved against the file's module) is checked, wherever it appears.
@@ -343,10 +349,35 @@ fn check_file(
             }
         }
     }
-    let is_adapter = paths
-        .module
-        .get(1)
-        .is_some_and(|m| m == "graphql" || m == "http");
+    let is_adapter = top == "portal"
+        || paths
+            .module
+            .get(1)
+            .is_some_and(|m| m == "graphql" || m == "http");
+    if top == "portal" {
+        for path in &paths.found {
+            let target = path.first().map(String::as_str).unwrap_or_default();
+            if target == "server" {
+                broken.push(format!(
+                    "{name}: the portal names crate::{} (it gets what it needs from server, never \
+                     the reverse)",
+                    path.join("::")
+                ));
+            }
+            if CONTEXTS.contains(&target)
+                && path
+                    .get(1)
+                    .is_some_and(|part| PRIVATE_PARTS.contains(&part.as_str()))
+            {
+                broken.push(format!(
+                    "{name}: the portal names crate::{}, a context's {}; pages run GraphQL \
+                     operations or call facades",
+                    path.join("::"),
+                    path[1]
+                ));
+            }
+        }
+    }
     for path in &paths.found {
         let Some(target) = path.first().map(String::as_str) else {
             continue;

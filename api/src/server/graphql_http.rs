@@ -2,7 +2,7 @@
 //! operation per request (batches refused), the principal resolved from the bearer token before
 //! execution, and every error typed on the way out.
 
-use std::net::SocketAddr;
+use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     body::Bytes,
@@ -14,11 +14,12 @@ use axum::{
 use crate::{
     core::{
         auth::Principal,
+        deps::Deps,
         error::{AppError, ErrorCode},
         graphql::{RequestContext, errors},
         http::client_address,
     },
-    server::router::HttpState,
+    server::{router::HttpState, schema::FidelisSchema},
 };
 
 pub(crate) async fn post_graphql(
@@ -114,11 +115,45 @@ async fn authenticate(
         .ok_or(AppError::Unauthenticated(
             "use Authorization: Bearer <token>",
         ))?;
-    let claims = state.app.auth.jwt.verify(token)?;
+    principal_of_token(&state.app, token).await
+}
+
+/// The principal a bearer token stands for, with its brand's row when it has one.
+async fn principal_of_token(
+    app: &Deps,
+    token: &str,
+) -> Result<(Principal, Option<entity::brand::Model>), AppError> {
+    let claims = app.auth.jwt.verify(token)?;
     if claims.role == crate::core::auth::Role::Member {
-        return crate::loyalty::member_auth::resolve(&state.app.base, claims).await;
+        return crate::loyalty::member_auth::resolve(&app.base, claims).await;
     }
-    crate::identity::sessions::resolve_principal(&state.app.base, claims).await
+    crate::identity::sessions::resolve_principal(&app.base, claims).await
+}
+
+/// The GraphQL operations the portal's pages run, in process, as the signed-in person: the same
+/// schema, the same principal resolution and guards as `POST /graphql`, so the portal has no
+/// second authorization path.
+pub(crate) fn in_process(app: Arc<Deps>, schema: FidelisSchema) -> crate::portal::Gql {
+    Arc::new(move |call: crate::portal::Call| {
+        let (app, schema) = (app.clone(), schema.clone());
+        Box::pin(async move {
+            let (principal, brand) = match &call.token {
+                None => (Principal::Anonymous, None),
+                Some(token) => principal_of_token(&app, token).await?,
+            };
+            let context = RequestContext {
+                scope: crate::identity::sessions::scope_of(&app.base, &principal, brand),
+                principal,
+                client: call.client,
+            };
+            let request = async_graphql::Request::new(call.query)
+                .variables(async_graphql::Variables::from_json(call.variables))
+                .data(context);
+            let mut response = schema.execute(request).await;
+            errors::finalize(&mut response);
+            Ok(response)
+        })
+    })
 }
 
 fn reject(status: StatusCode, code: ErrorCode, message: &str) -> Response {

@@ -35,6 +35,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub(crate) struct HttpState {
     pub app: Arc<Deps>,
     pub schema: FidelisSchema,
+    pub portal: Arc<crate::portal::Portal>,
+}
+
+/// The portal's handlers extract `State<Arc<Portal>>`.
+impl axum::extract::FromRef<HttpState> for Arc<crate::portal::Portal> {
+    fn from_ref(state: &HttpState) -> Self {
+        state.portal.clone()
+    }
 }
 
 /// Contexts' handlers extract `State<Arc<Deps>>`: they never see the schema or the router.
@@ -47,8 +55,16 @@ impl axum::extract::FromRef<HttpState> for Arc<Deps> {
 pub fn router(app: Arc<Deps>, schema: FidelisSchema) -> Router {
     let timeout = Duration::from_secs(app.config.request_timeout_secs);
     let body_limit = app.config.max_body_bytes;
-    let state = HttpState { app, schema };
-    Router::new()
+    let portal = Arc::new(crate::portal::Portal::new(
+        app.clone(),
+        graphql::in_process(app.clone(), schema.clone()),
+    ));
+    let state = HttpState {
+        app,
+        schema,
+        portal,
+    };
+    crate::portal::routes(Router::new())
         .route(
             "/graphql",
             post(graphql::post_graphql).get(graphql::get_graphql),
@@ -60,9 +76,7 @@ pub fn router(app: Arc<Deps>, schema: FidelisSchema) -> Router {
         )
         .route("/t/o/{token}", get(tracking::open))
         .route("/t/c/{token}", get(tracking::click))
-        .route("/", get(pages::home))
         .route("/assets/fidelis.css", get(crate::core::web::stylesheet))
-        .route("/verify-email", get(pages::verify_email))
         .route(
             "/reset-password",
             get(pages::reset_password_form).post(pages::reset_password),

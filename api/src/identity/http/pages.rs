@@ -1,6 +1,6 @@
-//! The pages that links mailed to staff open, until the web portal takes them over: the home
-//! page, e-mail verification (verified at once, and said so), a staff invitation and a staff
-//! password reset (a form that sets the password). In French or English:
+//! The pages that links mailed to staff open, besides the portal's (which took over the home
+//! page and the e-mail verification landing): a staff invitation and a staff password reset (a
+//! form that sets the password). In French or English:
 //! the brand's language where the link names a brand, otherwise `?lang=` or the browser's.
 //!
 //! Safe to open by link scanners: `HEAD` never acts, and `GET` only verifies an address (which
@@ -13,91 +13,14 @@ use std::sync::Arc;
 use axum::{
     Form,
     extract::{Query, State, rejection::FormRejection},
-    http::{HeaderMap, Method, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 
 use crate::{
-    core::{deps::Deps, error::AppError, i18n::Lang, mail::templates::escape_html, web::*},
+    core::{deps::Deps, error::AppError, i18n::Lang, web::*},
     identity::sessions::LinkKind,
 };
-
-/// `GET /`: what Fidelis is, and where to go.
-pub(crate) async fn home(
-    State(state): State<Arc<Deps>>,
-    Query(q): Query<LinkQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = visitor_lang(q.lang.as_deref(), &headers);
-    let graphiql = if state.config.graphiql_enabled() {
-        format!(
-            "<p><a href=\"/graphql\">GraphiQL</a> — {}</p>",
-            escape_html(lang.pick(
-                "explorer l'API GraphQL (collez votre jeton dans l'onglet Headers : {\"Authorization\": \"Bearer …\"}).",
-                "explore the GraphQL API (paste your token in the Headers tab: {\"Authorization\": \"Bearer …\"}).",
-            ))
-        )
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "{}{}{graphiql}",
-        para(lang.pick(
-            "Fidelis est la plateforme de fidélité des enseignes : programmes de points, cagnotte, tampons, abonnements, coalitions et e-mails.",
-            "Fidelis is the loyalty platform for brands: points, cashback, stamps, paid memberships, coalitions and mail.",
-        )),
-        para(lang.pick(
-            "Les enseignes et leurs applications partenaires utilisent l'API GraphQL à l'adresse /graphql. Les membres d'une enseigne ont leur espace à /m/<enseigne>.",
-            "Brands and their partner apps use the GraphQL API at /graphql. A brand's members have their space at /m/<brand>.",
-        )),
-    );
-    page(StatusCode::OK, lang, "Fidelis", &body)
-}
-
-/// `GET /verify-email?token=…`: verifies the address at once and says so (not on `HEAD`).
-pub(crate) async fn verify_email(
-    State(state): State<Arc<Deps>>,
-    method: Method,
-    Query(q): Query<LinkQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let fallback = visitor_lang(q.lang.as_deref(), &headers);
-    let title = |lang: Lang| lang.pick("Confirmation de l'adresse", "Address confirmation");
-    if method == Method::HEAD {
-        return page(StatusCode::OK, fallback, title(fallback), "");
-    }
-    let token = q.token.unwrap_or_default();
-    match crate::identity::sessions::verify_email(&state.base, &token).await {
-        Ok(user) => {
-            let (brand, lang) = crate::identity::sessions::user_brand(&state.base, &user)
-                .await
-                .unwrap_or(("Fidelis".to_owned(), fallback));
-            let body = format!(
-                "{}{}",
-                para(&match lang {
-                    Lang::Fr => format!("L'adresse {} est confirmée pour {brand}.", user.email),
-                    Lang::En => format!("{} is confirmed for {brand}.", user.email),
-                }),
-                para(lang.pick(
-                    "Vous pouvez maintenant vous connecter avec votre adresse et votre mot de passe.",
-                    "You can now sign in with your address and password.",
-                )),
-            );
-            page(
-                StatusCode::OK,
-                lang,
-                lang.pick("Adresse confirmée", "Address confirmed"),
-                &body,
-            )
-        }
-        Err(e) => page(
-            error_status(&e),
-            fallback,
-            title(fallback),
-            &para(&error_text(fallback, &e)),
-        ),
-    }
-}
 
 /// `GET /reset-password?token=…`: the form for a new password.
 pub(crate) async fn reset_password_form(

@@ -1,0 +1,340 @@
+//! Signing up, in and out: the home page, the sign-up and login forms, the landing of the
+//! verification link (which confirms the address and signs in), logout (which ends the refresh
+//! family through the API).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, Query, State},
+    http::{HeaderMap, Method, StatusCode},
+    response::Response,
+};
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    Portal,
+    render::see_other,
+    session::{Failure, Visitor},
+};
+use crate::core::{i18n::Lang, web::same_origin};
+
+#[derive(Deserialize, Default)]
+pub(super) struct PageQuery {
+    pub lang: Option<String>,
+    pub token: Option<String>,
+}
+
+/// The visitor, with a language chosen by `?lang=` kept for the next pages.
+pub(super) fn visitor(
+    portal: &Portal,
+    headers: &HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+    q: &PageQuery,
+) -> Visitor {
+    let mut v = Visitor::of(portal, headers, peer);
+    if let Some(lang) = q.lang.as_deref().and_then(Lang::parse) {
+        v.choose_lang(lang);
+    }
+    v
+}
+
+/// A posted form that did not come from the portal's own page (another origin, or no valid
+/// CSRF token): refused, nothing done.
+pub(super) fn refused(portal: &Portal, v: &Visitor) -> Response {
+    portal.pages.page(
+        v,
+        StatusCode::FORBIDDEN,
+        "message.html",
+        context! {
+            title => v.lang.pick("Requête refusée", "Request refused"),
+            message => v.lang.pick(
+                "Ce formulaire a expiré ou ne vient pas de cette page : rechargez la page et recommencez.",
+                "This form expired or did not come from this page: reload the page and try again.",
+            ),
+        },
+    )
+}
+
+/// Whether a posted form may act: same origin and a CSRF token of this visitor.
+pub(super) fn form_ok(
+    portal: &Portal,
+    v: &mut Visitor,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> bool {
+    same_origin(headers) && csrf.is_some_and(|t| v.csrf_ok(portal, t))
+}
+
+/// `GET /`: the portal's front page (the dashboard when signed in).
+pub(super) async fn home(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let v = visitor(&portal, &headers, peer, &q);
+    if v.signed_in() {
+        return see_other(&v, "/app");
+    }
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        "home.html",
+        context! { graphiql => portal.deps.config.graphiql_enabled() },
+    )
+}
+
+/// `GET /login`.
+pub(super) async fn login_form(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&portal, &headers, peer, &q);
+    let csrf = v.csrf(&portal);
+    portal
+        .pages
+        .page(&v, StatusCode::OK, "login.html", context! { csrf => csrf })
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    email: Option<String>,
+    password: Option<String>,
+    csrf: Option<String>,
+}
+
+/// `POST /login`: the API's `login` (with its rate limits), then the session cookies.
+pub(super) async fn login(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    let email = form.email.unwrap_or_default();
+    let result = v
+        .run_anonymous(
+            &portal,
+            "mutation($i: LoginInput!) { login(input: $i) { accessToken refreshToken expiresIn } }",
+            json!({ "i": { "email": email, "password": form.password.unwrap_or_default() } }),
+        )
+        .await;
+    match result {
+        Ok(data) => {
+            let s = &data["login"];
+            v.start_session(
+                s["accessToken"].as_str().unwrap_or_default(),
+                s["refreshToken"].as_str().unwrap_or_default(),
+                s["expiresIn"].as_u64().unwrap_or(0),
+                portal.deps.auth.refresh_token_ttl_days,
+            );
+            see_other(&v, "/app")
+        }
+        Err(f) => {
+            let csrf = v.csrf(&portal);
+            let status = if f.code == "RATE_LIMITED" {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::UNAUTHORIZED
+            };
+            let error = f.text(v.lang);
+            portal.pages.page(
+                &v,
+                status,
+                "login.html",
+                context! { csrf => csrf, email => email, error => error },
+            )
+        }
+    }
+}
+
+/// `GET /signup`.
+pub(super) async fn signup_form(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&portal, &headers, peer, &q);
+    let csrf = v.csrf(&portal);
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        "signup.html",
+        context! { csrf => csrf, form => context! { currency => "EUR", timezone => "Europe/Paris" } },
+    )
+}
+
+#[derive(Deserialize, serde::Serialize, Default)]
+pub(super) struct SignupForm {
+    #[serde(default)]
+    brand_name: String,
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    currency: String,
+    #[serde(default)]
+    timezone: String,
+    #[serde(default, skip_serializing)]
+    csrf: Option<String>,
+}
+
+/// `POST /signup`: the API's `signUpBrand`; the owner then confirms the address by mail.
+pub(super) async fn signup(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SignupForm>,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    let locale = match v.lang {
+        Lang::Fr => "fr-FR",
+        Lang::En => "en-GB",
+    };
+    let result = v
+        .run_anonymous(
+            &portal,
+            "mutation($i: SignUpBrandInput!) { signUpBrand(input: $i) { brand { id } } }",
+            json!({ "i": {
+                "brandName": form.brand_name, "slug": form.slug, "ownerEmail": form.email,
+                "ownerPassword": form.password, "currency": form.currency,
+                "timezone": form.timezone, "locale": locale,
+            } }),
+        )
+        .await;
+    match result {
+        Ok(_) => portal.pages.page(
+            &v,
+            StatusCode::OK,
+            "signup_sent.html",
+            context! { email => form.email },
+        ),
+        Err(f) => {
+            let csrf = v.csrf(&portal);
+            let status = match f.code.as_str() {
+                "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+                "CONFLICT" => StatusCode::CONFLICT,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let error = f.text(v.lang);
+            portal.pages.page(
+                &v,
+                status,
+                "signup.html",
+                context! { csrf => csrf, form => form, error => error },
+            )
+        }
+    }
+}
+
+/// `GET /verify-email?token=…`: confirms the address and signs the owner in (never on `HEAD`,
+/// which link scanners send). A used or expired link says so and offers the login form.
+pub(super) async fn verify_email(
+    State(portal): State<Arc<Portal>>,
+    method: Method,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&portal, &headers, peer, &q);
+    if method == Method::HEAD {
+        return portal.pages.page(
+            &v,
+            StatusCode::OK,
+            "message.html",
+            context! { title => v.lang.pick("Confirmation de l'adresse", "Address confirmation") },
+        );
+    }
+    let token = q.token.unwrap_or_default();
+    let deps = &portal.deps;
+    match crate::identity::sessions::verify_email_and_sign_in(&deps.base, &deps.auth, &token).await
+    {
+        Ok(session) => {
+            let (brand, lang) = crate::identity::sessions::user_brand(&deps.base, &session.user)
+                .await
+                .unwrap_or(("Fidelis".to_owned(), v.lang));
+            if q.lang.is_none() {
+                v.lang = lang;
+            }
+            v.start_session(
+                &session.access_token,
+                &session.refresh_token,
+                session.expires_in,
+                deps.auth.refresh_token_ttl_days,
+            );
+            portal.pages.page(
+                &v,
+                StatusCode::OK,
+                "verified.html",
+                context! { email => session.user.email, brand => brand },
+            )
+        }
+        Err(e) => {
+            let failure = Failure {
+                code: e.code().as_str().to_owned(),
+                message: e.to_string(),
+                field: None,
+            };
+            let status = crate::core::web::error_status(&e);
+            let message = match failure.code.as_str() {
+                "FORBIDDEN" => failure.text(v.lang),
+                _ => crate::core::web::error_text(v.lang, &e),
+            };
+            portal.pages.page(
+                &v,
+                status,
+                "message.html",
+                context! {
+                    title => v.lang.pick("Confirmation de l'adresse", "Address confirmation"),
+                    message => message,
+                    login => true,
+                },
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// `POST /logout`: ends the refresh family through the API and clears the cookies.
+pub(super) async fn logout(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    if let Some(refresh) = v.refresh_token().map(str::to_owned) {
+        // Ends the whole family: a stolen copy of an earlier refresh token is dead too.
+        let _ = v
+            .run_anonymous(
+                &portal,
+                "mutation($t: String!) { logout(refreshToken: $t) }",
+                json!({ "t": refresh }),
+            )
+            .await;
+    }
+    v.end_session();
+    see_other(&v, "/login")
+}

@@ -1,0 +1,83 @@
+//! The web portal: brands sign up, sign in and run their program in a browser, served by the
+//! same binary at `/`. Server-rendered pages (MiniJinja templates compiled into the binary), no
+//! script needed, no Node at build time.
+//!
+//! Invariants:
+//! - every page runs the same GraphQL operations as the API, in process, as the signed-in
+//!   person ([`Gql`], built by `server`): the portal has no second authorization path, so what a
+//!   role cannot do through the API it cannot do here;
+//! - the session lives in HttpOnly, SameSite=Lax cookies (Secure in production); every form that
+//!   changes something carries a CSRF token bound to the session (or, before sign-in, to a
+//!   pre-session cookie) and must come from the portal's own origin;
+//! - pages carry a Content-Security-Policy without `unsafe-inline` and `frame-ancestors 'none'`,
+//!   are never cached, and never show internal error details.
+
+mod auth;
+mod dashboard;
+mod programs;
+mod render;
+mod session;
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+
+use crate::core::{deps::Deps, error::AppError};
+
+/// One GraphQL operation run for a page.
+pub struct Call {
+    /// The access token of the signed-in person (none: anonymous).
+    pub token: Option<String>,
+    /// The visitor's address, for the API's rate limits.
+    pub client: String,
+    pub query: &'static str,
+    pub variables: serde_json::Value,
+}
+
+/// Runs a [`Call`] through the API's schema (principal, scope, guards, limits).
+pub type Gql = Arc<
+    dyn Fn(Call) -> Pin<Box<dyn Future<Output = Result<async_graphql::Response, AppError>> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// What the portal's handlers share.
+pub struct Portal {
+    deps: Arc<Deps>,
+    gql: Gql,
+    pages: render::Pages,
+}
+
+impl Portal {
+    pub fn new(deps: Arc<Deps>, gql: Gql) -> Self {
+        Self {
+            deps,
+            gql,
+            pages: render::Pages::new(),
+        }
+    }
+}
+
+/// The portal's routes, added to the server's router.
+pub fn routes<S>(router: Router<S>) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Portal>: axum::extract::FromRef<S>,
+{
+    router
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/signup", get(auth::signup_form).post(auth::signup))
+        .route("/verify-email", get(auth::verify_email))
+        .route("/logout", post(auth::logout))
+        .route("/app", get(dashboard::dashboard))
+        .route("/app/programs", get(programs::list))
+        .route(
+            "/app/programs/new",
+            get(programs::new_form).post(programs::create),
+        )
+        .route("/assets/portal.css", get(render::stylesheet))
+}

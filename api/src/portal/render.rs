@@ -1,0 +1,157 @@
+//! Page rendering: MiniJinja templates compiled into the binary (autoescaped), the portal's
+//! stylesheet, and the response every page gets (security headers, cookies, no caching).
+//! Templates call `t("français", "English")` for their texts and format money with
+//! `money(minor, currency)`, both in the page's language.
+
+use axum::{
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+use minijinja::{Environment, State, Value};
+
+use super::session::Visitor;
+use crate::core::{i18n::Lang, money::Money, types::Currency};
+
+const CSS: &str = include_str!("templates/portal.css");
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", include_str!("templates/layout.html")),
+    ("home.html", include_str!("templates/home.html")),
+    ("login.html", include_str!("templates/login.html")),
+    ("signup.html", include_str!("templates/signup.html")),
+    (
+        "signup_sent.html",
+        include_str!("templates/signup_sent.html"),
+    ),
+    ("verified.html", include_str!("templates/verified.html")),
+    ("dashboard.html", include_str!("templates/dashboard.html")),
+    ("programs.html", include_str!("templates/programs.html")),
+    (
+        "program_new.html",
+        include_str!("templates/program_new.html"),
+    ),
+    ("message.html", include_str!("templates/message.html")),
+];
+
+pub(super) struct Pages {
+    env: Environment<'static>,
+}
+
+fn lang_of(state: &State<'_, '_>) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
+impl Pages {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("portal template {name}: {e}"));
+        }
+        env.add_function(
+            "t",
+            |state: &State<'_, '_>, fr: String, en: String| match lang_of(state) {
+                Lang::Fr => fr,
+                Lang::En => en,
+            },
+        );
+        env.add_function(
+            "money",
+            |state: &State<'_, '_>, minor: i64, currency: String| match Currency::parse(
+                "currency", &currency,
+            ) {
+                Ok(c) => Money::new(minor, c).display(lang_of(state)),
+                Err(_) => format!("{minor} {currency}"),
+            },
+        );
+        Self { env }
+    }
+
+    /// Renders `template` with `context` (plus the page's language) into a response.
+    pub fn page(
+        &self,
+        visitor: &Visitor,
+        status: StatusCode,
+        template: &str,
+        context: Value,
+    ) -> Response {
+        let lang = visitor.lang.code();
+        let rendered = self
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(minijinja::context! { lang => lang, ..context }));
+        match rendered {
+            Ok(html) => with_headers(status, html, &visitor.cookies),
+            Err(e) => {
+                tracing::error!(template, error = %e, "a portal page did not render");
+                with_headers(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "<!doctype html><title>Fidelis</title><p>Internal error.</p>".to_owned(),
+                    &visitor.cookies,
+                )
+            }
+        }
+    }
+}
+
+/// A redirect after a form (303, so the browser follows with GET), with the visitor's cookies.
+pub(super) fn see_other(visitor: &Visitor, to: &str) -> Response {
+    let mut response = Redirect::to(to).into_response();
+    add_cookies(&mut response, &visitor.cookies);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn add_cookies(response: &mut Response, cookies: &[String]) {
+    for c in cookies {
+        if let Ok(v) = HeaderValue::from_str(c) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}
+
+fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Response {
+    let mut response = (status, html).into_response();
+    add_cookies(&mut response, cookies);
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+/// `GET /assets/portal.css`.
+pub(super) async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
