@@ -3,6 +3,7 @@
 
 mod admin;
 mod birthdays;
+mod browser;
 mod campaigns;
 mod checkout;
 mod coalition_model;
@@ -28,6 +29,7 @@ mod money_defects;
 mod onboarding;
 mod outbox;
 mod partner;
+mod portal;
 mod races;
 mod returns;
 mod rewards;

@@ -93,10 +93,12 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
             .get(name)
             .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    if let Some(site) = value(header::HeaderName::from_static("sec-fetch-site"))
-        && !matches!(site, "same-origin" | "none")
-    {
-        return false;
+    // Browsers send Sec-Fetch-Site on every request and scripts cannot set it: when present it
+    // decides. (Under `Referrer-Policy: no-referrer`, which these pages use to keep link tokens
+    // to themselves, a browser's form post carries `Origin: null`, so Origin alone would refuse
+    // every real form.)
+    if let Some(site) = value(header::HeaderName::from_static("sec-fetch-site")) {
+        return matches!(site, "same-origin" | "none");
     }
     let host = value(header::HOST).unwrap_or_default();
     let authority = |url: &str| {

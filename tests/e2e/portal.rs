@@ -1,0 +1,372 @@
+//! The web portal, in a real browser (headless chromium) against the real server, and its
+//! forms' defences over plain HTTP.
+
+use fidelis_tests::{PASSWORD, spawn_app};
+use serde_json::json;
+
+use crate::browser::Browser;
+
+/// A brand owner signs up in the browser, opens the verification link from the mail received
+/// over SMTP, lands signed in, follows the onboarding checklist to create a points program, sees
+/// it listed, and signs out (after which the dashboard sends them to the login form).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_brand_signs_up_in_the_browser_and_runs_its_first_program() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    browser.goto(&app.url("/")).await;
+    browser.wait_for_text("La plateforme de fidélité").await;
+    browser.screenshot("home").await;
+    browser.click("a[href='/signup']").await;
+    browser.fill("brand_name", "Boulangerie Lune").await;
+    browser.fill("slug", "lune").await;
+    browser.fill("email", "owner@lune.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.screenshot("signup").await;
+    browser.click("form button[type='submit']").await;
+    browser.wait_for_text("Vérifiez votre boîte mail").await;
+
+    let mail = app.smtp.wait_for("owner@lune.example").await;
+    let token = mail
+        .link_token("/verify-email")
+        .unwrap_or_else(|| panic!("no link in {}", mail.text()));
+    browser
+        .goto(&app.url(&format!("/verify-email?token={token}")))
+        .await;
+    browser.wait_for_text("Adresse confirmée").await;
+    browser.click("a[href='/app']").await;
+    let dashboard = browser.wait_for_text("Pour bien démarrer").await;
+    assert!(dashboard.contains("Boulangerie Lune"), "{dashboard}");
+    assert!(dashboard.contains("owner@lune.example"), "{dashboard}");
+    for step in [
+        "Créer un premier programme",
+        "Régler l'expéditeur des e-mails",
+        "Créer une première clé d'API",
+        "Inviter l'équipe",
+    ] {
+        assert!(dashboard.contains(step), "{step} missing:\n{dashboard}");
+    }
+    browser.screenshot("dashboard-onboarding").await;
+
+    browser.click("li[data-step='program'] a").await;
+    browser.fill("name", "Points Lune").await;
+    browser.fill("points", "2").await;
+    browser.fill("per_amount_minor", "150").await;
+    browser.fill("minimum_minor", "500").await;
+    browser.screenshot("program-new").await;
+    browser.click("form.card button[type='submit']").await;
+    let list = browser.wait_for_text("Points Lune").await;
+    assert_eq!(browser.path().await, "/app/programs");
+    assert!(
+        list.contains("2 point(s) par 1,50 EUR, dès 5,00 EUR"),
+        "{list}"
+    );
+    browser.screenshot("programs").await;
+
+    // The API sees the program the page created, as the owner.
+    let owner = app.login("owner@lune.example", PASSWORD).await;
+    let programs = app
+        .as_token(&owner.access_token)
+        .query(
+            "{ programs(first: 5) { nodes { name points { points perAmountMinor } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        programs["data"]["programs"]["nodes"][0]["points"]["perAmountMinor"], 150,
+        "{programs}"
+    );
+
+    // The checklist step is done; English on request.
+    browser.goto(&app.url("/app?lang=en")).await;
+    let english = browser.wait_for_text("Getting started").await;
+    assert!(english.contains("Create a first program"), "{english}");
+    assert!(english.contains("Points Lune"), "{english}");
+
+    // Bad input comes back on the form with the field named; nothing is created.
+    browser.goto(&app.url("/app/programs/new")).await;
+    browser.fill("name", "Broken").await;
+    browser.fill("points", "two").await;
+    browser.click("form.card button[type='submit']").await;
+    let refused = browser.wait_for_text("whole number").await;
+    assert!(refused.contains("Points"), "{refused}");
+
+    browser.click("header form button").await;
+    browser.wait_for_text("Sign in").await;
+    assert_eq!(browser.path().await, "/login");
+    browser.goto(&app.url("/app")).await;
+    browser.wait_for_text("Sign in").await;
+    assert_eq!(
+        browser.path().await,
+        "/login",
+        "signed out: back to the form"
+    );
+    browser.close().await;
+}
+
+/// A staff member signs in with the login form: the dashboard leaves out what staff may not
+/// read (mail settings, API keys, the team), as the API refuses it to them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_staff_member_does_not_see_what_staff_cannot_do() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let brand = app.new_brand("caisse").await;
+    app.invite(&brand, "cashier@caisse.example", "BRAND_STAFF")
+        .await;
+    browser.goto(&app.url("/login")).await;
+    browser.fill("email", "cashier@caisse.example").await;
+    browser.fill("password", "not the password").await;
+    browser.click("form.card button[type='submit']").await;
+    browser
+        .wait_for_text("Adresse ou mot de passe incorrect")
+        .await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    let dashboard = browser.wait_for_text("Brand caisse").await;
+    assert_eq!(browser.path().await, "/app");
+    assert!(dashboard.contains("cashier@caisse.example"), "{dashboard}");
+    for hidden in [
+        "Régler l'expéditeur des e-mails",
+        "Créer une première clé d'API",
+        "Inviter l'équipe",
+    ] {
+        assert!(
+            !dashboard.contains(hidden),
+            "staff sees {hidden}:\n{dashboard}"
+        );
+    }
+    browser.screenshot("dashboard-staff").await;
+
+    // The password-reset page mailed to staff works in a real browser (whose form posts carry
+    // `Origin: null` under the page's no-referrer policy), and the new password signs in.
+    let asked = app
+        .anonymous()
+        .query(
+            "mutation($e: String!) { requestPasswordReset(email: $e) }",
+            json!({ "e": "cashier@caisse.example" }),
+        )
+        .await;
+    assert_eq!(asked["data"]["requestPasswordReset"], true, "{asked}");
+    let mut token = None;
+    for _ in 0..100 {
+        token = app
+            .smtp
+            .to("cashier@caisse.example")
+            .await
+            .iter()
+            .rev()
+            .find_map(|m| m.link_token("/reset-password"));
+        if token.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let token = token.unwrap_or_else(|| panic!("no reset link mailed"));
+    browser
+        .goto(&app.url(&format!("/reset-password?token={token}")))
+        .await;
+    browser.fill("password", "a brand new passphrase").await;
+    browser.fill("confirm", "a brand new passphrase").await;
+    browser.click("form button[type='submit']").await;
+    browser
+        .wait_for_text("Votre nouveau mot de passe est enregistré")
+        .await;
+    app.login("cashier@caisse.example", "a brand new passphrase")
+        .await;
+    browser.close().await;
+}
+
+fn form_body(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            format!(
+                "{k}={}",
+                v.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The hidden CSRF field of a page.
+fn csrf_of(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A form posted without its token, with another visitor's token, or from another origin is
+/// refused and does nothing; the same form from the page works. The session cookies are
+/// HttpOnly and SameSite, and pages carry the strict CSP.
+#[tokio::test(flavor = "multi_thread")]
+async fn portal_forms_refuse_posts_without_the_visitors_token() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("jeton").await;
+    let _ = brand;
+    let client = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    let login = |c: reqwest::Client, body: String| {
+        let url = app.url("/login");
+        async move {
+            c.post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let creds = |csrf: &str| {
+        form_body(&[
+            ("email", "owner@jeton.example"),
+            ("password", PASSWORD),
+            ("csrf", csrf),
+        ])
+    };
+
+    // No token at all.
+    let visitor = client();
+    let page = visitor
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    let html = page.text().await.unwrap_or_default();
+    let token = csrf_of(&html);
+    assert!(!token.is_empty(), "{html}");
+    let refused = login(visitor.clone(), creds("")).await;
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(
+        refused.headers().get("set-cookie").is_none() || {
+            let c = refused.headers().get_all("set-cookie");
+            !c.iter()
+                .any(|v| v.to_str().unwrap_or_default().starts_with("fidelis_at="))
+        }
+    );
+
+    // Another visitor's token (bound to their pre-session cookie).
+    let other = client();
+    let their_page = other
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    let theirs = csrf_of(&their_page);
+    assert_eq!(
+        login(visitor.clone(), creds(&theirs))
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+
+    // From another origin, even with the right token.
+    let cross = visitor
+        .post(app.url("/login"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(creds(&token))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cross.status().as_u16(), 403);
+
+    // The page's own token works: a session in HttpOnly, SameSite cookies.
+    let ok = login(visitor.clone(), creds(&token)).await;
+    assert_eq!(ok.status().as_u16(), 303);
+    assert_eq!(
+        ok.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/app")
+    );
+    let cookies: Vec<String> = ok
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_owned))
+        .collect();
+    for name in ["fidelis_at=", "fidelis_rt="] {
+        let c = cookies
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("no {name} in {cookies:?}"));
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Lax"), "{c}");
+    }
+    let dashboard = visitor
+        .get(app.url("/app"))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dashboard.status().as_u16(), 200);
+    let dashboard = dashboard.text().await.unwrap_or_default();
+    assert!(dashboard.contains("Brand jeton"), "{dashboard}");
+
+    // Signed in, a form still needs the session's token: a pre-session token no longer works.
+    let create = |csrf: &str| {
+        form_body(&[
+            ("name", "Sneaky"),
+            ("points", "1"),
+            ("per_amount_minor", "100"),
+            ("minimum_minor", "0"),
+            ("validity_months", "12"),
+            ("csrf", csrf),
+        ])
+    };
+    let sneaky = visitor
+        .post(app.url("/app/programs/new"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(create(&token))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sneaky.status().as_u16(), 403);
+    let owner = app.login("owner@jeton.example", PASSWORD).await;
+    let programs = app
+        .as_token(&owner.access_token)
+        .query("{ programs(first: 5) { nodes { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        programs["data"]["programs"]["nodes"],
+        json!([]),
+        "a refused form wrote nothing: {programs}"
+    );
+    let session_token = csrf_of(&dashboard);
+    let created = visitor
+        .post(app.url("/app/programs/new"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(create(&session_token))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(created.status().as_u16(), 303);
+}
