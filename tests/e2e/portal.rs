@@ -370,3 +370,96 @@ async fn portal_forms_refuse_posts_without_the_visitors_token() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(created.status().as_u16(), 303);
 }
+
+/// An owner finds a member by search, opens their page, gives points as a gesture with a
+/// reason (shown in the history and the balance), creates an API key whose secret is shown once
+/// and works at /oauth/token; another brand's member reads as not found.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_finds_a_member_grants_a_gesture_and_creates_an_api_key() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let brand = app.new_brand("geste").await;
+    app.new_points_program(
+        &brand,
+        "Points",
+        json!({ "points": 1, "perAmountMinor": 100 }),
+    )
+    .await;
+    let (member, _card) = app
+        .enroll(
+            &brand,
+            json!({ "email": "marie@geste.example", "firstName": "Marie", "lastName": "Curie" }),
+        )
+        .await;
+    let other = app.new_brand("ailleurs").await;
+    let (stranger, _) = app
+        .enroll(&other, json!({ "email": "paul@ailleurs.example" }))
+        .await;
+
+    browser.goto(&app.url("/login")).await;
+    browser.fill("email", "owner@geste.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Brand geste").await;
+
+    browser.click("nav a[href='/app/members']").await;
+    browser.fill("q", "marie").await;
+    browser.click("form.search button").await;
+    browser.wait_for_text("marie@geste.example").await;
+    browser.screenshot("members").await;
+    browser
+        .click(&format!("a[href='/app/members/{member}']"))
+        .await;
+    browser.wait_for_text("Geste commercial").await;
+    browser.fill("points", "50").await;
+    browser.fill("reason", "Retard de livraison").await;
+    browser
+        .click("section[aria-labelledby='gesture'] button")
+        .await;
+    let page = browser.wait_for_text("50 point(s) offert(s)").await;
+    assert!(page.contains("Retard de livraison"), "{page}");
+    assert!(page.contains("50 points disponibles"), "{page}");
+    browser.screenshot("member-gesture").await;
+    assert_eq!(app.points(&brand, &member).await, 50);
+
+    // Another brand's member, and a malformed id, read as not found.
+    for id in [stranger.as_str(), "not-a-member"] {
+        browser.goto(&app.url(&format!("/app/members/{id}"))).await;
+        let text = browser.wait_for_text("Introuvable").await;
+        assert!(!text.contains("paul@ailleurs.example"), "{text}");
+    }
+
+    browser.goto(&app.url("/app")).await;
+    browser.click("nav a[href='/app/keys']").await;
+    browser.fill("name", "Caisse boutique").await;
+    browser.click("#scope-MEMBERS_READ").await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("notez son secret").await;
+    let client_id = browser
+        .find("#client-id")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    let secret = browser
+        .find("#client-secret")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    browser.screenshot("api-key-created").await;
+    let (status, token) = app
+        .oauth_token(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &client_id),
+            ("client_secret", &secret),
+        ])
+        .await;
+    assert_eq!(status, 200, "{token}");
+    browser.goto(&app.url("/app/keys")).await;
+    let again = browser.wait_for_text("Caisse boutique").await;
+    assert!(!again.contains(&secret), "the secret is shown once only");
+    browser.close().await;
+}

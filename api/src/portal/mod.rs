@@ -14,6 +14,8 @@
 
 mod auth;
 mod dashboard;
+mod keys;
+mod members;
 mod programs;
 mod render;
 mod session;
@@ -79,5 +81,10 @@ where
             "/app/programs/new",
             get(programs::new_form).post(programs::create),
         )
+        .route("/app/members", get(members::list))
+        .route("/app/members/{id}", get(members::show))
+        .route("/app/members/{id}/gesture", post(members::gesture))
+        .route("/app/keys", get(keys::list).post(keys::create))
+        .route("/app/keys/{id}/revoke", post(keys::revoke))
         .route("/assets/portal.css", get(render::stylesheet))
 }

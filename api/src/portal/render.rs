@@ -31,6 +31,9 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/program_new.html"),
     ),
     ("message.html", include_str!("templates/message.html")),
+    ("members.html", include_str!("templates/members.html")),
+    ("member.html", include_str!("templates/member.html")),
+    ("keys.html", include_str!("templates/keys.html")),
 ];
 
 pub(super) struct Pages {

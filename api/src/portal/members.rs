@@ -1,0 +1,250 @@
+//! Members: search (name, e-mail, phone, card), a member's page (profile, cards, points,
+//! history with reasons) and the goodwill gesture form (the API's `grantGesture`, with its
+//! limits and a reason). Another brand's member reads as not found, as in the API.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::{
+    Portal,
+    auth::{form_ok, refused, visitor},
+    dashboard::{failed, viewer},
+    render::see_other,
+    session::{Failure, Visitor},
+};
+
+#[derive(Deserialize, Default)]
+pub(super) struct SearchQuery {
+    q: Option<String>,
+    lang: Option<String>,
+}
+
+/// `GET /app/members?q=…`.
+pub(super) async fn list(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<SearchQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let page_query = super::auth::PageQuery {
+        lang: q.lang.clone(),
+        token: None,
+    };
+    let mut v = visitor(&portal, &headers, peer, &page_query);
+    if !v.signed_in() {
+        return see_other(&v, "/login");
+    }
+    let viewer = match viewer(&portal, &mut v).await {
+        Ok(viewer) => viewer,
+        Err(f) => return failed(&portal, &v, &f),
+    };
+    let search = q.q.unwrap_or_default();
+    let members = match v
+        .run(
+            &portal,
+            "query($s: String) { members(first: 50, search: $s) { nodes {
+                id email phone firstName lastName createdAt cards { number status } } } }",
+            json!({ "s": (!search.trim().is_empty()).then(|| search.trim().to_owned()) }),
+        )
+        .await
+    {
+        Ok(data) => data["members"]["nodes"].clone(),
+        Err(f) => return failed(&portal, &v, &f),
+    };
+    let csrf = v.csrf(&portal);
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        "members.html",
+        context! { csrf => csrf, viewer => viewer, members => members, q => search },
+    )
+}
+
+const MEMBER: &str = "query($id: ID!) { member(id: $id) {
+    id email phone firstName lastName createdAt
+    cards { number status }
+    points { programId programName available debt expiring { points expiresAt } }
+    history(first: 20) { nodes { kind reason occurredAt points cashbackMinor stamps storedValueMinor } } } }";
+
+const POINTS_PROGRAMS: &str = "{ programs(first: 100) { nodes { id name mechanic status } } }";
+
+async fn member_page(
+    portal: &Portal,
+    v: &mut Visitor,
+    id: &str,
+    status: StatusCode,
+    notice: Option<String>,
+    error: Option<String>,
+    form: &GestureForm,
+) -> Response {
+    let viewer = match viewer(portal, v).await {
+        Ok(viewer) => viewer,
+        Err(f) => return failed(portal, v, &f),
+    };
+    let member = match v.run(portal, MEMBER, json!({ "id": id })).await {
+        Ok(data) => data["member"].clone(),
+        // A malformed id is as unknown as another brand's member.
+        Err(f) if f.code == "VALIDATION" => {
+            return failed(
+                portal,
+                v,
+                &Failure {
+                    code: "NOT_FOUND".to_owned(),
+                    ..f
+                },
+            );
+        }
+        Err(f) => return failed(portal, v, &f),
+    };
+    let programs: Vec<Value> = match v.run(portal, POINTS_PROGRAMS, json!({})).await {
+        Ok(data) => data["programs"]["nodes"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|p| p["mechanic"] == "POINTS")
+            .collect(),
+        Err(f) if f.code == "FORBIDDEN" => Vec::new(),
+        Err(f) => return failed(portal, v, &f),
+    };
+    let csrf = v.csrf(portal);
+    // A fresh key per form shown: a double submit (or a retry after a timeout) replays.
+    let key = crate::core::auth::secrets::new_token();
+    portal.pages.page(
+        v,
+        status,
+        "member.html",
+        context! {
+            csrf => csrf, viewer => viewer, member => member, programs => programs,
+            notice => notice, error => error, form => form, idempotency_key => key,
+        },
+    )
+}
+
+/// `GET /app/members/{id}`.
+pub(super) async fn show(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    Query(q): Query<super::auth::PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = visitor(&portal, &headers, peer, &q);
+    if !v.signed_in() {
+        return see_other(&v, "/login");
+    }
+    member_page(
+        &portal,
+        &mut v,
+        &id,
+        StatusCode::OK,
+        None,
+        None,
+        &GestureForm::default(),
+    )
+    .await
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub(super) struct GestureForm {
+    #[serde(default)]
+    program_id: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default, skip_serializing)]
+    idempotency_key: String,
+    #[serde(default, skip_serializing)]
+    csrf: Option<String>,
+}
+
+/// `POST /app/members/{id}/gesture`: points given as a goodwill gesture, with the reason.
+pub(super) async fn gesture(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<GestureForm>,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    let Ok(points) = form.points.trim().parse::<i64>() else {
+        let message = v
+            .lang
+            .pick(
+                "Points : un nombre entier est attendu.",
+                "Points: a whole number is expected.",
+            )
+            .to_owned();
+        return member_page(
+            &portal,
+            &mut v,
+            &id,
+            StatusCode::BAD_REQUEST,
+            None,
+            Some(message),
+            &form,
+        )
+        .await;
+    };
+    let granted = v
+        .run(
+            &portal,
+            "mutation($i: GrantGestureInput!) { grantGesture(input: $i) { id } }",
+            json!({ "i": {
+                "memberId": id, "kind": "POINTS", "points": points,
+                "programId": (!form.program_id.is_empty()).then_some(&form.program_id),
+                "reason": form.reason, "idempotencyKey": form.idempotency_key,
+            } }),
+        )
+        .await;
+    match granted {
+        Ok(_) => {
+            let notice = match v.lang {
+                crate::core::i18n::Lang::Fr => format!("{points} point(s) offert(s)."),
+                crate::core::i18n::Lang::En => format!("{points} point(s) given."),
+            };
+            member_page(
+                &portal,
+                &mut v,
+                &id,
+                StatusCode::OK,
+                Some(notice),
+                None,
+                &GestureForm::default(),
+            )
+            .await
+        }
+        Err(f)
+            if matches!(
+                f.code.as_str(),
+                "VALIDATION" | "CONFLICT" | "LIMIT_EXCEEDED"
+            ) =>
+        {
+            let message = f.text(v.lang);
+            member_page(
+                &portal,
+                &mut v,
+                &id,
+                StatusCode::BAD_REQUEST,
+                None,
+                Some(message),
+                &form,
+            )
+            .await
+        }
+        Err(f) => failed(&portal, &v, &f),
+    }
+}
