@@ -376,14 +376,22 @@ async fn every_link_mailed_to_a_person_opens_a_working_page() {
         "FORBIDDEN",
         "HEAD must not verify"
     );
+    // GET shows a confirmation button and changes nothing either (mail scanners use GET).
     let (status, page) = get(&app, &format!("/verify-email?token={token}")).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        code_of(&app.try_login("owner@lien.example", PASSWORD).await),
+        "FORBIDDEN",
+        "GET must not verify"
+    );
+    let (status, page) = app.confirm_address(&token).await;
     assert_eq!(status, 200, "{page}");
     assert!(
         page.contains("Adresse confirmée") && page.contains("owner@lien.example"),
         "{page}"
     );
     let owner = app.login("owner@lien.example", PASSWORD).await;
-    let (status, again) = get(&app, &format!("/verify-email?token={token}")).await;
+    let (status, again) = app.confirm_address(&token).await;
     assert_eq!(status, 400, "a used link says so: {again}");
 
     // Invitation: the form, then the account.
@@ -764,7 +772,7 @@ async fn mails_and_pages_follow_the_brand_language() {
             .starts_with("Confirm your e-mail address")
     );
     let token = verification.link_token("/verify-email").unwrap_or_default();
-    let (_, page) = get(&app, &format!("/verify-email?token={token}")).await;
+    let (_, page) = app.confirm_address(&token).await;
     assert!(
         page.contains("<html lang=\"en\">") && page.contains("Address confirmed"),
         "{page}"

@@ -34,6 +34,7 @@ async fn a_brand_signs_up_in_the_browser_and_runs_its_first_program() {
     browser
         .goto(&app.url(&format!("/verify-email?token={token}")))
         .await;
+    browser.click("#confirm-address").await;
     browser.wait_for_text("Adresse confirmée").await;
     browser.click("a[href='/app']").await;
     let dashboard = browser.wait_for_text("Pour bien démarrer").await;
@@ -78,8 +79,10 @@ async fn a_brand_signs_up_in_the_browser_and_runs_its_first_program() {
         "{programs}"
     );
 
-    // The checklist step is done; English on request.
-    browser.goto(&app.url("/app?lang=en")).await;
+    // The checklist step is done; English on request, kept on the page it was chosen on.
+    browser.goto(&app.url("/app")).await;
+    browser.click("a[hreflang='en']").await;
+    assert_eq!(browser.path().await, "/app");
     let english = browser.wait_for_text("Getting started").await;
     assert!(english.contains("Create a first program"), "{english}");
     assert!(english.contains("Points Lune"), "{english}");
@@ -461,5 +464,71 @@ async fn an_owner_finds_a_member_grants_a_gesture_and_creates_an_api_key() {
     browser.goto(&app.url("/app/keys")).await;
     let again = browser.wait_for_text("Caisse boutique").await;
     assert!(!again.contains(&secret), "the secret is shown once only");
+    browser.close().await;
+}
+
+/// A member signs up in the brand's member space, sees their card (number and QR code) with no
+/// points, gets points for a purchase recorded at the till, and sees them after a reload; their
+/// session does not open another brand's space.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_signs_up_and_sees_their_balance_after_a_purchase() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let brand = app.new_brand("fournil").await;
+    app.new_points_program(
+        &brand,
+        "Points",
+        json!({ "points": 1, "perAmountMinor": 100 }),
+    )
+    .await;
+    let other = app.new_brand("voisin").await;
+    let _ = other;
+
+    browser.goto(&app.url("/m/fournil")).await;
+    browser.click("a[href='/m/fournil/signup']").await;
+    browser.fill("first_name", "Léa").await;
+    browser.fill("email", "lea@fournil.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    let card = browser.wait_for_text("Bonjour Léa").await;
+    assert!(card.contains("Pas encore de points"), "{card}");
+    let number = browser
+        .find("#card-number")
+        .await
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(number.len() >= 8, "{number}");
+    browser.find("figure.qr svg").await;
+
+    let bought = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { pointsEarned } } }",
+            json!({ "i": { "cardNumber": number, "totalMinor": 4_250, "currency": "EUR" } }),
+        )
+        .await;
+    assert_eq!(
+        bought["data"]["recordPurchase"]["purchase"]["pointsEarned"], 42,
+        "{bought}"
+    );
+    browser.goto(&app.url("/m/fournil/card")).await;
+    let after = browser.wait_for_text("42").await;
+    assert!(after.contains("42 points"), "{after}");
+    assert!(
+        after.contains("42.50 EUR") || after.contains("42,50"),
+        "{after}"
+    );
+    browser.screenshot("member-card").await;
+
+    // The member's session is scoped to this brand: another brand's space asks to sign in.
+    browser.goto(&app.url("/m/voisin/card")).await;
+    browser.wait_for_text("Me connecter").await;
+    assert_eq!(browser.path().await, "/m/voisin/login");
+    // An unknown brand's space is not found.
+    browser.goto(&app.url("/m/nulle-part/card")).await;
+    browser.wait_for_text("Introuvable").await;
     browser.close().await;
 }

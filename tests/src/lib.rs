@@ -221,6 +221,37 @@ impl TestApp {
         Session::from_payload(&resp["data"]["login"])
     }
 
+    /// Opens the mailed verification link as a browser would (its page, then its button):
+    /// the status and the page that answers the confirmation.
+    pub async fn confirm_address(&self, token: &str) -> (u16, String) {
+        let browser = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let page = browser
+            .get(self.url(&format!("/verify-email?token={token}")))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .text()
+            .await
+            .unwrap_or_default();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        let answer = browser
+            .post(self.url("/verify-email"))
+            .form(&[("token", token), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let status = answer.status().as_u16();
+        (status, answer.text().await.unwrap_or_default())
+    }
+
     /// Invites `email` with `role` as the brand's owner and accepts from the mailed link.
     pub async fn invite(&self, brand: &TestBrand, email: &str, role: &str) -> Session {
         let owner = self.as_token(&brand.owner.access_token);

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, sync::Arc};
 use axum::{
     Form,
     extract::{ConnectInfo, Query, State},
-    http::{HeaderMap, Method, StatusCode},
+    http::{HeaderMap, StatusCode},
     response::Response,
 };
 use minijinja::context;
@@ -169,7 +169,13 @@ pub(super) async fn signup_form(
         &v,
         StatusCode::OK,
         "signup.html",
-        context! { csrf => csrf, form => context! { currency => "EUR", timezone => "Europe/Paris" } },
+        context! {
+            csrf => csrf,
+            form => context! {
+                currency => "EUR", timezone => "Europe/Paris",
+                idempotency_key => crate::core::auth::secrets::new_token(),
+            },
+        },
     )
 }
 
@@ -189,6 +195,10 @@ pub(super) struct SignupForm {
     timezone: String,
     #[serde(default, skip_serializing)]
     csrf: Option<String>,
+    /// One per form shown: a double submit replays the first sign-up instead of failing on
+    /// the slug it just took.
+    #[serde(default)]
+    idempotency_key: String,
 }
 
 /// `POST /signup`: the API's `signUpBrand`; the owner then confirms the address by mail.
@@ -196,7 +206,7 @@ pub(super) async fn signup(
     State(portal): State<Arc<Portal>>,
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    Form(form): Form<SignupForm>,
+    Form(mut form): Form<SignupForm>,
 ) -> Response {
     let mut v = Visitor::of(&portal, &headers, peer);
     if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
@@ -214,6 +224,7 @@ pub(super) async fn signup(
                 "brandName": form.brand_name, "slug": form.slug, "ownerEmail": form.email,
                 "ownerPassword": form.password, "currency": form.currency,
                 "timezone": form.timezone, "locale": locale,
+                "idempotencyKey": (!form.idempotency_key.is_empty()).then_some(&form.idempotency_key),
             } }),
         )
         .await;
@@ -232,6 +243,8 @@ pub(super) async fn signup(
                 _ => StatusCode::BAD_REQUEST,
             };
             let error = f.text(v.lang);
+            // The next attempt is a new request (possibly with other input): a new key.
+            form.idempotency_key = crate::core::auth::secrets::new_token();
             portal.pages.page(
                 &v,
                 status,
@@ -242,25 +255,43 @@ pub(super) async fn signup(
     }
 }
 
-/// `GET /verify-email?token=…`: confirms the address and signs the owner in (never on `HEAD`,
-/// which link scanners send). A used or expired link says so and offers the login form.
-pub(super) async fn verify_email(
+/// `GET /verify-email?token=…`: a page that asks to confirm (link scanners open links with
+/// GET and HEAD: neither acts); its button posts the token with the page's CSRF token.
+pub(super) async fn verify_email_page(
     State(portal): State<Arc<Portal>>,
-    method: Method,
     peer: ConnectInfo<SocketAddr>,
     Query(q): Query<PageQuery>,
     headers: HeaderMap,
 ) -> Response {
     let mut v = visitor(&portal, &headers, peer, &q);
-    if method == Method::HEAD {
-        return portal.pages.page(
-            &v,
-            StatusCode::OK,
-            "message.html",
-            context! { title => v.lang.pick("Confirmation de l'adresse", "Address confirmation") },
-        );
+    let csrf = v.csrf(&portal);
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        "verify.html",
+        context! { csrf => csrf, token => q.token.unwrap_or_default() },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct VerifyForm {
+    token: Option<String>,
+    csrf: Option<String>,
+}
+
+/// `POST /verify-email`: confirms the address and signs the owner in. A used or expired link
+/// says so and offers the login form.
+pub(super) async fn verify_email(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<VerifyForm>,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
     }
-    let token = q.token.unwrap_or_default();
+    let token = form.token.unwrap_or_default();
     let deps = &portal.deps;
     match crate::identity::sessions::verify_email_and_sign_in(&deps.base, &deps.auth, &token).await
     {
@@ -268,9 +299,7 @@ pub(super) async fn verify_email(
             let (brand, lang) = crate::identity::sessions::user_brand(&deps.base, &session.user)
                 .await
                 .unwrap_or(("Fidelis".to_owned(), v.lang));
-            if q.lang.is_none() {
-                v.lang = lang;
-            }
+            v.lang = lang;
             v.start_session(
                 &session.access_token,
                 &session.refresh_token,
@@ -337,4 +366,89 @@ pub(super) async fn logout(
     }
     v.end_session();
     see_other(&v, "/login")
+}
+
+#[derive(Deserialize)]
+pub(super) struct LangQuery {
+    lang: Option<String>,
+}
+
+/// `GET /lang?lang=en`: keeps the chosen language and goes back to the page it was chosen on
+/// (read from the same-origin `Referer`; a page that only answers a form goes to its GET
+/// counterpart), or home.
+pub(super) async fn choose_lang(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if let Some(lang) = q.lang.as_deref().and_then(Lang::parse) {
+        v.choose_lang(lang);
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let back = headers
+        .get(axum::http::header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://"))
+        .and_then(|(_, rest)| rest.split_once('/'))
+        .filter(|(authority, _)| authority.eq_ignore_ascii_case(host))
+        .map(|(_, path)| format!("/{path}"))
+        .map(|target| back_target(&target))
+        .unwrap_or_else(|| "/".to_owned());
+    see_other(&v, &back)
+}
+
+/// Where to go back to after a language change: the same page without `lang=` (and without a
+/// link token), the GET page for a form's answer.
+fn back_target(target: &str) -> String {
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let path = if path == "/verify-email" {
+        "/app"
+    } else if let Some(member) = path.strip_suffix("/gesture") {
+        member
+    } else if path.ends_with("/revoke") || path == "/logout" || path.ends_with("/logout") {
+        "/"
+    } else {
+        path
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("lang=") && !p.starts_with("token="))
+        .collect();
+    // Only paths of this site (never `//host`).
+    let path = if path.starts_with('/') && !path.starts_with("//") {
+        path
+    } else {
+        "/"
+    };
+    if kept.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::back_target;
+
+    #[test]
+    fn a_language_change_goes_back_to_a_page_of_this_site_without_tokens() {
+        assert_eq!(
+            back_target("/app/members?q=marie&lang=fr"),
+            "/app/members?q=marie"
+        );
+        assert_eq!(back_target("/app/members/42/gesture"), "/app/members/42");
+        assert_eq!(back_target("/verify-email?token=secret"), "/app");
+        assert_eq!(
+            back_target("/reset-password?token=secret"),
+            "/reset-password"
+        );
+        assert_eq!(back_target("//evil.example/x"), "/");
+        assert_eq!(back_target("/app/keys/7/revoke"), "/");
+    }
 }

@@ -47,6 +47,21 @@ pub(super) fn failed(portal: &Portal, v: &Visitor, f: &Failure) -> Response {
     if f.code == "UNAUTHENTICATED" {
         return see_other(v, "/login");
     }
+    if f.code == "RETRY" {
+        return portal.pages.page(
+            v,
+            StatusCode::CONFLICT,
+            "message.html",
+            context! {
+                title => "Fidelis",
+                message => v.lang.pick(
+                    "Votre session vient d'être renouvelée dans un autre onglet : rechargez la page.",
+                    "Your session was just renewed in another tab: reload the page.",
+                ),
+                reload => true,
+            },
+        );
+    }
     let status = match f.code.as_str() {
         "NOT_FOUND" => StatusCode::NOT_FOUND,
         "FORBIDDEN" => StatusCode::FORBIDDEN,
@@ -111,19 +126,19 @@ pub(super) async fn dashboard(
     if !mail.is_null() {
         checklist.push(context! {
             key => "mail", done => mail["mailSettings"]["saved"].as_bool().unwrap_or(false),
-            href => "/graphql",
+            href => Value::Null,
             label => v.lang.pick("Régler l'expéditeur des e-mails", "Set up the mail sender"),
         });
     }
     if !keys.is_null() {
         checklist.push(context! {
-            key => "key", done => count(&keys, "apiKeys") > 0, href => "/graphql",
+            key => "key", done => count(&keys, "apiKeys") > 0, href => "/app/keys",
             label => v.lang.pick("Créer une première clé d'API", "Create a first API key"),
         });
     }
     if !team.is_null() {
         checklist.push(context! {
-            key => "team", done => count(&team, "users") > 1, href => "/graphql",
+            key => "team", done => count(&team, "users") > 1, href => Value::Null,
             label => v.lang.pick("Inviter l'équipe", "Invite the team"),
         });
     }

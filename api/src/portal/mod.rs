@@ -15,6 +15,7 @@
 mod auth;
 mod dashboard;
 mod keys;
+mod member;
 mod members;
 mod programs;
 mod render;
@@ -73,8 +74,12 @@ where
         .route("/", get(auth::home))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/signup", get(auth::signup_form).post(auth::signup))
-        .route("/verify-email", get(auth::verify_email))
+        .route(
+            "/verify-email",
+            get(auth::verify_email_page).post(auth::verify_email),
+        )
         .route("/logout", post(auth::logout))
+        .route("/lang", get(auth::choose_lang))
         .route("/app", get(dashboard::dashboard))
         .route("/app/programs", get(programs::list))
         .route(
@@ -86,5 +91,15 @@ where
         .route("/app/members/{id}/gesture", post(members::gesture))
         .route("/app/keys", get(keys::list).post(keys::create))
         .route("/app/keys/{id}/revoke", post(keys::revoke))
+        .route(
+            "/m/{slug}/login",
+            get(member::login_form).post(member::login),
+        )
+        .route(
+            "/m/{slug}/signup",
+            get(member::signup_form).post(member::signup),
+        )
+        .route("/m/{slug}/card", get(member::card))
+        .route("/m/{slug}/logout", post(member::logout))
         .route("/assets/portal.css", get(render::stylesheet))
 }

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("templates/signup_sent.html"),
     ),
     ("verified.html", include_str!("templates/verified.html")),
+    ("verify.html", include_str!("templates/verify.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("programs.html", include_str!("templates/programs.html")),
     (
@@ -34,6 +35,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("members.html", include_str!("templates/members.html")),
     ("member.html", include_str!("templates/member.html")),
     ("keys.html", include_str!("templates/keys.html")),
+    (
+        "member_access.html",
+        include_str!("templates/member_access.html"),
+    ),
+    (
+        "member_card.html",
+        include_str!("templates/member_card.html"),
+    ),
 ];
 
 pub(super) struct Pages {
@@ -134,9 +143,12 @@ fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Respons
              frame-ancestors 'none'; base-uri 'none'",
         ),
     );
+    // Same-origin referrers only: the language switch returns to the page it was chosen on,
+    // and browsers without Sec-Fetch-Site send a real Origin with forms (under no-referrer
+    // they send `Origin: null`); nothing goes to other sites.
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(

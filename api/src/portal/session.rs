@@ -24,6 +24,7 @@ const ACCESS: &str = "fidelis_at";
 const REFRESH: &str = "fidelis_rt";
 const PRE: &str = "fidelis_pre";
 const LANG: &str = "fidelis_lang";
+const MEMBER_ACCESS: &str = "fidelis_mat";
 
 /// A failed operation, as a page shows it.
 #[derive(Debug, Clone)]
@@ -99,8 +100,18 @@ impl Failure {
     }
 }
 
+/// Whose pages: the brand portal (staff accounts, with refresh tokens) or one brand's member
+/// space (member sessions, their cookie scoped to `/m/<slug>` so that two brands' member
+/// sessions never meet).
+#[derive(Clone, PartialEq, Eq)]
+pub(super) enum Realm {
+    Staff,
+    Member { slug: String },
+}
+
 /// The visitor of one request.
 pub(super) struct Visitor {
+    realm: Realm,
     access: Option<String>,
     refresh: Option<String>,
     pre: Option<String>,
@@ -124,6 +135,22 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 }
 
 impl Visitor {
+    /// A visitor of one brand's member space.
+    pub fn member(
+        portal: &Portal,
+        headers: &HeaderMap,
+        peer: ConnectInfo<SocketAddr>,
+        slug: &str,
+    ) -> Self {
+        let mut v = Self::of(portal, headers, peer);
+        v.realm = Realm::Member {
+            slug: slug.to_owned(),
+        };
+        v.access = cookie(headers, MEMBER_ACCESS).map(str::to_owned);
+        v.refresh = None;
+        v
+    }
+
     pub fn of(portal: &Portal, headers: &HeaderMap, peer: ConnectInfo<SocketAddr>) -> Self {
         let config = &portal.deps.config;
         let lang = cookie(headers, LANG)
@@ -136,6 +163,7 @@ impl Visitor {
             })
             .unwrap_or_default();
         Self {
+            realm: Realm::Staff,
             access: cookie(headers, ACCESS).map(str::to_owned),
             refresh: cookie(headers, REFRESH).map(str::to_owned),
             pre: cookie(headers, PRE).map(str::to_owned),
@@ -152,7 +180,11 @@ impl Visitor {
     }
 
     fn set(&mut self, name: &str, value: &str, max_age: Option<u64>) {
-        let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        let path = match (&self.realm, name) {
+            (Realm::Member { slug }, MEMBER_ACCESS) => format!("/m/{slug}"),
+            _ => "/".to_owned(),
+        };
+        let mut c = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Lax");
         if let Some(age) = max_age {
             c.push_str(&format!("; Max-Age={age}"));
         }
@@ -168,8 +200,23 @@ impl Visitor {
         self.set(LANG, lang.code(), Some(365 * 24 * 3600));
     }
 
+    /// Stores a member session (the API gives members an access token only: it lasts its
+    /// lifetime, then the member signs in again).
+    pub fn start_member_session(&mut self, access: &str, expires_in: u64) {
+        self.new_binder();
+        self.access = Some(access.to_owned());
+        self.set(MEMBER_ACCESS, access, Some(expires_in));
+    }
+
     /// Stores a session the API opened (login, refresh, verification link).
+    /// A new sign-in: forms opened before it are void.
     pub fn start_session(&mut self, access: &str, refresh: &str, expires_in: u64, days: u32) {
+        self.new_binder();
+        self.store_tokens(access, refresh, expires_in, days);
+    }
+
+    /// Renewed tokens of the same session (the CSRF binder stays).
+    fn store_tokens(&mut self, access: &str, refresh: &str, expires_in: u64, days: u32) {
         self.access = Some(access.to_owned());
         self.refresh = Some(refresh.to_owned());
         self.set(ACCESS, access, Some(expires_in));
@@ -177,8 +224,13 @@ impl Visitor {
     }
 
     pub fn end_session(&mut self) {
+        self.new_binder();
         self.access = None;
         self.refresh = None;
+        if matches!(self.realm, Realm::Member { .. }) {
+            self.set(MEMBER_ACCESS, "", Some(0));
+            return;
+        }
         self.set(ACCESS, "", Some(0));
         self.set(REFRESH, "", Some(0));
     }
@@ -187,22 +239,23 @@ impl Visitor {
         self.refresh.as_deref()
     }
 
-    /// What a CSRF token is bound to: the refresh token when signed in, otherwise the
-    /// pre-session cookie (created on first need).
+    /// What a CSRF token is bound to: the browser's `fidelis_pre` cookie, a random value created
+    /// on first need and replaced at every sign-in and sign-out. Stable while a session renews
+    /// its tokens (forms open in other tabs keep working); a value planted before sign-in is
+    /// worthless after it.
     fn binder(&mut self) -> Vec<u8> {
-        if let Some(refresh) = &self.refresh {
-            return Sha256::digest(format!("session:{refresh}")).to_vec();
-        }
         let pre = match &self.pre {
             Some(p) => p.clone(),
-            None => {
-                let p = crate::core::auth::secrets::new_token();
-                self.set(PRE, &p, None);
-                self.pre = Some(p.clone());
-                p
-            }
+            None => self.new_binder(),
         };
         Sha256::digest(format!("pre:{pre}")).to_vec()
+    }
+
+    fn new_binder(&mut self) -> String {
+        let p = crate::core::auth::secrets::new_token();
+        self.set(PRE, &p, None);
+        self.pre = Some(p.clone());
+        p
     }
 
     /// The CSRF token for the forms of this page.
@@ -213,7 +266,7 @@ impl Visitor {
 
     /// Whether a posted CSRF token belongs to this visitor's session.
     pub fn csrf_ok(&mut self, portal: &Portal, token: &str) -> bool {
-        if self.refresh.is_none() && self.pre.is_none() {
+        if self.pre.is_none() {
             return false;
         }
         let binder = self.binder();
@@ -315,7 +368,7 @@ impl Visitor {
         match renewed {
             Ok(data) => {
                 let s = &data["refreshToken"];
-                self.start_session(
+                self.store_tokens(
                     s["accessToken"].as_str().unwrap_or_default(),
                     s["refreshToken"].as_str().unwrap_or_default(),
                     s["expiresIn"].as_u64().unwrap_or(0),
@@ -323,10 +376,19 @@ impl Visitor {
                 );
                 Ok(())
             }
-            Err(_) => {
+            // Another tab renewed with the same refresh token a moment ago: its cookies won;
+            // this request leaves the cookies alone and asks for a reload.
+            Err(f) if f.message.contains("just used by another request") => Err(Failure {
+                code: "RETRY".to_owned(),
+                message: f.message,
+                field: None,
+            }),
+            // Only a definite "this session is over" ends it here.
+            Err(f) if f.code == "UNAUTHENTICATED" => {
                 self.end_session();
                 Err(Failure::unauthenticated())
             }
+            Err(f) => Err(f),
         }
     }
 }

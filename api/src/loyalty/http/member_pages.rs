@@ -50,7 +50,7 @@ pub(crate) async fn member_space(
     };
     let lang = brand_lang(Some(&brand), visitor);
     let body = format!(
-        "{}{}{}",
+        "{}<p><a href=\"/m/{slug}/login\">{}</a> · <a href=\"/m/{slug}/signup\">{}</a></p>{}{}",
         para(&match lang {
             Lang::Fr => format!(
                 "Votre compte de fidélité {} : points, bons d'achat et avantages, dans l'application de l'enseigne.",
@@ -61,11 +61,14 @@ pub(crate) async fn member_space(
                 brand.name
             ),
         }),
+        lang.pick("Me connecter", "Sign in"),
+        lang.pick("Créer mon compte", "Create my account"),
         para(lang.pick(
             "Inscrit en magasin, ou mot de passe oublié ? Recevez par e-mail un lien pour choisir votre mot de passe.",
             "Enrolled in store, or forgot your password? Get a link by e-mail to choose your password.",
         )),
         access_form(lang, &brand.slug),
+        slug = escape_html(&brand.slug),
     );
     page(StatusCode::OK, lang, &brand.name, &body)
 }

@@ -1,0 +1,317 @@
+//! A brand's member space in the portal (`/m/<slug>/…`): sign up, sign in, the card (its number
+//! as a QR code drawn by a library), points and what expires, history with reasons, vouchers;
+//! sign out. Runs the API's member operations (`memberSignUp`, `memberLogin`, `me`) as the
+//! member. The session cookie is scoped to the brand's path; an unknown or suspended brand
+//! reads as not found.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    Form,
+    extract::{ConnectInfo, Path, Query, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{
+    Portal,
+    auth::{PageQuery, form_ok, refused},
+    render::see_other,
+    session::Visitor,
+};
+use crate::core::i18n::Lang;
+
+/// The brand of the space: its name and language, or `None` (not found).
+async fn brand_of(portal: &Portal, slug: &str) -> Option<entity::brand::Model> {
+    crate::identity::brands::by_slug(&portal.deps.base.db, slug)
+        .await
+        .ok()
+        .flatten()
+        .filter(|b| b.status == entity::brand::BrandStatus::Active)
+}
+
+fn visitor(
+    portal: &Portal,
+    headers: &HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+    q: &PageQuery,
+    brand: &entity::brand::Model,
+) -> Visitor {
+    let mut v = Visitor::member(portal, headers, peer, &brand.slug);
+    match q.lang.as_deref().and_then(Lang::parse) {
+        Some(lang) => v.choose_lang(lang),
+        // The brand's language unless the visitor chose one.
+        None if headers
+            .get(axum::http::header::COOKIE)
+            .and_then(|c| c.to_str().ok())
+            .is_none_or(|c| !c.contains("fidelis_lang=")) =>
+        {
+            v.lang = Lang::of_locale(&brand.locale);
+        }
+        None => {}
+    }
+    v
+}
+
+fn not_found(portal: &Portal, headers: &HeaderMap, peer: ConnectInfo<SocketAddr>) -> Response {
+    let v = Visitor::of(portal, headers, peer);
+    portal.pages.page(
+        &v,
+        StatusCode::NOT_FOUND,
+        "message.html",
+        context! { title => v.lang.pick("Introuvable", "Not found"),
+                   message => v.lang.pick("Cet espace membre n'existe pas.", "This member space does not exist.") },
+    )
+}
+
+fn brand_context(brand: &entity::brand::Model) -> Value {
+    context! { name => brand.name.clone(), slug => brand.slug.clone(), currency => brand.currency.clone() }
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub(super) struct MemberForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default, skip_serializing)]
+    password: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    email_consent: Option<String>,
+    #[serde(default, skip_serializing)]
+    csrf: Option<String>,
+}
+
+async fn form_page(
+    portal: &Portal,
+    v: &mut Visitor,
+    brand: &entity::brand::Model,
+    status: StatusCode,
+    signup: bool,
+    form: &MemberForm,
+    error: Option<String>,
+) -> Response {
+    let csrf = v.csrf(portal);
+    portal.pages.page(
+        v,
+        status,
+        "member_access.html",
+        context! { csrf => csrf, brand => brand_context(brand), signup => signup, form => form, error => error },
+    )
+}
+
+/// `GET /m/{slug}/login` and `GET /m/{slug}/signup`.
+pub(super) async fn login_form(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    access_form(portal, peer, slug, q, headers, false).await
+}
+
+pub(super) async fn signup_form(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    access_form(portal, peer, slug, q, headers, true).await
+}
+
+async fn access_form(
+    portal: Arc<Portal>,
+    peer: ConnectInfo<SocketAddr>,
+    slug: String,
+    q: PageQuery,
+    headers: HeaderMap,
+    signup: bool,
+) -> Response {
+    let Some(brand) = brand_of(&portal, &slug).await else {
+        return not_found(&portal, &headers, peer);
+    };
+    let mut v = visitor(&portal, &headers, peer, &q, &brand);
+    form_page(
+        &portal,
+        &mut v,
+        &brand,
+        StatusCode::OK,
+        signup,
+        &MemberForm::default(),
+        None,
+    )
+    .await
+}
+
+/// `POST /m/{slug}/login` and `POST /m/{slug}/signup`.
+pub(super) async fn login(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    access(portal, peer, slug, headers, form, false).await
+}
+
+pub(super) async fn signup(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<MemberForm>,
+) -> Response {
+    access(portal, peer, slug, headers, form, true).await
+}
+
+async fn access(
+    portal: Arc<Portal>,
+    peer: ConnectInfo<SocketAddr>,
+    slug: String,
+    headers: HeaderMap,
+    form: MemberForm,
+    signup: bool,
+) -> Response {
+    let Some(brand) = brand_of(&portal, &slug).await else {
+        return not_found(&portal, &headers, peer);
+    };
+    let mut v = visitor(&portal, &headers, peer, &PageQuery::default(), &brand);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    let result = if signup {
+        v.run_anonymous(
+            &portal,
+            "mutation($i: MemberSignUpInput!) { memberSignUp(input: $i) { accessToken expiresIn } }",
+            json!({ "i": {
+                "brandSlug": brand.slug, "email": form.email, "password": form.password,
+                "firstName": (!form.first_name.trim().is_empty()).then(|| form.first_name.trim()),
+                "emailConsent": form.email_consent.is_some(),
+            } }),
+        )
+        .await
+        .map(|d| d["memberSignUp"].clone())
+    } else {
+        v.run_anonymous(
+            &portal,
+            "mutation($i: MemberLoginInput!) { memberLogin(input: $i) { accessToken expiresIn } }",
+            json!({ "i": { "brandSlug": brand.slug, "email": form.email, "password": form.password } }),
+        )
+        .await
+        .map(|d| d["memberLogin"].clone())
+    };
+    match result {
+        Ok(session) => {
+            v.start_member_session(
+                session["accessToken"].as_str().unwrap_or_default(),
+                session["expiresIn"].as_u64().unwrap_or(0),
+            );
+            see_other(&v, &format!("/m/{}/card", brand.slug))
+        }
+        Err(f) => {
+            let status = match f.code.as_str() {
+                "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+                "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            let error = f.text(v.lang);
+            form_page(&portal, &mut v, &brand, status, signup, &form, Some(error)).await
+        }
+    }
+}
+
+/// The card number as a QR code (SVG, drawn by the qrcode crate).
+fn qr_svg(number: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(number.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(180, 180)
+        .quiet_zone(true)
+        .build();
+    // Inline in HTML: from the <svg> element on (no XML prolog).
+    svg.find("<svg").map(|at| svg[at..].to_owned())
+}
+
+/// `GET /m/{slug}/card`: the member's card, balances, history and vouchers.
+pub(super) async fn card(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(brand) = brand_of(&portal, &slug).await else {
+        return not_found(&portal, &headers, peer);
+    };
+    let mut v = visitor(&portal, &headers, peer, &q, &brand);
+    let login = format!("/m/{}/login", brand.slug);
+    if !v.signed_in() {
+        return see_other(&v, &login);
+    }
+    let me = match v
+        .run(
+            &portal,
+            "{ me { firstName email cards { number status }
+                points { programName available expiring { points expiresAt } }
+                history(first: 20) { nodes { occurredAt reason points } }
+                vouchers { code status amountMinor validUntil } } }",
+            json!({}),
+        )
+        .await
+    {
+        Ok(data) => data["me"].clone(),
+        Err(f)
+            if matches!(
+                f.code.as_str(),
+                "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND"
+            ) =>
+        {
+            v.end_session();
+            return see_other(&v, &login);
+        }
+        Err(f) => return super::dashboard::failed(&portal, &v, &f),
+    };
+    let number = me["cards"]
+        .as_array()
+        .and_then(|cards| cards.iter().find(|c| c["status"] == "ACTIVE"))
+        .and_then(|c| c["number"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let qr = qr_svg(&number).map(Value::from_safe_string);
+    let csrf = v.csrf(&portal);
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        "member_card.html",
+        context! { csrf => csrf, brand => brand_context(&brand), me => me, number => number, qr => qr },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    csrf: Option<String>,
+}
+
+/// `POST /m/{slug}/logout`.
+pub(super) async fn logout(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let Some(brand) = brand_of(&portal, &slug).await else {
+        return not_found(&portal, &headers, peer);
+    };
+    let mut v = visitor(&portal, &headers, peer, &PageQuery::default(), &brand);
+    if !form_ok(&portal, &mut v, &headers, form.csrf.as_deref()) {
+        return refused(&portal, &v);
+    }
+    v.end_session();
+    see_other(&v, &format!("/m/{}/login", brand.slug))
+}
