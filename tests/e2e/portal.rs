@@ -94,6 +94,10 @@ async fn a_brand_signs_up_in_the_browser_and_runs_its_first_program() {
     browser.click("form.card button[type='submit']").await;
     let refused = browser.wait_for_text("whole number").await;
     assert!(refused.contains("Points"), "{refused}");
+    // Beyond the API's 32-bit Int: refused by name on the form, not a generic error page.
+    browser.fill("points", "3000000000").await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("up to 2,147,483,647").await;
 
     browser.click("header form button").await;
     browser.wait_for_text("Sign in").await;

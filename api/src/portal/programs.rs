@@ -128,9 +128,14 @@ pub(super) async fn create(
         return refused(&portal, &v);
     }
     let number = |raw: &str, label_fr: &str, label_en: &str| {
-        raw.trim().parse::<i64>().map_err(|_| match v.lang {
-            crate::core::i18n::Lang::Fr => format!("{label_fr} : un nombre entier est attendu."),
-            crate::core::i18n::Lang::En => format!("{label_en}: a whole number is expected."),
+        // The API's Int is 32-bit: a larger number is refused here, by name.
+        raw.trim().parse::<i32>().map_err(|_| match v.lang {
+            crate::core::i18n::Lang::Fr => {
+                format!("{label_fr} : un nombre entier (jusqu'à 2 147 483 647) est attendu.")
+            }
+            crate::core::i18n::Lang::En => {
+                format!("{label_en}: a whole number (up to 2,147,483,647) is expected.")
+            }
         })
     };
     let parsed = (|| {
@@ -163,7 +168,7 @@ pub(super) async fn create(
         .await;
     match created {
         Ok(_) => see_other(&v, "/app/programs"),
-        Err(f) if matches!(f.code.as_str(), "VALIDATION" | "CONFLICT") => {
+        Err(f) if matches!(f.code.as_str(), "VALIDATION" | "CONFLICT" | "BAD_REQUEST") => {
             let message = f.text(v.lang);
             new_page(
                 &portal,

@@ -54,12 +54,14 @@ impl Failure {
     /// What the person reads: the API's message for their input, a plain sentence otherwise.
     pub fn text(&self, lang: Lang) -> String {
         match self.code.as_str() {
-            "VALIDATION" | "CONFLICT" | "LIMIT_EXCEEDED" | "INSUFFICIENT_BALANCE" => {
-                match &self.field {
-                    Some(f) => format!("{f}: {}", self.message),
-                    None => self.message.clone(),
-                }
-            }
+            "VALIDATION"
+            | "CONFLICT"
+            | "LIMIT_EXCEEDED"
+            | "INSUFFICIENT_BALANCE"
+            | "BAD_REQUEST" => match &self.field {
+                Some(f) => format!("{f}: {}", self.message),
+                None => self.message.clone(),
+            },
             "RATE_LIMITED" => lang
                 .pick(
                     "Trop de tentatives : réessayez dans un moment.",
@@ -78,6 +80,9 @@ impl Failure {
                         "Confirmez d'abord votre adresse : suivez le lien reçu par e-mail.",
                         "Confirm your address first: follow the link we mailed you.",
                     )
+                    .to_owned(),
+                m if m.contains("deactivated") => lang
+                    .pick("Ce compte est désactivé.", "This account is deactivated.")
                     .to_owned(),
                 m if m.contains("suspended") => lang
                     .pick("Cette enseigne est suspendue.", "This brand is suspended.")
