@@ -468,6 +468,37 @@ async fn an_owner_finds_a_member_grants_a_gesture_and_creates_an_api_key() {
     browser.goto(&app.url("/app/keys")).await;
     let again = browser.wait_for_text("Caisse boutique").await;
     assert!(!again.contains(&secret), "the secret is shown once only");
+
+    // The team: invite a cashier (the API mails the link); the last owner cannot be demoted.
+    browser.click("nav a[href='/app/team']").await;
+    browser.fill("email", "vendeur@geste.example").await;
+    browser.click("#invite button[type='submit']").await;
+    let team = browser
+        .wait_for_text("Invitation envoyée à vendeur@geste.example")
+        .await;
+    assert!(team.contains("BRAND_STAFF"), "{team}");
+    let invitation = app.smtp.wait_for("vendeur@geste.example").await;
+    assert!(invitation.link_token("/accept-invitation").is_some());
+    browser.screenshot("team").await;
+    let owner_row = "tr[data-user='owner@geste.example']";
+    browser
+        .find(&format!("{owner_row} select option[value='BRAND_STAFF']"))
+        .await
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser
+        .click(&format!("{owner_row} form[action$='/role'] button"))
+        .await;
+    browser
+        .wait_for_text("a brand keeps at least one active owner")
+        .await;
+    assert!(browser.path().await.ends_with("/role"));
+    let still = app
+        .as_token(&brand.owner.access_token)
+        .query("{ viewer { role } }", json!({}))
+        .await;
+    assert_eq!(still["data"]["viewer"]["role"], "BRAND_OWNER", "{still}");
     browser.close().await;
 }
 

@@ -138,7 +138,7 @@ pub(super) async fn dashboard(
     }
     if !team.is_null() {
         checklist.push(context! {
-            key => "team", done => count(&team, "users") > 1, href => Value::Null,
+            key => "team", done => count(&team, "users") > 1, href => "/app/team",
             label => v.lang.pick("Inviter l'équipe", "Invite the team"),
         });
     }

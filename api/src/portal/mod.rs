@@ -20,6 +20,7 @@ mod members;
 mod programs;
 mod render;
 mod session;
+mod team;
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
@@ -90,6 +91,10 @@ where
         .route("/app/members/{id}", get(members::show))
         .route("/app/members/{id}/gesture", post(members::gesture))
         .route("/app/keys", get(keys::list).post(keys::create))
+        .route("/app/team", get(team::list))
+        .route("/app/team/invite", post(team::invite))
+        .route("/app/team/{id}/role", post(team::change_role))
+        .route("/app/team/{id}/deactivate", post(team::deactivate))
         .route("/app/keys/{id}/revoke", post(keys::revoke))
         .route(
             "/m/{slug}/login",

@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("members.html", include_str!("templates/members.html")),
     ("member.html", include_str!("templates/member.html")),
     ("keys.html", include_str!("templates/keys.html")),
+    ("team.html", include_str!("templates/team.html")),
     (
         "member_access.html",
         include_str!("templates/member_access.html"),
@@ -80,6 +81,9 @@ impl Pages {
                 Err(_) => format!("{minor} {currency}"),
             },
         );
+        env.add_function("date", |state: &State<'_, '_>, iso: String| {
+            display_date(&iso, lang_of(state))
+        });
         Self { env }
     }
 
@@ -107,6 +111,21 @@ impl Pages {
                 )
             }
         }
+    }
+}
+
+/// `2027-11-30T…` → `30/11/2027` (French) or `30 Nov 2027` (English); the text as given when
+/// it is not a date.
+fn display_date(iso: &str, lang: Lang) -> String {
+    let Some(date) = iso
+        .get(..10)
+        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    else {
+        return iso.to_owned();
+    };
+    match lang {
+        Lang::Fr => date.format("%d/%m/%Y").to_string(),
+        Lang::En => date.format("%-d %b %Y").to_string(),
     }
 }
 
@@ -169,4 +188,19 @@ pub(super) async fn stylesheet() -> Response {
         CSS,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_read_as_each_language_writes_them() {
+        assert_eq!(display_date("2027-11-30T10:00:00Z", Lang::Fr), "30/11/2027");
+        assert_eq!(
+            display_date("2027-11-30T10:00:00Z", Lang::En),
+            "30 Nov 2027"
+        );
+        assert_eq!(display_date("soon", Lang::Fr), "soon");
+    }
 }
