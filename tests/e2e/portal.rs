@@ -476,7 +476,10 @@ async fn an_owner_finds_a_member_grants_a_gesture_and_creates_an_api_key() {
     let team = browser
         .wait_for_text("Invitation envoyée à vendeur@geste.example")
         .await;
-    assert!(team.contains("BRAND_STAFF"), "{team}");
+    assert!(
+        team.contains("vendeur@geste.example — Équipier — en attente"),
+        "{team}"
+    );
     let invitation = app.smtp.wait_for("vendeur@geste.example").await;
     assert!(invitation.link_token("/accept-invitation").is_some());
     browser.screenshot("team").await;

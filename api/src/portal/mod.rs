@@ -15,6 +15,7 @@
 mod auth;
 mod dashboard;
 mod keys;
+mod labels;
 mod member;
 mod members;
 mod programs;

@@ -81,6 +81,9 @@ impl Pages {
                 Err(_) => format!("{minor} {currency}"),
             },
         );
+        env.add_function("label", |state: &State<'_, '_>, value: String| {
+            super::labels::label(&value, lang_of(state))
+        });
         env.add_function("date", |state: &State<'_, '_>, iso: String| {
             display_date(&iso, lang_of(state))
         });
