@@ -36,6 +36,13 @@ pub(crate) fn page(status: StatusCode, lang: Lang, title: &str, body: &str) -> R
         lang = lang.code(),
         title = escape_html(title),
     );
+    secure_html(status, html)
+}
+
+/// An HTML response with the headers every page carries: a Content-Security-Policy without
+/// inline code and with `frame-ancestors 'none'`, no referrer, never cached, no sniffing, no
+/// framing. The portal tightens nothing and relaxes only the referrer (same-origin).
+pub(crate) fn secure_html(status: StatusCode, html: String) -> Response {
     let mut response = (status, html).into_response();
     let h = response.headers_mut();
     h.insert(

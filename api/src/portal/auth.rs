@@ -314,11 +314,7 @@ pub(super) async fn verify_email(
             )
         }
         Err(e) => {
-            let failure = Failure {
-                code: e.code().as_str().to_owned(),
-                message: e.to_string(),
-                field: None,
-            };
+            let failure = Failure::from(&e);
             let status = crate::core::web::error_status(&e);
             let message = match failure.code.as_str() {
                 "FORBIDDEN" => failure.text(v.lang),

@@ -151,33 +151,15 @@ fn add_cookies(response: &mut Response, cookies: &[String]) {
 }
 
 fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Response {
-    let mut response = (status, html).into_response();
+    let mut response = crate::core::web::secure_html(status, html);
     add_cookies(&mut response, cookies);
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
-             frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
     // Same-origin referrers only: the language switch returns to the page it was chosen on,
     // and browsers without Sec-Fetch-Site send a real Origin with forms (under no-referrer
     // they send `Origin: null`); nothing goes to other sites.
-    h.insert(
+    response.headers_mut().insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
 

@@ -34,6 +34,21 @@ pub(super) struct Failure {
     pub field: Option<String>,
 }
 
+impl From<&AppError> for Failure {
+    /// A typed error of the server, as a page shows it (internal causes logged, never shown).
+    fn from(e: &AppError) -> Self {
+        if let AppError::Internal(cause) = e {
+            tracing::error!(error = ?cause, "a portal call failed");
+            return Self::internal();
+        }
+        Self {
+            code: e.code().as_str().to_owned(),
+            message: e.to_string(),
+            field: None,
+        }
+    }
+}
+
 impl Failure {
     pub fn unauthenticated() -> Self {
         Self {
@@ -331,17 +346,7 @@ impl Visitor {
             variables,
         })
         .await
-        .map_err(|e| match e {
-            AppError::Internal(cause) => {
-                tracing::error!(error = ?cause, "a portal call failed");
-                Failure::internal()
-            }
-            e => Failure {
-                code: e.code().as_str().to_owned(),
-                message: e.to_string(),
-                field: None,
-            },
-        })?;
+        .map_err(|e| Failure::from(&e))?;
         if let Some(error) = response.errors.first() {
             let ext = error.extensions.as_ref();
             let text = |key: &str| {

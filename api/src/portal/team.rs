@@ -22,11 +22,7 @@ use super::{
     session::Visitor,
 };
 
-const ROLES: &[(&str, &str, &str)] = &[
-    ("BRAND_OWNER", "Propriétaire", "Owner"),
-    ("BRAND_MANAGER", "Responsable", "Manager"),
-    ("BRAND_STAFF", "Équipier", "Staff"),
-];
+const ROLES: &[&str] = &["BRAND_OWNER", "BRAND_MANAGER", "BRAND_STAFF"];
 
 async fn team_page(
     portal: &Portal,
@@ -53,7 +49,7 @@ async fn team_page(
     };
     let roles: Vec<_> = ROLES
         .iter()
-        .map(|(code, fr, en)| context! { code => code, label => v.lang.pick(fr, en) })
+        .map(|code| context! { code => code, label => super::labels::label(code, v.lang) })
         .collect();
     let csrf = v.csrf(portal);
     portal.pages.page(
