@@ -146,6 +146,32 @@ impl Browser {
         }
     }
 
+    /// Waits until the text of the page's first frame contains `needle`; answers that text.
+    pub async fn wait_for_frame_text(&self, needle: &str) -> String {
+        let mut last = String::new();
+        for _ in 0..100 {
+            if self.client.enter_frame(0).await.is_ok() {
+                last = self.text().await;
+                let _ = self.client.enter_parent_frame().await;
+                if last.contains(needle) {
+                    return last;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the frame never showed {needle:?}:\n{last}");
+    }
+
+    /// Types into the field labelled by `id`, keeping what is there (the `input` events a
+    /// person's typing fires).
+    pub async fn type_more(&self, id: &str, value: &str) {
+        self.find(&format!("#{id}"))
+            .await
+            .send_keys(value)
+            .await
+            .unwrap_or_else(|e| panic!("type into {id}: {e}"));
+    }
+
     pub async fn path(&self) -> String {
         self.client
             .current_url()

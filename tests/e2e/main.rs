@@ -30,6 +30,7 @@ mod onboarding;
 mod outbox;
 mod partner;
 mod portal;
+mod portal_mail;
 mod races;
 mod returns;
 mod rewards;

@@ -423,6 +423,11 @@ pub async fn templates(scope: &TenantScope) -> Result<Vec<email_template::Model>
         .await?)
 }
 
+/// One template of the brand (another brand's reads as not found).
+pub async fn template(scope: &TenantScope, id: Uuid) -> Result<email_template::Model, AppError> {
+    scope.conn().get::<email_template::Entity>(id).await
+}
+
 /// What to preview: a saved template, or parts not saved yet.
 #[derive(Debug, Clone)]
 pub enum Source {

@@ -683,7 +683,7 @@ impl Rules {
         }
     }
 
-    fn validate(&self) -> Result<(), AppError> {
+    pub(crate) fn validate(&self) -> Result<(), AppError> {
         match self {
             Self::Points(p) => p.validate(),
             Self::Cashback(c) => c.validate(),

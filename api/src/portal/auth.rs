@@ -25,6 +25,8 @@ use crate::core::{i18n::Lang, web::same_origin};
 pub(super) struct PageQuery {
     pub lang: Option<String>,
     pub token: Option<String>,
+    /// The form just done (`POST /app/act/…` comes back with it): its sentence is shown.
+    pub done: Option<String>,
 }
 
 /// The visitor, with a language chosen by `?lang=` kept for the next pages.
@@ -38,6 +40,7 @@ pub(super) fn visitor(
     if let Some(lang) = q.lang.as_deref().and_then(Lang::parse) {
         v.choose_lang(lang);
     }
+    v.flash = super::act::notice(q.done.as_deref(), v.lang);
     v
 }
 

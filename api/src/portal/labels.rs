@@ -23,10 +23,57 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("USED", "utilisé", "used"),
     ("CANCELLED", "annulé", "cancelled"),
     ("DEACTIVATED", "désactivé", "deactivated"),
+    // Mail
+    ("MARKETING", "Marketing", "Marketing"),
+    ("WELCOME", "Bienvenue", "Welcome"),
+    ("VOUCHER_ISSUED", "Bon émis", "Voucher issued"),
+    ("REWARD_READY", "Récompense disponible", "Reward ready"),
+    (
+        "POINTS_EXPIRING",
+        "Points bientôt expirés",
+        "Points expiring",
+    ),
+    (
+        "MEMBERSHIP_RENEWAL",
+        "Renouvellement d'abonnement",
+        "Membership renewal",
+    ),
+    ("BIRTHDAY", "Anniversaire", "Birthday"),
+    ("DRAFT", "brouillon", "draft"),
+    ("SCHEDULED", "programmée", "scheduled"),
+    ("SENDING", "en cours d'envoi", "sending"),
+    ("PAUSED", "en pause", "paused"),
+    ("SENT", "envoyée", "sent"),
+    ("UNSUBSCRIBED", "désinscrit", "unsubscribed"),
+    ("BOUNCED", "rejeté", "bounced"),
+    ("COMPLAINED", "plainte", "complained"),
+    // Rewards and vouchers
+    ("DISCOUNT", "Remise", "Discount"),
+    ("GIFT", "Cadeau", "Gift"),
+    ("SERVICE", "Service", "Service"),
+    ("AMOUNT", "Montant", "Amount"),
+    ("PERCENT", "Pourcentage", "Percentage"),
+    // Coalitions and brands
+    ("SUSPENDED", "suspendue", "suspended"),
+    ("INVITED", "invitée", "invited"),
+    ("DECLINED", "refusée", "declined"),
+    ("LEFT", "partie", "left"),
+    ("PREPAID", "prépayé", "prepaid"),
+    ("POSTPAID", "post-payé", "postpaid"),
     // Roles
     ("BRAND_OWNER", "Propriétaire", "Owner"),
     ("BRAND_MANAGER", "Responsable", "Manager"),
     ("BRAND_STAFF", "Équipier", "Staff"),
+    (
+        "COALITION_OPERATOR",
+        "Opérateur de coalition",
+        "Coalition operator",
+    ),
+    (
+        "PLATFORM_ADMIN",
+        "Administrateur de la plateforme",
+        "Platform administrator",
+    ),
 ];
 
 /// The label of `value` in `lang`.

@@ -38,6 +38,7 @@ pub(super) async fn list(
     let page_query = super::auth::PageQuery {
         lang: q.lang.clone(),
         token: None,
+        done: None,
     };
     let mut v = visitor(&portal, &headers, peer, &page_query);
     if !v.signed_in() {

@@ -12,16 +12,19 @@
 //! - pages carry a Content-Security-Policy without `unsafe-inline` and `frame-ancestors 'none'`,
 //!   are never cached, and never show internal error details.
 
+mod act;
 mod auth;
 mod dashboard;
 mod keys;
 mod labels;
+mod mail;
 mod member;
 mod members;
 mod programs;
 mod render;
 mod session;
 mod team;
+mod view;
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
@@ -107,5 +110,16 @@ where
         )
         .route("/m/{slug}/card", get(member::card))
         .route("/m/{slug}/logout", post(member::logout))
+        .route("/app/act/{name}", post(act::staff))
+        .route("/m/{slug}/act/{name}", post(act::member))
+        .route("/app/mail", view::route(&mail::SETTINGS))
+        .route("/app/mail/templates", view::route(&mail::TEMPLATES))
+        .route("/app/mail/templates/{id}", view::route(&mail::TEMPLATE))
+        .route("/app/mail/preview", post(mail::preview))
+        .route("/app/mail/audiences", get(mail::audiences))
+        .route("/app/mail/audiences/count", get(mail::audience_count))
+        .route("/app/mail/campaigns", view::route(&mail::CAMPAIGNS))
+        .route("/app/mail/campaigns/{id}", view::route(&mail::CAMPAIGN))
         .route("/assets/portal.css", get(render::stylesheet))
+        .route("/assets/portal.js", get(render::script))
 }

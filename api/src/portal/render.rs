@@ -13,6 +13,7 @@ use super::session::Visitor;
 use crate::core::{i18n::Lang, money::Money, types::Currency};
 
 const CSS: &str = include_str!("templates/portal.css");
+const JS: &str = include_str!("templates/portal.js");
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("layout.html", include_str!("templates/layout.html")),
@@ -44,6 +45,13 @@ const TEMPLATES: &[(&str, &str)] = &[
         "member_card.html",
         include_str!("templates/member_card.html"),
     ),
+    ("mail_nav.html", include_str!("templates/mail_nav.html")),
+    ("mail.html", include_str!("templates/mail.html")),
+    ("templates.html", include_str!("templates/templates.html")),
+    ("template.html", include_str!("templates/template.html")),
+    ("campaigns.html", include_str!("templates/campaigns.html")),
+    ("campaign.html", include_str!("templates/campaign.html")),
+    ("audiences.html", include_str!("templates/audiences.html")),
 ];
 
 pub(super) struct Pages {
@@ -87,6 +95,9 @@ impl Pages {
         env.add_function("date", |state: &State<'_, '_>, iso: String| {
             display_date(&iso, lang_of(state))
         });
+        // A fresh idempotency key per form shown: a double submit, or a retry after a
+        // timeout, replays the first outcome.
+        env.add_function("new_key", crate::core::auth::secrets::new_token);
         Self { env }
     }
 
@@ -99,10 +110,9 @@ impl Pages {
         context: Value,
     ) -> Response {
         let lang = visitor.lang.code();
-        let rendered = self
-            .env
-            .get_template(template)
-            .and_then(|t| t.render(minijinja::context! { lang => lang, ..context }));
+        let rendered = self.env.get_template(template).and_then(|t| {
+            t.render(minijinja::context! { lang => lang, flash => visitor.flash, ..context })
+        });
         match rendered {
             Ok(html) => with_headers(status, html, &visitor.cookies),
             Err(e) => {
@@ -153,6 +163,16 @@ fn add_cookies(response: &mut Response, cookies: &[String]) {
 fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Response {
     let mut response = crate::core::web::secure_html(status, html);
     add_cookies(&mut response, cookies);
+    // The portal's own script (live preview and counts) and the mail preview frame, both from
+    // this origin; still no inline code.
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; script-src 'self'; \
+             connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+             base-uri 'none'",
+        ),
+    );
     // Same-origin referrers only: the language switch returns to the page it was chosen on,
     // and browsers without Sec-Fetch-Site send a real Origin with forms (under no-referrer
     // they send `Origin: null`); nothing goes to other sites.
@@ -161,6 +181,18 @@ fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Respons
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// `GET /assets/portal.js`.
+pub(super) async fn script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        JS,
+    )
+        .into_response()
 }
 
 /// `GET /assets/portal.css`.

@@ -140,6 +140,8 @@ pub(super) struct Visitor {
     secure: bool,
     /// `Set-Cookie` values to send with the response.
     pub cookies: Vec<String>,
+    /// The sentence for the form just done, shown at the top of the page.
+    pub flash: Option<String>,
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -192,6 +194,7 @@ impl Visitor {
             secure: config.env == Environment::Production
                 || config.public_url.starts_with("https://"),
             cookies: Vec::new(),
+            flash: None,
         }
     }
 

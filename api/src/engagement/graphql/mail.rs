@@ -373,6 +373,13 @@ impl MailQuery {
             .collect())
     }
 
+    /// One of the brand's templates.
+    #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
+    async fn email_template(&self, ctx: &Context<'_>, id: ID) -> Result<EmailTemplate> {
+        let id = crate::core::types::id("id", &id)?;
+        Ok(mail_settings::template(ctx.scope()?, id).await?.into())
+    }
+
     #[graphql(guard = "PermissionGuard(Permission::ManageMail)")]
     async fn segments(&self, ctx: &Context<'_>) -> Result<Vec<Segment>> {
         Ok(audiences::segments(ctx.scope()?)

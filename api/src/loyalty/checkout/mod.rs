@@ -9,6 +9,7 @@ pub mod basket;
 mod booking;
 pub mod earning;
 pub mod explanation;
+pub mod preview;
 pub mod returned;
 pub mod steps;
 mod validate;

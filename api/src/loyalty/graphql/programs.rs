@@ -501,7 +501,7 @@ pub struct RulesInput {
 }
 
 impl RulesInput {
-    fn into_rules(self) -> Result<Rules, crate::core::error::AppError> {
+    pub(crate) fn into_rules(self) -> Result<Rules, crate::core::error::AppError> {
         let mut given: Vec<Rules> = Vec::new();
         given.extend(self.points.map(|r| Rules::Points(r.into())));
         given.extend(self.cashback.map(|r| Rules::Cashback(r.into())));

@@ -342,6 +342,34 @@ pub struct RecordReturnPayload {
     pub stored_value_refunded_minor: i64,
 }
 
+/// A basket to preview in one program: what it would earn, nothing recorded.
+#[derive(InputObject)]
+pub struct PreviewEarningInput {
+    pub program_id: ID,
+    /// Rules not saved yet (the program's mechanic); the rules in force when absent.
+    pub rules: Option<super::programs::RulesInput>,
+    /// What the customer pays, in minor units of the brand's currency.
+    pub total_minor: i64,
+    #[graphql(default)]
+    pub lines: Vec<PurchaseLineInput>,
+    /// Tax of the whole basket, in minor units, when not given per line.
+    #[graphql(default)]
+    pub tax_minor: i64,
+    /// When the basket would be bought (default now): it picks the rules' date-bound parts.
+    pub occurred_at: Option<DateTime<Utc>>,
+}
+
+/// What a basket would earn in a program, for a member at the base tier with no membership.
+#[derive(SimpleObject)]
+pub struct EarningPreview {
+    /// Points, cashback or stamps it would give; null for programs that give nothing at a
+    /// checkout (stored value, memberships).
+    pub earning: Option<ProgramEarning>,
+    /// The earning step as the till's explanation would show it (with the reason when it gives
+    /// nothing).
+    pub step: CheckoutStep,
+}
+
 #[derive(Default)]
 pub struct PurchaseQuery;
 
@@ -352,6 +380,51 @@ impl PurchaseQuery {
         let (p, lines) =
             crate::loyalty::checkout::get(ctx.scope()?, crate::core::types::id("id", &id)?).await?;
         Ok(purchase_view(p, lines))
+    }
+
+    /// What a basket would earn in one program, under its rules in force or under rules not
+    /// saved yet: nothing is recorded. For "what would this basket earn" before saving rules.
+    #[graphql(guard = "PermissionGuard(Permission::ViewPrograms)")]
+    async fn preview_earning(
+        &self,
+        ctx: &Context<'_>,
+        input: PreviewEarningInput,
+    ) -> Result<EarningPreview> {
+        let program = crate::core::types::id("input.programId", &input.program_id)?;
+        let rules = input.rules.map(|r| r.into_rules()).transpose()?;
+        let scope = ctx.scope()?;
+        let brand = scope.brand().await?;
+        let basket = RecordPurchase {
+            buyer: Buyer::Anonymous,
+            store: None,
+            channel: purchase::Channel::InStore,
+            total_minor: input.total_minor,
+            currency: brand.currency.clone(),
+            lines: input.lines.into_iter().map(line_input).collect(),
+            occurred_at: input.occurred_at,
+            max_backdate: chrono::Duration::days(3650),
+            voucher_codes: Vec::new(),
+            stored_value_minor: 0,
+            cashback_minor: 0,
+            tax_minor: input.tax_minor,
+        };
+        let (earned, step) =
+            crate::loyalty::checkout::preview::earning(scope, program, rules, &basket).await?;
+        Ok(EarningPreview {
+            earning: earned.map(|e| e.earning.into()),
+            step: CheckoutStep::new(step, Lang::of_locale(&brand.locale)),
+        })
+    }
+}
+
+fn line_input(l: PurchaseLineInput) -> LineInput {
+    LineInput {
+        sku: l.sku,
+        category: l.category,
+        quantity: l.quantity,
+        unit_price_minor: l.unit_price_minor,
+        discount_minor: l.discount_minor,
+        tax_minor: l.tax_minor,
     }
 }
 
@@ -386,18 +459,7 @@ impl PurchaseMutation {
             channel: input.channel.into(),
             total_minor: input.total_minor,
             currency: input.currency.trim().to_owned(),
-            lines: input
-                .lines
-                .into_iter()
-                .map(|l| LineInput {
-                    sku: l.sku,
-                    category: l.category,
-                    quantity: l.quantity,
-                    unit_price_minor: l.unit_price_minor,
-                    discount_minor: l.discount_minor,
-                    tax_minor: l.tax_minor,
-                })
-                .collect(),
+            lines: input.lines.into_iter().map(line_input).collect(),
             occurred_at: input.occurred_at,
             max_backdate: backdate_limit(ctx)?,
             voucher_codes: input.voucher_codes,

@@ -1,0 +1,523 @@
+//! Forms that run one API mutation and go back to the page they came from: `POST
+//! /app/act/{name}` (brand portal) and `POST /m/{slug}/act/{name}` (a member space). Each action
+//! is a row of [`STAFF`] or [`MEMBER`]: the mutation, how the form's fields become its
+//! variables, and what the person reads when it is done.
+//!
+//! Invariants: the same CSRF and same-origin checks as every form; a field that does not parse
+//! is refused here by name and nothing is called; the API decides everything else (roles,
+//! limits, tenancy) and its refusal is shown with a way back; the page returned to is one of
+//! the portal's own (never another site).
+
+use std::{net::SocketAddr, sync::Arc};
+
+use axum::{
+    body::Bytes,
+    extract::{ConnectInfo, Path, State},
+    http::{HeaderMap, StatusCode},
+    response::Response,
+};
+use minijinja::context;
+use serde_json::{Value, json};
+
+use super::{
+    Portal,
+    auth::{form_ok, refused},
+    dashboard::failed,
+    render::see_other,
+    session::Visitor,
+};
+use crate::core::i18n::Lang;
+
+/// A posted form's fields.
+pub(super) struct Fields(Vec<(String, String)>);
+
+/// Labels are given in both languages: a refusal names the field as the page shows it.
+type Label = (&'static str, &'static str);
+
+impl Fields {
+    pub fn parse(body: &[u8]) -> Self {
+        Self(
+            form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        )
+    }
+
+    /// The field's value, trimmed ("" when absent).
+    pub fn text(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The field's value, or `None` when absent or blank.
+    pub fn opt(&self, key: &str) -> Option<String> {
+        Some(self.text(key)).filter(|v| !v.is_empty())
+    }
+
+    /// Every value of a repeated field (checkboxes).
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .collect()
+    }
+
+    /// A checkbox: ticked or not.
+    pub fn checked(&self, key: &str) -> bool {
+        self.0.iter().any(|(k, v)| k == key && !v.is_empty())
+    }
+
+    /// A whole number that fits the API's (32-bit) Int.
+    pub fn int(&self, key: &str, label: Label, lang: Lang) -> Result<i64, String> {
+        self.opt_int(key, label, lang)?
+            .ok_or_else(|| whole_number(label, lang))
+    }
+
+    /// A whole number, or `None` when blank.
+    pub fn opt_int(&self, key: &str, label: Label, lang: Lang) -> Result<Option<i64>, String> {
+        match self.opt(key) {
+            None => Ok(None),
+            Some(raw) => raw
+                .replace([' ', '\u{a0}', '\u{202f}'], "")
+                .parse::<i32>()
+                .map(|n| Some(i64::from(n)))
+                .map_err(|_| whole_number(label, lang)),
+        }
+    }
+
+    /// An amount typed in the currency's main unit (`12,50` or `12.50`), in minor units, for a
+    /// currency with `decimals` digits after the point. No floats: the digits are read as text.
+    pub fn amount(
+        &self,
+        key: &str,
+        decimals: u32,
+        label: Label,
+        lang: Lang,
+    ) -> Result<Option<i64>, String> {
+        let Some(raw) = self.opt(key) else {
+            return Ok(None);
+        };
+        parse_amount(&raw, decimals)
+            .filter(|m| i32::try_from(*m).is_ok())
+            .map(Some)
+            .ok_or_else(|| match lang {
+                Lang::Fr => format!("{} : un montant est attendu (par exemple 12,50).", label.0),
+                Lang::En => format!("{}: an amount is expected (for example 12.50).", label.1),
+            })
+    }
+
+    /// A date and time typed in a `datetime-local` field (`2026-12-01T10:00`), as the API's
+    /// NaiveDateTime (seconds added).
+    pub fn local_time(&self, key: &str, label: Label, lang: Lang) -> Result<String, String> {
+        let raw = self.text(key);
+        let with_seconds = if raw.len() == 16 {
+            format!("{raw}:00")
+        } else {
+            raw
+        };
+        chrono::NaiveDateTime::parse_from_str(&with_seconds, "%Y-%m-%dT%H:%M:%S")
+            .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .map_err(|_| match lang {
+                Lang::Fr => format!("{} : une date et une heure sont attendues.", label.0),
+                Lang::En => format!("{}: a date and a time are expected.", label.1),
+            })
+    }
+
+    /// A date typed in a `date` field, as the end (23:59:59 UTC) or the start of that day.
+    pub fn day(&self, key: &str, end: bool, label: Label, lang: Lang) -> Result<String, String> {
+        chrono::NaiveDate::parse_from_str(&self.text(key), "%Y-%m-%d")
+            .map(|d| {
+                let t = if end { "23:59:59" } else { "00:00:00" };
+                format!("{}T{t}Z", d.format("%Y-%m-%d"))
+            })
+            .map_err(|_| match lang {
+                Lang::Fr => format!("{} : une date est attendue.", label.0),
+                Lang::En => format!("{}: a date is expected.", label.1),
+            })
+    }
+}
+
+fn whole_number(label: Label, lang: Lang) -> String {
+    match lang {
+        Lang::Fr => format!(
+            "{} : un nombre entier (jusqu'à 2 147 483 647) est attendu.",
+            label.0
+        ),
+        Lang::En => format!(
+            "{}: a whole number (up to 2,147,483,647) is expected.",
+            label.1
+        ),
+    }
+}
+
+/// `12,5` → 1250 for two decimals; `-`, more decimals than the currency has, or anything but
+/// digits and one separator → `None`.
+fn parse_amount(raw: &str, decimals: u32) -> Option<i64> {
+    let raw = raw.replace([' ', '\u{a0}', '\u{202f}'], "");
+    let (units, fraction) = match raw.split_once([',', '.']) {
+        Some((u, f)) => (u, f),
+        None => (raw.as_str(), ""),
+    };
+    let digits = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    if !digits(units) || (!fraction.is_empty() && !digits(fraction)) {
+        return None;
+    }
+    if fraction.len() > decimals as usize {
+        return None;
+    }
+    let scale = 10_i64.checked_pow(decimals)?;
+    let units: i64 = units.parse().ok()?;
+    let mut frac: i64 = if fraction.is_empty() {
+        0
+    } else {
+        fraction.parse().ok()?
+    };
+    for _ in fraction.len()..decimals as usize {
+        frac *= 10;
+    }
+    units.checked_mul(scale)?.checked_add(frac)
+}
+
+/// One form: the mutation it runs.
+pub(super) struct Action {
+    pub name: &'static str,
+    pub query: &'static str,
+    /// The variables from the form's fields, or the sentence that refuses a field.
+    pub vars: fn(&Fields, Lang) -> Result<Value, String>,
+    /// What the person reads back on the page.
+    pub done: Label,
+    /// Where to go next, from the mutation's data (a new object's page); `None`: back.
+    pub next: fn(&Value) -> Option<String>,
+}
+
+fn back(_: &Value) -> Option<String> {
+    None
+}
+
+fn id_field(f: &Fields, key: &str) -> Value {
+    json!(f.text(key))
+}
+
+/// The brand portal's actions.
+pub(super) static STAFF: &[Action] = &[
+    Action {
+        name: "mail-settings",
+        query: "mutation($i: MailSettingsInput!) { updateMailSettings(input: $i) { saved } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "fromName": f.text("from_name"),
+                "fromAddress": f.text("from_address"),
+                "replyTo": f.opt("reply_to"),
+                "marketingCapPerWeek": f.int("cap", ("Plafond hebdomadaire", "Weekly cap"), lang)?,
+                "sendRatePerMinute": f.int("rate", ("Envois par minute", "Mails per minute"), lang)?,
+                "tracking": f.checked("tracking"),
+                "noticeDays": f.int("notice_days", ("Préavis (jours)", "Notice (days)"), lang)?,
+                "transactionalDisabled": f.all("disabled"),
+            } }))
+        },
+        done: ("Réglages d'envoi enregistrés.", "Mail settings saved."),
+        next: back,
+    },
+    Action {
+        name: "dkim",
+        query: "mutation($i: DkimKeyInput!) { setDkimKey(input: $i) { saved } }",
+        vars: |f, _| {
+            Ok(json!({ "i": {
+                "selector": f.text("selector"),
+                "domain": f.text("domain"),
+                "algorithm": f.text("algorithm"),
+                "privateKey": f.text("private_key"),
+            } }))
+        },
+        done: ("Clé DKIM enregistrée.", "DKIM key saved."),
+        next: back,
+    },
+    Action {
+        name: "dkim-remove",
+        query: "mutation { removeDkimKey { saved } }",
+        vars: |_, _| Ok(json!({})),
+        done: ("Clé DKIM retirée.", "DKIM key removed."),
+        next: back,
+    },
+    Action {
+        name: "suppress",
+        query: "mutation($e: String!, $r: SuppressionReason!) { suppressEmail(email: $e, reason: $r) }",
+        vars: |f, _| Ok(json!({ "e": f.text("email"), "r": f.text("reason") })),
+        done: (
+            "Adresse ajoutée à la liste d'exclusion.",
+            "Address added to the suppression list.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "template-create",
+        query: "mutation($i: EmailTemplateInput!) { createEmailTemplate(input: $i) { id } }",
+        vars: |f, _| Ok(json!({ "i": template_input(f) })),
+        done: ("Modèle créé.", "Template created."),
+        next: |d| {
+            d["createEmailTemplate"]["id"]
+                .as_str()
+                .map(|id| format!("/app/mail/templates/{id}"))
+        },
+    },
+    Action {
+        name: "template-update",
+        query: "mutation($id: ID!, $i: EmailTemplateInput!) { updateEmailTemplate(id: $id, input: $i) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "i": template_input(f) })),
+        done: ("Modèle enregistré.", "Template saved."),
+        next: back,
+    },
+    Action {
+        name: "segment-save",
+        query: "mutation($n: String!, $f: AudienceFilterInput!) { saveSegment(name: $n, filter: $f) { id } }",
+        vars: |f, lang| {
+            Ok(json!({ "n": f.text("segment_name"), "f": super::mail::filter_of(f, lang)? }))
+        },
+        done: ("Segment enregistré.", "Segment saved."),
+        next: back,
+    },
+    Action {
+        name: "campaign-create",
+        query: "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
+        vars: |f, _| {
+            let filter = match f.opt("segment_id") {
+                Some(segment) => json!({ "segmentId": segment }),
+                None => json!({}),
+            };
+            Ok(json!({ "i": {
+                "name": f.text("name"), "templateId": f.text("template_id"), "filter": filter,
+            } }))
+        },
+        done: ("Campagne créée.", "Campaign created."),
+        next: |d| {
+            d["createCampaign"]["id"]
+                .as_str()
+                .map(|id| format!("/app/mail/campaigns/{id}"))
+        },
+    },
+    Action {
+        name: "campaign-send",
+        query: "mutation($id: ID!) { sendCampaign(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Envoi lancé.", "Sending started."),
+        next: back,
+    },
+    Action {
+        name: "campaign-schedule",
+        query: "mutation($id: ID!, $at: NaiveDateTime!) { scheduleCampaign(id: $id, at: $at) { id } }",
+        vars: |f, lang| {
+            Ok(json!({
+                "id": id_field(f, "id"),
+                "at": f.local_time("at", ("Date d'envoi", "Sending time"), lang)?,
+            }))
+        },
+        done: ("Campagne programmée.", "Campaign scheduled."),
+        next: back,
+    },
+    Action {
+        name: "campaign-pause",
+        query: "mutation($id: ID!) { pauseCampaign(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Campagne en pause.", "Campaign paused."),
+        next: back,
+    },
+    Action {
+        name: "campaign-resume",
+        query: "mutation($id: ID!) { resumeCampaign(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Campagne reprise.", "Campaign resumed."),
+        next: back,
+    },
+    Action {
+        name: "campaign-cancel",
+        query: "mutation($id: ID!) { cancelCampaign(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Campagne annulée.", "Campaign cancelled."),
+        next: back,
+    },
+];
+
+fn template_input(f: &Fields) -> Value {
+    json!({
+        "name": f.text("name"),
+        "purpose": f.opt("purpose").unwrap_or_else(|| "MARKETING".to_owned()),
+        "subject": f.text("subject"),
+        "html": f.text("html"),
+        "text": f.text("text"),
+    })
+}
+
+/// The member spaces' actions.
+pub(super) static MEMBER: &[Action] = &[];
+
+/// The sentence for `?done=<action>` on the page gone back to.
+pub(super) fn notice(done: Option<&str>, lang: Lang) -> Option<String> {
+    let done = done?;
+    STAFF
+        .iter()
+        .chain(MEMBER)
+        .find(|a| a.name == done)
+        .map(|a| lang.pick(a.done.0, a.done.1).to_owned())
+}
+
+/// The page to go back to: one of this area's own paths (`prefix`), else `fallback`.
+fn safe_back<'a>(raw: &'a str, prefix: &str, fallback: &'a str) -> &'a str {
+    let safe = raw.starts_with(prefix)
+        && !raw.contains("//")
+        && !raw.contains('\\')
+        && raw.chars().all(|c| c.is_ascii_graphic());
+    if safe { raw } else { fallback }
+}
+
+/// `url` with `done=<action>` in its query (any earlier `done` dropped).
+fn with_done(url: &str, done: &str) -> String {
+    let (path, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("done="))
+        .collect();
+    let pair = format!("done={done}");
+    kept.push(&pair);
+    format!("{path}?{}", kept.join("&"))
+}
+
+/// `POST /app/act/{name}`.
+pub(super) async fn staff(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = Visitor::of(&portal, &headers, peer);
+    act(&portal, v, &headers, STAFF, &name, "/app", &body).await
+}
+
+/// `POST /m/{slug}/act/{name}`.
+pub(super) async fn member(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path((slug, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let v = Visitor::member(&portal, &headers, peer, &slug);
+    let home = format!("/m/{slug}/card");
+    act(&portal, v, &headers, MEMBER, &name, &home, &body).await
+}
+
+async fn act(
+    portal: &Portal,
+    mut v: Visitor,
+    headers: &HeaderMap,
+    table: &[Action],
+    name: &str,
+    home: &str,
+    body: &[u8],
+) -> Response {
+    let fields = Fields::parse(body);
+    if !form_ok(portal, &mut v, headers, fields.opt("csrf").as_deref()) {
+        return refused(portal, &v);
+    }
+    let Some(action) = table.iter().find(|a| a.name == name) else {
+        return failed(
+            portal,
+            &v,
+            &super::session::Failure {
+                code: "NOT_FOUND".to_owned(),
+                message: "no such form".to_owned(),
+                field: None,
+            },
+        );
+    };
+    // Paths of this area only: the staff portal's, or this member space's.
+    let prefix = home
+        .strip_suffix("/card")
+        .map_or_else(|| format!("{home}/"), |p| format!("{p}/"));
+    let raw_back = fields.text("back");
+    let back = safe_back(&raw_back, &prefix, home).to_owned();
+    let refusal = |v: &Visitor, message: String| {
+        portal.pages.page(
+            v,
+            StatusCode::BAD_REQUEST,
+            "message.html",
+            context! {
+                title => v.lang.pick("Action refusée", "Action refused"),
+                message => message,
+                back => back,
+            },
+        )
+    };
+    let variables = match (action.vars)(&fields, v.lang) {
+        Ok(variables) => variables,
+        Err(message) => return refusal(&v, message),
+    };
+    match v.run(portal, action.query, variables).await {
+        Ok(data) => {
+            let to = (action.next)(&data).unwrap_or(back.clone());
+            see_other(&v, &with_done(&to, action.name))
+        }
+        // The person's input or role: said on the page, with the way back.
+        Err(f)
+            if matches!(
+                f.code.as_str(),
+                "VALIDATION"
+                    | "CONFLICT"
+                    | "LIMIT_EXCEEDED"
+                    | "INSUFFICIENT_BALANCE"
+                    | "BAD_REQUEST"
+                    | "NOT_FOUND"
+                    | "FORBIDDEN"
+            ) =>
+        {
+            let message = f.text(v.lang);
+            refusal(&v, message)
+        }
+        Err(f) => failed(portal, &v, &f),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_read_as_digits_never_as_floats() {
+        assert_eq!(parse_amount("12,5", 2), Some(1250));
+        assert_eq!(parse_amount("12.05", 2), Some(1205));
+        assert_eq!(parse_amount("1 234", 2), Some(123_400));
+        assert_eq!(parse_amount("0,1", 2), Some(10));
+        assert_eq!(parse_amount("500", 0), Some(500));
+        assert_eq!(parse_amount("5,5", 0), None);
+        assert_eq!(parse_amount("1.005", 2), None);
+        assert_eq!(parse_amount("-3", 2), None);
+        assert_eq!(parse_amount("1,2,3", 2), None);
+        assert_eq!(parse_amount("", 2), None);
+        assert_eq!(parse_amount("99999999999999999999", 2), None);
+    }
+
+    #[test]
+    fn going_back_stays_on_the_portal() {
+        assert_eq!(safe_back("/app/mail", "/app/", "/app"), "/app/mail");
+        assert_eq!(
+            safe_back("https://evil.example/app/", "/app/", "/app"),
+            "/app"
+        );
+        assert_eq!(safe_back("/app//evil.example", "/app/", "/app"), "/app");
+        assert_eq!(safe_back("/app/\\evil", "/app/", "/app"), "/app");
+        assert_eq!(safe_back("/apple", "/app/", "/app"), "/app");
+        assert_eq!(
+            safe_back("/m/other/card", "/m/mine/", "/m/mine/card"),
+            "/m/mine/card"
+        );
+        assert_eq!(with_done("/app/mail", "dkim"), "/app/mail?done=dkim");
+        assert_eq!(
+            with_done("/app/mail?x=1&done=old", "dkim"),
+            "/app/mail?x=1&done=dkim"
+        );
+    }
+}

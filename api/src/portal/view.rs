@@ -1,0 +1,135 @@
+//! Pages that only read: a template and the GraphQL queries whose data it shows, each run as
+//! the signed-in person with the path's parameters (`{id}`) as variables. A query the role may
+//! not read leaves its fields out of the page (the template shows nothing for them); a path
+//! parameter that is not an id reads as not found, as another brand's object does.
+
+use std::{collections::HashMap, net::SocketAddr, sync::Arc};
+
+use axum::{
+    extract::{ConnectInfo, FromRef, Path, Query, State},
+    http::{HeaderMap, StatusCode, Uri},
+    response::Response,
+    routing::{MethodRouter, get},
+};
+use minijinja::{Value as Jinja, context};
+use serde_json::{Map, Value};
+
+use super::{
+    Portal,
+    auth::{PageQuery, visitor},
+    dashboard::{failed, viewer},
+    render::see_other,
+    session::{Failure, Visitor},
+};
+
+/// A read-only page.
+pub(super) struct View {
+    pub template: &'static str,
+    /// Queries run in order; their data's top-level fields are the template's variables.
+    pub queries: &'static [&'static str],
+}
+
+/// The `GET` route of a [`View`].
+pub(super) fn route<S>(view: &'static View) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Portal>: FromRef<S>,
+{
+    get(
+        move |State(portal): State<Arc<Portal>>,
+              peer: ConnectInfo<SocketAddr>,
+              params: Option<Path<HashMap<String, String>>>,
+              Query(query): Query<HashMap<String, String>>,
+              uri: Uri,
+              headers: HeaderMap| async move {
+            let params = params.map(|Path(p)| p).unwrap_or_default();
+            show(&portal, view, &params, query, &uri, &headers, peer).await
+        },
+    )
+}
+
+/// Runs `view`'s queries as the visitor and renders its template.
+pub(super) async fn show(
+    portal: &Portal,
+    view: &View,
+    params: &HashMap<String, String>,
+    query: HashMap<String, String>,
+    uri: &Uri,
+    headers: &HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+) -> Response {
+    let page_query = PageQuery {
+        lang: query.get("lang").cloned(),
+        token: None,
+        done: query.get("done").cloned(),
+    };
+    let mut v = visitor(portal, headers, peer, &page_query);
+    if !v.signed_in() {
+        return see_other(&v, "/login");
+    }
+    match gather(portal, &mut v, view.queries, params).await {
+        Ok((viewer, data)) => {
+            let csrf = v.csrf(portal);
+            let here = here(uri);
+            portal.pages.page(
+                &v,
+                StatusCode::OK,
+                view.template,
+                context! {
+                    csrf => csrf, viewer => viewer, path => params, q => query, here => here,
+                    ..Jinja::from_serialize(&data)
+                },
+            )
+        }
+        Err(f) => failed(portal, &v, &f),
+    }
+}
+
+/// The viewer, then every query's data merged; FORBIDDEN leaves a query's fields out.
+pub(super) async fn gather(
+    portal: &Portal,
+    v: &mut Visitor,
+    queries: &[&'static str],
+    params: &HashMap<String, String>,
+) -> Result<(Value, Map<String, Value>), Failure> {
+    let viewer = viewer(portal, v).await?;
+    let variables = Value::Object(
+        params
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    );
+    let mut data = Map::new();
+    for query in queries {
+        match v.run(portal, query, variables.clone()).await {
+            Ok(Value::Object(fields)) => data.extend(fields),
+            Ok(_) => {}
+            Err(f) if f.code == "FORBIDDEN" => {}
+            // An id that does not parse is as unknown as another brand's object.
+            Err(f) if f.code == "VALIDATION" && !params.is_empty() => {
+                return Err(Failure {
+                    code: "NOT_FOUND".to_owned(),
+                    ..f
+                });
+            }
+            Err(f) => return Err(f),
+        }
+    }
+    Ok((viewer, data))
+}
+
+/// The page's own path and query (without `done` and `lang`), for the forms that come back to
+/// it.
+pub(super) fn here(uri: &Uri) -> String {
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("done=") && !p.starts_with("lang="))
+        .collect();
+    if kept.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), kept.join("&"))
+    }
+}
