@@ -162,6 +162,19 @@ impl Browser {
         panic!("the frame never showed {needle:?}:\n{last}");
     }
 
+    /// Sets a date or time field labelled by `id` (typing into those depends on the browser's
+    /// locale; a person picks the date in the control).
+    pub async fn set_value(&self, id: &str, value: &str) {
+        self.find(&format!("label[for='{id}']")).await;
+        self.client
+            .execute(
+                "document.getElementById(arguments[0]).value = arguments[1];",
+                vec![serde_json::json!(id), serde_json::json!(value)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("set {id}: {e}"));
+    }
+
     /// Types into the field labelled by `id`, keeping what is there (the `input` events a
     /// person's typing fires).
     pub async fn type_more(&self, id: &str, value: &str) {

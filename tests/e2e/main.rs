@@ -31,6 +31,7 @@ mod outbox;
 mod partner;
 mod portal;
 mod portal_mail;
+mod portal_programs;
 mod races;
 mod returns;
 mod rewards;

@@ -110,6 +110,14 @@ impl Fields {
             })
     }
 
+    /// An amount in the currency of the form's hidden `currency` field (the brand's, put there
+    /// by the page), in minor units; `None` when blank.
+    pub fn money(&self, key: &str, label: Label, lang: Lang) -> Result<Option<i64>, String> {
+        let decimals = crate::core::types::Currency::parse("currency", &self.text("currency"))
+            .map_or(2, |c| u32::from(c.minor_units()));
+        self.amount(key, decimals, label, lang)
+    }
+
     /// A date and time typed in a `datetime-local` field (`2026-12-01T10:00`), as the API's
     /// NaiveDateTime (seconds added).
     pub fn local_time(&self, key: &str, label: Label, lang: Lang) -> Result<String, String> {
@@ -339,7 +347,140 @@ pub(super) static STAFF: &[Action] = &[
         done: ("Campagne annulée.", "Campaign cancelled."),
         next: back,
     },
+    Action {
+        name: "reward-create",
+        query: "mutation($i: CreateRewardInput!) { createReward(input: $i) { id } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "programId": f.text("program_id"),
+                "name": f.text("name"),
+                "description": f.opt("description"),
+                "kind": f.text("kind"),
+                "pointsCost": f.int("points_cost", ("Coût en points", "Points cost"), lang)?,
+                "amountMinor": f.money("amount", ("Valeur du bon", "Voucher value"), lang)?.unwrap_or(0),
+                "percent": f.opt_int("percent", ("Remise en %", "Percent off"), lang)?.unwrap_or(0),
+                "stock": f.opt_int("stock", ("Stock", "Stock"), lang)?,
+                "perMemberLimit": f.opt_int("per_member_limit", ("Limite par membre", "Limit per member"), lang)?,
+                "perMemberPeriodDays": f.opt_int("per_member_days", ("Période de la limite (jours)", "Limit period (days)"), lang)?,
+                "voucherValidDays": f.int("valid_days", ("Validité du bon (jours)", "Voucher validity (days)"), lang)?,
+            } }))
+        },
+        done: (
+            "Récompense ajoutée au catalogue.",
+            "Reward added to the catalog.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "reward-active",
+        query: "mutation($i: UpdateRewardInput!) { updateReward(input: $i) { id } }",
+        vars: |f, _| {
+            Ok(json!({ "i": { "rewardId": f.text("id"), "active": f.text("active") == "true" } }))
+        },
+        done: ("Récompense mise à jour.", "Reward updated."),
+        next: back,
+    },
+    Action {
+        name: "reward-stock",
+        query: "mutation($i: UpdateRewardInput!) { updateReward(input: $i) { id } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "rewardId": f.text("id"),
+                "addStock": f.int("add_stock", ("Unités à ajouter", "Units to add"), lang)?,
+            } }))
+        },
+        done: ("Stock ajouté.", "Stock added."),
+        next: back,
+    },
+    Action {
+        name: "voucher-issue",
+        query: "mutation($i: IssueVoucherInput!) { issueVoucher(input: $i) { code } }",
+        vars: |f, lang| {
+            let amount = f.money("amount", ("Valeur", "Value"), lang)?.unwrap_or(0);
+            let percent = f
+                .opt_int("percent", ("Remise en %", "Percent off"), lang)?
+                .unwrap_or(0);
+            Ok(json!({ "i": {
+                "memberId": f.opt("member_id"),
+                "code": f.opt("code"),
+                "amountMinor": amount,
+                "percent": percent,
+                "minimumBasketMinor": f.money("minimum", ("Panier minimum", "Minimum basket"), lang)?.unwrap_or(0),
+                "validFrom": if f.opt("valid_from").is_some() {
+                    Some(f.day("valid_from", false, ("Valable à partir du", "Valid from"), lang)?)
+                } else {
+                    None
+                },
+                "validUntil": f.day("valid_until", true, ("Valable jusqu'au", "Valid until"), lang)?,
+                "maxUses": f.opt_int("max_uses", ("Utilisations", "Uses"), lang)?.unwrap_or(1),
+                "label": f.opt("label"),
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: ("Bon émis.", "Voucher issued."),
+        next: |d| {
+            d["issueVoucher"]["code"]
+                .as_str()
+                .map(|code| format!("/app/vouchers?code={}", urlencode(code)))
+        },
+    },
+    Action {
+        name: "voucher-redeem",
+        query: "mutation($c: String!, $k: String) { redeemVoucher(code: $c, idempotencyKey: $k) { code } }",
+        vars: |f, _| Ok(json!({ "c": f.text("code"), "k": f.opt("idempotency_key") })),
+        done: ("Bon utilisé.", "Voucher used."),
+        next: back,
+    },
+    Action {
+        name: "card-block",
+        query: "mutation($id: ID!) { blockCard(cardId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("card_id") })),
+        done: ("Carte bloquée.", "Card blocked."),
+        next: back,
+    },
+    Action {
+        name: "card-unblock",
+        query: "mutation($id: ID!) { unblockCard(cardId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("card_id") })),
+        done: ("Carte débloquée.", "Card unblocked."),
+        next: back,
+    },
+    Action {
+        name: "card-lost",
+        query: "mutation($id: ID!) { reportCardLost(cardId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("card_id") })),
+        done: ("Carte déclarée perdue.", "Card reported lost."),
+        next: back,
+    },
+    Action {
+        name: "card-replace",
+        query: "mutation($id: ID!) { replaceCard(cardId: $id) { number } }",
+        vars: |f, _| Ok(json!({ "id": f.text("card_id") })),
+        done: ("Nouvelle carte émise.", "New card issued."),
+        next: back,
+    },
+    Action {
+        name: "member-erase",
+        query: "mutation($id: ID!) { eraseMember(memberId: $id) }",
+        vars: |f, lang| {
+            if f.text("confirm") != "ERASE" {
+                return Err(lang
+                    .pick(
+                        "Confirmation : tapez ERASE pour effacer ce membre.",
+                        "Confirmation: type ERASE to erase this member.",
+                    )
+                    .to_owned());
+            }
+            Ok(json!({ "id": f.text("member_id") }))
+        },
+        done: ("Membre effacé.", "Member erased."),
+        next: |_| Some("/app/members".to_owned()),
+    },
 ];
+
+fn urlencode(raw: &str) -> String {
+    form_urlencoded::byte_serialize(raw.as_bytes()).collect()
+}
 
 fn template_input(f: &Fields) -> Value {
     json!({
@@ -354,14 +495,28 @@ fn template_input(f: &Fields) -> Value {
 /// The member spaces' actions.
 pub(super) static MEMBER: &[Action] = &[];
 
+/// Forms with pages of their own that come back with `?done=`.
+const OTHER_NOTICES: &[(&str, Label)] = &[
+    (
+        "program-rules",
+        (
+            "Règles enregistrées : elles s'appliquent dès maintenant.",
+            "Rules saved: they apply from now.",
+        ),
+    ),
+    ("program-created", ("Programme créé.", "Program created.")),
+];
+
 /// The sentence for `?done=<action>` on the page gone back to.
 pub(super) fn notice(done: Option<&str>, lang: Lang) -> Option<String> {
     let done = done?;
     STAFF
         .iter()
         .chain(MEMBER)
-        .find(|a| a.name == done)
-        .map(|a| lang.pick(a.done.0, a.done.1).to_owned())
+        .map(|a| (a.name, a.done))
+        .chain(OTHER_NOTICES.iter().copied())
+        .find(|(name, _)| *name == done)
+        .map(|(_, text)| lang.pick(text.0, text.1).to_owned())
 }
 
 /// The page to go back to: one of this area's own paths (`prefix`), else `fallback`.

@@ -60,6 +60,22 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("LEFT", "partie", "left"),
     ("PREPAID", "prépayé", "prepaid"),
     ("POSTPAID", "post-payé", "postpaid"),
+    // Rules
+    ("DOWN", "à l'unité inférieure", "down"),
+    ("NEAREST", "au plus proche", "to the nearest"),
+    ("UP", "à l'unité supérieure", "up"),
+    (
+        "NET_OF_DISCOUNTS",
+        "montant payé, remises déduites",
+        "amount paid, net of discounts",
+    ),
+    ("GROSS", "montant avant remises", "gross amount"),
+    ("NET_OF_TAX", "montant hors taxes", "amount net of tax"),
+    ("ITEMS", "nombre d'articles", "number of items"),
+    ("EARNED", "points gagnés", "points earned"),
+    ("SPEND", "montant dépensé", "amount spent"),
+    ("YEARLY", "annuelle", "yearly"),
+    ("MONTHLY", "mensuelle", "monthly"),
     // Roles
     ("BRAND_OWNER", "Propriétaire", "Owner"),
     ("BRAND_MANAGER", "Responsable", "Manager"),

@@ -38,11 +38,13 @@ pub(super) static SETTINGS: View = View {
             dkim { selector domain algorithm } } }",
         "{ suppressions { email reason createdAt } }",
     ],
+    lookups: &[],
 };
 
 pub(super) static TEMPLATES: View = View {
     template: "templates.html",
     queries: &["{ emailTemplates { id name purpose subject updatedAt } }"],
+    lookups: &[],
 };
 
 pub(super) static TEMPLATE: View = View {
@@ -51,6 +53,7 @@ pub(super) static TEMPLATE: View = View {
         "query($id: ID!) { emailTemplate(id: $id) { id name purpose subject html text updatedAt } }",
         "{ emailTemplateVariables }",
     ],
+    lookups: &[],
 };
 
 pub(super) static CAMPAIGNS: View = View {
@@ -61,6 +64,7 @@ pub(super) static CAMPAIGNS: View = View {
         "{ emailTemplates { id name purpose } }",
         "{ segments { id name } }",
     ],
+    lookups: &[],
 };
 
 pub(super) static CAMPAIGN: View = View {
@@ -72,6 +76,7 @@ pub(super) static CAMPAIGN: View = View {
                 opened clicked failedByReason { reason count } skippedByReason { reason count } } } }",
         "{ emailTemplates { id name } }",
     ],
+    lookups: &[],
 };
 
 /// The audience filter of a form or a page's query: the fields the audience page offers,

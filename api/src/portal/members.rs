@@ -7,8 +7,8 @@ use std::{net::SocketAddr, sync::Arc};
 use axum::{
     Form,
     extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, StatusCode},
-    response::Response,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
 };
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,7 @@ use super::{
 pub(super) struct SearchQuery {
     q: Option<String>,
     lang: Option<String>,
+    done: Option<String>,
 }
 
 /// `GET /app/members?q=…`.
@@ -38,7 +39,7 @@ pub(super) async fn list(
     let page_query = super::auth::PageQuery {
         lang: q.lang.clone(),
         token: None,
-        done: None,
+        done: q.done.clone(),
     };
     let mut v = visitor(&portal, &headers, peer, &page_query);
     if !v.signed_in() {
@@ -71,10 +72,17 @@ pub(super) async fn list(
 }
 
 const MEMBER: &str = "query($id: ID!) { member(id: $id) {
-    id email phone firstName lastName createdAt
-    cards { number status }
+    id email phone firstName lastName birthDate preferredStore createdAt enrolledVia
+    emailConsent { granted at source } smsConsent { granted at source }
+    cards { id number status createdAt }
     points { programId programName available debt expiring { points expiresAt } }
-    history(first: 20) { nodes { kind reason occurredAt points cashbackMinor stamps storedValueMinor } } } }";
+    cashback { programName balanceMinor debtMinor }
+    stampCards { programName stamps stampsForReward stampsToNextReward }
+    storedValue { programId balanceMinor }
+    tiers { programName name nextLevelName toNextLevel qualifiedUntil }
+    memberships { programName status periodEnd feesPaidMinor savingsMinor }
+    vouchers { code kind amountMinor percent currency validUntil status label uses maxUses }
+    history(first: 50) { nodes { kind reason occurredAt points cashbackMinor stamps storedValueMinor } } } }";
 
 const POINTS_PROGRAMS: &str = "{ programs(first: 100) { nodes { id name mechanic status } } }";
 
@@ -127,6 +135,7 @@ async fn member_page(
         context! {
             csrf => csrf, viewer => viewer, member => member, programs => programs,
             notice => notice, error => error, form => form, idempotency_key => key,
+            here => format!("/app/members/{id}"),
         },
     )
 }
@@ -246,6 +255,68 @@ pub(super) async fn gesture(
             )
             .await
         }
+        Err(f) => failed(&portal, &v, &f),
+    }
+}
+
+/// `GET /app/members/{id}/export.json`: everything Fidelis holds about the member (the API's
+/// `exportMemberData`, owners and managers), as a download.
+pub(super) async fn export(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let mut v = Visitor::of(&portal, &headers, peer);
+    if !v.signed_in() {
+        return see_other(&v, "/login");
+    }
+    match v
+        .run(
+            &portal,
+            "query($id: ID!) { exportMemberData(memberId: $id) }",
+            json!({ "id": id }),
+        )
+        .await
+    {
+        Ok(data) => {
+            let body = serde_json::to_string_pretty(&data["exportMemberData"]).unwrap_or_default();
+            let mut response = (
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        "application/json; charset=utf-8".to_owned(),
+                    ),
+                    (
+                        header::CONTENT_DISPOSITION,
+                        format!(
+                            "attachment; filename=\"member-{}.json\"",
+                            id.chars()
+                                .filter(char::is_ascii_alphanumeric)
+                                .take(40)
+                                .collect::<String>()
+                        ),
+                    ),
+                    (header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+                body,
+            )
+                .into_response();
+            for c in &v.cookies {
+                if let Ok(value) = HeaderValue::from_str(c) {
+                    response.headers_mut().append(header::SET_COOKIE, value);
+                }
+            }
+            response
+        }
+        Err(f) if f.code == "VALIDATION" => failed(
+            &portal,
+            &v,
+            &Failure {
+                code: "NOT_FOUND".to_owned(),
+                ..f
+            },
+        ),
         Err(f) => failed(&portal, &v, &f),
     }
 }

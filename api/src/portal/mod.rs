@@ -14,6 +14,7 @@
 
 mod act;
 mod auth;
+mod catalog;
 mod dashboard;
 mod keys;
 mod labels;
@@ -22,6 +23,7 @@ mod member;
 mod members;
 mod programs;
 mod render;
+mod rules;
 mod session;
 mod team;
 mod view;
@@ -91,9 +93,20 @@ where
             "/app/programs/new",
             get(programs::new_form).post(programs::create),
         )
+        .route(
+            "/app/programs/{id}",
+            get(programs::show).post(programs::edit),
+        )
+        .route(
+            "/app/programs/new/{mechanic}",
+            get(programs::new_of).post(programs::create_of),
+        )
+        .route("/app/rewards", view::route(&catalog::REWARDS))
+        .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/members", get(members::list))
         .route("/app/members/{id}", get(members::show))
         .route("/app/members/{id}/gesture", post(members::gesture))
+        .route("/app/members/{id}/export.json", get(members::export))
         .route("/app/keys", get(keys::list).post(keys::create))
         .route("/app/team", get(team::list))
         .route("/app/team/invite", post(team::invite))

@@ -52,6 +52,17 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaigns.html", include_str!("templates/campaigns.html")),
     ("campaign.html", include_str!("templates/campaign.html")),
     ("audiences.html", include_str!("templates/audiences.html")),
+    ("rewards.html", include_str!("templates/rewards.html")),
+    ("vouchers.html", include_str!("templates/vouchers.html")),
+    (
+        "rules_fields.html",
+        include_str!("templates/rules_fields.html"),
+    ),
+    ("program.html", include_str!("templates/program.html")),
+    (
+        "program_new_any.html",
+        include_str!("templates/program_new_any.html"),
+    ),
 ];
 
 pub(super) struct Pages {
@@ -98,6 +109,9 @@ impl Pages {
         // A fresh idempotency key per form shown: a double submit, or a retry after a
         // timeout, replays the first outcome.
         env.add_function("new_key", crate::core::auth::secrets::new_token);
+        env.add_filter("urlencode", |raw: String| {
+            form_urlencoded::byte_serialize(raw.as_bytes()).collect::<String>()
+        });
         Self { env }
     }
 

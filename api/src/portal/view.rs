@@ -27,6 +27,9 @@ pub(super) struct View {
     pub template: &'static str,
     /// Queries run in order; their data's top-level fields are the template's variables.
     pub queries: &'static [&'static str],
+    /// Queries run only when the page's query string has the parameter (a look-up form): the
+    /// parameter is their variable; a refusal is shown as `lookup_error`.
+    pub lookups: &'static [(&'static str, &'static str)],
 }
 
 /// The `GET` route of a [`View`].
@@ -68,7 +71,23 @@ pub(super) async fn show(
         return see_other(&v, "/login");
     }
     match gather(portal, &mut v, view.queries, params).await {
-        Ok((viewer, data)) => {
+        Ok((viewer, mut data)) => {
+            for (param, lookup) in view.lookups {
+                let Some(value) = query.get(*param).filter(|p| !p.trim().is_empty()) else {
+                    continue;
+                };
+                let variables = serde_json::json!({ *param: value.trim() });
+                match v.run(portal, lookup, variables).await {
+                    Ok(Value::Object(fields)) => data.extend(fields),
+                    Ok(_) => {}
+                    Err(f)
+                        if matches!(f.code.as_str(), "NOT_FOUND" | "VALIDATION" | "FORBIDDEN") =>
+                    {
+                        data.insert("lookup_error".to_owned(), Value::String(f.text(v.lang)));
+                    }
+                    Err(f) => return failed(portal, &v, &f),
+                }
+            }
             let csrf = v.csrf(portal);
             let here = here(uri);
             portal.pages.page(
