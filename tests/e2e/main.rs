@@ -30,6 +30,7 @@ mod onboarding;
 mod outbox;
 mod partner;
 mod portal;
+mod portal_coalitions;
 mod portal_mail;
 mod portal_programs;
 mod races;

@@ -476,6 +476,113 @@ pub(super) static STAFF: &[Action] = &[
         done: ("Membre effacé.", "Member erased."),
         next: |_| Some("/app/members".to_owned()),
     },
+    Action {
+        name: "coalition-respond",
+        query: "mutation($id: ID!, $a: Boolean!) { respondToCoalitionInvitation(coalitionId: $id, accept: $a) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("coalition_id"), "a": f.text("accept") == "true" })),
+        done: ("Réponse enregistrée.", "Answer recorded."),
+        next: back,
+    },
+    Action {
+        name: "coalition-leave",
+        query: "mutation($id: ID!) { leaveCoalition(coalitionId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("coalition_id") })),
+        done: (
+            "Départ enregistré : il prend effet à la fin de la période.",
+            "Leaving recorded: it takes effect at the end of the period.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "coalition-create",
+        query: "mutation($i: CreateCoalitionInput!) { createCoalition(input: $i) { id } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "name": f.text("name"),
+                "currency": f.text("currency").to_uppercase(),
+                "timezone": f.text("timezone"),
+                "operatorEmail": f.text("operator_email"),
+                "issuePricePer1000Minor": f.int("issue_price", ("Prix d'émission pour 1000 points", "Issue price per 1000 points"), lang)?,
+                "redemptionValuePer1000Minor": f.int("redemption_value", ("Valeur de rachat pour 1000 points", "Redemption value per 1000 points"), lang)?,
+                "pointsValidityMonths": f.int("validity", ("Validité des points (mois)", "Points validity (months)"), lang)?,
+            } }))
+        },
+        done: ("Coalition créée.", "Coalition created."),
+        next: |d| {
+            d["createCoalition"]["id"]
+                .as_str()
+                .map(|id| format!("/app/coalitions/{id}"))
+        },
+    },
+    Action {
+        name: "coalition-invite",
+        query: "mutation($i: InviteBrandInput!) { inviteBrandToCoalition(input: $i) { id } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "coalitionId": f.text("coalition_id"),
+                "brandSlug": f.text("brand_slug"),
+                "earnPoints": f.int("earn_points", ("Points partagés", "Shared points"), lang)?,
+                "earnPerAmountMinor": f.int("earn_per", ("par montant (unités mineures)", "per amount (minor units)"), lang)?,
+                "billing": f.text("billing"),
+                "reservePoints": f.opt_int("reserve", ("Réserve (points)", "Reserve (points)"), lang)?.unwrap_or(0),
+            } }))
+        },
+        done: ("Enseigne invitée.", "Brand invited."),
+        next: back,
+    },
+    Action {
+        name: "coalition-prepaid",
+        query: "mutation($i: PrepaidBlockInput!) { addCoalitionPrepaidBlock(input: $i) { balance } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "coalitionId": f.text("coalition_id"),
+                "brandId": f.text("brand_id"),
+                "points": f.int("points", ("Points", "Points"), lang)?,
+                "reference": f.opt("reference"),
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: ("Bloc prépayé enregistré.", "Prepaid block recorded."),
+        next: back,
+    },
+    Action {
+        name: "coalition-close",
+        query: "mutation($i: CloseCoalitionPeriodInput!) { closeCoalitionPeriod(input: $i) { period } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "i": { "coalitionId": f.text("coalition_id"), "period": f.text("period") } }),
+            )
+        },
+        done: ("Période clôturée.", "Period closed."),
+        next: back,
+    },
+    Action {
+        name: "coalition-payment",
+        query: "mutation($i: CoalitionPaymentInput!) { recordCoalitionPayment(input: $i) { period } }",
+        vars: |f, _| {
+            Ok(json!({ "i": {
+                "statementId": f.text("statement_id"),
+                "reference": f.text("reference"),
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: ("Paiement enregistré.", "Payment recorded."),
+        next: back,
+    },
+    Action {
+        name: "brand-suspend",
+        query: "mutation($id: ID!, $r: String!) { suspendBrand(id: $id, reason: $r) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("brand_id"), "r": f.text("reason") })),
+        done: ("Enseigne suspendue.", "Brand suspended."),
+        next: back,
+    },
+    Action {
+        name: "brand-reactivate",
+        query: "mutation($id: ID!) { reactivateBrand(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("brand_id") })),
+        done: ("Enseigne réactivée.", "Brand reactivated."),
+        next: back,
+    },
 ];
 
 fn urlencode(raw: &str) -> String {

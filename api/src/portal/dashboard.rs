@@ -126,7 +126,7 @@ pub(super) async fn dashboard(
     if !mail.is_null() {
         checklist.push(context! {
             key => "mail", done => mail["mailSettings"]["saved"].as_bool().unwrap_or(false),
-            href => Value::Null,
+            href => "/app/mail",
             label => v.lang.pick("Régler l'expéditeur des e-mails", "Set up the mail sender"),
         });
     }

@@ -15,6 +15,7 @@
 mod act;
 mod auth;
 mod catalog;
+mod coalitions;
 mod dashboard;
 mod keys;
 mod labels;
@@ -103,6 +104,13 @@ where
         )
         .route("/app/rewards", view::route(&catalog::REWARDS))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
+        .route("/app/coalitions", view::route(&coalitions::COALITIONS))
+        .route("/app/coalitions/{id}", view::route(&coalitions::COALITION))
+        .route(
+            "/app/coalitions/{id}/periods/{period}/statements.csv",
+            get(coalitions::statements_csv),
+        )
+        .route("/app/brands", view::route(&coalitions::BRANDS))
         .route("/app/members", get(members::list))
         .route("/app/members/{id}", get(members::show))
         .route("/app/members/{id}/gesture", post(members::gesture))

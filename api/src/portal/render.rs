@@ -53,6 +53,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaign.html", include_str!("templates/campaign.html")),
     ("audiences.html", include_str!("templates/audiences.html")),
     ("rewards.html", include_str!("templates/rewards.html")),
+    ("coalitions.html", include_str!("templates/coalitions.html")),
+    ("coalition.html", include_str!("templates/coalition.html")),
+    ("brands.html", include_str!("templates/brands.html")),
     ("vouchers.html", include_str!("templates/vouchers.html")),
     (
         "rules_fields.html",

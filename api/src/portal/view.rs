@@ -76,7 +76,12 @@ pub(super) async fn show(
                 let Some(value) = query.get(*param).filter(|p| !p.trim().is_empty()) else {
                     continue;
                 };
-                let variables = serde_json::json!({ *param: value.trim() });
+                let mut variables: serde_json::Map<String, Value> = params
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                    .collect();
+                variables.insert((*param).to_owned(), Value::String(value.trim().to_owned()));
+                let variables = Value::Object(variables);
                 match v.run(portal, lookup, variables).await {
                     Ok(Value::Object(fields)) => data.extend(fields),
                     Ok(_) => {}
