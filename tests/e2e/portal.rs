@@ -515,12 +515,13 @@ async fn a_member_signs_up_and_sees_their_balance_after_a_purchase() {
     };
     let app = spawn_app().await;
     let brand = app.new_brand("fournil").await;
-    app.new_points_program(
-        &brand,
-        "Points",
-        json!({ "points": 1, "perAmountMinor": 100 }),
-    )
-    .await;
+    let program = app
+        .new_points_program(
+            &brand,
+            "Points",
+            json!({ "points": 1, "perAmountMinor": 100 }),
+        )
+        .await;
     let other = app.new_brand("voisin").await;
     let _ = other;
 
@@ -560,6 +561,76 @@ async fn a_member_signs_up_and_sees_their_balance_after_a_purchase() {
         "{after}"
     );
     browser.screenshot("member-card").await;
+
+    // A reward redeemed with the points: the voucher appears on the card, the points are spent
+    // once (a second click on the same form replays).
+    let reward = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "mutation($i: CreateRewardInput!) { createReward(input: $i) { id } }",
+            json!({ "i": { "programId": program, "name": "Croissant offert", "kind": "GIFT",
+                "pointsCost": 30, "amountMinor": 120 } }),
+        )
+        .await;
+    assert!(reward["data"]["createReward"]["id"].is_string(), "{reward}");
+    browser.click("nav a[href='/m/fournil/rewards']").await;
+    browser.wait_for_text("Croissant offert").await;
+    browser
+        .click("li[data-reward='Croissant offert'] form button")
+        .await;
+    let redeemed = browser.wait_for_text("Récompense obtenue").await;
+    assert!(redeemed.contains("12 points disponibles"), "{redeemed}");
+    browser.screenshot("member-rewards").await;
+    browser.goto(&app.url("/m/fournil/card")).await;
+    browser.wait_for_text("Croissant offert").await;
+
+    // Profile and consent from the account page; the data export; then erasure ends it all.
+    browser.click("nav a[href='/m/fournil/account']").await;
+    browser.fill("last_name", "Martin").await;
+    browser.click("#email_consent").await;
+    browser
+        .click("form[action='/m/fournil/act/profile'] button")
+        .await;
+    browser.wait_for_text("Profil enregistré").await;
+    let member = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "query($n: String!) { cardByNumber(number: $n) { memberId } }",
+            json!({ "n": number }),
+        )
+        .await;
+    let member_id = member["data"]["cardByNumber"]["memberId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{member}"))
+        .to_owned();
+    let profile = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "query($id: ID!) { member(id: $id) { lastName emailConsent { granted source } } }",
+            json!({ "id": member_id }),
+        )
+        .await;
+    assert_eq!(profile["data"]["member"]["lastName"], "Martin", "{profile}");
+    assert_eq!(
+        profile["data"]["member"]["emailConsent"]["granted"], true,
+        "{profile}"
+    );
+    browser.screenshot("member-account").await;
+    browser.fill("confirm", "ERASE").await;
+    browser
+        .click("form[action='/m/fournil/act/erase-me'] button")
+        .await;
+    browser.wait_for_text("Vos données ont été effacées").await;
+    browser.goto(&app.url("/m/fournil/card")).await;
+    browser.wait_for_text("Me connecter").await;
+    let erased = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "query($id: ID!) { member(id: $id) { email lastName } }",
+            json!({ "id": member_id }),
+        )
+        .await;
+    assert!(erased["data"]["member"]["email"].is_null(), "{erased}");
 
     // The member's session is scoped to this brand: another brand's space asks to sign in.
     browser.goto(&app.url("/m/voisin/card")).await;

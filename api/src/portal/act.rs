@@ -599,8 +599,68 @@ fn template_input(f: &Fields) -> Value {
     })
 }
 
-/// The member spaces' actions.
-pub(super) static MEMBER: &[Action] = &[];
+/// The member spaces' actions (each runs as the signed-in member, on their own account).
+pub(super) static MEMBER: &[Action] = &[
+    Action {
+        name: "redeem-reward",
+        query: "mutation($r: ID!, $k: String) { redeemMyReward(rewardId: $r, idempotencyKey: $k) { code } }",
+        vars: |f, _| Ok(json!({ "r": f.text("reward_id"), "k": f.opt("idempotency_key") })),
+        done: (
+            "Récompense obtenue : votre bon est dans « Ma carte ».",
+            "Reward redeemed: your voucher is on 'My card'.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "convert-points",
+        query: "mutation($p: ID!, $n: Int, $k: String) { convertMyPoints(programId: $p, points: $n, idempotencyKey: $k) { code } }",
+        vars: |f, lang| {
+            Ok(json!({
+                "p": f.text("program_id"),
+                "n": f.int("points", ("Points à convertir", "Points to convert"), lang)?,
+                "k": f.opt("idempotency_key"),
+            }))
+        },
+        done: (
+            "Points convertis en bon d'achat : il est dans « Ma carte ».",
+            "Points converted into a voucher: it is on 'My card'.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "profile",
+        query: "mutation($i: UpdateMemberInput!) { updateMyProfile(input: $i) { id } }",
+        vars: |f, _| {
+            Ok(json!({ "i": {
+                "firstName": f.opt("first_name"),
+                "lastName": f.opt("last_name"),
+                "phone": f.opt("phone"),
+                "emailConsent": f.checked("email_consent"),
+                "smsConsent": f.checked("sms_consent"),
+                "consentSource": "member space",
+            } }))
+        },
+        done: ("Profil enregistré.", "Profile saved."),
+        next: back,
+    },
+    Action {
+        name: "cancel-membership",
+        query: "mutation($id: ID!) { cancelMyMembership(membershipId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("membership_id") })),
+        done: (
+            "Abonnement résilié : il reste actif jusqu'à la fin de la période payée.",
+            "Membership cancelled: it stays active until the end of the paid period.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "erase-me",
+        query: "mutation($c: String!) { eraseMyData(confirm: $c) }",
+        vars: |f, _| Ok(json!({ "c": f.text("confirm") })),
+        done: ("Vos données ont été effacées.", "Your data was erased."),
+        next: back,
+    },
+];
 
 /// Forms with pages of their own that come back with `?done=`.
 const OTHER_NOTICES: &[(&str, Label)] = &[

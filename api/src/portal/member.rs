@@ -53,6 +53,7 @@ fn visitor(
         }
         None => {}
     }
+    v.flash = super::act::notice(q.done.as_deref(), v.lang);
     v
 }
 
@@ -259,7 +260,7 @@ pub(super) async fn card(
             "{ me { firstName email cards { number status }
                 points { programName available expiring { points expiresAt } }
                 history(first: 20) { nodes { occurredAt reason points } }
-                vouchers { code status amountMinor validUntil } } }",
+                vouchers { code status kind amountMinor percent validUntil label } } }",
             json!({}),
         )
         .await
@@ -288,7 +289,10 @@ pub(super) async fn card(
         &v,
         StatusCode::OK,
         "member_card.html",
-        context! { csrf => csrf, brand => brand_context(&brand), me => me, number => number, qr => qr },
+        context! {
+            csrf => csrf, brand => brand_context(&brand), me => me, number => number, qr => qr,
+            member_nav => true,
+        },
     )
 }
 
@@ -314,4 +318,141 @@ pub(super) async fn logout(
     }
     v.end_session();
     see_other(&v, &format!("/m/{}/login", brand.slug))
+}
+
+/// A page of the member space that only reads: its template and the member's queries.
+pub(super) struct SpaceView {
+    pub template: &'static str,
+    pub queries: &'static [&'static str],
+}
+
+pub(super) static REWARDS: SpaceView = SpaceView {
+    template: "member_rewards.html",
+    queries: &[
+        "{ me { points { programId programName available } } }",
+        "{ rewards(activeOnly: true, first: 100) { nodes { id programId name description kind
+            pointsCost amountMinor percent stockRemaining } } }",
+        "{ programs(first: 50) { nodes { id name mechanic
+            points { pointValueMinor minimumRedemptionPoints } } } }",
+    ],
+};
+
+pub(super) static ACCOUNT: SpaceView = SpaceView {
+    template: "member_account.html",
+    queries: &[
+        "{ me { id email phone firstName lastName birthDate
+            emailConsent { granted at } smsConsent { granted at }
+            memberships { id programName status periodEnd cancelledAt feesPaidMinor savingsMinor netSavingsMinor }
+            stampCards { programName stamps stampsForReward }
+            cashback { programName balanceMinor }
+            storedValue { balanceMinor }
+            tiers { programName name nextLevelName toNextLevel } } }",
+        "{ myCoalitionCards { coalitionId cardNumber balance expiresAt } }",
+    ],
+};
+
+/// The `GET` route of a [`SpaceView`].
+pub(super) fn space_route<S>(view: &'static SpaceView) -> axum::routing::MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Arc<Portal>: axum::extract::FromRef<S>,
+{
+    axum::routing::get(
+        move |State(portal): State<Arc<Portal>>,
+              peer: ConnectInfo<SocketAddr>,
+              Path(slug): Path<String>,
+              Query(q): Query<PageQuery>,
+              uri: axum::http::Uri,
+              headers: HeaderMap| async move {
+            space(&portal, view, &slug, &q, &uri, &headers, peer).await
+        },
+    )
+}
+
+async fn space(
+    portal: &Portal,
+    view: &SpaceView,
+    slug: &str,
+    q: &PageQuery,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    peer: ConnectInfo<SocketAddr>,
+) -> Response {
+    let Some(brand) = brand_of(portal, slug).await else {
+        return not_found(portal, headers, peer);
+    };
+    let mut v = visitor(portal, headers, peer, q, &brand);
+    let login = format!("/m/{}/login", brand.slug);
+    if !v.signed_in() {
+        return see_other(&v, &login);
+    }
+    let mut data = serde_json::Map::new();
+    for query in view.queries {
+        match v.run(portal, query, json!({})).await {
+            Ok(serde_json::Value::Object(fields)) => data.extend(fields),
+            Ok(_) => {}
+            Err(f)
+                if matches!(
+                    f.code.as_str(),
+                    "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND"
+                ) =>
+            {
+                v.end_session();
+                return see_other(&v, &login);
+            }
+            Err(f) => return super::dashboard::failed(portal, &v, &f),
+        }
+    }
+    let csrf = v.csrf(portal);
+    portal.pages.page(
+        &v,
+        StatusCode::OK,
+        view.template,
+        context! {
+            csrf => csrf, brand => brand_context(&brand), here => super::view::here(uri),
+            member_nav => true, ..Value::from_serialize(&data)
+        },
+    )
+}
+
+/// `GET /m/{slug}/my-data.json`: the member's own data export, as a download.
+pub(super) async fn my_data(
+    State(portal): State<Arc<Portal>>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(brand) = brand_of(&portal, &slug).await else {
+        return not_found(&portal, &headers, peer);
+    };
+    let mut v = visitor(&portal, &headers, peer, &PageQuery::default(), &brand);
+    let login = format!("/m/{}/login", brand.slug);
+    if !v.signed_in() {
+        return see_other(&v, &login);
+    }
+    match v.run(&portal, "{ myData }", json!({})).await {
+        Ok(data) => {
+            use axum::response::IntoResponse as _;
+            let body = serde_json::to_string_pretty(&data["myData"]).unwrap_or_default();
+            (
+                [
+                    (
+                        axum::http::header::CONTENT_TYPE,
+                        "application/json; charset=utf-8",
+                    ),
+                    (
+                        axum::http::header::CONTENT_DISPOSITION,
+                        "attachment; filename=\"my-data.json\"",
+                    ),
+                    (axum::http::header::CACHE_CONTROL, "no-store"),
+                ],
+                body,
+            )
+                .into_response()
+        }
+        Err(_) => {
+            v.end_session();
+            see_other(&v, &login)
+        }
+    }
 }

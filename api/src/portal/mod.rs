@@ -130,6 +130,9 @@ where
             get(member::signup_form).post(member::signup),
         )
         .route("/m/{slug}/card", get(member::card))
+        .route("/m/{slug}/rewards", member::space_route(&member::REWARDS))
+        .route("/m/{slug}/account", member::space_route(&member::ACCOUNT))
+        .route("/m/{slug}/my-data.json", get(member::my_data))
         .route("/m/{slug}/logout", post(member::logout))
         .route("/app/act/{name}", post(act::staff))
         .route("/m/{slug}/act/{name}", post(act::member))

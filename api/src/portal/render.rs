@@ -53,6 +53,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaign.html", include_str!("templates/campaign.html")),
     ("audiences.html", include_str!("templates/audiences.html")),
     ("rewards.html", include_str!("templates/rewards.html")),
+    (
+        "member_rewards.html",
+        include_str!("templates/member_rewards.html"),
+    ),
+    (
+        "member_account.html",
+        include_str!("templates/member_account.html"),
+    ),
     ("coalitions.html", include_str!("templates/coalitions.html")),
     ("coalition.html", include_str!("templates/coalition.html")),
     ("brands.html", include_str!("templates/brands.html")),

@@ -1,5 +1,5 @@
 //! Members' rights: `exportMemberData` and `eraseMember` (brand owners and managers), `myData`
-//! (the member).
+//! and `eraseMyData` (the member).
 
 use async_graphql::{Context, ID, Json, Object, Result};
 
@@ -53,6 +53,21 @@ impl MemberRightsMutation {
     async fn erase_member(&self, ctx: &Context<'_>, member_id: ID) -> Result<bool> {
         let member = id("memberId", &member_id)?;
         member_rights::erase(ctx.scope()?, member).await?;
+        Ok(true)
+    }
+
+    /// The signed-in member erases their own personal data (the right to erasure), as
+    /// `eraseMember` does: cards blocked, every session ended, the ledger kept under the
+    /// opaque id. `confirm` must be `ERASE`.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn erase_my_data(&self, ctx: &Context<'_>, confirm: String) -> Result<bool> {
+        let Principal::Member { member_id, .. } = ctx.request()?.principal else {
+            return Err(AppError::Forbidden("this is for members").into());
+        };
+        if confirm != "ERASE" {
+            return Err(AppError::validation("confirm", "type ERASE to confirm").into());
+        }
+        member_rights::erase(ctx.scope()?, member_id).await?;
         Ok(true)
     }
 }
