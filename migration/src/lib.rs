@@ -30,6 +30,7 @@ mod m20261122_000020_create_transactional_mail;
 mod m20261122_000021_add_dkim;
 mod m20261129_000022_first_run_fixes;
 mod m20261130_000023_create_event_outbox;
+mod m20261130_000024_add_statistics_indexes;
 
 pub struct Migrator;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000021_add_dkim::Migration),
             Box::new(m20261129_000022_first_run_fixes::Migration),
             Box::new(m20261130_000023_create_event_outbox::Migration),
+            Box::new(m20261130_000024_add_statistics_indexes::Migration),
         ]
     }
 }

@@ -175,6 +175,18 @@ impl Browser {
             .unwrap_or_else(|e| panic!("set {id}: {e}"));
     }
 
+    /// Scrolls the element matching `css` into view (for a screenshot of what is below).
+    pub async fn scroll_to(&self, css: &str) {
+        self.find(css).await;
+        self.client
+            .execute(
+                "document.querySelector(arguments[0]).scrollIntoView();",
+                vec![serde_json::json!(css)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("scroll to {css}: {e}"));
+    }
+
     /// Types into the field labelled by `id`, keeping what is there (the `input` events a
     /// person's typing fires).
     pub async fn type_more(&self, id: &str, value: &str) {

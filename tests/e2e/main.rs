@@ -39,6 +39,7 @@ mod rewards;
 mod roles;
 mod sessions;
 mod settlement;
+mod statistics;
 mod stored_value;
 mod transactional;
 mod vouchers;

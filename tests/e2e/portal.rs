@@ -135,6 +135,10 @@ async fn a_staff_member_does_not_see_what_staff_cannot_do() {
     let dashboard = browser.wait_for_text("Brand caisse").await;
     assert_eq!(browser.path().await, "/app");
     assert!(dashboard.contains("cashier@caisse.example"), "{dashboard}");
+    assert!(
+        !dashboard.contains("des passages en caisse"),
+        "staff do not read the brand's figures:\n{dashboard}"
+    );
     for hidden in [
         "Régler l'expéditeur des e-mails",
         "Créer une première clé d'API",

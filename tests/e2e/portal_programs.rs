@@ -195,6 +195,39 @@ async fn an_owner_edits_rules_with_a_preview_and_runs_the_catalog() {
         )
         .await;
     assert!(gone["data"]["member"]["email"].is_null(), "{gone}");
+
+    // The dashboard's figures and charts: an anonymous checkout of 20.00 EUR today.
+    let bought = owner
+        .query(
+            fidelis_tests::RECORD_PURCHASE,
+            json!({ "i": { "totalMinor": 2_000, "currency": "EUR" } }),
+        )
+        .await;
+    assert!(bought["errors"].is_null(), "{bought}");
+    browser.goto(&app.url("/app?days=7")).await;
+    browser.wait_for_text("Chiffres").await;
+    assert_eq!(
+        browser
+            .find("[data-kpi='anonymous-revenue']")
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "20,00 EUR"
+    );
+    assert_eq!(
+        browser
+            .find("[data-kpi='members']")
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "1"
+    );
+    browser.find(".charts figure svg[role='img']").await;
+    browser.screenshot("dashboard-figures").await;
+    browser.scroll_to(".charts").await;
+    browser.screenshot("dashboard-charts").await;
     browser.close().await;
 }
 

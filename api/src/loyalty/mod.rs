@@ -21,6 +21,7 @@ pub mod programs;
 
 pub mod returns;
 pub mod rewards;
+pub mod statistics;
 pub mod store;
 pub mod stored_value;
 pub mod tiers;

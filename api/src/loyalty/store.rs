@@ -149,3 +149,141 @@ pub(crate) async fn qualifying_value<C: ConnectionTrait>(
         .transpose()?
         .unwrap_or(0))
 }
+
+/// The SQL expression for the UTC hour of a timestamp column, as `YYYY-MM-DD HH`, on each
+/// database.
+fn utc_hour(backend: sea_orm::DbBackend, column: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')")
+        }
+        _ => format!("strftime('%Y-%m-%d %H', {column})"),
+    }
+}
+
+/// Rows of a grouped statistics query: the UTC hour, a key, a count and a sum.
+async fn hourly<C: ConnectionTrait>(
+    conn: &C,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let backend = conn.get_database_backend();
+    let rows = conn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get::<String>("", "h")?,
+                r.try_get::<String>("", "k")?,
+                r.try_get::<i64>("", "n")?,
+                r.try_get::<i64>("", "s")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sea_orm::DbErr>>()
+        .map_err(AppError::from)
+}
+
+/// A brand's purchases in `[from, to)` by UTC hour: key `member` or `anonymous`, count and
+/// total in minor units.
+pub async fn purchases_by_hour<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let backend = conn.get_database_backend();
+    let p = placeholders(backend);
+    let sql = format!(
+        "SELECT {h} AS h, CASE WHEN member_id IS NULL THEN 'anonymous' ELSE 'member' END AS k, \
+         CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS s \
+         FROM purchase WHERE tenant_id = {} AND occurred_at >= {} AND occurred_at < {} \
+         GROUP BY 1, 2",
+        p[0],
+        p[1],
+        p[2],
+        h = utc_hour(backend, "occurred_at"),
+    );
+    hourly(conn, sql, vec![tenant.into(), from.into(), to.into()]).await
+}
+
+/// A brand's enrolments in `[from, to)` by UTC hour (key `member`, sum 0).
+pub async fn enrolments_by_hour<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let backend = conn.get_database_backend();
+    let p = placeholders(backend);
+    let sql = format!(
+        "SELECT {h} AS h, 'member' AS k, CAST(COUNT(*) AS BIGINT) AS n, CAST(0 AS BIGINT) AS s \
+         FROM member WHERE tenant_id = {} AND created_at >= {} AND created_at < {} GROUP BY 1",
+        p[0],
+        p[1],
+        p[2],
+        h = utc_hour(backend, "created_at"),
+    );
+    hourly(conn, sql, vec![tenant.into(), from.into(), to.into()]).await
+}
+
+/// Points moved on the brand's issued, redeemed and expired accounts in `[from, to)` by UTC
+/// hour of the transaction's date: key the account kind, sum the entries' amount (issued
+/// entries are negative: the brand's side of what members received).
+pub async fn brand_points_by_hour<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, String, i64, i64)>, AppError> {
+    let backend = conn.get_database_backend();
+    let p = placeholders(backend);
+    let sql = format!(
+        "SELECT {h} AS h, a.kind AS k, CAST(COUNT(*) AS BIGINT) AS n, \
+         CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) AS s \
+         FROM ledger_transaction t JOIN ledger_entry e ON e.transaction_id = t.id \
+         JOIN ledger_account a ON a.id = e.account_id \
+         WHERE t.tenant_id = {} AND t.occurred_at >= {} AND t.occurred_at < {} \
+         AND a.kind IN ('BRAND_POINTS_ISSUED', 'BRAND_POINTS_REDEEMED', 'BRAND_POINTS_EXPIRED') \
+         GROUP BY 1, 2",
+        p[0],
+        p[1],
+        p[2],
+        h = utc_hour(backend, "t.occurred_at"),
+    );
+    hourly(conn, sql, vec![tenant.into(), from.into(), to.into()]).await
+}
+
+/// A brand's members (erased ones included: they are still counted as enrolled once) and the
+/// points its members hold now.
+pub async fn members_and_points<C: ConnectionTrait>(
+    conn: &C,
+    tenant: Uuid,
+) -> Result<(i64, i64), AppError> {
+    let backend = conn.get_database_backend();
+    let p = placeholders(backend);
+    let sql = format!(
+        "SELECT (SELECT CAST(COUNT(*) AS BIGINT) FROM member WHERE tenant_id = {}) AS members, \
+         (SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) FROM ledger_account \
+          WHERE tenant_id = {} AND kind = 'MEMBER_POINTS') AS points",
+        p[0], p[1],
+    );
+    let row = conn
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            [tenant.into(), tenant.into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
+    Ok((row.try_get("", "members")?, row.try_get("", "points")?))
+}
+
+fn placeholders(backend: sea_orm::DbBackend) -> [&'static str; 3] {
+    match backend {
+        sea_orm::DbBackend::Postgres => ["$1", "$2", "$3"],
+        _ => ["?", "?", "?"],
+    }
+}

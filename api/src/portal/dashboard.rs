@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::{
     Portal,
     auth::{PageQuery, visitor},
+    charts,
     render::see_other,
     session::{Failure, Visitor},
 };
@@ -26,7 +27,7 @@ pub(super) async fn viewer(portal: &Portal, v: &mut Visitor) -> Result<Value, Fa
     let data = v
         .run(
             portal,
-            "{ viewer { role user { email } brand { id name slug currency locale } } }",
+            "{ viewer { role user { email } brand { id name slug currency locale timezone } } }",
             json!({}),
         )
         .await?;
@@ -76,13 +77,157 @@ pub(super) fn failed(portal: &Portal, v: &Visitor, f: &Failure) -> Response {
     )
 }
 
+/// The dashboard's period: the last `days` days of the brand's calendar, today included.
+#[derive(serde::Deserialize, Default)]
+pub(super) struct DashboardQuery {
+    lang: Option<String>,
+    days: Option<u16>,
+}
+
+const PERIODS: &[u16] = &[7, 30, 90, 365];
+
+const STATISTICS: &str =
+    "query($from: NaiveDate!, $to: NaiveDate!) { brandStatistics(from: $from, to: $to) {
+    from to currency members pointsOutstanding memberCheckoutShareBasisPoints
+    averageMemberBasketMinor averageAnonymousBasketMinor
+    totals { enrolments memberPurchases anonymousPurchases memberRevenueMinor anonymousRevenueMinor
+        pointsIssued pointsRedeemed pointsExpired }
+    days { date enrolments memberPurchases anonymousPurchases memberRevenueMinor
+        anonymousRevenueMinor pointsIssued pointsRedeemed pointsExpired } } }";
+
+/// The figures and charts of the period, or nothing when the role may not read them.
+async fn figures(
+    portal: &Portal,
+    v: &mut Visitor,
+    viewer: &Value,
+    days: u16,
+) -> Result<minijinja::Value, Failure> {
+    let Some(tz) = viewer["brand"]["timezone"]
+        .as_str()
+        .and_then(|t| t.parse::<chrono_tz::Tz>().ok())
+    else {
+        return Ok(minijinja::Value::from(()));
+    };
+    let today = portal.deps.base.clock.now().with_timezone(&tz).date_naive();
+    let from = today - chrono::Days::new(u64::from(days.saturating_sub(1)));
+    let data = match v
+        .run(
+            portal,
+            STATISTICS,
+            json!({ "from": from.to_string(), "to": today.to_string() }),
+        )
+        .await
+    {
+        Ok(data) => data["brandStatistics"].clone(),
+        Err(f) if f.code == "FORBIDDEN" => return Ok(minijinja::Value::from(())),
+        Err(f) => return Err(f),
+    };
+    let lang = v.lang;
+    let currency =
+        crate::core::types::Currency::parse("currency", data["currency"].as_str().unwrap_or("EUR"))
+            .map_err(|e| Failure::from(&e))?;
+    let list = data["days"].as_array().cloned().unwrap_or_default();
+    let labels: Vec<String> = list
+        .iter()
+        .map(|d| {
+            let date = d["date"].as_str().unwrap_or_default();
+            // `2026-11-30` → `30/11` (French) or `30 Nov` (English).
+            chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_or_else(
+                |_| date.to_owned(),
+                |d| d.format(lang.pick("%d/%m", "%-d %b")).to_string(),
+            )
+        })
+        .collect();
+    let column =
+        |key: &str| -> Vec<i64> { list.iter().map(|d| d[key].as_i64().unwrap_or(0)).collect() };
+    let money = move |minor: i64| crate::core::money::Money::new(minor, currency).display(lang);
+    let count = |n: i64| n.to_string();
+    let revenue = charts::lines(
+        lang.pick("Chiffre d'affaires par jour", "Revenue per day"),
+        &labels,
+        &[
+            charts::Series {
+                name: lang.pick("Membres", "Members"),
+                values: column("memberRevenueMinor"),
+                color: charts::BLUE,
+            },
+            charts::Series {
+                name: lang.pick("Clients anonymes", "Anonymous customers"),
+                values: column("anonymousRevenueMinor"),
+                color: charts::ORANGE,
+            },
+        ],
+        &money,
+    );
+    let points = charts::lines(
+        lang.pick("Points par jour", "Points per day"),
+        &labels,
+        &[
+            charts::Series {
+                name: lang.pick("Émis", "Issued"),
+                values: column("pointsIssued"),
+                color: charts::BLUE,
+            },
+            charts::Series {
+                name: lang.pick("Utilisés", "Redeemed"),
+                values: column("pointsRedeemed"),
+                color: charts::GREEN,
+            },
+            charts::Series {
+                name: lang.pick("Expirés", "Expired"),
+                values: column("pointsExpired"),
+                color: charts::ORANGE,
+            },
+        ],
+        &count,
+    );
+    let activity = charts::lines(
+        lang.pick(
+            "Inscriptions et achats par jour",
+            "Enrolments and purchases per day",
+        ),
+        &labels,
+        &[
+            charts::Series {
+                name: lang.pick("Inscriptions", "Enrolments"),
+                values: column("enrolments"),
+                color: charts::GREEN,
+            },
+            charts::Series {
+                name: lang.pick("Achats de membres", "Member purchases"),
+                values: column("memberPurchases"),
+                color: charts::BLUE,
+            },
+            charts::Series {
+                name: lang.pick("Achats anonymes", "Anonymous purchases"),
+                values: column("anonymousPurchases"),
+                color: charts::ORANGE,
+            },
+        ],
+        &count,
+    );
+    let share = data["memberCheckoutShareBasisPoints"]
+        .as_i64()
+        .map(|bp| format!("{}{}{} %", bp / 100, lang.pick(",", "."), (bp % 100) / 10));
+    let safe = |svg: Option<String>| svg.map(minijinja::Value::from_safe_string);
+    Ok(context! {
+        stats => data, share => share, days => days, periods => PERIODS,
+        revenue_chart => safe(revenue), points_chart => safe(points), activity_chart => safe(activity),
+    })
+}
+
 /// `GET /app`.
 pub(super) async fn dashboard(
     State(portal): State<Arc<Portal>>,
     peer: ConnectInfo<SocketAddr>,
-    Query(q): Query<PageQuery>,
+    Query(dq): Query<DashboardQuery>,
     headers: HeaderMap,
 ) -> Response {
+    let q = PageQuery {
+        lang: dq.lang.clone(),
+        ..PageQuery::default()
+    };
+    let days = dq.days.filter(|d| PERIODS.contains(d)).unwrap_or(30);
     let mut v = visitor(&portal, &headers, peer, &q);
     if !v.signed_in() {
         return see_other(&v, "/login");
@@ -104,10 +249,11 @@ pub(super) async fn dashboard(
         let mail = section(&portal, &mut v, "{ mailSettings { saved fromAddress } }").await?;
         let keys = section(&portal, &mut v, "{ apiKeys(first: 1) { nodes { id } } }").await?;
         let team = section(&portal, &mut v, "{ users(first: 2) { nodes { id } } }").await?;
-        Ok((viewer, programs, members, mail, keys, team))
+        let figures = figures(&portal, &mut v, &viewer, days).await?;
+        Ok((viewer, programs, members, mail, keys, team, figures))
     }
     .await;
-    let (viewer, programs, members, mail, keys, team) = match result {
+    let (viewer, programs, members, mail, keys, team, figures) = match result {
         Ok(r) => r,
         Err(f) => return failed(&portal, &v, &f),
     };
@@ -159,6 +305,7 @@ pub(super) async fn dashboard(
             can_programs => !programs.is_null(),
             members => members["members"]["nodes"].clone(),
             can_members => !members.is_null(),
+            figures => figures,
         },
     )
 }

@@ -15,6 +15,7 @@
 mod act;
 mod auth;
 mod catalog;
+mod charts;
 mod coalitions;
 mod dashboard;
 mod keys;

@@ -23,6 +23,7 @@ pub struct QueryRoot(
     loyalty::programs::ProgramQuery,
     loyalty::members::MemberQuery,
     loyalty::purchases::PurchaseQuery,
+    loyalty::statistics::StatisticsQuery,
     loyalty::vouchers::VoucherQuery,
     loyalty::gestures::GestureQuery,
     loyalty::member_auth::MemberAuthQuery,

@@ -100,7 +100,8 @@ impl Principal {
                 | P::ManagePrograms
                 | P::ManageMail
                 | P::ManageMemberData
-                | P::ImportHistory => {
+                | P::ImportHistory
+                | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
                 P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
@@ -165,6 +166,8 @@ pub enum Permission {
     /// Record purchases dated further back than the platform's limit (importing history):
     /// owners, managers, and partner apps with the `history:import` scope.
     ImportHistory,
+    /// The brand's figures over a period: revenue, purchases, points (owners and managers).
+    ViewStatistics,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -251,7 +254,8 @@ impl ApiScope {
             | P::ManageCoalitions
             | P::JoinCoalitions
             | P::ManageMail
-            | P::ManageMemberData => false,
+            | P::ManageMemberData
+            | P::ViewStatistics => false,
         }
     }
 }

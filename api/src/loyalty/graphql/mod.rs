@@ -8,5 +8,6 @@ pub mod members;
 pub mod memberships;
 pub mod programs;
 pub mod purchases;
+pub mod statistics;
 pub mod stored_value;
 pub mod vouchers;
