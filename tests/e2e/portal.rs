@@ -51,12 +51,15 @@ async fn a_brand_signs_up_in_the_browser_and_runs_its_first_program() {
     browser.screenshot("dashboard-onboarding").await;
 
     browser.click("li[data-step='program'] a").await;
+    assert_eq!(browser.path().await, "/app/programs/new/POINTS");
     browser.fill("name", "Points Lune").await;
     browser.fill("points", "2").await;
-    browser.fill("per_amount_minor", "150").await;
-    browser.fill("minimum_minor", "500").await;
+    browser.fill("perAmountMinor", "1,50").await;
+    browser.fill("minimumPurchaseMinor", "5").await;
     browser.screenshot("program-new").await;
     browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Programme créé").await;
+    browser.click("nav a[href='/app/programs']").await;
     let list = browser.wait_for_text("Points Lune").await;
     assert_eq!(browser.path().await, "/app/programs");
     assert!(
@@ -150,6 +153,25 @@ async fn a_staff_member_does_not_see_what_staff_cannot_do() {
         );
     }
     browser.screenshot("dashboard-staff").await;
+    // Pages of what staff may not do are refused, not shown empty; forms they may not send are
+    // not offered.
+    for page in [
+        "/app/mail",
+        "/app/mail/templates",
+        "/app/mail/campaigns",
+        "/app/keys",
+    ] {
+        browser.goto(&app.url(page)).await;
+        browser
+            .wait_for_text("Votre rôle ne permet pas cette action")
+            .await;
+    }
+    browser.goto(&app.url("/app/programs")).await;
+    let programs = browser.wait_for_text("Programmes").await;
+    assert!(!programs.contains("Nouveau programme"), "{programs}");
+    // A path nothing answers: a page in the visitor's language, not an empty body.
+    browser.goto(&app.url("/app/nowhere")).await;
+    browser.wait_for_text("Cette page n'existe pas").await;
 
     // The password-reset page mailed to staff works in a real browser (whose form posts carry
     // `Origin: null` under the page's no-referrer policy), and the new password signs in.
@@ -347,14 +369,20 @@ async fn portal_forms_refuse_posts_without_the_visitors_token() {
         form_body(&[
             ("name", "Sneaky"),
             ("points", "1"),
-            ("per_amount_minor", "100"),
-            ("minimum_minor", "0"),
-            ("validity_months", "12"),
+            ("perAmountMinor", "1"),
+            ("rounding", "DOWN"),
+            ("earningBase", "NET_OF_DISCOUNTS"),
+            ("minimumPurchaseMinor", "0"),
+            ("validityMonths", "12"),
+            ("pointValueMinor", "0,01"),
+            ("minimumRedemptionPoints", "100"),
+            ("welcomeBonus", "0"),
+            ("birthdayBonus", "0"),
             ("csrf", csrf),
         ])
     };
     let sneaky = visitor
-        .post(app.url("/app/programs/new"))
+        .post(app.url("/app/programs/new/POINTS"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(create(&token))
         .send()
@@ -373,7 +401,7 @@ async fn portal_forms_refuse_posts_without_the_visitors_token() {
     );
     let session_token = csrf_of(&dashboard);
     let created = visitor
-        .post(app.url("/app/programs/new"))
+        .post(app.url("/app/programs/new/POINTS"))
         .header("content-type", "application/x-www-form-urlencoded")
         .body(create(&session_token))
         .send()

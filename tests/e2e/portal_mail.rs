@@ -79,6 +79,17 @@ async fn an_owner_writes_a_template_previews_it_and_sends_a_campaign() {
     browser.fill("preview_member", "alice@encre.example").await;
     let frame = browser.wait_for_frame_text("Bonjour Alice").await;
     assert!(frame.contains("voici nos nouveautés"), "{frame}");
+    assert!(
+        frame.contains("Pour : Alice alice@encre.example"),
+        "who it was rendered for: {frame}"
+    );
+    // A search that matches several members is not guessed.
+    browser.fill("preview_member", "encre").await;
+    browser
+        .wait_for_frame_text("Plusieurs membres correspondent")
+        .await;
+    browser.fill("preview_member", "alice@encre.example").await;
+    browser.wait_for_frame_text("Bonjour Alice").await;
     // The preview follows the typing, without a click.
     browser.type_more("html", "<p>Offre spéciale</p>").await;
     browser.wait_for_frame_text("Offre spéciale").await;

@@ -534,7 +534,8 @@ pub async fn get(scope: &TenantScope, id: Uuid) -> Result<member::Model, AppErro
     scope.conn().get::<member::Entity>(id).await
 }
 
-/// Members, optionally those whose e-mail, phone or name contains `search`.
+/// Members, optionally those whose e-mail, phone or name contains `search`, or who hold the
+/// card with that number.
 pub async fn list(
     scope: &TenantScope,
     search: Option<&str>,
@@ -544,20 +545,34 @@ pub async fn list(
     let mut select = conn.find::<member::Entity>();
     if let Some(term) = search.map(str::trim).filter(|s| !s.is_empty()) {
         let term = text("search", term, 100)?.to_lowercase();
-        select = select.filter(
-            sea_orm::Condition::any()
-                .add(member::Column::Email.contains(&term))
-                .add(member::Column::Phone.contains(&term))
-                // Names keep their case; compare them lower-cased (LIKE is case-sensitive on PostgreSQL).
-                .add(
-                    Expr::expr(Func::lower(Expr::col(member::Column::LastName)))
-                        .like(format!("%{term}%")),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(member::Column::FirstName)))
-                        .like(format!("%{term}%")),
-                ),
-        );
+        select =
+            select.filter(
+                sea_orm::Condition::any()
+                    .add(member::Column::Email.contains(&term))
+                    .add(member::Column::Phone.contains(&term))
+                    // Names keep their case; compare them lower-cased (LIKE is case-sensitive on PostgreSQL).
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(member::Column::LastName)))
+                            .like(format!("%{term}%")),
+                    )
+                    .add(
+                        Expr::expr(Func::lower(Expr::col(member::Column::FirstName)))
+                            .like(format!("%{term}%")),
+                    )
+                    // A card number, as printed or scanned: its holder (this brand's cards only).
+                    .add(
+                        member::Column::Id.in_subquery(
+                            sea_orm::sea_query::Query::select()
+                                .column(card::Column::MemberId)
+                                .from(card::Entity)
+                                .and_where(card::Column::TenantId.eq(scope.tenant_id()))
+                                .and_where(card::Column::Number.eq(
+                                    term.trim_start_matches("fidelis:").replace([' ', '-'], ""),
+                                ))
+                                .to_owned(),
+                        ),
+                    ),
+            );
     }
     Ok(page::fetch(conn.db(), select, member::Column::Id, page).await?)
 }

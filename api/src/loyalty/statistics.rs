@@ -4,9 +4,9 @@
 //! Read-only. Invariant: every figure is summed from the brand's own rows (purchases, members,
 //! ledger entries), never from another brand's, and a day is a day of the brand's calendar.
 //!
-//! Rows are grouped by UTC hour in SQL and each hour is put on its local day here, so both
-//! databases give the same days; in a zone whose offset is not a whole number of hours (India,
-//! Newfoundland…) the half hour around midnight lands on the neighbouring day.
+//! Rows are grouped by UTC quarter hour in SQL and each quarter is put on its local day here, so
+//! both databases give the same days, in every time zone (offsets are multiples of 15 minutes:
+//! India's +05:30 and Nepal's +05:45 included).
 
 use std::collections::BTreeMap;
 
@@ -94,8 +94,8 @@ pub async fn statistics(
         days.insert(day, Figures::default());
         day = day.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX);
     }
-    let on_day = |hour: &str| -> Option<NaiveDate> {
-        let utc = NaiveDateTime::parse_from_str(&format!("{hour}:00"), "%Y-%m-%d %H:%M").ok()?;
+    let on_day = |quarter: &str| -> Option<NaiveDate> {
+        let utc = NaiveDateTime::parse_from_str(quarter, "%Y-%m-%d %H:%M").ok()?;
         Some(Utc.from_utc_datetime(&utc).with_timezone(&tz).date_naive())
     };
     for (hour, key, count, sum) in store::purchases_by_hour(db, tenant, start, end).await? {

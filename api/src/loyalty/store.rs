@@ -150,18 +150,24 @@ pub(crate) async fn qualifying_value<C: ConnectionTrait>(
         .unwrap_or(0))
 }
 
-/// The SQL expression for the UTC hour of a timestamp column, as `YYYY-MM-DD HH`, on each
-/// database.
+/// The SQL expression for the UTC quarter of an hour a timestamp column falls in, as
+/// `YYYY-MM-DD HH:MM` (MM one of 00, 15, 30, 45: every time zone's offset is a multiple of a
+/// quarter of an hour), on each database.
 fn utc_hour(backend: sea_orm::DbBackend, column: &str) -> String {
     match backend {
-        sea_orm::DbBackend::Postgres => {
-            format!("to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24')")
-        }
-        _ => format!("strftime('%Y-%m-%d %H', {column})"),
+        sea_orm::DbBackend::Postgres => format!(
+            "to_char(date_trunc('hour', {column} AT TIME ZONE 'UTC') + \
+             floor(extract(minute FROM {column} AT TIME ZONE 'UTC') / 15) * interval '15 minutes', \
+             'YYYY-MM-DD HH24:MI')"
+        ),
+        _ => format!(
+            "strftime('%Y-%m-%d %H:', {column}) || \
+             printf('%02d', (CAST(strftime('%M', {column}) AS INTEGER) / 15) * 15)"
+        ),
     }
 }
 
-/// Rows of a grouped statistics query: the UTC hour, a key, a count and a sum.
+/// Rows of a grouped statistics query: the UTC quarter hour, a key, a count and a sum.
 async fn hourly<C: ConnectionTrait>(
     conn: &C,
     sql: String,
@@ -186,7 +192,7 @@ async fn hourly<C: ConnectionTrait>(
         .map_err(AppError::from)
 }
 
-/// A brand's purchases in `[from, to)` by UTC hour: key `member` or `anonymous`, count and
+/// A brand's purchases in `[from, to)` by UTC quarter hour: key `member` or `anonymous`, count and
 /// total in minor units.
 pub async fn purchases_by_hour<C: ConnectionTrait>(
     conn: &C,
@@ -209,7 +215,7 @@ pub async fn purchases_by_hour<C: ConnectionTrait>(
     hourly(conn, sql, vec![tenant.into(), from.into(), to.into()]).await
 }
 
-/// A brand's enrolments in `[from, to)` by UTC hour (key `member`, sum 0).
+/// A brand's enrolments in `[from, to)` by UTC quarter hour (key `member`, sum 0).
 pub async fn enrolments_by_hour<C: ConnectionTrait>(
     conn: &C,
     tenant: Uuid,

@@ -28,24 +28,42 @@ use super::{
 };
 use crate::core::i18n::Lang;
 
-/// A posted form's fields.
-pub(super) struct Fields(Vec<(String, String)>);
+/// A posted form's fields, read in the brand's currency and calendar (taken from the signed-in
+/// person's brand on the server, never from the form).
+pub(super) struct Fields {
+    pairs: Vec<(String, String)>,
+    brand: Option<(crate::core::types::Currency, chrono_tz::Tz)>,
+}
 
 /// Labels are given in both languages: a refusal names the field as the page shows it.
 type Label = (&'static str, &'static str);
 
 impl Fields {
     pub fn parse(body: &[u8]) -> Self {
-        Self(
-            form_urlencoded::parse(body)
+        Self {
+            pairs: form_urlencoded::parse(body)
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
-        )
+            brand: None,
+        }
+    }
+
+    /// Reads amounts in `viewer`'s brand currency and dates in its time zone.
+    pub fn for_viewer(mut self, viewer: &Value) -> Self {
+        let brand = &viewer["brand"];
+        let currency = brand["currency"]
+            .as_str()
+            .and_then(|c| crate::core::types::Currency::parse("currency", c).ok());
+        let tz = brand["timezone"]
+            .as_str()
+            .and_then(|t| t.parse::<chrono_tz::Tz>().ok());
+        self.brand = currency.zip(tz);
+        self
     }
 
     /// The field's value, trimmed ("" when absent).
     pub fn text(&self, key: &str) -> String {
-        self.0
+        self.pairs
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.trim().to_owned())
@@ -59,7 +77,7 @@ impl Fields {
 
     /// Every value of a repeated field (checkboxes).
     pub fn all(&self, key: &str) -> Vec<String> {
-        self.0
+        self.pairs
             .iter()
             .filter(|(k, _)| k == key)
             .map(|(_, v)| v.trim().to_owned())
@@ -68,7 +86,7 @@ impl Fields {
 
     /// A checkbox: ticked or not.
     pub fn checked(&self, key: &str) -> bool {
-        self.0.iter().any(|(k, v)| k == key && !v.is_empty())
+        self.pairs.iter().any(|(k, v)| k == key && !v.is_empty())
     }
 
     /// A whole number that fits the API's (32-bit) Int.
@@ -110,12 +128,17 @@ impl Fields {
             })
     }
 
-    /// An amount in the currency of the form's hidden `currency` field (the brand's, put there
-    /// by the page), in minor units; `None` when blank.
+    /// An amount in the brand's currency, in minor units; `None` when blank.
     pub fn money(&self, key: &str, label: Label, lang: Lang) -> Result<Option<i64>, String> {
-        let decimals = crate::core::types::Currency::parse("currency", &self.text("currency"))
-            .map_or(2, |c| u32::from(c.minor_units()));
-        self.amount(key, decimals, label, lang)
+        let Some((currency, _)) = self.brand else {
+            return Err(lang
+                .pick(
+                    "Montant : seule une enseigne saisit des montants.",
+                    "Amount: only a brand types amounts.",
+                )
+                .to_owned());
+        };
+        self.amount(key, u32::from(currency.minor_units()), label, lang)
     }
 
     /// A date and time typed in a `datetime-local` field (`2026-12-01T10:00`), as the API's
@@ -135,17 +158,30 @@ impl Fields {
             })
     }
 
-    /// A date typed in a `date` field, as the end (23:59:59 UTC) or the start of that day.
+    /// A date typed in a `date` field, as the instant its day starts in the brand's calendar,
+    /// or (`end`) the last second of that day.
     pub fn day(&self, key: &str, end: bool, label: Label, lang: Lang) -> Result<String, String> {
-        chrono::NaiveDate::parse_from_str(&self.text(key), "%Y-%m-%d")
-            .map(|d| {
-                let t = if end { "23:59:59" } else { "00:00:00" };
-                format!("{}T{t}Z", d.format("%Y-%m-%d"))
-            })
-            .map_err(|_| match lang {
-                Lang::Fr => format!("{} : une date est attendue.", label.0),
-                Lang::En => format!("{}: a date is expected.", label.1),
-            })
+        let refused = || match lang {
+            Lang::Fr => format!("{} : une date est attendue.", label.0),
+            Lang::En => format!("{}: a date is expected.", label.1),
+        };
+        let date = chrono::NaiveDate::parse_from_str(&self.text(key), "%Y-%m-%d")
+            .map_err(|_| refused())?;
+        let tz = self.brand.map_or(chrono_tz::UTC, |(_, tz)| tz);
+        let start_of = |d: chrono::NaiveDate| {
+            use chrono::TimeZone as _;
+            // The first valid local time of the day (a DST gap at midnight moves it on).
+            (0..3).find_map(|h| tz.from_local_datetime(&d.and_hms_opt(h, 0, 0)?).earliest())
+        };
+        let at = if end {
+            date.succ_opt()
+                .and_then(start_of)
+                .map(|t| t - chrono::Duration::seconds(1))
+        } else {
+            start_of(date)
+        };
+        at.map(|t| t.with_timezone(&chrono::Utc).to_rfc3339())
+            .ok_or_else(refused)
     }
 }
 
@@ -164,7 +200,7 @@ fn whole_number(label: Label, lang: Lang) -> String {
 
 /// `12,5` → 1250 for two decimals; `-`, more decimals than the currency has, or anything but
 /// digits and one separator → `None`.
-fn parse_amount(raw: &str, decimals: u32) -> Option<i64> {
+pub(super) fn parse_amount(raw: &str, decimals: u32) -> Option<i64> {
     let raw = raw.replace([' ', '\u{a0}', '\u{202f}'], "");
     let (units, fraction) = match raw.split_once([',', '.']) {
         Some((u, f)) => (u, f),
@@ -690,6 +726,7 @@ pub(super) fn notice(done: Option<&str>, lang: Lang) -> Option<String> {
 fn safe_back<'a>(raw: &'a str, prefix: &str, fallback: &'a str) -> &'a str {
     let safe = raw.starts_with(prefix)
         && !raw.contains("//")
+        && !raw.contains("..")
         && !raw.contains('\\')
         && raw.chars().all(|c| c.is_ascii_graphic());
     if safe { raw } else { fallback }
@@ -716,7 +753,16 @@ pub(super) async fn staff(
     body: Bytes,
 ) -> Response {
     let v = Visitor::of(&portal, &headers, peer);
-    act(&portal, v, &headers, STAFF, &name, "/app", &body).await
+    act(
+        &portal,
+        v,
+        &headers,
+        STAFF,
+        &name,
+        ("/app", "/login"),
+        &body,
+    )
+    .await
 }
 
 /// `POST /m/{slug}/act/{name}`.
@@ -727,9 +773,14 @@ pub(super) async fn member(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let v = Visitor::member(&portal, &headers, peer, &slug);
-    let home = format!("/m/{slug}/card");
-    act(&portal, v, &headers, MEMBER, &name, &home, &body).await
+    // An unknown or suspended brand's space is not found (and its slug never reaches a header).
+    let Some(brand) = super::member::brand_of(&portal, &slug).await else {
+        return super::render::not_found(State(portal), peer, headers).await;
+    };
+    let v = Visitor::member(&portal, &headers, peer, &brand.slug);
+    let home = format!("/m/{}/card", brand.slug);
+    let login = format!("/m/{}/login", brand.slug);
+    act(&portal, v, &headers, MEMBER, &name, (&home, &login), &body).await
 }
 
 async fn act(
@@ -738,7 +789,7 @@ async fn act(
     headers: &HeaderMap,
     table: &[Action],
     name: &str,
-    home: &str,
+    (home, login): (&str, &str),
     body: &[u8],
 ) -> Response {
     let fields = Fields::parse(body);
@@ -774,6 +825,22 @@ async fn act(
             },
         )
     };
+    // Amounts and dates are read in the person's brand currency and calendar.
+    let fields = match v
+        .run(
+            portal,
+            "{ viewer { brand { currency timezone } } }",
+            json!({}),
+        )
+        .await
+    {
+        Ok(data) => fields.for_viewer(&data["viewer"]),
+        Err(f) if f.code == "UNAUTHENTICATED" => {
+            v.end_session();
+            return see_other(&v, login);
+        }
+        Err(f) => return failed(portal, &v, &f),
+    };
     let variables = match (action.vars)(&fields, v.lang) {
         Ok(variables) => variables,
         Err(message) => return refusal(&v, message),
@@ -798,6 +865,10 @@ async fn act(
         {
             let message = f.text(v.lang);
             refusal(&v, message)
+        }
+        Err(f) if f.code == "UNAUTHENTICATED" => {
+            v.end_session();
+            see_other(&v, login)
         }
         Err(f) => failed(portal, &v, &f),
     }

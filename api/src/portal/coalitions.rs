@@ -86,6 +86,7 @@ pub(super) async fn statements_csv(
                         format!("attachment; filename=\"statements-{safe}.csv\""),
                     ),
                     (header::CACHE_CONTROL, "no-store".to_owned()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
                 ],
                 d["coalitionPeriod"]["csv"]
                     .as_str()

@@ -173,7 +173,7 @@ pub(super) async fn audiences(
         Ok(g) => g,
         Err(f) => return failed(&portal, &v, &f),
     };
-    let (preview, error) = match filter_of(&fields_of_query(&q), v.lang) {
+    let (preview, error) = match filter_of(&fields_of_query(&q).for_viewer(&viewer), v.lang) {
         Err(message) => (Value::Null, Some(message)),
         Ok(filter) => match v.run(&portal, AUDIENCE, json!({ "f": filter })).await {
             Ok(d) => (d["audiencePreview"].clone(), None),
@@ -210,7 +210,11 @@ pub(super) async fn audience_count(
     headers: HeaderMap,
 ) -> Response {
     let mut v = Visitor::of(&portal, &headers, peer);
-    let result = match filter_of(&fields_of_query(&q), v.lang) {
+    let fields = match super::dashboard::viewer(&portal, &mut v).await {
+        Ok(viewer) => fields_of_query(&q).for_viewer(&viewer),
+        Err(_) => fields_of_query(&q),
+    };
+    let result = match filter_of(&fields, v.lang) {
         Err(message) => Err((StatusCode::BAD_REQUEST, message)),
         Ok(filter) => match v.run(&portal, AUDIENCE, json!({ "f": filter })).await {
             Ok(d) => Ok(d["audiencePreview"].clone()),
@@ -258,32 +262,51 @@ pub(super) async fn preview(
         return refused(&portal, &v);
     }
     let mut member = None;
+    let mut shown_for = None;
     if let Some(who) = fields.opt("preview_member") {
-        match v
+        let found = v
             .run(
                 &portal,
-                "query($s: String) { members(first: 1, search: $s) { nodes { id } } }",
+                "query($s: String) { members(first: 2, search: $s) { nodes { id email firstName lastName } } }",
                 json!({ "s": who }),
             )
-            .await
-        {
-            Ok(d) => match d["members"]["nodes"][0]["id"].as_str() {
-                Some(id) => member = Some(id.to_owned()),
-                None => {
-                    let text = v.lang.pick(
-                        "Aucun membre ne correspond : aperçu avec des données d'exemple.",
-                        "No member matches: preview with sample data.",
-                    );
-                    return frame(&v, "", &format!("<p>{}</p>", escape_html(text)), "");
-                }
-            },
-            Err(f) => {
-                return frame(
-                    &v,
-                    "",
-                    &format!("<p>{}</p>", escape_html(&f.text(v.lang))),
-                    "",
+            .await;
+        let nodes = match found {
+            Ok(d) => d["members"]["nodes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+            Err(f) => return frame_message(&v, &f.text(v.lang)),
+        };
+        // One member, or the one whose e-mail is exactly what was typed: never a guess.
+        let exact = nodes.iter().find(|m| {
+            m["email"]
+                .as_str()
+                .is_some_and(|e| e.eq_ignore_ascii_case(&who))
+        });
+        let chosen = exact.or_else(|| (nodes.len() == 1).then(|| nodes.first()).flatten());
+        match chosen {
+            Some(m) => {
+                member = m["id"].as_str().map(str::to_owned);
+                shown_for = Some(
+                    [&m["firstName"], &m["lastName"], &m["email"]]
+                        .iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                 );
+            }
+            None => {
+                let text = if nodes.is_empty() {
+                    v.lang
+                        .pick("Aucun membre ne correspond.", "No member matches.")
+                } else {
+                    v.lang.pick(
+                        "Plusieurs membres correspondent : tapez l'e-mail complet ou le numéro de carte.",
+                        "Several members match: type the whole e-mail or the card number.",
+                    )
+                };
+                return frame_message(&v, text);
             }
         }
     }
@@ -302,35 +325,53 @@ pub(super) async fn preview(
             let r = &d["previewEmailTemplate"];
             frame(
                 &v,
+                shown_for.as_deref(),
                 r["subject"].as_str().unwrap_or_default(),
                 r["html"].as_str().unwrap_or_default(),
                 r["text"].as_str().unwrap_or_default(),
             )
         }
-        Err(f) if f.code == "UNAUTHENTICATED" || f.code == "RETRY" => failed(&portal, &v, &f),
-        Err(f) => {
-            let message = format!(
-                "<p style=\"color:#a11d2d\">{}</p>",
-                escape_html(&f.text(v.lang))
-            );
-            frame(&v, "", &message, "")
-        }
+        // The frame cannot show the login page (it refuses framing): it says what to do.
+        Err(f) if f.code == "UNAUTHENTICATED" || f.code == "RETRY" => frame_message(
+            &v,
+            v.lang.pick(
+                "Votre session a pris fin : rechargez la page pour vous reconnecter.",
+                "Your session ended: reload the page to sign in again.",
+            ),
+        ),
+        Err(f) => frame_message(&v, &f.text(v.lang)),
     }
+}
+
+/// A sentence in the preview frame (no mail to show).
+fn frame_message(v: &Visitor, text: &str) -> Response {
+    let message = format!(
+        "<p style=\"color:#a11d2d;font:14px system-ui,sans-serif\">{}</p>",
+        escape_html(text)
+    );
+    frame(v, None, "", &message, "")
 }
 
 /// The preview frame's document: the subject, the brand's HTML as it will be sent, then the
 /// text part. Its own policy: sandboxed (opaque origin, no script, no form), inline styles
 /// allowed (mail HTML is styled inline), images from anywhere (as a mail reader would), shown
 /// only inside the portal's own pages.
-fn frame(v: &Visitor, subject: &str, html: &str, text: &str) -> Response {
-    let subject_label = v.lang.pick("Objet", "Subject");
+fn frame(v: &Visitor, shown_for: Option<&str>, subject: &str, html: &str, text: &str) -> Response {
+    let subject_label = v.lang.pick("Objet :", "Subject:");
     let text_label = v.lang.pick("Version texte", "Text version");
+    let for_label = v.lang.pick("Pour :", "For:");
+    let who = shown_for.map_or_else(
+        || v.lang.pick("données d'exemple", "sample data").to_owned(),
+        str::to_owned,
+    );
     let document = format!(
         "<!doctype html><meta charset=\"utf-8\">\
          <div style=\"font:14px system-ui,sans-serif;padding:8px;border-bottom:1px solid #ccc\">\
-         <b>{subject_label} :</b> <span id=\"subject\">{}</span></div>{html}\
+         <b>{for_label}</b> <span id=\"for\">{}</span><br>\
+         <b>{subject_label}</b> <span id=\"subject\">{}</span></div>{html}\
          <hr><div style=\"font:13px system-ui,sans-serif;padding:8px\"><b>{text_label}</b>\
          <pre style=\"white-space:pre-wrap\">{}</pre></div>",
+        escape_html(&who),
         escape_html(subject),
         escape_html(text),
     );

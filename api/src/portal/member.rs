@@ -25,7 +25,7 @@ use super::{
 use crate::core::i18n::Lang;
 
 /// The brand of the space: its name and language, or `None` (not found).
-async fn brand_of(portal: &Portal, slug: &str) -> Option<entity::brand::Model> {
+pub(super) async fn brand_of(portal: &Portal, slug: &str) -> Option<entity::brand::Model> {
     crate::identity::brands::by_slug(&portal.deps.base.db, slug)
         .await
         .ok()
@@ -445,14 +445,21 @@ pub(super) async fn my_data(
                         "attachment; filename=\"my-data.json\"",
                     ),
                     (axum::http::header::CACHE_CONTROL, "no-store"),
+                    (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
                 ],
                 body,
             )
                 .into_response()
         }
-        Err(_) => {
+        Err(f)
+            if matches!(
+                f.code.as_str(),
+                "UNAUTHENTICATED" | "FORBIDDEN" | "NOT_FOUND"
+            ) =>
+        {
             v.end_session();
             see_other(&v, &login)
         }
+        Err(f) => super::dashboard::failed(&portal, &v, &f),
     }
 }

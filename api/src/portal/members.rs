@@ -298,6 +298,7 @@ pub(super) async fn export(
                         ),
                     ),
                     (header::CACHE_CONTROL, "no-store".to_owned()),
+                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
                 ],
                 body,
             )

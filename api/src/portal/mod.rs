@@ -91,10 +91,7 @@ where
         .route("/lang", get(auth::choose_lang))
         .route("/app", get(dashboard::dashboard))
         .route("/app/programs", get(programs::list))
-        .route(
-            "/app/programs/new",
-            get(programs::new_form).post(programs::create),
-        )
+        .route("/app/programs/new", get(programs::new_form))
         .route(
             "/app/programs/{id}",
             get(programs::show).post(programs::edit),
@@ -147,4 +144,8 @@ where
         .route("/app/mail/campaigns/{id}", view::route(&mail::CAMPAIGN))
         .route("/assets/portal.css", get(render::stylesheet))
         .route("/assets/portal.js", get(render::script))
+        // Any other path, or a path with the wrong method: a page in the visitor's language,
+        // with the portal's headers, not an empty body.
+        .fallback(render::not_found)
+        .method_not_allowed_fallback(render::method_not_allowed)
 }

@@ -28,10 +28,6 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("verify.html", include_str!("templates/verify.html")),
     ("dashboard.html", include_str!("templates/dashboard.html")),
     ("programs.html", include_str!("templates/programs.html")),
-    (
-        "program_new.html",
-        include_str!("templates/program_new.html"),
-    ),
     ("message.html", include_str!("templates/message.html")),
     ("members.html", include_str!("templates/members.html")),
     ("member.html", include_str!("templates/member.html")),
@@ -206,6 +202,47 @@ fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Respons
         HeaderValue::from_static("same-origin"),
     );
     response
+}
+
+/// Any path nothing answers.
+pub(super) async fn not_found(
+    axum::extract::State(portal): axum::extract::State<std::sync::Arc<super::Portal>>,
+    peer: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let v = Visitor::of(&portal, &headers, peer);
+    portal.pages.page(
+        &v,
+        StatusCode::NOT_FOUND,
+        "message.html",
+        minijinja::context! {
+            title => v.lang.pick("Introuvable", "Not found"),
+            message => v.lang.pick("Cette page n'existe pas.", "This page does not exist."),
+            back => "/",
+        },
+    )
+}
+
+/// A known path asked with a method it does not take.
+pub(super) async fn method_not_allowed(
+    axum::extract::State(portal): axum::extract::State<std::sync::Arc<super::Portal>>,
+    peer: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let v = Visitor::of(&portal, &headers, peer);
+    portal.pages.page(
+        &v,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "message.html",
+        minijinja::context! {
+            title => v.lang.pick("Requête refusée", "Request refused"),
+            message => v.lang.pick(
+                "Cette adresse ne s'ouvre pas ainsi : utilisez les liens et formulaires des pages.",
+                "This address is not opened this way: use the pages' links and forms.",
+            ),
+            back => "/",
+        },
+    )
 }
 
 /// `GET /assets/portal.js`.

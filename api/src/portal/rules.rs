@@ -363,6 +363,8 @@ pub(super) fn rows(
         .collect();
     if has_tiers(mechanic) {
         let tiers = &rules["tiers"];
+        let money_thresholds =
+            thresholds_are_money(mechanic, tiers["basis"].as_str().unwrap_or("EARNED"));
         let stored_levels = tiers["levels"]
             .as_array()
             .map(|levels| {
@@ -373,10 +375,15 @@ pub(super) fn rows(
                             .as_array()
                             .map(|p| p.iter().filter_map(Value::as_str).collect())
                             .unwrap_or_default();
+                        let threshold = l["threshold"].as_i64().unwrap_or(0);
+                        let threshold = if money_thresholds {
+                            amount_text(threshold, currency, lang)
+                        } else {
+                            threshold.to_string()
+                        };
                         format!(
-                            "{}; {}; {}; {}",
+                            "{}; {threshold}; {}; {}",
                             l["name"].as_str().unwrap_or(""),
-                            l["threshold"],
                             l["multiplierPercent"],
                             perks.join(", ")
                         )
@@ -399,8 +406,8 @@ pub(super) fn rows(
             "value": pick("tier_window", tiers["windowMonths"].as_i64().unwrap_or(12).to_string()), "options": [] }));
         rows.push(json!({ "key": "tier_levels", "kind": "lines",
             "label": lang.pick(
-                "Niveaux au-dessus (une ligne « nom ; seuil ; multiplicateur % ; avantages séparés par des virgules »)",
-                "Levels above (one line 'name; threshold; multiplier %; perks separated by commas')"),
+                "Niveaux au-dessus (une ligne « nom ; seuil ; multiplicateur % ; avantages séparés par des virgules » ; le seuil en points gagnés, ou en montant pour des niveaux selon le montant dépensé ou une cagnotte)",
+                "Levels above (one line 'name; threshold; multiplier %; perks separated by commas'; the threshold in points earned, or an amount for tiers by amount spent or cashback)"),
             "value": pick("tier_levels", stored_levels), "options": [] }));
     }
     rows
@@ -430,7 +437,12 @@ pub(super) fn rules_from(
             Kind::Choice(options) => {
                 let chosen = form.text(field.key);
                 if !options.contains(&chosen.as_str()) {
-                    return Err(format!("{}: ?", lang.pick(field.label.0, field.label.1)));
+                    return Err(match lang {
+                        Lang::Fr => {
+                            format!("{} : choisissez une valeur de la liste.", field.label.0)
+                        }
+                        Lang::En => format!("{}: choose a value from the list.", field.label.1),
+                    });
                 }
                 json!(chosen)
             }
@@ -447,7 +459,7 @@ pub(super) fn rules_from(
         rules.insert(field.key.to_owned(), value);
     }
     if has_tiers(mechanic) {
-        rules.insert("tiers".to_owned(), tiers(form, lang)?);
+        rules.insert("tiers".to_owned(), tiers(mechanic, form, currency, lang)?);
     }
     // The API reads its own names only: the output's extra fields are not part of the input.
     Ok(json!({ key: rules }))
@@ -486,13 +498,21 @@ fn line_error(label: Label, line: &str, lang: Lang) -> String {
     }
 }
 
-fn tiers(form: &Fields, lang: Lang) -> Result<Value, String> {
+/// Whether tier thresholds are amounts (minor units): tiers by amount spent, and cashback
+/// programs (whose earnings are money); points earned otherwise.
+fn thresholds_are_money(mechanic: &str, basis: &str) -> bool {
+    basis == "SPEND" || mechanic == "CASHBACK"
+}
+
+fn tiers(mechanic: &str, form: &Fields, currency: Currency, lang: Lang) -> Result<Value, String> {
     let label = ("Niveaux", "Tiers");
     let Some(base) = form.opt("tier_base") else {
         return Ok(Value::Null);
     };
     let window = form.int("tier_window", ("Période des niveaux", "Tiers window"), lang)?;
     let basis = form.text("tier_basis");
+    let money = thresholds_are_money(mechanic, &basis);
+    let decimals = u32::from(currency.minor_units());
     let levels = form
         .text("tier_levels")
         .lines()
@@ -519,9 +539,17 @@ fn tiers(form: &Fields, lang: Lang) -> Result<Value, String> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let threshold = if money {
+                parts
+                    .get(1)
+                    .and_then(|p| super::act::parse_amount(p, decimals))
+                    .ok_or_else(|| line_error(label, line, lang))?
+            } else {
+                i64::from(number(1, None)?)
+            };
             Ok(json!({
                 "name": parts.first().copied().unwrap_or(""),
-                "threshold": number(1, None)?,
+                "threshold": threshold,
                 "multiplierPercent": number(2, Some(100))?,
                 "perks": perks,
             }))

@@ -124,11 +124,12 @@ pub(super) async fn gather(
             .collect(),
     );
     let mut data = Map::new();
+    let mut forbidden = None;
     for query in queries {
         match v.run(portal, query, variables.clone()).await {
             Ok(Value::Object(fields)) => data.extend(fields),
             Ok(_) => {}
-            Err(f) if f.code == "FORBIDDEN" => {}
+            Err(f) if f.code == "FORBIDDEN" => forbidden = Some(f),
             // An id that does not parse is as unknown as another brand's object.
             Err(f) if f.code == "VALIDATION" && !params.is_empty() => {
                 return Err(Failure {
@@ -138,6 +139,10 @@ pub(super) async fn gather(
             }
             Err(f) => return Err(f),
         }
+    }
+    // A page none of whose parts the role may read is refused, not shown empty.
+    if let Some(f) = forbidden.filter(|_| data.is_empty()) {
+        return Err(f);
     }
     Ok((viewer, data))
 }
