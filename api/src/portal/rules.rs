@@ -601,9 +601,11 @@ mod tests {
             json!({ "category": "fromage", "percent": 150 })
         );
         assert_eq!(p["bonusPeriods"][0]["label"], "Noël", "kept as it was");
+        // Tiers by amount spent: thresholds typed in euros, sent in cents.
+        assert_eq!(p["tiers"]["levels"][0]["threshold"], 50_000);
         assert_eq!(
             p["tiers"]["levels"][1],
-            json!({ "name": "Or", "threshold": 2000, "multiplierPercent": 100, "perks": [] })
+            json!({ "name": "Or", "threshold": 200_000, "multiplierPercent": 100, "perks": [] })
         );
         assert_eq!(p["tiers"]["basis"], "SPEND");
 
