@@ -20,6 +20,9 @@ pub struct Model {
     pub locale: String,
     pub status: BrandStatus,
     pub suspended_reason: Option<String>,
+    /// The brand's colour in its member space and mails' pages, `#rrggbb` (the portal's
+    /// blue when unset).
+    pub accent_color: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -31,6 +31,7 @@ mod m20261122_000021_add_dkim;
 mod m20261129_000022_first_run_fixes;
 mod m20261130_000023_create_event_outbox;
 mod m20261130_000024_add_statistics_indexes;
+mod m20261130_000025_add_brand_accent_color;
 
 pub struct Migrator;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000022_first_run_fixes::Migration),
             Box::new(m20261130_000023_create_event_outbox::Migration),
             Box::new(m20261130_000024_add_statistics_indexes::Migration),
+            Box::new(m20261130_000025_add_brand_accent_color::Migration),
         ]
     }
 }

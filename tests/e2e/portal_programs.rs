@@ -196,6 +196,44 @@ async fn an_owner_edits_rules_with_a_preview_and_runs_the_catalog() {
         .await;
     assert!(gone["data"]["member"]["email"].is_null(), "{gone}");
 
+    // Brand settings: name and colour; the member space takes the colour; a colour that is not
+    // #rrggbb is refused by the API, and only the owner may change the settings.
+    browser.goto(&app.url("/app/settings")).await;
+    browser.fill("name", "Règle & Co").await;
+    browser.set_value("accent_color", "#aa3300").await;
+    browser
+        .click("form[action='/app/act/brand-settings'] button")
+        .await;
+    let saved = browser
+        .wait_for_text("Réglages de l'enseigne enregistrés")
+        .await;
+    assert!(saved.contains("Règle & Co"), "{saved}");
+    let css = reqwest::get(app.url("/m/regle/brand.css"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .text()
+        .await
+        .unwrap_or_default();
+    assert!(css.contains("--accent: #aa3300"), "{css}");
+    let bad = owner
+        .query(
+            "mutation($i: BrandSettingsInput!) { updateBrandSettings(input: $i) { id } }",
+            json!({ "i": { "name": "X", "timezone": "Europe/Paris", "locale": "fr-FR", "accentColor": "red; }" } }),
+        )
+        .await;
+    assert_eq!(fidelis_tests::code_of(&bad), "VALIDATION", "{bad}");
+    let manager = app
+        .invite(&brand, "boss@regle.example", "BRAND_MANAGER")
+        .await;
+    let refused = app
+        .as_token(&manager.access_token)
+        .query(
+            "mutation($i: BrandSettingsInput!) { updateBrandSettings(input: $i) { id } }",
+            json!({ "i": { "name": "Taken", "timezone": "Europe/Paris", "locale": "fr-FR" } }),
+        )
+        .await;
+    assert_eq!(fidelis_tests::code_of(&refused), "FORBIDDEN", "{refused}");
+
     // The dashboard's figures and charts: an anonymous checkout of 20.00 EUR today.
     let bought = owner
         .query(

@@ -120,6 +120,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
             locale: Set("fr-FR".to_owned()),
             status: Set(brand::BrandStatus::Active),
             suspended_reason: Set(None),
+            accent_color: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

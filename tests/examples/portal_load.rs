@@ -85,6 +85,7 @@ async fn seed_members(db: &DatabaseConnection, members: u64) -> anyhow::Result<(
         locale: Set("fr-FR".to_owned()),
         status: Set(brand::BrandStatus::Active),
         suspended_reason: Set(None),
+        accent_color: Set(None),
         created_at: Set(now - chrono::Duration::days(400)),
         updated_at: Set(now),
     })

@@ -131,6 +131,7 @@ async fn create(
             locale: Set(locale.as_str().to_owned()),
             status: Set(brand::BrandStatus::Active),
             suspended_reason: Set(None),
+            accent_color: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         },
@@ -238,6 +239,56 @@ pub async fn suspend(base: &Base, id: Uuid, reason: &str) -> Result<brand::Model
     )
     .await?;
     tracing::warn!(tenant.id = %brand.id, "brand {} suspended", brand.slug);
+    Ok(brand)
+}
+
+/// What a brand's owner may change: not its slug (in every member link) nor its currency
+/// (every amount is in it).
+pub struct BrandSettings {
+    pub name: String,
+    pub timezone: String,
+    pub locale: String,
+    pub accent_color: Option<String>,
+}
+
+/// Saves the brand's settings, each checked as at sign-up; the colour is `#rrggbb`.
+pub async fn update_settings(
+    base: &Base,
+    id: Uuid,
+    input: BrandSettings,
+) -> Result<brand::Model, AppError> {
+    let name = text("input.name", &input.name, 100)?;
+    let timezone = TimeZone::parse("input.timezone", &input.timezone)?;
+    let locale = Locale::parse("input.locale", &input.locale)?;
+    let accent = match input.accent_color.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(c)
+            if c.len() == 7
+                && c.starts_with('#')
+                && c[1..].chars().all(|ch| ch.is_ascii_hexdigit()) =>
+        {
+            Some(c.to_ascii_lowercase())
+        }
+        Some(_) => {
+            return Err(AppError::validation(
+                "input.accentColor",
+                "must be a colour written #rrggbb",
+            ));
+        }
+    };
+    let brand = store::set_brand_settings(
+        &base.db,
+        id,
+        (
+            name,
+            timezone.name().to_owned(),
+            locale.as_str().to_owned(),
+            accent,
+        ),
+        base.clock.now(),
+    )
+    .await?;
+    tracing::info!(tenant.id = %brand.id, "brand settings saved");
     Ok(brand)
 }
 

@@ -344,6 +344,24 @@ pub async fn set_brand_status<C: ConnectionTrait>(
     Ok(model.update(conn).await?)
 }
 
+/// Saves a brand's settings (name, time zone, language, colour).
+pub async fn set_brand_settings<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    settings: (String, String, String, Option<String>),
+    now: DateTime<Utc>,
+) -> Result<brand::Model, AppError> {
+    let current = brand_by_id(conn, id).await?.ok_or(AppError::NotFound)?;
+    let (name, timezone, locale, accent_color) = settings;
+    let mut model: brand::ActiveModel = current.into();
+    model.name = Set(name);
+    model.timezone = Set(timezone);
+    model.locale = Set(locale);
+    model.accent_color = Set(accent_color);
+    model.updated_at = Set(now);
+    Ok(model.update(conn).await?)
+}
+
 /// Active brands with their time zone (for jobs that run per brand-local day).
 pub async fn active_brands<C: ConnectionTrait>(conn: &C) -> Result<Vec<brand::Model>, AppError> {
     Ok(brand::Entity::find()

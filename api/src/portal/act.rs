@@ -606,6 +606,23 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "brand-settings",
+        query: "mutation($i: BrandSettingsInput!) { updateBrandSettings(input: $i) { id } }",
+        vars: |f, _| {
+            Ok(json!({ "i": {
+                "name": f.text("name"),
+                "timezone": f.text("timezone"),
+                "locale": f.text("locale"),
+                "accentColor": f.opt("accent_color"),
+            } }))
+        },
+        done: (
+            "Réglages de l'enseigne enregistrés.",
+            "Brand settings saved.",
+        ),
+        next: back,
+    },
+    Action {
         name: "brand-suspend",
         query: "mutation($id: ID!, $r: String!) { suspendBrand(id: $id, reason: $r) { id } }",
         vars: |f, _| Ok(json!({ "id": f.text("brand_id"), "r": f.text("reason") })),

@@ -23,3 +23,10 @@ pub(super) static VOUCHERS: View = View {
             minimumBasketMinor validFrom validUntil maxUses uses status memberId label source } }",
     )],
 };
+
+/// The brand's settings (owners): name, time zone, language, colour.
+pub(super) static SETTINGS: View = View {
+    template: "settings.html",
+    queries: &[],
+    lookups: &[],
+};

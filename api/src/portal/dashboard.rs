@@ -27,7 +27,7 @@ pub(super) async fn viewer(portal: &Portal, v: &mut Visitor) -> Result<Value, Fa
     let data = v
         .run(
             portal,
-            "{ viewer { role user { email } brand { id name slug currency locale timezone } } }",
+            "{ viewer { role user { email } brand { id name slug currency locale timezone accentColor } } }",
             json!({}),
         )
         .await?;
@@ -260,8 +260,11 @@ pub(super) async fn dashboard(
     let count = |v: &Value, key: &str| v[key]["nodes"].as_array().map_or(0, Vec::len);
     // Each step is done when the API shows it; a step the role cannot see is not listed.
     let mut checklist = vec![context! {
-        key => "brand", done => true, href => "/app",
-        label => v.lang.pick("Créer l'enseigne", "Create the brand"),
+        key => "brand", done => !viewer["brand"]["accentColor"].is_null(), href => "/app/settings",
+        label => v.lang.pick(
+            "Régler l'enseigne (nom, fuseau horaire, langue, couleur)",
+            "Set up the brand (name, time zone, language, colour)",
+        ),
     }];
     if !programs.is_null() {
         checklist.push(context! {

@@ -69,7 +69,36 @@ fn not_found(portal: &Portal, headers: &HeaderMap, peer: ConnectInfo<SocketAddr>
 }
 
 fn brand_context(brand: &entity::brand::Model) -> Value {
-    context! { name => brand.name.clone(), slug => brand.slug.clone(), currency => brand.currency.clone() }
+    context! {
+        name => brand.name.clone(), slug => brand.slug.clone(), currency => brand.currency.clone(),
+        timezone => brand.timezone.clone(),
+    }
+}
+
+/// `GET /m/{slug}/brand.css`: the brand's colour for its member space (a stylesheet of its own,
+/// so the pages keep a policy without inline styles). Only a `#rrggbb` value is ever written.
+pub(super) async fn brand_css(
+    State(portal): State<Arc<Portal>>,
+    Path(slug): Path<String>,
+) -> Response {
+    use axum::response::IntoResponse as _;
+    let color = brand_of(&portal, &slug)
+        .await
+        .and_then(|b| b.accent_color)
+        .filter(|c| {
+            c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|ch| ch.is_ascii_hexdigit())
+        });
+    let css = color.map_or_else(String::new, |c| {
+        format!(":root {{ --accent: {c}; }}\n.logo {{ color: {c}; }}\n")
+    });
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        css,
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Serialize, Default)]

@@ -100,6 +100,8 @@ where
             "/app/programs/new/{mechanic}",
             get(programs::new_of).post(programs::create_of),
         )
+        .route("/app/settings", view::route(&catalog::SETTINGS))
+        .route("/m/{slug}/brand.css", get(member::brand_css))
         .route("/app/rewards", view::route(&catalog::REWARDS))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/coalitions", view::route(&coalitions::COALITIONS))

@@ -49,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("campaign.html", include_str!("templates/campaign.html")),
     ("audiences.html", include_str!("templates/audiences.html")),
     ("rewards.html", include_str!("templates/rewards.html")),
+    ("settings.html", include_str!("templates/settings.html")),
     (
         "member_rewards.html",
         include_str!("templates/member_rewards.html"),
@@ -74,6 +75,20 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 pub(super) struct Pages {
     env: Environment<'static>,
+}
+
+/// The brand's time zone of the page (the signed-in person's brand, or the member space's).
+fn tz_of(state: &State<'_, '_>) -> Option<chrono_tz::Tz> {
+    let from = |v: Value| {
+        v.get_attr("timezone")
+            .ok()
+            .and_then(|t| t.as_str().and_then(|t| t.parse::<chrono_tz::Tz>().ok()))
+    };
+    state
+        .lookup("viewer")
+        .and_then(|v| v.get_attr("brand").ok())
+        .and_then(from)
+        .or_else(|| state.lookup("brand").and_then(from))
 }
 
 fn lang_of(state: &State<'_, '_>) -> Lang {
@@ -111,7 +126,7 @@ impl Pages {
             super::labels::label(&value, lang_of(state))
         });
         env.add_function("date", |state: &State<'_, '_>, iso: String| {
-            display_date(&iso, lang_of(state))
+            display_date(&iso, lang_of(state), tz_of(state))
         });
         // A fresh idempotency key per form shown: a double submit, or a retry after a
         // timeout, replays the first outcome.
@@ -148,13 +163,18 @@ impl Pages {
     }
 }
 
-/// `2027-11-30T…` → `30/11/2027` (French) or `30 Nov 2027` (English); the text as given when
-/// it is not a date.
-fn display_date(iso: &str, lang: Lang) -> String {
-    let Some(date) = iso
-        .get(..10)
-        .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-    else {
+/// `2027-11-30T…` → `30/11/2027` (French) or `30 Nov 2027` (English), the day of that instant
+/// in the brand's time zone (a bare date is shown as it is); the text as given when it is not
+/// a date.
+fn display_date(iso: &str, lang: Lang, tz: Option<chrono_tz::Tz>) -> String {
+    let instant = chrono::DateTime::parse_from_rfc3339(iso).ok();
+    let date = match (instant, tz) {
+        (Some(at), Some(tz)) => Some(at.with_timezone(&tz).date_naive()),
+        _ => iso
+            .get(..10)
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+    };
+    let Some(date) = date else {
         return iso.to_owned();
     };
     match lang {
@@ -275,11 +295,21 @@ mod tests {
 
     #[test]
     fn dates_read_as_each_language_writes_them() {
-        assert_eq!(display_date("2027-11-30T10:00:00Z", Lang::Fr), "30/11/2027");
         assert_eq!(
-            display_date("2027-11-30T10:00:00Z", Lang::En),
+            display_date("2027-11-30T10:00:00Z", Lang::Fr, None),
+            "30/11/2027"
+        );
+        assert_eq!(
+            display_date("2027-11-30T10:00:00Z", Lang::En, None),
             "30 Nov 2027"
         );
-        assert_eq!(display_date("soon", Lang::Fr), "soon");
+        assert_eq!(display_date("soon", Lang::Fr, None), "soon");
+        // 23:30 UTC is already the next day in Paris.
+        let paris = Some(chrono_tz::Europe::Paris);
+        assert_eq!(
+            display_date("2027-11-30T23:30:00Z", Lang::Fr, paris),
+            "01/12/2027"
+        );
+        assert_eq!(display_date("1990-05-01", Lang::Fr, paris), "01/05/1990");
     }
 }

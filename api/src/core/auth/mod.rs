@@ -104,7 +104,9 @@ impl Principal {
                 | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
-                P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions => *role == R::BrandOwner,
+                P::ManageUsers | P::ManageApiKeys | P::JoinCoalitions | P::ManageBrand => {
+                    *role == R::BrandOwner
+                }
                 P::ViewCoalitions => matches!(
                     role,
                     R::PlatformAdmin | R::CoalitionOperator | R::BrandOwner | R::BrandManager
@@ -168,6 +170,8 @@ pub enum Permission {
     ImportHistory,
     /// The brand's figures over a period: revenue, purchases, points (owners and managers).
     ViewStatistics,
+    /// Change the brand's name, time zone, language and colour (owners).
+    ManageBrand,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -255,7 +259,8 @@ impl ApiScope {
             | P::JoinCoalitions
             | P::ManageMail
             | P::ManageMemberData
-            | P::ViewStatistics => false,
+            | P::ViewStatistics
+            | P::ManageBrand => false,
         }
     }
 }

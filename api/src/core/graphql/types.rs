@@ -56,6 +56,8 @@ pub struct Brand {
     /// Language tag, e.g. fr-FR.
     pub locale: String,
     pub status: BrandStatus,
+    /// The brand's colour in its member space, `#rrggbb`; null: the platform's.
+    pub accent_color: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -69,6 +71,7 @@ impl From<brand::Model> for Brand {
             timezone: m.timezone,
             locale: m.locale,
             status: m.status.into(),
+            accent_color: m.accent_color,
             created_at: m.created_at,
         }
     }

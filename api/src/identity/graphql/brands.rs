@@ -84,6 +84,18 @@ fn id_of(raw: &ID) -> Result<uuid::Uuid, crate::core::error::AppError> {
     id("id", raw)
 }
 
+/// A brand's settings, as its owner changes them.
+#[derive(InputObject)]
+pub struct BrandSettingsInput {
+    pub name: String,
+    /// IANA time zone, e.g. Europe/Paris.
+    pub timezone: String,
+    /// Language tag, e.g. fr-FR or en-GB.
+    pub locale: String,
+    /// `#rrggbb`; null or empty: the platform's colour.
+    pub accent_color: Option<String>,
+}
+
 #[derive(Default)]
 pub struct BrandMutation;
 
@@ -129,6 +141,30 @@ impl BrandMutation {
                 .await?
                 .into(),
         )
+    }
+
+    /// The caller's brand's settings (owners): name, time zone (dates, days of the figures,
+    /// campaign schedules), language of mails and pages, colour of the member space. The slug
+    /// and the currency never change.
+    #[graphql(guard = "PermissionGuard(Permission::ManageBrand)")]
+    async fn update_brand_settings(
+        &self,
+        ctx: &Context<'_>,
+        input: BrandSettingsInput,
+    ) -> Result<Brand> {
+        let id = ctx.scope()?.tenant_id();
+        Ok(crate::identity::brands::update_settings(
+            &ctx.state()?.base,
+            id,
+            crate::identity::brands::BrandSettings {
+                name: input.name,
+                timezone: input.timezone,
+                locale: input.locale,
+                accent_color: input.accent_color,
+            },
+        )
+        .await?
+        .into())
     }
 
     /// Lifts a suspension.
