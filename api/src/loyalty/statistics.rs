@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use crate::{
@@ -94,9 +94,10 @@ pub async fn statistics(
         days.insert(day, Figures::default());
         day = day.checked_add_days(Days::new(1)).unwrap_or(NaiveDate::MAX);
     }
-    let on_day = |quarter: &str| -> Option<NaiveDate> {
-        let utc = NaiveDateTime::parse_from_str(quarter, "%Y-%m-%d %H:%M").ok()?;
-        Some(Utc.from_utc_datetime(&utc).with_timezone(&tz).date_naive())
+    // A quarter hour (counted since 1970) on the brand's calendar.
+    let on_day = |quarter: &i64| -> Option<NaiveDate> {
+        let at = DateTime::<Utc>::from_timestamp(quarter.checked_mul(900)?, 0)?;
+        Some(at.with_timezone(&tz).date_naive())
     };
     for (hour, key, count, sum) in store::purchases_by_hour(db, tenant, start, end).await? {
         let Some(f) = on_day(&hour).and_then(|d| days.get_mut(&d)) else {
