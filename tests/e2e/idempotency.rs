@@ -172,3 +172,91 @@ async fn sign_ups_are_limited_per_client_address_but_refused_input_does_not_coun
         .await;
     assert!(replay["data"]["signUpBrand"].is_object(), "{replay}");
 }
+
+/// Catalog writes a client may retry: a replayed `createProgram` or `createReward` returns the
+/// first object and creates nothing; a replayed `updateReward` adds its stock once; a key reused
+/// for other input is refused; two concurrent calls with one key create one program.
+#[tokio::test(flavor = "multi_thread")]
+async fn replayed_program_and_reward_writes_create_and_add_once() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("rejeu").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    const PROGRAM: &str =
+        "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id name } }";
+    let input = json!({ "i": { "name": "Points", "rules": { "points": { "points": 1, "perAmountMinor": 100 } },
+        "idempotencyKey": "program-1" } });
+    let (a, b) = tokio::join!(
+        owner.query(PROGRAM, input.clone()),
+        owner.query(PROGRAM, input.clone())
+    );
+    let first = a["data"]["createProgram"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{a}"));
+    let second = b["data"]["createProgram"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{b}"));
+    assert_eq!(first, second, "one program for one key");
+    let again = owner.query(PROGRAM, input.clone()).await;
+    assert_eq!(again["data"]["createProgram"]["id"], first, "{again}");
+    let other = owner
+        .query(
+            PROGRAM,
+            json!({ "i": { "name": "Other", "rules": { "points": { "points": 1, "perAmountMinor": 100 } },
+                "idempotencyKey": "program-1" } }),
+        )
+        .await;
+    assert_eq!(code_of(&other), "IDEMPOTENCY_KEY_REUSED", "{other}");
+    let programs = owner
+        .query("{ programs(first: 10) { nodes { id } } }", json!({}))
+        .await;
+    assert_eq!(
+        programs["data"]["programs"]["nodes"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{programs}"
+    );
+
+    const REWARD: &str =
+        "mutation($i: CreateRewardInput!) { createReward(input: $i) { id stockRemaining } }";
+    let reward = json!({ "i": { "programId": first, "name": "Mug", "kind": "GIFT", "pointsCost": 100,
+        "amountMinor": 500, "stock": 10, "idempotencyKey": "reward-1" } });
+    let r1 = owner.query(REWARD, reward.clone()).await;
+    let r2 = owner.query(REWARD, reward.clone()).await;
+    let id = r1["data"]["createReward"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r1}"));
+    assert_eq!(r2["data"]["createReward"]["id"], id, "{r2}");
+    let rewards = owner
+        .query(
+            "{ rewards(activeOnly: false, first: 10) { nodes { id } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        rewards["data"]["rewards"]["nodes"].as_array().map(Vec::len),
+        Some(1),
+        "{rewards}"
+    );
+
+    const STOCK: &str =
+        "mutation($i: UpdateRewardInput!) { updateReward(input: $i) { stockRemaining } }";
+    let add = json!({ "i": { "rewardId": id, "addStock": 5, "idempotencyKey": "stock-1" } });
+    let s1 = owner.query(STOCK, add.clone()).await;
+    let s2 = owner.query(STOCK, add.clone()).await;
+    assert_eq!(s1["data"]["updateReward"]["stockRemaining"], 15, "{s1}");
+    assert_eq!(
+        s2["data"]["updateReward"]["stockRemaining"], 15,
+        "a replay adds nothing: {s2}"
+    );
+    let s3 = owner
+        .query(
+            STOCK,
+            json!({ "i": { "rewardId": id, "addStock": 5, "idempotencyKey": "stock-2" } }),
+        )
+        .await;
+    assert_eq!(
+        s3["data"]["updateReward"]["stockRemaining"], 20,
+        "a new key adds: {s3}"
+    );
+}

@@ -726,17 +726,33 @@ fn decode(rule: &program_rule::Model) -> Result<Rules, AppError> {
 /// Creates a program. `effective_from` may be in the past for a brand bringing its history
 /// (purchases imported with their dates then earn under these rules); nothing exists yet that
 /// it could rewrite.
+/// Creates a program. A replay with the same idempotency key returns the program the first
+/// call created and creates nothing.
 pub async fn create(
     scope: &TenantScope,
     author: Option<Uuid>,
     name: &str,
     rules: Rules,
     effective_from: Option<DateTime<Utc>>,
+    idempotency_key: Option<&str>,
 ) -> Result<ProgramWithRules, AppError> {
+    let idem = crate::core::idempotency::Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "createProgram",
+        idempotency_key,
+        &(name, &rules, effective_from),
+    )?;
     let name = text("name", name, 200)?;
     rules.validate()?;
     let now = scope.now();
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::core::idempotency::recorded_id(&previous, "programId")?;
+        return get(scope, id).await;
+    }
     let program = tx
         .insert(program::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -750,6 +766,10 @@ pub async fn create(
         .await?;
     let from = effective_from.unwrap_or(now);
     insert_rules(&tx, program.id, author, from, &rules).await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "programId": program.id }))
+            .await?;
+    }
     tx.commit().await?;
     Ok(ProgramWithRules {
         program,

@@ -33,7 +33,7 @@ use crate::{
 };
 
 /// What the brand sets for a reward.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct RewardSpec {
     pub program_id: Uuid,
     pub name: String,
@@ -90,10 +90,29 @@ fn validate(spec: &RewardSpec) -> Result<(String, Option<String>), AppError> {
     Ok((name, description))
 }
 
-pub async fn create(scope: &TenantScope, spec: RewardSpec) -> Result<reward::Model, AppError> {
+/// Adds a reward to the catalog. A replay with the same idempotency key returns the reward the
+/// first call created and creates nothing.
+pub async fn create(
+    scope: &TenantScope,
+    spec: RewardSpec,
+    idempotency_key: Option<&str>,
+) -> Result<reward::Model, AppError> {
+    let idem = crate::core::idempotency::Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "createReward",
+        idempotency_key,
+        &spec,
+    )?;
     let (name, description) = validate(&spec)?;
     let now = scope.now();
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::core::idempotency::recorded_id(&previous, "rewardId")?;
+        return scope.conn().get::<reward::Entity>(id).await;
+    }
     let program = tx.get::<program::Entity>(spec.program_id).await?;
     if program.mechanic != program::Mechanic::Points {
         return Err(AppError::validation(
@@ -121,18 +140,30 @@ pub async fn create(scope: &TenantScope, spec: RewardSpec) -> Result<reward::Mod
             updated_at: Set(now),
         })
         .await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "rewardId": reward.id }))
+            .await?;
+    }
     tx.commit().await?;
     Ok(reward)
 }
 
 /// Switches a reward on or off, and/or adds stock (a relative change, so that concurrent
-/// redemptions are never overwritten).
+/// redemptions are never overwritten). A replay with the same idempotency key adds nothing
+/// again and answers the reward as it is.
 pub async fn update(
     scope: &TenantScope,
     id: Uuid,
     active: Option<bool>,
     add_stock: Option<i64>,
+    idempotency_key: Option<&str>,
 ) -> Result<reward::Model, AppError> {
+    let idem = crate::core::idempotency::Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "updateReward",
+        idempotency_key,
+        &(id, active, add_stock),
+    )?;
     if add_stock.is_some_and(|s| !(1..=10_000_000).contains(&s)) {
         return Err(AppError::validation(
             "input.addStock",
@@ -140,6 +171,12 @@ pub async fn update(
         ));
     }
     let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && idem.claim(tx.db()).await?.is_some()
+    {
+        drop(tx);
+        return scope.conn().get::<reward::Entity>(id).await;
+    }
     let current = tx.get::<reward::Entity>(id).await?;
     if add_stock.is_some() && current.stock_remaining.is_none() {
         return Err(AppError::validation(
@@ -162,6 +199,10 @@ pub async fn update(
     }
     update.exec(tx.db()).await?;
     let updated = tx.get::<reward::Entity>(id).await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "rewardId": id }))
+            .await?;
+    }
     tx.commit().await?;
     Ok(updated)
 }

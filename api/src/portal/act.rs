@@ -399,6 +399,7 @@ pub(super) static STAFF: &[Action] = &[
                 "perMemberLimit": f.opt_int("per_member_limit", ("Limite par membre", "Limit per member"), lang)?,
                 "perMemberPeriodDays": f.opt_int("per_member_days", ("Période de la limite (jours)", "Limit period (days)"), lang)?,
                 "voucherValidDays": f.int("valid_days", ("Validité du bon (jours)", "Voucher validity (days)"), lang)?,
+                "idempotencyKey": f.opt("idempotency_key"),
             } }))
         },
         done: (
@@ -423,6 +424,7 @@ pub(super) static STAFF: &[Action] = &[
             Ok(json!({ "i": {
                 "rewardId": f.text("id"),
                 "addStock": f.int("add_stock", ("Unités à ajouter", "Units to add"), lang)?,
+                "idempotencyKey": f.opt("idempotency_key"),
             } }))
         },
         done: ("Stock ajouté.", "Stock added."),

@@ -365,6 +365,7 @@ async fn new_of_page(
         context! {
             csrf => csrf, viewer => viewer, mechanic => mechanic, rows => rows, error => error,
             name => typed.map(|f| f.text("name")),
+            idempotency_key => typed.and_then(|f| f.opt("idempotency_key")),
         },
     )
 }
@@ -402,7 +403,8 @@ pub(super) async fn create_of(
         .run(
             &portal,
             "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
-            json!({ "i": { "name": form.text("name"), "rules": rules } }),
+            json!({ "i": { "name": form.text("name"), "rules": rules,
+                "idempotencyKey": form.opt("idempotency_key") } }),
         )
         .await;
     match created {

@@ -530,6 +530,8 @@ pub struct CreateProgramInput {
     /// When the rules start to apply (default now). May be in the past when importing a
     /// program's history: purchases recorded with earlier dates then earn under these rules.
     pub effective_from: Option<DateTime<Utc>>,
+    /// Makes the call safe to retry: a replay returns the program the first call created.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Default)]
@@ -574,7 +576,8 @@ pub struct ProgramMutation;
 
 #[Object]
 impl ProgramMutation {
-    /// Creates a program; its rules apply from now.
+    /// Creates a program; its rules apply from now. Replaying the same `idempotencyKey` returns
+    /// the first program and creates nothing.
     #[graphql(guard = "PermissionGuard(Permission::ManagePrograms)")]
     async fn create_program(
         &self,
@@ -589,6 +592,7 @@ impl ProgramMutation {
             &input.name,
             rules,
             input.effective_from,
+            input.idempotency_key.as_deref(),
         )
         .await?
         .into())

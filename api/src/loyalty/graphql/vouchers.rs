@@ -213,6 +213,8 @@ pub struct CreateRewardInput {
     pub per_member_period_days: Option<i32>,
     #[graphql(default = 90)]
     pub voucher_valid_days: i32,
+    /// Makes the call safe to retry: a replay returns the reward the first call created.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -221,6 +223,8 @@ pub struct UpdateRewardInput {
     pub active: Option<bool>,
     /// Units to add to the stock.
     pub add_stock: Option<i64>,
+    /// Makes the call safe to retry: a replay adds no stock again.
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(InputObject)]
@@ -346,20 +350,26 @@ impl VoucherMutation {
             per_member_period_days: input.per_member_period_days,
             voucher_valid_days: input.voucher_valid_days,
         };
-        Ok(crate::loyalty::rewards::create(ctx.scope()?, spec)
-            .await?
-            .into())
+        Ok(
+            crate::loyalty::rewards::create(ctx.scope()?, spec, input.idempotency_key.as_deref())
+                .await?
+                .into(),
+        )
     }
 
     /// Switches a reward on or off, or adds stock.
     #[graphql(guard = "PermissionGuard(Permission::ManagePrograms)")]
     async fn update_reward(&self, ctx: &Context<'_>, input: UpdateRewardInput) -> Result<Reward> {
         let id = crate::core::types::id("input.rewardId", &input.reward_id)?;
-        Ok(
-            crate::loyalty::rewards::update(ctx.scope()?, id, input.active, input.add_stock)
-                .await?
-                .into(),
+        Ok(crate::loyalty::rewards::update(
+            ctx.scope()?,
+            id,
+            input.active,
+            input.add_stock,
+            input.idempotency_key.as_deref(),
         )
+        .await?
+        .into())
     }
 
     /// Redeems a catalog reward for a member: spends its points, takes one unit of stock and
