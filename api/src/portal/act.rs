@@ -48,6 +48,14 @@ impl Fields {
         }
     }
 
+    /// The fields of a query string read as a map (GET forms).
+    pub fn of_query(q: &std::collections::HashMap<String, String>) -> Self {
+        Self {
+            pairs: q.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            brand: None,
+        }
+    }
+
     /// Reads amounts in `viewer`'s brand currency and dates in its time zone.
     pub fn for_viewer(mut self, viewer: &Value) -> Self {
         let brand = &viewer["brand"];
@@ -816,15 +824,7 @@ async fn act(
         return refused(portal, &v);
     }
     let Some(action) = table.iter().find(|a| a.name == name) else {
-        return failed(
-            portal,
-            &v,
-            &super::session::Failure {
-                code: "NOT_FOUND".to_owned(),
-                message: "no such form".to_owned(),
-                field: None,
-            },
-        );
+        return failed(portal, &v, &super::session::Failure::not_found());
     };
     // Paths of this area only: the staff portal's, or this member space's.
     let prefix = home

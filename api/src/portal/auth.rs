@@ -29,6 +29,17 @@ pub(super) struct PageQuery {
     pub done: Option<String>,
 }
 
+impl PageQuery {
+    /// The page parameters of a query string read as a map (pages that take others too).
+    pub fn of_map(q: &std::collections::HashMap<String, String>) -> Self {
+        Self {
+            lang: q.get("lang").cloned(),
+            token: None,
+            done: q.get("done").cloned(),
+        }
+    }
+}
+
 /// The visitor, with a language chosen by `?lang=` kept for the next pages.
 pub(super) fn visitor(
     portal: &Portal,

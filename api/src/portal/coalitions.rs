@@ -7,16 +7,16 @@ use std::{net::SocketAddr, sync::Arc};
 
 use axum::{
     extract::{ConnectInfo, Path, State},
-    http::{HeaderMap, HeaderValue, header},
-    response::{IntoResponse, Response},
+    http::HeaderMap,
+    response::Response,
 };
 use serde_json::json;
 
 use super::{
     Portal,
     dashboard::failed,
-    render::see_other,
-    session::{Failure, Visitor},
+    render::{download, see_other},
+    session::Visitor,
     view::View,
 };
 
@@ -78,37 +78,17 @@ pub(super) async fn statements_csv(
                 .filter(|c| c.is_ascii_digit() || *c == '-')
                 .take(7)
                 .collect();
-            let mut response = (
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!("attachment; filename=\"statements-{safe}.csv\""),
-                    ),
-                    (header::CACHE_CONTROL, "no-store".to_owned()),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-                ],
-                d["coalitionPeriod"]["csv"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+            let csv = d["coalitionPeriod"]["csv"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            download(
+                &v,
+                "text/csv; charset=utf-8",
+                &format!("statements-{safe}.csv"),
+                csv,
             )
-                .into_response();
-            for c in &v.cookies {
-                if let Ok(value) = HeaderValue::from_str(c) {
-                    response.headers_mut().append(header::SET_COOKIE, value);
-                }
-            }
-            response
         }
-        Err(f) if f.code == "VALIDATION" => failed(
-            &portal,
-            &v,
-            &Failure {
-                code: "NOT_FOUND".to_owned(),
-                ..f
-            },
-        ),
-        Err(f) => failed(&portal, &v, &f),
+        Err(f) => failed(&portal, &v, &f.for_path_id()),
     }
 }

@@ -132,13 +132,6 @@ pub(super) fn filter_of(f: &Fields, lang: Lang) -> Result<Value, String> {
     Ok(json!({ "all": all }))
 }
 
-fn fields_of_query(q: &HashMap<String, String>) -> Fields {
-    let encoded: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(q.iter())
-        .finish();
-    Fields::parse(encoded.as_bytes())
-}
-
 const AUDIENCE: &str = "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) {
     matched mailable withoutEmailOrConsent suppressed sample { id email firstName } } }";
 
@@ -150,12 +143,7 @@ pub(super) async fn audiences(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let page_query = PageQuery {
-        lang: q.get("lang").cloned(),
-        token: None,
-        done: q.get("done").cloned(),
-    };
-    let mut v = visitor(&portal, &headers, peer, &page_query);
+    let mut v = visitor(&portal, &headers, peer, &PageQuery::of_map(&q));
     if !v.signed_in() {
         return see_other(&v, "/login");
     }
@@ -173,7 +161,7 @@ pub(super) async fn audiences(
         Ok(g) => g,
         Err(f) => return failed(&portal, &v, &f),
     };
-    let (preview, error) = match filter_of(&fields_of_query(&q).for_viewer(&viewer), v.lang) {
+    let (preview, error) = match filter_of(&Fields::of_query(&q).for_viewer(&viewer), v.lang) {
         Err(message) => (Value::Null, Some(message)),
         Ok(filter) => match v.run(&portal, AUDIENCE, json!({ "f": filter })).await {
             Ok(d) => (d["audiencePreview"].clone(), None),
@@ -211,8 +199,8 @@ pub(super) async fn audience_count(
 ) -> Response {
     let mut v = Visitor::of(&portal, &headers, peer);
     let fields = match super::dashboard::viewer(&portal, &mut v).await {
-        Ok(viewer) => fields_of_query(&q).for_viewer(&viewer),
-        Err(_) => fields_of_query(&q),
+        Ok(viewer) => Fields::of_query(&q).for_viewer(&viewer),
+        Err(_) => Fields::of_query(&q),
     };
     let result = match filter_of(&fields, v.lang) {
         Err(message) => Err((StatusCode::BAD_REQUEST, message)),
@@ -236,11 +224,7 @@ pub(super) async fn audience_count(
         .into_response(),
         Err((status, message)) => (status, Json(json!({ "error": message }))).into_response(),
     };
-    for c in &v.cookies {
-        if let Ok(value) = HeaderValue::from_str(c) {
-            response.headers_mut().append(header::SET_COOKIE, value);
-        }
-    }
+    super::render::add_cookies(&mut response, &v.cookies);
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -461,24 +461,8 @@ pub(super) async fn my_data(
     }
     match v.run(&portal, "{ myData }", json!({})).await {
         Ok(data) => {
-            use axum::response::IntoResponse as _;
             let body = serde_json::to_string_pretty(&data["myData"]).unwrap_or_default();
-            (
-                [
-                    (
-                        axum::http::header::CONTENT_TYPE,
-                        "application/json; charset=utf-8",
-                    ),
-                    (
-                        axum::http::header::CONTENT_DISPOSITION,
-                        "attachment; filename=\"my-data.json\"",
-                    ),
-                    (axum::http::header::CACHE_CONTROL, "no-store"),
-                    (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-                ],
-                body,
-            )
-                .into_response()
+            super::render::download(&v, "application/json; charset=utf-8", "my-data.json", body)
         }
         Err(f)
             if matches!(

@@ -7,8 +7,8 @@ use std::{net::SocketAddr, sync::Arc};
 use axum::{
     Form,
     extract::{ConnectInfo, Path, Query, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{IntoResponse, Response},
+    http::{HeaderMap, StatusCode},
+    response::Response,
 };
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -18,8 +18,8 @@ use super::{
     Portal,
     auth::{form_ok, refused, visitor},
     dashboard::{failed, viewer},
-    render::see_other,
-    session::{Failure, Visitor},
+    render::{download, see_other},
+    session::Visitor,
 };
 
 #[derive(Deserialize, Default)]
@@ -101,18 +101,7 @@ async fn member_page(
     };
     let member = match v.run(portal, MEMBER, json!({ "id": id })).await {
         Ok(data) => data["member"].clone(),
-        // A malformed id is as unknown as another brand's member.
-        Err(f) if f.code == "VALIDATION" => {
-            return failed(
-                portal,
-                v,
-                &Failure {
-                    code: "NOT_FOUND".to_owned(),
-                    ..f
-                },
-            );
-        }
-        Err(f) => return failed(portal, v, &f),
+        Err(f) => return failed(portal, v, &f.for_path_id()),
     };
     let programs: Vec<Value> = match v.run(portal, POINTS_PROGRAMS, json!({})).await {
         Ok(data) => data["programs"]["nodes"]
@@ -281,43 +270,18 @@ pub(super) async fn export(
     {
         Ok(data) => {
             let body = serde_json::to_string_pretty(&data["exportMemberData"]).unwrap_or_default();
-            let mut response = (
-                [
-                    (
-                        header::CONTENT_TYPE,
-                        "application/json; charset=utf-8".to_owned(),
-                    ),
-                    (
-                        header::CONTENT_DISPOSITION,
-                        format!(
-                            "attachment; filename=\"member-{}.json\"",
-                            id.chars()
-                                .filter(char::is_ascii_alphanumeric)
-                                .take(40)
-                                .collect::<String>()
-                        ),
-                    ),
-                    (header::CACHE_CONTROL, "no-store".to_owned()),
-                    (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
-                ],
+            let safe: String = id
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(40)
+                .collect();
+            download(
+                &v,
+                "application/json; charset=utf-8",
+                &format!("member-{safe}.json"),
                 body,
             )
-                .into_response();
-            for c in &v.cookies {
-                if let Ok(value) = HeaderValue::from_str(c) {
-                    response.headers_mut().append(header::SET_COOKIE, value);
-                }
-            }
-            response
         }
-        Err(f) if f.code == "VALIDATION" => failed(
-            &portal,
-            &v,
-            &Failure {
-                code: "NOT_FOUND".to_owned(),
-                ..f
-            },
-        ),
-        Err(f) => failed(&portal, &v, &f),
+        Err(f) => failed(&portal, &v, &f.for_path_id()),
     }
 }

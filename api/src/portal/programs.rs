@@ -205,19 +205,11 @@ pub(super) async fn show(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let page_query = PageQuery {
-        lang: q.get("lang").cloned(),
-        token: None,
-        done: q.get("done").cloned(),
-    };
-    let mut v = visitor(&portal, &headers, peer, &page_query);
+    let mut v = visitor(&portal, &headers, peer, &PageQuery::of_map(&q));
     if !v.signed_in() {
         return see_other(&v, "/login");
     }
-    let encoded: String = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(q.iter())
-        .finish();
-    let query_fields = Fields::parse(encoded.as_bytes());
+    let query_fields = Fields::of_query(&q);
     let basket = q
         .contains_key("basket_total")
         .then_some((&query_fields, None));
@@ -246,17 +238,7 @@ pub(super) async fn edit(
     }
     let current = match v.run(&portal, PROGRAM, json!({ "id": id })).await {
         Ok(d) => d["program"].clone(),
-        Err(f) if f.code == "VALIDATION" => {
-            return failed(
-                &portal,
-                &v,
-                &Failure {
-                    code: "NOT_FOUND".to_owned(),
-                    ..f
-                },
-            );
-        }
-        Err(f) => return failed(&portal, &v, &f),
+        Err(f) => return failed(&portal, &v, &f.for_path_id()),
     };
     let currency = match viewer(&portal, &mut v).await {
         Ok(viewer) => currency_of(&viewer),
@@ -331,15 +313,7 @@ async fn new_of_page(
     error: Option<String>,
 ) -> Response {
     if rules::input_key(mechanic).is_none() {
-        return failed(
-            portal,
-            v,
-            &Failure {
-                code: "NOT_FOUND".to_owned(),
-                message: String::new(),
-                field: None,
-            },
-        );
+        return failed(portal, v, &Failure::not_found());
     }
     let viewer = match viewer(portal, v).await {
         Ok(viewer) => viewer,

@@ -193,7 +193,7 @@ pub(super) fn see_other(visitor: &Visitor, to: &str) -> Response {
     response
 }
 
-fn add_cookies(response: &mut Response, cookies: &[String]) {
+pub(super) fn add_cookies(response: &mut Response, cookies: &[String]) {
     for c in cookies {
         if let Ok(v) = HeaderValue::from_str(c) {
             response.headers_mut().append(header::SET_COOKIE, v);
@@ -221,6 +221,31 @@ fn with_headers(status: StatusCode, html: String, cookies: &[String]) -> Respons
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
     );
+    response
+}
+
+/// A file to download (export, statement): never cached, never sniffed, with the visitor's
+/// cookies. `filename` must be plain ASCII (callers build it from digits and letters).
+pub(super) fn download(
+    visitor: &Visitor,
+    content_type: &'static str,
+    filename: &str,
+    body: String,
+) -> Response {
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        body,
+    )
+        .into_response();
+    add_cookies(&mut response, &visitor.cookies);
     response
 }
 

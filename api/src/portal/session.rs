@@ -50,6 +50,28 @@ impl From<&AppError> for Failure {
 }
 
 impl Failure {
+    /// Not found (an unknown form, mechanic or object).
+    pub fn not_found() -> Self {
+        Self {
+            code: "NOT_FOUND".to_owned(),
+            message: "not found".to_owned(),
+            field: None,
+        }
+    }
+
+    /// For an id taken from the page's path: a malformed one reads as not found, as another
+    /// brand's object does.
+    pub fn for_path_id(self) -> Self {
+        if self.code == "VALIDATION" {
+            Self {
+                code: "NOT_FOUND".to_owned(),
+                ..self
+            }
+        } else {
+            self
+        }
+    }
+
     pub fn unauthenticated() -> Self {
         Self {
             code: "UNAUTHENTICATED".to_owned(),

@@ -61,12 +61,7 @@ pub(super) async fn show(
     headers: &HeaderMap,
     peer: ConnectInfo<SocketAddr>,
 ) -> Response {
-    let page_query = PageQuery {
-        lang: query.get("lang").cloned(),
-        token: None,
-        done: query.get("done").cloned(),
-    };
-    let mut v = visitor(portal, headers, peer, &page_query);
+    let mut v = visitor(portal, headers, peer, &PageQuery::of_map(&query));
     if !v.signed_in() {
         return see_other(&v, "/login");
     }
@@ -131,12 +126,7 @@ pub(super) async fn gather(
             Ok(_) => {}
             Err(f) if f.code == "FORBIDDEN" => forbidden = Some(f),
             // An id that does not parse is as unknown as another brand's object.
-            Err(f) if f.code == "VALIDATION" && !params.is_empty() => {
-                return Err(Failure {
-                    code: "NOT_FOUND".to_owned(),
-                    ..f
-                });
-            }
+            Err(f) if !params.is_empty() => return Err(f.for_path_id()),
             Err(f) => return Err(f),
         }
     }
