@@ -23,6 +23,8 @@ pub struct Model {
     /// The brand's colour in its member space and mails' pages, `#rrggbb` (the portal's
     /// blue when unset).
     pub accent_color: Option<String>,
+    /// The most the offers may take off one basket, in % of its value (none: no cap).
+    pub offer_cap_percent: Option<i32>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -92,6 +92,12 @@ pub enum AccountKind {
     /// Stored value spent at the checkout.
     #[sea_orm(string_value = "STORED_VALUE_SPENT")]
     StoredValueSpent,
+    /// What one offer cost the brand (discounts and free goods), net of returns: negative.
+    #[sea_orm(string_value = "BRAND_OFFER_EXPENSE")]
+    BrandOfferExpense,
+    /// Counterpart of an offer's expense: the value its customers received.
+    #[sea_orm(string_value = "BRAND_OFFER_GIVEN")]
+    BrandOfferGiven,
 }
 
 impl AccountKind {
@@ -139,6 +145,8 @@ impl AccountKind {
             Self::BrandMembershipDiscounts => "brand-membership-discounts",
             Self::StoredValueFloat => "stored-value-float",
             Self::StoredValueSpent => "stored-value-spent",
+            Self::BrandOfferExpense => "brand-offer-expense",
+            Self::BrandOfferGiven => "brand-offer-given",
         }
     }
 }

@@ -56,4 +56,7 @@ pub enum TransactionKind {
     /// A paid membership's fee, for a period.
     #[sea_orm(string_value = "MEMBERSHIP_FEE")]
     MembershipFee,
+    /// What an offer gave a purchase (discount, free goods), or gave back on a return.
+    #[sea_orm(string_value = "PROMOTION")]
+    Promotion,
 }

@@ -33,6 +33,9 @@ pub mod member;
 pub mod member_tier;
 pub mod member_token;
 pub mod membership;
+pub mod offer;
+pub mod offer_member_use;
+pub mod offer_redemption;
 pub mod one_time_token;
 pub mod outbox_mail;
 pub mod point_lot;
@@ -85,6 +88,9 @@ tenant_owned!(
     member_tier,
     member_token,
     membership,
+    offer,
+    offer_member_use,
+    offer_redemption,
     point_lot,
     program,
     program_rule,

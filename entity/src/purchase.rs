@@ -20,6 +20,9 @@ pub struct Model {
     pub loyalty_paid_minor: i64,
     pub points_earned: i64,
     pub occurred_at: DateTimeUtc,
+    /// Discount the brand's offers gave (already taken off `total_minor`, which is what the
+    /// customer owes for the basket: the lines less their discounts).
+    pub offer_discount_minor: i64,
     pub created_at: DateTimeUtc,
 }
 

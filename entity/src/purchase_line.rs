@@ -18,6 +18,11 @@ pub struct Model {
     pub tax_minor: i64,
     pub points_earned: i64,
     pub returned_quantity: i32,
+    /// The part of `discount_minor` the brand's offers gave (the line's share, by largest
+    /// remainder, of each offer that applied).
+    pub offer_discount_minor: i64,
+    /// For a free line (gift, sample, free units): the offer that gave it.
+    pub offer_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -71,4 +71,7 @@ pub enum VoucherSource {
     /// A catalog reward bought with points.
     #[sea_orm(string_value = "REWARD")]
     Reward,
+    /// Issued by an offer (a deferred coupon) for a later visit.
+    #[sea_orm(string_value = "OFFER")]
+    Offer,
 }

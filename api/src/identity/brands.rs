@@ -132,6 +132,7 @@ async fn create(
             status: Set(brand::BrandStatus::Active),
             suspended_reason: Set(None),
             accent_color: Set(None),
+            offer_cap_percent: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         },
@@ -249,6 +250,8 @@ pub struct BrandSettings {
     pub timezone: String,
     pub locale: String,
     pub accent_color: Option<String>,
+    /// The most offers may take off one basket, in % (100: no cap); `None`: unchanged.
+    pub offer_cap_percent: Option<i32>,
 }
 
 /// Saves the brand's settings, each checked as at sign-up; the colour is `#rrggbb`.
@@ -276,6 +279,17 @@ pub async fn update_settings(
             ));
         }
     };
+    let cap = match input.offer_cap_percent {
+        None => None,
+        Some(100) => Some(None),
+        Some(p) if (0..100).contains(&p) => Some(Some(p)),
+        Some(_) => {
+            return Err(AppError::validation(
+                "input.offerCapPercent",
+                "must be between 0 and 100 (100: no cap)",
+            ));
+        }
+    };
     let brand = store::set_brand_settings(
         &base.db,
         id,
@@ -284,6 +298,7 @@ pub async fn update_settings(
             timezone.name().to_owned(),
             locale.as_str().to_owned(),
             accent,
+            cap,
         ),
         base.clock.now(),
     )

@@ -348,16 +348,19 @@ pub async fn set_brand_status<C: ConnectionTrait>(
 pub async fn set_brand_settings<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,
-    settings: (String, String, String, Option<String>),
+    settings: (String, String, String, Option<String>, Option<Option<i32>>),
     now: DateTime<Utc>,
 ) -> Result<brand::Model, AppError> {
     let current = brand_by_id(conn, id).await?.ok_or(AppError::NotFound)?;
-    let (name, timezone, locale, accent_color) = settings;
+    let (name, timezone, locale, accent_color, offer_cap) = settings;
     let mut model: brand::ActiveModel = current.into();
     model.name = Set(name);
     model.timezone = Set(timezone);
     model.locale = Set(locale);
     model.accent_color = Set(accent_color);
+    if let Some(cap) = offer_cap {
+        model.offer_cap_percent = Set(cap);
+    }
     model.updated_at = Set(now);
     Ok(model.update(conn).await?)
 }

@@ -17,6 +17,7 @@ pub mod member_auth;
 pub mod member_rights;
 pub mod members;
 pub mod memberships;
+pub mod offers;
 pub mod programs;
 
 pub mod returns;

@@ -69,6 +69,13 @@ pub struct Returned {
     /// Stored value that paid for the returned part, given back to the member.
     #[serde(default)]
     pub stored_value_refunded_minor: i64,
+    /// What the customer paid for the returned units: their lines' net price (the offers'
+    /// discounts included), in minor units.
+    #[serde(default)]
+    pub refund_minor: i64,
+    /// The offers' discount on the returned units, given back to the offers.
+    #[serde(default)]
+    pub offer_discount_returned_minor: i64,
 }
 
 pub async fn record(
@@ -212,6 +219,8 @@ pub async fn record(
         savings_reversed_minor: 0,
         cashback_refunded_minor: 0,
         stored_value_refunded_minor: 0,
+        refund_minor: share.value_returned_now(),
+        offer_discount_returned_minor: 0,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());
@@ -387,6 +396,30 @@ pub async fn record(
             )
             .await?;
         }
+    }
+    // The offers' shares of the returned units go back to them.
+    let returned_lines: Vec<crate::loyalty::offers::checkout::LineReturn> = stored
+        .iter()
+        .zip(&asked_per_line)
+        .map(
+            |(line, asked)| crate::loyalty::offers::checkout::LineReturn {
+                line_no: line.line_no,
+                quantity: i64::from(line.quantity),
+                returned_before: i64::from(line.returned_quantity),
+                returned_after: i64::from(line.returned_quantity) + asked,
+            },
+        )
+        .collect();
+    if purchase.offer_discount_minor > 0 || stored.iter().any(|l| l.offer_id.is_some()) {
+        outcome.offer_discount_returned_minor = crate::loyalty::offers::checkout::on_return(
+            &tx,
+            purchase_id,
+            purchase.member_id,
+            &returned_lines,
+            crate::core::types::Currency::parse("currency", &purchase.currency)?,
+            Ord::max(purchase.occurred_at, scope.now()),
+        )
+        .await?;
     }
     crate::core::events::append(
         &tx,

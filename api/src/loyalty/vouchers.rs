@@ -405,6 +405,45 @@ pub(crate) async fn issue_reward<C: ConnectionTrait>(
     .await
 }
 
+/// The voucher a deferred coupon issues for the member's next visit.
+pub(crate) async fn issue_for_offer<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    spec: &crate::loyalty::offers::DeferredVoucher,
+    label: &str,
+    currency: &str,
+) -> Result<voucher::Model, AppError> {
+    let now = tx.now();
+    let from = now + Duration::days(spec.valid_from_days);
+    insert_voucher(
+        tx,
+        voucher::ActiveModel {
+            member_id: Set(Some(member)),
+            kind: Set(if spec.percent > 0 {
+                VoucherKind::Percent
+            } else {
+                VoucherKind::Amount
+            }),
+            amount_minor: Set(spec.amount_minor),
+            percent: Set(spec.percent),
+            currency: Set(currency.to_owned()),
+            minimum_basket_minor: Set(spec.minimum_basket_minor),
+            valid_from: Set(from),
+            valid_until: Set(from + Duration::days(spec.valid_days)),
+            max_uses: Set(1),
+            uses: Set(0),
+            source: Set(VoucherSource::Offer),
+            program_id: Set(None),
+            points_cost: Set(0),
+            cancelled_at: Set(None),
+            label: Set(Some(label.to_owned())),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 pub(crate) async fn insert_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     mut model: voucher::ActiveModel,

@@ -93,6 +93,7 @@ impl Principal {
                 | P::ManageCards
                 | P::RecordPurchases
                 | P::RedeemRewards
+                | P::ViewOffers
                 | P::GrantGestures => {
                     matches!(role, R::BrandOwner | R::BrandManager | R::BrandStaff)
                 }
@@ -101,6 +102,7 @@ impl Principal {
                 | P::ManageMail
                 | P::ManageMemberData
                 | P::ImportHistory
+                | P::ManageOffers
                 | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
@@ -172,6 +174,11 @@ pub enum Permission {
     ViewStatistics,
     /// Change the brand's name, time zone, language and colour (owners).
     ManageBrand,
+    /// Read the brand's offers (the till shows them): people of the brand, partner apps with
+    /// `offers:read` or `purchases:write`.
+    ViewOffers,
+    /// Create, change, pause offers and read their figures (owners and managers).
+    ManageOffers,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -245,6 +252,7 @@ impl ApiScope {
                 matches!(self, Self::MembersRead | Self::MembersWrite)
             }
             P::RecordPurchases => self == Self::PurchasesWrite,
+            P::ViewOffers => matches!(self, Self::OffersRead | Self::PurchasesWrite),
             P::RedeemRewards => self == Self::RewardsRedeem,
             P::ImportHistory => self == Self::HistoryImport,
             P::ViewUsers
@@ -260,6 +268,7 @@ impl ApiScope {
             | P::ManageMail
             | P::ManageMemberData
             | P::ViewStatistics
+            | P::ManageOffers
             | P::ManageBrand => false,
         }
     }

@@ -58,6 +58,8 @@ pub struct Brand {
     pub status: BrandStatus,
     /// The brand's colour in its member space, `#rrggbb`; null: the platform's.
     pub accent_color: Option<String>,
+    /// The most the offers may take off one basket, in % of its value; null: no cap.
+    pub offer_cap_percent: Option<i32>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -72,6 +74,7 @@ impl From<brand::Model> for Brand {
             locale: m.locale,
             status: m.status.into(),
             accent_color: m.accent_color,
+            offer_cap_percent: m.offer_cap_percent,
             created_at: m.created_at,
         }
     }

@@ -77,7 +77,37 @@ pub async fn account<C: ConnectionTrait>(
     program: Option<Uuid>,
     unit: &str,
 ) -> Result<ledger_account::Model, AppError> {
-    let code = account_code(kind, member, program);
+    account_coded(
+        tx,
+        account_code(kind, member, program),
+        kind,
+        member,
+        program,
+        unit,
+    )
+    .await
+}
+
+/// The brand account of `kind` kept for one subject that is neither a member nor a program
+/// (an offer), created on first use.
+pub async fn subject_account<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    kind: AccountKind,
+    subject: Uuid,
+    unit: &str,
+) -> Result<ledger_account::Model, AppError> {
+    let code = format!("{}:subject:{subject}", kind.code());
+    account_coded(tx, code, kind, None, None, unit).await
+}
+
+async fn account_coded<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    code: String,
+    kind: AccountKind,
+    member: Option<Uuid>,
+    program: Option<Uuid>,
+    unit: &str,
+) -> Result<ledger_account::Model, AppError> {
     let find = || {
         tx.find::<ledger_account::Entity>()
             .filter(ledger_account::Column::Code.eq(&code))

@@ -94,6 +94,9 @@ pub struct BrandSettingsInput {
     pub locale: String,
     /// `#rrggbb`; null or empty: the platform's colour.
     pub accent_color: Option<String>,
+    /// The most the offers may take off one basket, in % of its value (100: no cap); null:
+    /// unchanged.
+    pub offer_cap_percent: Option<i32>,
 }
 
 #[derive(Default)]
@@ -161,6 +164,7 @@ impl BrandMutation {
                 timezone: input.timezone,
                 locale: input.locale,
                 accent_color: input.accent_color,
+                offer_cap_percent: input.offer_cap_percent,
             },
         )
         .await?

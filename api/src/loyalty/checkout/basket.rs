@@ -19,6 +19,12 @@ pub struct Basket {
     /// Paid by loyalty value (membership discount, vouchers, cashback): it earns nothing.
     pub loyalty_paid: Money,
     pub membership_discount: Money,
+    /// What the offers took off the lines (already out of `total`).
+    pub offer_discount: Money,
+    /// Each line's part of `offer_discount` (free lines: zero).
+    pub line_offer_discounts: Vec<i64>,
+    /// The offer that gave each free line.
+    pub line_offers: Vec<Option<uuid::Uuid>>,
     /// The paid memberships' multiplier on points, in % (100 = none).
     pub points_percent: i64,
     /// Vouchers used and the discount each gave.
@@ -33,9 +39,13 @@ impl Basket {
     /// The basket of a validated input, in its (already checked) currency.
     pub fn new(input: &RecordPurchase, currency: Currency) -> Self {
         let zero = Money::zero(currency);
+        let lines = booked_lines(input);
         Self {
             total: Money::new(input.total_minor, currency),
-            lines: booked_lines(input),
+            offer_discount: zero,
+            line_offer_discounts: vec![0; lines.len()],
+            line_offers: vec![None; lines.len()],
+            lines,
             loyalty_paid: zero,
             membership_discount: zero,
             points_percent: 100,
@@ -53,6 +63,20 @@ impl Basket {
     /// What is left to pay after loyalty value.
     pub fn remaining(&self) -> Money {
         self.total - self.loyalty_paid
+    }
+
+    /// The lines as the offers read them.
+    pub fn offer_lines(&self) -> Vec<crate::loyalty::offers::engine::Line> {
+        self.lines
+            .iter()
+            .map(|l| crate::loyalty::offers::engine::Line {
+                sku: l.sku.clone(),
+                category: l.category.clone(),
+                quantity: i64::from(l.quantity),
+                unit_price_minor: l.unit_price_minor,
+                value_minor: i64::from(l.quantity) * l.unit_price_minor - l.discount_minor,
+            })
+            .collect()
     }
 
     /// The lines as the earning rules read them (built once per checkout, read by every
@@ -142,6 +166,8 @@ pub(crate) mod tests {
             stored_value_minor: 0,
             cashback_minor: 0,
             tax_minor,
+            offer_codes: Vec::new(),
+            trade_ins: Vec::new(),
         }
     }
 

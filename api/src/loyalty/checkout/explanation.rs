@@ -11,6 +11,9 @@ use crate::core::i18n::Lang;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StepKind {
+    /// An offer of the brand (coupon, multi-buy, bundle, free units, gift, trade-in, deferred
+    /// coupon).
+    Offer,
     /// A paid membership's discount on the basket.
     MembershipDiscount,
     /// A voucher presented at the till.
@@ -45,6 +48,41 @@ pub enum SkipReason {
     TooSmall,
     /// The member's tier did not change.
     NoTierChange,
+    /// No line of the basket is one the offer is for.
+    NotInBasket,
+    /// Fewer units than the offer needs.
+    NotEnoughUnits,
+    /// No old product of the right category was traded in.
+    NoTradeIn,
+    /// The member used the offer as often as allowed (in this period).
+    MemberLimitReached,
+    /// The offer was redeemed as often as allowed.
+    RedemptionsExhausted,
+    /// The offer's budget is spent.
+    BudgetExhausted,
+    /// No gift left.
+    OutOfStock,
+    /// Another combination of offers gave the customer more.
+    NotBestCombination,
+}
+
+impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
+    fn from(skip: crate::loyalty::offers::engine::Skip) -> Self {
+        use crate::loyalty::offers::engine::Skip;
+        match skip {
+            Skip::NotInBasket => Self::NotInBasket,
+            Skip::MinimumBasketNotReached => Self::MinimumBasketNotReached,
+            Skip::NotEnoughUnits => Self::NotEnoughUnits,
+            Skip::NothingLeftToDiscount => Self::NothingLeftToDiscount,
+            Skip::NoTradeIn => Self::NoTradeIn,
+            Skip::NoMember => Self::NoMember,
+            Skip::MemberLimitReached => Self::MemberLimitReached,
+            Skip::RedemptionsExhausted => Self::RedemptionsExhausted,
+            Skip::BudgetExhausted => Self::BudgetExhausted,
+            Skip::OutOfStock => Self::OutOfStock,
+            Skip::NotBestCombination => Self::NotBestCombination,
+        }
+    }
 }
 
 impl SkipReason {
@@ -76,6 +114,27 @@ impl SkipReason {
                 "less than one unit after rounding",
             ),
             Self::NoTierChange => lang.pick("palier inchangé", "tier unchanged"),
+            Self::NotInBasket => lang.pick(
+                "aucun article concerné dans le panier",
+                "no item of the offer in the basket",
+            ),
+            Self::NotEnoughUnits => lang.pick(
+                "pas assez d'articles concernés",
+                "not enough items of the offer",
+            ),
+            Self::NoTradeIn => lang.pick("aucun ancien produit repris", "no old product traded in"),
+            Self::MemberLimitReached => {
+                lang.pick("limite par membre atteinte", "limit per member reached")
+            }
+            Self::RedemptionsExhausted => {
+                lang.pick("nombre d'utilisations épuisé", "no redemptions left")
+            }
+            Self::BudgetExhausted => lang.pick("budget épuisé", "budget spent"),
+            Self::OutOfStock => lang.pick("plus de stock", "out of stock"),
+            Self::NotBestCombination => lang.pick(
+                "une autre combinaison d'offres est plus avantageuse",
+                "another combination of offers gives more",
+            ),
         }
     }
 }
@@ -102,6 +161,18 @@ pub struct StepLine {
     pub points: i64,
     #[serde(default)]
     pub reason: Option<SkipReason>,
+    /// The offer (OFFER lines).
+    #[serde(default)]
+    pub offer_id: Option<Uuid>,
+    /// An offer cut by the brand's cap on offers per basket.
+    #[serde(default)]
+    pub capped: bool,
+    /// The SKU of the free line an offer gave (`points` holds its units).
+    #[serde(default)]
+    pub free_sku: Option<String>,
+    /// The voucher a deferred coupon issued.
+    #[serde(default)]
+    pub voucher_code: Option<String>,
 }
 
 impl StepLine {
@@ -115,7 +186,18 @@ impl StepLine {
             amount_minor: 0,
             points: 0,
             reason: None,
+            offer_id: None,
+            capped: false,
+            free_sku: None,
+            voucher_code: None,
         }
+    }
+
+    /// The offer this line is about (its name as the label).
+    pub fn offer(mut self, id: Uuid, name: &str) -> Self {
+        self.offer_id = Some(id);
+        self.label = Some(name.to_owned());
+        self
     }
 
     pub fn skipped(kind: StepKind, reason: SkipReason) -> Self {

@@ -26,7 +26,7 @@ use self::{
 };
 use crate::{
     core::{error::AppError, idempotency::Idempotency, tenancy::TenantScope, types::text},
-    loyalty::{balances, memberships, programs, programs::Rules, tiers},
+    loyalty::{balances, memberships, offers, programs, programs::Rules, tiers},
 };
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,6 +71,18 @@ pub struct RecordPurchase {
     pub cashback_minor: i64,
     /// Tax of the whole purchase, when not given per line (spread over the lines by value).
     pub tax_minor: i64,
+    /// Codes of offers applied by code, each once.
+    pub offer_codes: Vec<String>,
+    /// Old products brought back for a trade-in offer.
+    pub trade_ins: Vec<TradeIn>,
+}
+
+/// An old product the customer brought back, for a trade-in offer.
+#[derive(Debug, Clone, Serialize)]
+pub struct TradeIn {
+    pub category: String,
+    /// A free-text proof or a serial number, kept with the purchase's explanation.
+    pub reference: String,
 }
 
 /// What one program gave for the purchase.
@@ -109,6 +121,8 @@ pub struct Recorded {
     pub earnings: Vec<Earning>,
     /// Each step that applied, with its amounts, and each that did not, with the reason.
     pub explanation: Vec<StepLine>,
+    /// What each offer gave (discount, free goods, deferred voucher).
+    pub offers: Vec<crate::loyalty::offers::checkout::Booked>,
 }
 
 /// The largest amount one purchase, line or payment may carry (10 billion in major units):
@@ -127,15 +141,41 @@ pub async fn record(
     input: RecordPurchase,
     idempotency_key: Option<&str>,
 ) -> Result<Recorded, AppError> {
-    let idem = Idempotency::optional(
-        scope.tenant_id().to_string(),
-        "recordPurchase",
-        idempotency_key,
-        &input,
-    )?;
+    run(scope, input, idempotency_key, Mode::Record).await
+}
+
+/// What the till shows before payment: the very pipeline of [`record`] run in a transaction
+/// that is rolled back, so that nothing is written (no purchase, no claim on an offer's limits,
+/// no voucher used, no idempotency record) and the answer is exactly what recording would give
+/// now.
+pub async fn preview(scope: &TenantScope, input: RecordPurchase) -> Result<Recorded, AppError> {
+    run(scope, input, None, Mode::Preview).await
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Record,
+    Preview,
+}
+
+async fn run(
+    scope: &TenantScope,
+    input: RecordPurchase,
+    idempotency_key: Option<&str>,
+    mode: Mode,
+) -> Result<Recorded, AppError> {
+    let idem = match mode {
+        Mode::Record => Idempotency::optional(
+            scope.tenant_id().to_string(),
+            "recordPurchase",
+            idempotency_key,
+            &input,
+        )?,
+        Mode::Preview => None,
+    };
     // A replay is answered from inside the transaction below (one look-up on the hot path).
-    let currency = scope.brand().await?.currency;
-    let currency = validate::validate(&input, &currency, scope.now())?;
+    let brand = scope.brand().await?;
+    let currency = validate::validate(&input, &brand.currency, scope.now())?;
     let store = input
         .store
         .as_deref()
@@ -160,6 +200,26 @@ pub async fn record(
         ));
     }
     let mut basket = Basket::new(&input, currency);
+    // 0. The brand's offers come first: they change the price of the lines.
+    let mut running = offers::checkout::running(&tx, member_id, &input.offer_codes).await?;
+    let evaluation = if running.is_empty() {
+        None
+    } else {
+        let context = offers::engine::Context {
+            traded_in: input.trade_ins.iter().map(|t| t.category.clone()).collect(),
+            cap_percent: brand.offer_cap_percent.map(i64::from),
+        };
+        let evaluation = offers::checkout::evaluate_and_claim(
+            &tx,
+            &basket.offer_lines(),
+            &mut running,
+            member_id,
+            &context,
+        )
+        .await?;
+        steps::offers(&mut basket, &evaluation);
+        Some(evaluation)
+    };
     // The brand's programs and their rules at the purchase's time, read once for every step.
     let programs_now = match member_id {
         Some(_) => programs::active_at(&tx, occurred_at).await?,
@@ -284,7 +344,8 @@ pub async fn record(
             store: Set(store),
             channel: Set(input.channel),
             currency: Set(input.currency.clone()),
-            total_minor: Set(input.total_minor),
+            total_minor: Set(basket.total.minor()),
+            offer_discount_minor: Set(basket.offer_discount.minor()),
             loyalty_paid_minor: Set(basket.loyalty_paid.minor()),
             points_earned: Set(points_earned),
             occurred_at: Set(occurred_at),
@@ -309,6 +370,8 @@ pub async fn record(
             tax_minor: line.tax_minor,
             points_earned: *points,
             returned_quantity: 0,
+            offer_discount_minor: basket.line_offer_discounts.get(i).copied().unwrap_or(0),
+            offer_id: basket.line_offers.get(i).copied().flatten(),
         })
         .collect();
     // One statement for every line.
@@ -320,6 +383,34 @@ pub async fn record(
             .collect(),
     )
     .await?;
+
+    // What the offers gave, booked against each offer.
+    let offers_booked = match &evaluation {
+        Some(evaluation) => {
+            let line_nos: Vec<i32> = saved_lines.iter().map(|l| l.line_no).collect();
+            offers::checkout::book(
+                &tx,
+                evaluation,
+                purchase_id,
+                member_id,
+                &line_nos,
+                currency,
+                occurred_at,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
+    for booked in &offers_booked {
+        if let Some(code) = &booked.voucher_code
+            && let Some(line) = basket
+                .explanation
+                .iter_mut()
+                .find(|l| l.kind == StepKind::Offer && l.offer_id == Some(booked.offer_id))
+        {
+            line.voucher_code = Some(code.clone());
+        }
+    }
 
     // 6. Booking, stamp rewards and 7. tiers.
     let mut outcomes = Vec::with_capacity(earned.len());
@@ -353,7 +444,7 @@ pub async fn record(
         "purchase.recorded",
         Some(purchase_id),
         member_id,
-        serde_json::json!({ "totalMinor": input.total_minor, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
+        serde_json::json!({ "totalMinor": basket.total.minor(), "offerDiscountMinor": basket.offer_discount.minor(), "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
     )
     .await?;
     let vouchers: Vec<(String, i64)> = basket
@@ -364,13 +455,20 @@ pub async fn record(
     if let Some(idem) = &idem {
         idem.record(
             tx.db(),
-            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "vouchers": vouchers, "storedValue": basket.stored_value.minor(), "cashback": basket.cashback_paid.minor(), "membershipDiscount": basket.membership_discount.minor(), "explanation": basket.explanation }),
+            serde_json::json!({ "purchase": purchase_id, "earnings": earnings, "offers": offers_booked, "vouchers": vouchers, "storedValue": basket.stored_value.minor(), "cashback": basket.cashback_paid.minor(), "membershipDiscount": basket.membership_discount.minor(), "explanation": basket.explanation }),
         )
         .await?;
     }
-    tx.commit().await?;
-    tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
+    match mode {
+        Mode::Record => {
+            tx.commit().await?;
+            tracing::info!(tenant.id = %scope.tenant_id(), purchase.id = %purchase_id, "purchase recorded, {points_earned} points earned");
+        }
+        // Rolled back: nothing the preview did stays.
+        Mode::Preview => drop(tx),
+    }
     Ok(Recorded {
+        offers: offers_booked,
         purchase,
         stored_value_minor: basket.stored_value.minor(),
         cashback_minor: basket.cashback_paid.minor(),
@@ -423,8 +521,10 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Rec
         .await?;
     let explanation: Vec<StepLine> =
         serde_json::from_value(previous["explanation"].clone()).unwrap_or_default();
+    let offers = serde_json::from_value(previous["offers"].clone()).unwrap_or_default();
     Ok(Recorded {
         purchase,
+        offers,
         explanation,
         stored_value_minor: previous["storedValue"].as_i64().unwrap_or(0),
         cashback_minor: previous["cashback"].as_i64().unwrap_or(0),

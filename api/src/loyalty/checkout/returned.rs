@@ -57,6 +57,11 @@ impl ReturnedShare {
             - of_total(booked, self.value_before, self.value_total)
     }
 
+    /// The net value of the units this return brings back (what was paid for them).
+    pub fn value_returned_now(&self) -> i64 {
+        self.value_after - self.value_before
+    }
+
     /// [`delta`](Self::delta) of an amount of money.
     pub fn delta_money(&self, booked: Money) -> Money {
         booked.with_minor(self.delta(booked.minor()))

@@ -69,6 +69,52 @@ pub fn membership(basket: &mut Basket, perks: &[MembershipPerk<'_>]) -> Vec<Memb
     discounts
 }
 
+/// Step 0: the offers' discounts go onto the lines (the basket's total falls by as much), their
+/// free goods become lines of their own at no charge, and each offer, applied or not, is
+/// explained.
+pub fn offers(basket: &mut Basket, evaluation: &crate::loyalty::offers::engine::Evaluation) {
+    for (i, d) in evaluation.line_discounts.iter().enumerate() {
+        if let Some(line) = basket.lines.get_mut(i) {
+            line.discount_minor += d;
+            basket.line_offer_discounts[i] += d;
+        }
+    }
+    let discount = basket.total.with_minor(evaluation.discount());
+    basket.total = basket.total - discount;
+    basket.offer_discount += discount;
+    for outcome in &evaluation.outcomes {
+        let line = match &outcome.result {
+            Ok(applied) => {
+                if let Some(free) = &applied.free {
+                    basket.lines.push(super::LineInput {
+                        sku: free.sku.clone(),
+                        category: None,
+                        quantity: i32::try_from(free.quantity).unwrap_or(i32::MAX),
+                        unit_price_minor: 0,
+                        discount_minor: 0,
+                        tax_minor: 0,
+                    });
+                    basket.line_offer_discounts.push(0);
+                    basket.line_offers.push(Some(outcome.offer));
+                }
+                let mut line = StepLine::applied(StepKind::Offer).amount(
+                    basket
+                        .total
+                        .with_minor(applied.discount() + applied.value()),
+                );
+                line.capped = applied.capped;
+                line.free_sku = applied.free.as_ref().map(|f| f.sku.clone());
+                line.points = applied.free.as_ref().map_or(0, |f| f.quantity);
+                line
+            }
+            Err(skip) => StepLine::skipped(StepKind::Offer, SkipReason::from(*skip)),
+        };
+        basket
+            .explanation
+            .push(line.offer(outcome.offer, &outcome.name));
+    }
+}
+
 /// Step 2, after the voucher was checked and used: its discount is loyalty value paid.
 pub fn voucher(basket: &mut Basket, code: String, amount: Money) {
     basket.loyalty_paid += amount;

@@ -127,6 +127,8 @@ pub enum LedgerEventKind {
     Refund,
     Adjustment,
     MembershipFee,
+    /// What an offer gave on a purchase (or gave back on a return).
+    Promotion,
 }
 
 /// A movement in a member's history.

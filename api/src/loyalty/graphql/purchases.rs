@@ -75,8 +75,24 @@ pub struct RecordPurchaseInput {
     /// by value (for NET_OF_TAX programs).
     #[graphql(default)]
     pub tax_minor: i64,
+    /// Codes of offers applied by code (an unknown or expired code is refused); offers without
+    /// a code apply by themselves.
+    #[graphql(default)]
+    pub offer_codes: Vec<String>,
+    /// Old products brought back for a trade-in offer.
+    #[graphql(default)]
+    pub trade_ins: Vec<TradeInInput>,
     /// Makes the call safe to retry: a replay returns the first outcome and books nothing.
     pub idempotency_key: Option<String>,
+}
+
+/// An old product brought back at the till for a trade-in offer.
+#[derive(InputObject)]
+pub struct TradeInInput {
+    /// Its category, as the trade-in offer names it.
+    pub category: String,
+    /// A proof: a serial number or a free text (at most 200 characters).
+    pub reference: String,
 }
 
 #[derive(SimpleObject, Clone)]
@@ -91,6 +107,10 @@ pub struct PurchaseLine {
     /// This line's share of the points earned.
     pub points_earned: i64,
     pub returned_quantity: i32,
+    /// The part of `discountMinor` the brand's offers gave.
+    pub offer_discount_minor: i64,
+    /// For a free line (gift, sample, free units, at a price of zero): the offer that gave it.
+    pub offer_id: Option<ID>,
 }
 
 impl From<purchase_line::Model> for PurchaseLine {
@@ -105,6 +125,8 @@ impl From<purchase_line::Model> for PurchaseLine {
             tax_minor: l.tax_minor,
             points_earned: l.points_earned,
             returned_quantity: l.returned_quantity,
+            offer_discount_minor: l.offer_discount_minor,
+            offer_id: l.offer_id.map(|id| ID(id.to_string())),
         }
     }
 }
@@ -147,7 +169,12 @@ pub struct Purchase {
     pub member_id: Option<ID>,
     pub store: Option<String>,
     pub channel: Channel,
+    /// What the customer owes for the basket, in minor units: the lines less their discounts,
+    /// the offers' included.
     pub total_minor: i64,
+    /// What the brand's offers took off the basket, in minor units (already out of
+    /// `totalMinor`).
+    pub offer_discount_minor: i64,
     pub currency: String,
     pub occurred_at: DateTime<Utc>,
     pub points_earned: i64,
@@ -161,6 +188,7 @@ fn purchase_view(p: purchase::Model, lines: Vec<purchase_line::Model>) -> Purcha
         store: p.store,
         channel: p.channel.into(),
         total_minor: p.total_minor,
+        offer_discount_minor: p.offer_discount_minor,
         currency: p.currency,
         occurred_at: p.occurred_at,
         points_earned: p.points_earned,
@@ -175,10 +203,27 @@ pub struct AppliedVoucher {
     pub discount_minor: i64,
 }
 
-/// The outcome of `recordPurchase`.
+/// What an offer gave a purchase.
+#[derive(SimpleObject, Clone)]
+pub struct AppliedOffer {
+    pub offer_id: ID,
+    /// Discount on the lines, in minor units.
+    pub discount_minor: i64,
+    /// Value of the free goods given (gift, sample, free units) at their price, in minor units.
+    pub value_minor: i64,
+    /// The voucher a deferred coupon issued for a later visit.
+    pub voucher_code: Option<String>,
+}
+
+/// The outcome of `recordPurchase` (and of `previewCheckout`, where nothing is recorded).
 #[derive(SimpleObject)]
 pub struct RecordPurchasePayload {
     pub purchase: Purchase,
+    /// What the brand's offers took off the basket, in minor units.
+    pub offer_discount_minor: i64,
+    /// What each offer that applied gave; the explanation's OFFER steps say why the others
+    /// did not.
+    pub offers: Vec<AppliedOffer>,
     /// Vouchers used, with their discount.
     pub vouchers: Vec<AppliedVoucher>,
     /// Paid from stored value, in minor units.
@@ -200,6 +245,9 @@ pub struct RecordPurchasePayload {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "crate::loyalty::checkout::explanation::StepKind")]
 pub enum CheckoutStepKind {
+    /// An offer of the brand (coupon, multi-buy, bundle, free units, gift, trade-in, deferred
+    /// coupon): its name as the label, its discount plus free goods' value as the amount.
+    Offer,
     /// A paid membership's discount on the basket.
     MembershipDiscount,
     /// A voucher presented at the till.
@@ -234,6 +282,22 @@ pub enum CheckoutSkipReason {
     TooSmall,
     /// The member's tier did not change.
     NoTierChange,
+    /// No line of the basket is one the offer is for.
+    NotInBasket,
+    /// Fewer units than the offer needs (a multi-buy, a bundle part).
+    NotEnoughUnits,
+    /// No old product of the right category was traded in.
+    NoTradeIn,
+    /// The member used the offer as often as allowed (in this period).
+    MemberLimitReached,
+    /// The offer was redeemed as often as allowed.
+    RedemptionsExhausted,
+    /// The offer's budget is spent.
+    BudgetExhausted,
+    /// No gift left.
+    OutOfStock,
+    /// Another combination of offers (an exclusive one, or the stackable ones) gave more.
+    NotBestCombination,
 }
 
 /// One line of a checkout's explanation.
@@ -255,6 +319,14 @@ pub struct CheckoutStep {
     pub reason: Option<CheckoutSkipReason>,
     /// The reason in the brand's language.
     pub note: Option<String>,
+    /// The offer the step is about (OFFER).
+    pub offer_id: Option<ID>,
+    /// The offer was cut by the brand's cap on offers per basket.
+    pub capped: bool,
+    /// The SKU of the free line the offer gave (`points` holds its units).
+    pub free_sku: Option<String>,
+    /// The voucher a deferred coupon issued.
+    pub voucher_code: Option<String>,
 }
 
 impl CheckoutStep {
@@ -269,6 +341,10 @@ impl CheckoutStep {
             points: line.points,
             reason: line.reason.map(Into::into),
             note: line.reason.map(|r| r.text(lang).to_owned()),
+            offer_id: line.offer_id.map(|id| ID(id.to_string())),
+            capped: line.capped,
+            free_sku: line.free_sku,
+            voucher_code: line.voucher_code,
         }
     }
 }
@@ -278,6 +354,17 @@ impl RecordPurchasePayload {
         let amount_due_minor =
             r.purchase.total_minor - r.purchase.loyalty_paid_minor - r.stored_value_minor;
         Self {
+            offer_discount_minor: r.purchase.offer_discount_minor,
+            offers: r
+                .offers
+                .into_iter()
+                .map(|o| AppliedOffer {
+                    offer_id: ID(o.offer_id.to_string()),
+                    discount_minor: o.discount_minor,
+                    value_minor: o.value_minor,
+                    voucher_code: o.voucher_code,
+                })
+                .collect(),
             purchase: purchase_view(r.purchase, r.lines),
             vouchers: r
                 .vouchers
@@ -340,6 +427,11 @@ pub struct RecordReturnPayload {
     pub cashback_refunded_minor: i64,
     /// Stored value that paid for the returned part, given back to the member.
     pub stored_value_refunded_minor: i64,
+    /// What the customer paid for the returned units (their lines' net price, offers
+    /// included), in minor units: what the till refunds.
+    pub refund_minor: i64,
+    /// The offers' discount on the returned units, given back to the offers' budgets.
+    pub offer_discount_returned_minor: i64,
 }
 
 /// A basket to preview in one program: what it would earn, nothing recorded.
@@ -382,6 +474,23 @@ impl PurchaseQuery {
         Ok(purchase_view(p, lines))
     }
 
+    /// What the till shows before payment: the offers that would apply (and why the others
+    /// would not), the membership discount, vouchers, payments and what each program would give,
+    /// exactly as `recordPurchase` would record them now, with nothing written (no purchase, no
+    /// offer limit or voucher used). `idempotencyKey` is ignored; the purchase's id is not kept.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn preview_checkout(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordPurchaseInput,
+    ) -> Result<RecordPurchasePayload> {
+        let command = command(ctx, input)?;
+        let scope = ctx.scope()?;
+        let previewed = crate::loyalty::checkout::preview(scope, command).await?;
+        let lang = Lang::of_locale(&scope.brand().await?.locale);
+        Ok(RecordPurchasePayload::new(previewed, lang))
+    }
+
     /// What a basket would earn in one program, under its rules in force or under rules not
     /// saved yet: nothing is recorded. For "what would this basket earn" before saving rules.
     #[graphql(guard = "PermissionGuard(Permission::ViewPrograms)")]
@@ -407,6 +516,8 @@ impl PurchaseQuery {
             stored_value_minor: 0,
             cashback_minor: 0,
             tax_minor: input.tax_minor,
+            offer_codes: Vec::new(),
+            trade_ins: Vec::new(),
         };
         let (earned, step) =
             crate::loyalty::checkout::preview::earning(scope, program, rules, &basket).await?;
@@ -441,36 +552,10 @@ impl PurchaseMutation {
         ctx: &Context<'_>,
         input: RecordPurchaseInput,
     ) -> Result<RecordPurchasePayload> {
-        let buyer = match (input.card_number, input.member_id) {
-            (Some(_), Some(_)) => {
-                return Err(AppError::validation(
-                    "input.cardNumber",
-                    "give a card or a member, not both",
-                )
-                .into());
-            }
-            (Some(number), None) => Buyer::CardNumber(number),
-            (None, Some(id)) => Buyer::Member(crate::core::types::id("input.memberId", &id)?),
-            (None, None) => Buyer::Anonymous,
-        };
-        let command = RecordPurchase {
-            buyer,
-            store: input.store,
-            channel: input.channel.into(),
-            total_minor: input.total_minor,
-            currency: input.currency.trim().to_owned(),
-            lines: input.lines.into_iter().map(line_input).collect(),
-            occurred_at: input.occurred_at,
-            max_backdate: backdate_limit(ctx)?,
-            voucher_codes: input.voucher_codes,
-            stored_value_minor: input.stored_value_minor,
-            cashback_minor: input.cashback_minor,
-            tax_minor: input.tax_minor,
-        };
+        let key = input.idempotency_key.clone();
+        let command = command(ctx, input)?;
         let scope = ctx.scope()?;
-        let recorded =
-            crate::loyalty::checkout::record(scope, command, input.idempotency_key.as_deref())
-                .await?;
+        let recorded = crate::loyalty::checkout::record(scope, command, key.as_deref()).await?;
         // The brand's row is read once per request (the checkout read it already); the purchase
         // is committed, so a failure here must not turn it into an error.
         let lang = scope
@@ -522,8 +607,67 @@ impl PurchaseMutation {
             savings_reversed_minor: outcome.savings_reversed_minor,
             cashback_refunded_minor: outcome.cashback_refunded_minor,
             stored_value_refunded_minor: outcome.stored_value_refunded_minor,
+            refund_minor: outcome.refund_minor,
+            offer_discount_returned_minor: outcome.offer_discount_returned_minor,
         })
     }
+}
+
+/// The checkout command of a `recordPurchase` (or `previewCheckout`) input.
+fn command(ctx: &Context<'_>, input: RecordPurchaseInput) -> Result<RecordPurchase, AppError> {
+    let buyer = match (input.card_number, input.member_id) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::validation(
+                "input.cardNumber",
+                "give a card or a member, not both",
+            ));
+        }
+        (Some(number), None) => Buyer::CardNumber(number),
+        (None, Some(id)) => Buyer::Member(crate::core::types::id("input.memberId", &id)?),
+        (None, None) => Buyer::Anonymous,
+    };
+    let command = RecordPurchase {
+        buyer,
+        store: input.store,
+        channel: input.channel.into(),
+        total_minor: input.total_minor,
+        currency: input.currency.trim().to_owned(),
+        lines: input.lines.into_iter().map(line_input).collect(),
+        occurred_at: input.occurred_at,
+        max_backdate: backdate_limit(ctx)?,
+        voucher_codes: input.voucher_codes,
+        stored_value_minor: input.stored_value_minor,
+        cashback_minor: input.cashback_minor,
+        tax_minor: input.tax_minor,
+        offer_codes: input.offer_codes,
+        trade_ins: input
+            .trade_ins
+            .into_iter()
+            .map(|t| {
+                Ok(crate::loyalty::checkout::TradeIn {
+                    category: crate::core::types::text("input.tradeIns.category", &t.category, 64)?,
+                    reference: crate::core::types::text(
+                        "input.tradeIns.reference",
+                        &t.reference,
+                        200,
+                    )?,
+                })
+            })
+            .collect::<Result<_, AppError>>()?,
+    };
+    if command.trade_ins.len() > 20 {
+        return Err(AppError::validation(
+            "input.tradeIns",
+            "at most 20 per purchase",
+        ));
+    }
+    if command.offer_codes.len() > 10 {
+        return Err(AppError::validation(
+            "input.offerCodes",
+            "at most 10 per purchase",
+        ));
+    }
+    Ok(command)
 }
 
 /// How far back the caller may date a purchase: `FIDELIS_MAX_BACKDATE_DAYS`, or 10 years with

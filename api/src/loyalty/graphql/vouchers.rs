@@ -69,6 +69,8 @@ pub enum VoucherSource {
     Stamps,
     /// A catalog reward bought with points.
     Reward,
+    /// Issued by an offer (a deferred coupon) for a later visit.
+    Offer,
 }
 
 impl From<voucher::Model> for Voucher {

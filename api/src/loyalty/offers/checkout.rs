@@ -1,0 +1,585 @@
+//! The offers step's database side: the offers running now (those applied by themselves and
+//! those whose code the till gave), what is left of their limits, the claims that move their
+//! counters (conditional updates: a limit, a budget or a stock is never passed, even by racing
+//! checkouts; a claim that loses a race makes the engine run again without that offer), and the
+//! booking of what they gave: a redemption row with each line's share, a balanced ledger
+//! transaction on the offer's own accounts, the deferred voucher. Returns give back each line's
+//! share in proportion to the units returned.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    ledger_account::AccountKind, ledger_transaction::TransactionKind, offer, offer::OfferStatus,
+    offer_member_use, offer_redemption, voucher,
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    engine::{self, Applied, Candidate, Context, Evaluation, Line, Skip},
+    rules::OfferRules,
+    rules_of,
+};
+use crate::{
+    core::{
+        error::AppError,
+        ledger::{self, CauseType, Header, Posting},
+        money::Money,
+        tenancy::Scoped,
+    },
+    loyalty::vouchers,
+};
+
+/// An offer running now, as the engine sees it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub offer: offer::Model,
+    pub candidate: Candidate,
+    /// The start of the member's current period for `max_per_member`.
+    pub period_start: DateTime<Utc>,
+}
+
+fn period_start(offer: &offer::Model, now: DateTime<Utc>) -> DateTime<Utc> {
+    match offer.member_period_days {
+        Some(days) if days > 0 => {
+            let length = Duration::days(i64::from(days));
+            let elapsed = Ord::max((now - offer.starts_at).num_seconds(), 0);
+            let n = elapsed / Ord::max(length.num_seconds(), 1);
+            offer.starts_at + Duration::seconds(n * length.num_seconds())
+        }
+        _ => offer.starts_at,
+    }
+}
+
+/// The candidate of an offer row, with what is left of its limits.
+fn candidate(
+    offer: &offer::Model,
+    member: Option<Uuid>,
+    member_uses: i32,
+) -> Result<Candidate, AppError> {
+    let rules = rules_of(offer)?;
+    let blocked = if member.is_none()
+        && (offer.card_holders_only || matches!(rules, OfferRules::Deferred { .. }))
+    {
+        Some(Skip::NoMember)
+    } else if offer
+        .max_redemptions
+        .is_some_and(|max| offer.redemptions >= max)
+    {
+        Some(Skip::RedemptionsExhausted)
+    } else if offer.max_per_member.is_some_and(|max| member_uses >= max) {
+        Some(Skip::MemberLimitReached)
+    } else {
+        None
+    };
+    Ok(Candidate {
+        id: offer.id,
+        name: offer.name.clone(),
+        priority: offer.priority,
+        exclusive: offer.exclusive,
+        budget_left: offer
+            .budget_minor
+            .map(|b| b - offer.discount_given_minor - offer.value_given_minor),
+        stock_left: offer.stock.map(i64::from),
+        rules,
+        blocked,
+    })
+}
+
+/// The offers running at `now` for this checkout: those applied by themselves, and those whose
+/// code the till gave (an unknown or expired code is refused: the till must not believe it
+/// applied).
+pub async fn running<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Option<Uuid>,
+    codes: &[String],
+) -> Result<Vec<Loaded>, AppError> {
+    let now = tx.now();
+    let codes: Vec<String> = codes.iter().map(|c| vouchers::normalise_code(c)).collect();
+    let mut which = Condition::any().add(offer::Column::Code.is_null());
+    if !codes.is_empty() {
+        which = which.add(offer::Column::Code.is_in(codes.clone()));
+    }
+    let offers = tx
+        .find::<offer::Entity>()
+        .filter(offer::Column::Status.eq(OfferStatus::Active))
+        .filter(offer::Column::StartsAt.lte(now))
+        .filter(offer::Column::EndsAt.gt(now))
+        .filter(which)
+        .order_by_asc(offer::Column::Priority)
+        .order_by_asc(offer::Column::Id)
+        .all(tx.db())
+        .await?;
+    for code in &codes {
+        if !offers.iter().any(|o| o.code.as_ref() == Some(code)) {
+            return Err(AppError::validation(
+                "input.offerCodes",
+                format!("offer code {code} is not known or not running now"),
+            ));
+        }
+    }
+    // Each member's uses of the limited offers, in one query.
+    let limited: Vec<Uuid> = offers
+        .iter()
+        .filter(|o| o.max_per_member.is_some())
+        .map(|o| o.id)
+        .collect();
+    let uses = match member {
+        Some(m) if !limited.is_empty() => {
+            tx.find::<offer_member_use::Entity>()
+                .filter(offer_member_use::Column::MemberId.eq(m))
+                .filter(offer_member_use::Column::OfferId.is_in(limited))
+                .all(tx.db())
+                .await?
+        }
+        _ => Vec::new(),
+    };
+    offers
+        .into_iter()
+        .map(|offer| {
+            let start = period_start(&offer, now);
+            let used = uses
+                .iter()
+                .find(|u| u.offer_id == offer.id && u.period_start == start)
+                .map_or(0, |u| u.uses);
+            Ok(Loaded {
+                candidate: candidate(&offer, member, used)?,
+                period_start: start,
+                offer,
+            })
+        })
+        .collect()
+}
+
+/// One claim made in the current round, to undo if a later one fails.
+struct Claim {
+    offer: Uuid,
+    member_use: Option<(Uuid, DateTime<Utc>)>,
+    discount: i64,
+    value: i64,
+    revenue: i64,
+    gift: bool,
+}
+
+/// Evaluates the offers and claims what the chosen ones use of their limits. A claim that
+/// loses a race (a limit, budget or stock taken meanwhile) undoes this round's claims and runs
+/// the engine again on the offers as they are now.
+pub async fn evaluate_and_claim<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    lines: &[Line],
+    loaded: &mut [Loaded],
+    member: Option<Uuid>,
+    ctx: &Context,
+) -> Result<Evaluation, AppError> {
+    let candidates = |loaded: &[Loaded]| -> Vec<Candidate> {
+        loaded.iter().map(|l| l.candidate.clone()).collect()
+    };
+    let whole: i64 = lines.iter().map(|l| l.value_minor).sum();
+    for _round in 0..(2 * loaded.len() + 2) {
+        let evaluation = engine::evaluate(lines, &candidates(loaded), ctx);
+        let revenue = whole - evaluation.discount();
+        let mut claims: Vec<Claim> = Vec::new();
+        let mut lost: Option<(usize, Option<Skip>)> = None;
+        for (outcome, applied) in evaluation.applied() {
+            let Some(index) = loaded.iter().position(|l| l.offer.id == outcome.offer) else {
+                continue;
+            };
+            match claim(tx, &loaded[index], applied, member, revenue).await? {
+                Ok(c) => claims.push(c),
+                Err(member_limit) => {
+                    lost = Some((index, member_limit.then_some(Skip::MemberLimitReached)));
+                    break;
+                }
+            }
+        }
+        let Some((index, reason)) = lost else {
+            return Ok(evaluation);
+        };
+        for c in claims.into_iter().rev() {
+            undo(tx, &c).await?;
+        }
+        // The offer as it is now (another checkout moved it), or blocked for this member.
+        let fresh = tx.get::<offer::Entity>(loaded[index].offer.id).await?;
+        let mut candidate = candidate(&fresh, member, 0)?;
+        if reason.is_some() {
+            candidate.blocked = reason;
+        } else if candidate.blocked.is_none() {
+            // Nothing visible changed but the claim failed: its budget or stock ran out.
+            candidate.blocked = Some(match &candidate.rules {
+                OfferRules::Gift { .. } if candidate.stock_left.is_some_and(|s| s < 1) => {
+                    Skip::OutOfStock
+                }
+                _ if candidate.budget_left.is_some() => {
+                    // Run again with the budget as it is now, unless none is left.
+                    if candidate.budget_left.is_some_and(|b| b > 0) {
+                        loaded[index].candidate = candidate;
+                        loaded[index].offer = fresh;
+                        continue;
+                    }
+                    Skip::BudgetExhausted
+                }
+                _ => Skip::RedemptionsExhausted,
+            });
+        }
+        loaded[index].candidate = candidate;
+        loaded[index].offer = fresh;
+    }
+    Err(AppError::conflict(
+        "the offers changed too often during this checkout: try again",
+    ))
+}
+
+/// Claims one offer's use: the member's use in the period (if limited), then the offer's
+/// counters. `Ok(Err(true))`: the member's limit was reached; `Ok(Err(false))`: the offer's.
+async fn claim<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    loaded: &Loaded,
+    applied: &Applied,
+    member: Option<Uuid>,
+    revenue: i64,
+) -> Result<Result<Claim, bool>, AppError> {
+    let offer = &loaded.offer;
+    let mut member_use = None;
+    if let (Some(max), Some(member)) = (offer.max_per_member, member) {
+        tx.insert_if_absent(
+            offer_member_use::ActiveModel {
+                tenant_id: Set(tx.tenant_id()),
+                offer_id: Set(offer.id),
+                member_id: Set(member),
+                period_start: Set(loaded.period_start),
+                uses: Set(0),
+            },
+            vec![
+                offer_member_use::Column::OfferId,
+                offer_member_use::Column::MemberId,
+                offer_member_use::Column::PeriodStart,
+            ],
+        )
+        .await?;
+        let moved = tx
+            .update_many::<offer_member_use::Entity>()
+            .col_expr(
+                offer_member_use::Column::Uses,
+                Expr::col(offer_member_use::Column::Uses).add(1),
+            )
+            .filter(offer_member_use::Column::OfferId.eq(offer.id))
+            .filter(offer_member_use::Column::MemberId.eq(member))
+            .filter(offer_member_use::Column::PeriodStart.eq(loaded.period_start))
+            .filter(offer_member_use::Column::Uses.lt(max))
+            .exec(tx.db())
+            .await?;
+        if moved.rows_affected != 1 {
+            return Ok(Err(true));
+        }
+        member_use = Some((member, loaded.period_start));
+    }
+    let gift = matches!(loaded.candidate.rules, OfferRules::Gift { .. }) && offer.stock.is_some();
+    let (discount, value) = (applied.discount(), applied.value());
+    let mut update = tx
+        .update_many::<offer::Entity>()
+        .col_expr(
+            offer::Column::Redemptions,
+            Expr::col(offer::Column::Redemptions).add(1),
+        )
+        .col_expr(
+            offer::Column::DiscountGivenMinor,
+            Expr::col(offer::Column::DiscountGivenMinor).add(discount),
+        )
+        .col_expr(
+            offer::Column::ValueGivenMinor,
+            Expr::col(offer::Column::ValueGivenMinor).add(value),
+        )
+        .col_expr(
+            offer::Column::RevenueMinor,
+            Expr::col(offer::Column::RevenueMinor).add(revenue),
+        )
+        .filter(offer::Column::Id.eq(offer.id))
+        .filter(
+            Condition::any()
+                .add(offer::Column::MaxRedemptions.is_null())
+                .add(
+                    Expr::col(offer::Column::Redemptions)
+                        .lt(Expr::col(offer::Column::MaxRedemptions)),
+                ),
+        )
+        .filter(
+            Condition::any()
+                .add(offer::Column::BudgetMinor.is_null())
+                .add(
+                    Expr::col(offer::Column::DiscountGivenMinor)
+                        .add(Expr::col(offer::Column::ValueGivenMinor))
+                        .add(discount + value)
+                        .lte(Expr::col(offer::Column::BudgetMinor)),
+                ),
+        );
+    if gift {
+        update = update
+            .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
+            .filter(offer::Column::Stock.gte(1));
+    }
+    if update.exec(tx.db()).await?.rows_affected != 1 {
+        if let Some((member, start)) = member_use {
+            undo_member_use(tx, offer.id, member, start).await?;
+        }
+        return Ok(Err(false));
+    }
+    Ok(Ok(Claim {
+        offer: offer.id,
+        member_use,
+        discount,
+        value,
+        revenue,
+        gift,
+    }))
+}
+
+async fn undo_member_use<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offer: Uuid,
+    member: Uuid,
+    start: DateTime<Utc>,
+) -> Result<(), AppError> {
+    tx.update_many::<offer_member_use::Entity>()
+        .col_expr(
+            offer_member_use::Column::Uses,
+            Expr::col(offer_member_use::Column::Uses).sub(1),
+        )
+        .filter(offer_member_use::Column::OfferId.eq(offer))
+        .filter(offer_member_use::Column::MemberId.eq(member))
+        .filter(offer_member_use::Column::PeriodStart.eq(start))
+        .exec(tx.db())
+        .await?;
+    Ok(())
+}
+
+async fn undo<C: ConnectionTrait>(tx: &Scoped<C>, c: &Claim) -> Result<(), AppError> {
+    if let Some((member, start)) = c.member_use {
+        undo_member_use(tx, c.offer, member, start).await?;
+    }
+    let mut update = tx
+        .update_many::<offer::Entity>()
+        .col_expr(
+            offer::Column::Redemptions,
+            Expr::col(offer::Column::Redemptions).sub(1),
+        )
+        .col_expr(
+            offer::Column::DiscountGivenMinor,
+            Expr::col(offer::Column::DiscountGivenMinor).sub(c.discount),
+        )
+        .col_expr(
+            offer::Column::ValueGivenMinor,
+            Expr::col(offer::Column::ValueGivenMinor).sub(c.value),
+        )
+        .col_expr(
+            offer::Column::RevenueMinor,
+            Expr::col(offer::Column::RevenueMinor).sub(c.revenue),
+        )
+        .filter(offer::Column::Id.eq(c.offer));
+    if c.gift {
+        update = update.col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).add(1));
+    }
+    update.exec(tx.db()).await?;
+    Ok(())
+}
+
+/// What an offer gave a booked purchase.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Booked {
+    pub offer_id: Uuid,
+    pub discount_minor: i64,
+    pub value_minor: i64,
+    /// The deferred voucher issued.
+    pub voucher_code: Option<String>,
+}
+
+/// Books what the claimed offers gave the purchase: a redemption with each line's share, a
+/// balanced ledger transaction (the offer's expense against what its customers received), the
+/// deferred voucher for the member.
+pub async fn book<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    evaluation: &Evaluation,
+    purchase_id: Uuid,
+    member: Option<Uuid>,
+    line_nos: &[i32],
+    currency: crate::core::types::Currency,
+    occurred_at: DateTime<Utc>,
+) -> Result<Vec<Booked>, AppError> {
+    let mut booked = Vec::new();
+    for (outcome, applied) in evaluation.applied() {
+        let allocation: Vec<(i32, i64)> = line_nos
+            .iter()
+            .zip(&applied.lines)
+            .filter(|(_, d)| **d > 0)
+            .map(|(n, d)| (*n, *d))
+            .collect();
+        let mut voucher: Option<voucher::Model> = None;
+        if let (Some(spec), Some(member)) = (&applied.voucher, member) {
+            voucher = Some(
+                vouchers::issue_for_offer(tx, member, spec, &outcome.name, currency.code()).await?,
+            );
+        }
+        let (discount, value) = (applied.discount(), applied.value());
+        tx.insert(offer_redemption::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tx.tenant_id()),
+            offer_id: Set(outcome.offer),
+            purchase_id: Set(purchase_id),
+            member_id: Set(member),
+            discount_minor: Set(discount),
+            value_minor: Set(value),
+            allocation: Set(
+                serde_json::to_string(&allocation).map_err(|e| AppError::Internal(e.into()))?
+            ),
+            returned_minor: Set(0),
+            voucher_id: Set(voucher.as_ref().map(|v| v.id)),
+            created_at: Set(tx.now()),
+        })
+        .await?;
+        if discount + value > 0 {
+            let given = Money::new(discount + value, currency);
+            post(
+                tx,
+                outcome.offer,
+                discount + value,
+                format!("{}: {given} given on a purchase", outcome.name),
+                purchase_id,
+                member,
+                occurred_at,
+                currency,
+            )
+            .await?;
+        }
+        booked.push(Booked {
+            offer_id: outcome.offer,
+            discount_minor: discount,
+            value_minor: value,
+            voucher_code: voucher.map(|v| v.code),
+        });
+    }
+    Ok(booked)
+}
+
+/// One PROMOTION transaction: `amount` from the offer's expense to what its customers received
+/// (negative: given back by a return).
+#[expect(clippy::too_many_arguments, reason = "one posting, all of it needed")]
+async fn post<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offer: Uuid,
+    amount: i64,
+    reason: String,
+    purchase_id: Uuid,
+    member: Option<Uuid>,
+    occurred_at: DateTime<Utc>,
+    currency: crate::core::types::Currency,
+) -> Result<(), AppError> {
+    let expense =
+        ledger::subject_account(tx, AccountKind::BrandOfferExpense, offer, currency.code()).await?;
+    let given =
+        ledger::subject_account(tx, AccountKind::BrandOfferGiven, offer, currency.code()).await?;
+    ledger::post(
+        tx,
+        Header {
+            kind: TransactionKind::Promotion,
+            reason,
+            cause_type: CauseType::Purchase,
+            cause_id: Some(purchase_id),
+            member_id: member,
+            occurred_at,
+        },
+        vec![
+            Posting::new(&expense, -amount),
+            Posting::new(&given, amount),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A line's units before and after a return.
+#[derive(Debug, Clone, Copy)]
+pub struct LineReturn {
+    pub line_no: i32,
+    pub quantity: i64,
+    pub returned_before: i64,
+    pub returned_after: i64,
+}
+
+/// Gives back, for a return, each offer's share of the returned units (cumulative floors, so
+/// partial returns add up to exactly the whole), booked against the offer; a deferred voucher
+/// whose purchase is wholly returned is cancelled if unused. Returns the discount given back.
+pub async fn on_return<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    purchase_id: Uuid,
+    member: Option<Uuid>,
+    lines: &[LineReturn],
+    currency: crate::core::types::Currency,
+    at: DateTime<Utc>,
+) -> Result<i64, AppError> {
+    let redemptions = tx
+        .find::<offer_redemption::Entity>()
+        .filter(offer_redemption::Column::PurchaseId.eq(purchase_id))
+        .all(tx.db())
+        .await?;
+    let whole = lines.iter().all(|l| l.returned_after >= l.quantity);
+    let mut total = 0;
+    for r in redemptions {
+        let allocation: Vec<(i32, i64)> =
+            serde_json::from_str(&r.allocation).map_err(|e| AppError::Internal(e.into()))?;
+        let share = |done: fn(&LineReturn) -> i64| -> i64 {
+            allocation
+                .iter()
+                .filter_map(|(n, d)| {
+                    let l = lines.iter().find(|l| l.line_no == *n)?;
+                    Some(Money::share_minor(*d, done(l), Ord::max(l.quantity, 1)))
+                })
+                .sum()
+        };
+        let back = share(|l| l.returned_after) - share(|l| l.returned_before);
+        if back > 0 {
+            tx.update_many::<offer_redemption::Entity>()
+                .col_expr(
+                    offer_redemption::Column::ReturnedMinor,
+                    Expr::col(offer_redemption::Column::ReturnedMinor).add(back),
+                )
+                .filter(offer_redemption::Column::Id.eq(r.id))
+                .exec(tx.db())
+                .await?;
+            tx.update_many::<offer::Entity>()
+                .col_expr(
+                    offer::Column::DiscountGivenMinor,
+                    Expr::col(offer::Column::DiscountGivenMinor).sub(back),
+                )
+                .filter(offer::Column::Id.eq(r.offer_id))
+                .exec(tx.db())
+                .await?;
+            post(
+                tx,
+                r.offer_id,
+                -back,
+                format!(
+                    "{} of offer discount given back by a return",
+                    Money::new(back, currency)
+                ),
+                purchase_id,
+                member,
+                at,
+                currency,
+            )
+            .await?;
+            total += back;
+        }
+        if whole && let Some(voucher) = r.voucher_id {
+            tx.update_many::<voucher::Entity>()
+                .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
+                .filter(voucher::Column::Id.eq(voucher))
+                .filter(voucher::Column::Uses.eq(0))
+                .filter(voucher::Column::CancelledAt.is_null())
+                .exec(tx.db())
+                .await?;
+        }
+    }
+    Ok(total)
+}

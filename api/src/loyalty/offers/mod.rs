@@ -1,0 +1,307 @@
+//! Offers and promotions a brand runs beside its programs: immediate coupons (by code or by
+//! themselves), multi-buys, the n-th unit at −X %, bundles, free units, gifts with purchase,
+//! trade-ins and deferred coupons. The checkout evaluates them as its first step
+//! ([`engine`], pure; [`checkout`] claims the limits and books them); this file configures them.
+//!
+//! Invariants: an offer's counters (redemptions, budget, stock, each member's uses) move only by
+//! conditional updates in the checkout's transaction; every discount and free good is booked in
+//! the ledger against the offer's own expense account; another brand's offer reads NOT_FOUND.
+
+pub mod checkout;
+pub mod engine;
+pub mod rules;
+
+use chrono::{DateTime, Utc};
+use entity::{offer, offer::OfferStatus};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Serialize;
+use uuid::Uuid;
+
+pub use self::rules::{BundlePart, DeferredVoucher, OfferRules, Selector};
+use crate::core::{
+    error::AppError,
+    idempotency::{Idempotency, recorded_id},
+    tenancy::TenantScope,
+    types::text,
+};
+
+/// What the brand sets for an offer.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferSpec {
+    pub name: String,
+    pub description: Option<String>,
+    /// Applied only when the till gives this code; none: applied by itself.
+    pub code: Option<String>,
+    pub rules: OfferRules,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub priority: i32,
+    pub exclusive: bool,
+    pub card_holders_only: bool,
+    pub max_per_member: Option<i32>,
+    pub member_period_days: Option<i32>,
+    pub max_redemptions: Option<i32>,
+    pub budget_minor: Option<i64>,
+    pub stock: Option<i32>,
+}
+
+/// Checks a spec; answers its name, description and code as stored.
+fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>), AppError> {
+    let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+    let name = text("input.name", &spec.name, 120)?;
+    let description = spec
+        .description
+        .as_deref()
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| text("input.description", d, 1000))
+        .transpose()?;
+    let code = match spec
+        .code
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        Some(raw) => {
+            let code = crate::loyalty::vouchers::normalise_code(raw);
+            let compact = code.replace('-', "");
+            if !(3..=24).contains(&compact.len())
+                || !compact.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return bad("input.code", "must have 3 to 24 letters or digits");
+            }
+            Some(code)
+        }
+        None => None,
+    };
+    spec.rules.validate()?;
+    if spec.ends_at <= spec.starts_at {
+        return bad("input.endsAt", "must be after startsAt");
+    }
+    if !(0..=10_000).contains(&spec.priority) {
+        return bad("input.priority", "must be between 0 and 10000");
+    }
+    if spec
+        .max_per_member
+        .is_some_and(|m| !(1..=10_000).contains(&m))
+    {
+        return bad("input.maxPerMember", "must be between 1 and 10000");
+    }
+    if spec.member_period_days.is_some() && spec.max_per_member.is_none() {
+        return bad("input.memberPeriodDays", "needs maxPerMember");
+    }
+    if spec
+        .member_period_days
+        .is_some_and(|d| !(1..=3650).contains(&d))
+    {
+        return bad("input.memberPeriodDays", "must be between 1 and 3650");
+    }
+    if spec
+        .max_redemptions
+        .is_some_and(|m| !(1..=100_000_000).contains(&m))
+    {
+        return bad("input.maxRedemptions", "must be between 1 and 100000000");
+    }
+    if spec
+        .budget_minor
+        .is_some_and(|b| !(1..=100_000_000_000).contains(&b))
+    {
+        return bad("input.budgetMinor", "must be between 1 and 100000000000");
+    }
+    match (&spec.rules, spec.stock) {
+        (OfferRules::Gift { .. }, Some(s)) if (0..=10_000_000).contains(&s) => {}
+        (OfferRules::Gift { .. }, None) => {}
+        (OfferRules::Gift { .. }, Some(_)) => {
+            return bad("input.stock", "must be between 0 and 10000000");
+        }
+        (_, Some(_)) => return bad("input.stock", "only gift offers have a stock"),
+        (_, None) => {}
+    }
+    if matches!(spec.rules, OfferRules::Deferred { .. }) && spec.exclusive {
+        return bad(
+            "input.exclusive",
+            "a deferred coupon discounts nothing now: it cannot be exclusive",
+        );
+    }
+    Ok((name, description, code))
+}
+
+fn rules_json(rules: &OfferRules) -> Result<String, AppError> {
+    serde_json::to_string(rules).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// An offer's rules as stored.
+pub fn rules_of(offer: &offer::Model) -> Result<OfferRules, AppError> {
+    serde_json::from_str(&offer.rules).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// Creates an offer. A replay with the same idempotency key returns the first offer.
+pub async fn create(
+    scope: &TenantScope,
+    spec: OfferSpec,
+    idempotency_key: Option<&str>,
+) -> Result<offer::Model, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "createOffer",
+        idempotency_key,
+        &spec,
+    )?;
+    let (name, description, code) = validate(&spec)?;
+    let now = scope.now();
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        return scope
+            .conn()
+            .get::<offer::Entity>(recorded_id(&previous, "offerId")?)
+            .await;
+    }
+    let id = Uuid::now_v7();
+    let inserted = tx
+        .insert_if_absent(
+            offer::ActiveModel {
+                id: Set(id),
+                tenant_id: Set(scope.tenant_id()),
+                name: Set(name),
+                description: Set(description),
+                kind: Set(spec.rules.kind().to_owned()),
+                code: Set(code),
+                rules: Set(rules_json(&spec.rules)?),
+                starts_at: Set(spec.starts_at),
+                ends_at: Set(spec.ends_at),
+                priority: Set(spec.priority),
+                exclusive: Set(spec.exclusive),
+                card_holders_only: Set(spec.card_holders_only),
+                status: Set(OfferStatus::Active),
+                max_per_member: Set(spec.max_per_member),
+                member_period_days: Set(spec.member_period_days),
+                max_redemptions: Set(spec.max_redemptions),
+                budget_minor: Set(spec.budget_minor),
+                stock: Set(spec.stock),
+                redemptions: Set(0),
+                discount_given_minor: Set(0),
+                value_given_minor: Set(0),
+                revenue_minor: Set(0),
+                created_at: Set(now),
+                updated_at: Set(now),
+            },
+            vec![offer::Column::TenantId, offer::Column::Code],
+        )
+        .await?;
+    if !inserted {
+        return Err(AppError::validation(
+            "input.code",
+            "another offer already has this code",
+        ));
+    }
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "offerId": id }))
+            .await?;
+    }
+    let offer = tx.get::<offer::Entity>(id).await?;
+    tx.commit().await?;
+    Ok(offer)
+}
+
+/// Changes an offer's settings; its counters and figures stay. The stock given replaces what is
+/// left. A replay with the same idempotency key changes nothing more.
+pub async fn update(
+    scope: &TenantScope,
+    id: Uuid,
+    spec: OfferSpec,
+    idempotency_key: Option<&str>,
+) -> Result<offer::Model, AppError> {
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "updateOffer",
+        idempotency_key,
+        &(id, &spec),
+    )?;
+    let (name, description, code) = validate(&spec)?;
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(_previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        return scope.conn().get::<offer::Entity>(id).await;
+    }
+    let current = tx.get_for_update::<offer::Entity>(id).await?;
+    if let Some(code) = &code
+        && current.code.as_ref() != Some(code)
+        && tx
+            .find::<offer::Entity>()
+            .filter(offer::Column::Code.eq(code.clone()))
+            .one(tx.db())
+            .await?
+            .is_some()
+    {
+        return Err(AppError::validation(
+            "input.code",
+            "another offer already has this code",
+        ));
+    }
+    let mut model: offer::ActiveModel = current.into();
+    model.name = Set(name);
+    model.description = Set(description);
+    model.code = Set(code);
+    model.kind = Set(spec.rules.kind().to_owned());
+    model.rules = Set(rules_json(&spec.rules)?);
+    model.starts_at = Set(spec.starts_at);
+    model.ends_at = Set(spec.ends_at);
+    model.priority = Set(spec.priority);
+    model.exclusive = Set(spec.exclusive);
+    model.card_holders_only = Set(spec.card_holders_only);
+    model.max_per_member = Set(spec.max_per_member);
+    model.member_period_days = Set(spec.member_period_days);
+    model.max_redemptions = Set(spec.max_redemptions);
+    model.budget_minor = Set(spec.budget_minor);
+    model.stock = Set(spec.stock);
+    model.updated_at = Set(scope.now());
+    let offer = tx.update(model).await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "offerId": id }))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(offer)
+}
+
+/// Pauses or resumes an offer (a paused offer is never evaluated).
+pub async fn set_status(
+    scope: &TenantScope,
+    id: Uuid,
+    status: OfferStatus,
+) -> Result<offer::Model, AppError> {
+    let tx = scope.begin().await?;
+    let current = tx.get_for_update::<offer::Entity>(id).await?;
+    let mut model: offer::ActiveModel = current.into();
+    model.status = Set(status);
+    model.updated_at = Set(scope.now());
+    let offer = tx.update(model).await?;
+    tx.commit().await?;
+    Ok(offer)
+}
+
+pub async fn get(scope: &TenantScope, id: Uuid) -> Result<offer::Model, AppError> {
+    scope.conn().get::<offer::Entity>(id).await
+}
+
+/// The brand's offers, by priority; `current` keeps those running now (active, in their window).
+pub async fn list(scope: &TenantScope, current: bool) -> Result<Vec<offer::Model>, AppError> {
+    let conn = scope.conn();
+    let mut q = conn.find::<offer::Entity>();
+    if current {
+        let now = scope.now();
+        q = q
+            .filter(offer::Column::Status.eq(OfferStatus::Active))
+            .filter(offer::Column::StartsAt.lte(now))
+            .filter(offer::Column::EndsAt.gt(now));
+    }
+    Ok(q.order_by_asc(offer::Column::Priority)
+        .order_by_asc(offer::Column::Id)
+        .limit(1_000)
+        .all(conn.db())
+        .await?)
+}

@@ -1,0 +1,304 @@
+//! What an offer does, as the brand configured it: the kinds of the issue "Offers and
+//! promotions" (immediate coupon, multi-buy, n-th unit at −X %, bundle at a set price, free
+//! units, gift with purchase, trade-in, deferred coupon), each over the lines a [`Selector`]
+//! picks. Stored as JSON in `offer.rules`; checked by [`OfferRules::validate`] before saving.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::error::AppError;
+
+/// The lines an offer looks at: those whose SKU or category is listed; nothing listed: every
+/// line of the basket.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Selector {
+    #[serde(default)]
+    pub skus: Vec<String>,
+    #[serde(default)]
+    pub categories: Vec<String>,
+}
+
+impl Selector {
+    pub fn is_everything(&self) -> bool {
+        self.skus.is_empty() && self.categories.is_empty()
+    }
+
+    pub fn matches(&self, sku: &str, category: Option<&str>) -> bool {
+        self.is_everything()
+            || self.skus.iter().any(|s| s.eq_ignore_ascii_case(sku.trim()))
+            || category.is_some_and(|c| {
+                self.categories
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(c.trim()))
+            })
+    }
+
+    fn validate(&self, field: &'static str) -> Result<(), AppError> {
+        if self.skus.len() + self.categories.len() > 100 {
+            return Err(AppError::validation(
+                field,
+                "at most 100 SKUs and categories",
+            ));
+        }
+        for s in self.skus.iter().chain(&self.categories) {
+            crate::core::types::text(field, s, 64)?;
+        }
+        Ok(())
+    }
+}
+
+/// One part of a bundle: `quantity` units among the lines `selector` picks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BundlePart {
+    pub selector: Selector,
+    pub quantity: i64,
+}
+
+/// The voucher a deferred coupon issues.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeferredVoucher {
+    /// Amount off, in minor units (or `percent`).
+    pub amount_minor: i64,
+    pub percent: i32,
+    /// Usable from this many days after the purchase (1: from tomorrow).
+    pub valid_from_days: i64,
+    /// Then for this many days.
+    pub valid_days: i64,
+    /// The basket the voucher itself needs.
+    pub minimum_basket_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum OfferRules {
+    /// Immediate coupon: an amount or a percentage off the selected lines (all of them: off the
+    /// basket), when the basket reaches a minimum.
+    #[serde(rename_all = "camelCase")]
+    Discount {
+        selector: Selector,
+        amount_minor: i64,
+        percent: i32,
+        minimum_basket_minor: i64,
+    },
+    /// N for the price of M: in each group of `buy` selected units (dearest first), the
+    /// `buy − pay` cheapest are free ("3 for 2", "cheapest free").
+    #[serde(rename_all = "camelCase")]
+    MultiBuy {
+        selector: Selector,
+        buy: i64,
+        pay: i64,
+    },
+    /// Every `nth` selected unit (the cheapest of each group of `nth`, dearest first) at
+    /// `percent` off ("the second at −50 %").
+    #[serde(rename_all = "camelCase")]
+    NthAtPercent {
+        selector: Selector,
+        nth: i64,
+        percent: i32,
+    },
+    /// A set of parts at a set price: as many full bundles as the basket holds (dearest units
+    /// first), each at `price_minor`.
+    #[serde(rename_all = "camelCase")]
+    Bundle {
+        parts: Vec<BundlePart>,
+        price_minor: i64,
+    },
+    /// Free units: per `per` selected units bought, `free` more units of `free_sku` (default:
+    /// the cheapest selected line's SKU) at no charge, on a line of their own.
+    #[serde(rename_all = "camelCase")]
+    ExtraQuantity {
+        selector: Selector,
+        per: i64,
+        free: i64,
+        free_sku: Option<String>,
+    },
+    /// A gift or sample (`gift_sku`, worth `gift_value_minor`) when the selected lines reach
+    /// `minimum_basket_minor`; limited by the offer's stock.
+    #[serde(rename_all = "camelCase")]
+    Gift {
+        selector: Selector,
+        minimum_basket_minor: i64,
+        gift_sku: String,
+        gift_value_minor: i64,
+    },
+    /// Trade-in: each old product of `traded_category` brought back (recorded by the till)
+    /// takes `amount_minor` off one selected unit.
+    #[serde(rename_all = "camelCase")]
+    TradeIn {
+        traded_category: String,
+        selector: Selector,
+        amount_minor: i64,
+    },
+    /// Deferred coupon: a purchase whose selected lines reach `minimum_basket_minor` issues a
+    /// voucher for a later visit.
+    #[serde(rename_all = "camelCase")]
+    Deferred {
+        selector: Selector,
+        minimum_basket_minor: i64,
+        voucher: DeferredVoucher,
+    },
+}
+
+/// Amounts an offer may carry: far above any real promotion.
+const MAX_MINOR: i64 = 100_000_000_000;
+
+impl OfferRules {
+    /// The kind's stored name.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Discount { .. } => "DISCOUNT",
+            Self::MultiBuy { .. } => "MULTI_BUY",
+            Self::NthAtPercent { .. } => "NTH_AT_PERCENT",
+            Self::Bundle { .. } => "BUNDLE",
+            Self::ExtraQuantity { .. } => "EXTRA_QUANTITY",
+            Self::Gift { .. } => "GIFT",
+            Self::TradeIn { .. } => "TRADE_IN",
+            Self::Deferred { .. } => "DEFERRED",
+        }
+    }
+
+    /// Checks the numbers and texts; every refusal names its field.
+    pub fn validate(&self) -> Result<(), AppError> {
+        let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+        let amount = |field: &'static str, v: i64, min: i64| {
+            if (min..=MAX_MINOR).contains(&v) {
+                Ok(())
+            } else {
+                Err(AppError::validation(
+                    field,
+                    format!("must be between {min} and {MAX_MINOR}"),
+                ))
+            }
+        };
+        let count = |field: &'static str, v: i64, min: i64| {
+            if (min..=1_000).contains(&v) {
+                Ok(())
+            } else {
+                Err(AppError::validation(
+                    field,
+                    format!("must be between {min} and 1000"),
+                ))
+            }
+        };
+        match self {
+            Self::Discount {
+                selector,
+                amount_minor,
+                percent,
+                minimum_basket_minor,
+            } => {
+                selector.validate("input.skus")?;
+                amount("input.minimumBasketMinor", *minimum_basket_minor, 0)?;
+                match (*amount_minor, *percent) {
+                    (a, 0) if a > 0 => amount("input.amountMinor", a, 1)?,
+                    (0, p) if (1..=100).contains(&p) => {}
+                    _ => {
+                        return bad(
+                            "input.amountMinor",
+                            "set either an amount or a percent (1 to 100)",
+                        );
+                    }
+                }
+            }
+            Self::MultiBuy { selector, buy, pay } => {
+                selector.validate("input.skus")?;
+                count("input.buyQuantity", *buy, 2)?;
+                if !(1..*buy).contains(pay) {
+                    return bad(
+                        "input.payQuantity",
+                        "must be at least 1 and less than buyQuantity",
+                    );
+                }
+            }
+            Self::NthAtPercent {
+                selector,
+                nth,
+                percent,
+            } => {
+                selector.validate("input.skus")?;
+                count("input.nth", *nth, 2)?;
+                if !(1..=100).contains(percent) {
+                    return bad("input.percent", "must be between 1 and 100");
+                }
+            }
+            Self::Bundle { parts, price_minor } => {
+                if parts.is_empty() || parts.len() > 10 {
+                    return bad("input.bundleParts", "give 1 to 10 parts");
+                }
+                for part in parts {
+                    if part.selector.is_everything() {
+                        return bad("input.bundleParts", "each part names SKUs or categories");
+                    }
+                    part.selector.validate("input.bundleParts")?;
+                    count("input.bundleParts.quantity", part.quantity, 1)?;
+                }
+                amount("input.bundlePriceMinor", *price_minor, 0)?;
+            }
+            Self::ExtraQuantity {
+                selector,
+                per,
+                free,
+                free_sku,
+            } => {
+                selector.validate("input.skus")?;
+                count("input.perQuantity", *per, 1)?;
+                count("input.freeQuantity", *free, 1)?;
+                if let Some(sku) = free_sku {
+                    crate::core::types::text("input.giftSku", sku, 64)?;
+                }
+            }
+            Self::Gift {
+                selector,
+                minimum_basket_minor,
+                gift_sku,
+                gift_value_minor,
+            } => {
+                selector.validate("input.skus")?;
+                amount("input.minimumBasketMinor", *minimum_basket_minor, 0)?;
+                crate::core::types::text("input.giftSku", gift_sku, 64)?;
+                amount("input.giftValueMinor", *gift_value_minor, 0)?;
+            }
+            Self::TradeIn {
+                traded_category,
+                selector,
+                amount_minor,
+            } => {
+                crate::core::types::text("input.tradeInCategory", traded_category, 64)?;
+                selector.validate("input.skus")?;
+                amount("input.amountMinor", *amount_minor, 1)?;
+            }
+            Self::Deferred {
+                selector,
+                minimum_basket_minor,
+                voucher,
+            } => {
+                selector.validate("input.skus")?;
+                amount("input.minimumBasketMinor", *minimum_basket_minor, 0)?;
+                match (voucher.amount_minor, voucher.percent) {
+                    (a, 0) if (1..=10_000_000).contains(&a) => {}
+                    (0, p) if (1..=100).contains(&p) => {}
+                    _ => {
+                        return bad(
+                            "input.voucherAmountMinor",
+                            "set either an amount (1 to 10000000) or a percent (1 to 100)",
+                        );
+                    }
+                }
+                if !(0..=365).contains(&voucher.valid_from_days) {
+                    return bad("input.voucherValidFromDays", "must be between 0 and 365");
+                }
+                if !(1..=730).contains(&voucher.valid_days) {
+                    return bad("input.voucherValidDays", "must be between 1 and 730");
+                }
+                amount(
+                    "input.voucherMinimumBasketMinor",
+                    voucher.minimum_basket_minor,
+                    0,
+                )?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,29 @@
+//! What one offer gave to one purchase: the discount and its share per line (so that a return
+//! gives back exactly its part), the free goods' value, the deferred voucher it issued.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "offer_redemption")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub offer_id: Uuid,
+    pub purchase_id: Uuid,
+    pub member_id: Option<Uuid>,
+    pub discount_minor: i64,
+    pub value_minor: i64,
+    /// `[[line_no, minor], ...]`: the discount's share of each line, summing to it.
+    #[sea_orm(column_type = "Text")]
+    pub allocation: String,
+    /// Discount given back by returns of its lines.
+    pub returned_minor: i64,
+    pub voucher_id: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
