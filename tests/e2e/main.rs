@@ -26,6 +26,7 @@ mod member_rights;
 mod model_property;
 mod model_runner;
 mod money_defects;
+mod offers;
 mod onboarding;
 mod outbox;
 mod partner;

@@ -97,7 +97,7 @@ pub async fn running<C: ConnectionTrait>(
     codes: &[String],
 ) -> Result<Vec<Loaded>, AppError> {
     let now = tx.now();
-    let codes: Vec<String> = codes.iter().map(|c| vouchers::normalise_code(c)).collect();
+    let codes: Vec<String> = codes.iter().map(|c| super::normalise_code(c)).collect();
     let mut which = Condition::any().add(offer::Column::Code.is_null());
     if !codes.is_empty() {
         which = which.add(offer::Column::Code.is_in(codes.clone()));

@@ -62,11 +62,8 @@ fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>)
         .filter(|c| !c.is_empty())
     {
         Some(raw) => {
-            let code = crate::loyalty::vouchers::normalise_code(raw);
-            let compact = code.replace('-', "");
-            if !(3..=24).contains(&compact.len())
-                || !compact.chars().all(|c| c.is_ascii_alphanumeric())
-            {
+            let code = normalise_code(raw);
+            if !(3..=24).contains(&code.len()) || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return bad("input.code", "must have 3 to 24 letters or digits");
             }
             Some(code)
@@ -123,6 +120,15 @@ fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>)
         );
     }
     Ok((name, description, code))
+}
+
+/// An offer code as stored and compared: its letters and digits, upper case (`ete-24` and
+/// `ETE24` are one code).
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
 }
 
 fn rules_json(rules: &OfferRules) -> Result<String, AppError> {

@@ -1,0 +1,580 @@
+//! Offers and promotions at the checkout: every kind on baskets whose numbers are worked out by
+//! hand in the comments, stacking, exclusivity and the brand's cap, limits under racing
+//! checkouts, returns that give back each line's share, the read-only preview, and the ledger.
+
+use fidelis_tests::{TestApp, TestBrand, code_of, field_of, spawn_app};
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($i: OfferInput!, $k: String) { createOffer(input: $i, idempotencyKey: $k) { id name kind code status } }";
+const OFFER: &str = "query($id: ID!) { offer(id: $id) { id name stock figures { redemptions discountGivenMinor valueGivenMinor revenueMinor budgetLeftMinor } } }";
+const CHECKOUT_FIELDS: &str = "purchase { id totalMinor offerDiscountMinor pointsEarned lines { lineNo sku quantity unitPriceMinor discountMinor offerDiscountMinor offerId pointsEarned } } offerDiscountMinor offers { offerId discountMinor valueMinor voucherCode } explanation { step applied label amountMinor points reason offerId capped freeSku voucherCode }";
+const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor offerDiscountReturnedMinor pointsReversed } }";
+
+fn record() -> String {
+    format!(
+        "mutation($i: RecordPurchaseInput!) {{ recordPurchase(input: $i) {{ {CHECKOUT_FIELDS} }} }}"
+    )
+}
+
+fn preview() -> String {
+    format!(
+        "query($i: RecordPurchaseInput!) {{ previewCheckout(input: $i) {{ {CHECKOUT_FIELDS} }} }}"
+    )
+}
+
+/// An offer running from an hour ago for 30 days, with `fields` of OfferInput.
+fn offer_input(app: &TestApp, name: &str, kind: &str, fields: Value) -> Value {
+    let mut input = json!({
+        "name": name,
+        "kind": kind,
+        "startsAt": app.now() - chrono::Duration::hours(1),
+        "endsAt": app.now() + chrono::Duration::days(30),
+    });
+    if let (Some(i), Some(f)) = (input.as_object_mut(), fields.as_object()) {
+        for (k, v) in f {
+            i.insert(k.clone(), v.clone());
+        }
+    }
+    input
+}
+
+async fn create(app: &TestApp, brand: &TestBrand, name: &str, kind: &str, fields: Value) -> String {
+    let resp = app
+        .as_token(&brand.owner.access_token)
+        .query(CREATE, json!({ "i": offer_input(app, name, kind, fields) }))
+        .await;
+    resp["data"]["createOffer"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createOffer {name}: {resp}"))
+        .to_owned()
+}
+
+async fn figures(app: &TestApp, brand: &TestBrand, id: &str) -> Value {
+    let resp = app
+        .as_token(&brand.owner.access_token)
+        .query(OFFER, json!({ "id": id }))
+        .await;
+    resp["data"]["offer"].clone()
+}
+
+/// A brand with a points program at 1 point per 1.00 (rounded down, on the net) and a member.
+async fn brand_with_member(app: &TestApp, slug: &str) -> (TestBrand, String, String) {
+    let brand = app.new_brand(slug).await;
+    app.new_points_program(
+        &brand,
+        "Points",
+        json!({ "points": 1, "perAmountMinor": 100 }),
+    )
+    .await;
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": format!("m@{slug}.example") }))
+        .await;
+    (brand, member, card)
+}
+
+fn line(sku: &str, category: Option<&str>, quantity: i64, price: i64) -> Value {
+    json!({ "sku": sku, "category": category, "quantity": quantity, "unitPriceMinor": price })
+}
+
+fn step<'a>(payload: &'a Value, offer: &str) -> &'a Value {
+    payload["explanation"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["offerId"] == offer))
+        .unwrap_or_else(|| panic!("no OFFER step for {offer}: {payload}"))
+}
+
+fn line_offer_discounts(payload: &Value) -> Vec<i64> {
+    payload["purchase"]["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| l["offerDiscountMinor"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_on_a_hand_computed_basket_then_a_return_of_a_bundle_part() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "offres").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let wine = create(
+        &app,
+        &brand,
+        "Vins -10 %",
+        "DISCOUNT",
+        json!({ "categories": ["wine"], "percent": 10, "priority": 10 }),
+    )
+    .await;
+    let yog = create(
+        &app,
+        &brand,
+        "Yaourts 3 pour 2",
+        "MULTI_BUY",
+        json!({ "skus": ["YOG"], "buyQuantity": 3, "payQuantity": 2, "priority": 20 }),
+    )
+    .await;
+    let bundle = create(&app, &brand, "Duo cheveux", "BUNDLE", json!({ "bundleParts": [{ "skus": ["SH"], "quantity": 1 }, { "skus": ["CO"], "quantity": 1 }], "bundlePriceMinor": 800, "priority": 30 })).await;
+    let gift = create(&app, &brand, "Sac offert", "GIFT", json!({ "giftSku": "BAG", "giftValueMinor": 250, "minimumBasketMinor": 5_000, "stock": 1, "priority": 40 })).await;
+    let deferred = create(&app, &brand, "5 € la prochaine fois", "DEFERRED", json!({ "minimumBasketMinor": 3_000, "voucherAmountMinor": 500, "voucherValidFromDays": 1, "voucherValidDays": 30, "priority": 50 })).await;
+    let welcome = create(&app, &brand, "Bienvenue", "DISCOUNT", json!({ "code": "welcome5", "amountMinor": 500, "minimumBasketMinor": 2_000, "priority": 60 })).await;
+
+    // Wine 2 × 12.00, yoghurts 3 × 1.50, shampoo 6.00, conditioner 4.00, bread 2.50: 41.00.
+    let basket = json!({ "i": { "cardNumber": card, "totalMinor": 4_100, "currency": "EUR",
+        "offerCodes": ["WELCOME5"], "idempotencyKey": "panier-1",
+        "lines": [line("WINE1", Some("wine"), 2, 1_200), line("YOG", None, 3, 150),
+                  line("SH", None, 1, 600), line("CO", None, 1, 400), line("BREAD", None, 1, 250)] } });
+
+    // The preview says everything and writes nothing.
+    let seen = owner.query(&preview(), basket.clone()).await;
+    let seen = &seen["data"]["previewCheckout"];
+    assert_eq!(seen["offerDiscountMinor"], 1_090, "{seen}");
+    assert_eq!(
+        figures(&app, &brand, &wine).await["figures"]["redemptions"],
+        0
+    );
+
+    let done = owner.query(&record(), basket.clone()).await;
+    let paid = &done["data"]["recordPurchase"];
+    // Wine: 10 % of 24.00 = 2.40. Yoghurts: one of three free, 1.50. Duo: 6.00 + 4.00 for 8.00,
+    // 2.00 off by value: 1.20 and 0.80. Left: 21.60, 3.00, 4.80, 3.20, 2.50 = 35.10.
+    // Gift: 35.10 < 50.00, not given. Deferred: 35.10 ≥ 30.00, a voucher. Welcome: 5.00 over
+    // 35.10 by largest remainder: 307.69 42.74 68.38 45.58 35.61 → 307 42 68 45 35 (497), the
+    // 3 left to the largest remainders (.74 yoghurts, .69 wine, .61 bread): 308 43 68 45 36.
+    assert_eq!(paid["offerDiscountMinor"], 1_090, "{paid}");
+    assert_eq!(
+        line_offer_discounts(paid),
+        [548, 193, 188, 125, 36],
+        "{paid}"
+    );
+    assert_eq!(paid["purchase"]["totalMinor"], 3_010);
+    // Points on the net: 30.10 → 30 points, spread over the lines.
+    assert_eq!(paid["purchase"]["pointsEarned"], 30);
+    assert_eq!(step(paid, &gift)["reason"], "MINIMUM_BASKET_NOT_REACHED");
+    assert_eq!(step(paid, &bundle)["amountMinor"], 200);
+    let voucher = step(paid, &deferred)["voucherCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no deferred voucher: {paid}"))
+        .to_owned();
+    // The preview showed exactly this.
+    assert_eq!(line_offer_discounts(seen), line_offer_discounts(paid));
+    // A replay answers the same and books nothing more.
+    let again = owner.query(&record(), basket).await;
+    assert_eq!(
+        again["data"]["recordPurchase"]["purchase"]["id"],
+        paid["purchase"]["id"]
+    );
+    assert_eq!(
+        figures(&app, &brand, &welcome).await["figures"]["redemptions"],
+        1
+    );
+
+    // The deferred voucher is for the next visit: not usable today.
+    let too_soon = owner
+        .query(&record(), json!({ "i": { "cardNumber": card, "totalMinor": 1_000, "currency": "EUR", "voucherCodes": [voucher] } }))
+        .await;
+    assert!(too_soon["errors"].is_array(), "{too_soon}");
+
+    let w = figures(&app, &brand, &wine).await;
+    assert_eq!(
+        (
+            w["figures"]["redemptions"].as_i64(),
+            w["figures"]["discountGivenMinor"].as_i64(),
+            w["figures"]["revenueMinor"].as_i64()
+        ),
+        (Some(1), Some(240), Some(3_010)),
+        "{w}"
+    );
+
+    // The shampoo comes back: the customer gets what they paid for it, 6.00 − 1.88 = 4.12;
+    // the duo keeps 0.80 of its 2.00 (the conditioner's share), the welcome offer 4.32.
+    let purchase = paid["purchase"]["id"].as_str().unwrap_or_default();
+    let back = owner
+        .query(
+            RETURN,
+            json!({ "i": { "purchaseId": purchase, "lines": [{ "lineNo": 3, "quantity": 1 }] } }),
+        )
+        .await;
+    let back = &back["data"]["recordReturn"];
+    assert_eq!(
+        (
+            back["refundMinor"].as_i64(),
+            back["offerDiscountReturnedMinor"].as_i64()
+        ),
+        (Some(412), Some(188)),
+        "{back}"
+    );
+    assert_eq!(
+        figures(&app, &brand, &bundle).await["figures"]["discountGivenMinor"],
+        80
+    );
+    assert_eq!(
+        figures(&app, &brand, &welcome).await["figures"]["discountGivenMinor"],
+        432
+    );
+
+    // Everything else back: the deferred voucher, unused, is cancelled.
+    let rest = owner
+        .query(
+            RETURN,
+            json!({ "i": { "purchaseId": purchase, "lines": [] } }),
+        )
+        .await;
+    assert_eq!(
+        rest["data"]["recordReturn"]["offerDiscountReturnedMinor"],
+        1_090 - 188,
+        "{rest}"
+    );
+    let v = owner
+        .query(
+            "query($c: String!) { voucher(code: $c) { status } }",
+            json!({ "c": voucher }),
+        )
+        .await;
+    assert_eq!(v["data"]["voucher"]["status"], "CANCELLED", "{v}");
+    for id in [&wine, &yog, &bundle, &welcome] {
+        assert_eq!(
+            figures(&app, &brand, id).await["figures"]["discountGivenMinor"],
+            0,
+            "{id}"
+        );
+    }
+    let report = app.db_verify_ledger().await;
+    assert!(report.is_sound(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn free_units_a_trade_in_and_the_second_at_half_price() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "reprise").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let extra = create(
+        &app,
+        &brand,
+        "+20 % gratuit",
+        "EXTRA_QUANTITY",
+        json!({ "skus": ["CAP"], "perQuantity": 5, "freeQuantity": 1 }),
+    )
+    .await;
+    let trade = create(
+        &app,
+        &brand,
+        "Reprise TV",
+        "TRADE_IN",
+        json!({ "tradeInCategory": "tv", "categories": ["tv"], "amountMinor": 10_000 }),
+    )
+    .await;
+    let half = create(
+        &app,
+        &brand,
+        "2e à -50 %",
+        "NTH_AT_PERCENT",
+        json!({ "skus": ["SOCK"], "nth": 2, "percent": 50 }),
+    )
+    .await;
+    // 10 capsules at 0.40 → 2 free (0.80 of free goods); a TV at 500.00 with an old one
+    // traded in → 100.00 off; 3 socks at 9.99 → the second at −50 %: 4.99 (rounded down).
+    let resp = owner
+        .query(&record(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 400 + 50_000 + 2_997,
+            "tradeIns": [{ "category": "TV", "reference": "SN-12345" }],
+            "lines": [line("CAP", None, 10, 40), line("TV55", Some("tv"), 1, 50_000), line("SOCK", None, 3, 999)] } }))
+        .await;
+    let paid = &resp["data"]["recordPurchase"];
+    assert_eq!(line_offer_discounts(paid), [0, 10_000, 499, 0], "{paid}");
+    let free = &paid["purchase"]["lines"][3];
+    assert_eq!(
+        (
+            free["sku"].as_str(),
+            free["quantity"].as_i64(),
+            free["unitPriceMinor"].as_i64(),
+            free["offerId"].as_str()
+        ),
+        (Some("CAP"), Some(2), Some(0), Some(extra.as_str())),
+        "{paid}"
+    );
+    assert_eq!(step(paid, &extra)["amountMinor"], 80);
+    assert_eq!(step(paid, &trade)["amountMinor"], 10_000);
+    assert_eq!(step(paid, &half)["amountMinor"], 499);
+    assert_eq!(paid["purchase"]["totalMinor"], 53_397 - 10_499);
+    // Without the old TV, the trade-in says why.
+    let resp = owner
+        .query(&preview(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 50_000, "lines": [line("TV55", Some("tv"), 1, 50_000)] } }))
+        .await;
+    assert_eq!(
+        step(&resp["data"]["previewCheckout"], &trade)["reason"],
+        "NO_TRADE_IN",
+        "{resp}"
+    );
+    let x = figures(&app, &brand, &extra).await;
+    assert_eq!(x["figures"]["valueGivenMinor"], 80, "{x}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_exclusive_offer_wins_only_when_it_gives_more_and_the_cap_trims_the_last_applied() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "cumul").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let ten = create(
+        &app,
+        &brand,
+        "-10 %",
+        "DISCOUNT",
+        json!({ "percent": 10, "priority": 1 }),
+    )
+    .await;
+    let five = create(
+        &app,
+        &brand,
+        "-5 €",
+        "DISCOUNT",
+        json!({ "amountMinor": 500, "priority": 2 }),
+    )
+    .await;
+    let twelve = create(
+        &app,
+        &brand,
+        "-12 € seul",
+        "DISCOUNT",
+        json!({ "amountMinor": 1_200, "priority": 3, "exclusive": true }),
+    )
+    .await;
+    let basket = json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 10_000, "lines": [line("A", None, 1, 6_000), line("B", None, 1, 4_000)] } });
+    // Stackable: 10.00 then 5.00 = 15.00 > 12.00 alone.
+    let resp = owner.query(&preview(), basket.clone()).await;
+    let p = &resp["data"]["previewCheckout"];
+    assert_eq!(p["offerDiscountMinor"], 1_500, "{p}");
+    assert_eq!(step(p, &twelve)["reason"], "NOT_BEST_COMBINATION");
+    // A 12 % cap: 12.00 at most; the 5.00 applied last is cut to 2.00.
+    let cap = owner
+        .query("mutation { updateBrandSettings(input: { name: \"Cumul\", timezone: \"Europe/Paris\", locale: \"fr-FR\", offerCapPercent: 12 }) { offerCapPercent } }", json!({}))
+        .await;
+    assert_eq!(
+        cap["data"]["updateBrandSettings"]["offerCapPercent"], 12,
+        "{cap}"
+    );
+    let resp = owner.query(&record(), basket.clone()).await;
+    let p = &resp["data"]["recordPurchase"];
+    assert_eq!(p["offerDiscountMinor"], 1_200, "{p}");
+    assert_eq!(
+        (
+            step(p, &five)["amountMinor"].as_i64(),
+            step(p, &five)["capped"].as_bool()
+        ),
+        (Some(200), Some(true))
+    );
+    assert_eq!(step(p, &ten)["amountMinor"], 1_000);
+    // Paused, the stackable ones leave the exclusive one alone: 12.00, within the cap.
+    for id in [&ten, &five] {
+        let r = owner
+            .query(
+                "mutation($id: ID!) { setOfferStatus(id: $id, status: PAUSED) { status } }",
+                json!({ "id": id }),
+            )
+            .await;
+        assert_eq!(r["data"]["setOfferStatus"]["status"], "PAUSED", "{r}");
+    }
+    let resp = owner.query(&preview(), basket).await;
+    assert_eq!(
+        resp["data"]["previewCheckout"]["offerDiscountMinor"], 1_200,
+        "{resp}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn limits_budgets_and_stock_hold_under_racing_checkouts() {
+    let app = spawn_app().await;
+    let (brand, member, card) = brand_with_member(&app, "course-offres").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let three = create(
+        &app,
+        &brand,
+        "Trois fois",
+        "DISCOUNT",
+        json!({ "amountMinor": 100, "maxRedemptions": 3, "priority": 1 }),
+    )
+    .await;
+    let budget = create(
+        &app,
+        &brand,
+        "Budget 2,50 €",
+        "DISCOUNT",
+        json!({ "amountMinor": 100, "budgetMinor": 250, "priority": 2 }),
+    )
+    .await;
+    let gifts = create(
+        &app,
+        &brand,
+        "Deux cadeaux",
+        "GIFT",
+        json!({ "giftSku": "BAG", "giftValueMinor": 0, "stock": 2, "priority": 3 }),
+    )
+    .await;
+    let once = create(
+        &app,
+        &brand,
+        "Une fois par membre",
+        "DISCOUNT",
+        json!({ "amountMinor": 100, "maxPerMember": 1, "memberPeriodDays": 7, "priority": 4 }),
+    )
+    .await;
+    let mut runs = Vec::new();
+    for i in 0..8 {
+        let client = app.as_token(&brand.owner.access_token);
+        let card = card.clone();
+        runs.push(tokio::spawn(async move {
+            client
+                .query(&record(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 2_000, "idempotencyKey": format!("race-{i}"), "lines": [line("A", None, 1, 2_000)] } }))
+                .await
+        }));
+    }
+    let mut total = 0;
+    for r in runs {
+        let r = r.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(r["data"]["recordPurchase"].is_object(), "{r}");
+        total += r["data"]["recordPurchase"]["offerDiscountMinor"]
+            .as_i64()
+            .unwrap_or(0);
+    }
+    let f = |v: &Value, k: &str| v["figures"][k].as_i64();
+    let t = figures(&app, &brand, &three).await;
+    assert_eq!(
+        (f(&t, "redemptions"), f(&t, "discountGivenMinor")),
+        (Some(3), Some(300)),
+        "{t}"
+    );
+    // 1.00, 1.00, then the 0.50 left: never more than the budget.
+    let b = figures(&app, &brand, &budget).await;
+    assert_eq!(
+        (f(&b, "discountGivenMinor"), f(&b, "budgetLeftMinor")),
+        (Some(250), Some(0)),
+        "{b}"
+    );
+    let g = figures(&app, &brand, &gifts).await;
+    assert_eq!(
+        (f(&g, "redemptions"), g["stock"].as_i64()),
+        (Some(2), Some(0)),
+        "{g}"
+    );
+    let o = figures(&app, &brand, &once).await;
+    assert_eq!(f(&o, "redemptions"), Some(1), "{o}");
+    assert_eq!(
+        total,
+        300 + 250 + 100,
+        "the baskets got exactly what the offers gave"
+    );
+    // The member's limit says why on the next basket.
+    let next = owner
+        .query(
+            &preview(),
+            json!({ "i": { "memberId": member, "currency": "EUR", "totalMinor": 2_000 } }),
+        )
+        .await;
+    assert_eq!(
+        step(&next["data"]["previewCheckout"], &once)["reason"],
+        "MEMBER_LIMIT_REACHED",
+        "{next}"
+    );
+    assert_eq!(
+        step(&next["data"]["previewCheckout"], &three)["reason"],
+        "REDEMPTIONS_EXHAUSTED"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offers_are_checked_replayed_kept_per_brand_and_managed_by_owners_and_managers() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "regles").await;
+    let other = app.new_brand("autre-regles").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let input = offer_input(
+        &app,
+        "Code",
+        "DISCOUNT",
+        json!({ "code": "ETE-24", "percent": 10 }),
+    );
+    let first = owner
+        .query(CREATE, json!({ "i": input.clone(), "k": "offre-1" }))
+        .await;
+    let again = owner
+        .query(CREATE, json!({ "i": input.clone(), "k": "offre-1" }))
+        .await;
+    assert_eq!(first, again);
+    let id = first["data"]["createOffer"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(first["data"]["createOffer"]["code"], "ETE24");
+    // The same code twice, a percent and an amount, a window backwards: refused by name.
+    let dup = owner.query(CREATE, json!({ "i": input })).await;
+    assert_eq!(
+        (code_of(&dup), field_of(&dup)),
+        ("VALIDATION", "input.code"),
+        "{dup}"
+    );
+    let both = owner.query(CREATE, json!({ "i": offer_input(&app, "X", "DISCOUNT", json!({ "percent": 10, "amountMinor": 100 })) })).await;
+    assert_eq!(
+        (code_of(&both), field_of(&both)),
+        ("VALIDATION", "input.amountMinor"),
+        "{both}"
+    );
+    let mut backwards = offer_input(&app, "X", "DISCOUNT", json!({ "percent": 10 }));
+    backwards["endsAt"] = json!(app.now() - chrono::Duration::days(2));
+    let backwards = owner.query(CREATE, json!({ "i": backwards })).await;
+    assert_eq!(
+        (code_of(&backwards), field_of(&backwards)),
+        ("VALIDATION", "input.endsAt"),
+        "{backwards}"
+    );
+    // An unknown code at the till is refused, and nothing is recorded.
+    let unknown = owner
+        .query(&record(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 1_000, "offerCodes": ["NOPE"] } }))
+        .await;
+    assert_eq!(
+        (code_of(&unknown), field_of(&unknown)),
+        ("VALIDATION", "input.offerCodes"),
+        "{unknown}"
+    );
+    // By code: applied only when given.
+    let with = owner
+        .query(&record(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 1_000, "offerCodes": ["ete24"] } }))
+        .await;
+    assert_eq!(
+        with["data"]["recordPurchase"]["offerDiscountMinor"], 100,
+        "{with}"
+    );
+    let without = owner
+        .query(
+            &record(),
+            json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 1_000 } }),
+        )
+        .await;
+    assert_eq!(
+        without["data"]["recordPurchase"]["offerDiscountMinor"], 0,
+        "{without}"
+    );
+    // Another brand's offer reads as missing; staff read offers, not their figures, and cannot
+    // create them.
+    let theirs = app
+        .as_token(&other.owner.access_token)
+        .query(OFFER, json!({ "id": id }))
+        .await;
+    assert_eq!(code_of(&theirs), "NOT_FOUND", "{theirs}");
+    let staff = app
+        .invite(&brand, "caisse@regles.example", "BRAND_STAFF")
+        .await;
+    let staff = app.as_token(&staff.access_token);
+    let listed = staff.query("{ offers { id name } }", json!({})).await;
+    assert_eq!(listed["data"]["offers"][0]["id"], id.as_str(), "{listed}");
+    let hidden = staff.query(OFFER, json!({ "id": id })).await;
+    assert_eq!(code_of(&hidden), "FORBIDDEN", "{hidden}");
+    let refused = staff
+        .query(
+            CREATE,
+            json!({ "i": offer_input(&app, "Y", "DISCOUNT", json!({ "percent": 5 })) }),
+        )
+        .await;
+    assert_eq!(code_of(&refused), "FORBIDDEN", "{refused}");
+}
