@@ -562,6 +562,25 @@ async fn offers_are_checked_replayed_kept_per_brand_and_managed_by_owners_and_ma
         .query(OFFER, json!({ "id": id }))
         .await;
     assert_eq!(code_of(&theirs), "NOT_FOUND", "{theirs}");
+    let other_owner = app.as_token(&other.owner.access_token);
+    let pause = other_owner
+        .query(
+            "mutation($id: ID!) { setOfferStatus(id: $id, status: PAUSED) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code_of(&pause), "NOT_FOUND", "{pause}");
+    let change = other_owner
+        .query(
+            "mutation($id: ID!, $i: OfferInput!) { updateOffer(id: $id, input: $i) { id } }",
+            json!({ "id": id, "i": offer_input(&app, "Volé", "DISCOUNT", json!({ "percent": 90 })) }),
+        )
+        .await;
+    assert_eq!(code_of(&change), "NOT_FOUND", "{change}");
+    let none = other_owner.query("{ offers { id } }", json!({})).await;
+    assert_eq!(none["data"]["offers"], json!([]), "{none}");
+    let still = figures(&app, &brand, &id).await;
+    assert_eq!(still["name"], "Code", "{still}");
     let staff = app
         .invite(&brand, "caisse@regles.example", "BRAND_STAFF")
         .await;

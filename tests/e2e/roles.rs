@@ -59,6 +59,12 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.replaceCard", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.recordPurchase", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.recordReturn", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.previewCheckout", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.offers", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.offer", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.createOffer", Roles(OWNER_MANAGER)),
+        ("Mutation.updateOffer", Roles(OWNER_MANAGER)),
+        ("Mutation.setOfferStatus", Roles(OWNER_MANAGER)),
         ("Query.voucher", Roles(BRAND_PEOPLE_AND_APPS)),
         (
             "Mutation.convertPointsToVoucher",

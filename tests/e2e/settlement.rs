@@ -36,13 +36,25 @@ pub(crate) fn period_query() -> String {
 }
 
 /// The 15th at noon UTC, `back` months ago: the same month in Paris, whatever today is.
+/// The 15th at noon of the month `back` months ago; for this month (`back` = 0), halfway
+/// between its first instant and now, so that it is never in the future (before the 15th, the
+/// 15th would be).
 pub(crate) fn mid_month(back: u32) -> DateTime<Utc> {
     let now = Utc::now();
-    let first = Utc
+    if back == 0 {
+        let first = Utc
+            .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+            .single()
+            .unwrap_or(now);
+        return first + (now - first) / 2;
+    }
+    let middle = Utc
         .with_ymd_and_hms(now.year(), now.month(), 15, 12, 0, 0)
         .single()
         .unwrap_or(now);
-    first.checked_sub_months(Months::new(back)).unwrap_or(first)
+    middle
+        .checked_sub_months(Months::new(back))
+        .unwrap_or(middle)
 }
 
 pub(crate) fn label(at: DateTime<Utc>) -> String {

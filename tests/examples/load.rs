@@ -121,6 +121,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
             status: Set(brand::BrandStatus::Active),
             suspended_reason: Set(None),
             accent_color: Set(None),
+            offer_cap_percent: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })

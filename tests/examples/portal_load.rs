@@ -86,6 +86,7 @@ async fn seed_members(db: &DatabaseConnection, members: u64) -> anyhow::Result<(
         status: Set(brand::BrandStatus::Active),
         suspended_reason: Set(None),
         accent_color: Set(None),
+        offer_cap_percent: Set(None),
         created_at: Set(now - chrono::Duration::days(400)),
         updated_at: Set(now),
     })
