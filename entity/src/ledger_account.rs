@@ -98,6 +98,12 @@ pub enum AccountKind {
     /// Counterpart of an offer's expense: the value its customers received.
     #[sea_orm(string_value = "BRAND_OFFER_GIVEN")]
     BrandOfferGiven,
+    /// Refund claims (ODR) approved and not yet paid, per offer: the brand owes them.
+    #[sea_orm(string_value = "BRAND_ODR_PAYABLE")]
+    BrandOdrPayable,
+    /// Refund claims paid out, per offer (Fidelis records the payout; it moves no money).
+    #[sea_orm(string_value = "BRAND_ODR_PAID")]
+    BrandOdrPaid,
 }
 
 impl AccountKind {
@@ -147,6 +153,8 @@ impl AccountKind {
             Self::StoredValueSpent => "stored-value-spent",
             Self::BrandOfferExpense => "brand-offer-expense",
             Self::BrandOfferGiven => "brand-offer-given",
+            Self::BrandOdrPayable => "brand-odr-payable",
+            Self::BrandOdrPaid => "brand-odr-paid",
         }
     }
 }

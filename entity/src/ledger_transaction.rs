@@ -59,4 +59,7 @@ pub enum TransactionKind {
     /// What an offer gave a purchase (discount, free goods), or gave back on a return.
     #[sea_orm(string_value = "PROMOTION")]
     Promotion,
+    /// A refund claim (ODR) approved, or paid out.
+    #[sea_orm(string_value = "ODR")]
+    Odr,
 }

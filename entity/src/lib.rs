@@ -34,7 +34,9 @@ pub mod member_tier;
 pub mod member_token;
 pub mod membership;
 pub mod offer;
+pub mod offer_claim;
 pub mod offer_member_use;
+pub mod offer_progress;
 pub mod offer_redemption;
 pub mod one_time_token;
 pub mod outbox_mail;
@@ -89,7 +91,9 @@ tenant_owned!(
     member_token,
     membership,
     offer,
+    offer_claim,
     offer_member_use,
+    offer_progress,
     offer_redemption,
     point_lot,
     program,

@@ -29,6 +29,13 @@ pub struct Model {
     /// An exclusive offer applies alone.
     pub exclusive: bool,
     pub card_holders_only: bool,
+    /// JSON array of tier names: only members holding one of them (in any program); `None`:
+    /// everyone.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub tier_names: Option<String>,
+    /// Members who bought one of the offer's products in the last N days are left out ("just
+    /// bought" suppression).
+    pub exclude_recent_buyers_days: Option<i32>,
     pub status: OfferStatus,
     pub max_per_member: Option<i32>,
     /// The period of `max_per_member` in days from `starts_at`; `None`: over the whole offer.

@@ -20,6 +20,8 @@ pub struct Model {
     /// Discount given back by returns of its lines.
     pub returned_minor: i64,
     pub voucher_id: Option<Uuid>,
+    /// Proofs of purchase this purchase brought to a premium offer.
+    pub proofs: i32,
     pub created_at: DateTimeUtc,
 }
 

@@ -25,6 +25,8 @@ enum Offer {
     Priority,
     Exclusive,
     CardHoldersOnly,
+    TierNames,
+    ExcludeRecentBuyersDays,
     Status,
     MaxPerMember,
     MemberPeriodDays,
@@ -52,6 +54,39 @@ enum OfferRedemption {
     Allocation,
     ReturnedMinor,
     VoucherId,
+    Proofs,
+    CreatedAt,
+}
+
+#[derive(DeriveIden)]
+enum OfferProgress {
+    Table,
+    TenantId,
+    OfferId,
+    MemberId,
+    PeriodStart,
+    Proofs,
+    Premiums,
+}
+
+#[derive(DeriveIden)]
+enum OfferClaim {
+    Table,
+    Id,
+    TenantId,
+    OfferId,
+    MemberId,
+    PurchaseId,
+    ReceiptKey,
+    ReceiptReference,
+    ReceiptDate,
+    ReceiptAmountMinor,
+    AmountMinor,
+    Status,
+    Reason,
+    PayoutReference,
+    PaidOn,
+    DecidedAt,
     CreatedAt,
 }
 
@@ -103,6 +138,8 @@ impl MigrationTrait for Migration {
                     .col(integer(Offer::Priority))
                     .col(boolean(Offer::Exclusive))
                     .col(boolean(Offer::CardHoldersOnly))
+                    .col(text_null(Offer::TierNames))
+                    .col(integer_null(Offer::ExcludeRecentBuyersDays))
                     .col(string_len(Offer::Status, 16))
                     .col(integer_null(Offer::MaxPerMember))
                     .col(integer_null(Offer::MemberPeriodDays))
@@ -150,6 +187,7 @@ impl MigrationTrait for Migration {
                     .col(text(OfferRedemption::Allocation))
                     .col(big_integer(OfferRedemption::ReturnedMinor))
                     .col(uuid_null(OfferRedemption::VoucherId))
+                    .col(integer(OfferRedemption::Proofs).default(0))
                     .col(timestamp_with_time_zone(OfferRedemption::CreatedAt))
                     .foreign_key(&mut tenant_fk(
                         OfferRedemption::Table,
@@ -207,6 +245,87 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(OfferProgress::Table)
+                    .col(uuid(OfferProgress::TenantId))
+                    .col(uuid(OfferProgress::OfferId))
+                    .col(uuid(OfferProgress::MemberId))
+                    .col(timestamp_with_time_zone(OfferProgress::PeriodStart))
+                    .col(integer(OfferProgress::Proofs))
+                    .col(integer(OfferProgress::Premiums))
+                    .primary_key(
+                        Index::create()
+                            .col(OfferProgress::OfferId)
+                            .col(OfferProgress::MemberId)
+                            .col(OfferProgress::PeriodStart),
+                    )
+                    .foreign_key(&mut tenant_fk(
+                        OfferProgress::Table,
+                        OfferProgress::TenantId,
+                        OfferProgress::OfferId,
+                        Offer::Table,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OfferClaim::Table)
+                    .col(uuid(OfferClaim::Id).primary_key())
+                    .col(uuid(OfferClaim::TenantId))
+                    .col(uuid(OfferClaim::OfferId))
+                    .col(uuid(OfferClaim::MemberId))
+                    .col(uuid_null(OfferClaim::PurchaseId))
+                    .col(string_len(OfferClaim::ReceiptKey, 100))
+                    .col(string_len_null(OfferClaim::ReceiptReference, 100))
+                    .col(timestamp_with_time_zone(OfferClaim::ReceiptDate))
+                    .col(big_integer(OfferClaim::ReceiptAmountMinor))
+                    .col(big_integer(OfferClaim::AmountMinor))
+                    .col(string_len(OfferClaim::Status, 16))
+                    .col(text_null(OfferClaim::Reason))
+                    .col(string_len_null(OfferClaim::PayoutReference, 100))
+                    .col(timestamp_with_time_zone_null(OfferClaim::PaidOn))
+                    .col(timestamp_with_time_zone_null(OfferClaim::DecidedAt))
+                    .col(timestamp_with_time_zone(OfferClaim::CreatedAt))
+                    .foreign_key(&mut tenant_fk(
+                        OfferClaim::Table,
+                        OfferClaim::TenantId,
+                        OfferClaim::OfferId,
+                        Offer::Table,
+                    ))
+                    .foreign_key(&mut tenant_fk(
+                        OfferClaim::Table,
+                        OfferClaim::TenantId,
+                        OfferClaim::MemberId,
+                        Alias::new("member"),
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        for (name, cols, unique) in [
+            (
+                "ux_offer_claim_receipt",
+                &["tenant_id", "offer_id", "receipt_key"][..],
+                true,
+            ),
+            (
+                "ix_offer_claim_member",
+                &["tenant_id", "member_id"][..],
+                false,
+            ),
+            (
+                "ix_offer_claim_status",
+                &["tenant_id", "offer_id", "status"][..],
+                false,
+            ),
+        ] {
+            manager
+                .create_index(index(name, OfferClaim::Table, cols, unique))
+                .await?;
+        }
+        manager
             .alter_table(
                 Table::alter()
                     .table(Purchase::Table)
@@ -243,6 +362,8 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            OfferClaim::Table.into_iden(),
+            OfferProgress::Table.into_iden(),
             OfferMemberUse::Table.into_iden(),
             OfferRedemption::Table.into_iden(),
             Offer::Table.into_iden(),

@@ -597,3 +597,334 @@ async fn offers_are_checked_replayed_kept_per_brand_and_managed_by_owners_and_ma
         .await;
     assert_eq!(code_of(&refused), "FORBIDDEN", "{refused}");
 }
+
+const CLAIM_FIELDS: &str = "id status amountMinor receiptAmountMinor reason payoutReference paidOn";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refund_claim_from_submission_to_payout_and_the_same_receipt_twice_is_refused() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("odr").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let refund = create(&app, &brand, "Rasoir remboursé 5 €", "REFUND", json!({ "skus": ["RASOIR"], "amountMinor": 500, "claimDeadlineDays": 30, "maxPerMember": 2 })).await;
+    let share = create(
+        &app,
+        &brand,
+        "20 % remboursés",
+        "REFUND",
+        json!({ "skus": ["LAME"], "percent": 20, "claimDeadlineDays": 30 }),
+    )
+    .await;
+    // The member signs up in the member app and buys a razor (12.00) and blades (2 × 3.99).
+    let member_token = app.member_token(&brand).await;
+    let me = app.as_token(&member_token);
+    let who = me.query("{ me { id } }", json!({})).await;
+    let member = who["data"]["me"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{who}"))
+        .to_owned();
+    let bought = owner
+        .query(
+            &record(),
+            json!({ "i": { "memberId": member, "currency": "EUR", "totalMinor": 1_200 + 798,
+            "lines": [line("RASOIR", None, 1, 1_200), line("LAME", None, 2, 399)] } }),
+        )
+        .await;
+    let purchase = bought["data"]["recordPurchase"]["purchase"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{bought}"))
+        .to_owned();
+    // The refund offer is not applied at the till.
+    assert_eq!(
+        bought["data"]["recordPurchase"]["offerDiscountMinor"], 0,
+        "{bought}"
+    );
+
+    let submit = format!(
+        "mutation($i: RefundClaimInput!) {{ submitMyRefundClaim(input: $i) {{ {CLAIM_FIELDS} }} }}"
+    );
+    let claim = me
+        .query(&submit, json!({ "i": { "offerId": refund, "purchaseId": purchase, "idempotencyKey": "odr-1" } }))
+        .await;
+    let c = &claim["data"]["submitMyRefundClaim"];
+    assert_eq!(
+        (
+            c["status"].as_str(),
+            c["amountMinor"].as_i64(),
+            c["receiptAmountMinor"].as_i64()
+        ),
+        (Some("SUBMITTED"), Some(500), Some(1_200)),
+        "{claim}"
+    );
+    let id = c["id"].as_str().unwrap_or_default().to_owned();
+    // A retry answers the same claim; the same purchase again is refused.
+    let retry = me
+        .query(&submit, json!({ "i": { "offerId": refund, "purchaseId": purchase, "idempotencyKey": "odr-1" } }))
+        .await;
+    assert_eq!(
+        retry["data"]["submitMyRefundClaim"]["id"],
+        id.as_str(),
+        "{retry}"
+    );
+    let twice = me
+        .query(
+            &submit,
+            json!({ "i": { "offerId": refund, "purchaseId": purchase } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&twice), field_of(&twice)),
+        ("VALIDATION", "input.purchaseId"),
+        "{twice}"
+    );
+    // 20 % of the blades: 7.98 → 1.59 (rounded down).
+    let blades = me
+        .query(
+            &submit,
+            json!({ "i": { "offerId": share, "purchaseId": purchase } }),
+        )
+        .await;
+    assert_eq!(
+        blades["data"]["submitMyRefundClaim"]["amountMinor"], 159,
+        "{blades}"
+    );
+
+    // Staff submit one against a paper receipt; the same receipt, written otherwise, is refused.
+    let staff_submit = format!(
+        "mutation($i: RefundClaimInput!) {{ submitRefundClaim(input: $i) {{ {CLAIM_FIELDS} }} }}"
+    );
+    let paper = owner
+        .query(
+            &staff_submit,
+            json!({ "i": { "offerId": refund, "memberId": member, "receiptReference": "T-0042 / 7",
+            "receiptAmountMinor": 300, "receiptDate": app.now() - chrono::Duration::minutes(30) } }),
+        )
+        .await;
+    // A fixed 5.00 refund on a 3.00 razor pays 3.00.
+    assert_eq!(
+        paper["data"]["submitRefundClaim"]["amountMinor"], 300,
+        "{paper}"
+    );
+    let paper_id = paper["data"]["submitRefundClaim"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let same = owner
+        .query(
+            &staff_submit,
+            json!({ "i": { "offerId": refund, "memberId": member, "receiptReference": "t0042-7",
+            "receiptAmountMinor": 300, "receiptDate": app.now() - chrono::Duration::minutes(30) } }),
+        )
+        .await;
+    assert_eq!(
+        (code_of(&same), field_of(&same)),
+        ("VALIDATION", "input.receiptReference"),
+        "{same}"
+    );
+    // Two claims per member: a third is refused; a receipt older than the deadline too.
+    let third = owner
+        .query(
+            &staff_submit,
+            json!({ "i": { "offerId": refund, "memberId": member, "receiptReference": "T-0099",
+            "receiptAmountMinor": 1_000, "receiptDate": app.now() - chrono::Duration::minutes(20) } }),
+        )
+        .await;
+    assert_eq!(code_of(&third), "CONFLICT", "{third}");
+
+    // The brand rejects the paper one (a reason is needed) and approves the first, then pays.
+    let review = "mutation($id: ID!, $ok: Boolean!, $r: String) { reviewRefundClaim(id: $id, approve: $ok, reason: $r) { status reason } }";
+    let no_reason = owner
+        .query(review, json!({ "id": paper_id, "ok": false }))
+        .await;
+    assert_eq!(
+        (code_of(&no_reason), field_of(&no_reason)),
+        ("VALIDATION", "reason"),
+        "{no_reason}"
+    );
+    let rejected = owner
+        .query(
+            review,
+            json!({ "id": paper_id, "ok": false, "r": "Ticket illisible" }),
+        )
+        .await;
+    assert_eq!(
+        rejected["data"]["reviewRefundClaim"]["status"], "REJECTED",
+        "{rejected}"
+    );
+    let approved = owner.query(review, json!({ "id": id, "ok": true })).await;
+    assert_eq!(
+        approved["data"]["reviewRefundClaim"]["status"], "APPROVED",
+        "{approved}"
+    );
+    let again = owner.query(review, json!({ "id": id, "ok": true })).await;
+    assert_eq!(code_of(&again), "CONFLICT", "reviewed once: {again}");
+    let staff = app
+        .invite(&brand, "caisse@odr.example", "BRAND_STAFF")
+        .await;
+    let by_staff = app
+        .as_token(&staff.access_token)
+        .query(review, json!({ "id": id, "ok": false, "r": "non" }))
+        .await;
+    assert_eq!(code_of(&by_staff), "FORBIDDEN", "{by_staff}");
+    let pay = "mutation($id: ID!) { payRefundClaim(id: $id, reference: \"VIR-2026-001\") { status payoutReference paidOn } }";
+    let paid = owner.query(pay, json!({ "id": id })).await;
+    assert_eq!(paid["data"]["payRefundClaim"]["status"], "PAID", "{paid}");
+    assert_eq!(
+        code_of(&owner.query(pay, json!({ "id": id })).await),
+        "CONFLICT"
+    );
+
+    // The member follows their claims; the figures add up; the ledger holds it.
+    let mine = me
+        .query("{ myRefundClaims { id status reason } }", json!({}))
+        .await;
+    let statuses: Vec<&str> = mine["data"]["myRefundClaims"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["status"].as_str())
+        .collect();
+    assert_eq!(statuses.len(), 3, "{mine}");
+    assert!(
+        statuses.contains(&"PAID")
+            && statuses.contains(&"REJECTED")
+            && statuses.contains(&"SUBMITTED"),
+        "{mine}"
+    );
+    let f = owner
+        .query("query($id: ID!) { offer(id: $id) { claims { submitted approved rejected paid owedMinor paidMinor } figures { redemptions discountGivenMinor } } }", json!({ "id": refund }))
+        .await;
+    assert_eq!(
+        f["data"]["offer"]["claims"],
+        json!({ "submitted": 0, "approved": 0, "rejected": 1, "paid": 1, "owedMinor": 0, "paidMinor": 500 }),
+        "{f}"
+    );
+    assert_eq!(f["data"]["offer"]["figures"]["discountGivenMinor"], 500);
+    // Another brand cannot see or review the claim.
+    let other = app.new_brand("autre-odr").await;
+    let foreign = app
+        .as_token(&other.owner.access_token)
+        .query(review, json!({ "id": id, "ok": true }))
+        .await;
+    assert_eq!(code_of(&foreign), "NOT_FOUND", "{foreign}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_premium_after_n_proofs_then_a_return_takes_the_proof_and_the_unused_premium_back() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "prime").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let premium = create(&app, &brand, "3 cafés = 5 €", "PREMIUM", json!({ "skus": ["CAFE"], "proofsNeeded": 3, "voucherAmountMinor": 500, "voucherValidFromDays": 0, "voucherValidDays": 60 })).await;
+    let buy = |key: &str| json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 450, "idempotencyKey": key, "lines": [line("CAFE", None, 1, 450)] } });
+    let mut purchases = Vec::new();
+    for (i, key) in ["c1", "c2", "c3"].iter().enumerate() {
+        let r = owner.query(&record(), buy(key)).await;
+        let paid = &r["data"]["recordPurchase"];
+        let s = step(paid, &premium);
+        // Each purchase is one proof; the third issues the premium.
+        assert_eq!(s["points"], 1, "{paid}");
+        assert_eq!(s["voucherCode"].is_string(), i == 2, "{paid}");
+        purchases.push((
+            paid["purchase"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            s["voucherCode"].as_str().map(str::to_owned),
+        ));
+    }
+    let code = purchases[2].1.clone().unwrap_or_default();
+    let status = |c: String| {
+        let owner = app.as_token(&brand.owner.access_token);
+        async move {
+            let v = owner
+                .query(
+                    "query($c: String!) { voucher(code: $c) { status amountMinor } }",
+                    json!({ "c": c }),
+                )
+                .await;
+            v["data"]["voucher"].clone()
+        }
+    };
+    assert_eq!(
+        status(code.clone()).await,
+        json!({ "status": "ACTIVE", "amountMinor": 500 })
+    );
+    // The first coffee comes back: one proof fewer, and the premium it paid for, unused, is
+    // taken back.
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": purchases[0].0, "lines": [] } }),
+        )
+        .await;
+    assert_eq!(back["data"]["recordReturn"]["refundMinor"], 450, "{back}");
+    assert_eq!(status(code).await["status"], "CANCELLED");
+    // Two proofs are left: the next coffee earns the premium again.
+    let r = owner.query(&record(), buy("c4")).await;
+    let again = step(&r["data"]["recordPurchase"], &premium);
+    assert!(again["voucherCode"].is_string(), "{r}");
+    assert!(app.db_verify_ledger().await.is_sound());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn offers_for_a_tier_and_just_bought_suppression() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("cible").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    // A tiered program: Gold from 100 points.
+    let program = owner
+        .query(
+            "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
+            json!({ "i": { "name": "Club", "rules": { "points": { "points": 1, "perAmountMinor": 100,
+                "tiers": { "basis": "EARNED", "windowMonths": 12, "baseName": "Silver", "levels": [
+                    { "name": "Gold", "threshold": 100, "multiplierPercent": 100 } ] } } } } }),
+        )
+        .await;
+    assert!(
+        program["data"]["createProgram"]["id"].is_string(),
+        "{program}"
+    );
+    let (_m, card) = app
+        .enroll(&brand, json!({ "email": "m@cible.example" }))
+        .await;
+    let gold = create(
+        &app,
+        &brand,
+        "Or -10 %",
+        "DISCOUNT",
+        json!({ "percent": 10, "tierNames": ["gold"] }),
+    )
+    .await;
+    let fresh = create(
+        &app,
+        &brand,
+        "Essayez le thé",
+        "DISCOUNT",
+        json!({ "skus": ["THE"], "amountMinor": 100, "excludeRecentBuyersDays": 30 }),
+    )
+    .await;
+    let basket = |total: i64, lines: Value| json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total, "lines": lines } });
+    // Not gold yet; never bought tea: the tea offer applies, the gold one says why not.
+    let first = owner
+        .query(
+            &record(),
+            basket(
+                12_000,
+                json!([line("THE", None, 1, 500), line("X", None, 1, 11_500)]),
+            ),
+        )
+        .await;
+    let p = &first["data"]["recordPurchase"];
+    assert_eq!(step(p, &gold)["reason"], "NOT_FOR_TIER", "{p}");
+    assert_eq!(step(p, &fresh)["amountMinor"], 100, "{p}");
+    // 119 points: gold now. Tea bought a moment ago: the tea offer is suppressed.
+    let second = owner
+        .query(
+            &preview(),
+            basket(1_000, json!([line("THE", None, 2, 500)])),
+        )
+        .await;
+    let p = &second["data"]["previewCheckout"];
+    assert_eq!(step(p, &fresh)["reason"], "RECENTLY_BOUGHT", "{p}");
+    assert_eq!(step(p, &gold)["amountMinor"], 100, "{p}");
+}

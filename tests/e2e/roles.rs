@@ -65,6 +65,12 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.createOffer", Roles(OWNER_MANAGER)),
         ("Mutation.updateOffer", Roles(OWNER_MANAGER)),
         ("Mutation.setOfferStatus", Roles(OWNER_MANAGER)),
+        ("Query.refundClaims", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Query.myRefundClaims", Roles(&["MEMBER"])),
+        ("Mutation.submitRefundClaim", Roles(BRAND_PEOPLE_AND_APPS)),
+        ("Mutation.submitMyRefundClaim", Roles(&["MEMBER"])),
+        ("Mutation.reviewRefundClaim", Roles(OWNER_MANAGER)),
+        ("Mutation.payRefundClaim", Roles(OWNER_MANAGER)),
         ("Query.voucher", Roles(BRAND_PEOPLE_AND_APPS)),
         (
             "Mutation.convertPointsToVoucher",

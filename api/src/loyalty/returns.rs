@@ -410,7 +410,7 @@ pub async fn record(
             },
         )
         .collect();
-    if purchase.offer_discount_minor > 0 || stored.iter().any(|l| l.offer_id.is_some()) {
+    {
         outcome.offer_discount_returned_minor = crate::loyalty::offers::checkout::on_return(
             &tx,
             purchase_id,

@@ -64,6 +64,10 @@ pub enum SkipReason {
     OutOfStock,
     /// Another combination of offers gave the customer more.
     NotBestCombination,
+    /// The offer is for members of other tiers.
+    NotForTier,
+    /// The member bought the offer's product recently.
+    RecentlyBought,
 }
 
 impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
@@ -81,6 +85,8 @@ impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
             Skip::BudgetExhausted => Self::BudgetExhausted,
             Skip::OutOfStock => Self::OutOfStock,
             Skip::NotBestCombination => Self::NotBestCombination,
+            Skip::NotForTier => Self::NotForTier,
+            Skip::RecentlyBought => Self::RecentlyBought,
         }
     }
 }
@@ -131,6 +137,12 @@ impl SkipReason {
             }
             Self::BudgetExhausted => lang.pick("budget épuisé", "budget spent"),
             Self::OutOfStock => lang.pick("plus de stock", "out of stock"),
+            Self::NotForTier => {
+                lang.pick("réservée à d'autres paliers", "for members of other tiers")
+            }
+            Self::RecentlyBought => {
+                lang.pick("produit déjà acheté récemment", "product bought recently")
+            }
             Self::NotBestCombination => lang.pick(
                 "une autre combinaison d'offres est plus avantageuse",
                 "another combination of offers gives more",

@@ -394,12 +394,24 @@ async fn run(
                 purchase_id,
                 member_id,
                 &line_nos,
+                &running,
                 currency,
                 occurred_at,
             )
             .await?
         }
         None => Vec::new(),
+    };
+    // A preview's vouchers are rolled back with it: no code to show.
+    let offers_booked: Vec<offers::checkout::Booked> = match mode {
+        Mode::Record => offers_booked,
+        Mode::Preview => offers_booked
+            .into_iter()
+            .map(|b| offers::checkout::Booked {
+                voucher_code: None,
+                ..b
+            })
+            .collect(),
     };
     for booked in &offers_booked {
         if let Some(code) = &booked.voucher_code

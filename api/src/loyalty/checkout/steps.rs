@@ -104,7 +104,7 @@ pub fn offers(basket: &mut Basket, evaluation: &crate::loyalty::offers::engine::
                 );
                 line.capped = applied.capped;
                 line.free_sku = applied.free.as_ref().map(|f| f.sku.clone());
-                line.points = applied.free.as_ref().map_or(0, |f| f.quantity);
+                line.points = applied.free.as_ref().map_or(applied.proofs, |f| f.quantity);
                 line
             }
             Err(skip) => StepLine::skipped(StepKind::Offer, SkipReason::from(*skip)),

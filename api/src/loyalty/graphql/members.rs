@@ -129,6 +129,8 @@ pub enum LedgerEventKind {
     MembershipFee,
     /// What an offer gave on a purchase (or gave back on a return).
     Promotion,
+    /// A refund claim approved or paid out.
+    Odr,
 }
 
 /// A movement in a member's history.

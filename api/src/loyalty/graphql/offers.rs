@@ -40,6 +40,14 @@ pub enum OfferKind {
     /// (`voucherAmountMinor` or `voucherPercent`) usable from `voucherValidFromDays` days after
     /// the purchase for `voucherValidDays` days.
     Deferred,
+    /// Refund offer (ODR): claims against a purchase of the selected products (or a receipt)
+    /// within `claimDeadlineDays` pay back `amountMinor` or `percent` of what the products cost.
+    /// Never applied at the till.
+    Refund,
+    /// Premium against proofs: each purchase of the selected products (each unit with
+    /// `countUnits`) is a proof; the `proofsNeeded`-th within the period (`periodDays` from the
+    /// start, or the whole offer) issues the premium voucher (`voucher…` fields).
+    Premium,
 }
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +87,12 @@ pub struct OfferInput {
     /// Only for buyers with a card or a member.
     #[graphql(default)]
     pub card_holders_only: bool,
+    /// Only for members holding one of these tiers (in any program); empty: everyone.
+    #[graphql(default)]
+    pub tier_names: Vec<String>,
+    /// "Just bought" suppression: members who bought one of the offer's products in the last
+    /// N days do not get it.
+    pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
     /// The period of `maxPerMember` in days from `startsAt` (none: the whole offer).
     pub member_period_days: Option<i32>,
@@ -126,10 +140,29 @@ pub struct OfferInput {
     pub voucher_valid_days: i32,
     #[graphql(default)]
     pub voucher_minimum_basket_minor: i64,
+    /// REFUND: days after the purchase within which a claim is accepted.
+    #[graphql(default = 30)]
+    pub claim_deadline_days: i32,
+    /// PREMIUM: proofs that earn the premium.
+    #[graphql(default)]
+    pub proofs_needed: i32,
+    /// PREMIUM: count each unit as a proof (default: each purchase).
+    #[graphql(default)]
+    pub count_units: bool,
+    /// PREMIUM: the period proofs are collected in, in days from the offer's start (none: the
+    /// whole offer).
+    pub period_days: Option<i32>,
 }
 
 impl OfferInput {
     fn into_spec(self) -> Result<OfferSpec, AppError> {
+        let voucher = DeferredVoucher {
+            amount_minor: self.voucher_amount_minor,
+            percent: self.voucher_percent,
+            valid_from_days: i64::from(self.voucher_valid_from_days),
+            valid_days: i64::from(self.voucher_valid_days),
+            minimum_basket_minor: self.voucher_minimum_basket_minor,
+        };
         let selector = Selector {
             skus: self.skus,
             categories: self.categories,
@@ -192,13 +225,20 @@ impl OfferInput {
             OfferKind::Deferred => OfferRules::Deferred {
                 selector,
                 minimum_basket_minor: self.minimum_basket_minor,
-                voucher: DeferredVoucher {
-                    amount_minor: self.voucher_amount_minor,
-                    percent: self.voucher_percent,
-                    valid_from_days: i64::from(self.voucher_valid_from_days),
-                    valid_days: i64::from(self.voucher_valid_days),
-                    minimum_basket_minor: self.voucher_minimum_basket_minor,
-                },
+                voucher,
+            },
+            OfferKind::Refund => OfferRules::Refund {
+                selector,
+                amount_minor: self.amount_minor,
+                percent: self.percent,
+                deadline_days: i64::from(self.claim_deadline_days),
+            },
+            OfferKind::Premium => OfferRules::Premium {
+                selector,
+                proofs: i64::from(self.proofs_needed),
+                count_units: self.count_units,
+                period_days: self.period_days.map(i64::from),
+                voucher,
             },
         };
         Ok(OfferSpec {
@@ -211,6 +251,8 @@ impl OfferInput {
             priority: self.priority,
             exclusive: self.exclusive,
             card_holders_only: self.card_holders_only,
+            tier_names: self.tier_names,
+            exclude_recent_buyers_days: self.exclude_recent_buyers_days,
             max_per_member: self.max_per_member,
             member_period_days: self.member_period_days,
             max_redemptions: self.max_redemptions,
@@ -235,6 +277,8 @@ pub struct Offer {
     pub priority: i32,
     pub exclusive: bool,
     pub card_holders_only: bool,
+    pub tier_names: Vec<String>,
+    pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
@@ -261,8 +305,14 @@ pub struct Offer {
     pub voucher_valid_from_days: i32,
     pub voucher_valid_days: i32,
     pub voucher_minimum_basket_minor: i64,
+    pub claim_deadline_days: i32,
+    pub proofs_needed: i32,
+    pub count_units: bool,
+    pub period_days: Option<i32>,
     #[graphql(skip)]
     figures: OfferFigures,
+    #[graphql(skip)]
+    uuid: uuid::Uuid,
 }
 
 /// What an offer did so far.
@@ -287,6 +337,45 @@ impl Offer {
     async fn figures(&self) -> OfferFigures {
         self.figures.clone()
     }
+
+    /// Refund offers: claims by status, and what was owed and paid (owners and managers).
+    #[graphql(guard = "PermissionGuard(Permission::ManageOffers)")]
+    async fn claims(&self, ctx: &Context<'_>) -> Result<ClaimFigures> {
+        let f = offers::claims::figures(ctx.scope()?, self.uuid).await?;
+        Ok(ClaimFigures {
+            submitted: f.submitted,
+            approved: f.approved,
+            rejected: f.rejected,
+            paid: f.paid,
+            owed_minor: f.owed_minor,
+            paid_minor: f.paid_minor,
+        })
+    }
+}
+
+/// Refund claims of an offer by status.
+#[derive(SimpleObject)]
+pub struct ClaimFigures {
+    /// Waiting for review.
+    pub submitted: i64,
+    /// Approved, not paid yet.
+    pub approved: i64,
+    pub rejected: i64,
+    pub paid: i64,
+    /// Approved and not yet paid, in minor units.
+    pub owed_minor: i64,
+    /// Paid out, in minor units.
+    pub paid_minor: i64,
+}
+
+impl Offer {
+    fn voucher(&mut self, voucher: &DeferredVoucher) {
+        self.voucher_amount_minor = voucher.amount_minor;
+        self.voucher_percent = voucher.percent;
+        self.voucher_valid_from_days = small(voucher.valid_from_days);
+        self.voucher_valid_days = small(voucher.valid_days);
+        self.voucher_minimum_basket_minor = voucher.minimum_basket_minor;
+    }
 }
 
 fn small(v: i64) -> i32 {
@@ -298,7 +387,15 @@ impl TryFrom<offer::Model> for Offer {
 
     fn try_from(o: offer::Model) -> Result<Self, AppError> {
         let rules = offers::rules_of(&o)?;
+        let tier_names = offers::tiers_of(&o);
         let mut view = Self {
+            uuid: o.id,
+            tier_names,
+            exclude_recent_buyers_days: o.exclude_recent_buyers_days,
+            claim_deadline_days: 0,
+            proofs_needed: 0,
+            count_units: false,
+            period_days: None,
             id: ID(o.id.to_string()),
             name: o.name,
             description: o.description,
@@ -432,11 +529,33 @@ impl TryFrom<offer::Model> for Offer {
                 selected(selector);
                 view.kind = OfferKind::Deferred;
                 view.minimum_basket_minor = minimum_basket_minor;
-                view.voucher_amount_minor = voucher.amount_minor;
-                view.voucher_percent = voucher.percent;
-                view.voucher_valid_from_days = small(voucher.valid_from_days);
-                view.voucher_valid_days = small(voucher.valid_days);
-                view.voucher_minimum_basket_minor = voucher.minimum_basket_minor;
+                view.voucher(&voucher);
+            }
+            OfferRules::Refund {
+                selector,
+                amount_minor,
+                percent,
+                deadline_days,
+            } => {
+                selected(selector);
+                view.kind = OfferKind::Refund;
+                view.amount_minor = amount_minor;
+                view.percent = percent;
+                view.claim_deadline_days = small(deadline_days);
+            }
+            OfferRules::Premium {
+                selector,
+                proofs,
+                count_units,
+                period_days,
+                voucher,
+            } => {
+                selected(selector);
+                view.kind = OfferKind::Premium;
+                view.proofs_needed = small(proofs);
+                view.count_units = count_units;
+                view.period_days = period_days.map(small);
+                view.voucher(&voucher);
             }
         }
         Ok(view)
@@ -522,5 +641,222 @@ impl OfferMutation {
         )
         .await?;
         Ok(Offer::try_from(offer)?)
+    }
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "entity::offer_claim::ClaimStatus")]
+pub enum ClaimStatus {
+    /// Waiting for the brand's review.
+    Submitted,
+    /// Approved: the refund is owed.
+    Approved,
+    /// Rejected, with its reason.
+    Rejected,
+    /// Paid out (reference and date recorded).
+    Paid,
+}
+
+/// A refund claim (ODR) against a purchase or a receipt.
+#[derive(SimpleObject)]
+pub struct RefundClaim {
+    pub id: ID,
+    pub offer_id: ID,
+    pub member_id: ID,
+    pub purchase_id: Option<ID>,
+    pub receipt_reference: Option<String>,
+    pub receipt_date: DateTime<Utc>,
+    /// What the offer's products cost on the receipt, in minor units.
+    pub receipt_amount_minor: i64,
+    /// What the claim pays back, in minor units.
+    pub amount_minor: i64,
+    pub status: ClaimStatus,
+    /// Why it was rejected (or a note on approval).
+    pub reason: Option<String>,
+    pub payout_reference: Option<String>,
+    pub paid_on: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<entity::offer_claim::Model> for RefundClaim {
+    fn from(c: entity::offer_claim::Model) -> Self {
+        Self {
+            id: ID(c.id.to_string()),
+            offer_id: ID(c.offer_id.to_string()),
+            member_id: ID(c.member_id.to_string()),
+            purchase_id: c.purchase_id.map(|p| ID(p.to_string())),
+            receipt_reference: c.receipt_reference,
+            receipt_date: c.receipt_date,
+            receipt_amount_minor: c.receipt_amount_minor,
+            amount_minor: c.amount_minor,
+            status: c.status.into(),
+            reason: c.reason,
+            payout_reference: c.payout_reference,
+            paid_on: c.paid_on,
+            decided_at: c.decided_at,
+            created_at: c.created_at,
+        }
+    }
+}
+
+/// A claim against a refund offer: a purchase recorded in Fidelis (`purchaseId`), or a receipt
+/// (`receiptReference`, `receiptAmountMinor` for the offer's products, `receiptDate`).
+#[derive(InputObject)]
+pub struct RefundClaimInput {
+    pub offer_id: ID,
+    /// The member claiming (staff only; a member claims for themselves).
+    pub member_id: Option<ID>,
+    pub purchase_id: Option<ID>,
+    pub receipt_reference: Option<String>,
+    pub receipt_amount_minor: Option<i64>,
+    pub receipt_date: Option<DateTime<Utc>>,
+    /// Makes the call safe to retry: a replay returns the first claim.
+    pub idempotency_key: Option<String>,
+}
+
+impl RefundClaimInput {
+    fn spec(self, member: uuid::Uuid) -> Result<offers::claims::ClaimSpec, AppError> {
+        Ok(offers::claims::ClaimSpec {
+            offer_id: crate::core::types::id("input.offerId", &self.offer_id)?,
+            member_id: member,
+            purchase_id: self
+                .purchase_id
+                .map(|p| crate::core::types::id("input.purchaseId", &p))
+                .transpose()?,
+            receipt_reference: self.receipt_reference,
+            receipt_amount_minor: self.receipt_amount_minor,
+            receipt_date: self.receipt_date,
+        })
+    }
+}
+
+fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
+    match ctx.request()?.principal {
+        crate::core::auth::Principal::Member { member_id, .. } => Ok(member_id),
+        _ => Err(AppError::Forbidden("this is for members")),
+    }
+}
+
+#[derive(Default)]
+pub struct ClaimQuery;
+
+#[Object]
+impl ClaimQuery {
+    /// Refund claims, newest first (at most 500): of an offer, of a member, in a status.
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn refund_claims(
+        &self,
+        ctx: &Context<'_>,
+        offer_id: Option<ID>,
+        member_id: Option<ID>,
+        status: Option<ClaimStatus>,
+    ) -> Result<Vec<RefundClaim>> {
+        let offer = offer_id
+            .map(|o| crate::core::types::id("offerId", &o))
+            .transpose()?;
+        let member = member_id
+            .map(|m| crate::core::types::id("memberId", &m))
+            .transpose()?;
+        Ok(
+            offers::claims::list(ctx.scope()?, offer, member, status.map(Into::into))
+                .await?
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+        )
+    }
+
+    /// The signed-in member's refund claims and where each stands.
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn my_refund_claims(&self, ctx: &Context<'_>) -> Result<Vec<RefundClaim>> {
+        let member = member_of(ctx)?;
+        Ok(offers::claims::list(ctx.scope()?, None, Some(member), None)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ClaimMutation;
+
+#[Object]
+impl ClaimMutation {
+    /// Staff submit a refund claim for a member. One claim per receipt and offer: the same
+    /// receipt twice is refused (VALIDATION); beyond the offer's limit per member, CONFLICT.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn submit_refund_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundClaimInput,
+    ) -> Result<RefundClaim> {
+        let Some(member) = &input.member_id else {
+            return Err(AppError::validation("input.memberId", "name the member claiming").into());
+        };
+        let member = crate::core::types::id("input.memberId", member)?;
+        let key = input.idempotency_key.clone();
+        let claim =
+            offers::claims::submit(ctx.scope()?, input.spec(member)?, key.as_deref()).await?;
+        Ok(claim.into())
+    }
+
+    /// The signed-in member submits a refund claim for themselves (`memberId` is ignored).
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn submit_my_refund_claim(
+        &self,
+        ctx: &Context<'_>,
+        input: RefundClaimInput,
+    ) -> Result<RefundClaim> {
+        let member = member_of(ctx)?;
+        let key = input.idempotency_key.clone();
+        let claim =
+            offers::claims::submit(ctx.scope()?, input.spec(member)?, key.as_deref()).await?;
+        Ok(claim.into())
+    }
+
+    /// Approves a submitted claim (the refund is booked as owed) or rejects it (`reason`
+    /// needed). A claim is reviewed once (CONFLICT otherwise).
+    #[graphql(guard = "PermissionGuard(Permission::ManageOffers)")]
+    async fn review_refund_claim(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        approve: bool,
+        reason: Option<String>,
+        idempotency_key: Option<String>,
+    ) -> Result<RefundClaim> {
+        let claim = offers::claims::review(
+            ctx.scope()?,
+            crate::core::types::id("id", &id)?,
+            approve,
+            reason,
+            idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(claim.into())
+    }
+
+    /// Records that an approved claim was paid: the payment's reference and date (default
+    /// now). Fidelis records the payout; it moves no money.
+    #[graphql(guard = "PermissionGuard(Permission::ManageOffers)")]
+    async fn pay_refund_claim(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reference: String,
+        paid_on: Option<DateTime<Utc>>,
+        idempotency_key: Option<String>,
+    ) -> Result<RefundClaim> {
+        let claim = offers::claims::pay(
+            ctx.scope()?,
+            crate::core::types::id("id", &id)?,
+            &reference,
+            paid_on,
+            idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(claim.into())
     }
 }

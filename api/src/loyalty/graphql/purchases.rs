@@ -298,6 +298,10 @@ pub enum CheckoutSkipReason {
     OutOfStock,
     /// Another combination of offers (an exclusive one, or the stackable ones) gave more.
     NotBestCombination,
+    /// The offer is for members of other tiers.
+    NotForTier,
+    /// The member bought the offer's product in its "just bought" window.
+    RecentlyBought,
 }
 
 /// One line of a checkout's explanation.

@@ -8,12 +8,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    ledger_account::AccountKind, ledger_transaction::TransactionKind, offer, offer::OfferStatus,
-    offer_member_use, offer_redemption, voucher,
+    ledger_account::AccountKind, ledger_transaction::TransactionKind, member_tier, offer,
+    offer::OfferStatus, offer_member_use, offer_progress, offer_redemption, purchase,
+    purchase_line, voucher,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    QuerySelect, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -53,6 +54,25 @@ fn period_start(offer: &offer::Model, now: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// The start of a member's current period of proofs for a premium offer.
+pub(crate) fn premium_period_start(
+    offer: &offer::Model,
+    rules: &OfferRules,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    match rules {
+        OfferRules::Premium {
+            period_days: Some(days),
+            ..
+        } if *days > 0 => {
+            let length = Ord::max(Duration::days(*days).num_seconds(), 1);
+            let elapsed = Ord::max((now - offer.starts_at).num_seconds(), 0);
+            offer.starts_at + Duration::seconds(elapsed / length * length)
+        }
+        _ => offer.starts_at,
+    }
+}
+
 /// The candidate of an offer row, with what is left of its limits.
 fn candidate(
     offer: &offer::Model,
@@ -60,9 +80,13 @@ fn candidate(
     member_uses: i32,
 ) -> Result<Candidate, AppError> {
     let rules = rules_of(offer)?;
-    let blocked = if member.is_none()
-        && (offer.card_holders_only || matches!(rules, OfferRules::Deferred { .. }))
-    {
+    let needs_member = offer.card_holders_only
+        || offer.tier_names.is_some()
+        || matches!(
+            rules,
+            OfferRules::Deferred { .. } | OfferRules::Premium { .. }
+        );
+    let blocked = if member.is_none() && needs_member {
         Some(Skip::NoMember)
     } else if offer
         .max_redemptions
@@ -85,6 +109,7 @@ fn candidate(
         stock_left: offer.stock.map(i64::from),
         rules,
         blocked,
+        progress: 0,
     })
 }
 
@@ -107,6 +132,7 @@ pub async fn running<C: ConnectionTrait>(
         .filter(offer::Column::Status.eq(OfferStatus::Active))
         .filter(offer::Column::StartsAt.lte(now))
         .filter(offer::Column::EndsAt.gt(now))
+        .filter(offer::Column::Kind.ne("REFUND"))
         .filter(which)
         .order_by_asc(offer::Column::Priority)
         .order_by_asc(offer::Column::Id)
@@ -136,7 +162,7 @@ pub async fn running<C: ConnectionTrait>(
         }
         _ => Vec::new(),
     };
-    offers
+    let mut loaded = offers
         .into_iter()
         .map(|offer| {
             let start = period_start(&offer, now);
@@ -150,7 +176,115 @@ pub async fn running<C: ConnectionTrait>(
                 offer,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, AppError>>()?;
+    if let Some(member) = member {
+        target(tx, member, &mut loaded, now).await?;
+    }
+    Ok(loaded)
+}
+
+/// What only a known member's offers need: their tiers (offers for some tiers), what they
+/// bought lately ("just bought" suppression), their proofs so far (premium offers). One query
+/// each, and only when an offer needs it.
+async fn target<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    loaded: &mut [Loaded],
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    if loaded.iter().any(|l| l.offer.tier_names.is_some()) {
+        let assignments = tx
+            .find::<member_tier::Entity>()
+            .filter(member_tier::Column::MemberId.eq(member))
+            .order_by_desc(member_tier::Column::CreatedAt)
+            .order_by_desc(member_tier::Column::Id)
+            .all(tx.db())
+            .await?;
+        // The latest assignment of each program is the member's tier there.
+        let mut seen = Vec::new();
+        let mut names = Vec::new();
+        for a in assignments {
+            if !seen.contains(&a.program_id) {
+                seen.push(a.program_id);
+                names.push(a.name.to_lowercase());
+            }
+        }
+        for l in loaded.iter_mut().filter(|l| l.candidate.blocked.is_none()) {
+            let Some(wanted) = &l.offer.tier_names else {
+                continue;
+            };
+            let wanted: Vec<String> = serde_json::from_str(wanted).unwrap_or_default();
+            if !wanted.iter().any(|w| names.contains(&w.to_lowercase())) {
+                l.candidate.blocked = Some(Skip::NotForTier);
+            }
+        }
+    }
+    let longest = loaded
+        .iter()
+        .filter(|l| l.candidate.blocked.is_none())
+        .filter_map(|l| l.offer.exclude_recent_buyers_days)
+        .max();
+    if let Some(days) = longest {
+        let since = now - Duration::days(i64::from(days));
+        let recent = tx
+            .find::<purchase::Entity>()
+            .filter(purchase::Column::MemberId.eq(member))
+            .filter(purchase::Column::OccurredAt.gte(since))
+            .order_by_desc(purchase::Column::OccurredAt)
+            .limit(200)
+            .all(tx.db())
+            .await?;
+        let ids: Vec<Uuid> = recent.iter().map(|p| p.id).collect();
+        let bought = if ids.is_empty() {
+            Vec::new()
+        } else {
+            tx.find::<purchase_line::Entity>()
+                .filter(purchase_line::Column::PurchaseId.is_in(ids))
+                .filter(purchase_line::Column::OfferId.is_null())
+                .all(tx.db())
+                .await?
+        };
+        for l in loaded.iter_mut().filter(|l| l.candidate.blocked.is_none()) {
+            let Some(days) = l.offer.exclude_recent_buyers_days else {
+                continue;
+            };
+            let since = now - Duration::days(i64::from(days));
+            let products = l.candidate.rules.products();
+            let hit = bought.iter().any(|line| {
+                line.quantity > line.returned_quantity
+                    && products.matches(&line.sku, line.category.as_deref())
+                    && recent
+                        .iter()
+                        .any(|p| p.id == line.purchase_id && p.occurred_at >= since)
+            });
+            if hit {
+                l.candidate.blocked = Some(Skip::RecentlyBought);
+            }
+        }
+    }
+    let premiums: Vec<Uuid> = loaded
+        .iter()
+        .filter(|l| matches!(l.candidate.rules, OfferRules::Premium { .. }))
+        .map(|l| l.offer.id)
+        .collect();
+    if !premiums.is_empty() {
+        let progress = tx
+            .find::<offer_progress::Entity>()
+            .filter(offer_progress::Column::MemberId.eq(member))
+            .filter(offer_progress::Column::OfferId.is_in(premiums))
+            .all(tx.db())
+            .await?;
+        for l in loaded.iter_mut() {
+            let start = premium_period_start(&l.offer, &l.candidate.rules, now);
+            if let Some(p) = progress
+                .iter()
+                .find(|p| p.offer_id == l.offer.id && p.period_start == start)
+            {
+                l.candidate.progress = i64::from(p.proofs);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One claim made in the current round, to undo if a later one fails.
@@ -404,11 +538,20 @@ pub async fn book<C: ConnectionTrait>(
     purchase_id: Uuid,
     member: Option<Uuid>,
     line_nos: &[i32],
+    loaded: &[Loaded],
     currency: crate::core::types::Currency,
     occurred_at: DateTime<Utc>,
 ) -> Result<Vec<Booked>, AppError> {
     let mut booked = Vec::new();
     for (outcome, applied) in evaluation.applied() {
+        if applied.proofs > 0
+            && let (Some(member), Some(l)) =
+                (member, loaded.iter().find(|l| l.offer.id == outcome.offer))
+        {
+            booked
+                .push(book_proofs(tx, l, applied, purchase_id, member, line_nos, currency).await?);
+            continue;
+        }
         let allocation: Vec<(i32, i64)> = line_nos
             .iter()
             .zip(&applied.lines)
@@ -435,6 +578,7 @@ pub async fn book<C: ConnectionTrait>(
             ),
             returned_minor: Set(0),
             voucher_id: Set(voucher.as_ref().map(|v| v.id)),
+            proofs: Set(0),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -460,6 +604,246 @@ pub async fn book<C: ConnectionTrait>(
         });
     }
     Ok(booked)
+}
+
+/// A premium offer's proofs brought by the purchase: the member's progress row, locked, moves
+/// up; each time it reaches N, N are taken off and the premium voucher is issued. The row, not
+/// what the engine read before, decides (two checkouts of one member queue on it).
+async fn book_proofs<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    loaded: &Loaded,
+    applied: &Applied,
+    purchase_id: Uuid,
+    member: Uuid,
+    line_nos: &[i32],
+    currency: crate::core::types::Currency,
+) -> Result<Booked, AppError> {
+    let OfferRules::Premium {
+        proofs: needed,
+        voucher: spec,
+        ..
+    } = &loaded.candidate.rules
+    else {
+        return Err(AppError::Internal(anyhow::anyhow!("not a premium offer")));
+    };
+    let start = premium_period_start(&loaded.offer, &loaded.candidate.rules, tx.now());
+    let brought = i32::try_from(applied.proofs).unwrap_or(i32::MAX);
+    let key = |q: sea_orm::UpdateMany<offer_progress::Entity>| {
+        q.filter(offer_progress::Column::OfferId.eq(loaded.offer.id))
+            .filter(offer_progress::Column::MemberId.eq(member))
+            .filter(offer_progress::Column::PeriodStart.eq(start))
+    };
+    tx.insert_if_absent(
+        offer_progress::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            offer_id: Set(loaded.offer.id),
+            member_id: Set(member),
+            period_start: Set(start),
+            proofs: Set(0),
+            premiums: Set(0),
+        },
+        vec![
+            offer_progress::Column::OfferId,
+            offer_progress::Column::MemberId,
+            offer_progress::Column::PeriodStart,
+        ],
+    )
+    .await?;
+    // The update takes the row's lock; what is read next is this transaction's own value.
+    key(tx.update_many::<offer_progress::Entity>().col_expr(
+        offer_progress::Column::Proofs,
+        Expr::col(offer_progress::Column::Proofs).add(brought),
+    ))
+    .exec(tx.db())
+    .await?;
+    let row = tx
+        .find::<offer_progress::Entity>()
+        .filter(offer_progress::Column::OfferId.eq(loaded.offer.id))
+        .filter(offer_progress::Column::MemberId.eq(member))
+        .filter(offer_progress::Column::PeriodStart.eq(start))
+        .one(tx.db())
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("progress row vanished")))?;
+    let needed = Ord::max(i32::try_from(*needed).unwrap_or(i32::MAX), 1);
+    let premiums = Ord::min(row.proofs / needed, 10);
+    let mut first = None;
+    if premiums > 0 {
+        key(tx
+            .update_many::<offer_progress::Entity>()
+            .col_expr(
+                offer_progress::Column::Proofs,
+                Expr::col(offer_progress::Column::Proofs).sub(premiums * needed),
+            )
+            .col_expr(
+                offer_progress::Column::Premiums,
+                Expr::col(offer_progress::Column::Premiums).add(premiums),
+            ))
+        .exec(tx.db())
+        .await?;
+        for _ in 0..premiums {
+            let v =
+                vouchers::issue_for_offer(tx, member, spec, &loaded.offer.name, currency.code())
+                    .await?;
+            first.get_or_insert(v);
+        }
+    }
+    // The qualifying units of each line: what a return takes back.
+    let units: Vec<(i32, i64)> = line_nos
+        .iter()
+        .zip(&applied.proof_units)
+        .filter(|(_, u)| **u > 0)
+        .map(|(n, u)| (*n, *u))
+        .collect();
+    tx.insert(offer_redemption::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(tx.tenant_id()),
+        offer_id: Set(loaded.offer.id),
+        purchase_id: Set(purchase_id),
+        member_id: Set(Some(member)),
+        discount_minor: Set(0),
+        value_minor: Set(0),
+        allocation: Set(serde_json::to_string(&units).map_err(|e| AppError::Internal(e.into()))?),
+        returned_minor: Set(0),
+        voucher_id: Set(first.as_ref().map(|v| v.id)),
+        proofs: Set(brought),
+        created_at: Set(tx.now()),
+    })
+    .await?;
+    Ok(Booked {
+        offer_id: loaded.offer.id,
+        discount_minor: 0,
+        value_minor: 0,
+        voucher_code: first.map(|v| v.code),
+    })
+}
+
+/// A premium offer's proofs taken back by a return: the qualifying units returned (each unit
+/// a proof, or the purchase's one proof once all its qualifying units are back). When the
+/// member's progress would go below zero, the premium those proofs paid for is reclaimed: its
+/// voucher is cancelled if unused (and N proofs given back); a used one stays.
+async fn return_proofs<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    redemption: &offer_redemption::Model,
+    lines: &[LineReturn],
+) -> Result<(), AppError> {
+    let Some(member) = redemption.member_id else {
+        return Ok(());
+    };
+    let offer = tx.get::<offer::Entity>(redemption.offer_id).await?;
+    let rules = rules_of(&offer)?;
+    let OfferRules::Premium {
+        proofs: needed,
+        count_units,
+        ..
+    } = &rules
+    else {
+        return Ok(());
+    };
+    let units: Vec<(i32, i64)> =
+        serde_json::from_str(&redemption.allocation).map_err(|e| AppError::Internal(e.into()))?;
+    let kept = |after: bool| -> i64 {
+        units
+            .iter()
+            .map(|(n, u)| {
+                let returned = lines.iter().find(|l| l.line_no == *n).map_or(0, |l| {
+                    if after {
+                        l.returned_after
+                    } else {
+                        l.returned_before
+                    }
+                });
+                Ord::max(u - returned, 0)
+            })
+            .sum()
+    };
+    let (before, after) = (kept(false), kept(true));
+    let removed = if *count_units {
+        before - after
+    } else {
+        i64::from(before > 0 && after == 0)
+    };
+    if removed <= 0 {
+        return Ok(());
+    }
+    let start = premium_period_start(&offer, &rules, redemption.created_at);
+    let key = |q: sea_orm::UpdateMany<offer_progress::Entity>| {
+        q.filter(offer_progress::Column::OfferId.eq(offer.id))
+            .filter(offer_progress::Column::MemberId.eq(member))
+            .filter(offer_progress::Column::PeriodStart.eq(start))
+    };
+    let removed = i32::try_from(removed).unwrap_or(i32::MAX);
+    key(tx.update_many::<offer_progress::Entity>().col_expr(
+        offer_progress::Column::Proofs,
+        Expr::col(offer_progress::Column::Proofs).sub(removed),
+    ))
+    .exec(tx.db())
+    .await?;
+    tx.update_many::<offer_redemption::Entity>()
+        .col_expr(
+            offer_redemption::Column::Proofs,
+            Expr::col(offer_redemption::Column::Proofs).sub(removed),
+        )
+        .filter(offer_redemption::Column::Id.eq(redemption.id))
+        .exec(tx.db())
+        .await?;
+    let Some(row) = tx
+        .find::<offer_progress::Entity>()
+        .filter(offer_progress::Column::OfferId.eq(offer.id))
+        .filter(offer_progress::Column::MemberId.eq(member))
+        .filter(offer_progress::Column::PeriodStart.eq(start))
+        .one(tx.db())
+        .await?
+    else {
+        return Ok(());
+    };
+    if row.proofs >= 0 {
+        return Ok(());
+    }
+    // The proofs paid for a premium already issued: reclaim the latest one, if unused.
+    let needed = Ord::max(i32::try_from(*needed).unwrap_or(i32::MAX), 1);
+    let issued = tx
+        .find::<offer_redemption::Entity>()
+        .filter(offer_redemption::Column::OfferId.eq(offer.id))
+        .filter(offer_redemption::Column::MemberId.eq(member))
+        .filter(offer_redemption::Column::VoucherId.is_not_null())
+        .order_by_desc(offer_redemption::Column::CreatedAt)
+        .all(tx.db())
+        .await?;
+    let mut reclaimed = false;
+    for r in issued {
+        let Some(v) = r.voucher_id else { continue };
+        let cancelled = tx
+            .update_many::<voucher::Entity>()
+            .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
+            .filter(voucher::Column::Id.eq(v))
+            .filter(voucher::Column::Uses.eq(0))
+            .filter(voucher::Column::CancelledAt.is_null())
+            .exec(tx.db())
+            .await?;
+        if cancelled.rows_affected == 1 {
+            reclaimed = true;
+            break;
+        }
+    }
+    let fix = if reclaimed {
+        key(tx
+            .update_many::<offer_progress::Entity>()
+            .col_expr(
+                offer_progress::Column::Proofs,
+                Expr::col(offer_progress::Column::Proofs).add(needed),
+            )
+            .col_expr(
+                offer_progress::Column::Premiums,
+                Expr::col(offer_progress::Column::Premiums).sub(1),
+            ))
+    } else {
+        // The premium was used: it stays the member's, the progress starts again from zero.
+        key(tx
+            .update_many::<offer_progress::Entity>()
+            .col_expr(offer_progress::Column::Proofs, Expr::value(0)))
+    };
+    fix.exec(tx.db()).await?;
+    Ok(())
 }
 
 /// One PROMOTION transaction: `amount` from the offer's expense to what its customers received
@@ -526,6 +910,10 @@ pub async fn on_return<C: ConnectionTrait>(
     let whole = lines.iter().all(|l| l.returned_after >= l.quantity);
     let mut total = 0;
     for r in redemptions {
+        if r.proofs > 0 {
+            return_proofs(tx, &r, lines).await?;
+            continue;
+        }
         let allocation: Vec<(i32, i64)> =
             serde_json::from_str(&r.allocation).map_err(|e| AppError::Internal(e.into()))?;
         let share = |done: fn(&LineReturn) -> i64| -> i64 {

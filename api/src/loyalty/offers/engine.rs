@@ -43,6 +43,8 @@ pub struct Candidate {
     pub stock_left: Option<i64>,
     /// A reason it cannot apply, found before the basket was read (a limit reached, no card).
     pub blocked: Option<Skip>,
+    /// Premium offers: the member's proofs so far in the period.
+    pub progress: i64,
 }
 
 /// Why an offer did not apply.
@@ -68,6 +70,10 @@ pub enum Skip {
     OutOfStock,
     /// Another combination (an exclusive offer, or the stackable ones) gave the customer more.
     NotBestCombination,
+    /// The offer is for members of other tiers.
+    NotForTier,
+    /// The member bought the offer's product recently ("just bought" suppression).
+    RecentlyBought,
 }
 
 /// A free line an offer adds (gift, sample, free units): price zero, value for the figures.
@@ -89,6 +95,10 @@ pub struct Applied {
     pub voucher: Option<DeferredVoucher>,
     /// Cut by the brand's cap on offers per basket.
     pub capped: bool,
+    /// Proofs of purchase brought to a premium offer.
+    pub proofs: i64,
+    /// Premium offers: the qualifying units of each line (what a return takes back).
+    pub proof_units: Vec<i64>,
 }
 
 impl Applied {
@@ -309,6 +319,8 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
         free: None,
         voucher: None,
         capped: false,
+        proofs: 0,
+        proof_units: Vec::new(),
     };
     let mut applied = match &c.rules {
         OfferRules::Discount {
@@ -426,6 +438,8 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 }),
                 voucher: None,
                 capped: false,
+                proofs: 0,
+                proof_units: Vec::new(),
             }
         }
         OfferRules::Gift {
@@ -453,6 +467,8 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 }),
                 voucher: None,
                 capped: false,
+                proofs: 0,
+                proof_units: Vec::new(),
             }
         }
         OfferRules::TradeIn {
@@ -487,6 +503,34 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
             }
             plain(per_line)
         }
+        OfferRules::Premium {
+            selector,
+            proofs,
+            count_units,
+            voucher,
+            ..
+        } => {
+            let mut proof_units = vec![0_i64; lines.len()];
+            for (i, _, q) in runs(lines, &vec![1; lines.len()], selector) {
+                proof_units[i] = q;
+            }
+            let units: i64 = proof_units.iter().sum();
+            if units == 0 {
+                return Err(Skip::NotInBasket);
+            }
+            let brought = if *count_units { units } else { 1 };
+            let reached = (c.progress + brought) / (*proofs).max(1) > 0;
+            Applied {
+                lines: vec![0; lines.len()],
+                free: None,
+                voucher: reached.then(|| voucher.clone()),
+                capped: false,
+                proofs: brought,
+                proof_units,
+            }
+        }
+        // Refund offers are claimed after the purchase, never applied at the till.
+        OfferRules::Refund { .. } => return Err(Skip::NotInBasket),
         OfferRules::Deferred {
             selector,
             minimum_basket_minor,
@@ -504,10 +548,16 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 free: None,
                 voucher: Some(voucher.clone()),
                 capped: false,
+                proofs: 0,
+                proof_units: Vec::new(),
             }
         }
     };
-    if applied.discount() == 0 && applied.free.is_none() && applied.voucher.is_none() {
+    if applied.discount() == 0
+        && applied.free.is_none()
+        && applied.voucher.is_none()
+        && applied.proofs == 0
+    {
         return Err(Skip::NothingLeftToDiscount);
     }
     if let Some(budget) = c.budget_left {
@@ -558,6 +608,8 @@ fn group_discount(
         free: None,
         voucher: None,
         capped: false,
+        proofs: 0,
+        proof_units: Vec::new(),
     })
 }
 
@@ -586,6 +638,7 @@ mod tests {
             budget_left: None,
             stock_left: None,
             blocked: None,
+            progress: 0,
         }
     }
 

@@ -8,6 +8,7 @@
 //! the ledger against the offer's own expense account; another brand's offer reads NOT_FOUND.
 
 pub mod checkout;
+pub mod claims;
 pub mod engine;
 pub mod rules;
 
@@ -38,6 +39,10 @@ pub struct OfferSpec {
     pub priority: i32,
     pub exclusive: bool,
     pub card_holders_only: bool,
+    /// Only members holding one of these tiers (in any program); empty: everyone.
+    pub tier_names: Vec<String>,
+    /// Leaves out members who bought one of the offer's products in the last N days.
+    pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
@@ -113,6 +118,28 @@ fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>)
         (_, Some(_)) => return bad("input.stock", "only gift offers have a stock"),
         (_, None) => {}
     }
+    if spec.tier_names.len() > 20 {
+        return bad("input.tierNames", "at most 20 tiers");
+    }
+    for t in &spec.tier_names {
+        text("input.tierNames", t, 100)?;
+    }
+    if spec
+        .exclude_recent_buyers_days
+        .is_some_and(|d| !(1..=365).contains(&d))
+    {
+        return bad("input.excludeRecentBuyersDays", "must be between 1 and 365");
+    }
+    if matches!(
+        spec.rules,
+        OfferRules::Refund { .. } | OfferRules::Premium { .. }
+    ) && spec.code.is_some()
+    {
+        return bad(
+            "input.code",
+            "refund and premium offers are not applied by a code at the till",
+        );
+    }
     if matches!(spec.rules, OfferRules::Deferred { .. }) && spec.exclusive {
         return bad(
             "input.exclusive",
@@ -129,6 +156,34 @@ pub fn normalise_code(raw: &str) -> String {
         .filter(|c| !c.is_whitespace() && *c != '-')
         .map(|c| c.to_ascii_uppercase())
         .collect()
+}
+
+fn tiers_json(tiers: &[String]) -> Result<Option<String>, AppError> {
+    let tiers: Vec<String> = tiers
+        .iter()
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tiers.is_empty() {
+        return Ok(None);
+    }
+    serde_json::to_string(&tiers)
+        .map(Some)
+        .map_err(|e| AppError::Internal(e.into()))
+}
+
+/// An offer's tiers as stored (empty: everyone).
+pub fn tiers_of(offer: &offer::Model) -> Vec<String> {
+    offer
+        .tier_names
+        .as_deref()
+        .and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or_default()
+}
+
+/// The largest amount a receipt or a purchase may carry.
+pub(crate) fn checkout_max_amount() -> i64 {
+    crate::loyalty::checkout::MAX_AMOUNT_MINOR
 }
 
 fn rules_json(rules: &OfferRules) -> Result<String, AppError> {
@@ -180,6 +235,8 @@ pub async fn create(
                 priority: Set(spec.priority),
                 exclusive: Set(spec.exclusive),
                 card_holders_only: Set(spec.card_holders_only),
+                tier_names: Set(tiers_json(&spec.tier_names)?),
+                exclude_recent_buyers_days: Set(spec.exclude_recent_buyers_days),
                 status: Set(OfferStatus::Active),
                 max_per_member: Set(spec.max_per_member),
                 member_period_days: Set(spec.member_period_days),
@@ -259,6 +316,8 @@ pub async fn update(
     model.priority = Set(spec.priority);
     model.exclusive = Set(spec.exclusive);
     model.card_holders_only = Set(spec.card_holders_only);
+    model.tier_names = Set(tiers_json(&spec.tier_names)?);
+    model.exclude_recent_buyers_days = Set(spec.exclude_recent_buyers_days);
     model.max_per_member = Set(spec.max_per_member);
     model.member_period_days = Set(spec.member_period_days);
     model.max_redemptions = Set(spec.max_redemptions);

@@ -131,6 +131,27 @@ pub enum OfferRules {
         selector: Selector,
         amount_minor: i64,
     },
+    /// Refund offer (ODR): a claim against a purchase of the selected products (recorded in
+    /// Fidelis, or a receipt) within `deadline_days` pays back `amount_minor`, or `percent` of the
+    /// qualifying amount. Never applied at the till: members and staff submit claims.
+    #[serde(rename_all = "camelCase")]
+    Refund {
+        selector: Selector,
+        amount_minor: i64,
+        percent: i32,
+        deadline_days: i64,
+    },
+    /// Premium against proofs (prime de fidélité): each purchase of the selected products (or
+    /// each unit, with `count_units`) is a proof; the `proofs`-th within the period (the offer's
+    /// window, or `period_days` from its start) issues the premium voucher.
+    #[serde(rename_all = "camelCase")]
+    Premium {
+        selector: Selector,
+        proofs: i64,
+        count_units: bool,
+        period_days: Option<i64>,
+        voucher: DeferredVoucher,
+    },
     /// Deferred coupon: a purchase whose selected lines reach `minimum_basket_minor` issues a
     /// voucher for a later visit.
     #[serde(rename_all = "camelCase")]
@@ -156,6 +177,31 @@ impl OfferRules {
             Self::Gift { .. } => "GIFT",
             Self::TradeIn { .. } => "TRADE_IN",
             Self::Deferred { .. } => "DEFERRED",
+            Self::Refund { .. } => "REFUND",
+            Self::Premium { .. } => "PREMIUM",
+        }
+    }
+
+    /// The products the offer is about (a bundle: all its parts), for "just bought"
+    /// suppression.
+    pub fn products(&self) -> Selector {
+        match self {
+            Self::Discount { selector, .. }
+            | Self::MultiBuy { selector, .. }
+            | Self::NthAtPercent { selector, .. }
+            | Self::ExtraQuantity { selector, .. }
+            | Self::Gift { selector, .. }
+            | Self::TradeIn { selector, .. }
+            | Self::Deferred { selector, .. }
+            | Self::Refund { selector, .. }
+            | Self::Premium { selector, .. } => selector.clone(),
+            Self::Bundle { parts, .. } => Selector {
+                skus: parts.iter().flat_map(|p| p.selector.skus.clone()).collect(),
+                categories: parts
+                    .iter()
+                    .flat_map(|p| p.selector.categories.clone())
+                    .collect(),
+            },
         }
     }
 
@@ -269,6 +315,41 @@ impl OfferRules {
                 selector.validate("input.skus")?;
                 amount("input.amountMinor", *amount_minor, 1)?;
             }
+            Self::Refund {
+                selector,
+                amount_minor,
+                percent,
+                deadline_days,
+            } => {
+                selector.validate("input.skus")?;
+                match (*amount_minor, *percent) {
+                    (a, 0) if a > 0 => amount("input.amountMinor", a, 1)?,
+                    (0, p) if (1..=100).contains(&p) => {}
+                    _ => {
+                        return bad(
+                            "input.amountMinor",
+                            "set either an amount or a percent (1 to 100)",
+                        );
+                    }
+                }
+                if !(1..=730).contains(deadline_days) {
+                    return bad("input.claimDeadlineDays", "must be between 1 and 730");
+                }
+            }
+            Self::Premium {
+                selector,
+                proofs,
+                period_days,
+                voucher,
+                ..
+            } => {
+                selector.validate("input.skus")?;
+                count("input.proofsNeeded", *proofs, 2)?;
+                if period_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+                    return bad("input.periodDays", "must be between 1 and 3650");
+                }
+                validate_voucher(voucher)?;
+            }
             Self::Deferred {
                 selector,
                 minimum_basket_minor,
@@ -276,29 +357,34 @@ impl OfferRules {
             } => {
                 selector.validate("input.skus")?;
                 amount("input.minimumBasketMinor", *minimum_basket_minor, 0)?;
-                match (voucher.amount_minor, voucher.percent) {
-                    (a, 0) if (1..=10_000_000).contains(&a) => {}
-                    (0, p) if (1..=100).contains(&p) => {}
-                    _ => {
-                        return bad(
-                            "input.voucherAmountMinor",
-                            "set either an amount (1 to 10000000) or a percent (1 to 100)",
-                        );
-                    }
-                }
-                if !(0..=365).contains(&voucher.valid_from_days) {
-                    return bad("input.voucherValidFromDays", "must be between 0 and 365");
-                }
-                if !(1..=730).contains(&voucher.valid_days) {
-                    return bad("input.voucherValidDays", "must be between 1 and 730");
-                }
-                amount(
-                    "input.voucherMinimumBasketMinor",
-                    voucher.minimum_basket_minor,
-                    0,
-                )?;
+                validate_voucher(voucher)?;
             }
         }
         Ok(())
     }
+}
+
+/// Checks the voucher a deferred coupon or a premium issues.
+fn validate_voucher(voucher: &DeferredVoucher) -> Result<(), AppError> {
+    let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+    match (voucher.amount_minor, voucher.percent) {
+        (a, 0) if (1..=10_000_000).contains(&a) => {}
+        (0, p) if (1..=100).contains(&p) => {}
+        _ => {
+            return bad(
+                "input.voucherAmountMinor",
+                "set either an amount (1 to 10000000) or a percent (1 to 100)",
+            );
+        }
+    }
+    if !(0..=365).contains(&voucher.valid_from_days) {
+        return bad("input.voucherValidFromDays", "must be between 0 and 365");
+    }
+    if !(1..=730).contains(&voucher.valid_days) {
+        return bad("input.voucherValidDays", "must be between 1 and 730");
+    }
+    if !(0..=MAX_MINOR).contains(&voucher.minimum_basket_minor) {
+        return bad("input.voucherMinimumBasketMinor", "must not be negative");
+    }
+    Ok(())
 }
