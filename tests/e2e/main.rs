@@ -33,6 +33,7 @@ mod partner;
 mod portal;
 mod portal_coalitions;
 mod portal_mail;
+mod portal_offers;
 mod portal_programs;
 mod races;
 mod returns;

@@ -67,6 +67,7 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.setOfferStatus", Roles(OWNER_MANAGER)),
         ("Query.refundClaims", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Query.myRefundClaims", Roles(&["MEMBER"])),
+        ("Query.currentOffers", Roles(&["MEMBER"])),
         ("Mutation.submitRefundClaim", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Mutation.submitMyRefundClaim", Roles(&["MEMBER"])),
         ("Mutation.reviewRefundClaim", Roles(OWNER_MANAGER)),

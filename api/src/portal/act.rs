@@ -417,6 +417,53 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "offer-create",
+        query: "mutation($i: OfferInput!, $k: String) { createOffer(input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, lang| Ok(json!({ "i": offer_input(f, lang)?, "k": f.opt("idempotency_key") })),
+        done: ("Offre créée.", "Offer created."),
+        next: |d| {
+            d["createOffer"]["id"]
+                .as_str()
+                .map(|id| format!("/app/offers/{id}"))
+        },
+    },
+    Action {
+        name: "offer-status",
+        query: "mutation($id: ID!, $s: OfferStatus!) { setOfferStatus(id: $id, status: $s) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "s": f.text("status") })),
+        done: ("Offre mise à jour.", "Offer updated."),
+        next: back,
+    },
+    Action {
+        name: "claim-approve",
+        query: "mutation($id: ID!, $k: String) { reviewRefundClaim(id: $id, approve: true, idempotencyKey: $k) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "k": f.opt("idempotency_key") })),
+        done: ("Demande acceptée.", "Claim approved."),
+        next: back,
+    },
+    Action {
+        name: "claim-reject",
+        query: "mutation($id: ID!, $r: String, $k: String) { reviewRefundClaim(id: $id, approve: false, reason: $r, idempotencyKey: $k) { id } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "id": id_field(f, "id"), "r": f.opt("reason"), "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: ("Demande refusée.", "Claim rejected."),
+        next: back,
+    },
+    Action {
+        name: "claim-pay",
+        query: "mutation($id: ID!, $r: String!, $k: String) { payRefundClaim(id: $id, reference: $r, idempotencyKey: $k) { id } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "id": id_field(f, "id"), "r": f.text("reference"), "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: ("Paiement enregistré.", "Payout recorded."),
+        next: back,
+    },
+    Action {
         name: "reward-active",
         query: "mutation($i: UpdateRewardInput!) { updateReward(input: $i) { id } }",
         vars: |f, _| {
@@ -662,8 +709,97 @@ fn template_input(f: &Fields) -> Value {
     })
 }
 
+/// Comma-separated words of a field (SKUs, categories, tiers).
+fn words(f: &Fields, key: &str) -> Vec<String> {
+    f.text(key)
+        .split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The OfferInput of the new-offer form (the fields of its kind; the API checks the rest).
+fn offer_input(f: &Fields, lang: Lang) -> Result<Value, String> {
+    let kind = f.text("kind");
+    let money = |key: &str, label: Label| f.money(key, label, lang);
+    let int = |key: &str, label: Label| f.opt_int(key, label, lang);
+    let bundle_parts: Vec<Value> = ["part1", "part2", "part3"]
+        .iter()
+        .filter_map(|k| f.opt(k))
+        .map(|sku| json!({ "skus": [sku], "quantity": 1 }))
+        .collect();
+    Ok(json!({
+        "name": f.text("name"),
+        "description": f.opt("description"),
+        "kind": kind,
+        "code": f.opt("code"),
+        "startsAt": f.day("starts", false, ("Du", "From"), lang)?,
+        "endsAt": f.day("ends", true, ("Au", "To"), lang)?,
+        "priority": int("priority", ("Priorité", "Priority"))?.unwrap_or(100),
+        "exclusive": f.checked("exclusive"),
+        "cardHoldersOnly": f.checked("card_holders_only"),
+        "tierNames": words(f, "tiers"),
+        "excludeRecentBuyersDays": int("recent", ("Exclure qui a acheté depuis", "Leave out who bought in the last"))?,
+        "maxPerMember": int("max_per_member", ("Limite par membre", "Limit per member"))?,
+        "maxRedemptions": int("max_redemptions", ("Utilisations au total", "Uses in all"))?,
+        "budgetMinor": money("budget", ("Budget", "Budget"))?,
+        "stock": int("stock", ("Stock de cadeaux", "Gifts in stock"))?,
+        "skus": words(f, "skus"),
+        "categories": words(f, "categories"),
+        "amountMinor": money("amount", ("Montant", "Amount"))?.unwrap_or(0),
+        "percent": int("percent", ("Pourcentage", "Percentage"))?.unwrap_or(0),
+        "minimumBasketMinor": money("minimum", ("Panier minimum", "Minimum basket"))?.unwrap_or(0),
+        "buyQuantity": int("buy", ("Articles achetés", "Items bought"))?.unwrap_or(0),
+        "payQuantity": int("pay", ("Articles payés", "Items paid"))?.unwrap_or(0),
+        "nth": int("nth", ("Tous les combien", "Every how many"))?.unwrap_or(0),
+        "bundleParts": bundle_parts,
+        "bundlePriceMinor": money("bundle_price", ("Prix du lot", "Bundle price"))?.unwrap_or(0),
+        "perQuantity": int("per", ("Pour N articles achetés", "Per N items bought"))?.unwrap_or(0),
+        "freeQuantity": int("free", ("Articles offerts", "Items free"))?.unwrap_or(0),
+        "giftSku": f.opt("gift_sku"),
+        "giftValueMinor": money("gift_value", ("Valeur du cadeau", "Gift value"))?.unwrap_or(0),
+        "tradeInCategory": f.opt("trade_in"),
+        "voucherAmountMinor": money("voucher_amount", ("Valeur du bon émis", "Value of the voucher issued"))?.unwrap_or(0),
+        "voucherPercent": int("voucher_percent", ("Remise du bon", "Voucher discount"))?.unwrap_or(0),
+        "voucherValidFromDays": int("voucher_from", ("Utilisable après", "Usable after"))?.unwrap_or(1),
+        "voucherValidDays": int("voucher_days", ("Pendant", "For"))?.unwrap_or(30),
+        "claimDeadlineDays": int("deadline", ("Délai pour demander", "Deadline to claim"))?.unwrap_or(30),
+        "proofsNeeded": int("proofs", ("Preuves d'achat nécessaires", "Proofs of purchase needed"))?.unwrap_or(0),
+        "countUnits": f.checked("count_units"),
+    }))
+}
+
 /// The member spaces' actions (each runs as the signed-in member, on their own account).
 pub(super) static MEMBER: &[Action] = &[
+    Action {
+        name: "claim-submit",
+        query: "mutation($i: RefundClaimInput!) { submitMyRefundClaim(input: $i) { id } }",
+        vars: |f, lang| {
+            let receipt_date = match f.opt("receipt_date") {
+                Some(_) => Some(f.day(
+                    "receipt_date",
+                    false,
+                    ("Date du ticket", "Receipt date"),
+                    lang,
+                )?),
+                None => None,
+            };
+            Ok(json!({ "i": {
+                "offerId": f.text("offer_id"),
+                "purchaseId": f.opt("purchase_id"),
+                "receiptReference": f.opt("receipt"),
+                "receiptAmountMinor": f.money("receipt_amount", ("Montant des articles sur le ticket", "Amount of the items on the receipt"), lang)?,
+                "receiptDate": receipt_date,
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: (
+            "Demande envoyée : suivez-la ci-dessous.",
+            "Claim sent: follow it below.",
+        ),
+        next: back,
+    },
     Action {
         name: "redeem-reward",
         query: "mutation($r: ID!, $k: String) { redeemMyReward(rewardId: $r, idempotencyKey: $k) { code } }",

@@ -366,6 +366,19 @@ pub(super) static REWARDS: SpaceView = SpaceView {
     ],
 };
 
+/// Offers running now, and the member's refund claims with a form to submit one (against a
+/// purchase of their history or a receipt).
+pub(super) static OFFERS: SpaceView = SpaceView {
+    template: "member_offers.html",
+    queries: &[
+        "{ currentOffers { id name description kind endsAt skus categories amountMinor percent
+            minimumBasketMinor claimDeadlineDays proofsNeeded voucherAmountMinor voucherPercent } }",
+        "{ myRefundClaims { id offerId receiptReference receiptDate amountMinor status reason
+            payoutReference paidOn createdAt } }",
+        "{ me { history(first: 50) { nodes { causeType causeId reason occurredAt } } } }",
+    ],
+};
+
 pub(super) static ACCOUNT: SpaceView = SpaceView {
     template: "member_account.html",
     queries: &[

@@ -23,6 +23,7 @@ mod labels;
 mod mail;
 mod member;
 mod members;
+mod offers;
 mod programs;
 mod render;
 mod rules;
@@ -103,6 +104,9 @@ where
         .route("/app/settings", view::route(&catalog::SETTINGS))
         .route("/m/{slug}/brand.css", get(member::brand_css))
         .route("/app/rewards", view::route(&catalog::REWARDS))
+        .route("/app/offers", view::route(&offers::OFFERS))
+        .route("/app/offers/{id}", view::route(&offers::OFFER))
+        .route("/m/{slug}/offers", member::space_route(&member::OFFERS))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/coalitions", view::route(&coalitions::COALITIONS))
         .route("/app/coalitions/{id}", view::route(&coalitions::COALITION))

@@ -62,6 +62,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("coalition.html", include_str!("templates/coalition.html")),
     ("brands.html", include_str!("templates/brands.html")),
     ("vouchers.html", include_str!("templates/vouchers.html")),
+    ("offers.html", include_str!("templates/offers.html")),
+    ("offer.html", include_str!("templates/offer.html")),
+    ("offer_fields.html", include_str!("templates/offer_fields.html")),
+    (
+        "member_offers.html",
+        include_str!("templates/member_offers.html"),
+    ),
     (
         "rules_fields.html",
         include_str!("templates/rules_fields.html"),

@@ -581,6 +581,18 @@ impl OfferQuery {
             .collect::<Result<_, _>>()?)
     }
 
+    /// For the signed-in member: the brand's offers running now (codes left out: a code is
+    /// given at the till).
+    #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
+    async fn current_offers(&self, ctx: &Context<'_>) -> Result<Vec<Offer>> {
+        Ok(offers::list(ctx.scope()?, true)
+            .await?
+            .into_iter()
+            .filter(|o| o.code.is_none())
+            .map(Offer::try_from)
+            .collect::<Result<_, _>>()?)
+    }
+
     #[graphql(guard = "PermissionGuard(Permission::ViewOffers)")]
     async fn offer(&self, ctx: &Context<'_>, id: ID) -> Result<Offer> {
         let offer = offers::get(ctx.scope()?, crate::core::types::id("id", &id)?).await?;

@@ -1,0 +1,154 @@
+//! Offers in the portal, in a real browser: an owner creates a discount and a refund offer from
+//! the forms, sees what the discount gave after a purchase at the till; a member submits a
+//! refund claim for a paper receipt in their space; the owner approves it and records the
+//! payout; the member sees it paid.
+
+use chrono::Duration;
+use fidelis_tests::{PASSWORD, spawn_app};
+use serde_json::json;
+
+use crate::browser::Browser;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_runs_offers_and_refund_claims_and_a_member_follows_theirs() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let brand = app.new_brand("promo").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let day = |d: i64| {
+        (app.now() + Duration::days(d))
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+
+    browser.goto(&app.url("/login")).await;
+    browser.fill("email", "owner@promo.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Brand promo").await;
+
+    // A 10 % discount on wine, typed in the form.
+    browser.click("nav a[href='/app/offers']").await;
+    browser.wait_for_text("Aucune offre pour l'instant").await;
+    browser.fill("name", "Vins -10 %").await;
+    browser.set_value("starts", &day(0)).await;
+    browser.set_value("ends", &day(30)).await;
+    browser.fill("categories", "wine").await;
+    browser.fill("percent", "10").await;
+    browser.click("#new form button[type='submit']").await;
+    browser.wait_for_text("Offre créée").await;
+    let path = browser.path().await;
+    let wine = path.trim_start_matches("/app/offers/").to_owned();
+
+    // At the till: 2 bottles at 10.00 → 2.00 off.
+    let paid = owner
+        .query(
+            "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { offerDiscountMinor } }",
+            json!({ "i": { "currency": "EUR", "totalMinor": 2_000, "lines": [
+                { "sku": "BORDEAUX", "category": "wine", "quantity": 2, "unitPriceMinor": 1_000 } ] } }),
+        )
+        .await;
+    assert_eq!(
+        paid["data"]["recordPurchase"]["offerDiscountMinor"], 200,
+        "{paid}"
+    );
+    browser.goto(&app.url(&format!("/app/offers/{wine}"))).await;
+    let page = browser.wait_for_text("Résultats").await;
+    assert!(
+        page.contains("2,00 EUR") && page.contains("18,00 EUR"),
+        "{page}"
+    );
+    browser.screenshot("offer-figures").await;
+
+    // A refund offer: 5.00 back on a razor.
+    browser.goto(&app.url("/app/offers?kind=REFUND#new")).await;
+    browser.fill("name", "Rasoir remboursé").await;
+    browser.set_value("starts", &day(0)).await;
+    browser.set_value("ends", &day(30)).await;
+    browser.fill("skus", "RASOIR").await;
+    browser.fill("amount", "5").await;
+    browser.click("#new form button[type='submit']").await;
+    browser.wait_for_text("Offre créée").await;
+    let refund = browser
+        .path()
+        .await
+        .trim_start_matches("/app/offers/")
+        .to_owned();
+    browser.goto(&app.url("/app/offers")).await;
+    browser.wait_for_text("Remboursement différé (ODR)").await;
+    browser.screenshot("offers-list").await;
+
+    // A member claims for a paper receipt in their space.
+    let signed = app
+        .anonymous()
+        .query(
+            "mutation($i: MemberSignUpInput!) { memberSignUp(input: $i) { accessToken } }",
+            json!({ "i": { "brandSlug": "promo", "email": "ann@promo.example", "password": PASSWORD, "firstName": "Ann" } }),
+        )
+        .await;
+    assert!(
+        signed["data"]["memberSignUp"]["accessToken"].is_string(),
+        "{signed}"
+    );
+    browser.goto(&app.url("/m/promo/login")).await;
+    browser.fill("email", "ann@promo.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Bonjour Ann").await;
+    browser.click("nav a[href='/m/promo/offers']").await;
+    browser.wait_for_text("Rasoir remboursé").await;
+    browser.fill("receipt", "T-2026-77").await;
+    browser.fill("receipt_amount", "12,00").await;
+    browser.set_value("receipt_date", &day(0)).await;
+    browser.click("form.card button[type='submit']").await;
+    let page = browser.wait_for_text("Demande envoyée").await;
+    assert!(
+        page.contains("déposée") && page.contains("5,00 EUR"),
+        "{page}"
+    );
+    browser.screenshot("member-claims").await;
+
+    // The owner approves it, then records the transfer.
+    browser
+        .goto(&app.url(&format!("/app/offers/{refund}")))
+        .await;
+    browser.wait_for_text("T-2026-77").await;
+    browser
+        .click("form[action='/app/act/claim-approve'] button")
+        .await;
+    browser.wait_for_text("Demande acceptée").await;
+    browser
+        .find("form[action='/app/act/claim-pay'] input[name='reference']")
+        .await
+        .send_keys("VIR-0001")
+        .await
+        .unwrap_or_else(|e| panic!("type the reference: {e}"));
+    browser
+        .click("form[action='/app/act/claim-pay'] button")
+        .await;
+    let page = browser.wait_for_text("Paiement enregistré").await;
+    assert!(
+        page.contains("payées 1") && page.contains("VIR-0001"),
+        "{page}"
+    );
+    browser.screenshot("offer-claims").await;
+
+    browser.goto(&app.url("/m/promo/offers")).await;
+    let page = browser.wait_for_text("payée").await;
+    assert!(page.contains("payée le"), "{page}");
+    let claims = owner
+        .query(
+            "query($id: ID!) { offer(id: $id) { claims { paid paidMinor } } }",
+            json!({ "id": refund }),
+        )
+        .await;
+    assert_eq!(
+        claims["data"]["offer"]["claims"],
+        json!({ "paid": 1, "paidMinor": 500 }),
+        "{claims}"
+    );
+    browser.close().await;
+}
