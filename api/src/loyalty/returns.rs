@@ -208,6 +208,33 @@ pub async fn record(
             ));
         }
     }
+    let offer_returned = {
+        // The offers' shares of the returned units go back to them.
+        let returned_lines: Vec<crate::loyalty::offers::checkout::LineReturn> = stored
+            .iter()
+            .zip(&asked_per_line)
+            .map(
+                |(line, asked)| crate::loyalty::offers::checkout::LineReturn {
+                    line_no: line.line_no,
+                    quantity: i64::from(line.quantity),
+                    returned_before: i64::from(line.returned_quantity),
+                    returned_after: i64::from(line.returned_quantity) + asked,
+                    given: line.offer_id.is_some(),
+                },
+            )
+            .collect();
+        // Before any ledger account is locked: a checkout locks its offers first, then the
+        // accounts; a return does the same (no deadlock between them).
+        crate::loyalty::offers::checkout::on_return(
+            &tx,
+            purchase_id,
+            purchase.member_id,
+            &returned_lines,
+            crate::core::types::Currency::parse("currency", &purchase.currency)?,
+            Ord::max(purchase.occurred_at, scope.now()),
+        )
+        .await?
+    };
     let mut outcome = Returned {
         purchase_id,
         points_reversed: 0,
@@ -220,7 +247,7 @@ pub async fn record(
         cashback_refunded_minor: 0,
         stored_value_refunded_minor: 0,
         refund_minor: share.value_returned_now(),
-        offer_discount_returned_minor: 0,
+        offer_discount_returned_minor: offer_returned,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());
@@ -396,30 +423,6 @@ pub async fn record(
             )
             .await?;
         }
-    }
-    // The offers' shares of the returned units go back to them.
-    let returned_lines: Vec<crate::loyalty::offers::checkout::LineReturn> = stored
-        .iter()
-        .zip(&asked_per_line)
-        .map(
-            |(line, asked)| crate::loyalty::offers::checkout::LineReturn {
-                line_no: line.line_no,
-                quantity: i64::from(line.quantity),
-                returned_before: i64::from(line.returned_quantity),
-                returned_after: i64::from(line.returned_quantity) + asked,
-            },
-        )
-        .collect();
-    {
-        outcome.offer_discount_returned_minor = crate::loyalty::offers::checkout::on_return(
-            &tx,
-            purchase_id,
-            purchase.member_id,
-            &returned_lines,
-            crate::core::types::Currency::parse("currency", &purchase.currency)?,
-            Ord::max(purchase.occurred_at, scope.now()),
-        )
-        .await?;
     }
     crate::core::events::append(
         &tx,

@@ -64,7 +64,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("vouchers.html", include_str!("templates/vouchers.html")),
     ("offers.html", include_str!("templates/offers.html")),
     ("offer.html", include_str!("templates/offer.html")),
-    ("offer_fields.html", include_str!("templates/offer_fields.html")),
+    (
+        "offer_fields.html",
+        include_str!("templates/offer_fields.html"),
+    ),
     (
         "member_offers.html",
         include_str!("templates/member_offers.html"),

@@ -84,9 +84,15 @@ impl Basket {
     pub fn earning_lines(&self) -> Vec<EarningLine<'_>> {
         self.lines
             .iter()
-            .map(|l| EarningLine {
+            .zip(&self.line_offers)
+            .map(|(l, given)| EarningLine {
                 category: l.category.as_deref(),
-                quantity: i64::from(l.quantity),
+                // The free lines offers gave earn nothing, even by the item.
+                quantity: if given.is_some() {
+                    0
+                } else {
+                    i64::from(l.quantity)
+                },
                 unit_price_minor: l.unit_price_minor,
                 discount_minor: l.discount_minor,
                 tax_minor: l.tax_minor,

@@ -68,6 +68,8 @@ pub enum SkipReason {
     NotForTier,
     /// The member bought the offer's product recently.
     RecentlyBought,
+    /// The brand's cap on offers per basket left nothing for the offer.
+    Capped,
 }
 
 impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
@@ -87,6 +89,7 @@ impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
             Skip::NotBestCombination => Self::NotBestCombination,
             Skip::NotForTier => Self::NotForTier,
             Skip::RecentlyBought => Self::RecentlyBought,
+            Skip::Capped => Self::Capped,
         }
     }
 }
@@ -143,6 +146,10 @@ impl SkipReason {
             Self::RecentlyBought => {
                 lang.pick("produit déjà acheté récemment", "product bought recently")
             }
+            Self::Capped => lang.pick(
+                "plafond des remises du panier atteint",
+                "the basket's cap on offers is reached",
+            ),
             Self::NotBestCombination => lang.pick(
                 "une autre combinaison d'offres est plus avantageuse",
                 "another combination of offers gives more",

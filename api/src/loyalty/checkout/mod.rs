@@ -215,6 +215,7 @@ async fn run(
             &mut running,
             member_id,
             &context,
+            mode == Mode::Record,
         )
         .await?;
         steps::offers(&mut basket, &evaluation);
@@ -385,8 +386,8 @@ async fn run(
     .await?;
 
     // What the offers gave, booked against each offer.
-    let offers_booked = match &evaluation {
-        Some(evaluation) => {
+    let offers_booked = match (&evaluation, mode) {
+        (Some(evaluation), Mode::Record) => {
             let line_nos: Vec<i32> = saved_lines.iter().map(|l| l.line_no).collect();
             offers::checkout::book(
                 &tx,
@@ -400,18 +401,17 @@ async fn run(
             )
             .await?
         }
-        None => Vec::new(),
-    };
-    // A preview's vouchers are rolled back with it: no code to show.
-    let offers_booked: Vec<offers::checkout::Booked> = match mode {
-        Mode::Record => offers_booked,
-        Mode::Preview => offers_booked
-            .into_iter()
-            .map(|b| offers::checkout::Booked {
+        // A preview books no offer (no voucher issued, no account locked): what each gives.
+        (Some(evaluation), Mode::Preview) => evaluation
+            .applied()
+            .map(|(o, a)| offers::checkout::Booked {
+                offer_id: o.offer,
+                discount_minor: a.discount(),
+                value_minor: a.value(),
                 voucher_code: None,
-                ..b
             })
             .collect(),
+        (None, _) => Vec::new(),
     };
     for booked in &offers_booked {
         if let Some(code) = &booked.voucher_code
@@ -456,7 +456,7 @@ async fn run(
         "purchase.recorded",
         Some(purchase_id),
         member_id,
-        serde_json::json!({ "totalMinor": basket.total.minor(), "offerDiscountMinor": basket.offer_discount.minor(), "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
+        serde_json::json!({ "totalMinor": basket.total.minor(), "offerDiscountMinor": basket.offer_discount.minor(), "tradeIns": input.trade_ins, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
     )
     .await?;
     let vouchers: Vec<(String, i64)> = basket

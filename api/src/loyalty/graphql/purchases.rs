@@ -302,6 +302,8 @@ pub enum CheckoutSkipReason {
     NotForTier,
     /// The member bought the offer's product in its "just bought" window.
     RecentlyBought,
+    /// The brand's cap on offers per basket left nothing for the offer.
+    Capped,
 }
 
 /// One line of a checkout's explanation.

@@ -80,8 +80,10 @@ fn candidate(
     member_uses: i32,
 ) -> Result<Candidate, AppError> {
     let rules = rules_of(offer)?;
+    // A limit per member needs to know the member: without one it would not hold.
     let needs_member = offer.card_holders_only
         || offer.tier_names.is_some()
+        || offer.max_per_member.is_some()
         || matches!(
             rules,
             OfferRules::Deferred { .. } | OfferRules::Premium { .. }
@@ -306,7 +308,13 @@ pub async fn evaluate_and_claim<C: ConnectionTrait>(
     loaded: &mut [Loaded],
     member: Option<Uuid>,
     ctx: &Context,
+    claim_limits: bool,
 ) -> Result<Evaluation, AppError> {
+    if !claim_limits {
+        // A preview: the offers as they stand, no row locked.
+        let candidates: Vec<Candidate> = loaded.iter().map(|l| l.candidate.clone()).collect();
+        return Ok(engine::evaluate(lines, &candidates, ctx));
+    }
     let candidates = |loaded: &[Loaded]| -> Vec<Candidate> {
         loaded.iter().map(|l| l.candidate.clone()).collect()
     };
@@ -316,7 +324,10 @@ pub async fn evaluate_and_claim<C: ConnectionTrait>(
         let revenue = whole - evaluation.discount();
         let mut claims: Vec<Claim> = Vec::new();
         let mut lost: Option<(usize, Option<Skip>)> = None;
-        for (outcome, applied) in evaluation.applied() {
+        // In offer order (returns take them in the same order: no deadlock between the two).
+        let mut applied: Vec<_> = evaluation.applied().collect();
+        applied.sort_by_key(|(o, _)| o.offer);
+        for (outcome, applied) in applied {
             let Some(index) = loaded.iter().position(|l| l.offer.id == outcome.offer) else {
                 continue;
             };
@@ -543,7 +554,9 @@ pub async fn book<C: ConnectionTrait>(
     occurred_at: DateTime<Utc>,
 ) -> Result<Vec<Booked>, AppError> {
     let mut booked = Vec::new();
-    for (outcome, applied) in evaluation.applied() {
+    let mut applied: Vec<_> = evaluation.applied().collect();
+    applied.sort_by_key(|(o, _)| o.offer);
+    for (outcome, applied) in applied {
         if applied.proofs > 0
             && let (Some(member), Some(l)) =
                 (member, loaded.iter().find(|l| l.offer.id == outcome.offer))
@@ -665,7 +678,8 @@ async fn book_proofs<C: ConnectionTrait>(
         .await?
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("progress row vanished")))?;
     let needed = Ord::max(i32::try_from(*needed).unwrap_or(i32::MAX), 1);
-    let premiums = Ord::min(row.proofs / needed, 10);
+    // One premium per purchase; proofs beyond carry over to the next one.
+    let premiums = Ord::min(row.proofs / needed, 1);
     let mut first = None;
     if premiums > 0 {
         key(tx
@@ -799,8 +813,10 @@ async fn return_proofs<C: ConnectionTrait>(
     if row.proofs >= 0 {
         return Ok(());
     }
-    // The proofs paid for a premium already issued: reclaim the latest one, if unused.
+    // The proofs paid for premiums already issued: reclaim the latest ones, if unused, one per
+    // N proofs missing.
     let needed = Ord::max(i32::try_from(*needed).unwrap_or(i32::MAX), 1);
+    let mut missing = -row.proofs;
     let issued = tx
         .find::<offer_redemption::Entity>()
         .filter(offer_redemption::Column::OfferId.eq(offer.id))
@@ -809,8 +825,11 @@ async fn return_proofs<C: ConnectionTrait>(
         .order_by_desc(offer_redemption::Column::CreatedAt)
         .all(tx.db())
         .await?;
-    let mut reclaimed = false;
+    let mut reclaimed = 0;
     for r in issued {
+        if missing <= 0 {
+            break;
+        }
         let Some(v) = r.voucher_id else { continue };
         let cancelled = tx
             .update_many::<voucher::Entity>()
@@ -821,28 +840,22 @@ async fn return_proofs<C: ConnectionTrait>(
             .exec(tx.db())
             .await?;
         if cancelled.rows_affected == 1 {
-            reclaimed = true;
-            break;
+            reclaimed += 1;
+            missing -= needed;
         }
     }
-    let fix = if reclaimed {
-        key(tx
-            .update_many::<offer_progress::Entity>()
-            .col_expr(
-                offer_progress::Column::Proofs,
-                Expr::col(offer_progress::Column::Proofs).add(needed),
-            )
-            .col_expr(
-                offer_progress::Column::Premiums,
-                Expr::col(offer_progress::Column::Premiums).sub(1),
-            ))
-    } else {
-        // The premium was used: it stays the member's, the progress starts again from zero.
-        key(tx
-            .update_many::<offer_progress::Entity>()
-            .col_expr(offer_progress::Column::Proofs, Expr::value(0)))
-    };
-    fix.exec(tx.db()).await?;
+    // What no unused premium covers stays the member's (a premium already used): the progress
+    // starts again from zero.
+    let proofs = Ord::max(row.proofs + reclaimed * needed, 0);
+    key(tx
+        .update_many::<offer_progress::Entity>()
+        .col_expr(offer_progress::Column::Proofs, Expr::value(proofs))
+        .col_expr(
+            offer_progress::Column::Premiums,
+            Expr::col(offer_progress::Column::Premiums).sub(reclaimed),
+        ))
+    .exec(tx.db())
+    .await?;
     Ok(())
 }
 
@@ -886,6 +899,8 @@ async fn post<C: ConnectionTrait>(
 #[derive(Debug, Clone, Copy)]
 pub struct LineReturn {
     pub line_no: i32,
+    /// A free line an offer gave.
+    pub given: bool,
     pub quantity: i64,
     pub returned_before: i64,
     pub returned_after: i64,
@@ -902,12 +917,19 @@ pub async fn on_return<C: ConnectionTrait>(
     currency: crate::core::types::Currency,
     at: DateTime<Utc>,
 ) -> Result<i64, AppError> {
+    // In offer order, as checkouts claim them (no two transactions lock two offers in
+    // opposite orders).
     let redemptions = tx
         .find::<offer_redemption::Entity>()
         .filter(offer_redemption::Column::PurchaseId.eq(purchase_id))
+        .order_by_asc(offer_redemption::Column::OfferId)
         .all(tx.db())
         .await?;
-    let whole = lines.iter().all(|l| l.returned_after >= l.quantity);
+    // Wholly returned: every line bought (the free lines offers gave are not asked back).
+    let whole = lines
+        .iter()
+        .filter(|l| !l.given)
+        .all(|l| l.returned_after >= l.quantity);
     let mut total = 0;
     for r in redemptions {
         if r.proofs > 0 {

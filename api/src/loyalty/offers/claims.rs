@@ -163,7 +163,13 @@ pub async fn submit(
                     "must not be in the future",
                 ));
             }
-            (format!("receipt:{compact}"), Some(reference), date, amount)
+            // With the receipt's day: references of different shops may read alike.
+            (
+                format!("receipt:{}:{compact}", date.format("%Y-%m-%d")),
+                Some(reference),
+                date,
+                amount,
+            )
         }
         (None, None) => {
             return Err(AppError::validation(

@@ -74,6 +74,8 @@ pub enum Skip {
     NotForTier,
     /// The member bought the offer's product recently ("just bought" suppression).
     RecentlyBought,
+    /// The brand's cap on offers per basket left nothing for it.
+    Capped,
 }
 
 /// A free line an offer adds (gift, sample, free units): price zero, value for the figures.
@@ -99,18 +101,29 @@ pub struct Applied {
     pub proofs: i64,
     /// Premium offers: the qualifying units of each line (what a return takes back).
     pub proof_units: Vec<i64>,
+    /// Trade-in offers: the products traded in it used.
+    pub traded: i64,
 }
 
 impl Applied {
     pub fn discount(&self) -> i64 {
-        self.lines.iter().sum()
+        self.lines.iter().fold(0, |a, d| a.saturating_add(*d))
     }
     pub fn value(&self) -> i64 {
         self.free.as_ref().map_or(0, |f| f.value_minor)
     }
     fn benefit(&self) -> i64 {
-        self.discount() + self.value()
+        self.discount().saturating_add(self.value())
     }
+}
+
+/// The most free units one offer gives one basket (a till line's most), and what they may be
+/// worth (a purchase's most): far above any real promotion, far below any overflow.
+const MAX_FREE_UNITS: i64 = 100_000;
+const MAX_FREE_VALUE: i64 = 1_000_000_000_000;
+
+fn same(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
 }
 
 /// The outcome for one candidate, in priority order.
@@ -158,11 +171,28 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], ctx: &Context) -> Eval
     // The stackable combination, then each exclusive offer alone.
     let mut stack: Vec<(usize, Result<Applied, Skip>)> = Vec::new();
     let mut left = values.clone();
+    // Each product traded in pays for one trade-in discount, in the stack as alone.
+    let mut traded = ctx.traded_in.clone();
     for (i, c) in order.iter().enumerate().filter(|(_, c)| !c.exclusive) {
-        let result = apply(c, lines, &left, ctx);
+        let result = apply(c, lines, &left, &traded, ctx);
         if let Ok(a) = &result {
             for (l, d) in left.iter_mut().zip(&a.lines) {
                 *l -= d;
+            }
+            if let (
+                OfferRules::TradeIn {
+                    traded_category, ..
+                },
+                n,
+            ) = (&c.rules, a.traded)
+                && n > 0
+            {
+                let mut taken = 0;
+                traded.retain(|t| {
+                    let take = taken < n && same(t, traded_category);
+                    taken += i64::from(take);
+                    !take
+                });
             }
         }
         stack.push((i, result));
@@ -171,7 +201,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], ctx: &Context) -> Eval
         .iter()
         .filter_map(|(_, r)| r.as_ref().ok())
         .map(Applied::benefit)
-        .sum();
+        .fold(0_i64, i64::saturating_add);
     let stack_first = stack
         .iter()
         .find(|(_, r)| r.is_ok())
@@ -181,7 +211,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], ctx: &Context) -> Eval
     let mut best: Option<usize> = None;
     let (mut best_benefit, mut best_first) = (stack_benefit, stack_first);
     for (i, c) in order.iter().enumerate().filter(|(_, c)| c.exclusive) {
-        let result = apply(c, lines, &values, ctx);
+        let result = apply(c, lines, &values, &ctx.traded_in, ctx);
         if let Ok(a) = &result {
             let b = a.benefit();
             if b > best_benefit || (b == best_benefit && b > 0 && i < best_first) {
@@ -236,6 +266,10 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], ctx: &Context) -> Eval
             a.lines = allocate(keep, &a.lines);
             a.capped = true;
             total -= d - keep;
+            // Cut to nothing, it gives nothing and uses none of its limits.
+            if keep == 0 && a.free.is_none() && a.voucher.is_none() && a.proofs == 0 {
+                o.result = Err(Skip::Capped);
+            }
         }
     }
     let mut line_discounts = vec![0; lines.len()];
@@ -309,7 +343,14 @@ fn spread(amount: i64, weights: &[i64], left: &[i64]) -> Vec<i64> {
 }
 
 /// One offer on what is left of each line.
-fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<Applied, Skip> {
+fn apply(
+    c: &Candidate,
+    lines: &[Line],
+    left: &[i64],
+    traded_in: &[String],
+    ctx: &Context,
+) -> Result<Applied, Skip> {
+    let _ = ctx;
     if let Some(skip) = c.blocked {
         return Err(skip);
     }
@@ -321,6 +362,7 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
         capped: false,
         proofs: 0,
         proof_units: Vec::new(),
+        traded: 0,
     };
     let mut applied = match &c.rules {
         OfferRules::Discount {
@@ -420,13 +462,17 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
             if runs.is_empty() {
                 return Err(Skip::NotInBasket);
             }
-            let free_units = units / per.max(&1) * free;
+            let free_units = (units / per.max(&1))
+                .saturating_mul(*free)
+                .min(MAX_FREE_UNITS);
             if free_units == 0 {
                 return Err(Skip::NotEnoughUnits);
             }
-            let Some(&(cheapest, price, _)) = runs.last() else {
+            let Some(&(cheapest, _, _)) = runs.last() else {
                 return Err(Skip::NotInBasket);
             };
+            // Valued at what the cheapest selected unit costs net of the till's discount.
+            let price = lines[cheapest].value_minor.max(0) / lines[cheapest].quantity.max(1);
             Applied {
                 lines: vec![0; lines.len()],
                 free: Some(FreeLine {
@@ -434,12 +480,13 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                         .clone()
                         .unwrap_or_else(|| lines[cheapest].sku.trim().to_owned()),
                     quantity: free_units,
-                    value_minor: price.saturating_mul(free_units),
+                    value_minor: price.saturating_mul(free_units).min(MAX_FREE_VALUE),
                 }),
                 voucher: None,
                 capped: false,
                 proofs: 0,
                 proof_units: Vec::new(),
+                traded: 0,
             }
         }
         OfferRules::Gift {
@@ -469,6 +516,7 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 capped: false,
                 proofs: 0,
                 proof_units: Vec::new(),
+                traded: 0,
             }
         }
         OfferRules::TradeIn {
@@ -476,10 +524,9 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
             selector,
             amount_minor,
         } => {
-            let traded = ctx
-                .traded_in
+            let traded = traded_in
                 .iter()
-                .filter(|c| c.trim().eq_ignore_ascii_case(traded_category.trim()))
+                .filter(|t| same(t, traded_category))
                 .count();
             if traded == 0 {
                 return Err(Skip::NoTradeIn);
@@ -501,7 +548,9 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                     break;
                 }
             }
-            plain(per_line)
+            let mut a = plain(per_line);
+            a.traded = n;
+            a
         }
         OfferRules::Premium {
             selector,
@@ -527,6 +576,7 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 capped: false,
                 proofs: brought,
                 proof_units,
+                traded: 0,
             }
         }
         // Refund offers are claimed after the purchase, never applied at the till.
@@ -550,6 +600,7 @@ fn apply(c: &Candidate, lines: &[Line], left: &[i64], ctx: &Context) -> Result<A
                 capped: false,
                 proofs: 0,
                 proof_units: Vec::new(),
+                traded: 0,
             }
         }
     };
@@ -594,22 +645,30 @@ fn group_discount(
     if units < group {
         return Err(Skip::NotEnoughUnits);
     }
-    let mut per_line = vec![0_i64; lines.len()];
+    // What the discounted places are worth, then spread over every unit of the full groups by
+    // value: a return of any of them gives back its share, never a whole free unit.
+    let full = units / group * group;
+    let mut discount = 0_i64;
+    let mut weights = vec![0_i64; lines.len()];
     let mut at = 0;
     for (i, price, q) in runs {
         let places =
             places_before(at + q, units, group, from) - places_before(at, units, group, from);
+        let grouped = (at + q).min(full) - at.min(full);
         at += q;
-        let d = mul_div(price.saturating_mul(places), percent, 100);
-        per_line[i] = per_line[i].saturating_add(d).min(left[i]);
+        discount = discount.saturating_add(mul_div(price.saturating_mul(places), percent, 100));
+        weights[i] = weights[i]
+            .saturating_add(price.saturating_mul(grouped))
+            .min(left[i]);
     }
     Ok(Applied {
-        lines: per_line,
+        lines: spread(discount, &weights, left),
         free: None,
         voucher: None,
         capped: false,
         proofs: 0,
         proof_units: Vec::new(),
+        traded: 0,
     })
 }
 
@@ -673,7 +732,9 @@ mod tests {
             },
         );
         let e = evaluate(&lines, &[o], &Context::default());
-        assert_eq!(e.line_discounts, [500, 300]);
+        // 8.00 off, spread over the six units by value: 20.00 of A and 6.00 of B, 6.15 and
+        // 1.85 (largest remainder: .62 to B).
+        assert_eq!(e.line_discounts, [615, 185]);
     }
 
     #[test]
@@ -838,5 +899,223 @@ mod tests {
             })
         );
         assert_eq!(e.outcomes[1].result, Err(Skip::OutOfStock));
+    }
+
+    #[test]
+    fn a_trade_in_pays_once_however_many_offers_ask_for_it() {
+        let lines = [line("TV55", Some("tv"), 2, 50_000)];
+        let trade = |p| {
+            offer(
+                p,
+                false,
+                OfferRules::TradeIn {
+                    traded_category: "tv".into(),
+                    selector: skus(&["TV55"]),
+                    amount_minor: 10_000,
+                },
+            )
+        };
+        let e = evaluate(
+            &lines,
+            &[trade(1), trade(2)],
+            &Context {
+                traded_in: vec!["tv".into()],
+                cap_percent: None,
+            },
+        );
+        assert_eq!(e.discount(), 10_000);
+        assert_eq!(e.outcomes[1].result, Err(Skip::NoTradeIn));
+    }
+
+    #[test]
+    fn an_offer_the_cap_leaves_nothing_is_skipped_not_applied_at_zero() {
+        let lines = [line("A", None, 1, 10_000)];
+        let first = offer(1, false, discount(Selector::default(), 0, 10, 0));
+        let second = offer(2, false, discount(Selector::default(), 500, 0, 0));
+        let e = evaluate(
+            &lines,
+            &[first, second],
+            &Context {
+                cap_percent: Some(10),
+                ..Context::default()
+            },
+        );
+        assert_eq!(e.discount(), 1_000);
+        assert_eq!(e.outcomes[1].result, Err(Skip::Capped));
+    }
+
+    #[test]
+    fn free_units_are_valued_net_and_bounded() {
+        // 100000 units at 1e12 with a till discount: valued at the net unit price, capped.
+        let mut big = line("X", None, 100_000, 1_000_000_000_000);
+        big.value_minor = 1;
+        let o = offer(
+            1,
+            false,
+            OfferRules::ExtraQuantity {
+                selector: Selector::default(),
+                per: 1,
+                free: 1_000,
+                free_sku: None,
+            },
+        );
+        let e = evaluate(&[big], &[o], &Context::default());
+        let free = e.outcomes[0]
+            .result
+            .as_ref()
+            .ok()
+            .and_then(|a| a.free.clone());
+        assert_eq!(
+            free.map(|f| (f.quantity, f.value_minor)),
+            Some((MAX_FREE_UNITS, 0))
+        );
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        fn selector() -> impl Strategy<Value = Selector> {
+            prop_oneof![
+                Just(Selector::default()),
+                Just(skus(&["A"])),
+                Just(skus(&["B", "C"])),
+                Just(Selector {
+                    skus: Vec::new(),
+                    categories: vec!["k".into()],
+                }),
+            ]
+        }
+
+        fn rules() -> impl Strategy<Value = OfferRules> {
+            prop_oneof![
+                (selector(), 0..5_000i64, 0..=100i32, 0..20_000i64).prop_map(
+                    |(selector, amount, percent, min)| {
+                        let (amount, percent) = if percent > 0 {
+                            (0, percent)
+                        } else {
+                            (amount.max(1), 0)
+                        };
+                        discount(selector, amount, percent, min)
+                    }
+                ),
+                (selector(), 2..6i64, 1..5i64).prop_map(|(selector, buy, pay)| {
+                    OfferRules::MultiBuy {
+                        selector,
+                        buy,
+                        pay: pay.min(buy - 1),
+                    }
+                }),
+                (selector(), 2..4i64, 1..=100i32).prop_map(|(selector, nth, percent)| {
+                    OfferRules::NthAtPercent {
+                        selector,
+                        nth,
+                        percent,
+                    }
+                }),
+                (0..3_000i64).prop_map(|price| OfferRules::Bundle {
+                    parts: vec![
+                        BundlePart {
+                            selector: skus(&["A"]),
+                            quantity: 1
+                        },
+                        BundlePart {
+                            selector: skus(&["B"]),
+                            quantity: 2
+                        },
+                    ],
+                    price_minor: price,
+                }),
+                (selector(), 1..5i64, 1..3i64).prop_map(|(selector, per, free)| {
+                    OfferRules::ExtraQuantity {
+                        selector,
+                        per,
+                        free,
+                        free_sku: None,
+                    }
+                }),
+                (selector(), 1..5_000i64).prop_map(|(selector, amount)| OfferRules::TradeIn {
+                    traded_category: "old".into(),
+                    selector,
+                    amount_minor: amount,
+                }),
+            ]
+        }
+
+        fn candidate() -> impl Strategy<Value = Candidate> {
+            (
+                rules(),
+                0..5i32,
+                any::<bool>(),
+                proptest::option::of(0..5_000i64),
+            )
+                .prop_map(|(rules, priority, exclusive, budget)| {
+                    let mut c = offer(priority, exclusive, rules);
+                    c.budget_left = budget;
+                    c
+                })
+        }
+
+        fn basket() -> impl Strategy<Value = Vec<Line>> {
+            proptest::collection::vec(
+                (
+                    prop_oneof![Just("A"), Just("B"), Just("C"), Just("D")],
+                    any::<bool>(),
+                    1..20i64,
+                    0..5_000i64,
+                    0..100i64,
+                ),
+                1..7,
+            )
+            .prop_map(|ls| {
+                ls.into_iter()
+                    .map(|(sku, in_k, q, price, off)| {
+                        let mut l = line(sku, in_k.then_some("k"), q, price);
+                        // The till's own discount, at most the line.
+                        l.value_minor -= l.value_minor * off / 100;
+                        l
+                    })
+                    .collect()
+            })
+        }
+
+        proptest! {
+            #[test]
+            fn discounts_never_exceed_lines_or_the_cap_and_shares_add_up(
+                lines in basket(),
+                offers in proptest::collection::vec(candidate(), 0..6),
+                cap in proptest::option::of(0..=100i64),
+                traded in 0..3usize,
+            ) {
+                let ctx = Context { traded_in: vec!["old".into(); traded], cap_percent: cap };
+                let e = evaluate(&lines, &offers, &ctx);
+                let whole: i64 = lines.iter().map(|l| l.value_minor).sum();
+                for (d, l) in e.line_discounts.iter().zip(&lines) {
+                    prop_assert!(*d >= 0 && *d <= l.value_minor, "{d} on {l:?}");
+                }
+                prop_assert!(e.discount() <= whole);
+                if let Some(cap) = cap {
+                    prop_assert!(e.discount() <= whole * cap / 100);
+                }
+                let mut sum = vec![0; lines.len()];
+                for (o, a) in e.applied() {
+                    prop_assert!(a.lines.iter().all(|d| *d >= 0));
+                    for (s, d) in sum.iter_mut().zip(&a.lines) {
+                        *s += d;
+                    }
+                    let c = offers.iter().find(|c| c.id == o.offer);
+                    if let Some(budget) = c.and_then(|c| c.budget_left) {
+                        prop_assert!(a.discount() + a.value() <= budget.max(0));
+                    }
+                }
+                prop_assert_eq!(&sum, &e.line_discounts);
+                // The same offers in another order choose the same.
+                let mut reversed = offers.clone();
+                reversed.reverse();
+                let again = evaluate(&lines, &reversed, &ctx);
+                prop_assert_eq!(again.line_discounts, e.line_discounts);
+            }
+        }
     }
 }

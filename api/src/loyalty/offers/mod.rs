@@ -140,10 +140,25 @@ fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>)
             "refund and premium offers are not applied by a code at the till",
         );
     }
-    if matches!(spec.rules, OfferRules::Deferred { .. }) && spec.exclusive {
+    let issues_voucher = matches!(
+        spec.rules,
+        OfferRules::Deferred { .. } | OfferRules::Premium { .. } | OfferRules::Refund { .. }
+    );
+    if issues_voucher && spec.exclusive {
         return bad(
             "input.exclusive",
-            "a deferred coupon discounts nothing now: it cannot be exclusive",
+            "deferred coupons, premiums and refund offers discount nothing at the till: they \
+             cannot be exclusive",
+        );
+    }
+    if issues_voucher
+        && !matches!(spec.rules, OfferRules::Refund { .. })
+        && spec.budget_minor.is_some()
+    {
+        return bad(
+            "input.budgetMinor",
+            "the budget counts discounts and gifts given at the till: limit deferred coupons \
+             and premiums with maxRedemptions or maxPerMember",
         );
     }
     Ok((name, description, code))
