@@ -12,6 +12,12 @@
 //! Knobs: LOAD_BRANDS (100), LOAD_MEMBERS (100000 in all), LOAD_CLIENTS (concurrent clients,
 //! 32), LOAD_SECS (seconds per phase, 20), LOAD_POOL (server connections, 16).
 //!
+//! Then the offers phase (LOAD_OFFERS offers per brand, 200; 0 skips it): the offers are
+//! created active (one 5 % discount on wine that applies to every basket, one whose minimum no
+//! basket reaches, the rest for SKUs no basket holds, so every one of them is evaluated), the
+//! API is measured at full speed again, and the offers are paused at the end (a later run
+//! starts without them). The ratio of the two peaks is printed.
+//!
 //! Then the coalition phase (LOAD_COALITION_CARDS cards, 3000; 0 skips it): a new three-brand
 //! coalition, `joinCoalition` for each card, `recordCoalitionPurchase` at full speed (dated last
 //! month, so all of it lands in one period), then closing that month and recomputing the closed
@@ -621,10 +627,136 @@ async fn main() -> anyhow::Result<()> {
         "ratio: recordPurchase peak = {:.0} % of the SQL ceiling",
         100.0 * peak / ceiling.max(1.0)
     );
+    let offers = env_or("LOAD_OFFERS", 200);
+    if offers > 0 {
+        seed_offers(&db, &target.setup, offers, true).await?;
+        let (mut s, e) = closed_loop(http_work(target.clone()), clients, secs, seed + 1).await;
+        let with = s.report(
+            &format!("recordPurchase with {offers} active offers per brand (peak)"),
+            e,
+        );
+        println!(
+            "ratio: with {offers} offers = {:.0} % of the peak without (same run)",
+            100.0 * with / peak.max(1.0)
+        );
+        seed_offers(&db, &target.setup, offers, false).await?;
+    }
     let cards = env_or("LOAD_COALITION_CARDS", 3_000);
     if cards > 0 && brands >= 3 {
         coalition_phase(&state, &target, cards, clients, secs, &db).await?;
     }
+    Ok(())
+}
+
+/// `count` offers per brand, created active (`active`), or paused (the end of the phase). One
+/// applies to every basket (5 % off wine), one never reaches its minimum, the others are for
+/// SKUs no basket holds: each is evaluated on every checkout.
+async fn seed_offers(
+    db: &DatabaseConnection,
+    setup: &Setup,
+    count: u64,
+    active: bool,
+) -> anyhow::Result<()> {
+    use entity::offer;
+    use fidelis::loyalty::offers::{OfferRules, Selector};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let started = Instant::now();
+    if !active {
+        offer::Entity::update_many()
+            .col_expr(
+                offer::Column::Status,
+                sea_orm::sea_query::Expr::value("PAUSED"),
+            )
+            .filter(offer::Column::Name.starts_with("bench offer "))
+            .exec(db)
+            .await?;
+        println!("offers: paused");
+        return Ok(());
+    }
+    let now = Utc::now();
+    for b in 0..setup.brands {
+        let tenant = brand_id(b);
+        let existing = offer::Entity::find()
+            .filter(offer::Column::TenantId.eq(tenant))
+            .filter(offer::Column::Name.starts_with("bench offer "))
+            .count(db)
+            .await?;
+        if existing >= count {
+            offer::Entity::update_many()
+                .col_expr(
+                    offer::Column::Status,
+                    sea_orm::sea_query::Expr::value("ACTIVE"),
+                )
+                .filter(offer::Column::TenantId.eq(tenant))
+                .filter(offer::Column::Name.starts_with("bench offer "))
+                .exec(db)
+                .await?;
+            continue;
+        }
+        let rows: Vec<offer::ActiveModel> = (existing..count)
+            .map(|i| {
+                let rules = match i {
+                    0 => OfferRules::Discount {
+                        selector: Selector {
+                            skus: vec![],
+                            categories: vec!["wine".into()],
+                        },
+                        amount_minor: 0,
+                        percent: 5,
+                        minimum_basket_minor: 0,
+                    },
+                    1 => OfferRules::Discount {
+                        selector: Selector::default(),
+                        amount_minor: 100,
+                        percent: 0,
+                        minimum_basket_minor: 1_000_000,
+                    },
+                    _ => OfferRules::Discount {
+                        selector: Selector {
+                            skus: vec![format!("PROMO-{i}")],
+                            categories: vec![],
+                        },
+                        amount_minor: 100,
+                        percent: 0,
+                        minimum_basket_minor: 0,
+                    },
+                };
+                offer::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    tenant_id: Set(tenant),
+                    name: Set(format!("bench offer {i}")),
+                    description: Set(None),
+                    kind: Set(rules.kind().to_owned()),
+                    code: Set(None),
+                    rules: Set(serde_json::to_string(&rules).unwrap_or_default()),
+                    starts_at: Set(now - chrono::Duration::days(1)),
+                    ends_at: Set(now + chrono::Duration::days(365)),
+                    priority: Set(i32::try_from(i).unwrap_or(0)),
+                    exclusive: Set(false),
+                    card_holders_only: Set(false),
+                    tier_names: Set(None),
+                    exclude_recent_buyers_days: Set(None),
+                    status: Set(offer::OfferStatus::Active),
+                    max_per_member: Set(None),
+                    member_period_days: Set(None),
+                    max_redemptions: Set(None),
+                    budget_minor: Set(None),
+                    stock: Set(None),
+                    redemptions: Set(0),
+                    discount_given_minor: Set(0),
+                    value_given_minor: Set(0),
+                    revenue_minor: Set(0),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                }
+            })
+            .collect();
+        offer::Entity::insert_many(rows).exec(db).await?;
+    }
+    println!(
+        "offers: {count} per brand active ({:.0} s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
