@@ -27,6 +27,7 @@ mod model_property;
 mod model_runner;
 mod money_defects;
 mod offers;
+mod offers_property;
 mod onboarding;
 mod outbox;
 mod partner;

@@ -928,3 +928,69 @@ async fn offers_for_a_tier_and_just_bought_suppression() {
     assert_eq!(step(p, &fresh)["reason"], "RECENTLY_BOUGHT", "{p}");
     assert_eq!(step(p, &gold)["amountMinor"], 100, "{p}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn checkouts_and_returns_racing_on_one_offer_all_go_through() {
+    let app = spawn_app().await;
+    let (brand, _member, card) = brand_with_member(&app, "course-retours").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let a = create(
+        &app,
+        &brand,
+        "A",
+        "DISCOUNT",
+        json!({ "percent": 10, "priority": 2 }),
+    )
+    .await;
+    let b = create(
+        &app,
+        &brand,
+        "B",
+        "DISCOUNT",
+        json!({ "amountMinor": 100, "priority": 1 }),
+    )
+    .await;
+    let basket = || json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 3_000, "lines": [line("X", None, 3, 1_000)] } });
+    let mut bought = Vec::new();
+    for _ in 0..6 {
+        let r = owner.query(&record(), basket()).await;
+        bought.push(
+            r["data"]["recordPurchase"]["purchase"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{r}"))
+                .to_owned(),
+        );
+    }
+    let mut runs = Vec::new();
+    for id in bought {
+        let (returner, buyer) = (
+            app.as_token(&brand.owner.access_token),
+            app.as_token(&brand.owner.access_token),
+        );
+        let body = basket();
+        runs.push(tokio::spawn(async move {
+            let r = returner.query("mutation($i: RecordReturnInput!) { recordReturn(input: $i) { offerDiscountReturnedMinor } }", json!({ "i": { "purchaseId": id, "lines": [] } })).await;
+            (r, Value::Null)
+        }));
+        runs.push(tokio::spawn(async move {
+            (buyer.query(&record(), body).await, Value::Null)
+        }));
+    }
+    for r in runs {
+        let (r, _) = r.await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            r["errors"].is_null(),
+            "every checkout and return goes through: {r}"
+        );
+    }
+    // 6 baskets kept: 1.00 then 10 % of 29.00 = 2.90 each, so 6 × 1.00 and 6 × 2.90.
+    assert_eq!(
+        figures(&app, &brand, &b).await["figures"]["discountGivenMinor"],
+        600
+    );
+    assert_eq!(
+        figures(&app, &brand, &a).await["figures"]["discountGivenMinor"],
+        1_740
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}
