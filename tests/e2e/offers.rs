@@ -994,3 +994,63 @@ async fn checkouts_and_returns_racing_on_one_offer_all_go_through() {
     );
     assert!(app.db_verify_ledger().await.is_sound());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn campaign_audiences_leave_out_who_just_bought_as_offers_do() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("deja-achete").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let (_a, card_a) = app
+        .enroll(&brand, json!({ "email": "a@deja-achete.example" }))
+        .await;
+    let (_b, card_b) = app
+        .enroll(&brand, json!({ "email": "b@deja-achete.example" }))
+        .await;
+    let (_c, card_c) = app
+        .enroll(&brand, json!({ "email": "c@deja-achete.example" }))
+        .await;
+    let buy = |card: &str, sku: &str| {
+        let category = if sku == "THE" { "tea" } else { "coffee" };
+        json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 500, "lines": [line(sku, Some(category), 1, 500)] } })
+    };
+    // A bought tea, B bought coffee, C bought tea and returned it.
+    let tea = owner.query(&record(), buy(&card_a, "THE")).await;
+    assert!(tea["data"]["recordPurchase"].is_object(), "{tea}");
+    owner.query(&record(), buy(&card_b, "CAFE")).await;
+    let returned = owner.query(&record(), buy(&card_c, "THE")).await;
+    let id = returned["data"]["recordPurchase"]["purchase"]["id"]
+        .as_str()
+        .unwrap_or_default();
+    owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": id, "lines": [] } }),
+        )
+        .await;
+    let preview = "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) { matched } }";
+    let bought = owner
+        .query(
+            preview,
+            json!({ "f": { "boughtWithin": { "skus": ["the"], "days": 30 } } }),
+        )
+        .await;
+    assert_eq!(bought["data"]["audiencePreview"]["matched"], 1, "{bought}");
+    let not_bought = owner
+        .query(
+            preview,
+            json!({ "f": { "not": { "boughtWithin": { "categories": ["TEA"], "days": 30 } } } }),
+        )
+        .await;
+    assert_eq!(
+        not_bought["data"]["audiencePreview"]["matched"], 2,
+        "{not_bought}"
+    );
+    let bad = owner
+        .query(preview, json!({ "f": { "boughtWithin": { "days": 0 } } }))
+        .await;
+    assert_eq!(
+        (code_of(&bad), field_of(&bad)),
+        ("VALIDATION", "input.filter.boughtWithin.days"),
+        "{bad}"
+    );
+}

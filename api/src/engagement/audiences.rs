@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use entity::{
     ledger_account::{self, AccountKind},
-    member, member_tier, purchase, segment, suppression,
+    member, member_tier, purchase, purchase_line, segment, suppression,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -47,6 +47,49 @@ pub struct Filter {
     pub enrolled_before: Option<DateTime<Utc>>,
     /// A brand-defined attribute equal to a value.
     pub attribute: Option<(String, String)>,
+    /// Bought one of these products (SKUs or categories; none listed: anything) in the last
+    /// N days, not returned since ("just bought": under `not`, leaves them out).
+    pub bought_within: Option<BoughtWithin>,
+}
+
+/// "Bought one of these products in the last `days` days".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct BoughtWithin {
+    pub skus: Vec<String>,
+    pub categories: Vec<String>,
+    pub days: i64,
+}
+
+impl BoughtWithin {
+    fn matches(&self, sku: &str, category: Option<&str>) -> bool {
+        (self.skus.is_empty() && self.categories.is_empty())
+            || self
+                .skus
+                .iter()
+                .any(|s| s.trim().eq_ignore_ascii_case(sku.trim()))
+            || category.is_some_and(|c| {
+                self.categories
+                    .iter()
+                    .any(|x| x.trim().eq_ignore_ascii_case(c.trim()))
+            })
+    }
+}
+
+/// The longest "bought within" window the filter asks about, if any.
+fn longest_window(f: &Filter) -> Option<i64> {
+    f.bought_within
+        .as_ref()
+        .map(|b| b.days)
+        .into_iter()
+        .chain(
+            f.all
+                .iter()
+                .chain(&f.any)
+                .chain(f.not.as_deref())
+                .filter_map(longest_window),
+        )
+        .max()
 }
 
 const MAX_NODES: usize = 200;
@@ -64,6 +107,9 @@ struct Facts {
     points: i64,
     last_purchase: Option<DateTime<Utc>>,
     spend: i64,
+    /// Lines bought in the longest "bought within" window: SKU, category, when.
+    recent: Vec<(String, Option<String>, DateTime<Utc>)>,
+    now: DateTime<Utc>,
 }
 
 fn count_nodes(f: &Filter) -> usize {
@@ -79,6 +125,20 @@ pub fn check(filter: &Filter) -> Result<(), AppError> {
             "input.filter",
             format!("has more than {MAX_NODES} nodes"),
         ));
+    }
+    if let Some(b) = &filter.bought_within {
+        if !(1..=3650).contains(&b.days) {
+            return Err(AppError::validation(
+                "input.filter.boughtWithin.days",
+                "must be between 1 and 3650",
+            ));
+        }
+        if b.skus.len() + b.categories.len() > 100 {
+            return Err(AppError::validation(
+                "input.filter.boughtWithin",
+                "at most 100 SKUs and categories",
+            ));
+        }
     }
     if let Some((key, _)) = &filter.attribute
         && key.trim().is_empty()
@@ -161,6 +221,12 @@ fn matches(f: &Filter, x: &Facts) -> bool {
         && leaf(f.attribute.as_ref().map(|(k, v)| {
             x.member.attributes.get(k.trim()).and_then(|a| a.as_str()) == Some(v.as_str())
         }))
+        && leaf(f.bought_within.as_ref().map(|b| {
+            let since = x.now - chrono::Duration::days(b.days);
+            x.recent
+                .iter()
+                .any(|(sku, category, at)| *at >= since && b.matches(sku, category.as_deref()))
+        }))
         && f.all.iter().all(|g| matches(g, x))
         && (f.any.is_empty() || f.any.iter().any(|g| matches(g, x)))
         && f.not.as_deref().is_none_or(|g| !matches(g, x))
@@ -233,6 +299,47 @@ pub async fn evaluate<C: ConnectionTrait>(
         .into_iter()
         .filter_map(|(m, last, spend)| Some((m?, (last, spend.unwrap_or(0)))))
         .collect();
+    // What members bought lately, only when the filter asks (lines kept, not returned).
+    let now = conn.now();
+    let mut recent: HashMap<Uuid, Vec<(String, Option<String>, DateTime<Utc>)>> = HashMap::new();
+    if let Some(days) = longest_window(&filter) {
+        let since = now - chrono::Duration::days(days);
+        let bought: Vec<(Option<Uuid>, DateTime<Utc>, String, Option<String>)> = conn
+            .find::<purchase_line::Entity>()
+            .select_only()
+            .column(purchase::Column::MemberId)
+            .column(purchase::Column::OccurredAt)
+            .column(purchase_line::Column::Sku)
+            .column(purchase_line::Column::Category)
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                <purchase_line::Entity as sea_orm::EntityTrait>::belongs_to(purchase::Entity)
+                    .from(purchase_line::Column::PurchaseId)
+                    .to(purchase::Column::Id)
+                    .into(),
+            )
+            .filter(purchase::Column::MemberId.is_not_null())
+            .filter(purchase::Column::OccurredAt.gte(since))
+            .filter(purchase_line::Column::OfferId.is_null())
+            .filter(
+                Expr::col((
+                    purchase_line::Entity,
+                    purchase_line::Column::ReturnedQuantity,
+                ))
+                .lt(Expr::col((
+                    purchase_line::Entity,
+                    purchase_line::Column::Quantity,
+                ))),
+            )
+            .into_tuple()
+            .all(conn.db())
+            .await?;
+        for (member, at, sku, category) in bought {
+            if let Some(m) = member {
+                recent.entry(m).or_default().push((sku, category, at));
+            }
+        }
+    }
     let suppressed: HashSet<String> = conn
         .find::<suppression::Entity>()
         .all(conn.db())
@@ -253,6 +360,8 @@ pub async fn evaluate<C: ConnectionTrait>(
             points,
             last_purchase,
             spend,
+            recent: recent.remove(&m.id).unwrap_or_default(),
+            now,
             member: m,
         };
         if !matches(&filter, &facts) {

@@ -253,6 +253,18 @@ pub struct AudienceFilterInput {
     pub enrolled_before: Option<DateTime<Utc>>,
     /// A brand-defined member attribute equal to a value.
     pub attribute: Option<AttributeEqualsInput>,
+    /// Bought one of these products in the last N days (returned lines excluded). Under `not`:
+    /// "just bought" suppression, as offers have.
+    pub bought_within: Option<BoughtWithinInput>,
+}
+
+#[derive(InputObject, Clone)]
+pub struct BoughtWithinInput {
+    #[graphql(default)]
+    pub skus: Vec<String>,
+    #[graphql(default)]
+    pub categories: Vec<String>,
+    pub days: i32,
 }
 
 #[derive(InputObject, Clone)]
@@ -291,6 +303,13 @@ impl AudienceFilterInput {
             enrolled_after: self.enrolled_after,
             enrolled_before: self.enrolled_before,
             attribute: self.attribute.map(|a| (a.key, a.equals)),
+            bought_within: self
+                .bought_within
+                .map(|b| crate::engagement::audiences::BoughtWithin {
+                    skus: b.skus,
+                    categories: b.categories,
+                    days: i64::from(b.days),
+                }),
         })
     }
 }
