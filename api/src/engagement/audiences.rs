@@ -513,7 +513,30 @@ mod tests {
             points: 0,
             last_purchase: None,
             spend,
+            recent: vec![("THE".into(), Some("tea".into()), Utc::now())],
+            now: Utc::now(),
         }
+    }
+
+    #[test]
+    fn bought_within_reads_skus_and_categories_in_the_window() {
+        let x = facts(0, None);
+        let leaf = |skus: &[&str], categories: &[&str], days| Filter {
+            bought_within: Some(BoughtWithin {
+                skus: skus.iter().map(|s| (*s).to_owned()).collect(),
+                categories: categories.iter().map(|s| (*s).to_owned()).collect(),
+                days,
+            }),
+            ..Filter::default()
+        };
+        assert!(matches(&leaf(&["the"], &[], 1), &x));
+        assert!(matches(&leaf(&[], &["TEA"], 1), &x));
+        assert!(!matches(&leaf(&["CAFE"], &["coffee"], 1), &x));
+        let old = Facts {
+            recent: vec![("THE".into(), None, Utc::now() - chrono::Duration::days(3))],
+            ..facts(0, None)
+        };
+        assert!(!matches(&leaf(&["THE"], &[], 2), &old));
     }
 
     #[test]
