@@ -308,6 +308,17 @@ async fn free_units_a_trade_in_and_the_second_at_half_price() {
     );
     let x = figures(&app, &brand, &extra).await;
     assert_eq!(x["figures"]["valueGivenMinor"], 80, "{x}");
+    // The two free capsules come back: their value goes back to the offer, nothing refunded.
+    let purchase = paid["purchase"]["id"].as_str().unwrap_or_default();
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": purchase, "lines": [{ "lineNo": 4, "quantity": 2 }] } }),
+        )
+        .await;
+    assert_eq!(back["data"]["recordReturn"]["refundMinor"], 0, "{back}");
+    let x = figures(&app, &brand, &extra).await;
+    assert_eq!(x["figures"]["valueGivenMinor"], 0, "{x}");
     assert!(app.db_verify_ledger().await.is_sound());
 }
 

@@ -219,7 +219,7 @@ pub async fn record(
                     quantity: i64::from(line.quantity),
                     returned_before: i64::from(line.returned_quantity),
                     returned_after: i64::from(line.returned_quantity) + asked,
-                    given: line.offer_id.is_some(),
+                    given: line.offer_id,
                 },
             )
             .collect();

@@ -899,8 +899,8 @@ async fn post<C: ConnectionTrait>(
 #[derive(Debug, Clone, Copy)]
 pub struct LineReturn {
     pub line_no: i32,
-    /// A free line an offer gave.
-    pub given: bool,
+    /// For a free line: the offer that gave it.
+    pub given: Option<Uuid>,
     pub quantity: i64,
     pub returned_before: i64,
     pub returned_after: i64,
@@ -928,7 +928,7 @@ pub async fn on_return<C: ConnectionTrait>(
     // Wholly returned: every line bought (the free lines offers gave are not asked back).
     let whole = lines
         .iter()
-        .filter(|l| !l.given)
+        .filter(|l| l.given.is_none())
         .all(|l| l.returned_after >= l.quantity);
     let mut total = 0;
     for r in redemptions {
@@ -980,6 +980,46 @@ pub async fn on_return<C: ConnectionTrait>(
             )
             .await?;
             total += back;
+        }
+        // Free goods brought back: their value goes back to the offer, a gift to its stock.
+        if r.value_minor > 0
+            && let Some(free) = lines.iter().find(|l| l.given == Some(r.offer_id))
+        {
+            let q = Ord::max(free.quantity, 1);
+            let value_back = Money::share_minor(r.value_minor, free.returned_after, q)
+                - Money::share_minor(r.value_minor, free.returned_before, q);
+            let gift_back =
+                free.returned_after >= free.quantity && free.returned_before < free.quantity;
+            if value_back > 0 || gift_back {
+                let mut update = tx
+                    .update_many::<offer::Entity>()
+                    .col_expr(
+                        offer::Column::ValueGivenMinor,
+                        Expr::col(offer::Column::ValueGivenMinor).sub(value_back),
+                    )
+                    .filter(offer::Column::Id.eq(r.offer_id));
+                if gift_back {
+                    update = update
+                        .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).add(1));
+                }
+                update.exec(tx.db()).await?;
+            }
+            if value_back > 0 {
+                post(
+                    tx,
+                    r.offer_id,
+                    -value_back,
+                    format!(
+                        "{} of free goods brought back by a return",
+                        Money::new(value_back, currency)
+                    ),
+                    purchase_id,
+                    member,
+                    at,
+                    currency,
+                )
+                .await?;
+            }
         }
         if whole && let Some(voucher) = r.voucher_id {
             tx.update_many::<voucher::Entity>()

@@ -339,7 +339,20 @@ pub async fn update(
     model.budget_minor = Set(spec.budget_minor);
     model.stock = Set(spec.stock);
     model.updated_at = Set(scope.now());
-    let offer = tx.update(model).await?;
+    // Two changes racing to one code: the unique key refuses the second, as a refusal.
+    let offer = tx.update(model).await.map_err(|e| match &e {
+        AppError::Internal(inner)
+            if inner.downcast_ref::<sea_orm::DbErr>().is_some_and(|db| {
+                matches!(
+                    db.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                )
+            }) =>
+        {
+            AppError::validation("input.code", "another offer already has this code")
+        }
+        _ => e,
+    })?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "offerId": id }))
             .await?;
