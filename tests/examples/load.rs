@@ -629,15 +629,25 @@ async fn main() -> anyhow::Result<()> {
     );
     let offers = env_or("LOAD_OFFERS", 200);
     if offers > 0 {
+        // Every offer evaluated, none applying to the bench's baskets...
         seed_offers(&db, &target.setup, offers, true).await?;
         let (mut s, e) = closed_loop(http_work(target.clone()), clients, secs, seed + 1).await;
-        let with = s.report(
-            &format!("recordPurchase with {offers} active offers per brand (peak)"),
+        let evaluated = s.report(
+            &format!("recordPurchase, {offers} offers per brand, none applying (peak)"),
+            e,
+        );
+        // ... then one of them (5 % off wine) applying to every basket.
+        apply_one_offer(&db).await?;
+        let (mut s, e) = closed_loop(http_work(target.clone()), clients, secs, seed + 2).await;
+        let applying = s.report(
+            &format!("recordPurchase, {offers} offers per brand, one applying (peak)"),
             e,
         );
         println!(
-            "ratio: with {offers} offers = {:.0} % of the peak without (same run)",
-            100.0 * with / peak.max(1.0)
+            "ratio: with {offers} offers = {:.0} % (none applying) and {:.0} % (one applying, \
+             booked in the ledger) of the peak without offers (same run)",
+            100.0 * evaluated / peak.max(1.0),
+            100.0 * applying / peak.max(1.0)
         );
         seed_offers(&db, &target.setup, offers, false).await?;
     }
@@ -648,9 +658,38 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `count` offers per brand, created active (`active`), or paused (the end of the phase). One
-/// applies to every basket (5 % off wine), one never reaches its minimum, the others are for
-/// SKUs no basket holds: each is evaluated on every checkout.
+/// Turns each brand's first bench offer into 5 % off wine: it applies to every basket.
+async fn apply_one_offer(db: &DatabaseConnection) -> anyhow::Result<()> {
+    use entity::offer;
+    use fidelis::loyalty::offers::{OfferRules, Selector};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let rules = OfferRules::Discount {
+        selector: Selector {
+            skus: vec![],
+            categories: vec!["wine".into()],
+        },
+        amount_minor: 0,
+        percent: 5,
+        minimum_basket_minor: 0,
+    };
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Rules,
+            sea_orm::sea_query::Expr::value(serde_json::to_string(&rules)?),
+        )
+        .col_expr(
+            offer::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(offer::Column::Name.eq("bench offer 0"))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// `count` offers per brand, created active (`active`), or paused (the end of the phase): one
+/// never reaches its minimum, the others are for SKUs no basket holds, so each is evaluated on
+/// every checkout and none applies (until `apply_one_offer`).
 async fn seed_offers(
     db: &DatabaseConnection,
     setup: &Setup,
@@ -696,15 +735,6 @@ async fn seed_offers(
         let rows: Vec<offer::ActiveModel> = (existing..count)
             .map(|i| {
                 let rules = match i {
-                    0 => OfferRules::Discount {
-                        selector: Selector {
-                            skus: vec![],
-                            categories: vec!["wine".into()],
-                        },
-                        amount_minor: 0,
-                        percent: 5,
-                        minimum_basket_minor: 0,
-                    },
                     1 => OfferRules::Discount {
                         selector: Selector::default(),
                         amount_minor: 100,
@@ -753,6 +783,28 @@ async fn seed_offers(
             .collect();
         offer::Entity::insert_many(rows).exec(db).await?;
     }
+    // A run before may have left the first one applying.
+    let promo = OfferRules::Discount {
+        selector: Selector {
+            skus: vec!["PROMO-0".into()],
+            categories: vec![],
+        },
+        amount_minor: 100,
+        percent: 0,
+        minimum_basket_minor: 0,
+    };
+    offer::Entity::update_many()
+        .col_expr(
+            offer::Column::Rules,
+            sea_orm::sea_query::Expr::value(serde_json::to_string(&promo)?),
+        )
+        .col_expr(
+            offer::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(now),
+        )
+        .filter(offer::Column::Name.eq("bench offer 0"))
+        .exec(db)
+        .await?;
     println!(
         "offers: {count} per brand active ({:.0} s)",
         started.elapsed().as_secs_f64()

@@ -88,16 +88,31 @@ pub async fn account<C: ConnectionTrait>(
     .await
 }
 
-/// The brand account of `kind` kept for one subject that is neither a member nor a program
-/// (an offer), created on first use.
-pub async fn subject_account<C: ConnectionTrait>(
+/// Two brand accounts kept for one subject that is neither a member nor a program (an offer's
+/// pair), found in one query and created
+/// on first use.
+pub async fn subject_accounts<C: ConnectionTrait>(
     tx: &Scoped<C>,
-    kind: AccountKind,
+    kinds: [AccountKind; 2],
     subject: Uuid,
     unit: &str,
-) -> Result<ledger_account::Model, AppError> {
-    let code = format!("{}:subject:{subject}", kind.code());
-    account_coded(tx, code, kind, None, None, unit).await
+) -> Result<[ledger_account::Model; 2], AppError> {
+    let codes = kinds.map(|k| format!("{}:subject:{subject}", k.code()));
+    let found = tx
+        .find::<ledger_account::Entity>()
+        .filter(ledger_account::Column::Code.is_in(codes.clone()))
+        .all(tx.db())
+        .await?;
+    let pick = |i: usize| found.iter().find(|a| a.code == codes[i]).cloned();
+    let first = match pick(0) {
+        Some(a) => a,
+        None => account_coded(tx, codes[0].clone(), kinds[0], None, None, unit).await?,
+    };
+    let second = match pick(1) {
+        Some(a) => a,
+        None => account_coded(tx, codes[1].clone(), kinds[1], None, None, unit).await?,
+    };
+    Ok([first, second])
 }
 
 async fn account_coded<C: ConnectionTrait>(

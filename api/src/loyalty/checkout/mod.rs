@@ -184,6 +184,8 @@ async fn run(
     let now = scope.now();
     let occurred_at = input.occurred_at.unwrap_or(now);
 
+    // The brand's running offers, read before the write transaction begins.
+    let offers_running = offers::checkout::running(&scope.conn(), &input.offer_codes).await?;
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -201,7 +203,11 @@ async fn run(
     }
     let mut basket = Basket::new(&input, currency);
     // 0. The brand's offers come first: they change the price of the lines.
-    let mut running = offers::checkout::running(&tx, member_id, &input.offer_codes).await?;
+    let mut running = if offers_running.is_empty() {
+        Vec::new()
+    } else {
+        offers::checkout::for_buyer(&tx, offers_running, member_id).await?
+    };
     let evaluation = if running.is_empty() {
         None
     } else {

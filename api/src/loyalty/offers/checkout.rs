@@ -73,13 +73,36 @@ pub(crate) fn premium_period_start(
     }
 }
 
+/// Offers' rules parsed once per version (an offer's `updated_at` moves with every change), not
+/// at every checkout. Bounded: cleared when it grows past what any brand runs.
+static PARSED: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<(Uuid, DateTime<Utc>), OfferRules>>,
+> = std::sync::LazyLock::new(Default::default);
+
+fn parsed_rules(offer: &offer::Model) -> Result<OfferRules, AppError> {
+    let key = (offer.id, offer.updated_at);
+    if let Ok(cache) = PARSED.lock()
+        && let Some(rules) = cache.get(&key)
+    {
+        return Ok(rules.clone());
+    }
+    let rules = rules_of(offer)?;
+    if let Ok(mut cache) = PARSED.lock() {
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        cache.insert(key, rules.clone());
+    }
+    Ok(rules)
+}
+
 /// The candidate of an offer row, with what is left of its limits.
 fn candidate(
     offer: &offer::Model,
     member: Option<Uuid>,
     member_uses: i32,
 ) -> Result<Candidate, AppError> {
-    let rules = rules_of(offer)?;
+    let rules = parsed_rules(offer)?;
     // A limit per member needs to know the member: without one it would not hold.
     let needs_member = offer.card_holders_only
         || offer.tier_names.is_some()
@@ -117,19 +140,19 @@ fn candidate(
 
 /// The offers running at `now` for this checkout: those applied by themselves, and those whose
 /// code the till gave (an unknown or expired code is refused: the till must not believe it
-/// applied).
+/// applied). Read before the purchase's transaction begins (outside SQLite's write lock): the
+/// counters read here only inform the engine, the claims check them again.
 pub async fn running<C: ConnectionTrait>(
-    tx: &Scoped<C>,
-    member: Option<Uuid>,
+    conn: &Scoped<C>,
     codes: &[String],
-) -> Result<Vec<Loaded>, AppError> {
-    let now = tx.now();
+) -> Result<Vec<offer::Model>, AppError> {
+    let now = conn.now();
     let codes: Vec<String> = codes.iter().map(|c| super::normalise_code(c)).collect();
     let mut which = Condition::any().add(offer::Column::Code.is_null());
     if !codes.is_empty() {
         which = which.add(offer::Column::Code.is_in(codes.clone()));
     }
-    let offers = tx
+    let offers = conn
         .find::<offer::Entity>()
         .filter(offer::Column::Status.eq(OfferStatus::Active))
         .filter(offer::Column::StartsAt.lte(now))
@@ -138,7 +161,7 @@ pub async fn running<C: ConnectionTrait>(
         .filter(which)
         .order_by_asc(offer::Column::Priority)
         .order_by_asc(offer::Column::Id)
-        .all(tx.db())
+        .all(conn.db())
         .await?;
     for code in &codes {
         if !offers.iter().any(|o| o.code.as_ref() == Some(code)) {
@@ -148,6 +171,18 @@ pub async fn running<C: ConnectionTrait>(
             ));
         }
     }
+    Ok(offers)
+}
+
+/// The running offers as the engine sees them for this buyer, in the purchase's transaction:
+/// the member's uses of limited offers, tiers, recent purchases and proofs, read only when an
+/// offer needs them.
+pub async fn for_buyer<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offers: Vec<offer::Model>,
+    member: Option<Uuid>,
+) -> Result<Vec<Loaded>, AppError> {
+    let now = tx.now();
     // Each member's uses of the limited offers, in one query.
     let limited: Vec<Uuid> = offers
         .iter()
@@ -872,10 +907,13 @@ async fn post<C: ConnectionTrait>(
     occurred_at: DateTime<Utc>,
     currency: crate::core::types::Currency,
 ) -> Result<(), AppError> {
-    let expense =
-        ledger::subject_account(tx, AccountKind::BrandOfferExpense, offer, currency.code()).await?;
-    let given =
-        ledger::subject_account(tx, AccountKind::BrandOfferGiven, offer, currency.code()).await?;
+    let [expense, given] = ledger::subject_accounts(
+        tx,
+        [AccountKind::BrandOfferExpense, AccountKind::BrandOfferGiven],
+        offer,
+        currency.code(),
+    )
+    .await?;
     ledger::post(
         tx,
         Header {

@@ -501,8 +501,8 @@ async fn post<C: ConnectionTrait>(
     reason: String,
     currency: Currency,
 ) -> Result<(), AppError> {
-    let from = ledger::subject_account(tx, from, claim.offer_id, currency.code()).await?;
-    let to = ledger::subject_account(tx, to, claim.offer_id, currency.code()).await?;
+    let [from, to] =
+        ledger::subject_accounts(tx, [from, to], claim.offer_id, currency.code()).await?;
     ledger::post(
         tx,
         Header {
