@@ -170,7 +170,28 @@ async fn every_kind_on_a_hand_computed_basket_then_a_return_of_a_bundle_part() {
         1
     );
 
-    // The deferred voucher is for the next visit: not usable today.
+    // The deferred voucher is for the next visit: from the start of tomorrow in Paris.
+    let v = owner
+        .query(
+            "query($c: String!) { voucher(code: $c) { validFrom validUntil amountMinor } }",
+            json!({ "c": voucher }),
+        )
+        .await;
+    let tomorrow = (app
+        .now()
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .date_naive()
+        + chrono::Duration::days(1))
+    .and_hms_opt(0, 0, 0)
+    .and_then(|t| chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Paris, &t).earliest())
+    .map(|t| t.with_timezone(&chrono::Utc));
+    let from = v["data"]["voucher"]["validFrom"]
+        .as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    assert_eq!(from, tomorrow, "{v}");
+    assert_eq!(v["data"]["voucher"]["amountMinor"], 500);
+    // Not usable today.
     let too_soon = owner
         .query(&record(), json!({ "i": { "cardNumber": card, "totalMinor": 1_000, "currency": "EUR", "voucherCodes": [voucher] } }))
         .await;

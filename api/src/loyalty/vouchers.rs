@@ -414,7 +414,20 @@ pub(crate) async fn issue_for_offer<C: ConnectionTrait>(
     currency: &str,
 ) -> Result<voucher::Model, AppError> {
     let now = tx.now();
-    let from = now + Duration::days(spec.valid_from_days);
+    // "From tomorrow" is from the start of the brand's next day, not 24 hours from now.
+    let from = if spec.valid_from_days > 0 {
+        let tz: chrono_tz::Tz = tx.brand().await?.timezone.parse().unwrap_or(chrono_tz::UTC);
+        let day = now.with_timezone(&tz).date_naive() + Duration::days(spec.valid_from_days);
+        (0..3)
+            .find_map(|h| {
+                chrono::TimeZone::from_local_datetime(&tz, &day.and_hms_opt(h, 0, 0)?).earliest()
+            })
+            .map_or(now + Duration::days(spec.valid_from_days), |t| {
+                t.with_timezone(&Utc)
+            })
+    } else {
+        now
+    };
     insert_voucher(
         tx,
         voucher::ActiveModel {
