@@ -38,6 +38,7 @@ pub mod offer_claim;
 pub mod offer_member_use;
 pub mod offer_progress;
 pub mod offer_redemption;
+pub mod offer_version;
 pub mod one_time_token;
 pub mod outbox_mail;
 pub mod point_lot;
@@ -95,6 +96,7 @@ tenant_owned!(
     offer_member_use,
     offer_progress,
     offer_redemption,
+    offer_version,
     point_lot,
     program,
     program_rule,

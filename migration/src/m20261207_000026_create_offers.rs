@@ -69,6 +69,15 @@ enum OfferProgress {
     Premiums,
 }
 
+/// A brand's offers version: bumped by every change to its offers, read by every checkout (one
+/// key look-up) to know whether the offers it keeps in memory are still the brand's.
+#[derive(DeriveIden)]
+enum OfferVersion {
+    Table,
+    TenantId,
+    Version,
+}
+
 #[derive(DeriveIden)]
 enum OfferClaim {
     Table,
@@ -272,6 +281,20 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
+                    .table(OfferVersion::Table)
+                    .col(uuid(OfferVersion::TenantId).primary_key())
+                    .col(big_integer(OfferVersion::Version))
+                    .foreign_key(
+                        ForeignKey::create()
+                            .from(OfferVersion::Table, OfferVersion::TenantId)
+                            .to(Alias::new("brand"), Alias::new("id")),
+                    )
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_table(
+                Table::create()
                     .table(OfferClaim::Table)
                     .col(uuid(OfferClaim::Id).primary_key())
                     .col(uuid(OfferClaim::TenantId))
@@ -362,6 +385,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            OfferVersion::Table.into_iden(),
             OfferClaim::Table.into_iden(),
             OfferProgress::Table.into_iden(),
             OfferMemberUse::Table.into_iden(),

@@ -637,7 +637,7 @@ async fn main() -> anyhow::Result<()> {
             e,
         );
         // ... then one of them (5 % off wine) applying to every basket.
-        apply_one_offer(&db).await?;
+        apply_one_offer(&db, &target.setup).await?;
         let (mut s, e) = closed_loop(http_work(target.clone()), clients, secs, seed + 2).await;
         let applying = s.report(
             &format!("recordPurchase, {offers} offers per brand, one applying (peak)"),
@@ -658,8 +658,23 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The offers were changed behind the API's back: every brand's offers version moves, as an
+/// API change would move it, so the server reads them again.
+async fn bump_offer_versions(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
+    use entity::offer_version;
+    offer_version::Entity::delete_many().exec(db).await?;
+    let version = Utc::now().timestamp_micros();
+    offer_version::Entity::insert_many((0..setup.brands).map(|b| offer_version::ActiveModel {
+        tenant_id: Set(brand_id(b)),
+        version: Set(version),
+    }))
+    .exec(db)
+    .await?;
+    Ok(())
+}
+
 /// Turns each brand's first bench offer into 5 % off wine: it applies to every basket.
-async fn apply_one_offer(db: &DatabaseConnection) -> anyhow::Result<()> {
+async fn apply_one_offer(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
     use entity::offer;
     use fidelis::loyalty::offers::{OfferRules, Selector};
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -684,7 +699,7 @@ async fn apply_one_offer(db: &DatabaseConnection) -> anyhow::Result<()> {
         .filter(offer::Column::Name.eq("bench offer 0"))
         .exec(db)
         .await?;
-    Ok(())
+    bump_offer_versions(db, setup).await
 }
 
 /// `count` offers per brand, created active (`active`), or paused (the end of the phase): one
@@ -709,6 +724,7 @@ async fn seed_offers(
             .filter(offer::Column::Name.starts_with("bench offer "))
             .exec(db)
             .await?;
+        bump_offer_versions(db, setup).await?;
         println!("offers: paused");
         return Ok(());
     }
@@ -805,6 +821,7 @@ async fn seed_offers(
         .filter(offer::Column::Name.eq("bench offer 0"))
         .exec(db)
         .await?;
+    bump_offer_versions(db, setup).await?;
     println!(
         "offers: {count} per brand active ({:.0} s)",
         started.elapsed().as_secs_f64()

@@ -6,11 +6,13 @@
 //! transaction on the offer's own accounts, the deferred voucher. Returns give back each line's
 //! share in proportion to the units returned.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use entity::{
     ledger_account::AccountKind, ledger_transaction::TransactionKind, member_tier, offer,
-    offer::OfferStatus, offer_member_use, offer_progress, offer_redemption, purchase,
-    purchase_line, voucher,
+    offer::OfferStatus, offer_member_use, offer_progress, offer_redemption, offer_version,
+    purchase, purchase_line, voucher,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
@@ -148,21 +150,39 @@ pub async fn running<C: ConnectionTrait>(
 ) -> Result<Vec<offer::Model>, AppError> {
     let now = conn.now();
     let codes: Vec<String> = codes.iter().map(|c| super::normalise_code(c)).collect();
-    let mut which = Condition::any().add(offer::Column::Code.is_null());
-    if !codes.is_empty() {
-        which = which.add(offer::Column::Code.is_in(codes.clone()));
-    }
-    let offers = conn
-        .find::<offer::Entity>()
-        .filter(offer::Column::Status.eq(OfferStatus::Active))
-        .filter(offer::Column::StartsAt.lte(now))
-        .filter(offer::Column::EndsAt.gt(now))
-        .filter(offer::Column::Kind.ne("REFUND"))
-        .filter(which)
-        .order_by_asc(offer::Column::Priority)
-        .order_by_asc(offer::Column::Id)
-        .all(conn.db())
-        .await?;
+    // One key look-up: a brand that never had an offer, or whose offers this instance already
+    // holds, reads nothing more.
+    let version = conn
+        .find::<offer_version::Entity>()
+        .one(conn.db())
+        .await?
+        .map(|v| v.version);
+    let all = match version {
+        None => Arc::new(Vec::new()),
+        Some(version) => match cached(conn.tenant_id(), version) {
+            Some(all) => all,
+            None => {
+                let all = Arc::new(
+                    conn.find::<offer::Entity>()
+                        .filter(offer::Column::Status.eq(OfferStatus::Active))
+                        .filter(offer::Column::EndsAt.gt(now))
+                        .filter(offer::Column::Kind.ne("REFUND"))
+                        .order_by_asc(offer::Column::Priority)
+                        .order_by_asc(offer::Column::Id)
+                        .all(conn.db())
+                        .await?,
+                );
+                keep(conn.tenant_id(), version, all.clone());
+                all
+            }
+        },
+    };
+    let mut offers: Vec<offer::Model> = all
+        .iter()
+        .filter(|o| o.starts_at <= now && o.ends_at > now)
+        .filter(|o| o.code.as_ref().is_none_or(|c| codes.contains(c)))
+        .cloned()
+        .collect();
     for code in &codes {
         if !offers.iter().any(|o| o.code.as_ref() == Some(code)) {
             return Err(AppError::validation(
@@ -171,7 +191,50 @@ pub async fn running<C: ConnectionTrait>(
             ));
         }
     }
+    // The counters of offers with limits are read now (the engine is told what is left; the
+    // claims check again).
+    let limited: Vec<Uuid> = offers
+        .iter()
+        .filter(|o| o.max_redemptions.is_some() || o.budget_minor.is_some() || o.stock.is_some())
+        .map(|o| o.id)
+        .collect();
+    if !limited.is_empty() {
+        let fresh = conn
+            .find::<offer::Entity>()
+            .filter(offer::Column::Id.is_in(limited))
+            .all(conn.db())
+            .await?;
+        for o in &mut offers {
+            if let Some(f) = fresh.iter().find(|f| f.id == o.id) {
+                o.redemptions = f.redemptions;
+                o.discount_given_minor = f.discount_given_minor;
+                o.value_given_minor = f.value_given_minor;
+                o.stock = f.stock;
+            }
+        }
+    }
     Ok(offers)
+}
+
+/// Each brand's active offers as last read, with the version they were read at.
+type Held = std::collections::HashMap<Uuid, (i64, Arc<Vec<offer::Model>>)>;
+static HELD: std::sync::LazyLock<std::sync::Mutex<Held>> =
+    std::sync::LazyLock::new(Default::default);
+
+fn cached(tenant: Uuid, version: i64) -> Option<Arc<Vec<offer::Model>>> {
+    let held = HELD.lock().ok()?;
+    held.get(&tenant)
+        .filter(|(v, _)| *v == version)
+        .map(|(_, all)| all.clone())
+}
+
+fn keep(tenant: Uuid, version: i64, all: Arc<Vec<offer::Model>>) {
+    if let Ok(mut held) = HELD.lock() {
+        if held.len() > 10_000 {
+            held.clear();
+        }
+        held.insert(tenant, (version, all));
+    }
 }
 
 /// The running offers as the engine sees them for this buyer, in the purchase's transaction:

@@ -201,6 +201,31 @@ pub(crate) fn checkout_max_amount() -> i64 {
     crate::loyalty::checkout::MAX_AMOUNT_MINOR
 }
 
+/// Bumps the brand's offers version (in the transaction that changes an offer): every instance's
+/// checkout sees it at its next purchase and reads the offers again.
+async fn bump_version<C: sea_orm::ConnectionTrait>(
+    tx: &crate::core::tenancy::Scoped<C>,
+) -> Result<(), AppError> {
+    use entity::offer_version;
+    use sea_orm::{ExprTrait, sea_query::Expr};
+    tx.insert_if_absent(
+        offer_version::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            version: Set(0),
+        },
+        vec![offer_version::Column::TenantId],
+    )
+    .await?;
+    tx.update_many::<offer_version::Entity>()
+        .col_expr(
+            offer_version::Column::Version,
+            Expr::col(offer_version::Column::Version).add(1),
+        )
+        .exec(tx.db())
+        .await?;
+    Ok(())
+}
+
 fn rules_json(rules: &OfferRules) -> Result<String, AppError> {
     serde_json::to_string(rules).map_err(|e| AppError::Internal(e.into()))
 }
@@ -274,6 +299,7 @@ pub async fn create(
             "another offer already has this code",
         ));
     }
+    bump_version(&tx).await?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "offerId": id }))
             .await?;
@@ -353,6 +379,7 @@ pub async fn update(
         }
         _ => e,
     })?;
+    bump_version(&tx).await?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "offerId": id }))
             .await?;
@@ -373,6 +400,7 @@ pub async fn set_status(
     model.status = Set(status);
     model.updated_at = Set(scope.now());
     let offer = tx.update(model).await?;
+    bump_version(&tx).await?;
     tx.commit().await?;
     Ok(offer)
 }
