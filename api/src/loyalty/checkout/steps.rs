@@ -107,6 +107,11 @@ pub fn offers(basket: &mut Basket, evaluation: &crate::loyalty::offers::engine::
                 line.points = applied.free.as_ref().map_or(applied.proofs, |f| f.quantity);
                 line
             }
+            // An offer for products the basket does not hold is not news to the till (a brand
+            // may run hundreds): left out, unless the till asked for it by its code.
+            Err(crate::loyalty::offers::engine::Skip::NotInBasket) if !outcome.requested => {
+                continue;
+            }
             Err(skip) => StepLine::skipped(StepKind::Offer, SkipReason::from(*skip)),
         };
         basket

@@ -137,6 +137,7 @@ fn candidate(
         rules,
         blocked,
         progress: 0,
+        requested: offer.code.is_some(),
     })
 }
 

@@ -45,6 +45,8 @@ pub struct Candidate {
     pub blocked: Option<Skip>,
     /// Premium offers: the member's proofs so far in the period.
     pub progress: i64,
+    /// Given by its code at the till.
+    pub requested: bool,
 }
 
 /// Why an offer did not apply.
@@ -132,6 +134,8 @@ pub struct Outcome {
     pub offer: Uuid,
     pub name: String,
     pub result: Result<Applied, Skip>,
+    /// The till asked for it (by its code).
+    pub requested: bool,
 }
 
 /// What the offers step decided.
@@ -242,6 +246,7 @@ pub fn evaluate(lines: &[Line], candidates: &[Candidate], ctx: &Context) -> Eval
             offer: c.id,
             name: c.name.clone(),
             result: r.unwrap_or(Err(Skip::NotBestCombination)),
+            requested: c.requested,
         })
         .collect();
     if let Some(cap) = ctx.cap_percent {
@@ -698,6 +703,7 @@ mod tests {
             stock_left: None,
             blocked: None,
             progress: 0,
+            requested: false,
         }
     }
 
