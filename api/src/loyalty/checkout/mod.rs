@@ -185,7 +185,17 @@ async fn run(
     let occurred_at = input.occurred_at.unwrap_or(now);
 
     // The brand's running offers, read before the write transaction begins.
-    let offers_running = offers::checkout::running(&scope.conn(), &input.offer_codes).await?;
+    let basket_products: Vec<(&str, Option<&str>)> = if input.lines.is_empty() {
+        vec![("BASKET", None)]
+    } else {
+        input
+            .lines
+            .iter()
+            .map(|l| (l.sku.as_str(), l.category.as_deref()))
+            .collect()
+    };
+    let offers_running =
+        offers::checkout::running(&scope.conn(), &input.offer_codes, &basket_products).await?;
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?

@@ -148,6 +148,7 @@ fn candidate(
 pub async fn running<C: ConnectionTrait>(
     conn: &Scoped<C>,
     codes: &[String],
+    lines: &[(&str, Option<&str>)],
 ) -> Result<Vec<offer::Model>, AppError> {
     let now = conn.now();
     let codes: Vec<String> = codes.iter().map(|c| super::normalise_code(c)).collect();
@@ -163,26 +164,33 @@ pub async fn running<C: ConnectionTrait>(
         Some(version) => match cached(conn.tenant_id(), version) {
             Some(all) => all,
             None => {
+                let rows = conn
+                    .find::<offer::Entity>()
+                    .filter(offer::Column::Status.eq(OfferStatus::Active))
+                    .filter(offer::Column::EndsAt.gt(now))
+                    .filter(offer::Column::Kind.ne("REFUND"))
+                    .order_by_asc(offer::Column::Priority)
+                    .order_by_asc(offer::Column::Id)
+                    .all(conn.db())
+                    .await?;
                 let all = Arc::new(
-                    conn.find::<offer::Entity>()
-                        .filter(offer::Column::Status.eq(OfferStatus::Active))
-                        .filter(offer::Column::EndsAt.gt(now))
-                        .filter(offer::Column::Kind.ne("REFUND"))
-                        .order_by_asc(offer::Column::Priority)
-                        .order_by_asc(offer::Column::Id)
-                        .all(conn.db())
-                        .await?,
+                    rows.into_iter()
+                        .map(|o| Ok((parsed_rules(&o)?, o)))
+                        .collect::<Result<Vec<_>, AppError>>()?,
                 );
                 keep(conn.tenant_id(), version, all.clone());
                 all
             }
         },
     };
+    // The offers running now that the basket could get anything from, and those the till
+    // asked for by their code.
     let mut offers: Vec<offer::Model> = all
         .iter()
-        .filter(|o| o.starts_at <= now && o.ends_at > now)
-        .filter(|o| o.code.as_ref().is_none_or(|c| codes.contains(c)))
-        .cloned()
+        .filter(|(_, o)| o.starts_at <= now && o.ends_at > now)
+        .filter(|(_, o)| o.code.as_ref().is_none_or(|c| codes.contains(c)))
+        .filter(|(rules, o)| o.code.is_some() || rules.touches(lines.iter().copied()))
+        .map(|(_, o)| o.clone())
         .collect();
     for code in &codes {
         if !offers.iter().any(|o| o.code.as_ref() == Some(code)) {
@@ -218,18 +226,19 @@ pub async fn running<C: ConnectionTrait>(
 }
 
 /// Each brand's active offers as last read, with the version they were read at.
-type Held = std::collections::HashMap<Uuid, (i64, Arc<Vec<offer::Model>>)>;
+type Offers = Arc<Vec<(OfferRules, offer::Model)>>;
+type Held = std::collections::HashMap<Uuid, (i64, Offers)>;
 static HELD: std::sync::LazyLock<std::sync::Mutex<Held>> =
     std::sync::LazyLock::new(Default::default);
 
-fn cached(tenant: Uuid, version: i64) -> Option<Arc<Vec<offer::Model>>> {
+fn cached(tenant: Uuid, version: i64) -> Option<Offers> {
     let held = HELD.lock().ok()?;
     held.get(&tenant)
         .filter(|(v, _)| *v == version)
         .map(|(_, all)| all.clone())
 }
 
-fn keep(tenant: Uuid, version: i64, all: Arc<Vec<offer::Model>>) {
+fn keep(tenant: Uuid, version: i64, all: Offers) {
     if let Ok(mut held) = HELD.lock() {
         if held.len() > 10_000 {
             held.clear();

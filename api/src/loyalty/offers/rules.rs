@@ -182,6 +182,29 @@ impl OfferRules {
         }
     }
 
+    /// Whether a basket holding these lines could get anything from the offer: one of its
+    /// products is there (an offer for every product always could). Offers no line touches are
+    /// not evaluated at all.
+    pub fn touches<'a>(&self, mut lines: impl Iterator<Item = (&'a str, Option<&'a str>)>) -> bool {
+        match self {
+            Self::Bundle { parts, .. } => {
+                lines.any(|(sku, category)| parts.iter().any(|p| p.selector.matches(sku, category)))
+            }
+            Self::Discount { selector, .. }
+            | Self::MultiBuy { selector, .. }
+            | Self::NthAtPercent { selector, .. }
+            | Self::ExtraQuantity { selector, .. }
+            | Self::Gift { selector, .. }
+            | Self::TradeIn { selector, .. }
+            | Self::Deferred { selector, .. }
+            | Self::Refund { selector, .. }
+            | Self::Premium { selector, .. } => {
+                selector.is_everything()
+                    || lines.any(|(sku, category)| selector.matches(sku, category))
+            }
+        }
+    }
+
     /// The products the offer is about (a bundle: all its parts), for "just bought"
     /// suppression.
     pub fn products(&self) -> Selector {
