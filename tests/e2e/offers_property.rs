@@ -33,6 +33,10 @@ enum Op {
     },
 }
 
+/// A purchase as the test follows it: id, total paid, refunded so far, offer discount, offer
+/// discount returned, (units, units returned) per line.
+type Kept = (String, i64, i64, i64, i64, Vec<(i64, i64)>);
+
 const SKUS: [(&str, &str); 4] = [("A", "wine"), ("B", "wine"), ("C", "food"), ("D", "hair")];
 
 fn offer() -> impl Strategy<Value = Offer> {
@@ -160,9 +164,7 @@ async fn run(offers: Vec<Offer>, cap: Option<i32>, ops: Vec<Op>) {
         assert!(r["data"]["createOffer"]["id"].is_string(), "{o:?}: {r}");
         ids.push(r["data"]["createOffer"]["id"].clone());
     }
-    // Per purchase: (id, total paid, refunded so far, offer discount, offer discount returned,
-    // units per line).
-    let mut purchases: Vec<(String, i64, i64, i64, i64, Vec<(i64, i64)>)> = Vec::new();
+    let mut purchases: Vec<Kept> = Vec::new();
     let mut given = 0_i64;
     for op in &ops {
         match op {

@@ -94,6 +94,11 @@ fn longest_window(f: &Filter) -> Option<i64> {
 
 const MAX_NODES: usize = 200;
 
+/// A line a member bought: SKU, category, when.
+type Bought = (String, Option<String>, DateTime<Utc>);
+/// A bought line as read: member, when, SKU, category.
+type BoughtRow = (Option<Uuid>, DateTime<Utc>, String, Option<String>);
+
 /// Per member: last purchase and total spent.
 type PurchaseSums = (Option<Uuid>, Option<DateTime<Utc>>, Option<i64>);
 const MAX_SEGMENT_DEPTH: usize = 5;
@@ -108,7 +113,7 @@ struct Facts {
     last_purchase: Option<DateTime<Utc>>,
     spend: i64,
     /// Lines bought in the longest "bought within" window: SKU, category, when.
-    recent: Vec<(String, Option<String>, DateTime<Utc>)>,
+    recent: Vec<Bought>,
     now: DateTime<Utc>,
 }
 
@@ -301,10 +306,10 @@ pub async fn evaluate<C: ConnectionTrait>(
         .collect();
     // What members bought lately, only when the filter asks (lines kept, not returned).
     let now = conn.now();
-    let mut recent: HashMap<Uuid, Vec<(String, Option<String>, DateTime<Utc>)>> = HashMap::new();
+    let mut recent: HashMap<Uuid, Vec<Bought>> = HashMap::new();
     if let Some(days) = longest_window(&filter) {
         let since = now - chrono::Duration::days(days);
-        let bought: Vec<(Option<Uuid>, DateTime<Utc>, String, Option<String>)> = conn
+        let bought: Vec<BoughtRow> = conn
             .find::<purchase_line::Entity>()
             .select_only()
             .column(purchase::Column::MemberId)

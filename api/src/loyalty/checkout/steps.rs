@@ -80,7 +80,7 @@ pub fn offers(basket: &mut Basket, evaluation: &crate::loyalty::offers::engine::
         }
     }
     let discount = basket.total.with_minor(evaluation.discount());
-    basket.total = basket.total - discount;
+    basket.total -= discount;
     basket.offer_discount += discount;
     for outcome in &evaluation.outcomes {
         let line = match &outcome.result {

@@ -77,9 +77,9 @@ pub(crate) fn premium_period_start(
 
 /// Offers' rules parsed once per version (an offer's `updated_at` moves with every change), not
 /// at every checkout. Bounded: cleared when it grows past what any brand runs.
-static PARSED: std::sync::LazyLock<
-    std::sync::Mutex<std::collections::HashMap<(Uuid, DateTime<Utc>), OfferRules>>,
-> = std::sync::LazyLock::new(Default::default);
+type Parsed = std::collections::HashMap<(Uuid, DateTime<Utc>), OfferRules>;
+static PARSED: std::sync::LazyLock<std::sync::Mutex<Parsed>> =
+    std::sync::LazyLock::new(Default::default);
 
 fn parsed_rules(offer: &offer::Model) -> Result<OfferRules, AppError> {
     let key = (offer.id, offer.updated_at);
@@ -651,6 +651,7 @@ pub struct Booked {
 /// Books what the claimed offers gave the purchase: a redemption with each line's share, a
 /// balanced ledger transaction (the offer's expense against what its customers received), the
 /// deferred voucher for the member.
+#[expect(clippy::too_many_arguments, reason = "one booking, all of it needed")]
 pub async fn book<C: ConnectionTrait>(
     tx: &Scoped<C>,
     evaluation: &Evaluation,
