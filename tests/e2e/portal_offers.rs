@@ -62,6 +62,38 @@ async fn an_owner_runs_offers_and_refund_claims_and_a_member_follows_theirs() {
         "{page}"
     );
     browser.screenshot("offer-figures").await;
+    // Changed to 20 % in the edit form, filled with what the offer is: the rest stays.
+    browser.click("#edit summary").await;
+    browser.fill("percent", "20").await;
+    browser.click("#edit button[type='submit']").await;
+    browser.wait_for_text("Offre enregistrée").await;
+    let saved = owner
+        .query(
+            "query($id: ID!) { offer(id: $id) { percent categories name startsAt endsAt } }",
+            json!({ "id": wine }),
+        )
+        .await;
+    let o = &saved["data"]["offer"];
+    assert_eq!(
+        (
+            o["percent"].as_i64(),
+            o["categories"].clone(),
+            o["name"].as_str()
+        ),
+        (Some(20), json!(["wine"]), Some("Vins -10 %")),
+        "{saved}"
+    );
+    let ends = o["endsAt"]
+        .as_str()
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok());
+    assert_eq!(
+        ends.map(|e| e
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%Y-%m-%d")
+            .to_string()),
+        Some(day(30)),
+        "the end date kept: {saved}"
+    );
 
     // A refund offer: 5.00 back on a razor.
     browser.goto(&app.url("/app/offers?kind=REFUND#new")).await;

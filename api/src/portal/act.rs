@@ -428,6 +428,17 @@ pub(super) static STAFF: &[Action] = &[
         },
     },
     Action {
+        name: "offer-update",
+        query: "mutation($id: ID!, $i: OfferInput!, $k: String) { updateOffer(id: $id, input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, lang| {
+            Ok(
+                json!({ "id": id_field(f, "id"), "i": offer_input(f, lang)?, "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: ("Offre enregistrée.", "Offer saved."),
+        next: back,
+    },
+    Action {
         name: "offer-status",
         query: "mutation($id: ID!, $s: OfferStatus!) { setOfferStatus(id: $id, status: $s) { id } }",
         vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "s": f.text("status") })),

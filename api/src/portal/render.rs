@@ -68,6 +68,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         "offer_fields.html",
         include_str!("templates/offer_fields.html"),
     ),
+    ("offer_form.html", include_str!("templates/offer_form.html")),
     (
         "member_offers.html",
         include_str!("templates/member_offers.html"),
@@ -132,6 +133,34 @@ impl Pages {
                 Err(_) => format!("{minor} {currency}"),
             },
         );
+        // An amount as a form field shows it: main units, the language's decimal mark, no code.
+        env.add_function(
+            "amount",
+            |state: &State<'_, '_>, minor: i64, currency: String| match Currency::parse(
+                "currency", &currency,
+            ) {
+                Ok(c) => {
+                    let shown = Money::new(minor, c).display(lang_of(state));
+                    shown
+                        .strip_suffix(&format!(" {}", c.code()))
+                        .unwrap_or(&shown)
+                        .to_owned()
+                }
+                Err(_) => minor.to_string(),
+            },
+        );
+        // The day of an instant in the brand's calendar, as a date field's value (YYYY-MM-DD).
+        env.add_function("field_day", |state: &State<'_, '_>, iso: String| {
+            chrono::DateTime::parse_from_rfc3339(&iso)
+                .ok()
+                .map(|at| {
+                    at.with_timezone(&tz_of(state).unwrap_or(chrono_tz::UTC))
+                        .date_naive()
+                        .format("%Y-%m-%d")
+                        .to_string()
+                })
+                .unwrap_or_default()
+        });
         env.add_function("label", |state: &State<'_, '_>, value: String| {
             super::labels::label(&value, lang_of(state))
         });
