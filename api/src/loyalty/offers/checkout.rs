@@ -496,40 +496,113 @@ async fn claim<C: ConnectionTrait>(
     let offer = &loaded.offer;
     let mut member_use = None;
     if let (Some(max), Some(member)) = (offer.max_per_member, member) {
-        tx.insert_if_absent(
-            offer_member_use::ActiveModel {
-                tenant_id: Set(tx.tenant_id()),
-                offer_id: Set(offer.id),
-                member_id: Set(member),
-                period_start: Set(loaded.period_start),
-                uses: Set(0),
-            },
-            vec![
-                offer_member_use::Column::OfferId,
-                offer_member_use::Column::MemberId,
-                offer_member_use::Column::PeriodStart,
-            ],
-        )
-        .await?;
-        let moved = tx
-            .update_many::<offer_member_use::Entity>()
-            .col_expr(
-                offer_member_use::Column::Uses,
-                Expr::col(offer_member_use::Column::Uses).add(1),
-            )
-            .filter(offer_member_use::Column::OfferId.eq(offer.id))
-            .filter(offer_member_use::Column::MemberId.eq(member))
-            .filter(offer_member_use::Column::PeriodStart.eq(loaded.period_start))
-            .filter(offer_member_use::Column::Uses.lt(max))
-            .exec(tx.db())
-            .await?;
-        if moved.rows_affected != 1 {
+        if !take_member_use(tx, offer.id, member, loaded.period_start, max).await? {
             return Ok(Err(true));
         }
         member_use = Some((member, loaded.period_start));
     }
     let gift = matches!(loaded.candidate.rules, OfferRules::Gift { .. }) && offer.stock.is_some();
     let (discount, value) = (applied.discount(), applied.value());
+    let given = Given {
+        discount,
+        value,
+        revenue,
+        gift,
+    };
+    if !take_offer_counters(tx, offer.id, &given).await? {
+        if let Some((member, start)) = member_use {
+            give_back_member_use(tx, offer.id, member, start).await?;
+        }
+        return Ok(Err(false));
+    }
+    Ok(Ok(Claim {
+        offer: offer.id,
+        member_use,
+        discount,
+        value,
+        revenue,
+        gift,
+    }))
+}
+
+/// Takes one of a member's uses of an offer in the period starting at `start`, if fewer than
+/// `max` are taken (a conditional update: racing takers never pass `max`). Shared by the
+/// checkout's claims and the refund claims.
+pub(crate) async fn take_member_use<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offer: Uuid,
+    member: Uuid,
+    start: DateTime<Utc>,
+    max: i32,
+) -> Result<bool, AppError> {
+    tx.insert_if_absent(
+        offer_member_use::ActiveModel {
+            tenant_id: Set(tx.tenant_id()),
+            offer_id: Set(offer),
+            member_id: Set(member),
+            period_start: Set(start),
+            uses: Set(0),
+        },
+        vec![
+            offer_member_use::Column::OfferId,
+            offer_member_use::Column::MemberId,
+            offer_member_use::Column::PeriodStart,
+        ],
+    )
+    .await?;
+    let moved = tx
+        .update_many::<offer_member_use::Entity>()
+        .col_expr(
+            offer_member_use::Column::Uses,
+            Expr::col(offer_member_use::Column::Uses).add(1),
+        )
+        .filter(offer_member_use::Column::OfferId.eq(offer))
+        .filter(offer_member_use::Column::MemberId.eq(member))
+        .filter(offer_member_use::Column::PeriodStart.eq(start))
+        .filter(offer_member_use::Column::Uses.lt(max))
+        .exec(tx.db())
+        .await?;
+    Ok(moved.rows_affected == 1)
+}
+
+/// Gives back a use [`take_member_use`] took (never below zero).
+pub(crate) async fn give_back_member_use<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offer: Uuid,
+    member: Uuid,
+    start: DateTime<Utc>,
+) -> Result<(), AppError> {
+    tx.update_many::<offer_member_use::Entity>()
+        .col_expr(
+            offer_member_use::Column::Uses,
+            Expr::col(offer_member_use::Column::Uses).sub(1),
+        )
+        .filter(offer_member_use::Column::OfferId.eq(offer))
+        .filter(offer_member_use::Column::MemberId.eq(member))
+        .filter(offer_member_use::Column::PeriodStart.eq(start))
+        .filter(offer_member_use::Column::Uses.gt(0))
+        .exec(tx.db())
+        .await?;
+    Ok(())
+}
+
+/// What one redemption adds to an offer's counters.
+pub(crate) struct Given {
+    pub discount: i64,
+    pub value: i64,
+    pub revenue: i64,
+    /// Takes one gift from the stock.
+    pub gift: bool,
+}
+
+/// Moves an offer's counters by one redemption if its redemptions, budget and stock allow it
+/// (a conditional update: racing redemptions never pass a limit). Shared by the checkout's
+/// claims and the refund claims' approval.
+pub(crate) async fn take_offer_counters<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    offer: Uuid,
+    given: &Given,
+) -> Result<bool, AppError> {
     let mut update = tx
         .update_many::<offer::Entity>()
         .col_expr(
@@ -538,17 +611,17 @@ async fn claim<C: ConnectionTrait>(
         )
         .col_expr(
             offer::Column::DiscountGivenMinor,
-            Expr::col(offer::Column::DiscountGivenMinor).add(discount),
+            Expr::col(offer::Column::DiscountGivenMinor).add(given.discount),
         )
         .col_expr(
             offer::Column::ValueGivenMinor,
-            Expr::col(offer::Column::ValueGivenMinor).add(value),
+            Expr::col(offer::Column::ValueGivenMinor).add(given.value),
         )
         .col_expr(
             offer::Column::RevenueMinor,
-            Expr::col(offer::Column::RevenueMinor).add(revenue),
+            Expr::col(offer::Column::RevenueMinor).add(given.revenue),
         )
-        .filter(offer::Column::Id.eq(offer.id))
+        .filter(offer::Column::Id.eq(offer))
         .filter(
             Condition::any()
                 .add(offer::Column::MaxRedemptions.is_null())
@@ -563,53 +636,21 @@ async fn claim<C: ConnectionTrait>(
                 .add(
                     Expr::col(offer::Column::DiscountGivenMinor)
                         .add(Expr::col(offer::Column::ValueGivenMinor))
-                        .add(discount + value)
+                        .add(given.discount + given.value)
                         .lte(Expr::col(offer::Column::BudgetMinor)),
                 ),
         );
-    if gift {
+    if given.gift {
         update = update
             .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
             .filter(offer::Column::Stock.gte(1));
     }
-    if update.exec(tx.db()).await?.rows_affected != 1 {
-        if let Some((member, start)) = member_use {
-            undo_member_use(tx, offer.id, member, start).await?;
-        }
-        return Ok(Err(false));
-    }
-    Ok(Ok(Claim {
-        offer: offer.id,
-        member_use,
-        discount,
-        value,
-        revenue,
-        gift,
-    }))
-}
-
-async fn undo_member_use<C: ConnectionTrait>(
-    tx: &Scoped<C>,
-    offer: Uuid,
-    member: Uuid,
-    start: DateTime<Utc>,
-) -> Result<(), AppError> {
-    tx.update_many::<offer_member_use::Entity>()
-        .col_expr(
-            offer_member_use::Column::Uses,
-            Expr::col(offer_member_use::Column::Uses).sub(1),
-        )
-        .filter(offer_member_use::Column::OfferId.eq(offer))
-        .filter(offer_member_use::Column::MemberId.eq(member))
-        .filter(offer_member_use::Column::PeriodStart.eq(start))
-        .exec(tx.db())
-        .await?;
-    Ok(())
+    Ok(update.exec(tx.db()).await?.rows_affected == 1)
 }
 
 async fn undo<C: ConnectionTrait>(tx: &Scoped<C>, c: &Claim) -> Result<(), AppError> {
     if let Some((member, start)) = c.member_use {
-        undo_member_use(tx, c.offer, member, start).await?;
+        give_back_member_use(tx, c.offer, member, start).await?;
     }
     let mut update = tx
         .update_many::<offer::Entity>()

@@ -15,16 +15,20 @@ use entity::{
     ledger_transaction::TransactionKind,
     member, offer,
     offer_claim::{self, ClaimStatus},
-    offer_member_use, purchase, purchase_line,
+    purchase, purchase_line,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{normalise_code, rules::OfferRules, rules_of};
+use super::{
+    checkout::{Given, give_back_member_use, take_member_use, take_offer_counters},
+    normalise_code,
+    rules::OfferRules,
+    rules_of,
+};
 use crate::core::{
     error::AppError,
     idempotency::{Idempotency, recorded_id},
@@ -214,8 +218,12 @@ pub async fn submit(
         return Err(duplicate());
     }
     // The member's limit (one per member, or N): a conditional update.
-    if let Some(max) = offer.max_per_member {
-        take_member_use(&tx, &offer, spec.member_id, max).await?;
+    if let Some(max) = offer.max_per_member
+        && !take_member_use(&tx, offer.id, spec.member_id, offer.starts_at, max).await?
+    {
+        return Err(AppError::conflict(format!(
+            "this member already made the {max} claim(s) this offer allows"
+        )));
     }
     let id = Uuid::now_v7();
     let inserted = tx
@@ -263,47 +271,6 @@ pub async fn submit(
     let claim = tx.get::<offer_claim::Entity>(id).await?;
     tx.commit().await?;
     Ok(claim)
-}
-
-async fn take_member_use<C: ConnectionTrait>(
-    tx: &Scoped<C>,
-    offer: &offer::Model,
-    member: Uuid,
-    max: i32,
-) -> Result<(), AppError> {
-    tx.insert_if_absent(
-        offer_member_use::ActiveModel {
-            tenant_id: Set(tx.tenant_id()),
-            offer_id: Set(offer.id),
-            member_id: Set(member),
-            period_start: Set(offer.starts_at),
-            uses: Set(0),
-        },
-        vec![
-            offer_member_use::Column::OfferId,
-            offer_member_use::Column::MemberId,
-            offer_member_use::Column::PeriodStart,
-        ],
-    )
-    .await?;
-    let moved = tx
-        .update_many::<offer_member_use::Entity>()
-        .col_expr(
-            offer_member_use::Column::Uses,
-            Expr::col(offer_member_use::Column::Uses).add(1),
-        )
-        .filter(offer_member_use::Column::OfferId.eq(offer.id))
-        .filter(offer_member_use::Column::MemberId.eq(member))
-        .filter(offer_member_use::Column::PeriodStart.eq(offer.starts_at))
-        .filter(offer_member_use::Column::Uses.lt(max))
-        .exec(tx.db())
-        .await?;
-    if moved.rows_affected != 1 {
-        return Err(AppError::conflict(format!(
-            "this member already made the {max} claim(s) this offer allows"
-        )));
-    }
-    Ok(())
 }
 
 /// The claim, locked, in the status a change needs; a replayed change (same idempotency key)
@@ -360,38 +327,13 @@ pub async fn review(
     let claim = locked(&tx, id, ClaimStatus::Submitted).await?;
     let offer = tx.get::<offer::Entity>(claim.offer_id).await?;
     let status = if approve {
-        let moved = tx
-            .update_many::<offer::Entity>()
-            .col_expr(
-                offer::Column::Redemptions,
-                Expr::col(offer::Column::Redemptions).add(1),
-            )
-            .col_expr(
-                offer::Column::DiscountGivenMinor,
-                Expr::col(offer::Column::DiscountGivenMinor).add(claim.amount_minor),
-            )
-            .filter(offer::Column::Id.eq(offer.id))
-            .filter(
-                Condition::any()
-                    .add(offer::Column::MaxRedemptions.is_null())
-                    .add(
-                        Expr::col(offer::Column::Redemptions)
-                            .lt(Expr::col(offer::Column::MaxRedemptions)),
-                    ),
-            )
-            .filter(
-                Condition::any()
-                    .add(offer::Column::BudgetMinor.is_null())
-                    .add(
-                        Expr::col(offer::Column::DiscountGivenMinor)
-                            .add(Expr::col(offer::Column::ValueGivenMinor))
-                            .add(claim.amount_minor)
-                            .lte(Expr::col(offer::Column::BudgetMinor)),
-                    ),
-            )
-            .exec(tx.db())
-            .await?;
-        if moved.rows_affected != 1 {
+        let given = Given {
+            discount: claim.amount_minor,
+            value: 0,
+            revenue: 0,
+            gift: false,
+        };
+        if !take_offer_counters(&tx, offer.id, &given).await? {
             return Err(AppError::conflict(
                 "the offer's budget or number of refunds is spent: reject the claim",
             ));
@@ -412,17 +354,7 @@ pub async fn review(
         ClaimStatus::Approved
     } else {
         if offer.max_per_member.is_some() {
-            tx.update_many::<offer_member_use::Entity>()
-                .col_expr(
-                    offer_member_use::Column::Uses,
-                    Expr::col(offer_member_use::Column::Uses).sub(1),
-                )
-                .filter(offer_member_use::Column::OfferId.eq(offer.id))
-                .filter(offer_member_use::Column::MemberId.eq(claim.member_id))
-                .filter(offer_member_use::Column::PeriodStart.eq(offer.starts_at))
-                .filter(offer_member_use::Column::Uses.gt(0))
-                .exec(tx.db())
-                .await?;
+            give_back_member_use(&tx, offer.id, claim.member_id, offer.starts_at).await?;
         }
         ClaimStatus::Rejected
     };
