@@ -14,6 +14,7 @@
 //! `store` files and `core` may silence `clippy::disallowed_methods`.
 
 pub mod coalition;
+pub mod community;
 pub mod core;
 pub mod engagement;
 pub mod identity;

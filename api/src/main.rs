@@ -53,6 +53,26 @@ enum Command {
         #[command(subcommand)]
         command: LedgerCommand,
     },
+    /// Contests.
+    Contest {
+        #[command(subcommand)]
+        command: ContestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContestCommand {
+    /// Re-checks a contest's draw from its public record alone (the same record
+    /// `GET /contests/{id}/fairness` serves): the seed against its commitment, the entry list
+    /// against its hash, the winners (or instant-win moments) against the documented function.
+    /// Exits 1 when anything is off.
+    Verify {
+        /// The contest's id (its record is read from the database).
+        id: Option<String>,
+        /// Or a record saved from `GET /contests/{id}/fairness`.
+        #[arg(long)]
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -174,6 +194,41 @@ async fn main() -> anyhow::Result<()> {
                 std::process::exit(1);
             }
             Ok(())
+        }
+        Command::Contest {
+            command: ContestCommand::Verify { id, file },
+        } => {
+            let record: fidelis::community::fairness::Published = match (id, file) {
+                (_, Some(file)) => serde_json::from_slice(&std::fs::read(&file)?)?,
+                (Some(id), None) => {
+                    telemetry::init(&config);
+                    let db = fidelis::core::db::connect_and_migrate(&config).await?;
+                    let state = fidelis::core::deps::Deps::new(config, db)?;
+                    let id = uuid::Uuid::parse_str(id.trim())?;
+                    fidelis::community::contests::draw::published(&state.base, id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?
+                }
+                (None, None) => anyhow::bail!("give a contest id or --file"),
+            };
+            let problems = fidelis::community::fairness::verify(&record);
+            if problems.is_empty() {
+                println!(
+                    "contest {} verified: seed matches its commitment {}, {} entries hash to {}, {} winners are the ones the draw gives",
+                    record.contest,
+                    record.seed_commitment,
+                    record.entries.len(),
+                    record.entry_list_hash.as_deref().unwrap_or("-"),
+                    record.winners.len()
+                );
+                Ok(())
+            } else {
+                for p in &problems {
+                    eprintln!("- {p}");
+                }
+                eprintln!("contest verification FAILED");
+                std::process::exit(1);
+            }
         }
         Command::Serve => serve(config).await,
     }

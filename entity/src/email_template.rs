@@ -43,4 +43,7 @@ pub enum TemplatePurpose {
     MembershipRenewal,
     #[sea_orm(string_value = "BIRTHDAY")]
     Birthday,
+    /// A contest prize won (draw or instant win), to claim before its deadline.
+    #[sea_orm(string_value = "CONTEST_WON")]
+    ContestWon,
 }

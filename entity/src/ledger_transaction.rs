@@ -62,4 +62,7 @@ pub enum TransactionKind {
     /// A refund claim (ODR) approved, or paid out.
     #[sea_orm(string_value = "ODR")]
     Odr,
+    /// Points spent on contest entries, or won as a contest prize.
+    #[sea_orm(string_value = "CONTEST")]
+    Contest,
 }

@@ -33,6 +33,13 @@ pub mod member;
 pub mod member_tier;
 pub mod member_token;
 pub mod membership;
+pub mod contest;
+pub mod contest_entry;
+pub mod contest_moment;
+pub mod contest_participant;
+pub mod contest_prize;
+pub mod contest_rules;
+pub mod contest_winner;
 pub mod offer;
 pub mod offer_claim;
 pub mod offer_member_use;
@@ -91,6 +98,13 @@ tenant_owned!(
     member_tier,
     member_token,
     membership,
+    contest,
+    contest_entry,
+    contest_moment,
+    contest_participant,
+    contest_prize,
+    contest_rules,
+    contest_winner,
     offer,
     offer_claim,
     offer_member_use,

@@ -74,4 +74,7 @@ pub enum VoucherSource {
     /// Issued by an offer (a deferred coupon) for a later visit.
     #[sea_orm(string_value = "OFFER")]
     Offer,
+    /// A contest prize, issued when the winner claims it.
+    #[sea_orm(string_value = "CONTEST")]
+    Contest,
 }

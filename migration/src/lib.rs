@@ -33,6 +33,7 @@ mod m20261130_000023_create_event_outbox;
 mod m20261130_000024_add_statistics_indexes;
 mod m20261130_000025_add_brand_accent_color;
 mod m20261207_000026_create_offers;
+mod m20261207_000027_create_contests;
 
 pub struct Migrator;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000024_add_statistics_indexes::Migration),
             Box::new(m20261130_000025_add_brand_accent_color::Migration),
             Box::new(m20261207_000026_create_offers::Migration),
+            Box::new(m20261207_000027_create_contests::Migration),
         ]
     }
 }

@@ -589,6 +589,7 @@ pub async fn data_of<C: ConnectionTrait>(
         campaign: None,
         voucher: None,
         membership: None,
+        contest: None,
         currency_exponent: currency.minor_units(),
         currency: currency.code().to_owned(),
         lang: brand_lang,

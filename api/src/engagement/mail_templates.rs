@@ -36,6 +36,9 @@ pub const VARIABLES: &[&str] = &[
     "voucher.percent",
     "voucher.valid_until",
     "membership.period_end",
+    "contest.name",
+    "contest.prize",
+    "contest.claim_until",
 ];
 
 /// Fields of each item of `vouchers`.
@@ -61,6 +64,8 @@ pub struct Data {
     pub voucher: Option<VoucherData>,
     /// The membership a MEMBERSHIP_RENEWAL mail is about.
     pub membership: Option<MembershipData>,
+    /// The prize a CONTEST_WON mail is about.
+    pub contest: Option<ContestData>,
     /// For the `money` filter.
     #[serde(skip)]
     pub currency_exponent: u16,
@@ -110,6 +115,13 @@ pub struct VoucherData {
     pub amount_minor: i64,
     pub percent: i32,
     pub valid_until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ContestData {
+    pub name: String,
+    pub prize: String,
+    pub claim_until: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -174,6 +186,11 @@ impl Data {
             }),
             membership: Some(MembershipData {
                 period_end: now + chrono::Duration::days(10),
+            }),
+            contest: Some(ContestData {
+                name: "Summer draw".to_owned(),
+                prize: "A weekend for two".to_owned(),
+                claim_until: now + chrono::Duration::days(30),
             }),
             currency_exponent: exponent,
             currency: currency.to_owned(),

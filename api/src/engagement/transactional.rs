@@ -33,17 +33,18 @@ use crate::{
         mail::{MarketingMail, Post, SendError},
         tenancy::Scoped,
     },
-    engagement::mail_templates::{MembershipData, Parts, VoucherData},
+    engagement::mail_templates::{ContestData, MembershipData, Parts, VoucherData},
 };
 
 /// Every transactional purpose.
-pub const PURPOSES: [TemplatePurpose; 6] = [
+pub const PURPOSES: [TemplatePurpose; 7] = [
     TemplatePurpose::Welcome,
     TemplatePurpose::VoucherIssued,
     TemplatePurpose::RewardReady,
     TemplatePurpose::PointsExpiring,
     TemplatePurpose::MembershipRenewal,
     TemplatePurpose::Birthday,
+    TemplatePurpose::ContestWon,
 ];
 
 const LOOKBACK_HOURS: i64 = 48;
@@ -120,6 +121,14 @@ pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
         (TemplatePurpose::Birthday, Lang::En) => (
             "Happy birthday{% if member.first_name %}, {{ member.first_name }}{% endif %}!",
             "Happy birthday! {{ brand.name }} added a birthday bonus to your points: you now have {{ points.balance }} points.",
+        ),
+        (TemplatePurpose::ContestWon, Lang::Fr) => (
+            "Vous avez gagné : {{ contest.prize }}",
+            "Bonne nouvelle : vous avez gagné {{ contest.prize }} au jeu {{ contest.name }} de {{ brand.name }}. Réclamez votre lot avant le {{ contest.claim_until | date }} depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::ContestWon, Lang::En) => (
+            "You won: {{ contest.prize }}",
+            "Good news: you won {{ contest.prize }} in {{ brand.name }}'s {{ contest.name }}. Claim your prize before {{ contest.claim_until | date }} from your space: {{ links.app }}",
         ),
         (TemplatePurpose::Marketing, _) => ("{{ brand.name }}", "{{ brand.name }}"),
     };
@@ -234,7 +243,12 @@ async fn consume_events(
     let (events, next) = CONSUMER
         .poll(
             &base.db,
-            &["member.enrolled", "voucher.issued", "points.birthday_bonus"],
+            &[
+                "member.enrolled",
+                "voucher.issued",
+                "points.birthday_bonus",
+                "contest.won",
+            ],
             now,
             EVENTS_PER_PASS,
         )
@@ -273,6 +287,10 @@ async fn consume_events(
                 format!("voucher:{subject}"),
             ),
             "points.birthday_bonus" => (TemplatePurpose::Birthday, format!("birthday:{subject}")),
+            "contest.won" => match event.payload["winner"].as_str() {
+                Some(winner) => (TemplatePurpose::ContestWon, format!("contest:{winner}")),
+                None => continue,
+            },
             _ => continue,
         };
         if settings.transactional_disabled.contains(&purpose) {
@@ -512,6 +530,18 @@ async fn send<C: ConnectionTrait>(
     {
         data.membership = Some(MembershipData {
             period_end: m.period_end,
+        });
+    }
+    if let Some(id) = row
+        .subject_key
+        .strip_prefix("contest:")
+        .and_then(|v| Uuid::parse_str(v).ok())
+        && let Ok(w) = crate::community::contests::draw::win_mail(conn, id).await
+    {
+        data.contest = Some(ContestData {
+            name: w.contest,
+            prize: w.prize,
+            claim_until: w.claim_until,
         });
     }
     let own = conn

@@ -44,6 +44,29 @@ pub async fn current<C: ConnectionTrait>(
         .await?)
 }
 
+/// The names of the tiers a member holds (the latest assignment in each program), lower-cased.
+pub async fn names_held<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+) -> Result<Vec<String>, AppError> {
+    let assignments = tx
+        .find::<member_tier::Entity>()
+        .filter(member_tier::Column::MemberId.eq(member))
+        .order_by_desc(member_tier::Column::CreatedAt)
+        .order_by_desc(member_tier::Column::Id)
+        .all(tx.db())
+        .await?;
+    let mut seen = Vec::new();
+    let mut names = Vec::new();
+    for a in assignments {
+        if !seen.contains(&a.program_id) {
+            seen.push(a.program_id);
+            names.push(a.name.to_lowercase());
+        }
+    }
+    Ok(names)
+}
+
 /// The member's level now (0 when never assigned).
 pub async fn level<C: ConnectionTrait>(
     tx: &Scoped<C>,

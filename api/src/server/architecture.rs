@@ -31,7 +31,7 @@ use std::{
 
 use syn::visit::Visit;
 
-const CONTEXTS: &[&str] = &["identity", "loyalty", "coalition", "engagement"];
+const CONTEXTS: &[&str] = &["identity", "loyalty", "coalition", "community", "engagement"];
 /// What a context keeps to itself.
 const PRIVATE_PARTS: &[&str] = &["store", "graphql", "http", "jobs"];
 

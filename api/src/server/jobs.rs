@@ -136,6 +136,36 @@ pub fn registry() -> Vec<Job> {
             },
         },
         Job {
+            name: "contest entries",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r =
+                        crate::community::contests::entries::run_once(&state.base, now).await?;
+                    Ok(if r == crate::community::contests::entries::Report::default() {
+                        String::new()
+                    } else {
+                        format!("{} entries by purchase, {} withdrawn", r.entered, r.withdrawn)
+                    })
+                })
+            },
+        },
+        Job {
+            name: "contest draws",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let (drawn, lapsed) =
+                        crate::community::contests::draw::run_once(&state.base, now).await?;
+                    Ok(if drawn + lapsed > 0 {
+                        format!("{drawn} contests drawn, {lapsed} prizes lapsed")
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
             name: "transactional mail",
             cadence: Cadence::Mail,
             run: |state, now| {

@@ -94,6 +94,10 @@ pub fn router(app: Arc<Deps>, schema: FidelisSchema) -> Router {
             "/m/{slug}/set-password",
             get(member_pages::member_password_form).post(member_pages::member_set_password),
         )
+        .route(
+            "/contests/{id}/fairness",
+            get(crate::community::http::fairness::record),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(state)

@@ -7,6 +7,7 @@ use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
     coalition::graphql as coalition,
+    community::graphql as community,
     core::{deps::Deps, graphql::limits},
     engagement::graphql as engagement,
     identity::graphql as identity,
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     engagement::mail::MailQuery,
     engagement::campaigns::CampaignQuery,
     loyalty::member_rights::MemberRightsQuery,
+    community::contests::ContestQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -58,6 +60,7 @@ pub struct MutationRoot(
     engagement::mail::MailMutation,
     engagement::campaigns::CampaignMutation,
     loyalty::member_rights::MemberRightsMutation,
+    community::contests::ContestMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

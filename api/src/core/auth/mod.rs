@@ -103,6 +103,7 @@ impl Principal {
                 | P::ManageMemberData
                 | P::ImportHistory
                 | P::ManageOffers
+                | P::ManageContests
                 | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
@@ -179,6 +180,9 @@ pub enum Permission {
     ViewOffers,
     /// Create, change, pause offers and read their figures (owners and managers).
     ManageOffers,
+    /// Create, change, cancel and draw contests, read their entries, winners and audit trail
+    /// (owners and managers).
+    ManageContests,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -269,6 +273,7 @@ impl ApiScope {
             | P::ManageMemberData
             | P::ViewStatistics
             | P::ManageOffers
+            | P::ManageContests
             | P::ManageBrand => false,
         }
     }

@@ -166,6 +166,7 @@ pub enum CauseType {
     Reward,
     StoredValue,
     Voucher,
+    Contest,
 }
 
 impl CauseType {
@@ -181,6 +182,7 @@ impl CauseType {
             Self::Reward => "reward",
             Self::StoredValue => "stored_value",
             Self::Voucher => "voucher",
+            Self::Contest => "contest",
         }
     }
 }

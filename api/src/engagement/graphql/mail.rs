@@ -35,6 +35,7 @@ pub enum TemplatePurpose {
     PointsExpiring,
     MembershipRenewal,
     Birthday,
+    ContestWon,
 }
 
 /// A brand's sender identity and marketing settings.

@@ -131,6 +131,8 @@ pub enum LedgerEventKind {
     Promotion,
     /// A refund claim approved or paid out.
     Odr,
+    /// Points spent on a contest entry, or won as a contest prize.
+    Contest,
 }
 
 /// A movement in a member's history.

@@ -71,6 +71,8 @@ pub enum VoucherSource {
     Reward,
     /// Issued by an offer (a deferred coupon) for a later visit.
     Offer,
+    /// A contest prize.
+    Contest,
 }
 
 impl From<voucher::Model> for Voucher {

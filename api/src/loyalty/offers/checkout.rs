@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    ledger_account::AccountKind, ledger_transaction::TransactionKind, member_tier, offer,
+    ledger_account::AccountKind, ledger_transaction::TransactionKind, offer,
     offer::OfferStatus, offer_member_use, offer_progress, offer_redemption, offer_version,
     purchase, purchase_line, voucher,
 };
@@ -303,22 +303,8 @@ async fn target<C: ConnectionTrait>(
     now: DateTime<Utc>,
 ) -> Result<(), AppError> {
     if loaded.iter().any(|l| l.offer.tier_names.is_some()) {
-        let assignments = tx
-            .find::<member_tier::Entity>()
-            .filter(member_tier::Column::MemberId.eq(member))
-            .order_by_desc(member_tier::Column::CreatedAt)
-            .order_by_desc(member_tier::Column::Id)
-            .all(tx.db())
-            .await?;
         // The latest assignment of each program is the member's tier there.
-        let mut seen = Vec::new();
-        let mut names = Vec::new();
-        for a in assignments {
-            if !seen.contains(&a.program_id) {
-                seen.push(a.program_id);
-                names.push(a.name.to_lowercase());
-            }
-        }
+        let names = crate::loyalty::tiers::names_held(tx, member).await?;
         for l in loaded.iter_mut().filter(|l| l.candidate.blocked.is_none()) {
             let Some(wanted) = &l.offer.tier_names else {
                 continue;

@@ -1,0 +1,533 @@
+//! Closing a contest: the entry list frozen and hashed, the winners drawn (once, whoever asks:
+//! a conditional update marks the contest drawn), the seed revealed; winners claim their prize
+//! before the deadline, unclaimed prizes lapse or go to the next entry in the draw order; and
+//! the public record anyone can re-check.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    contest::{self, ContestKind, UnclaimedPolicy},
+    contest_entry, contest_moment, contest_prize,
+    contest_prize::PrizeKind,
+    contest_winner::{self, WinnerStatus},
+    ledger_account::AccountKind,
+    ledger_transaction::TransactionKind,
+    voucher::{VoucherKind, VoucherSource},
+};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{Phase, audit, phase, prizes};
+use crate::{
+    community::fairness::{self, ListedEntry, Published},
+    core::{
+        deps::Base,
+        error::AppError,
+        ledger::{self, Header, POINTS, Posting},
+        tenancy::{Scoped, TenantScope},
+    },
+};
+
+/// Records a winner and tells the outbox (the winner's mail).
+pub(crate) async fn add_winner<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    c: &contest::Model,
+    prize: Uuid,
+    entry: &contest_entry::Model,
+    position: i32,
+) -> Result<contest_winner::Model, AppError> {
+    let now = tx.now();
+    let winner = tx
+        .insert(contest_winner::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            tenant_id: Set(tx.tenant_id()),
+            contest_id: Set(c.id),
+            prize_id: Set(prize),
+            entry_id: Set(entry.id),
+            member_id: Set(entry.member_id),
+            position: Set(position),
+            status: Set(WinnerStatus::Won),
+            claim_until: Set(now + Duration::days(i64::from(c.claim_days))),
+            claimed_at: Set(None),
+            voucher_id: Set(None),
+            created_at: Set(now),
+        })
+        .await?;
+    audit(
+        tx,
+        "contest.won",
+        c.id,
+        Some(entry.member_id),
+        serde_json::json!({ "winner": winner.id, "entry": entry.id, "prize": prize, "position": position, "claimUntil": winner.claim_until }),
+    )
+    .await?;
+    Ok(winner)
+}
+
+/// The list as published: entries not withdrawn in id order (an instant win keeps every entry:
+/// a withdrawn one took its moment when it was entered).
+fn listed(c: &contest::Model, entries: &[contest_entry::Model]) -> Vec<ListedEntry> {
+    entries
+        .iter()
+        .filter(|e| c.kind == ContestKind::InstantWin || e.withdrawn_at.is_none())
+        .map(|e| ListedEntry {
+            entry: e.id,
+            participant: e.participant.clone(),
+            eligible: e.correct && e.withdrawn_at.is_none(),
+            distance: match (c.tiebreak_answer, e.estimate) {
+                (Some(answer), Some(estimate)) => Some((estimate - answer).abs()),
+                _ => None,
+            },
+            at: e.created_at,
+        })
+        .collect()
+}
+
+async fn all_entries<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    contest: Uuid,
+) -> Result<Vec<contest_entry::Model>, AppError> {
+    Ok(tx
+        .find::<contest_entry::Entity>()
+        .filter(contest_entry::Column::ContestId.eq(contest))
+        .order_by_asc(contest_entry::Column::Id)
+        .all(tx.db())
+        .await?)
+}
+
+/// Freezes the list, draws the winners and reveals the seed, once entries have closed. A second
+/// call (or a second worker) finds it drawn and returns it as it is.
+pub async fn draw(scope: &TenantScope, id: Uuid) -> Result<contest::Model, AppError> {
+    let now = scope.now();
+    let tx = scope.begin().await?;
+    let c = tx.get_for_update::<contest::Entity>(id).await?;
+    match phase(&c, now) {
+        Phase::Drawn => return Ok(c),
+        Phase::Cancelled => return Err(AppError::conflict("this contest was cancelled")),
+        Phase::Scheduled | Phase::Open => {
+            return Err(AppError::conflict("entries have not closed yet"));
+        }
+        Phase::Closed => {}
+    }
+    let entries = all_entries(&tx, id).await?;
+    let list = listed(&c, &entries);
+    let hash = fairness::list_hash(&list);
+    let marked = tx
+        .update_many::<contest::Entity>()
+        .col_expr(contest::Column::FrozenAt, Expr::value(Some(now)))
+        .col_expr(contest::Column::DrawnAt, Expr::value(Some(now)))
+        .col_expr(contest::Column::ListHash, Expr::value(Some(hash.clone())))
+        .col_expr(
+            contest::Column::EntryCount,
+            Expr::value(Some(i32::try_from(list.len()).unwrap_or(i32::MAX))),
+        )
+        .filter(contest::Column::Id.eq(id))
+        .filter(contest::Column::DrawnAt.is_null())
+        .exec(tx.db())
+        .await?;
+    if marked.rows_affected != 1 {
+        drop(tx);
+        return scope.conn().get::<contest::Entity>(id).await;
+    }
+    let prize_rows = prizes(&tx, id).await?;
+    let mut winners = 0;
+    if c.kind != ContestKind::InstantWin {
+        let order = fairness::order(&c.seed, &hash, &list);
+        let units: Vec<(i32, i32)> = prize_rows.iter().map(|p| (p.rank, p.quantity)).collect();
+        for (rank, i, position) in fairness::winners(&order, &list, &units) {
+            let Some(prize) = prize_rows.iter().find(|p| p.rank == rank) else {
+                continue;
+            };
+            let Some(entry) = entries.iter().find(|e| e.id == list[i].entry) else {
+                continue;
+            };
+            add_winner(&tx, &c, prize.id, entry, i32::try_from(position).unwrap_or(i32::MAX))
+                .await?;
+            winners += 1;
+        }
+    }
+    audit(
+        &tx,
+        "contest.drawn",
+        id,
+        None,
+        serde_json::json!({ "entryListHash": hash, "entries": list.len(), "seed": c.seed, "winners": winners }),
+    )
+    .await?;
+    tx.commit().await?;
+    scope.conn().get::<contest::Entity>(id).await
+}
+
+/// Draws every contest whose entries have closed, and lapses (or redraws) unclaimed prizes past
+/// their deadline, for every active brand.
+pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<(u64, u64), AppError> {
+    let (mut drawn, mut lapsed) = (0, 0);
+    for brand in crate::identity::brands::active(&base.db).await? {
+        let scope = base.scope(brand.id);
+        let conn = scope.conn();
+        let due = conn
+            .find::<contest::Entity>()
+            .filter(contest::Column::ClosesAt.lte(now))
+            .filter(contest::Column::DrawnAt.is_null())
+            .filter(contest::Column::CancelledAt.is_null())
+            .all(conn.db())
+            .await?;
+        for c in due {
+            let before = c.drawn_at;
+            let after = draw(&scope, c.id).await?;
+            if before.is_none() && after.drawn_at.is_some_and(|d| d >= now - Duration::minutes(1)) {
+                drawn += 1;
+            }
+        }
+        let expired = conn
+            .find::<contest_winner::Entity>()
+            .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
+            .filter(contest_winner::Column::ClaimUntil.lt(now))
+            .order_by_asc(contest_winner::Column::Position)
+            .all(conn.db())
+            .await?;
+        for w in expired {
+            if lapse(&scope, &w).await? {
+                lapsed += 1;
+            }
+        }
+    }
+    Ok((drawn, lapsed))
+}
+
+/// Lapses one unclaimed prize; under REDRAW the next entry in the draw order wins it.
+async fn lapse(scope: &TenantScope, w: &contest_winner::Model) -> Result<bool, AppError> {
+    let tx = scope.begin().await?;
+    let c = tx.get_for_update::<contest::Entity>(w.contest_id).await?;
+    let moved = tx
+        .update_many::<contest_winner::Entity>()
+        .col_expr(contest_winner::Column::Status, Expr::value(WinnerStatus::Lapsed))
+        .filter(contest_winner::Column::Id.eq(w.id))
+        .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
+        .exec(tx.db())
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(false);
+    }
+    audit(
+        &tx,
+        "contest.prize_lapsed",
+        c.id,
+        Some(w.member_id),
+        serde_json::json!({ "winner": w.id, "prize": w.prize_id }),
+    )
+    .await?;
+    if c.unclaimed == UnclaimedPolicy::Redraw
+        && c.kind != ContestKind::InstantWin
+        && let Some(hash) = &c.list_hash
+    {
+        let entries = all_entries(&tx, c.id).await?;
+        let list = listed(&c, &entries);
+        let order = fairness::order(&c.seed, hash, &list);
+        let all = tx
+            .find::<contest_winner::Entity>()
+            .filter(contest_winner::Column::ContestId.eq(c.id))
+            .all(tx.db())
+            .await?;
+        let won: HashSet<String> = all
+            .iter()
+            .filter_map(|x| entries.iter().find(|e| e.id == x.entry_id))
+            .map(|e| e.participant.clone())
+            .collect();
+        let last = all.iter().map(|x| x.position).max().unwrap_or(0);
+        if let Some((i, position)) =
+            fairness::next_in_order(&order, &list, usize::try_from(last).unwrap_or(0), &won)
+            && let Some(entry) = entries.iter().find(|e| e.id == list[i].entry)
+        {
+            add_winner(&tx, &c, w.prize_id, entry, i32::try_from(position).unwrap_or(i32::MAX))
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Claims a prize before its deadline (once: a second claim returns it as it is): points are
+/// credited, a voucher issued, a gift recorded as to be handed over. `member`: only theirs.
+pub async fn claim(
+    scope: &TenantScope,
+    winner: Uuid,
+    member: Option<Uuid>,
+) -> Result<contest_winner::Model, AppError> {
+    let now = scope.now();
+    let tx = scope.begin().await?;
+    let w = tx.get_for_update::<contest_winner::Entity>(winner).await?;
+    if member.is_some_and(|m| m != w.member_id) {
+        return Err(AppError::NotFound);
+    }
+    match w.status {
+        WinnerStatus::Claimed => return Ok(w),
+        WinnerStatus::Lapsed => return Err(AppError::conflict("this prize lapsed: its claim deadline passed")),
+        WinnerStatus::Won if w.claim_until < now => {
+            return Err(AppError::conflict("the claim deadline has passed"));
+        }
+        WinnerStatus::Won => {}
+    }
+    let moved = tx
+        .update_many::<contest_winner::Entity>()
+        .col_expr(contest_winner::Column::Status, Expr::value(WinnerStatus::Claimed))
+        .col_expr(contest_winner::Column::ClaimedAt, Expr::value(Some(now)))
+        .filter(contest_winner::Column::Id.eq(w.id))
+        .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
+        .exec(tx.db())
+        .await?;
+    if moved.rows_affected != 1 {
+        drop(tx);
+        return scope.conn().get::<contest_winner::Entity>(winner).await;
+    }
+    let c = tx.get::<contest::Entity>(w.contest_id).await?;
+    let prize = tx.get::<contest_prize::Entity>(w.prize_id).await?;
+    let mut voucher_id = None;
+    match prize.kind {
+        PrizeKind::Points => {
+            let active = crate::loyalty::programs::active_at(&tx, now).await?;
+            let program = active
+                .iter()
+                .filter(|p| p.rules.points().is_some())
+                .find(|p| c.program_id.is_none_or(|want| want == p.program.id))
+                .ok_or_else(|| AppError::conflict("the brand has no active points program to credit"))?;
+            let rules = program.rules.points().ok_or(AppError::NotFound)?;
+            let account = ledger::account(
+                &tx,
+                AccountKind::MemberPoints,
+                Some(w.member_id),
+                Some(program.program.id),
+                POINTS,
+            )
+            .await?;
+            let issued = ledger::account(
+                &tx,
+                AccountKind::BrandPointsIssued,
+                None,
+                Some(program.program.id),
+                POINTS,
+            )
+            .await?;
+            let lot = ledger::new_lot(
+                &tx,
+                &account,
+                w.member_id,
+                prize.points,
+                now,
+                crate::loyalty::members::add_months(now, rules.validity_months),
+            )
+            .await?;
+            ledger::post(
+                &tx,
+                Header {
+                    kind: TransactionKind::Contest,
+                    reason: format!("Prize won in the contest {}: {}", c.name, prize.name),
+                    cause_type: ledger::CauseType::Contest,
+                    cause_id: Some(w.id),
+                    member_id: Some(w.member_id),
+                    occurred_at: now,
+                },
+                vec![
+                    Posting::new(&account, prize.points).on_lot(lot),
+                    Posting::new(&issued, -prize.points),
+                ],
+            )
+            .await?;
+        }
+        PrizeKind::Voucher => {
+            let currency = tx.brand().await?.currency;
+            let voucher = crate::loyalty::vouchers::insert_voucher(
+                &tx,
+                entity::voucher::ActiveModel {
+                    member_id: Set(Some(w.member_id)),
+                    kind: Set(VoucherKind::Amount),
+                    amount_minor: Set(prize.voucher_amount_minor),
+                    percent: Set(0),
+                    currency: Set(currency),
+                    minimum_basket_minor: Set(0),
+                    valid_from: Set(now),
+                    valid_until: Set(now + Duration::days(i64::from(prize.voucher_valid_days))),
+                    max_uses: Set(1),
+                    uses: Set(0),
+                    source: Set(VoucherSource::Contest),
+                    program_id: Set(None),
+                    points_cost: Set(0),
+                    cancelled_at: Set(None),
+                    label: Set(Some(prize.name.clone())),
+                    ..Default::default()
+                },
+            )
+            .await?;
+            voucher_id = Some(voucher.id);
+            tx.update_many::<contest_winner::Entity>()
+                .col_expr(contest_winner::Column::VoucherId, Expr::value(voucher_id))
+                .filter(contest_winner::Column::Id.eq(w.id))
+                .exec(tx.db())
+                .await?;
+        }
+        PrizeKind::Gift => {}
+    }
+    audit(
+        &tx,
+        "contest.prize_claimed",
+        c.id,
+        Some(w.member_id),
+        serde_json::json!({ "winner": w.id, "prize": prize.id, "voucher": voucher_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    scope.conn().get::<contest_winner::Entity>(winner).await
+}
+
+pub async fn winners<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    contest: Uuid,
+) -> Result<Vec<contest_winner::Model>, AppError> {
+    Ok(conn
+        .find::<contest_winner::Entity>()
+        .filter(contest_winner::Column::ContestId.eq(contest))
+        .order_by_asc(contest_winner::Column::Position)
+        .order_by_asc(contest_winner::Column::Id)
+        .all(conn.db())
+        .await?)
+}
+
+/// A contest's figures.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Figures {
+    pub entries: u64,
+    pub withdrawn: u64,
+    pub participants: u64,
+    pub winners: u64,
+    pub claimed: u64,
+    pub lapsed: u64,
+}
+
+pub async fn figures(scope: &TenantScope, contest: Uuid) -> Result<Figures, AppError> {
+    let conn = scope.conn();
+    let entries = conn
+        .find::<contest_entry::Entity>()
+        .filter(contest_entry::Column::ContestId.eq(contest))
+        .all(conn.db())
+        .await?;
+    let participants: HashSet<Uuid> = entries
+        .iter()
+        .filter(|e| e.withdrawn_at.is_none())
+        .map(|e| e.member_id)
+        .collect();
+    let ws = winners(&conn, contest).await?;
+    Ok(Figures {
+        entries: entries.iter().filter(|e| e.withdrawn_at.is_none()).count() as u64,
+        withdrawn: entries.iter().filter(|e| e.withdrawn_at.is_some()).count() as u64,
+        participants: participants.len() as u64,
+        winners: ws.iter().filter(|w| w.status != WinnerStatus::Lapsed).count() as u64,
+        claimed: ws.iter().filter(|w| w.status == WinnerStatus::Claimed).count() as u64,
+        lapsed: ws.iter().filter(|w| w.status == WinnerStatus::Lapsed).count() as u64,
+    })
+}
+
+/// The public record of a contest of any brand (it names no member): the commitment at once,
+/// the list and its hash once frozen, the seed, winners and moments once drawn.
+pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
+    let tenant = crate::community::store::contest_tenant(&base.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let scope = base.scope(tenant);
+    let conn = scope.conn();
+    let c = conn.get::<contest::Entity>(id).await?;
+    let prize_rows = prizes(&conn, id).await?;
+    let rank_of = |prize: Uuid| prize_rows.iter().find(|p| p.id == prize).map_or(0, |p| p.rank);
+    let drawn = c.drawn_at.is_some();
+    let (entries, ws, moments) = if drawn {
+        let entries = all_entries(&conn, id).await?;
+        let list = listed(&c, &entries);
+        let ws = winners(&conn, id).await?;
+        let moments = if c.kind == ContestKind::InstantWin {
+            conn.find::<contest_moment::Entity>()
+                .filter(contest_moment::Column::ContestId.eq(id))
+                .order_by_asc(contest_moment::Column::At)
+                .order_by_asc(contest_moment::Column::Id)
+                .all(conn.db())
+                .await?
+        } else {
+            Vec::new()
+        };
+        (list, ws, moments)
+    } else {
+        (Vec::new(), Vec::new(), Vec::new())
+    };
+    Ok(Published {
+        algorithm: fairness::ALGORITHM.to_owned(),
+        contest: c.id,
+        name: c.name.clone(),
+        kind: match c.kind {
+            ContestKind::Draw => "DRAW",
+            ContestKind::InstantWin => "INSTANT_WIN",
+            ContestKind::Quiz => "QUIZ",
+        }
+        .to_owned(),
+        opens_at: c.opens_at,
+        closes_at: c.closes_at,
+        seed_commitment: c.seed_hash.clone(),
+        prizes: prize_rows
+            .iter()
+            .map(|p| fairness::PublishedPrize {
+                rank: p.rank,
+                name: p.name.clone(),
+                quantity: p.quantity,
+            })
+            .collect(),
+        entry_list_hash: c.list_hash.clone(),
+        entries,
+        seed: drawn.then(|| c.seed.clone()),
+        winners: ws
+            .iter()
+            .map(|w| fairness::PublishedWinner {
+                prize: rank_of(w.prize_id),
+                entry: w.entry_id,
+                position: w.position,
+                status: match w.status {
+                    WinnerStatus::Won => "WON",
+                    WinnerStatus::Claimed => "CLAIMED",
+                    WinnerStatus::Lapsed => "LAPSED",
+                }
+                .to_owned(),
+            })
+            .collect(),
+        moments: moments
+            .iter()
+            .map(|m| fairness::PublishedMoment {
+                prize: rank_of(m.prize_id),
+                at: m.at,
+                entry: m.entry_id,
+            })
+            .collect(),
+    })
+}
+
+/// What the winner's mail says.
+#[derive(Debug, Clone)]
+pub struct WinMail {
+    pub contest: String,
+    pub prize: String,
+    pub claim_until: DateTime<Utc>,
+}
+
+pub async fn win_mail<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    winner: Uuid,
+) -> Result<WinMail, AppError> {
+    let w = conn.get::<contest_winner::Entity>(winner).await?;
+    let c = conn.get::<contest::Entity>(w.contest_id).await?;
+    let p = conn.get::<contest_prize::Entity>(w.prize_id).await?;
+    Ok(WinMail {
+        contest: c.name,
+        prize: p.name,
+        claim_until: w.claim_until,
+    })
+}
+

@@ -1,0 +1,3 @@
+//! Community's GraphQL roots: contests.
+
+pub mod contests;
