@@ -124,7 +124,10 @@ enum ContestWinner {
     CreatedAt,
 }
 
-fn brand_fk(table: impl IntoIden + 'static, col: impl IntoIden + 'static) -> ForeignKeyCreateStatement {
+fn brand_fk(
+    table: impl IntoIden + 'static,
+    col: impl IntoIden + 'static,
+) -> ForeignKeyCreateStatement {
     ForeignKey::create()
         .from(table, col)
         .to(Alias::new("brand"), Alias::new("id"))
@@ -248,8 +251,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols, unique) in [
-            ("ux_contest_entry_source", &["contest_id", "source_ref"][..], true),
-            ("ix_contest_entry_member", &["tenant_id", "member_id"][..], false),
+            (
+                "ux_contest_entry_source",
+                &["contest_id", "source_ref"][..],
+                true,
+            ),
+            (
+                "ix_contest_entry_member",
+                &["tenant_id", "member_id"][..],
+                false,
+            ),
             ("ix_contest_entry_contest", &["contest_id", "id"][..], false),
         ] {
             manager
@@ -320,8 +331,16 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for (name, cols, unique) in [
-            ("ux_contest_winner_entry", &["contest_id", "entry_id"][..], true),
-            ("ix_contest_winner_member", &["tenant_id", "member_id"][..], false),
+            (
+                "ux_contest_winner_entry",
+                &["contest_id", "entry_id"][..],
+                true,
+            ),
+            (
+                "ix_contest_winner_member",
+                &["tenant_id", "member_id"][..],
+                false,
+            ),
         ] {
             manager
                 .create_index(index(name, ContestWinner::Table, cols, unique))

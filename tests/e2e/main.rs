@@ -9,6 +9,7 @@ mod checkout;
 mod coalition_model;
 mod coalition_property;
 mod coalitions;
+mod contests;
 mod dkim;
 mod expiry;
 mod first_run;

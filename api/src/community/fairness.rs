@@ -162,9 +162,9 @@ pub fn winners(
 ) -> Vec<(i32, usize, usize)> {
     let mut ranked: Vec<(i32, i32)> = prizes.to_vec();
     ranked.sort_by_key(|(rank, _)| *rank);
-    let mut units = ranked
-        .iter()
-        .flat_map(|&(rank, quantity)| std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0)));
+    let mut units = ranked.iter().flat_map(|&(rank, quantity)| {
+        std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0))
+    });
     let mut won: HashSet<&str> = HashSet::new();
     let mut out = Vec::new();
     let mut next = units.next();
@@ -203,7 +203,9 @@ pub fn moments(
 ) -> Vec<(i32, DateTime<Utc>)> {
     let mut ranked: Vec<(i32, i32)> = prizes.to_vec();
     ranked.sort_by_key(|(rank, _)| *rank);
-    let span = u64::try_from((closes - opens).num_milliseconds()).unwrap_or(0).max(1);
+    let span = u64::try_from((closes - opens).num_milliseconds())
+        .unwrap_or(0)
+        .max(1);
     let mut stream = Stream::new(seed, "moments");
     let count: usize = ranked
         .iter()
@@ -220,7 +222,9 @@ pub fn moments(
     times.sort();
     ranked
         .iter()
-        .flat_map(|&(rank, quantity)| std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0)))
+        .flat_map(|&(rank, quantity)| {
+            std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0))
+        })
         .zip(times)
         .collect()
 }
@@ -229,7 +233,10 @@ pub fn moments(
 /// each taking the earliest moment not yet taken at or before its time, unless its participant
 /// already won. Instant-win lists keep every entry (a withdrawn one is not eligible but took
 /// its moment when it was entered).
-pub fn take_moments(moments: &[(i32, DateTime<Utc>)], entries: &[ListedEntry]) -> Vec<Option<Uuid>> {
+pub fn take_moments(
+    moments: &[(i32, DateTime<Utc>)],
+    entries: &[ListedEntry],
+) -> Vec<Option<Uuid>> {
     let mut sorted: Vec<&ListedEntry> = entries.iter().collect();
     sorted.sort_by_key(|e| (e.at, e.entry));
     let mut taken: Vec<Option<Uuid>> = vec![None; moments.len()];
@@ -323,7 +330,8 @@ pub fn verify(p: &Published) -> Vec<String> {
     let prizes: Vec<(i32, i32)> = p.prizes.iter().map(|x| (x.rank, x.quantity)).collect();
     if p.kind == "INSTANT_WIN" {
         let expected = moments(seed, p.opens_at, p.closes_at, &prizes);
-        let published: Vec<(i32, DateTime<Utc>)> = p.moments.iter().map(|m| (m.prize, m.at)).collect();
+        let published: Vec<(i32, DateTime<Utc>)> =
+            p.moments.iter().map(|m| (m.prize, m.at)).collect();
         if expected != published {
             problems.push("the winning moments are not the ones the seed gives".into());
         }
@@ -332,8 +340,13 @@ pub fn verify(p: &Published) -> Vec<String> {
         if expected_takers != published_takers {
             problems.push("the moments were not taken by the entries the rule gives".into());
         }
-        let mut expected_winners: Vec<(i32, Uuid)> = p.moments.iter().filter_map(|m| m.entry.map(|e| (m.prize, e))).collect();
-        let mut published_winners: Vec<(i32, Uuid)> = p.winners.iter().map(|w| (w.prize, w.entry)).collect();
+        let mut expected_winners: Vec<(i32, Uuid)> = p
+            .moments
+            .iter()
+            .filter_map(|m| m.entry.map(|e| (m.prize, e)))
+            .collect();
+        let mut published_winners: Vec<(i32, Uuid)> =
+            p.winners.iter().map(|w| (w.prize, w.entry)).collect();
         expected_winners.sort();
         published_winners.sort();
         if expected_winners != published_winners {
@@ -361,7 +374,10 @@ pub fn verify(p: &Published) -> Vec<String> {
         .filter(|w| !first.iter().any(|f| p.entries[f.1].entry == w.entry))
         .collect();
     extra.sort_by_key(|w| w.position);
-    let mut seen: HashSet<String> = first.iter().map(|f| p.entries[f.1].participant.clone()).collect();
+    let mut seen: HashSet<String> = first
+        .iter()
+        .map(|f| p.entries[f.1].participant.clone())
+        .collect();
     for w in extra {
         match next_in_order(&order, &p.entries, last, &seen) {
             Some((i, position)) if p.entries[i].entry == w.entry => {
@@ -369,7 +385,10 @@ pub fn verify(p: &Published) -> Vec<String> {
                 seen.insert(p.entries[i].participant.clone());
                 last = position;
             }
-            _ => problems.push(format!("redrawn winner {} is not the next in the draw order", w.entry)),
+            _ => problems.push(format!(
+                "redrawn winner {} is not the next in the draw order",
+                w.entry
+            )),
         }
     }
     expected.sort();
@@ -392,7 +411,9 @@ mod tests {
                 participant: format!("p{}", i % participants.max(1)),
                 eligible: true,
                 distance: None,
-                at: Utc.timestamp_millis_opt(1_700_000_000_000 + i as i64).unwrap(),
+                at: Utc
+                    .timestamp_millis_opt(1_700_000_000_000 + i as i64)
+                    .unwrap(),
             })
             .collect()
     }
@@ -426,7 +447,8 @@ mod tests {
         reversed.reverse();
         assert_eq!(list_hash(&reversed), hash);
         let r = order(&"1".repeat(64), &hash, &reversed);
-        let ids = |o: &[usize], l: &[ListedEntry]| o.iter().map(|&i| l[i].entry).collect::<Vec<_>>();
+        let ids =
+            |o: &[usize], l: &[ListedEntry]| o.iter().map(|&i| l[i].entry).collect::<Vec<_>>();
         assert_eq!(ids(&a, &list), ids(&r, &reversed));
     }
 
@@ -477,7 +499,11 @@ mod tests {
             seed_commitment: commitment(seed),
             prizes: prizes
                 .iter()
-                .map(|&(rank, quantity)| PublishedPrize { rank, name: "p".into(), quantity })
+                .map(|&(rank, quantity)| PublishedPrize {
+                    rank,
+                    name: "p".into(),
+                    quantity,
+                })
                 .collect(),
             entries: list.clone(),
             entry_list_hash: Some(hash),
@@ -507,7 +533,12 @@ mod tests {
         bad.seed = Some("cd".repeat(32));
         assert!(!verify(&bad).is_empty());
         let mut bad = good.clone();
-        let other = bad.entries.iter().find(|e| !bad.winners.iter().any(|w| w.entry == e.entry)).unwrap().entry;
+        let other = bad
+            .entries
+            .iter()
+            .find(|e| !bad.winners.iter().any(|w| w.entry == e.entry))
+            .unwrap()
+            .entry;
         bad.winners[0].entry = other;
         assert!(!verify(&bad).is_empty());
     }

@@ -1,6 +1,6 @@
 //! Community and games: contests and lotteries with provably fair draws. Depends on identity
-//! (the brand's staff may not enter) and loyalty (tiers, points, vouchers); engagement reads
-//! it for the winners' mail.
+//! (the brand's staff may not enter) and loyalty (tiers, points, vouchers); the winners' mail
+//! is told by the `contest.won` event, which carries what the mail says.
 
 pub mod contests;
 pub mod fairness;

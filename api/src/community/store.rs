@@ -12,7 +12,10 @@ use uuid::Uuid;
 use crate::core::error::AppError;
 
 /// The brand a contest belongs to.
-pub async fn contest_tenant<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Uuid>, AppError> {
+pub async fn contest_tenant<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<Uuid>, AppError> {
     Ok(contest::Entity::find_by_id(id)
         .one(conn)
         .await?

@@ -287,10 +287,8 @@ async fn consume_events(
                 format!("voucher:{subject}"),
             ),
             "points.birthday_bonus" => (TemplatePurpose::Birthday, format!("birthday:{subject}")),
-            "contest.won" => match event.payload["winner"].as_str() {
-                Some(winner) => (TemplatePurpose::ContestWon, format!("contest:{winner}")),
-                None => continue,
-            },
+            // The event carries what the mail says (engagement does not read contests).
+            "contest.won" => (TemplatePurpose::ContestWon, format!("contest:{}", event.id)),
             _ => continue,
         };
         if settings.transactional_disabled.contains(&purpose) {
@@ -536,12 +534,19 @@ async fn send<C: ConnectionTrait>(
         .subject_key
         .strip_prefix("contest:")
         .and_then(|v| Uuid::parse_str(v).ok())
-        && let Ok(w) = crate::community::contests::draw::win_mail(conn, id).await
+        && let Ok(event) = conn.get::<entity::event::Entity>(id).await
     {
         data.contest = Some(ContestData {
-            name: w.contest,
-            prize: w.prize,
-            claim_until: w.claim_until,
+            name: event.payload["contestName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            prize: event.payload["prizeName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            claim_until: serde_json::from_value(event.payload["claimUntil"].clone())
+                .unwrap_or(event.created_at),
         });
     }
     let own = conn

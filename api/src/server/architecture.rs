@@ -31,7 +31,13 @@ use std::{
 
 use syn::visit::Visit;
 
-const CONTEXTS: &[&str] = &["identity", "loyalty", "coalition", "community", "engagement"];
+const CONTEXTS: &[&str] = &[
+    "identity",
+    "loyalty",
+    "coalition",
+    "community",
+    "engagement",
+];
 /// What a context keeps to itself.
 const PRIVATE_PARTS: &[&str] = &["store", "graphql", "http", "jobs"];
 

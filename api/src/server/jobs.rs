@@ -140,13 +140,17 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let r =
-                        crate::community::contests::entries::run_once(&state.base, now).await?;
-                    Ok(if r == crate::community::contests::entries::Report::default() {
-                        String::new()
-                    } else {
-                        format!("{} entries by purchase, {} withdrawn", r.entered, r.withdrawn)
-                    })
+                    let r = crate::community::contests::entries::run_once(&state.base, now).await?;
+                    Ok(
+                        if r == crate::community::contests::entries::Report::default() {
+                            String::new()
+                        } else {
+                            format!(
+                                "{} entries by purchase, {} withdrawn",
+                                r.entered, r.withdrawn
+                            )
+                        },
+                    )
                 })
             },
         },

@@ -16,8 +16,7 @@ use entity::{
     voucher::{VoucherKind, VoucherSource},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder,
-    sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -41,6 +40,7 @@ pub(crate) async fn add_winner<C: ConnectionTrait>(
     position: i32,
 ) -> Result<contest_winner::Model, AppError> {
     let now = tx.now();
+    let prize_name = tx.get::<contest_prize::Entity>(prize).await?.name;
     let winner = tx
         .insert(contest_winner::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -62,7 +62,7 @@ pub(crate) async fn add_winner<C: ConnectionTrait>(
         "contest.won",
         c.id,
         Some(entry.member_id),
-        serde_json::json!({ "winner": winner.id, "entry": entry.id, "prize": prize, "position": position, "claimUntil": winner.claim_until }),
+        serde_json::json!({ "winner": winner.id, "entry": entry.id, "prize": prize, "position": position, "claimUntil": winner.claim_until, "contestName": c.name, "prizeName": prize_name }),
     )
     .await?;
     Ok(winner)
@@ -145,8 +145,14 @@ pub async fn draw(scope: &TenantScope, id: Uuid) -> Result<contest::Model, AppEr
             let Some(entry) = entries.iter().find(|e| e.id == list[i].entry) else {
                 continue;
             };
-            add_winner(&tx, &c, prize.id, entry, i32::try_from(position).unwrap_or(i32::MAX))
-                .await?;
+            add_winner(
+                &tx,
+                &c,
+                prize.id,
+                entry,
+                i32::try_from(position).unwrap_or(i32::MAX),
+            )
+            .await?;
             winners += 1;
         }
     }
@@ -179,7 +185,11 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<(u64, u64), App
         for c in due {
             let before = c.drawn_at;
             let after = draw(&scope, c.id).await?;
-            if before.is_none() && after.drawn_at.is_some_and(|d| d >= now - Duration::minutes(1)) {
+            if before.is_none()
+                && after
+                    .drawn_at
+                    .is_some_and(|d| d >= now - Duration::minutes(1))
+            {
                 drawn += 1;
             }
         }
@@ -205,7 +215,10 @@ async fn lapse(scope: &TenantScope, w: &contest_winner::Model) -> Result<bool, A
     let c = tx.get_for_update::<contest::Entity>(w.contest_id).await?;
     let moved = tx
         .update_many::<contest_winner::Entity>()
-        .col_expr(contest_winner::Column::Status, Expr::value(WinnerStatus::Lapsed))
+        .col_expr(
+            contest_winner::Column::Status,
+            Expr::value(WinnerStatus::Lapsed),
+        )
         .filter(contest_winner::Column::Id.eq(w.id))
         .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
         .exec(tx.db())
@@ -243,8 +256,14 @@ async fn lapse(scope: &TenantScope, w: &contest_winner::Model) -> Result<bool, A
             fairness::next_in_order(&order, &list, usize::try_from(last).unwrap_or(0), &won)
             && let Some(entry) = entries.iter().find(|e| e.id == list[i].entry)
         {
-            add_winner(&tx, &c, w.prize_id, entry, i32::try_from(position).unwrap_or(i32::MAX))
-                .await?;
+            add_winner(
+                &tx,
+                &c,
+                w.prize_id,
+                entry,
+                i32::try_from(position).unwrap_or(i32::MAX),
+            )
+            .await?;
         }
     }
     tx.commit().await?;
@@ -266,7 +285,11 @@ pub async fn claim(
     }
     match w.status {
         WinnerStatus::Claimed => return Ok(w),
-        WinnerStatus::Lapsed => return Err(AppError::conflict("this prize lapsed: its claim deadline passed")),
+        WinnerStatus::Lapsed => {
+            return Err(AppError::conflict(
+                "this prize lapsed: its claim deadline passed",
+            ));
+        }
         WinnerStatus::Won if w.claim_until < now => {
             return Err(AppError::conflict("the claim deadline has passed"));
         }
@@ -274,7 +297,10 @@ pub async fn claim(
     }
     let moved = tx
         .update_many::<contest_winner::Entity>()
-        .col_expr(contest_winner::Column::Status, Expr::value(WinnerStatus::Claimed))
+        .col_expr(
+            contest_winner::Column::Status,
+            Expr::value(WinnerStatus::Claimed),
+        )
         .col_expr(contest_winner::Column::ClaimedAt, Expr::value(Some(now)))
         .filter(contest_winner::Column::Id.eq(w.id))
         .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
@@ -294,7 +320,9 @@ pub async fn claim(
                 .iter()
                 .filter(|p| p.rules.points().is_some())
                 .find(|p| c.program_id.is_none_or(|want| want == p.program.id))
-                .ok_or_else(|| AppError::conflict("the brand has no active points program to credit"))?;
+                .ok_or_else(|| {
+                    AppError::conflict("the brand has no active points program to credit")
+                })?;
             let rules = program.rules.points().ok_or(AppError::NotFound)?;
             let account = ledger::account(
                 &tx,
@@ -358,6 +386,7 @@ pub async fn claim(
                     points_cost: Set(0),
                     cancelled_at: Set(None),
                     label: Set(Some(prize.name.clone())),
+                    created_at: Set(now),
                     ..Default::default()
                 },
             )
@@ -424,9 +453,18 @@ pub async fn figures(scope: &TenantScope, contest: Uuid) -> Result<Figures, AppE
         entries: entries.iter().filter(|e| e.withdrawn_at.is_none()).count() as u64,
         withdrawn: entries.iter().filter(|e| e.withdrawn_at.is_some()).count() as u64,
         participants: participants.len() as u64,
-        winners: ws.iter().filter(|w| w.status != WinnerStatus::Lapsed).count() as u64,
-        claimed: ws.iter().filter(|w| w.status == WinnerStatus::Claimed).count() as u64,
-        lapsed: ws.iter().filter(|w| w.status == WinnerStatus::Lapsed).count() as u64,
+        winners: ws
+            .iter()
+            .filter(|w| w.status != WinnerStatus::Lapsed)
+            .count() as u64,
+        claimed: ws
+            .iter()
+            .filter(|w| w.status == WinnerStatus::Claimed)
+            .count() as u64,
+        lapsed: ws
+            .iter()
+            .filter(|w| w.status == WinnerStatus::Lapsed)
+            .count() as u64,
     })
 }
 
@@ -440,7 +478,12 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
     let conn = scope.conn();
     let c = conn.get::<contest::Entity>(id).await?;
     let prize_rows = prizes(&conn, id).await?;
-    let rank_of = |prize: Uuid| prize_rows.iter().find(|p| p.id == prize).map_or(0, |p| p.rank);
+    let rank_of = |prize: Uuid| {
+        prize_rows
+            .iter()
+            .find(|p| p.id == prize)
+            .map_or(0, |p| p.rank)
+    };
     let drawn = c.drawn_at.is_some();
     let (entries, ws, moments) = if drawn {
         let entries = all_entries(&conn, id).await?;
@@ -508,26 +551,3 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
             .collect(),
     })
 }
-
-/// What the winner's mail says.
-#[derive(Debug, Clone)]
-pub struct WinMail {
-    pub contest: String,
-    pub prize: String,
-    pub claim_until: DateTime<Utc>,
-}
-
-pub async fn win_mail<C: ConnectionTrait>(
-    conn: &Scoped<C>,
-    winner: Uuid,
-) -> Result<WinMail, AppError> {
-    let w = conn.get::<contest_winner::Entity>(winner).await?;
-    let c = conn.get::<contest::Entity>(w.contest_id).await?;
-    let p = conn.get::<contest_prize::Entity>(w.prize_id).await?;
-    Ok(WinMail {
-        contest: c.name,
-        prize: p.name,
-        claim_until: w.claim_until,
-    })
-}
-

@@ -70,7 +70,10 @@ async fn ineligible<C: ConnectionTrait>(
     let tiers = tiers_of(c);
     if !tiers.is_empty() {
         let held = crate::loyalty::tiers::names_held(tx, member.id).await?;
-        if !held.iter().any(|t| tiers.iter().any(|w| w.eq_ignore_ascii_case(t))) {
+        if !held
+            .iter()
+            .any(|t| tiers.iter().any(|w| w.eq_ignore_ascii_case(t)))
+        {
             return Ok(Some("this contest is for members of other tiers"));
         }
     }
@@ -145,7 +148,10 @@ async fn insert_entry<C: ConnectionTrait>(
         // moment, after the one before.
         tx.get_for_update::<contest::Entity>(c.id).await?;
         tx.update_many::<contest::Entity>()
-            .col_expr(contest::Column::UpdatedAt, Expr::col(contest::Column::UpdatedAt))
+            .col_expr(
+                contest::Column::UpdatedAt,
+                Expr::col(contest::Column::UpdatedAt),
+            )
             .filter(contest::Column::Id.eq(c.id))
             .exec(tx.db())
             .await?;
@@ -271,14 +277,21 @@ pub async fn enter(
                 ));
             }
         }
-        let correct = spec.answers.iter().zip(&questions).all(|(a, q)| *a == q.answer);
+        let correct = spec
+            .answers
+            .iter()
+            .zip(&questions)
+            .all(|(a, q)| *a == q.answer);
         (
             Some(serde_json::to_string(&spec.answers).unwrap_or_default()),
             correct,
         )
     } else {
         if !spec.answers.is_empty() {
-            return Err(AppError::validation("input.answers", "only a quiz takes answers"));
+            return Err(AppError::validation(
+                "input.answers",
+                "only a quiz takes answers",
+            ));
         }
         (None, true)
     };
@@ -297,7 +310,10 @@ pub async fn enter(
             ));
         }
         (false, Some(_)) => {
-            return Err(AppError::validation("input.estimate", "this contest has no tie-breaker"));
+            return Err(AppError::validation(
+                "input.estimate",
+                "this contest has no tie-breaker",
+            ));
         }
         (false, None) => None,
     };
@@ -309,7 +325,11 @@ pub async fn enter(
             ));
         }
         Via::Points if c.points_per_entry.is_some() => EntrySource::Points,
-        Via::Points => return Err(AppError::conflict("this contest is not entered with points")),
+        Via::Points => {
+            return Err(AppError::conflict(
+                "this contest is not entered with points",
+            ));
+        }
     };
     if !take_place(&tx, &c, member.id).await? {
         return Err(AppError::LimitExceeded(format!(
@@ -317,7 +337,8 @@ pub async fn enter(
             c.max_entries_per_member
         )));
     }
-    let entered = insert_entry(&tx, &c, member.id, source, None, answers, estimate, correct).await?;
+    let entered =
+        insert_entry(&tx, &c, member.id, source, None, answers, estimate, correct).await?;
     if source == EntrySource::Points {
         spend_points(&tx, &c, member.id, entered.entry.id, now).await?;
     }
@@ -342,13 +363,26 @@ async fn spend_points<C: ConnectionTrait>(
     let (Some(points), Some(program)) = (c.points_per_entry, c.program_id) else {
         return Ok(());
     };
-    let account = ledger::account(tx, AccountKind::MemberPoints, Some(member), Some(program), POINTS).await?;
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
     ledger::lock(tx, account.id).await?;
     ledger::expire_due(tx, account.id, now).await?;
     let lots = ledger::live_lots(tx, account.id, now).await?;
     let mut postings = ledger::take_from_lots(&account, &lots, points)?;
-    let redeemed =
-        ledger::account(tx, AccountKind::BrandPointsRedeemed, None, Some(program), POINTS).await?;
+    let redeemed = ledger::account(
+        tx,
+        AccountKind::BrandPointsRedeemed,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
     postings.push(Posting::new(&redeemed, points));
     ledger::post(
         tx,
@@ -371,7 +405,10 @@ async fn reload(scope: &TenantScope, previous: &serde_json::Value) -> Result<Ent
     let entry = conn
         .get::<contest_entry::Entity>(crate::core::idempotency::recorded_id(previous, "entry")?)
         .await?;
-    let winner = match previous["winner"].as_str().and_then(|s| Uuid::parse_str(s).ok()) {
+    let winner = match previous["winner"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+    {
         Some(id) => Some(conn.get::<contest_winner::Entity>(id).await?),
         None => None,
     };
@@ -436,7 +473,12 @@ pub struct Report {
 pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppError> {
     let mut report = Report::default();
     let (events, next) = CONSUMER
-        .poll(&base.db, &["purchase.recorded", "purchase.returned"], now, 1_000)
+        .poll(
+            &base.db,
+            &["purchase.recorded", "purchase.returned"],
+            now,
+            1_000,
+        )
         .await?;
     for event in &events {
         let (Some(member), Some(purchase)) = (event.member_id, event.subject_id) else {
@@ -508,8 +550,17 @@ async fn enter_by_purchase(
         if c.frozen_at.is_some() {
             continue;
         }
-        insert_entry(&tx, &c, member, EntrySource::Purchase, Some(source_ref.to_owned()), None, None, true)
-            .await?;
+        insert_entry(
+            &tx,
+            &c,
+            member,
+            EntrySource::Purchase,
+            Some(source_ref.to_owned()),
+            None,
+            None,
+            true,
+        )
+        .await?;
         tx.commit().await?;
         entered += 1;
     }
@@ -542,19 +593,25 @@ async fn withdraw(scope: &TenantScope, purchase: Uuid, source_ref: &str) -> Resu
     let refunded: i64 = events
         .iter()
         .filter(|e| e.kind == "purchase.returned")
-        .map(|e| e.payload["refundMinor"].as_i64().unwrap_or(0))
+        // The return's outcome, as `recordReturn` serialises it.
+        .map(|e| e.payload["refund_minor"].as_i64().unwrap_or(0))
         .sum();
     let kept = paid - refunded;
     let mut withdrawn = 0;
     for entry in entries {
         let tx = scope.begin().await?;
-        let c = tx.get_for_update::<contest::Entity>(entry.contest_id).await?;
+        let c = tx
+            .get_for_update::<contest::Entity>(entry.contest_id)
+            .await?;
         if c.frozen_at.is_some() || c.purchase_minimum_minor.is_some_and(|m| kept >= m) {
             continue;
         }
         let moved = tx
             .update_many::<contest_entry::Entity>()
-            .col_expr(contest_entry::Column::WithdrawnAt, Expr::value(Some(tx.now())))
+            .col_expr(
+                contest_entry::Column::WithdrawnAt,
+                Expr::value(Some(tx.now())),
+            )
             .filter(contest_entry::Column::Id.eq(entry.id))
             .filter(contest_entry::Column::WithdrawnAt.is_null())
             .exec(tx.db())

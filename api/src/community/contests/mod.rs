@@ -142,7 +142,8 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
     if spec.closes_at - spec.opens_at > Duration::days(MAX_DAYS) {
         return bad("input.closesAt", "a contest runs at most 400 days");
     }
-    if !spec.free_entry && spec.purchase_minimum_minor.is_none() && spec.points_per_entry.is_none() {
+    if !spec.free_entry && spec.purchase_minimum_minor.is_none() && spec.points_per_entry.is_none()
+    {
         return bad(
             "input.freeEntry",
             "give at least one way in: free entry, a purchase minimum or points per entry",
@@ -151,12 +152,22 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
     if let Some(m) = spec.purchase_minimum_minor
         && !(0..=100_000_000).contains(&m)
     {
-        return bad("input.purchaseMinimumMinor", "must be between 0 and 100000000");
+        return bad(
+            "input.purchaseMinimumMinor",
+            "must be between 0 and 100000000",
+        );
     }
     match (spec.points_per_entry, spec.program_id) {
         (Some(p), Some(_)) if (1..=1_000_000_000).contains(&p) => {}
-        (Some(_), Some(_)) => return bad("input.pointsPerEntry", "must be between 1 and 1000000000"),
-        (Some(_), None) => return bad("input.programId", "name the points program entries are paid from"),
+        (Some(_), Some(_)) => {
+            return bad("input.pointsPerEntry", "must be between 1 and 1000000000");
+        }
+        (Some(_), None) => {
+            return bad(
+                "input.programId",
+                "name the points program entries are paid from",
+            );
+        }
         (None, _) => {}
     }
     if !(1..=10_000).contains(&spec.max_entries_per_member) {
@@ -172,7 +183,10 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
         .filter(|t| !t.is_empty())
         .collect();
     if tier_names.len() > 20 || tier_names.iter().any(|t| t.chars().count() > 60) {
-        return bad("input.tierNames", "at most 20 names of at most 60 characters");
+        return bad(
+            "input.tierNames",
+            "at most 20 names of at most 60 characters",
+        );
     }
     let mut questions = Vec::new();
     let mut tiebreak_question = None;
@@ -197,7 +211,10 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
                 .map(|c| text("input.questions", c, 200))
                 .collect::<Result<Vec<_>, _>>()?;
             if !(0..i32::try_from(choices.len()).unwrap_or(0)).contains(&q.answer) {
-                return bad("input.questions", "the answer must be the index of one of the choices");
+                return bad(
+                    "input.questions",
+                    "the answer must be the index of one of the choices",
+                );
             }
             questions.push(Question {
                 question,
@@ -209,7 +226,10 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
             (Some(q), Some(a)) if !q.trim().is_empty() => {
                 tiebreak_question = Some(text("input.tiebreakQuestion", q, 500)?);
                 if !(0..=1_000_000_000_000).contains(&a) {
-                    return bad("input.tiebreakAnswer", "must be between 0 and 1000000000000");
+                    return bad(
+                        "input.tiebreakAnswer",
+                        "must be between 0 and 1000000000000",
+                    );
                 }
             }
             (None, None) => {}
@@ -236,7 +256,10 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
         units += p.quantity;
         match p.kind {
             PrizeKind::Points if !(1..=1_000_000_000).contains(&p.points) => {
-                return bad("input.prizes", "a points prize gives 1 to 1000000000 points");
+                return bad(
+                    "input.prizes",
+                    "a points prize gives 1 to 1000000000 points",
+                );
             }
             PrizeKind::Voucher
                 if !(1..=100_000_000).contains(&p.voucher_amount_minor)
@@ -271,7 +294,10 @@ async fn check_program(scope: &TenantScope, program: Option<Uuid>) -> Result<(),
             .await
             .map_err(|_| AppError::validation("input.programId", "no such program"))?;
         if p.rules.points().is_none() {
-            return Err(AppError::validation("input.programId", "is not a points program"));
+            return Err(AppError::validation(
+                "input.programId",
+                "is not a points program",
+            ));
         }
     }
     Ok(())
@@ -303,7 +329,11 @@ async fn write_prizes<C: ConnectionTrait>(
             name: Set(name.clone()),
             quantity: Set(p.quantity),
             kind: Set(p.kind),
-            points: Set(if p.kind == PrizeKind::Points { p.points } else { 0 }),
+            points: Set(if p.kind == PrizeKind::Points {
+                p.points
+            } else {
+                0
+            }),
             voucher_amount_minor: Set(if p.kind == PrizeKind::Voucher {
                 p.voucher_amount_minor
             } else {
@@ -318,7 +348,10 @@ async fn write_prizes<C: ConnectionTrait>(
         .await?;
     }
     if c.kind == ContestKind::InstantWin {
-        let units: Vec<(i32, i32)> = (1..).zip(prizes).map(|(r, (_, p))| (r, p.quantity)).collect();
+        let units: Vec<(i32, i32)> = (1..)
+            .zip(prizes)
+            .map(|(r, (_, p))| (r, p.quantity))
+            .collect();
         let moments = fairness::moments(&c.seed, c.opens_at, c.closes_at, &units);
         let rows: Vec<contest_moment::ActiveModel> = moments
             .into_iter()
@@ -420,7 +453,9 @@ pub async fn create(
             questions: Set((!clean.questions.is_empty())
                 .then(|| serde_json::to_string(&clean.questions).unwrap_or_default())),
             tiebreak_question: Set(clean.tiebreak_question),
-            tiebreak_answer: Set(spec.tiebreak_answer.filter(|_| spec.kind == ContestKind::Quiz)),
+            tiebreak_answer: Set(spec
+                .tiebreak_answer
+                .filter(|_| spec.kind == ContestKind::Quiz)),
             claim_days: Set(spec.claim_days),
             unclaimed: Set(spec.unclaimed),
             rules_version: Set(1),
@@ -471,7 +506,10 @@ pub async fn update(
         ));
     }
     if spec.opens_at < now {
-        return Err(AppError::validation("input.opensAt", "must not be in the past"));
+        return Err(AppError::validation(
+            "input.opensAt",
+            "must not be in the past",
+        ));
     }
     let mut model: contest::ActiveModel = current.clone().into();
     model.name = Set(clean.name);
@@ -489,7 +527,9 @@ pub async fn update(
     model.questions = Set((!clean.questions.is_empty())
         .then(|| serde_json::to_string(&clean.questions).unwrap_or_default()));
     model.tiebreak_question = Set(clean.tiebreak_question);
-    model.tiebreak_answer = Set(spec.tiebreak_answer.filter(|_| spec.kind == ContestKind::Quiz));
+    model.tiebreak_answer = Set(spec
+        .tiebreak_answer
+        .filter(|_| spec.kind == ContestKind::Quiz));
     model.claim_days = Set(spec.claim_days);
     model.unclaimed = Set(spec.unclaimed);
     model.updated_at = Set(now);
@@ -526,7 +566,9 @@ pub async fn publish_rules(
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<contest::Entity>(id).await?;
     if !matches!(phase(&current, now), Phase::Scheduled | Phase::Open) {
-        return Err(AppError::conflict("the rules of a closed contest do not change"));
+        return Err(AppError::conflict(
+            "the rules of a closed contest do not change",
+        ));
     }
     let version = current.rules_version + 1;
     let mut model: contest::ActiveModel = current.into();
@@ -547,7 +589,11 @@ pub async fn publish_rules(
 }
 
 /// Cancels a contest that has not been drawn (its entries stay recorded; nobody wins).
-pub async fn cancel(scope: &TenantScope, id: Uuid, reason: &str) -> Result<contest::Model, AppError> {
+pub async fn cancel(
+    scope: &TenantScope,
+    id: Uuid,
+    reason: &str,
+) -> Result<contest::Model, AppError> {
     let reason = text("reason", reason, 500)?;
     let now = scope.now();
     let tx = scope.begin().await?;

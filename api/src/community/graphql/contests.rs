@@ -677,17 +677,33 @@ impl ContestMutation {
     /// Changes a contest before it opens (CONFLICT after). A changed rules text is a new
     /// version.
     #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
-    async fn update_contest(&self, ctx: &Context<'_>, id: ID, input: ContestInput) -> Result<Contest> {
+    async fn update_contest(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: ContestInput,
+    ) -> Result<Contest> {
         let scope = ctx.scope()?;
-        let c = contests::update(scope, crate::core::types::id("id", &id)?, input.into_spec()?).await?;
+        let c = contests::update(
+            scope,
+            crate::core::types::id("id", &id)?,
+            input.into_spec()?,
+        )
+        .await?;
         Ok(Contest::from_model(c, ctx, scope.now()))
     }
 
     /// A new version of the rules text, until entries close.
     #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
-    async fn publish_contest_rules(&self, ctx: &Context<'_>, id: ID, rules_text: String) -> Result<Contest> {
+    async fn publish_contest_rules(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        rules_text: String,
+    ) -> Result<Contest> {
         let scope = ctx.scope()?;
-        let c = contests::publish_rules(scope, crate::core::types::id("id", &id)?, &rules_text).await?;
+        let c =
+            contests::publish_rules(scope, crate::core::types::id("id", &id)?, &rules_text).await?;
         Ok(Contest::from_model(c, ctx, scope.now()))
     }
 
@@ -717,9 +733,11 @@ impl ContestMutation {
         };
         let member = id("input.memberId", member)?;
         let spec = input.spec(member)?;
-        Ok(entries::enter(ctx.scope()?, spec, input.idempotency_key.as_deref())
-            .await?
-            .into())
+        Ok(
+            entries::enter(ctx.scope()?, spec, input.idempotency_key.as_deref())
+                .await?
+                .into(),
+        )
     }
 
     /// A signed-in member enters.
@@ -727,9 +745,11 @@ impl ContestMutation {
     async fn enter_my_contest(&self, ctx: &Context<'_>, input: EnterInput) -> Result<EntryResult> {
         let member = member_of(ctx)?;
         let spec = input.spec(member)?;
-        Ok(entries::enter(ctx.scope()?, spec, input.idempotency_key.as_deref())
-            .await?
-            .into())
+        Ok(
+            entries::enter(ctx.scope()?, spec, input.idempotency_key.as_deref())
+                .await?
+                .into(),
+        )
     }
 
     /// Staff claim a prize for its winner (a gift handed over, points or a voucher issued).
@@ -742,10 +762,16 @@ impl ContestMutation {
 
     /// A signed-in member claims their prize before its deadline.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
-    async fn claim_my_contest_prize(&self, ctx: &Context<'_>, winner_id: ID) -> Result<ContestWinner> {
+    async fn claim_my_contest_prize(
+        &self,
+        ctx: &Context<'_>,
+        winner_id: ID,
+    ) -> Result<ContestWinner> {
         let member = member_of(ctx)?;
-        Ok(draw::claim(ctx.scope()?, id("winnerId", &winner_id)?, Some(member))
-            .await?
-            .into())
+        Ok(
+            draw::claim(ctx.scope()?, id("winnerId", &winner_id)?, Some(member))
+                .await?
+                .into(),
+        )
     }
 }

@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
-    ledger_account::AccountKind, ledger_transaction::TransactionKind, offer,
-    offer::OfferStatus, offer_member_use, offer_progress, offer_redemption, offer_version,
-    purchase, purchase_line, voucher,
+    ledger_account::AccountKind, ledger_transaction::TransactionKind, offer, offer::OfferStatus,
+    offer_member_use, offer_progress, offer_redemption, offer_version, purchase, purchase_line,
+    voucher,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, ExprTrait, QueryFilter, QueryOrder,
