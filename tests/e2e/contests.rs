@@ -224,12 +224,13 @@ async fn a_draw_is_drawn_once_rechecked_from_its_public_record_claimed_and_redra
     let app = spawn_app().await;
     let brand = app.new_brand("jeu").await;
     let owner = app.as_token(&brand.owner.access_token);
-    app.new_points_program(
-        &brand,
-        "Points",
-        json!({ "points": 1, "perAmountMinor": 100 }),
-    )
-    .await;
+    let program = app
+        .new_points_program(
+            &brand,
+            "Points",
+            json!({ "points": 1, "perAmountMinor": 100 }),
+        )
+        .await;
     owner
         .query(
             "mutation($i: MailSettingsInput!) { updateMailSettings(input: $i) { saved } }",
@@ -245,6 +246,7 @@ async fn a_draw_is_drawn_once_rechecked_from_its_public_record_claimed_and_redra
             "DRAW",
             json!({
                 "maxEntriesPerMember": 2,
+                "programId": program,
                 "claimDays": 10,
                 "unclaimed": "REDRAW",
                 "prizes": [
@@ -748,6 +750,25 @@ async fn purchases_enter_returns_withdraw_and_points_pay_for_entries() {
             .iter()
             .any(|s| s["kind"] == "contest.entry_withdrawn")
     );
+    // Cancelled: the points paid for entries come back, once.
+    let before = app.points(&brand, &member).await;
+    let cancel =
+        "mutation($id: ID!) { cancelContest(id: $id, reason: \"Lot indisponible\") { phase } }";
+    let r = owner.query(cancel, json!({ "id": id })).await;
+    assert_eq!(r["data"]["cancelContest"]["phase"], "CANCELLED", "{r}");
+    assert_eq!(app.points(&brand, &member).await, before + 30);
+    let again = owner.query(cancel, json!({ "id": id })).await;
+    assert_eq!(
+        again["data"]["cancelContest"]["phase"], "CANCELLED",
+        "{again}"
+    );
+    assert_eq!(
+        app.points(&brand, &member).await,
+        before + 30,
+        "given back once"
+    );
+    let late = enter(&app, &brand, &id, &member, json!({ "via": "POINTS" })).await;
+    assert_eq!(code_of(&late), "CONFLICT", "{late}");
     let report = app.db_verify_ledger().await;
     assert!(report.is_sound(), "{report:?}");
 }
@@ -770,6 +791,10 @@ async fn bad_input_limits_tiers_staff_and_other_brands_are_refused() {
             "input.prizes",
         ),
         (json!({ "pointsPerEntry": 10 }), "input.programId"),
+        (
+            json!({ "prizes": [{ "name": "P", "kind": "POINTS", "points": 10 }] }),
+            "input.programId",
+        ),
         (json!({ "rulesText": "  " }), "input.rulesText"),
         (
             json!({ "maxEntriesPerMember": 0 }),

@@ -34,6 +34,7 @@ mod outbox;
 mod partner;
 mod portal;
 mod portal_coalitions;
+mod portal_contests;
 mod portal_mail;
 mod portal_offers;
 mod portal_programs;

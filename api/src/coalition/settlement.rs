@@ -613,6 +613,7 @@ pub async fn pay(
 /// The statements of a view as CSV (one line per brand, then the operator's line when the
 /// caller may see it). Amounts in minor units.
 pub fn csv(view: &PeriodView) -> String {
+    use crate::core::types::csv_field;
     let mut out = String::from(
         "period,brand_id,brand,issued_points,reversed_points,redeemed_points,prepaid_points,\
          issued_value_minor,redeemed_value_minor,prepaid_value_minor,fees_minor,net_minor,\
@@ -653,20 +654,6 @@ pub fn csv(view: &PeriodView) -> String {
         ));
     }
     out
-}
-
-/// RFC 4180 quoting; a leading formula character is neutralised (spreadsheet injection).
-fn csv_field(raw: &str) -> String {
-    let safe = if raw.starts_with(['=', '+', '-', '@']) {
-        format!("'{raw}")
-    } else {
-        raw.to_owned()
-    };
-    if safe.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe
-    }
 }
 
 /// For `ledger verify`: closed statements that differ from the entries of their period, and

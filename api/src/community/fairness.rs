@@ -4,7 +4,8 @@
 //!
 //! - **Seed.** 32 random bytes written as 64 lowercase hex characters. The commitment published
 //!   before entries open is `SHA-256(seed)` over those 64 ASCII characters, in hex.
-//! - **Entry list.** When entries close, every entry not withdrawn, in entry id order, one line
+//! - **Entry list.** When entries close, every entry not withdrawn (instant win: every entry),
+//!   in entry id order, one line
 //!   each: `<entry id>,<participant>,<eligible 0|1>,<distance or empty>,<entry time in Unix
 //!   milliseconds>\n`. The list hash is SHA-256 of the concatenated lines, in hex.
 //! - **Random stream.** Block `k` (k = 0, 1, …) is `SHA-256(seed ‖ ":" ‖ label ‖ ":" ‖ k)` (ASCII,
@@ -16,12 +17,14 @@
 //!   `i` with `i + uniform(n − i)`. A quiz then sorts them by distance (the tie-breaker's error),
 //!   keeping the shuffled order among equals (ties broken by the draw).
 //! - **Winners.** Prizes by rank, each `quantity` times, go to the entries in that order,
-//!   passing over a participant who already won (one prize per participant). An unclaimed prize
-//!   redrawn goes to the next entry in the same order that passes the same test.
-//! - **Instant-win moments.** For each prize unit (by rank, then quantity), a moment
-//!   `opens + uniform(closes − opens in milliseconds)` ms; the moments sorted by time are given
-//!   to the prize units in that order. The first entry at or after a moment, of a participant
-//!   who has not won, takes it.
+//!   passing over a participant who already won (one prize per participant). Under REDRAW a
+//!   lapsed prize goes to the next entry in the same order after the last winner that passes
+//!   the same test.
+//! - **Instant-win moments.** For each prize unit, by rank then quantity, its moment is
+//!   `opens + uniform(closes − opens in milliseconds)` ms; the moments are then sorted by time
+//!   (then rank). Entries in time order each take the earliest moment not yet taken at or
+//!   before their time, unless their participant already won. An instant win's list keeps its
+//!   withdrawn entries (not eligible, `0`): they took their moment when they were entered.
 
 use std::collections::HashSet;
 
@@ -207,26 +210,23 @@ pub fn moments(
         .unwrap_or(0)
         .max(1);
     let mut stream = Stream::new(seed, "moments");
-    let count: usize = ranked
-        .iter()
-        .map(|(_, q)| usize::try_from(*q).unwrap_or(0))
-        .sum();
-    let mut times: Vec<DateTime<Utc>> = (0..count)
-        .map(|_| {
-            let offset = i64::try_from(stream.uniform(span)).unwrap_or(0);
-            Utc.timestamp_millis_opt(opens.timestamp_millis() + offset)
-                .single()
-                .unwrap_or(opens)
-        })
-        .collect();
-    times.sort();
-    ranked
+    let mut out: Vec<(i32, DateTime<Utc>)> = ranked
         .iter()
         .flat_map(|&(rank, quantity)| {
             std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0))
         })
-        .zip(times)
-        .collect()
+        .map(|rank| {
+            let offset = i64::try_from(stream.uniform(span)).unwrap_or(0);
+            let at = Utc
+                .timestamp_millis_opt(opens.timestamp_millis() + offset)
+                .single()
+                .unwrap_or(opens);
+            (rank, at)
+        })
+        .collect();
+    // Each unit's time is its own draw: the grand prize is no likelier early than late.
+    out.sort_by_key(|&(rank, at)| (at, rank));
+    out
 }
 
 /// Which entry takes each moment (`moments` sorted by time): entries in time order (then id),
@@ -267,6 +267,9 @@ pub struct Published {
     pub kind: String,
     pub opens_at: DateTime<Utc>,
     pub closes_at: DateTime<Utc>,
+    /// REDRAW or LAPSE: what happens to an unclaimed prize.
+    #[serde(default)]
+    pub unclaimed: Option<String>,
     pub seed_commitment: String,
     pub prizes: Vec<PublishedPrize>,
     /// Once the list is frozen.
@@ -328,6 +331,14 @@ pub fn verify(p: &Published) -> Vec<String> {
         problems.push("the entry list does not match its hash".into());
     }
     let prizes: Vec<(i32, i32)> = p.prizes.iter().map(|x| (x.rank, x.quantity)).collect();
+    // The limits a contest is created with: a record beyond them is not one of ours.
+    if p.prizes.len() > 20
+        || prizes.iter().any(|(_, q)| !(1..=10_000).contains(q))
+        || prizes.iter().map(|(_, q)| i64::from(*q)).sum::<i64>() > 10_000
+    {
+        problems.push("the prizes are beyond what a contest may offer".into());
+        return problems;
+    }
     if p.kind == "INSTANT_WIN" {
         let expected = moments(seed, p.opens_at, p.closes_at, &prizes);
         let published: Vec<(i32, DateTime<Utc>)> =
@@ -378,6 +389,24 @@ pub fn verify(p: &Published) -> Vec<String> {
         .iter()
         .map(|f| p.entries[f.1].participant.clone())
         .collect();
+    // Each of them takes the prize of a lapsed winner, in turn, and only under REDRAW.
+    let mut lapsed: Vec<&PublishedWinner> =
+        p.winners.iter().filter(|w| w.status == "LAPSED").collect();
+    lapsed.sort_by_key(|w| w.position);
+    if !extra.is_empty() && p.unclaimed.as_deref() != Some("REDRAW") {
+        problems.push("prizes were redrawn although the contest lets them lapse".into());
+    }
+    for (k, w) in extra.iter().enumerate() {
+        if !lapsed
+            .get(k)
+            .is_some_and(|l| l.prize == w.prize && l.position < w.position)
+        {
+            problems.push(format!(
+                "redrawn winner {} takes no lapsed winner's prize",
+                w.entry
+            ));
+        }
+    }
     for w in extra {
         match next_in_order(&order, &p.entries, last, &seen) {
             Some((i, position)) if p.entries[i].entry == w.entry => {
@@ -495,6 +524,7 @@ mod tests {
             name: "c".into(),
             kind: "DRAW".into(),
             opens_at: Utc::now(),
+            unclaimed: Some("REDRAW".into()),
             closes_at: Utc::now(),
             seed_commitment: commitment(seed),
             prizes: prizes
@@ -541,6 +571,40 @@ mod tests {
             .entry;
         bad.winners[0].entry = other;
         assert!(!verify(&bad).is_empty());
+
+        // A redraw needs a lapsed prize to take, under REDRAW.
+        let hash = good.entry_list_hash.clone().unwrap();
+        let o = order(&seed, &hash, &good.entries);
+        let seen: HashSet<String> = good
+            .winners
+            .iter()
+            .filter_map(|w| good.entries.iter().find(|e| e.entry == w.entry))
+            .map(|e| e.participant.clone())
+            .collect();
+        let last = good.winners.iter().map(|w| w.position).max().unwrap() as usize;
+        let (i, position) = next_in_order(&o, &good.entries, last, &seen).unwrap();
+        let extra = PublishedWinner {
+            prize: 1,
+            entry: good.entries[i].entry,
+            position: position as i32,
+            status: "WON".into(),
+        };
+        let mut faked = good.clone();
+        faked.winners.push(extra.clone());
+        assert!(
+            !verify(&faked).is_empty(),
+            "a fourth winner of three prizes"
+        );
+        let mut redrawn = faked.clone();
+        let first = redrawn
+            .winners
+            .iter_mut()
+            .min_by_key(|w| w.position)
+            .unwrap();
+        first.status = "LAPSED".into();
+        assert!(verify(&redrawn).is_empty(), "{:?}", verify(&redrawn));
+        redrawn.unclaimed = Some("LAPSE".into());
+        assert!(!verify(&redrawn).is_empty());
     }
 
     proptest! {

@@ -191,6 +191,21 @@ pub fn id(field: &'static str, raw: &str) -> Result<uuid::Uuid, AppError> {
     uuid::Uuid::parse_str(raw.trim()).map_err(|_| AppError::validation(field, "is not a valid id"))
 }
 
+/// A CSV field: RFC 4180 quoting, and a leading formula character (`=`, `+`, `-`, `@`, tab,
+/// carriage return) neutralised with a quote (spreadsheet injection).
+pub fn csv_field(raw: &str) -> String {
+    let safe = if raw.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{raw}")
+    } else {
+        raw.to_owned()
+    };
+    if safe.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    } else {
+        safe
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -428,6 +428,54 @@ pub(super) static STAFF: &[Action] = &[
         },
     },
     Action {
+        name: "contest-create",
+        query: "mutation($i: ContestInput!, $k: String) { createContest(input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, lang| Ok(json!({ "i": contest_input(f, lang)?, "k": f.opt("idempotency_key") })),
+        done: (
+            "Jeu créé : l'empreinte de sa graine est publiée.",
+            "Contest created: its seed commitment is published.",
+        ),
+        next: |d| {
+            d["createContest"]["id"]
+                .as_str()
+                .map(|id| format!("/app/contests/{id}"))
+        },
+    },
+    Action {
+        name: "contest-rules",
+        query: "mutation($id: ID!, $r: String!) { publishContestRules(id: $id, rulesText: $r) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "r": f.text("rules") })),
+        done: (
+            "Nouvelle version du règlement publiée.",
+            "New rules version published.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "contest-draw",
+        query: "mutation($id: ID!) { drawContest(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: (
+            "Tirage effectué : la graine est révélée.",
+            "Drawn: the seed is revealed.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "contest-cancel",
+        query: "mutation($id: ID!, $r: String!) { cancelContest(id: $id, reason: $r) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "r": f.text("reason") })),
+        done: ("Jeu annulé.", "Contest cancelled."),
+        next: back,
+    },
+    Action {
+        name: "contest-claim",
+        query: "mutation($id: ID!) { claimContestPrize(winnerId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Lot remis.", "Prize handed over."),
+        next: back,
+    },
+    Action {
         name: "offer-update",
         query: "mutation($id: ID!, $i: OfferInput!, $k: String) { updateOffer(id: $id, input: $i, idempotencyKey: $k) { id } }",
         vars: |f, lang| {
@@ -781,6 +829,67 @@ fn offer_input(f: &Fields, lang: Lang) -> Result<Value, String> {
     }))
 }
 
+/// A contest from the new-contest form: up to three prizes and three quiz questions (choices
+/// separated by `;`, the right one numbered from 1).
+fn contest_input(f: &Fields, lang: Lang) -> Result<Value, String> {
+    let int = |key: &str, label: Label| f.opt_int(key, label, lang);
+    let mut prizes = Vec::new();
+    for i in 1..=3 {
+        let Some(name) = f.opt(&format!("prize{i}")) else {
+            continue;
+        };
+        prizes.push(json!({
+            "name": name,
+            "quantity": int(&format!("prize{i}_quantity"), ("Quantité", "Quantity"))?.unwrap_or(1),
+            "kind": f.opt(&format!("prize{i}_kind")).unwrap_or_else(|| "GIFT".to_owned()),
+            "points": int(&format!("prize{i}_points"), ("Points", "Points"))?.unwrap_or(0),
+            "voucherAmountMinor": f.money(&format!("prize{i}_voucher"), ("Valeur du bon", "Voucher value"), lang)?.unwrap_or(0),
+        }));
+    }
+    let mut questions = Vec::new();
+    for i in 1..=3 {
+        let Some(question) = f.opt(&format!("q{i}")) else {
+            continue;
+        };
+        let choices: Vec<String> = f
+            .text(&format!("q{i}_choices"))
+            .split(';')
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty())
+            .collect();
+        let answer = int(
+            &format!("q{i}_answer"),
+            ("Numéro de la bonne réponse", "Number of the right choice"),
+        )?
+        .unwrap_or(0);
+        questions.push(json!({ "question": question, "choices": choices, "answer": answer - 1 }));
+    }
+    let points_per_entry = int(
+        "points_per_entry",
+        ("Points par participation", "Points per entry"),
+    )?;
+    Ok(json!({
+        "name": f.text("name"),
+        "description": f.opt("description"),
+        "kind": f.text("kind"),
+        "opensAt": f.day("starts", false, ("Ouvert du", "Open from"), lang)?,
+        "closesAt": f.day("ends", true, ("Au", "To"), lang)?,
+        "freeEntry": f.checked("free_entry"),
+        "purchaseMinimumMinor": f.money("purchase_minimum", ("Achat minimum", "Purchase minimum"), lang)?,
+        "pointsPerEntry": points_per_entry,
+        "programId": f.opt("program_id"),
+        "maxEntriesPerMember": int("max_entries", ("Participations par membre", "Entries per member"))?.unwrap_or(1),
+        "tierNames": words(f, "tiers"),
+        "questions": questions,
+        "tiebreakQuestion": f.opt("tiebreak_question"),
+        "tiebreakAnswer": f.opt("tiebreak_question").and(int("tiebreak_answer", ("Réponse de la question subsidiaire", "Tie-breaker answer"))?),
+        "claimDays": int("claim_days", ("Jours pour réclamer", "Days to claim"))?.unwrap_or(30),
+        "unclaimed": f.opt("unclaimed").unwrap_or_else(|| "REDRAW".to_owned()),
+        "rulesText": f.text("rules"),
+        "prizes": prizes,
+    }))
+}
+
 /// The member spaces' actions (each runs as the signed-in member, on their own account).
 pub(super) static MEMBER: &[Action] = &[
     Action {
@@ -808,6 +917,49 @@ pub(super) static MEMBER: &[Action] = &[
         done: (
             "Demande envoyée : suivez-la ci-dessous.",
             "Claim sent: follow it below.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "contest-enter",
+        query: "mutation($i: EnterInput!) { enterMyContest(input: $i) { entry { id } won { prize { name } } } }",
+        vars: |f, lang| {
+            if !f.checked("accept") {
+                return Err(lang
+                    .pick(
+                        "Règlement : acceptez-le pour participer.",
+                        "Rules: accept them to enter.",
+                    )
+                    .to_owned());
+            }
+            let questions = f
+                .opt_int("questions", ("Questions", "Questions"), lang)?
+                .unwrap_or(0);
+            let mut answers = Vec::new();
+            for i in 0..questions.clamp(0, 20) {
+                answers.push(f.int(&format!("answer{i}"), ("Réponse", "Answer"), lang)?);
+            }
+            Ok(json!({ "i": {
+                "contestId": f.text("contest_id"),
+                "via": f.opt("via").unwrap_or_else(|| "FREE".to_owned()),
+                "answers": answers,
+                "estimate": f.opt("estimate").map(|_| f.int("estimate", ("Estimation", "Estimate"), lang)).transpose()?,
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: (
+            "Participation enregistrée. Bonne chance !",
+            "Entry recorded. Good luck!",
+        ),
+        next: back,
+    },
+    Action {
+        name: "contest-claim-mine",
+        query: "mutation($id: ID!) { claimMyContestPrize(winnerId: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("winner_id") })),
+        done: (
+            "Lot réclamé : points et bons sont sur votre compte ; un cadeau vous attend en magasin.",
+            "Prize claimed: points and vouchers are on your account; a gift waits for you in store.",
         ),
         next: back,
     },

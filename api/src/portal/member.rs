@@ -379,6 +379,22 @@ pub(super) static OFFERS: SpaceView = SpaceView {
     ],
 };
 
+/// Contests open now (rules, prizes, a form to enter: free, with points, or the quiz), the
+/// member's entries and prizes (claim before the deadline), and each drawn contest's public
+/// record.
+pub(super) static CONTESTS: SpaceView = SpaceView {
+    template: "member_contests.html",
+    queries: &[
+        "{ currentContests { id name description kind phase closesAt freeEntry
+            purchaseMinimumMinor pointsPerEntry maxEntriesPerMember rulesVersion rulesText
+            questions { question choices } tiebreakQuestion seedCommitment seed fairnessPath
+            prizes { rank name quantity kind } } }",
+        "{ myContestEntries { id contestId source createdAt withdrawnAt } }",
+        "{ myContestWins { id contestId contestName status claimUntil claimedAt
+            prize { name kind points voucherAmountMinor } } }",
+    ],
+};
+
 pub(super) static ACCOUNT: SpaceView = SpaceView {
     template: "member_account.html",
     queries: &[

@@ -17,6 +17,7 @@ mod auth;
 mod catalog;
 mod charts;
 mod coalitions;
+mod contests;
 mod dashboard;
 mod keys;
 mod labels;
@@ -107,6 +108,11 @@ where
         .route("/app/offers", view::route(&offers::OFFERS))
         .route("/app/offers/{id}", view::route(&offers::OFFER))
         .route("/m/{slug}/offers", member::space_route(&member::OFFERS))
+        .route("/app/contests", view::route(&contests::CONTESTS))
+        .route("/app/contests/{id}", view::route(&contests::CONTEST))
+        .route("/app/contests/{id}/entries.csv", get(contests::entries_csv))
+        .route("/app/contests/{id}/winners.csv", get(contests::winners_csv))
+        .route("/m/{slug}/contests", member::space_route(&member::CONTESTS))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/coalitions", view::route(&coalitions::COALITIONS))
         .route("/app/coalitions/{id}", view::route(&coalitions::COALITION))

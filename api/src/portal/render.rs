@@ -63,6 +63,12 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("brands.html", include_str!("templates/brands.html")),
     ("vouchers.html", include_str!("templates/vouchers.html")),
     ("offers.html", include_str!("templates/offers.html")),
+    ("contests.html", include_str!("templates/contests.html")),
+    ("contest.html", include_str!("templates/contest.html")),
+    (
+        "member_contests.html",
+        include_str!("templates/member_contests.html"),
+    ),
     ("offer.html", include_str!("templates/offer.html")),
     (
         "offer_fields.html",

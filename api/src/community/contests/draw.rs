@@ -31,6 +31,20 @@ use crate::{
     },
 };
 
+/// How long after the close a contest entered by purchase waits before its list is frozen: the
+/// purchases recorded before the close are read from the outbox in that time (it reads every
+/// few seconds, and re-reads two minutes back).
+pub const GRACE: Duration = Duration::minutes(5);
+
+/// When the list of a contest may be frozen.
+pub fn freezable_from(c: &contest::Model) -> DateTime<Utc> {
+    if c.purchase_minimum_minor.is_some() {
+        c.closes_at + GRACE
+    } else {
+        c.closes_at
+    }
+}
+
 /// Records a winner and tells the outbox (the winner's mail).
 pub(crate) async fn add_winner<C: ConnectionTrait>(
     tx: &Scoped<C>,
@@ -111,6 +125,12 @@ pub async fn draw(scope: &TenantScope, id: Uuid) -> Result<contest::Model, AppEr
         Phase::Scheduled | Phase::Open => {
             return Err(AppError::conflict("entries have not closed yet"));
         }
+        Phase::Closed if now < freezable_from(&c) => {
+            return Err(AppError::conflict(format!(
+                "purchases recorded before the close are still being counted: the draw can run from {}",
+                freezable_from(&c).to_rfc3339()
+            )));
+        }
         Phase::Closed => {}
     }
     let entries = all_entries(&tx, id).await?;
@@ -183,6 +203,9 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<(u64, u64), App
             .all(conn.db())
             .await?;
         for c in due {
+            if now < freezable_from(&c) {
+                continue;
+            }
             let before = c.drawn_at;
             let after = draw(&scope, c.id).await?;
             if before.is_none()
@@ -514,6 +537,13 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
         }
         .to_owned(),
         opens_at: c.opens_at,
+        unclaimed: Some(
+            match c.unclaimed {
+                UnclaimedPolicy::Redraw => "REDRAW",
+                UnclaimedPolicy::Lapse => "LAPSE",
+            }
+            .to_owned(),
+        ),
         closes_at: c.closes_at,
         seed_commitment: c.seed_hash.clone(),
         prizes: prize_rows
@@ -550,4 +580,96 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
             })
             .collect(),
     })
+}
+
+/// Names and addresses of the members given, by id.
+async fn members_by_id<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, entity::member::Model>, AppError> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in ids.chunks(500) {
+        for m in conn
+            .find::<entity::member::Entity>()
+            .filter(entity::member::Column::Id.is_in(chunk.iter().copied()))
+            .all(conn.db())
+            .await?
+        {
+            out.insert(m.id, m);
+        }
+    }
+    Ok(out)
+}
+
+/// The entries of a contest as CSV, in id order (text fields neutralised for spreadsheets).
+pub async fn entries_csv(scope: &TenantScope, contest: Uuid) -> Result<String, AppError> {
+    use crate::core::types::csv_field;
+    let conn = scope.conn();
+    conn.get::<contest::Entity>(contest).await?;
+    let entries = all_entries(&conn, contest).await?;
+    let mut ids: Vec<Uuid> = entries.iter().map(|e| e.member_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let members = members_by_id(&conn, &ids).await?;
+    let mut out = String::from(
+        "entry_id,participant,member_id,email,first_name,last_name,source,purchase,rules_version,answers,estimate,correct,entered_at,withdrawn_at\n",
+    );
+    for e in &entries {
+        let m = members.get(&e.member_id);
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{:?},{},{},{},{},{},{},{}\n",
+            e.id,
+            e.participant,
+            e.member_id,
+            csv_field(m.and_then(|m| m.email.as_deref()).unwrap_or("")),
+            csv_field(m.and_then(|m| m.first_name.as_deref()).unwrap_or("")),
+            csv_field(m.and_then(|m| m.last_name.as_deref()).unwrap_or("")),
+            e.source,
+            e.source_ref
+                .as_deref()
+                .and_then(|r| r.strip_prefix("purchase:"))
+                .unwrap_or(""),
+            e.rules_version,
+            csv_field(e.answers.as_deref().unwrap_or("")),
+            e.estimate.map(|x| x.to_string()).unwrap_or_default(),
+            e.correct,
+            e.created_at.to_rfc3339(),
+            e.withdrawn_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+        ));
+    }
+    Ok(out)
+}
+
+/// The winners of a contest as CSV, in draw order.
+pub async fn winners_csv(scope: &TenantScope, contest: Uuid) -> Result<String, AppError> {
+    use crate::core::types::csv_field;
+    let conn = scope.conn();
+    conn.get::<contest::Entity>(contest).await?;
+    let ws = winners(&conn, contest).await?;
+    let prize_rows = prizes(&conn, contest).await?;
+    let ids: Vec<Uuid> = ws.iter().map(|w| w.member_id).collect();
+    let members = members_by_id(&conn, &ids).await?;
+    let mut out = String::from(
+        "winner_id,position,prize_rank,prize,member_id,email,first_name,last_name,status,claim_until,claimed_at,entry_id\n",
+    );
+    for w in &ws {
+        let m = members.get(&w.member_id);
+        let p = prize_rows.iter().find(|p| p.id == w.prize_id);
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{:?},{},{},{}\n",
+            w.id,
+            w.position,
+            p.map_or(0, |p| p.rank),
+            csv_field(p.map_or("", |p| p.name.as_str())),
+            w.member_id,
+            csv_field(m.and_then(|m| m.email.as_deref()).unwrap_or("")),
+            csv_field(m.and_then(|m| m.first_name.as_deref()).unwrap_or("")),
+            csv_field(m.and_then(|m| m.last_name.as_deref()).unwrap_or("")),
+            w.status,
+            w.claim_until.to_rfc3339(),
+            w.claimed_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            w.entry_id,
+        ));
+    }
+    Ok(out)
 }

@@ -143,19 +143,7 @@ async fn insert_entry<C: ConnectionTrait>(
     estimate: Option<i64>,
     correct: bool,
 ) -> Result<Entered, AppError> {
-    if c.kind == ContestKind::InstantWin {
-        // Entries of an instant win queue on the contest's row: each takes its time, and its
-        // moment, after the one before.
-        tx.get_for_update::<contest::Entity>(c.id).await?;
-        tx.update_many::<contest::Entity>()
-            .col_expr(
-                contest::Column::UpdatedAt,
-                Expr::col(contest::Column::UpdatedAt),
-            )
-            .filter(contest::Column::Id.eq(c.id))
-            .exec(tx.db())
-            .await?;
-    }
+    // The caller holds the contest's row: the time is taken now, after the entries before.
     let now = tx.now();
     let id = Uuid::now_v7();
     let entry = tx
@@ -250,7 +238,10 @@ pub async fn enter(
         drop(tx);
         return reload(scope, &previous).await;
     }
-    let c = tx.get::<contest::Entity>(spec.contest).await?;
+    // Every entry path locks the contest's row first (then the member's counter): entries and
+    // the draw queue on it, so none lands after the list is frozen, and an instant win's entries
+    // take their time, and their moment, in turn.
+    let c = tx.get_for_update::<contest::Entity>(spec.contest).await?;
     let member = tx.get::<entity::member::Entity>(spec.member).await?;
     let now = tx.now();
     match phase(&c, now) {
@@ -514,7 +505,6 @@ async fn enter_by_purchase(
     at: DateTime<Utc>,
 ) -> Result<u64, AppError> {
     let conn = scope.conn();
-    let now = scope.now();
     let contests = conn
         .find::<contest::Entity>()
         .filter(contest::Column::PurchaseMinimumMinor.lte(total))
@@ -526,11 +516,13 @@ async fn enter_by_purchase(
         .await?;
     let mut entered = 0;
     for c in contests {
-        if now >= c.closes_at {
-            // Recorded after the close (a late till): the list is about to be frozen.
+        let tx = scope.begin().await?;
+        // Locked before anything else (as `enter` does); a purchase dated before the close
+        // enters until the list is frozen (the draw waits for them: see `draw::GRACE`).
+        let c = tx.get_for_update::<contest::Entity>(c.id).await?;
+        if c.frozen_at.is_some() || c.cancelled_at.is_some() {
             continue;
         }
-        let tx = scope.begin().await?;
         let exists = tx
             .find::<contest_entry::Entity>()
             .filter(contest_entry::Column::ContestId.eq(c.id))
@@ -544,10 +536,6 @@ async fn enter_by_purchase(
             continue;
         };
         if ineligible(&tx, &c, &m).await?.is_some() || !take_place(&tx, &c, member).await? {
-            continue;
-        }
-        let c = tx.get::<contest::Entity>(c.id).await?;
-        if c.frozen_at.is_some() {
             continue;
         }
         insert_entry(
@@ -618,6 +606,16 @@ async fn withdraw(scope: &TenantScope, purchase: Uuid, source_ref: &str) -> Resu
             .await?;
         if moved.rows_affected == 1 {
             give_place_back(&tx, c.id, entry.member_id).await?;
+            // A prize the returned purchase won and nobody claimed yet goes with it.
+            tx.update_many::<contest_winner::Entity>()
+                .col_expr(
+                    contest_winner::Column::Status,
+                    Expr::value(WinnerStatus::Lapsed),
+                )
+                .filter(contest_winner::Column::EntryId.eq(entry.id))
+                .filter(contest_winner::Column::Status.eq(WinnerStatus::Won))
+                .exec(tx.db())
+                .await?;
             audit(
                 &tx,
                 "contest.entry_withdrawn",
@@ -646,4 +644,79 @@ pub async fn wins_of(
         .order_by_desc(contest_winner::Column::Id)
         .all(conn.db())
         .await?)
+}
+
+/// Gives back the points a contest's entries cost (the contest was cancelled): one balanced
+/// transaction per entry, into a new lot lasting as the program's points do; the entries are
+/// marked withdrawn, so nothing is given back twice.
+pub(crate) async fn refund_points<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    c: &contest::Model,
+) -> Result<i64, AppError> {
+    let (Some(points), Some(program)) = (c.points_per_entry, c.program_id) else {
+        return Ok(0);
+    };
+    let now = tx.now();
+    let paid = tx
+        .find::<contest_entry::Entity>()
+        .filter(contest_entry::Column::ContestId.eq(c.id))
+        .filter(contest_entry::Column::Source.eq(EntrySource::Points))
+        .filter(contest_entry::Column::WithdrawnAt.is_null())
+        .all(tx.db())
+        .await?;
+    let months = match crate::loyalty::programs::rules_at(tx, program, now).await? {
+        Some((rules, _)) => rules.points().map_or(12, |r| r.validity_months),
+        None => 12,
+    };
+    let redeemed = ledger::account(
+        tx,
+        AccountKind::BrandPointsRedeemed,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let mut given = 0;
+    for e in paid {
+        let account = ledger::account(
+            tx,
+            AccountKind::MemberPoints,
+            Some(e.member_id),
+            Some(program),
+            POINTS,
+        )
+        .await?;
+        let lot = ledger::new_lot(
+            tx,
+            &account,
+            e.member_id,
+            points,
+            now,
+            crate::loyalty::members::add_months(now, months),
+        )
+        .await?;
+        ledger::post(
+            tx,
+            Header {
+                kind: TransactionKind::Contest,
+                reason: format!("Contest {} cancelled: entry paid back", c.name),
+                cause_type: ledger::CauseType::Contest,
+                cause_id: Some(e.id),
+                member_id: Some(e.member_id),
+                occurred_at: now,
+            },
+            vec![
+                Posting::new(&account, points).on_lot(lot),
+                Posting::new(&redeemed, -points),
+            ],
+        )
+        .await?;
+        tx.update_many::<contest_entry::Entity>()
+            .col_expr(contest_entry::Column::WithdrawnAt, Expr::value(Some(now)))
+            .filter(contest_entry::Column::Id.eq(e.id))
+            .exec(tx.db())
+            .await?;
+        given += points;
+    }
+    Ok(given)
 }

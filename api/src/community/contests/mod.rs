@@ -277,6 +277,12 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
     if units > 10_000 {
         return bad("input.prizes", "at most 10000 prizes in all");
     }
+    if spec.program_id.is_none() && spec.prizes.iter().any(|p| p.kind == PrizeKind::Points) {
+        return bad(
+            "input.programId",
+            "name the points program that points prizes are credited to",
+        );
+    }
     Ok(Clean {
         name,
         description,
@@ -290,9 +296,8 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
 
 async fn check_program(scope: &TenantScope, program: Option<Uuid>) -> Result<(), AppError> {
     if let Some(id) = program {
-        let p = crate::loyalty::programs::get(scope, id)
-            .await
-            .map_err(|_| AppError::validation("input.programId", "no such program"))?;
+        // Another brand's program reads as NOT_FOUND, like any of its objects.
+        let p = crate::loyalty::programs::get(scope, id).await?;
         if p.rules.points().is_none() {
             return Err(AppError::validation(
                 "input.programId",
@@ -407,7 +412,7 @@ pub(crate) async fn audit<C: ConnectionTrait>(
 /// Creates a contest: its secret seed is drawn now and its commitment published at once.
 pub async fn create(
     scope: &TenantScope,
-    spec: ContestSpec,
+    mut spec: ContestSpec,
     idempotency_key: Option<&str>,
 ) -> Result<contest::Model, AppError> {
     let idem = Idempotency::optional(
@@ -423,6 +428,9 @@ pub async fn create(
         return scope.conn().get::<contest::Entity>(id).await;
     }
     let now = scope.now();
+    // A contest opens now at the earliest: an instant win dated back would have its moments
+    // already due when it is created.
+    spec.opens_at = Ord::max(spec.opens_at, now);
     let clean = validate(&spec, now)?;
     check_program(scope, spec.program_id).await?;
     let tx = scope.begin().await?;
@@ -446,7 +454,7 @@ pub async fn create(
             free_entry: Set(spec.free_entry),
             purchase_minimum_minor: Set(spec.purchase_minimum_minor),
             points_per_entry: Set(spec.points_per_entry),
-            program_id: Set(spec.points_per_entry.and(spec.program_id)),
+            program_id: Set(spec.program_id),
             max_entries_per_member: Set(spec.max_entries_per_member),
             tier_names: Set((!clean.tier_names.is_empty())
                 .then(|| serde_json::to_string(&clean.tier_names).unwrap_or_default())),
@@ -520,7 +528,7 @@ pub async fn update(
     model.free_entry = Set(spec.free_entry);
     model.purchase_minimum_minor = Set(spec.purchase_minimum_minor);
     model.points_per_entry = Set(spec.points_per_entry);
-    model.program_id = Set(spec.points_per_entry.and(spec.program_id));
+    model.program_id = Set(spec.program_id);
     model.max_entries_per_member = Set(spec.max_entries_per_member);
     model.tier_names = Set((!clean.tier_names.is_empty())
         .then(|| serde_json::to_string(&clean.tier_names).unwrap_or_default()));
@@ -603,6 +611,21 @@ pub async fn cancel(
         Phase::Drawn => return Err(AppError::conflict("a drawn contest cannot be cancelled")),
         _ => {}
     }
+    let refunded = entries::refund_points(&tx, &current).await?;
+    // Prizes nobody claimed go with the contest.
+    let voided = tx
+        .update_many::<entity::contest_winner::Entity>()
+        .col_expr(
+            entity::contest_winner::Column::Status,
+            sea_orm::sea_query::Expr::value(entity::contest_winner::WinnerStatus::Lapsed),
+        )
+        .filter(entity::contest_winner::Column::ContestId.eq(id))
+        .filter(
+            entity::contest_winner::Column::Status.eq(entity::contest_winner::WinnerStatus::Won),
+        )
+        .exec(tx.db())
+        .await?
+        .rows_affected;
     let mut model: contest::ActiveModel = current.into();
     model.cancelled_at = Set(Some(now));
     model.updated_at = Set(now);
@@ -612,7 +635,7 @@ pub async fn cancel(
         "contest.cancelled",
         id,
         None,
-        serde_json::json!({ "reason": reason }),
+        serde_json::json!({ "reason": reason, "pointsGivenBack": refunded, "prizesVoided": voided }),
     )
     .await?;
     tx.commit().await?;

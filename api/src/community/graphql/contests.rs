@@ -413,6 +413,18 @@ impl Contest {
             .collect())
     }
 
+    /// Every entry as CSV (member, source, answers, times), in id order.
+    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    async fn entries_csv(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(draw::entries_csv(ctx.scope()?, self.uuid).await?)
+    }
+
+    /// Every winner as CSV (prize, member, status, deadline), in draw order.
+    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    async fn winners_csv(&self, ctx: &Context<'_>) -> Result<String> {
+        Ok(draw::winners_csv(ctx.scope()?, self.uuid).await?)
+    }
+
     /// Every step, oldest first.
     #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
     async fn audit(&self, ctx: &Context<'_>) -> Result<Vec<ContestAuditStep>> {
