@@ -499,6 +499,21 @@ async fn a_draw_is_drawn_once_rechecked_from_its_public_record_claimed_and_redra
         "{:?}",
         fidelis::community::fairness::verify(&typed)
     );
+    // The winner's data export holds their entries and their prize.
+    let export = owner
+        .query(
+            "query($m: ID!) { exportMemberData(memberId: $m) }",
+            json!({ "m": pm }),
+        )
+        .await;
+    let data = &export["data"]["exportMemberData"];
+    assert!(
+        data["contest_entries"]
+            .as_array()
+            .is_some_and(|e| !e.is_empty()),
+        "{export}"
+    );
+    assert_eq!(data["contest_wins"][0]["status"], "CLAIMED", "{export}");
     let report = app.db_verify_ledger().await;
     assert!(report.is_sound(), "{report:?}");
 }
@@ -656,6 +671,12 @@ async fn a_quiz_is_won_by_right_answers_and_the_closest_estimate() {
         serde_json::from_value(fairness(&app, &id).await).unwrap_or_else(|e| panic!("{e}"));
     assert!(fidelis::community::fairness::verify(&typed).is_empty());
     assert_eq!(typed.entries.iter().filter(|e| e.eligible).count(), 4);
+    // The answers are published with the record: a wrong answer marked right is caught.
+    let mut tampered = typed.clone();
+    if let Some(e) = tampered.entries.iter_mut().find(|e| !e.eligible) {
+        e.eligible = true;
+    }
+    assert!(!fidelis::community::fairness::verify(&tampered).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -71,6 +71,12 @@ pub struct ListedEntry {
     /// Quiz: how far the tie-breaker estimate is from the answer.
     pub distance: Option<i64>,
     pub at: DateTime<Utc>,
+    /// Quiz, once drawn: the entry's answers and estimate, so that `eligible` and `distance`
+    /// can be checked (not part of the hashed line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answers: Option<Vec<i32>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimate: Option<i64>,
 }
 
 /// The list hash of entries (sorted here by entry id, as published).
@@ -280,6 +286,16 @@ pub struct Published {
     pub winners: Vec<PublishedWinner>,
     /// Instant win, once drawn: every moment and the entry that took it.
     pub moments: Vec<PublishedMoment>,
+    /// Quiz, once drawn: the right answers and the tie-breaker's.
+    #[serde(default)]
+    pub quiz: Option<PublishedQuiz>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishedQuiz {
+    pub answers: Vec<i32>,
+    pub tiebreak_answer: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -365,6 +381,26 @@ pub fn verify(p: &Published) -> Vec<String> {
         }
         return problems;
     }
+    if p.kind == "QUIZ" {
+        match &p.quiz {
+            None => problems.push("a quiz's record gives its answers".into()),
+            Some(quiz) => {
+                for e in &p.entries {
+                    let eligible = e.answers.as_ref() == Some(&quiz.answers);
+                    let distance = match (quiz.tiebreak_answer, e.estimate) {
+                        (Some(a), Some(x)) => Some(x.saturating_sub(a).saturating_abs()),
+                        _ => None,
+                    };
+                    if e.eligible != eligible || e.distance != distance {
+                        problems.push(format!(
+                            "entry {} is not marked as its answers say",
+                            e.entry
+                        ));
+                    }
+                }
+            }
+        }
+    }
     let order = order(seed, hash, &p.entries);
     let first = winners(&order, &p.entries, &prizes);
     // Redraws: each lapsed winner's prize went to the next in order.
@@ -443,6 +479,8 @@ mod tests {
                 at: Utc
                     .timestamp_millis_opt(1_700_000_000_000 + i as i64)
                     .unwrap(),
+                answers: None,
+                estimate: None,
             })
             .collect()
     }
@@ -548,6 +586,7 @@ mod tests {
                 })
                 .collect(),
             moments: vec![],
+            quiz: None,
         }
     }
 

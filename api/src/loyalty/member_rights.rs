@@ -1,7 +1,9 @@
 //! Members' rights. Export: everything Fidelis holds about a member, as one JSON document.
 //! Erasure: the person's data is removed or anonymised (profile, consent records, addresses in
 //! mail logs, suppression entries, coalition consents), while the ledger keeps its entries under
-//! the member's opaque id, so balances, statements and settlements still add up.
+//! the member's opaque id, so balances, statements and settlements still add up. Contest entries
+//! and wins carry no personal data (an opaque id and a pseudonym): they stay, so that published
+//! draws can still be re-checked.
 
 use chrono::Utc;
 use entity::{
@@ -100,6 +102,9 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         "campaign_mails": rows(&conn, conn.find::<campaign_recipient::Entity>().filter(campaign_recipient::Column::MemberId.eq(member.id))).await?,
         "transactional_mails": rows(&conn, conn.find::<transactional_mail::Entity>().filter(transactional_mail::Column::MemberId.eq(member.id))).await?,
         "coalition_cards": coalition,
+        "refund_claims": rows(&conn, conn.find::<entity::offer_claim::Entity>().filter(entity::offer_claim::Column::MemberId.eq(member.id))).await?,
+        "contest_entries": rows(&conn, conn.find::<entity::contest_entry::Entity>().filter(entity::contest_entry::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_entry::Column::Id)).await?,
+        "contest_wins": rows(&conn, conn.find::<entity::contest_winner::Entity>().filter(entity::contest_winner::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_winner::Column::Id)).await?,
     }))
 }
 

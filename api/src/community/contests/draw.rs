@@ -93,10 +93,19 @@ fn listed(c: &contest::Model, entries: &[contest_entry::Model]) -> Vec<ListedEnt
             participant: e.participant.clone(),
             eligible: e.correct && e.withdrawn_at.is_none(),
             distance: match (c.tiebreak_answer, e.estimate) {
-                (Some(answer), Some(estimate)) => Some((estimate - answer).abs()),
+                (Some(answer), Some(estimate)) => {
+                    Some(estimate.saturating_sub(answer).saturating_abs())
+                }
                 _ => None,
             },
             at: e.created_at,
+            answers: (c.kind == ContestKind::Quiz).then(|| {
+                e.answers
+                    .as_deref()
+                    .and_then(|a| serde_json::from_str(a).ok())
+                    .unwrap_or_default()
+            }),
+            estimate: e.estimate.filter(|_| c.kind == ContestKind::Quiz),
         })
         .collect()
 }
@@ -579,6 +588,10 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
                 entry: m.entry_id,
             })
             .collect(),
+        quiz: (drawn && c.kind == ContestKind::Quiz).then(|| fairness::PublishedQuiz {
+            answers: super::questions_of(&c).iter().map(|q| q.answer).collect(),
+            tiebreak_answer: c.tiebreak_answer,
+        }),
     })
 }
 
