@@ -140,5 +140,45 @@ async fn an_owner_runs_a_draw_and_a_member_enters_and_claims_the_prize() {
         .to_owned();
     let brand = fidelis_tests::TestBrand { owner, ..brand };
     assert_eq!(app.points(&brand, &member).await, 100);
+
+    // A quiz answered in the member space: a choice per question and the tie-breaker.
+    let owner = app.as_token(&brand.owner.access_token);
+    let quiz = owner
+        .query(
+            "mutation($i: ContestInput!) { createContest(input: $i) { id } }",
+            json!({ "i": {
+                "name": "Quiz de Noël", "kind": "QUIZ", "opensAt": app.now(),
+                "closesAt": app.now() + Duration::days(3), "freeEntry": true,
+                "rulesText": "Une participation par personne.",
+                "prizes": [{ "name": "Panier garni", "kind": "GIFT" }],
+                "questions": [{ "question": "Combien de rennes tirent le traîneau ?", "choices": ["Six", "Huit"], "answer": 1 }],
+                "tiebreakQuestion": "Combien de lettres le Père Noël a-t-il reçues ?",
+                "tiebreakAnswer": 1200,
+            } }),
+        )
+        .await;
+    let quiz = quiz["data"]["createContest"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createContest: {quiz}"))
+        .to_owned();
+    browser.goto(&app.url("/m/noel/contests")).await;
+    browser.wait_for_text("Combien de rennes").await;
+    browser.click("input[name='answer0'][value='1']").await;
+    browser.fill(&format!("estimate-{quiz}"), "1150").await;
+    browser.click("input[name='accept']").await;
+    browser.click("button[name='via'][value='FREE']").await;
+    browser.wait_for_text("Participation enregistrée").await;
+    browser.screenshot("member-quiz-entered").await;
+    let entries = owner
+        .query(
+            "query($c: ID!) { contestEntries(contestId: $c) { memberId estimate source } }",
+            json!({ "c": quiz }),
+        )
+        .await;
+    assert_eq!(
+        entries["data"]["contestEntries"],
+        json!([{ "memberId": member, "estimate": 1150, "source": "FREE" }]),
+        "{entries}"
+    );
     browser.close().await;
 }
