@@ -65,4 +65,7 @@ pub enum TransactionKind {
     /// Points spent on contest entries, or won as a contest prize.
     #[sea_orm(string_value = "CONTEST")]
     Contest,
+    /// A referral reward, or its reversal.
+    #[sea_orm(string_value = "REFERRAL")]
+    Referral,
 }

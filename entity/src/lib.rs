@@ -53,6 +53,9 @@ pub mod program;
 pub mod program_rule;
 pub mod purchase;
 pub mod purchase_line;
+pub mod referral;
+pub mod referral_code;
+pub mod referral_policy;
 pub mod refresh_token;
 pub mod reward;
 pub mod segment;
@@ -116,6 +119,9 @@ tenant_owned!(
     program_rule,
     purchase,
     purchase_line,
+    referral,
+    referral_code,
+    referral_policy,
     reward,
     segment,
     suppression,

@@ -77,4 +77,7 @@ pub enum VoucherSource {
     /// A contest prize, issued when the winner claims it.
     #[sea_orm(string_value = "CONTEST")]
     Contest,
+    /// A referral reward (referrer or referee).
+    #[sea_orm(string_value = "REFERRAL")]
+    Referral,
 }

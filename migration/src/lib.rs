@@ -34,6 +34,7 @@ mod m20261130_000024_add_statistics_indexes;
 mod m20261130_000025_add_brand_accent_color;
 mod m20261207_000026_create_offers;
 mod m20261207_000027_create_contests;
+mod m20261207_000028_create_referrals;
 
 pub struct Migrator;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000025_add_brand_accent_color::Migration),
             Box::new(m20261207_000026_create_offers::Migration),
             Box::new(m20261207_000027_create_contests::Migration),
+            Box::new(m20261207_000028_create_referrals::Migration),
         ]
     }
 }

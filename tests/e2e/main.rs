@@ -39,6 +39,7 @@ mod portal_mail;
 mod portal_offers;
 mod portal_programs;
 mod races;
+mod referrals;
 mod returns;
 mod rewards;
 mod roles;

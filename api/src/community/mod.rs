@@ -1,4 +1,4 @@
-//! Community and games: contests and lotteries with provably fair draws. Depends on identity
+//! Community and games: contests and lotteries with provably fair draws, referrals. Depends on identity
 //! (the brand's staff may not enter) and loyalty (tiers, points, vouchers); the winners' mail
 //! is told by the `contest.won` event, which carries what the mail says.
 
@@ -6,4 +6,6 @@ pub mod contests;
 pub mod fairness;
 pub mod graphql;
 pub mod http;
+mod points;
+pub mod referrals;
 mod store;

@@ -82,6 +82,19 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("FREE", "gratuite", "free"),
     ("PURCHASE", "achat", "purchase"),
     ("CONTEST", "Jeu-concours", "Contest"),
+    ("REFERRAL", "Parrainage", "Referral"),
+    ("STARTED", "en cours", "started"),
+    ("CONVERTED", "réussi", "converted"),
+    (
+        "CAPPED",
+        "réussi (plafond du parrain atteint)",
+        "converted (referrer's cap reached)",
+    ),
+    (
+        "REVERSED",
+        "annulé (achat retourné)",
+        "reversed (purchase returned)",
+    ),
     // Coalitions and brands
     ("SUSPENDED", "suspendue", "suspended"),
     ("INVITED", "invitée", "invited"),

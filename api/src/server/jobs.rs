@@ -155,6 +155,23 @@ pub fn registry() -> Vec<Job> {
             },
         },
         Job {
+            name: "referrals",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let r = crate::community::referrals::run_once(&state.base, now).await?;
+                    Ok(if r == crate::community::referrals::Report::default() {
+                        String::new()
+                    } else {
+                        format!(
+                            "{} referrals converted, {} reversed, {} expired",
+                            r.converted, r.reversed, r.expired
+                        )
+                    })
+                })
+            },
+        },
+        Job {
             name: "contest draws",
             cadence: Cadence::Mail,
             run: |state, now| {

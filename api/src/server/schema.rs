@@ -36,6 +36,7 @@ pub struct QueryRoot(
     engagement::campaigns::CampaignQuery,
     loyalty::member_rights::MemberRightsQuery,
     community::contests::ContestQuery,
+    community::referrals::ReferralQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -61,6 +62,7 @@ pub struct MutationRoot(
     engagement::campaigns::CampaignMutation,
     loyalty::member_rights::MemberRightsMutation,
     community::contests::ContestMutation,
+    community::referrals::ReferralMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

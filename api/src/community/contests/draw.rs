@@ -11,7 +11,6 @@ use entity::{
     contest_entry, contest_moment, contest_prize,
     contest_prize::PrizeKind,
     contest_winner::{self, WinnerStatus},
-    ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     voucher::{VoucherKind, VoucherSource},
 };
@@ -26,7 +25,7 @@ use crate::{
     core::{
         deps::Base,
         error::AppError,
-        ledger::{self, Header, POINTS, Posting},
+        ledger,
         tenancy::{Scoped, TenantScope},
     },
 };
@@ -347,54 +346,16 @@ pub async fn claim(
     let mut voucher_id = None;
     match prize.kind {
         PrizeKind::Points => {
-            let active = crate::loyalty::programs::active_at(&tx, now).await?;
-            let program = active
-                .iter()
-                .filter(|p| p.rules.points().is_some())
-                .find(|p| c.program_id.is_none_or(|want| want == p.program.id))
-                .ok_or_else(|| {
-                    AppError::conflict("the brand has no active points program to credit")
-                })?;
-            let rules = program.rules.points().ok_or(AppError::NotFound)?;
-            let account = ledger::account(
+            let program = c.program_id.ok_or_else(|| {
+                AppError::conflict("this contest names no points program to credit")
+            })?;
+            crate::community::points::credit(
                 &tx,
-                AccountKind::MemberPoints,
-                Some(w.member_id),
-                Some(program.program.id),
-                POINTS,
-            )
-            .await?;
-            let issued = ledger::account(
-                &tx,
-                AccountKind::BrandPointsIssued,
-                None,
-                Some(program.program.id),
-                POINTS,
-            )
-            .await?;
-            let lot = ledger::new_lot(
-                &tx,
-                &account,
                 w.member_id,
+                program,
                 prize.points,
-                now,
-                crate::loyalty::members::add_months(now, rules.validity_months),
-            )
-            .await?;
-            ledger::post(
-                &tx,
-                Header {
-                    kind: TransactionKind::Contest,
-                    reason: format!("Prize won in the contest {}: {}", c.name, prize.name),
-                    cause_type: ledger::CauseType::Contest,
-                    cause_id: Some(w.id),
-                    member_id: Some(w.member_id),
-                    occurred_at: now,
-                },
-                vec![
-                    Posting::new(&account, prize.points).on_lot(lot),
-                    Posting::new(&issued, -prize.points),
-                ],
+                format!("Prize won in the contest {}: {}", c.name, prize.name),
+                (TransactionKind::Contest, ledger::CauseType::Contest, w.id),
             )
             .await?;
         }

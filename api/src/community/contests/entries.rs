@@ -566,25 +566,7 @@ async fn withdraw(scope: &TenantScope, purchase: Uuid, source_ref: &str) -> Resu
     if entries.is_empty() {
         return Ok(0);
     }
-    // What was paid, less every refund so far.
-    let events = conn
-        .find::<entity::event::Entity>()
-        .filter(entity::event::Column::SubjectId.eq(purchase))
-        .filter(entity::event::Column::Kind.is_in(["purchase.recorded", "purchase.returned"]))
-        .all(conn.db())
-        .await?;
-    let paid: i64 = events
-        .iter()
-        .filter(|e| e.kind == "purchase.recorded")
-        .map(|e| e.payload["totalMinor"].as_i64().unwrap_or(0))
-        .sum();
-    let refunded: i64 = events
-        .iter()
-        .filter(|e| e.kind == "purchase.returned")
-        // The return's outcome, as `recordReturn` serialises it.
-        .map(|e| e.payload["refund_minor"].as_i64().unwrap_or(0))
-        .sum();
-    let kept = paid - refunded;
+    let kept = purchase_kept(&conn, purchase).await?;
     let mut withdrawn = 0;
     for entry in entries {
         let tx = scope.begin().await?;
@@ -631,6 +613,32 @@ async fn withdraw(scope: &TenantScope, purchase: Uuid, source_ref: &str) -> Resu
     Ok(withdrawn)
 }
 
+/// What the customer kept of a purchase: what was paid, less every refund so far (both read
+/// from the outbox: the purchase's own events).
+pub(crate) async fn purchase_kept<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    purchase: Uuid,
+) -> Result<i64, AppError> {
+    let events = conn
+        .find::<entity::event::Entity>()
+        .filter(entity::event::Column::SubjectId.eq(purchase))
+        .filter(entity::event::Column::Kind.is_in(["purchase.recorded", "purchase.returned"]))
+        .all(conn.db())
+        .await?;
+    let paid: i64 = events
+        .iter()
+        .filter(|e| e.kind == "purchase.recorded")
+        .map(|e| e.payload["totalMinor"].as_i64().unwrap_or(0))
+        .sum();
+    // The return's outcome, as `recordReturn` serialises it.
+    let refunded: i64 = events
+        .iter()
+        .filter(|e| e.kind == "purchase.returned")
+        .map(|e| e.payload["refund_minor"].as_i64().unwrap_or(0))
+        .sum();
+    Ok(paid - refunded)
+}
+
 /// Every winner of a member (newest first).
 pub async fn wins_of(
     scope: &TenantScope,
@@ -664,51 +672,15 @@ pub(crate) async fn refund_points<C: ConnectionTrait>(
         .filter(contest_entry::Column::WithdrawnAt.is_null())
         .all(tx.db())
         .await?;
-    let months = match crate::loyalty::programs::rules_at(tx, program, now).await? {
-        Some((rules, _)) => rules.points().map_or(12, |r| r.validity_months),
-        None => 12,
-    };
-    let redeemed = ledger::account(
-        tx,
-        AccountKind::BrandPointsRedeemed,
-        None,
-        Some(program),
-        POINTS,
-    )
-    .await?;
     let mut given = 0;
     for e in paid {
-        let account = ledger::account(
+        crate::community::points::credit(
             tx,
-            AccountKind::MemberPoints,
-            Some(e.member_id),
-            Some(program),
-            POINTS,
-        )
-        .await?;
-        let lot = ledger::new_lot(
-            tx,
-            &account,
             e.member_id,
+            program,
             points,
-            now,
-            crate::loyalty::members::add_months(now, months),
-        )
-        .await?;
-        ledger::post(
-            tx,
-            Header {
-                kind: TransactionKind::Contest,
-                reason: format!("Contest {} cancelled: entry paid back", c.name),
-                cause_type: ledger::CauseType::Contest,
-                cause_id: Some(e.id),
-                member_id: Some(e.member_id),
-                occurred_at: now,
-            },
-            vec![
-                Posting::new(&account, points).on_lot(lot),
-                Posting::new(&redeemed, -points),
-            ],
+            format!("Contest {} cancelled: entry paid back", c.name),
+            (TransactionKind::Contest, ledger::CauseType::Contest, e.id),
         )
         .await?;
         tx.update_many::<contest_entry::Entity>()

@@ -301,7 +301,7 @@ pub struct Contest {
 
 fn manager(ctx: &Context<'_>) -> bool {
     ctx.request()
-        .is_ok_and(|r| r.principal.can(Permission::ManageContests))
+        .is_ok_and(|r| r.principal.can(Permission::ManageCommunity))
 }
 
 impl Contest {
@@ -389,7 +389,7 @@ impl Contest {
             .collect())
     }
 
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn figures(&self, ctx: &Context<'_>) -> Result<ContestFigures> {
         let f = draw::figures(ctx.scope()?, self.uuid).await?;
         let n = |x: u64| i32::try_from(x).unwrap_or(i32::MAX);
@@ -403,7 +403,7 @@ impl Contest {
         })
     }
 
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn winners(&self, ctx: &Context<'_>) -> Result<Vec<ContestWinner>> {
         let scope = ctx.scope()?;
         Ok(draw::winners(&scope.conn(), self.uuid)
@@ -414,19 +414,19 @@ impl Contest {
     }
 
     /// Every entry as CSV (member, source, answers, times), in id order.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn entries_csv(&self, ctx: &Context<'_>) -> Result<String> {
         Ok(draw::entries_csv(ctx.scope()?, self.uuid).await?)
     }
 
     /// Every winner as CSV (prize, member, status, deadline), in draw order.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn winners_csv(&self, ctx: &Context<'_>) -> Result<String> {
         Ok(draw::winners_csv(ctx.scope()?, self.uuid).await?)
     }
 
     /// Every step, oldest first.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn audit(&self, ctx: &Context<'_>) -> Result<Vec<ContestAuditStep>> {
         Ok(contests::audit_trail(ctx.scope()?, self.uuid)
             .await?
@@ -647,7 +647,7 @@ impl ContestQuery {
     }
 
     /// A contest's entries in id order (a page of at most 500 from `after`), or a member's.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn contest_entries(
         &self,
         ctx: &Context<'_>,
@@ -674,7 +674,7 @@ pub struct ContestMutation;
 #[Object]
 impl ContestMutation {
     /// Creates a contest; its seed commitment is published at once.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn create_contest(
         &self,
         ctx: &Context<'_>,
@@ -688,7 +688,7 @@ impl ContestMutation {
 
     /// Changes a contest before it opens (CONFLICT after). A changed rules text is a new
     /// version.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn update_contest(
         &self,
         ctx: &Context<'_>,
@@ -706,7 +706,7 @@ impl ContestMutation {
     }
 
     /// A new version of the rules text, until entries close.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn publish_contest_rules(
         &self,
         ctx: &Context<'_>,
@@ -720,7 +720,7 @@ impl ContestMutation {
     }
 
     /// Cancels a contest not drawn yet (`reason` kept in the audit trail).
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn cancel_contest(&self, ctx: &Context<'_>, id: ID, reason: String) -> Result<Contest> {
         let scope = ctx.scope()?;
         let c = contests::cancel(scope, crate::core::types::id("id", &id)?, &reason).await?;
@@ -729,7 +729,7 @@ impl ContestMutation {
 
     /// Freezes the entry list, draws the winners and reveals the seed, once entries have closed
     /// (the scheduled job does it by itself). Drawn once: calling again returns it as it is.
-    #[graphql(guard = "PermissionGuard(Permission::ManageContests)")]
+    #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
     async fn draw_contest(&self, ctx: &Context<'_>, id: ID) -> Result<Contest> {
         let scope = ctx.scope()?;
         let c = draw::draw(scope, crate::core::types::id("id", &id)?).await?;

@@ -1,3 +1,4 @@
-//! Community's GraphQL roots: contests.
+//! Community's GraphQL roots: contests, referrals.
 
 pub mod contests;
+pub mod referrals;

@@ -103,7 +103,7 @@ impl Principal {
                 | P::ManageMemberData
                 | P::ImportHistory
                 | P::ManageOffers
-                | P::ManageContests
+                | P::ManageCommunity
                 | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
@@ -180,9 +180,9 @@ pub enum Permission {
     ViewOffers,
     /// Create, change, pause offers and read their figures (owners and managers).
     ManageOffers,
-    /// Create, change, cancel and draw contests, read their entries, winners and audit trail
-    /// (owners and managers).
-    ManageContests,
+    /// Run the community features: create, change, cancel and draw contests (entries, winners,
+    /// audit trail), set the referral policy and read referrals (owners and managers).
+    ManageCommunity,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -273,7 +273,7 @@ impl ApiScope {
             | P::ManageMemberData
             | P::ViewStatistics
             | P::ManageOffers
-            | P::ManageContests
+            | P::ManageCommunity
             | P::ManageBrand => false,
         }
     }

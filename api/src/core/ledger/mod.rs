@@ -167,6 +167,7 @@ pub enum CauseType {
     StoredValue,
     Voucher,
     Contest,
+    Referral,
 }
 
 impl CauseType {
@@ -183,6 +184,7 @@ impl CauseType {
             Self::StoredValue => "stored_value",
             Self::Voucher => "voucher",
             Self::Contest => "contest",
+            Self::Referral => "referral",
         }
     }
 }

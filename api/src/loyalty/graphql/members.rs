@@ -133,6 +133,8 @@ pub enum LedgerEventKind {
     Odr,
     /// Points spent on a contest entry, or won as a contest prize.
     Contest,
+    /// A referral reward, or its reversal.
+    Referral,
 }
 
 /// A movement in a member's history.

@@ -73,6 +73,8 @@ pub enum VoucherSource {
     Offer,
     /// A contest prize.
     Contest,
+    /// A referral reward.
+    Referral,
 }
 
 impl From<voucher::Model> for Voucher {

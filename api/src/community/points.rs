@@ -1,0 +1,149 @@
+//! Points the community gives and takes back (contest prizes and refunds, referral rewards and
+//! their reversal): balanced ledger transactions against the program's issued account, credits
+//! in a new lot lasting as the program's points do.
+
+use chrono::{DateTime, Utc};
+use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind};
+use sea_orm::ConnectionTrait;
+use uuid::Uuid;
+
+use crate::core::{
+    error::AppError,
+    ledger::{self, CauseType, Header, POINTS, Posting},
+    tenancy::Scoped,
+};
+
+/// Credits `points` of `program` to `member` (a new lot), as one transaction.
+pub(crate) async fn credit<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    points: i64,
+    reason: String,
+    cause: (TransactionKind, CauseType, Uuid),
+) -> Result<(), AppError> {
+    let now = tx.now();
+    let months = match crate::loyalty::programs::rules_at(tx, program, now).await? {
+        Some((rules, _)) => rules
+            .points()
+            .map(|r| r.validity_months)
+            .ok_or_else(|| AppError::conflict("the program named is not a points program"))?,
+        None => {
+            return Err(AppError::conflict(
+                "the points program has no rules in force",
+            ));
+        }
+    };
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let lot = ledger::new_lot(
+        tx,
+        &account,
+        member,
+        points,
+        now,
+        crate::loyalty::members::add_months(now, months),
+    )
+    .await?;
+    ledger::post(
+        tx,
+        Header {
+            kind: cause.0,
+            reason,
+            cause_type: cause.1,
+            cause_id: Some(cause.2),
+            member_id: Some(member),
+            occurred_at: now,
+        },
+        vec![
+            Posting::new(&account, points).on_lot(lot),
+            Posting::new(&issued, -points),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Takes back `points` given earlier: what the member's live lots cover, the rest as a debt
+/// repaid from later earnings. Returns (taken, owed).
+pub(crate) async fn take_back<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    points: i64,
+    reason: String,
+    cause: (TransactionKind, CauseType, Uuid),
+    at: DateTime<Utc>,
+) -> Result<(i64, i64), AppError> {
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    ledger::lock(tx, account.id).await?;
+    ledger::expire_due(tx, account.id, at).await?;
+    let lots = ledger::live_lots(tx, account.id, at).await?;
+    let available: i64 = lots.iter().map(|l| l.remaining).sum();
+    let taken = Ord::min(points, available);
+    let owed = points - taken;
+    let mut postings = if taken > 0 {
+        ledger::take_from_lots(&account, &lots, taken)?
+    } else {
+        Vec::new()
+    };
+    if owed > 0 {
+        let debt = ledger::account(
+            tx,
+            AccountKind::MemberPointsDebt,
+            Some(member),
+            Some(program),
+            POINTS,
+        )
+        .await?;
+        postings.push(Posting::new(&debt, -owed));
+    }
+    postings.push(Posting::new(&issued, points));
+    ledger::post(
+        tx,
+        Header {
+            kind: cause.0,
+            reason: if owed > 0 {
+                format!("{reason} ({owed} already spent, owed)")
+            } else {
+                reason
+            },
+            cause_type: cause.1,
+            cause_id: Some(cause.2),
+            member_id: Some(member),
+            occurred_at: at,
+        },
+        postings,
+    )
+    .await?;
+    Ok((taken, owed))
+}

@@ -1,0 +1,773 @@
+//! Referrals (parrainage). Each member has a referral code; a new member gives one (when they
+//! join, before their first purchase); their first purchase of at least the brand's minimum
+//! within the window converts the referral: the referee and the referrer are rewarded (points
+//! and/or a voucher, booked once), the referrer up to a cap per period (past it the referral is
+//! CAPPED: the referee is rewarded, the referrer not). A return that brings that purchase under
+//! the minimum reverses the rewards: points taken back (what is left of them, the rest as a
+//! debt), unused vouchers cancelled. Purchases and returns are read from the outbox.
+//!
+//! Fraud rules: nobody refers themselves, nor an address or phone that is theirs in disguise
+//! (e-mail compared without dots in Gmail-like local parts and without `+tags`; phones by their
+//! last nine digits); one referral per referee; the code is given within the window after
+//! joining and before any purchase.
+
+use chrono::{DateTime, Duration, Utc};
+use entity::{
+    ledger_transaction::TransactionKind,
+    member,
+    referral::{self, ReferralStatus},
+    referral_code, referral_policy,
+    voucher::{VoucherKind, VoucherSource},
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::{
+    community::points,
+    core::{
+        deps::Base,
+        error::AppError,
+        idempotency::Idempotency,
+        ledger::CauseType,
+        tenancy::{Scoped, TenantScope},
+    },
+};
+
+fn default_policy(tenant: Uuid) -> referral_policy::Model {
+    referral_policy::Model {
+        tenant_id: tenant,
+        enabled: false,
+        program_id: None,
+        referrer_points: 0,
+        referrer_voucher_minor: 0,
+        referee_points: 0,
+        referee_voucher_minor: 0,
+        voucher_valid_days: 60,
+        minimum_purchase_minor: 0,
+        window_days: 30,
+        cap_per_referrer: None,
+        cap_period_days: 365,
+        updated_at: Utc::now(),
+    }
+}
+
+/// The brand's policy (disabled until it sets one).
+pub async fn policy(scope: &TenantScope) -> Result<referral_policy::Model, AppError> {
+    let conn = scope.conn();
+    Ok(conn
+        .find::<referral_policy::Entity>()
+        .one(conn.db())
+        .await?
+        .unwrap_or_else(|| default_policy(scope.tenant_id())))
+}
+
+/// Sets the brand's policy (every field).
+pub async fn set_policy(
+    scope: &TenantScope,
+    p: referral_policy::Model,
+) -> Result<referral_policy::Model, AppError> {
+    let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+    for (field, v) in [
+        ("input.referrerPoints", p.referrer_points),
+        ("input.refereePoints", p.referee_points),
+    ] {
+        if !(0..=1_000_000_000).contains(&v) {
+            return bad(field, "must be between 0 and 1000000000");
+        }
+    }
+    for (field, v) in [
+        ("input.referrerVoucherMinor", p.referrer_voucher_minor),
+        ("input.refereeVoucherMinor", p.referee_voucher_minor),
+        ("input.minimumPurchaseMinor", p.minimum_purchase_minor),
+    ] {
+        if !(0..=100_000_000).contains(&v) {
+            return bad(field, "must be between 0 and 100000000");
+        }
+    }
+    if !(1..=3_650).contains(&p.voucher_valid_days) {
+        return bad("input.voucherValidDays", "must be between 1 and 3650");
+    }
+    if !(1..=365).contains(&p.window_days) {
+        return bad("input.windowDays", "must be between 1 and 365");
+    }
+    if !(1..=3_650).contains(&p.cap_period_days) {
+        return bad("input.capPeriodDays", "must be between 1 and 3650");
+    }
+    if p.cap_per_referrer
+        .is_some_and(|c| !(1..=100_000).contains(&c))
+    {
+        return bad("input.capPerReferrer", "must be between 1 and 100000");
+    }
+    if p.referrer_points + p.referee_points > 0 {
+        let Some(program) = p.program_id else {
+            return bad(
+                "input.programId",
+                "name the points program rewards are credited to",
+            );
+        };
+        // Another brand's program reads as NOT_FOUND.
+        let found = crate::loyalty::programs::get(scope, program).await?;
+        if found.rules.points().is_none() {
+            return bad("input.programId", "is not a points program");
+        }
+    }
+    if p.enabled
+        && p.referrer_points + p.referee_points + p.referrer_voucher_minor + p.referee_voucher_minor
+            == 0
+    {
+        return bad(
+            "input.enabled",
+            "an enabled referral program rewards someone",
+        );
+    }
+    let tx = scope.begin().await?;
+    let default: referral_policy::ActiveModel = default_policy(scope.tenant_id()).into();
+    tx.insert_if_absent(default, vec![referral_policy::Column::TenantId])
+        .await?;
+    let mut model = referral_policy::ActiveModel::from(p).reset_all();
+    model.tenant_id = Set(scope.tenant_id());
+    model.updated_at = Set(scope.now());
+    let saved = tx.update(model).await?;
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// Letters and digits that cannot be mistaken for each other.
+const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+
+fn new_code() -> String {
+    (0..8)
+        .map(|_| ALPHABET[usize::from(rand::random::<u8>()) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// A code as typed: upper case, without spaces or dashes.
+pub fn normalise_code(raw: &str) -> String {
+    raw.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The member's referral code (made on first ask).
+pub async fn code_of(scope: &TenantScope, member: Uuid) -> Result<String, AppError> {
+    let conn = scope.conn();
+    conn.get::<member::Entity>(member).await?;
+    for _ in 0..5 {
+        if let Some(existing) = conn
+            .find::<referral_code::Entity>()
+            .filter(referral_code::Column::MemberId.eq(member))
+            .one(conn.db())
+            .await?
+        {
+            return Ok(existing.code);
+        }
+        // A clash with another member's code (or a racing first ask) tries again.
+        conn.insert_if_absent(
+            referral_code::ActiveModel {
+                member_id: Set(member),
+                tenant_id: Set(scope.tenant_id()),
+                code: Set(new_code()),
+                created_at: Set(scope.now()),
+            },
+            vec![referral_code::Column::TenantId, referral_code::Column::Code],
+        )
+        .await
+        .ok();
+    }
+    Err(AppError::conflict(
+        "no referral code could be made; try again",
+    ))
+}
+
+/// An e-mail as the fraud rule compares it: lower case, `+tag` dropped, dots dropped from the
+/// local part (Gmail and others ignore them).
+fn email_key(email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    let Some((local, domain)) = email.split_once('@') else {
+        return email;
+    };
+    let local = local.split('+').next().unwrap_or(local).replace('.', "");
+    let domain = if domain == "googlemail.com" {
+        "gmail.com"
+    } else {
+        domain
+    };
+    format!("{local}@{domain}")
+}
+
+fn phone_key(phone: &str) -> String {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(9)..].to_owned()
+}
+
+/// Why a referee may not use a referrer's code (None: they may).
+fn same_person(referrer: &member::Model, referee: &member::Model) -> Option<&'static str> {
+    if referrer.id == referee.id {
+        return Some("a member cannot refer themselves");
+    }
+    if let (Some(a), Some(b)) = (&referrer.email, &referee.email)
+        && email_key(a) == email_key(b)
+    {
+        return Some("this e-mail address is the referrer's own");
+    }
+    if let (Some(a), Some(b)) = (&referrer.phone, &referee.phone)
+        && phone_key(a) == phone_key(b)
+    {
+        return Some("this phone number is the referrer's own");
+    }
+    None
+}
+
+#[derive(Debug, Clone, Serialize)]
+struct Fingerprint<'a> {
+    referee: Uuid,
+    code: &'a str,
+}
+
+/// A new member gives a referral code (within the window after joining, before any purchase).
+pub async fn apply(
+    scope: &TenantScope,
+    referee: Uuid,
+    code: &str,
+    idempotency_key: Option<&str>,
+) -> Result<referral::Model, AppError> {
+    let code = normalise_code(code);
+    let idem = Idempotency::optional(
+        scope.tenant_id().to_string(),
+        "applyReferralCode",
+        idempotency_key,
+        &Fingerprint {
+            referee,
+            code: &code,
+        },
+    )?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.replay(scope.conn().db()).await?
+    {
+        let id = crate::core::idempotency::recorded_id(&previous, "referral")?;
+        return scope.conn().get::<referral::Entity>(id).await;
+    }
+    if code.is_empty() || code.len() > 16 {
+        return Err(AppError::validation("code", "is not a referral code"));
+    }
+    let tx = scope.begin().await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(tx.db()).await?
+    {
+        drop(tx);
+        let id = crate::core::idempotency::recorded_id(&previous, "referral")?;
+        return scope.conn().get::<referral::Entity>(id).await;
+    }
+    let policy = tx
+        .find::<referral_policy::Entity>()
+        .one(tx.db())
+        .await?
+        .filter(|p| p.enabled)
+        .ok_or_else(|| AppError::conflict("this brand runs no referral program"))?;
+    let referee = tx.get_for_update::<member::Entity>(referee).await?;
+    let owner = tx
+        .find::<referral_code::Entity>()
+        .filter(referral_code::Column::Code.eq(&code))
+        .one(tx.db())
+        .await?
+        .ok_or_else(|| AppError::validation("code", "no member has this referral code"))?;
+    let referrer = tx.get::<member::Entity>(owner.member_id).await?;
+    if let Some(why) = same_person(&referrer, &referee) {
+        return Err(AppError::conflict(why));
+    }
+    let now = tx.now();
+    if referee.created_at < now - Duration::days(i64::from(policy.window_days)) {
+        return Err(AppError::conflict(format!(
+            "a referral code is given within {} days of joining",
+            policy.window_days
+        )));
+    }
+    let bought = tx
+        .find::<entity::purchase::Entity>()
+        .filter(entity::purchase::Column::MemberId.eq(referee.id))
+        .count(tx.db())
+        .await?;
+    if bought > 0 {
+        return Err(AppError::conflict(
+            "a referral code is given before the first purchase",
+        ));
+    }
+    let row = referral::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        tenant_id: Set(scope.tenant_id()),
+        referrer_id: Set(referrer.id),
+        referee_id: Set(referee.id),
+        status: Set(ReferralStatus::Started),
+        started_at: Set(now),
+        expires_at: Set(now + Duration::days(i64::from(policy.window_days))),
+        purchase_id: Set(None),
+        converted_at: Set(None),
+        reversed_at: Set(None),
+        referrer_points: Set(0),
+        referee_points: Set(0),
+        referrer_voucher_id: Set(None),
+        referee_voucher_id: Set(None),
+        program_id: Set(None),
+    };
+    if !tx
+        .insert_if_absent(
+            row.clone(),
+            vec![referral::Column::TenantId, referral::Column::RefereeId],
+        )
+        .await?
+    {
+        return Err(AppError::conflict(
+            "this member already gave a referral code",
+        ));
+    }
+    let saved = tx
+        .find::<referral::Entity>()
+        .filter(referral::Column::RefereeId.eq(referee.id))
+        .one(tx.db())
+        .await?
+        .ok_or(AppError::NotFound)?;
+    crate::core::events::append(
+        &tx,
+        "referral.started",
+        Some(saved.id),
+        Some(referee.id),
+        serde_json::json!({ "referrer": referrer.id, "expiresAt": saved.expires_at }),
+    )
+    .await?;
+    if let Some(idem) = &idem {
+        idem.record(tx.db(), serde_json::json!({ "referral": saved.id }))
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(saved)
+}
+
+/// The brand's referrals, newest first (at most 500), of a referrer or in a status.
+pub async fn list(
+    scope: &TenantScope,
+    referrer: Option<Uuid>,
+    status: Option<ReferralStatus>,
+) -> Result<Vec<referral::Model>, AppError> {
+    let conn = scope.conn();
+    let mut q = conn.find::<referral::Entity>();
+    if let Some(r) = referrer {
+        q = q.filter(referral::Column::ReferrerId.eq(r));
+    }
+    if let Some(s) = status {
+        q = q.filter(referral::Column::Status.eq(s));
+    }
+    Ok(q.order_by_desc(referral::Column::StartedAt)
+        .order_by_desc(referral::Column::Id)
+        .limit(500)
+        .all(conn.db())
+        .await?)
+}
+
+/// The referral a member joined with, if any.
+pub async fn of_referee(
+    scope: &TenantScope,
+    member: Uuid,
+) -> Result<Option<referral::Model>, AppError> {
+    let conn = scope.conn();
+    Ok(conn
+        .find::<referral::Entity>()
+        .filter(referral::Column::RefereeId.eq(member))
+        .one(conn.db())
+        .await?)
+}
+
+/// The brand's referral figures.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub started: u64,
+    pub converted: u64,
+    pub capped: u64,
+    pub expired: u64,
+    pub reversed: u64,
+    /// Points given, net of reversals.
+    pub points_given: i64,
+    pub vouchers_given: u64,
+    /// Referrers by referrals converted, most first (at most 10).
+    pub top_referrers: Vec<(Uuid, u64)>,
+}
+
+pub async fn figures(scope: &TenantScope) -> Result<Figures, AppError> {
+    let conn = scope.conn();
+    let all = conn.find::<referral::Entity>().all(conn.db()).await?;
+    let mut f = Figures::default();
+    let mut by_referrer: std::collections::HashMap<Uuid, u64> = std::collections::HashMap::new();
+    for r in &all {
+        match r.status {
+            ReferralStatus::Started => f.started += 1,
+            ReferralStatus::Converted => f.converted += 1,
+            ReferralStatus::Capped => f.capped += 1,
+            ReferralStatus::Expired => f.expired += 1,
+            ReferralStatus::Reversed => f.reversed += 1,
+        }
+        if matches!(r.status, ReferralStatus::Converted | ReferralStatus::Capped) {
+            f.points_given += r.referrer_points + r.referee_points;
+            f.vouchers_given += u64::from(r.referrer_voucher_id.is_some())
+                + u64::from(r.referee_voucher_id.is_some());
+            *by_referrer.entry(r.referrer_id).or_default() += 1;
+        }
+    }
+    let mut top: Vec<(Uuid, u64)> = by_referrer.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    top.truncate(10);
+    f.top_referrers = top;
+    Ok(f)
+}
+
+/// The outbox reader that converts and reverses referrals.
+const CONSUMER: crate::core::events::Consumer = crate::core::events::Consumer {
+    name: "referrals",
+    start_back: Duration::hours(48),
+};
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub converted: u64,
+    pub reversed: u64,
+    pub expired: u64,
+}
+
+/// Converts referrals on the referees' qualifying purchases, reverses them on returns, and
+/// expires those whose window has passed, for every brand.
+pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppError> {
+    let mut report = Report::default();
+    let (events, next) = CONSUMER
+        .poll(
+            &base.db,
+            &["purchase.recorded", "purchase.returned"],
+            now,
+            1_000,
+        )
+        .await?;
+    for event in &events {
+        let (Some(member), Some(purchase)) = (event.member_id, event.subject_id) else {
+            continue;
+        };
+        let scope = base.scope(event.tenant_id);
+        if event.kind == "purchase.recorded" {
+            let total = event.payload["totalMinor"].as_i64().unwrap_or(0);
+            let at = event.payload["occurredAt"]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map_or(event.created_at, |d| d.with_timezone(&Utc));
+            if convert(&scope, member, purchase, total, at).await? {
+                report.converted += 1;
+            }
+        } else if reverse(&scope, purchase).await? {
+            report.reversed += 1;
+        }
+    }
+    if let Some(next) = next {
+        CONSUMER.advance(&base.db, next, now).await?;
+    }
+    for brand in crate::identity::brands::active(&base.db).await? {
+        let conn = base.scope(brand.id).conn();
+        let expired = conn
+            .update_many::<referral::Entity>()
+            .col_expr(
+                referral::Column::Status,
+                Expr::value(ReferralStatus::Expired),
+            )
+            .filter(referral::Column::Status.eq(ReferralStatus::Started))
+            .filter(referral::Column::ExpiresAt.lt(now))
+            .exec(conn.db())
+            .await?;
+        report.expired += expired.rows_affected;
+    }
+    Ok(report)
+}
+
+async fn reward_voucher<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    amount: i64,
+    days: i32,
+    label: &str,
+) -> Result<Option<Uuid>, AppError> {
+    if amount <= 0 {
+        return Ok(None);
+    }
+    let now = tx.now();
+    let currency = tx.brand().await?.currency;
+    let v = crate::loyalty::vouchers::insert_voucher(
+        tx,
+        entity::voucher::ActiveModel {
+            member_id: Set(Some(member)),
+            kind: Set(VoucherKind::Amount),
+            amount_minor: Set(amount),
+            percent: Set(0),
+            currency: Set(currency),
+            minimum_basket_minor: Set(0),
+            valid_from: Set(now),
+            valid_until: Set(now + Duration::days(i64::from(days))),
+            max_uses: Set(1),
+            uses: Set(0),
+            source: Set(VoucherSource::Referral),
+            program_id: Set(None),
+            points_cost: Set(0),
+            cancelled_at: Set(None),
+            label: Set(Some(label.to_owned())),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(Some(v.id))
+}
+
+/// Converts the member's started referral if this purchase qualifies (once: the referral row is
+/// locked and moved from STARTED by a conditional update).
+async fn convert(
+    scope: &TenantScope,
+    member: Uuid,
+    purchase: Uuid,
+    total: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let tx = scope.begin().await?;
+    let Some(found) = tx
+        .find::<referral::Entity>()
+        .filter(referral::Column::RefereeId.eq(member))
+        .filter(referral::Column::Status.eq(ReferralStatus::Started))
+        .one(tx.db())
+        .await?
+    else {
+        return Ok(false);
+    };
+    let r = tx.get_for_update::<referral::Entity>(found.id).await?;
+    let Some(policy) = tx.find::<referral_policy::Entity>().one(tx.db()).await? else {
+        return Ok(false);
+    };
+    if r.status != ReferralStatus::Started
+        || at > r.expires_at
+        || at < r.started_at - Duration::days(1)
+        || total < policy.minimum_purchase_minor
+    {
+        return Ok(false);
+    }
+    let now = tx.now();
+    // The referrer's rewarded referrals in the cap's period (their row serialises them).
+    tx.get_for_update::<member::Entity>(r.referrer_id).await?;
+    let capped = match policy.cap_per_referrer {
+        Some(cap) => {
+            let rewarded = tx
+                .find::<referral::Entity>()
+                .filter(referral::Column::ReferrerId.eq(r.referrer_id))
+                .filter(referral::Column::Status.eq(ReferralStatus::Converted))
+                .filter(
+                    referral::Column::ConvertedAt
+                        .gte(now - Duration::days(i64::from(policy.cap_period_days))),
+                )
+                .count(tx.db())
+                .await?;
+            rewarded >= u64::try_from(cap).unwrap_or(0)
+        }
+        None => false,
+    };
+    let moved = tx
+        .update_many::<referral::Entity>()
+        .col_expr(
+            referral::Column::Status,
+            Expr::value(if capped {
+                ReferralStatus::Capped
+            } else {
+                ReferralStatus::Converted
+            }),
+        )
+        .col_expr(referral::Column::ConvertedAt, Expr::value(Some(now)))
+        .col_expr(referral::Column::PurchaseId, Expr::value(Some(purchase)))
+        .filter(referral::Column::Id.eq(r.id))
+        .filter(referral::Column::Status.eq(ReferralStatus::Started))
+        .exec(tx.db())
+        .await?;
+    if moved.rows_affected != 1 {
+        return Ok(false);
+    }
+    let referrer_points = if capped { 0 } else { policy.referrer_points };
+    let referrer_voucher = if capped {
+        0
+    } else {
+        policy.referrer_voucher_minor
+    };
+    if let Some(program) = policy.program_id {
+        if policy.referee_points > 0 {
+            points::credit(
+                &tx,
+                r.referee_id,
+                program,
+                policy.referee_points,
+                "Referral: welcome reward".to_owned(),
+                (TransactionKind::Referral, CauseType::Referral, r.id),
+            )
+            .await?;
+        }
+        if referrer_points > 0 {
+            points::credit(
+                &tx,
+                r.referrer_id,
+                program,
+                referrer_points,
+                "Referral: a friend you referred made their first purchase".to_owned(),
+                (TransactionKind::Referral, CauseType::Referral, r.id),
+            )
+            .await?;
+        }
+    }
+    let referee_voucher = reward_voucher(
+        &tx,
+        r.referee_id,
+        policy.referee_voucher_minor,
+        policy.voucher_valid_days,
+        "Referral welcome",
+    )
+    .await?;
+    let referrer_voucher = reward_voucher(
+        &tx,
+        r.referrer_id,
+        referrer_voucher,
+        policy.voucher_valid_days,
+        "Referral thanks",
+    )
+    .await?;
+    tx.update_many::<referral::Entity>()
+        .col_expr(
+            referral::Column::RefereePoints,
+            Expr::value(if policy.program_id.is_some() {
+                policy.referee_points
+            } else {
+                0
+            }),
+        )
+        .col_expr(
+            referral::Column::ReferrerPoints,
+            Expr::value(if policy.program_id.is_some() {
+                referrer_points
+            } else {
+                0
+            }),
+        )
+        .col_expr(referral::Column::ProgramId, Expr::value(policy.program_id))
+        .col_expr(
+            referral::Column::RefereeVoucherId,
+            Expr::value(referee_voucher),
+        )
+        .col_expr(
+            referral::Column::ReferrerVoucherId,
+            Expr::value(referrer_voucher),
+        )
+        .filter(referral::Column::Id.eq(r.id))
+        .exec(tx.db())
+        .await?;
+    crate::core::events::append(
+        &tx,
+        "referral.converted",
+        Some(r.id),
+        Some(r.referee_id),
+        serde_json::json!({ "referrer": r.referrer_id, "purchase": purchase, "capped": capped }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Reverses the referral this purchase converted when its return leaves less than the
+/// minimum: points taken back (the rest as a debt), unused vouchers cancelled.
+async fn reverse(scope: &TenantScope, purchase: Uuid) -> Result<bool, AppError> {
+    let tx = scope.begin().await?;
+    let Some(found) = tx
+        .find::<referral::Entity>()
+        .filter(referral::Column::PurchaseId.eq(purchase))
+        .one(tx.db())
+        .await?
+    else {
+        return Ok(false);
+    };
+    let r = tx.get_for_update::<referral::Entity>(found.id).await?;
+    if !matches!(r.status, ReferralStatus::Converted | ReferralStatus::Capped) {
+        return Ok(false);
+    }
+    let minimum = tx
+        .find::<referral_policy::Entity>()
+        .one(tx.db())
+        .await?
+        .map_or(0, |p| p.minimum_purchase_minor);
+    let kept = crate::community::contests::entries::purchase_kept(&tx, purchase).await?;
+    if kept >= minimum && kept > 0 {
+        return Ok(false);
+    }
+    let now = tx.now();
+    if let Some(program) = r.program_id {
+        for (member, given) in [
+            (r.referee_id, r.referee_points),
+            (r.referrer_id, r.referrer_points),
+        ] {
+            if given > 0 {
+                points::take_back(
+                    &tx,
+                    member,
+                    program,
+                    given,
+                    "Referral reversed: the qualifying purchase was returned".to_owned(),
+                    (TransactionKind::Referral, CauseType::Referral, r.id),
+                    now,
+                )
+                .await?;
+            }
+        }
+    }
+    for voucher in [r.referee_voucher_id, r.referrer_voucher_id]
+        .into_iter()
+        .flatten()
+    {
+        tx.update_many::<entity::voucher::Entity>()
+            .col_expr(entity::voucher::Column::CancelledAt, Expr::value(Some(now)))
+            .filter(entity::voucher::Column::Id.eq(voucher))
+            .filter(entity::voucher::Column::Uses.eq(0))
+            .filter(entity::voucher::Column::CancelledAt.is_null())
+            .exec(tx.db())
+            .await?;
+    }
+    tx.update_many::<referral::Entity>()
+        .col_expr(
+            referral::Column::Status,
+            Expr::value(ReferralStatus::Reversed),
+        )
+        .col_expr(referral::Column::ReversedAt, Expr::value(Some(now)))
+        .filter(referral::Column::Id.eq(r.id))
+        .exec(tx.db())
+        .await?;
+    crate::core::events::append(
+        &tx,
+        "referral.reversed",
+        Some(r.id),
+        Some(r.referee_id),
+        serde_json::json!({ "referrer": r.referrer_id, "purchase": purchase }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disguised_addresses_and_phones_are_the_same_person() {
+        assert_eq!(email_key("Ana.Lopez+promo@Gmail.com"), "analopez@gmail.com");
+        assert_eq!(email_key("ana.lopez@googlemail.com"), "analopez@gmail.com");
+        assert_ne!(email_key("ana@a.example"), email_key("ana@b.example"));
+        assert_eq!(phone_key("+33 6 12 34 56 78"), phone_key("06.12.34.56.78"));
+        assert_eq!(normalise_code(" ab-cd 23 "), "ABCD23");
+        assert!(new_code().chars().all(|c| ALPHABET.contains(&(c as u8))));
+    }
+}
