@@ -38,6 +38,7 @@ mod portal_contests;
 mod portal_mail;
 mod portal_offers;
 mod portal_programs;
+mod portal_referrals;
 mod races;
 mod referrals;
 mod returns;

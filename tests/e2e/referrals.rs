@@ -208,6 +208,20 @@ async fn a_first_qualifying_purchase_rewards_both_once_and_a_return_reverses_it(
     assert_eq!(f["topReferrers"][0]["memberId"], ana.as_str());
     let report = app.db_verify_ledger().await;
     assert!(report.is_sound(), "{report:?}");
+    // Ana's data export holds her code and the referrals she made.
+    let export = owner
+        .query(
+            "query($m: ID!) { exportMemberData(memberId: $m) }",
+            json!({ "m": ana }),
+        )
+        .await;
+    let data = &export["data"]["exportMemberData"];
+    assert_eq!(data["referral_code"][0]["code"], code.as_str(), "{export}");
+    assert_eq!(
+        data["referrals"].as_array().map(Vec::len),
+        Some(3),
+        "{export}"
+    );
 
     // Another brand knows nothing of Ana's code, nor of Ana.
     let other = app.new_brand("autre-parrain").await;

@@ -104,6 +104,8 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         "coalition_cards": coalition,
         "refund_claims": rows(&conn, conn.find::<entity::offer_claim::Entity>().filter(entity::offer_claim::Column::MemberId.eq(member.id))).await?,
         "contest_entries": rows(&conn, conn.find::<entity::contest_entry::Entity>().filter(entity::contest_entry::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_entry::Column::Id)).await?,
+        "referral_code": rows(&conn, conn.find::<entity::referral_code::Entity>().filter(entity::referral_code::Column::MemberId.eq(member.id))).await?,
+        "referrals": rows(&conn, conn.find::<entity::referral::Entity>().filter(sea_orm::Condition::any().add(entity::referral::Column::RefereeId.eq(member.id)).add(entity::referral::Column::ReferrerId.eq(member.id)))).await?,
         "contest_wins": rows(&conn, conn.find::<entity::contest_winner::Entity>().filter(entity::contest_winner::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_winner::Column::Id)).await?,
     }))
 }

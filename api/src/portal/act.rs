@@ -476,6 +476,31 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "referral-policy",
+        query: "mutation($i: ReferralPolicyInput!) { setReferralPolicy(input: $i) { enabled } }",
+        vars: |f, lang| {
+            let int = |key: &str, label: Label| f.opt_int(key, label, lang);
+            Ok(json!({ "i": {
+                "enabled": f.checked("enabled"),
+                "programId": f.opt("program_id"),
+                "referrerPoints": int("referrer_points", ("Points pour le parrain", "Points for the referrer"))?.unwrap_or(0),
+                "referrerVoucherMinor": f.money("referrer_voucher", ("Bon pour le parrain", "Voucher for the referrer"), lang)?.unwrap_or(0),
+                "refereePoints": int("referee_points", ("Points pour le filleul", "Points for the referee"))?.unwrap_or(0),
+                "refereeVoucherMinor": f.money("referee_voucher", ("Bon du filleul", "Voucher for the referee"), lang)?.unwrap_or(0),
+                "voucherValidDays": int("voucher_days", ("Validité des bons", "Vouchers valid for"))?.unwrap_or(60),
+                "minimumPurchaseMinor": f.money("minimum", ("Premier achat minimum", "Minimum first purchase"), lang)?.unwrap_or(0),
+                "windowDays": int("window", ("Délai", "Days"))?.unwrap_or(30),
+                "capPerReferrer": int("cap", ("Parrainages récompensés", "Rewarded referrals"))?,
+                "capPeriodDays": int("cap_days", ("Période", "Period"))?.unwrap_or(365),
+            } }))
+        },
+        done: (
+            "Règles du parrainage enregistrées.",
+            "Referral rules saved.",
+        ),
+        next: back,
+    },
+    Action {
         name: "offer-update",
         query: "mutation($id: ID!, $i: OfferInput!, $k: String) { updateOffer(id: $id, input: $i, idempotencyKey: $k) { id } }",
         vars: |f, lang| {
@@ -960,6 +985,16 @@ pub(super) static MEMBER: &[Action] = &[
         done: (
             "Lot réclamé : points et bons sont sur votre compte ; un cadeau vous attend en magasin.",
             "Prize claimed: points and vouchers are on your account; a gift waits for you in store.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "referral-apply",
+        query: "mutation($c: String!, $k: String) { applyMyReferralCode(code: $c, idempotencyKey: $k) { id } }",
+        vars: |f, _| Ok(json!({ "c": f.text("code"), "k": f.opt("idempotency_key") })),
+        done: (
+            "Code enregistré : votre premier achat vous récompensera tous les deux.",
+            "Code recorded: your first purchase rewards you both.",
         ),
         next: back,
     },

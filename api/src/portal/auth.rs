@@ -27,6 +27,9 @@ pub(super) struct PageQuery {
     pub token: Option<String>,
     /// The form just done (`POST /app/act/…` comes back with it): its sentence is shown.
     pub done: Option<String>,
+    /// A friend's referral code (`/m/{slug}/signup?ref=…`): carried through the sign-up.
+    #[serde(rename = "ref")]
+    pub referral: Option<String>,
 }
 
 impl PageQuery {
@@ -36,6 +39,7 @@ impl PageQuery {
             lang: q.get("lang").cloned(),
             token: None,
             done: q.get("done").cloned(),
+            referral: None,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Contests in the portal: the list and a form per kind (draw, instant win, quiz) for owners and
+//! Contests and referrals in the portal. Contests: the list and a form per kind (draw, instant win, quiz) for owners and
 //! managers; a contest's page with its prizes, rules versions, fairness data (commitment, list
 //! hash, seed, link to the public record), figures, winners to hand prizes to, the draw and the
 //! audit trail, and CSV exports of entries and winners. Members enter and claim in their space
-//! ([`super::member`]).
+//! ([`super::member`]). Referrals: the brand's rules, figures, top referrers and the latest
+//! referrals; members read their code and give a friend's in their space.
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -27,6 +28,21 @@ pub(super) static CONTESTS: View = View {
         "{ contests { id name kind phase opensAt closesAt freeEntry purchaseMinimumMinor
             pointsPerEntry entryCount } }",
         "{ contestFigures: contests { id figures { entries participants winners claimed } } }",
+        "{ programs(first: 50) { nodes { id name mechanic } } }",
+    ],
+    lookups: &[],
+};
+
+pub(super) static REFERRALS: View = View {
+    template: "referrals.html",
+    queries: &[
+        "{ referralPolicy { enabled programId referrerPoints referrerVoucherMinor refereePoints
+            refereeVoucherMinor voucherValidDays minimumPurchaseMinor windowDays capPerReferrer
+            capPeriodDays } }",
+        "{ referralFigures { started converted capped expired reversed pointsGiven vouchersGiven
+            topReferrers { memberId converted } } }",
+        "{ referrals { id referrerId refereeId status startedAt expiresAt referrerPoints
+            refereePoints referrerVoucherId refereeVoucherId } }",
         "{ programs(first: 50) { nodes { id name mechanic } } }",
     ],
     lookups: &[],

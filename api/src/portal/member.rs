@@ -111,6 +111,9 @@ pub(super) struct MemberForm {
     first_name: String,
     #[serde(default)]
     email_consent: Option<String>,
+    /// A friend's referral code, carried from `?ref=`.
+    #[serde(default)]
+    referral: String,
     #[serde(default, skip_serializing)]
     csrf: Option<String>,
 }
@@ -166,16 +169,15 @@ async fn access_form(
         return not_found(&portal, &headers, peer);
     };
     let mut v = visitor(&portal, &headers, peer, &q, &brand);
-    form_page(
-        &portal,
-        &mut v,
-        &brand,
-        StatusCode::OK,
-        signup,
-        &MemberForm::default(),
-        None,
-    )
-    .await
+    let form = MemberForm {
+        referral: q
+            .referral
+            .as_deref()
+            .map(crate::community::referrals::normalise_code)
+            .unwrap_or_default(),
+        ..MemberForm::default()
+    };
+    form_page(&portal, &mut v, &brand, StatusCode::OK, signup, &form, None).await
 }
 
 /// `POST /m/{slug}/login` and `POST /m/{slug}/signup`.
@@ -241,7 +243,13 @@ async fn access(
                 session["accessToken"].as_str().unwrap_or_default(),
                 session["expiresIn"].as_u64().unwrap_or(0),
             );
-            see_other(&v, &format!("/m/{}/card", brand.slug))
+            // Signed up with a friend's code: the referral page, where they confirm it.
+            let referral = crate::community::referrals::normalise_code(&form.referral);
+            if signup && !referral.is_empty() {
+                see_other(&v, &format!("/m/{}/referral?ref={referral}", brand.slug))
+            } else {
+                see_other(&v, &format!("/m/{}/card", brand.slug))
+            }
         }
         Err(f) => {
             let status = match f.code.as_str() {
@@ -395,6 +403,15 @@ pub(super) static CONTESTS: SpaceView = SpaceView {
     ],
 };
 
+/// The member's referral code and link, a form to give a friend's code (filled from `?ref=`
+/// after a sign-up through a friend's link), and the people they referred.
+pub(super) static REFERRAL: SpaceView = SpaceView {
+    template: "member_referral.html",
+    queries: &[
+        "{ myReferral { code linkPath joinedWith { status expiresAt } referrals { status startedAt referrerPoints } } }",
+    ],
+};
+
 pub(super) static ACCOUNT: SpaceView = SpaceView {
     template: "member_account.html",
     queries: &[
@@ -468,7 +485,9 @@ async fn space(
         view.template,
         context! {
             csrf => csrf, brand => brand_context(&brand), here => super::view::here(uri),
-            member_nav => true, ..Value::from_serialize(&data)
+            member_nav => true, referral => q.referral.as_deref().map(crate::community::referrals::normalise_code),
+            public_url => portal.deps.config.public_url.trim_end_matches('/'),
+            ..Value::from_serialize(&data)
         },
     )
 }

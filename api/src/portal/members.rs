@@ -40,6 +40,7 @@ pub(super) async fn list(
         lang: q.lang.clone(),
         token: None,
         done: q.done.clone(),
+        referral: None,
     };
     let mut v = visitor(&portal, &headers, peer, &page_query);
     if !v.signed_in() {

@@ -113,6 +113,8 @@ where
         .route("/app/contests/{id}/entries.csv", get(contests::entries_csv))
         .route("/app/contests/{id}/winners.csv", get(contests::winners_csv))
         .route("/m/{slug}/contests", member::space_route(&member::CONTESTS))
+        .route("/app/referrals", view::route(&contests::REFERRALS))
+        .route("/m/{slug}/referral", member::space_route(&member::REFERRAL))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/coalitions", view::route(&coalitions::COALITIONS))
         .route("/app/coalitions/{id}", view::route(&coalitions::COALITION))

@@ -64,6 +64,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("vouchers.html", include_str!("templates/vouchers.html")),
     ("offers.html", include_str!("templates/offers.html")),
     ("contests.html", include_str!("templates/contests.html")),
+    ("referrals.html", include_str!("templates/referrals.html")),
+    (
+        "member_referral.html",
+        include_str!("templates/member_referral.html"),
+    ),
     ("contest.html", include_str!("templates/contest.html")),
     (
         "member_contests.html",
