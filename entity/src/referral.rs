@@ -26,6 +26,8 @@ pub struct Model {
     pub referrer_voucher_id: Option<Uuid>,
     pub referee_voucher_id: Option<Uuid>,
     pub program_id: Option<Uuid>,
+    /// The minimum in force when it converted (a later return is judged against it).
+    pub minimum_minor: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

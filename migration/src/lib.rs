@@ -35,6 +35,7 @@ mod m20261130_000025_add_brand_accent_color;
 mod m20261207_000026_create_offers;
 mod m20261207_000027_create_contests;
 mod m20261207_000028_create_referrals;
+mod m20261207_000029_add_offer_segment;
 
 pub struct Migrator;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_create_offers::Migration),
             Box::new(m20261207_000027_create_contests::Migration),
             Box::new(m20261207_000028_create_referrals::Migration),
+            Box::new(m20261207_000029_add_offer_segment::Migration),
         ]
     }
 }

@@ -54,6 +54,7 @@ enum Referral {
     ReferrerVoucherId,
     RefereeVoucherId,
     ProgramId,
+    MinimumMinor,
 }
 
 fn brand_fk(
@@ -132,6 +133,7 @@ impl MigrationTrait for Migration {
                     .col(uuid_null(Referral::ReferrerVoucherId))
                     .col(uuid_null(Referral::RefereeVoucherId))
                     .col(uuid_null(Referral::ProgramId))
+                    .col(big_integer(Referral::MinimumMinor).default(0))
                     .foreign_key(&mut brand_fk(Referral::Table, Referral::TenantId))
                     .to_owned(),
             )

@@ -1086,3 +1086,74 @@ async fn campaign_audiences_leave_out_who_just_bought_as_offers_do() {
         "{bad}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_offer_for_a_saved_segment_applies_to_its_members_only() {
+    let app = spawn_app().await;
+    let (brand, big, big_card) = brand_with_member(&app, "segment").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let (newbie, newbie_card) = app
+        .enroll(&brand, json!({ "email": "new@segment.example" }))
+        .await;
+    let seg = owner
+        .query(
+            "mutation($n: String!, $f: AudienceFilterInput!) { saveSegment(name: $n, filter: $f) { id } }",
+            json!({ "n": "Gros clients", "f": { "totalSpendAtLeastMinor": 5_000 } }),
+        )
+        .await;
+    let seg = seg["data"]["saveSegment"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{seg}"))
+        .to_owned();
+    let offer = create(
+        &app,
+        &brand,
+        "VIP -10 %",
+        "DISCOUNT",
+        json!({ "percent": 10, "segmentId": seg }),
+    )
+    .await;
+    let buy = |card: &str, total: i64| {
+        json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total,
+            "lines": [line("A", None, 1, total)] } })
+    };
+    // 60.00 spent before: in the segment from then on; the 60.00 purchase itself is not.
+    let first = owner.query(&record(), buy(&big_card, 6_000)).await;
+    assert_eq!(
+        first["data"]["recordPurchase"]["offerDiscountMinor"], 0,
+        "{first}"
+    );
+    assert_eq!(
+        step(&first["data"]["recordPurchase"], &offer)["reason"],
+        "NOT_IN_SEGMENT"
+    );
+    let vip = owner.query(&record(), buy(&big_card, 2_000)).await;
+    assert_eq!(
+        vip["data"]["recordPurchase"]["offerDiscountMinor"], 200,
+        "{vip}"
+    );
+    let other = owner.query(&record(), buy(&newbie_card, 2_000)).await;
+    assert_eq!(
+        other["data"]["recordPurchase"]["offerDiscountMinor"], 0,
+        "{other}"
+    );
+    assert_eq!(
+        step(&other["data"]["recordPurchase"], &offer)["reason"],
+        "NOT_IN_SEGMENT"
+    );
+    let anonymous = owner
+        .query(&record(), json!({ "i": { "currency": "EUR", "totalMinor": 2_000, "lines": [line("A", None, 1, 2_000)] } }))
+        .await;
+    assert_eq!(
+        step(&anonymous["data"]["recordPurchase"], &offer)["reason"],
+        "NO_MEMBER"
+    );
+    let _ = (big, newbie);
+    // Another brand's segment is not one to name.
+    let other_brand = app.new_brand("segment-autre").await;
+    let r = app
+        .as_token(&other_brand.owner.access_token)
+        .query(CREATE, json!({ "i": offer_input(&app, "X", "DISCOUNT", json!({ "percent": 5, "segmentId": seg })) }))
+        .await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
+}

@@ -140,6 +140,14 @@ async fn a_first_qualifying_purchase_rewards_both_once_and_a_return_reverses_it(
         .query(APPLY, json!({ "m": alias, "c": "ZZZZ2222" }))
         .await;
     assert_eq!(field_of(&r), "code", "{r}");
+    // No rings: Ben was referred by Ana, so Ana cannot give Ben's code.
+    let ben_code = owner.query(CODE, json!({ "m": ben })).await;
+    let ben_code = ben_code["data"]["memberReferralCode"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let ring = owner.query(APPLY, json!({ "m": ana, "c": ben_code })).await;
+    assert_eq!(code_of(&ring), "CONFLICT", "{ring}");
 
     // Under the minimum: nothing. The first qualifying purchase converts it, once.
     buy(&app, &brand, &ben_card, 2_000).await;
@@ -255,7 +263,7 @@ async fn a_member_reads_their_code_and_gives_a_friends() {
     let mine = app
         .as_token(&friend)
         .query(
-            "{ myReferral { code linkPath referrals { id } joinedWith { id } } }",
+            "{ myReferral { code linkPath referrals { status } joinedWith { status } } }",
             json!({}),
         )
         .await;

@@ -13,7 +13,11 @@ use crate::core::{
     tenancy::Scoped,
 };
 
-/// Credits `points` of `program` to `member` (a new lot), as one transaction.
+/// Points credited while their program has no points rules in force last this long.
+const FALLBACK_MONTHS: u32 = 12;
+
+/// Credits `points` of `program` to `member` (a new lot), as one transaction, from `counter`:
+/// the brand's issued account for something given, its redeemed account for points given back.
 pub(crate) async fn credit<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
@@ -21,18 +25,14 @@ pub(crate) async fn credit<C: ConnectionTrait>(
     points: i64,
     reason: String,
     cause: (TransactionKind, CauseType, Uuid),
+    counter: AccountKind,
 ) -> Result<(), AppError> {
     let now = tx.now();
     let months = match crate::loyalty::programs::rules_at(tx, program, now).await? {
         Some((rules, _)) => rules
             .points()
-            .map(|r| r.validity_months)
-            .ok_or_else(|| AppError::conflict("the program named is not a points program"))?,
-        None => {
-            return Err(AppError::conflict(
-                "the points program has no rules in force",
-            ));
-        }
+            .map_or(FALLBACK_MONTHS, |r| r.validity_months),
+        None => FALLBACK_MONTHS,
     };
     let account = ledger::account(
         tx,
@@ -42,14 +42,7 @@ pub(crate) async fn credit<C: ConnectionTrait>(
         POINTS,
     )
     .await?;
-    let issued = ledger::account(
-        tx,
-        AccountKind::BrandPointsIssued,
-        None,
-        Some(program),
-        POINTS,
-    )
-    .await?;
+    let issued = ledger::account(tx, counter, None, Some(program), POINTS).await?;
     let lot = ledger::new_lot(
         tx,
         &account,

@@ -13,6 +13,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
+    ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     member,
     referral::{self, ReferralStatus},
@@ -102,17 +103,20 @@ pub async fn set_policy(
     {
         return bad("input.capPerReferrer", "must be between 1 and 100000");
     }
-    if p.referrer_points + p.referee_points > 0 {
-        let Some(program) = p.program_id else {
-            return bad(
-                "input.programId",
-                "name the points program rewards are credited to",
-            );
-        };
-        // Another brand's program reads as NOT_FOUND.
-        let found = crate::loyalty::programs::get(scope, program).await?;
-        if found.rules.points().is_none() {
-            return bad("input.programId", "is not a points program");
+    if p.referrer_points + p.referee_points > 0 && p.program_id.is_none() {
+        return bad(
+            "input.programId",
+            "name the points program rewards are credited to",
+        );
+    }
+    if let Some(program) = p.program_id {
+        // Another brand's program reads as NOT_FOUND; a program whose points rules are not in
+        // force could not credit anything.
+        crate::loyalty::programs::get(scope, program).await?;
+        let conn = scope.conn();
+        let in_force = crate::loyalty::programs::rules_at(&conn, program, scope.now()).await?;
+        if in_force.is_none_or(|(rules, _)| rules.points().is_none()) {
+            return bad("input.programId", "has no points rules in force");
         }
     }
     if p.enabled
@@ -280,6 +284,17 @@ pub async fn apply(
     if let Some(why) = same_person(&referrer, &referee) {
         return Err(AppError::conflict(why));
     }
+    // No rings: a referrer's own referrer cannot be their referee.
+    let referrers_referrer = tx
+        .find::<referral::Entity>()
+        .filter(referral::Column::RefereeId.eq(referrer.id))
+        .one(tx.db())
+        .await?;
+    if referrers_referrer.is_some_and(|r| r.referrer_id == referee.id) {
+        return Err(AppError::conflict(
+            "this member was referred by the one they name: referrals do not go both ways",
+        ));
+    }
     let now = tx.now();
     if referee.created_at < now - Duration::days(i64::from(policy.window_days)) {
         return Err(AppError::conflict(format!(
@@ -313,6 +328,7 @@ pub async fn apply(
         referrer_voucher_id: Set(None),
         referee_voucher_id: Set(None),
         program_id: Set(None),
+        minimum_minor: Set(0),
     };
     if !tx
         .insert_if_absent(
@@ -459,11 +475,20 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppErro
                 .as_str()
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .map_or(event.created_at, |d| d.with_timezone(&Utc));
-            if convert(&scope, member, purchase, total, at).await? {
-                report.converted += 1;
+            let paid = total - event.payload["loyaltyPaidMinor"].as_i64().unwrap_or(0);
+            // One purchase that cannot be handled is logged and passed over: it must not hold
+            // up every brand's referrals behind it.
+            match convert(&scope, member, purchase, paid, (at, event.created_at)).await {
+                Ok(true) => report.converted += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(event.id = %event.id, "referral conversion failed: {e}"),
             }
-        } else if reverse(&scope, purchase).await? {
-            report.reversed += 1;
+        } else {
+            match reverse(&scope, purchase).await {
+                Ok(true) => report.reversed += 1,
+                Ok(false) => {}
+                Err(e) => tracing::warn!(event.id = %event.id, "referral reversal failed: {e}"),
+            }
         }
     }
     if let Some(next) = next {
@@ -478,7 +503,8 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppErro
                 Expr::value(ReferralStatus::Expired),
             )
             .filter(referral::Column::Status.eq(ReferralStatus::Started))
-            .filter(referral::Column::ExpiresAt.lt(now))
+            // A day's grace: purchases recorded within the window but read late still count.
+            .filter(referral::Column::ExpiresAt.lt(now - Duration::days(1)))
             .exec(conn.db())
             .await?;
         report.expired += expired.rows_affected;
@@ -530,8 +556,8 @@ async fn convert(
     scope: &TenantScope,
     member: Uuid,
     purchase: Uuid,
-    total: i64,
-    at: DateTime<Utc>,
+    paid: i64,
+    (at, recorded): (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<bool, AppError> {
     let tx = scope.begin().await?;
     let Some(found) = tx
@@ -547,10 +573,15 @@ async fn convert(
     let Some(policy) = tx.find::<referral_policy::Entity>().one(tx.db()).await? else {
         return Ok(false);
     };
+    // Paid in money (not with loyalty value), dated and recorded inside the window, under a
+    // program still open.
     if r.status != ReferralStatus::Started
+        || !policy.enabled
         || at > r.expires_at
-        || at < r.started_at - Duration::days(1)
-        || total < policy.minimum_purchase_minor
+        || at < r.started_at
+        || recorded > r.expires_at + Duration::days(1)
+        || paid <= 0
+        || paid < policy.minimum_purchase_minor
     {
         return Ok(false);
     }
@@ -607,6 +638,7 @@ async fn convert(
                 policy.referee_points,
                 "Referral: welcome reward".to_owned(),
                 (TransactionKind::Referral, CauseType::Referral, r.id),
+                AccountKind::BrandPointsIssued,
             )
             .await?;
         }
@@ -618,6 +650,7 @@ async fn convert(
                 referrer_points,
                 "Referral: a friend you referred made their first purchase".to_owned(),
                 (TransactionKind::Referral, CauseType::Referral, r.id),
+                AccountKind::BrandPointsIssued,
             )
             .await?;
         }
@@ -657,6 +690,10 @@ async fn convert(
         )
         .col_expr(referral::Column::ProgramId, Expr::value(policy.program_id))
         .col_expr(
+            referral::Column::MinimumMinor,
+            Expr::value(policy.minimum_purchase_minor),
+        )
+        .col_expr(
             referral::Column::RefereeVoucherId,
             Expr::value(referee_voucher),
         )
@@ -695,11 +732,8 @@ async fn reverse(scope: &TenantScope, purchase: Uuid) -> Result<bool, AppError> 
     if !matches!(r.status, ReferralStatus::Converted | ReferralStatus::Capped) {
         return Ok(false);
     }
-    let minimum = tx
-        .find::<referral_policy::Entity>()
-        .one(tx.db())
-        .await?
-        .map_or(0, |p| p.minimum_purchase_minor);
+    // Judged against the minimum it converted under.
+    let minimum = r.minimum_minor;
     let kept = crate::community::contests::entries::purchase_kept(&tx, purchase).await?;
     if kept >= minimum && kept > 0 {
         return Ok(false);

@@ -252,16 +252,51 @@ pub async fn evaluate<C: ConnectionTrait>(
     conn: &Scoped<C>,
     filter: &Filter,
 ) -> Result<Audience, AppError> {
+    evaluate_for(conn, filter, None).await
+}
+
+/// Whether a member is in one of the brand's saved segments now (offers restricted to a
+/// segment ask at the checkout: the same facts as a campaign's, read for that member only).
+pub async fn segment_contains<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    segment: Uuid,
+    member: Uuid,
+) -> Result<bool, AppError> {
+    let filter = Filter {
+        segment_id: Some(segment),
+        ..Filter::default()
+    };
+    Ok(evaluate_for(conn, &filter, Some(member)).await?.matched == 1)
+}
+
+/// Evaluates a filter over the brand's members, or over one of them.
+async fn evaluate_for<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    filter: &Filter,
+    only: Option<Uuid>,
+) -> Result<Audience, AppError> {
     check(filter)?;
     let filter = expand(conn, filter, 0).await?;
-    let members = conn
-        .find::<member::Entity>()
+    let mut members = conn.find::<member::Entity>();
+    let mut tier_rows = conn.find::<member_tier::Entity>();
+    let mut account_rows = conn
+        .find::<ledger_account::Entity>()
+        .filter(ledger_account::Column::MemberId.is_not_null());
+    let mut purchase_rows = conn
+        .find::<purchase::Entity>()
+        .filter(purchase::Column::MemberId.is_not_null());
+    if let Some(m) = only {
+        members = members.filter(member::Column::Id.eq(m));
+        tier_rows = tier_rows.filter(member_tier::Column::MemberId.eq(m));
+        account_rows = account_rows.filter(ledger_account::Column::MemberId.eq(m));
+        purchase_rows = purchase_rows.filter(purchase::Column::MemberId.eq(m));
+    }
+    let members = members
         .order_by_asc(member::Column::Id)
         .all(conn.db())
         .await?;
     let mut tiers: HashMap<Uuid, HashMap<Uuid, String>> = HashMap::new();
-    for t in conn
-        .find::<member_tier::Entity>()
+    for t in tier_rows
         .order_by_asc(member_tier::Column::CreatedAt)
         .order_by_asc(member_tier::Column::Id)
         .all(conn.db())
@@ -274,12 +309,7 @@ pub async fn evaluate<C: ConnectionTrait>(
             .insert(t.program_id, t.name);
     }
     let mut programs: HashMap<Uuid, (HashSet<Uuid>, i64)> = HashMap::new();
-    for a in conn
-        .find::<ledger_account::Entity>()
-        .filter(ledger_account::Column::MemberId.is_not_null())
-        .all(conn.db())
-        .await?
-    {
+    for a in account_rows.all(conn.db()).await? {
         let Some(m) = a.member_id else { continue };
         let entry = programs.entry(m).or_default();
         if let Some(p) = a.program_id {
@@ -289,13 +319,11 @@ pub async fn evaluate<C: ConnectionTrait>(
             entry.1 += a.balance;
         }
     }
-    let purchases: Vec<PurchaseSums> = conn
-        .find::<purchase::Entity>()
+    let purchases: Vec<PurchaseSums> = purchase_rows
         .select_only()
         .column(purchase::Column::MemberId)
         .column_as(Expr::col(purchase::Column::OccurredAt).max(), "last")
         .column_as(Expr::cust("CAST(SUM(total_minor) AS BIGINT)"), "spend")
-        .filter(purchase::Column::MemberId.is_not_null())
         .group_by(purchase::Column::MemberId)
         .into_tuple()
         .all(conn.db())
@@ -323,7 +351,10 @@ pub async fn evaluate<C: ConnectionTrait>(
                     .to(purchase::Column::Id)
                     .into(),
             )
-            .filter(purchase::Column::MemberId.is_not_null())
+            .filter(match only {
+                Some(m) => purchase::Column::MemberId.eq(m),
+                None => purchase::Column::MemberId.is_not_null(),
+            })
             .filter(purchase::Column::OccurredAt.gte(since))
             .filter(purchase_line::Column::OfferId.is_null())
             .filter(
@@ -345,13 +376,17 @@ pub async fn evaluate<C: ConnectionTrait>(
             }
         }
     }
-    let suppressed: HashSet<String> = conn
-        .find::<suppression::Entity>()
-        .all(conn.db())
-        .await?
-        .into_iter()
-        .map(|s| s.email)
-        .collect();
+    // One member's check (a checkout) needs no mail suppressions.
+    let suppressed: HashSet<String> = if only.is_some() {
+        HashSet::new()
+    } else {
+        conn.find::<suppression::Entity>()
+            .all(conn.db())
+            .await?
+            .into_iter()
+            .map(|s| s.email)
+            .collect()
+    };
     let mut audience = Audience::default();
     for m in members {
         let (programs, points) = programs.remove(&m.id).unwrap_or_default();

@@ -824,6 +824,7 @@ fn offer_input(f: &Fields, lang: Lang) -> Result<Value, String> {
         "exclusive": f.checked("exclusive"),
         "cardHoldersOnly": f.checked("card_holders_only"),
         "tierNames": words(f, "tiers"),
+        "segmentId": f.opt("segment"),
         "excludeRecentBuyersDays": int("recent", ("Exclure qui a acheté depuis", "Leave out who bought in the last"))?,
         "maxPerMember": int("max_per_member", ("Limite par membre", "Limit per member"))?,
         "maxRedemptions": int("max_redemptions", ("Utilisations au total", "Uses in all"))?,

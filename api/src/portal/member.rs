@@ -408,7 +408,7 @@ pub(super) static CONTESTS: SpaceView = SpaceView {
 pub(super) static REFERRAL: SpaceView = SpaceView {
     template: "member_referral.html",
     queries: &[
-        "{ myReferral { code linkPath joinedWith { status expiresAt } referrals { status startedAt referrerPoints } } }",
+        "{ myReferral { code linkPath joinedWith { status expiresAt } referrals { status startedAt points } } }",
     ],
 };
 

@@ -12,6 +12,7 @@ pub(super) static OFFERS: View = View {
             cardHoldersOnly tierNames maxPerMember maxRedemptions budgetMinor stock } }",
         "{ offerFigures: offers { id figures { redemptions discountGivenMinor valueGivenMinor
             revenueMinor budgetLeftMinor } } }",
+        "{ segments { id name } }",
     ],
     lookups: &[],
 };
@@ -20,7 +21,7 @@ pub(super) static OFFER: View = View {
     template: "offer.html",
     queries: &[
         "query($id: ID!) { offer(id: $id) { id name description kind code status startsAt endsAt
-            priority exclusive cardHoldersOnly tierNames excludeRecentBuyersDays maxPerMember
+            priority exclusive cardHoldersOnly tierNames segmentId excludeRecentBuyersDays maxPerMember
             memberPeriodDays maxRedemptions budgetMinor stock skus categories amountMinor percent
             minimumBasketMinor buyQuantity payQuantity nth bundleParts { skus categories quantity }
             bundlePriceMinor perQuantity freeQuantity giftSku giftValueMinor tradeInCategory
@@ -28,6 +29,7 @@ pub(super) static OFFER: View = View {
             claimDeadlineDays proofsNeeded countUnits periodDays
             figures { redemptions discountGivenMinor valueGivenMinor revenueMinor budgetLeftMinor }
             claims { submitted approved rejected paid owedMinor paidMinor } } }",
+        "{ segments { id name } }",
         "query($id: ID!) { refundClaims(offerId: $id) { id memberId purchaseId receiptReference
             receiptDate receiptAmountMinor amountMinor status reason payoutReference paidOn } }",
     ],

@@ -356,6 +356,7 @@ pub async fn claim(
                 prize.points,
                 format!("Prize won in the contest {}: {}", c.name, prize.name),
                 (TransactionKind::Contest, ledger::CauseType::Contest, w.id),
+                entity::ledger_account::AccountKind::BrandPointsIssued,
             )
             .await?;
         }

@@ -484,11 +484,21 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppErro
                     .as_str()
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map_or(event.created_at, |d| d.with_timezone(&Utc));
-                report.entered += enter_by_purchase(&scope, member, &source_ref, total, at).await?;
+                // One purchase that cannot be handled is logged and passed over: it must not
+                // hold up every brand's entries behind it.
+                match enter_by_purchase(&scope, member, &source_ref, total, at).await {
+                    Ok(n) => report.entered += n,
+                    Err(e) => {
+                        tracing::warn!(event.id = %event.id, "contest entry by purchase failed: {e}");
+                    }
+                }
             }
-            _ => {
-                report.withdrawn += withdraw(&scope, purchase, &source_ref).await?;
-            }
+            _ => match withdraw(&scope, purchase, &source_ref).await {
+                Ok(n) => report.withdrawn += n,
+                Err(e) => {
+                    tracing::warn!(event.id = %event.id, "contest entry withdrawal failed: {e}");
+                }
+            },
         }
     }
     if let Some(next) = next {
@@ -681,6 +691,8 @@ pub(crate) async fn refund_points<C: ConnectionTrait>(
             points,
             format!("Contest {} cancelled: entry paid back", c.name),
             (TransactionKind::Contest, ledger::CauseType::Contest, e.id),
+            // Given back: out of what the entries took in.
+            AccountKind::BrandPointsRedeemed,
         )
         .await?;
         tx.update_many::<contest_entry::Entity>()

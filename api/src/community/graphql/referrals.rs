@@ -136,6 +136,17 @@ pub struct ReferralFigures {
     pub top_referrers: Vec<TopReferrer>,
 }
 
+/// A referral as a member sees it (nobody else's id in it).
+#[derive(SimpleObject)]
+pub struct ReferralSummary {
+    pub status: ReferralStatus,
+    pub started_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub converted_at: Option<DateTime<Utc>>,
+    /// The points this member got from it.
+    pub points: i64,
+}
+
 /// A member's side of referrals.
 #[derive(SimpleObject)]
 pub struct MyReferral {
@@ -144,9 +155,23 @@ pub struct MyReferral {
     /// The member space's sign-up page with the code filled in.
     pub link_path: String,
     /// The referral this member joined with, if any.
-    pub joined_with: Option<Referral>,
+    pub joined_with: Option<ReferralSummary>,
     /// The referrals this member made, newest first.
-    pub referrals: Vec<Referral>,
+    pub referrals: Vec<ReferralSummary>,
+}
+
+fn summary(r: referral::Model, as_referrer: bool) -> ReferralSummary {
+    ReferralSummary {
+        status: r.status.into(),
+        started_at: r.started_at,
+        expires_at: r.expires_at,
+        converted_at: r.converted_at,
+        points: if as_referrer {
+            r.referrer_points
+        } else {
+            r.referee_points
+        },
+    }
 }
 
 fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
@@ -182,6 +207,10 @@ impl ReferralQuery {
             .as_deref()
             .map(|r| id("referrerId", r))
             .transpose()?;
+        if let Some(r) = referrer {
+            // Another brand's member reads as NOT_FOUND, not as an empty list.
+            crate::loyalty::members::get(ctx.scope()?, r).await?;
+        }
         Ok(
             referrals::list(ctx.scope()?, referrer, status.map(Into::into))
                 .await?
@@ -230,11 +259,13 @@ impl ReferralQuery {
         Ok(MyReferral {
             link_path: format!("/m/{slug}/signup?ref={code}"),
             code,
-            joined_with: referrals::of_referee(scope, member).await?.map(Into::into),
+            joined_with: referrals::of_referee(scope, member)
+                .await?
+                .map(|r| summary(r, false)),
             referrals: referrals::list(scope, Some(member), None)
                 .await?
                 .into_iter()
-                .map(Into::into)
+                .map(|r| summary(r, true))
                 .collect(),
         })
     }

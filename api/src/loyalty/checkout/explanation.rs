@@ -66,6 +66,8 @@ pub enum SkipReason {
     NotBestCombination,
     /// The offer is for members of other tiers.
     NotForTier,
+    /// The offer is for a saved segment the member is not in.
+    NotInSegment,
     /// The member bought the offer's product recently.
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for the offer.
@@ -88,6 +90,7 @@ impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
             Skip::OutOfStock => Self::OutOfStock,
             Skip::NotBestCombination => Self::NotBestCombination,
             Skip::NotForTier => Self::NotForTier,
+            Skip::NotInSegment => Self::NotInSegment,
             Skip::RecentlyBought => Self::RecentlyBought,
             Skip::Capped => Self::Capped,
         }
@@ -143,6 +146,10 @@ impl SkipReason {
             Self::NotForTier => {
                 lang.pick("réservée à d'autres paliers", "for members of other tiers")
             }
+            Self::NotInSegment => lang.pick(
+                "réservée à un segment de clients",
+                "for a segment of customers",
+            ),
             Self::RecentlyBought => {
                 lang.pick("produit déjà acheté récemment", "product bought recently")
             }

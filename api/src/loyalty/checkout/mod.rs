@@ -472,7 +472,7 @@ async fn run(
         "purchase.recorded",
         Some(purchase_id),
         member_id,
-        serde_json::json!({ "totalMinor": basket.total.minor(), "offerDiscountMinor": basket.offer_discount.minor(), "tradeIns": input.trade_ins, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
+        serde_json::json!({ "totalMinor": basket.total.minor(), "loyaltyPaidMinor": basket.loyalty_paid.minor(), "offerDiscountMinor": basket.offer_discount.minor(), "tradeIns": input.trade_ins, "currency": input.currency, "pointsEarned": points_earned, "earnings": earnings, "occurredAt": occurred_at }),
     )
     .await?;
     let vouchers: Vec<(String, i64)> = basket

@@ -90,6 +90,9 @@ pub struct OfferInput {
     /// Only for members holding one of these tiers (in any program); empty: everyone.
     #[graphql(default)]
     pub tier_names: Vec<String>,
+    /// Only for members in this saved segment (`saveSegment`) when they buy; another brand's
+    /// segment is NOT_FOUND.
+    pub segment_id: Option<ID>,
     /// "Just bought" suppression: members who bought one of the offer's products in the last
     /// N days do not get it.
     pub exclude_recent_buyers_days: Option<i32>,
@@ -252,6 +255,11 @@ impl OfferInput {
             exclusive: self.exclusive,
             card_holders_only: self.card_holders_only,
             tier_names: self.tier_names,
+            segment_id: self
+                .segment_id
+                .as_deref()
+                .map(|s| crate::core::types::id("input.segmentId", s))
+                .transpose()?,
             exclude_recent_buyers_days: self.exclude_recent_buyers_days,
             max_per_member: self.max_per_member,
             member_period_days: self.member_period_days,
@@ -278,6 +286,7 @@ pub struct Offer {
     pub exclusive: bool,
     pub card_holders_only: bool,
     pub tier_names: Vec<String>,
+    pub segment_id: Option<ID>,
     pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
@@ -391,6 +400,7 @@ impl TryFrom<offer::Model> for Offer {
         let mut view = Self {
             uuid: o.id,
             tier_names,
+            segment_id: o.segment_id.map(|s| ID(s.to_string())),
             exclude_recent_buyers_days: o.exclude_recent_buyers_days,
             claim_deadline_days: 0,
             proofs_needed: 0,

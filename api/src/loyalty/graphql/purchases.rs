@@ -300,6 +300,8 @@ pub enum CheckoutSkipReason {
     NotBestCombination,
     /// The offer is for members of other tiers.
     NotForTier,
+    /// The offer is for a saved segment the member is not in.
+    NotInSegment,
     /// The member bought the offer's product in its "just bought" window.
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for the offer.

@@ -108,6 +108,7 @@ fn candidate(
     // A limit per member needs to know the member: without one it would not hold.
     let needs_member = offer.card_holders_only
         || offer.tier_names.is_some()
+        || offer.segment_id.is_some()
         || offer.max_per_member.is_some()
         || matches!(
             rules,
@@ -313,6 +314,30 @@ async fn target<C: ConnectionTrait>(
             if !wanted.iter().any(|w| names.contains(&w.to_lowercase())) {
                 l.candidate.blocked = Some(Skip::NotForTier);
             }
+        }
+    }
+    // Offers for a saved segment: the member's facts now, one check per segment.
+    let mut checked: Vec<(Uuid, bool)> = Vec::new();
+    for l in loaded.iter_mut().filter(|l| l.candidate.blocked.is_none()) {
+        let Some(segment) = l.offer.segment_id else {
+            continue;
+        };
+        let inside = match checked.iter().find(|(s, _)| *s == segment) {
+            Some((_, inside)) => *inside,
+            None => {
+                // A segment deleted since reads as nobody's.
+                let inside = crate::engagement::audiences::segment_contains(tx, segment, member)
+                    .await
+                    .or_else(|e| match e {
+                        AppError::NotFound => Ok(false),
+                        e => Err(e),
+                    })?;
+                checked.push((segment, inside));
+                inside
+            }
+        };
+        if !inside {
+            l.candidate.blocked = Some(Skip::NotInSegment);
         }
     }
     let longest = loaded

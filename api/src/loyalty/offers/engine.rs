@@ -74,6 +74,8 @@ pub enum Skip {
     NotBestCombination,
     /// The offer is for members of other tiers.
     NotForTier,
+    /// The offer is for a saved segment the member is not in.
+    NotInSegment,
     /// The member bought the offer's product recently ("just bought" suppression).
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for it.

@@ -41,6 +41,8 @@ pub struct OfferSpec {
     pub card_holders_only: bool,
     /// Only members holding one of these tiers (in any program); empty: everyone.
     pub tier_names: Vec<String>,
+    /// Only members in this saved segment when they buy.
+    pub segment_id: Option<Uuid>,
     /// Leaves out members who bought one of the offer's products in the last N days.
     pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
@@ -51,6 +53,19 @@ pub struct OfferSpec {
 }
 
 /// Checks a spec; answers its name, description and code as stored.
+/// A segment named by an offer must be one of the brand's (another brand's reads NOT_FOUND).
+async fn check_segment(scope: &TenantScope, segment: Option<Uuid>) -> Result<(), AppError> {
+    if let Some(id) = segment
+        && !crate::engagement::audiences::segments(scope)
+            .await?
+            .iter()
+            .any(|s| s.id == id)
+    {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>), AppError> {
     let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
     let name = text("input.name", &spec.name, 120)?;
@@ -248,6 +263,7 @@ pub async fn create(
         &spec,
     )?;
     let (name, description, code) = validate(&spec)?;
+    check_segment(scope, spec.segment_id).await?;
     let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
@@ -276,6 +292,7 @@ pub async fn create(
                 exclusive: Set(spec.exclusive),
                 card_holders_only: Set(spec.card_holders_only),
                 tier_names: Set(tiers_json(&spec.tier_names)?),
+                segment_id: Set(spec.segment_id),
                 exclude_recent_buyers_days: Set(spec.exclude_recent_buyers_days),
                 status: Set(OfferStatus::Active),
                 max_per_member: Set(spec.max_per_member),
@@ -324,6 +341,7 @@ pub async fn update(
         &(id, &spec),
     )?;
     let (name, description, code) = validate(&spec)?;
+    check_segment(scope, spec.segment_id).await?;
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(_previous) = idem.claim(tx.db()).await?
@@ -358,6 +376,7 @@ pub async fn update(
     model.exclusive = Set(spec.exclusive);
     model.card_holders_only = Set(spec.card_holders_only);
     model.tier_names = Set(tiers_json(&spec.tier_names)?);
+    model.segment_id = Set(spec.segment_id);
     model.exclude_recent_buyers_days = Set(spec.exclude_recent_buyers_days);
     model.max_per_member = Set(spec.max_per_member);
     model.member_period_days = Set(spec.member_period_days);
