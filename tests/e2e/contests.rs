@@ -531,7 +531,7 @@ async fn instant_wins_never_exceed_their_stock_under_racing_entries() {
             "INSTANT_WIN",
             json!({
                 "opensAt": app.now() + Duration::seconds(1),
-                "closesAt": app.now() + Duration::hours(1),
+                "closesAt": app.now() + Duration::days(30),
                 "prizes": [
                     { "name": "Sac", "kind": "GIFT", "quantity": 2 },
                     { "name": "Mug", "kind": "GIFT", "quantity": 1 },
@@ -549,8 +549,29 @@ async fn instant_wins_never_exceed_their_stock_under_racing_entries() {
                 .0,
         );
     }
-    // Every moment is due: the last minute of the period.
-    let brand = later(&app, brand, Duration::minutes(59) + Duration::seconds(30)).await;
+    // Every moment is due: just after the last one (read from the database: they are secret
+    // until the draw). Over 30 days, the last moment is almost never within seconds of the close.
+    let last = {
+        use sea_orm::{ColumnTrait, QueryFilter};
+        let scope = app
+            .state
+            .base
+            .scope(uuid::Uuid::parse_str(&brand.id).unwrap_or_default());
+        let conn = scope.conn();
+        conn.find::<entity::contest_moment::Entity>()
+            .filter(
+                entity::contest_moment::Column::ContestId
+                    .eq(uuid::Uuid::parse_str(&id).unwrap_or_default()),
+            )
+            .all(conn.db())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .into_iter()
+            .map(|m| m.at)
+            .max()
+            .unwrap_or_else(|| panic!("no moments"))
+    };
+    let brand = later(&app, brand, last - app.now() + Duration::milliseconds(10)).await;
     let results = futures_util::future::join_all(
         members
             .iter()
@@ -571,7 +592,7 @@ async fn instant_wins_never_exceed_their_stock_under_racing_entries() {
     }
     won.sort();
     assert_eq!(won, vec!["Mug", "Sac", "Sac"]);
-    let brand = later(&app, brand, Duration::minutes(1)).await;
+    let brand = later(&app, brand, Duration::days(31)).await;
     run_jobs(&app).await;
     let drawn = contest(&app, &brand, &id).await;
     assert_eq!(drawn["phase"], "DRAWN");
