@@ -637,6 +637,13 @@ async fn a_quiz_is_won_by_right_answers_and_the_closest_estimate() {
     let id = c["id"].as_str().unwrap_or_default().to_owned();
     // Members do not see the answers before the draw.
     let member_token = app.member_token(&brand).await;
+    // A contest for Gold members is not shown to a member without that tier.
+    create(
+        &app,
+        &brand,
+        contest_input(&app, "Gold", "DRAW", json!({ "tierNames": ["Gold"] })),
+    )
+    .await;
     let seen = app
         .as_token(&member_token)
         .query(
@@ -650,6 +657,11 @@ async fn a_quiz_is_won_by_right_answers_and_the_closest_estimate() {
         "{seen}"
     );
     assert!(seen["data"]["currentContests"][0]["tiebreakAnswer"].is_null());
+    assert_eq!(
+        seen["data"]["currentContests"].as_array().map(Vec::len),
+        Some(1),
+        "only the quiz: {seen}"
+    );
     let mut members = vec![];
     for i in 0..5 {
         members.push(

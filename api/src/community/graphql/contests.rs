@@ -606,12 +606,14 @@ impl ContestQuery {
         Ok(Contest::from_model(c, ctx, scope.now()))
     }
 
-    /// For a signed-in member: the contests open now and those drawn in the last 30 days.
+    /// For a signed-in member: the contests open now and those drawn in the last 30 days, of
+    /// those meant for them (a contest for other tiers is left out).
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn current_contests(&self, ctx: &Context<'_>) -> Result<Vec<Contest>> {
-        member_of(ctx)?;
+        let member = member_of(ctx)?;
         let scope = ctx.scope()?;
         let now = scope.now();
+        let held = crate::loyalty::tiers::names_held(&scope.conn(), member).await?;
         Ok(contests::list(scope)
             .await?
             .into_iter()
@@ -619,6 +621,13 @@ impl ContestQuery {
                 contests::Phase::Open => true,
                 contests::Phase::Drawn => c.closes_at > now - chrono::Duration::days(30),
                 _ => false,
+            })
+            .filter(|c| {
+                let tiers = contests::tiers_of(c);
+                tiers.is_empty()
+                    || tiers
+                        .iter()
+                        .any(|t| held.iter().any(|h| h.eq_ignore_ascii_case(t)))
             })
             .map(|c| Contest::from_model(c, ctx, now))
             .collect())
