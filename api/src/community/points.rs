@@ -82,61 +82,20 @@ pub(crate) async fn take_back<C: ConnectionTrait>(
     cause: (TransactionKind, CauseType, Uuid),
     at: DateTime<Utc>,
 ) -> Result<(i64, i64), AppError> {
-    let account = ledger::account(
+    crate::loyalty::balances::take_back_points(
         tx,
-        AccountKind::MemberPoints,
-        Some(member),
-        Some(program),
-        POINTS,
-    )
-    .await?;
-    let issued = ledger::account(
-        tx,
-        AccountKind::BrandPointsIssued,
-        None,
-        Some(program),
-        POINTS,
-    )
-    .await?;
-    ledger::lock(tx, account.id).await?;
-    ledger::expire_due(tx, account.id, at).await?;
-    let lots = ledger::live_lots(tx, account.id, at).await?;
-    let available: i64 = lots.iter().map(|l| l.remaining).sum();
-    let taken = Ord::min(points, available);
-    let owed = points - taken;
-    let mut postings = if taken > 0 {
-        ledger::take_from_lots(&account, &lots, taken)?
-    } else {
-        Vec::new()
-    };
-    if owed > 0 {
-        let debt = ledger::account(
-            tx,
-            AccountKind::MemberPointsDebt,
-            Some(member),
-            Some(program),
-            POINTS,
-        )
-        .await?;
-        postings.push(Posting::new(&debt, -owed));
-    }
-    postings.push(Posting::new(&issued, points));
-    ledger::post(
-        tx,
+        member,
+        program,
+        points,
+        &[],
         Header {
             kind: cause.0,
-            reason: if owed > 0 {
-                format!("{reason} ({owed} already spent, owed)")
-            } else {
-                reason
-            },
+            reason,
             cause_type: cause.1,
             cause_id: Some(cause.2),
             member_id: Some(member),
             occurred_at: at,
         },
-        postings,
     )
-    .await?;
-    Ok((taken, owed))
+    .await
 }

@@ -308,3 +308,60 @@ pub async fn of_member<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// Takes back `amount` points of `program` from `member`: from the live lots (those in `prefer`
+/// first, then soonest expiry first), the rest as a debt repaid from later earnings, against the
+/// program's issued account, as one transaction (`header.reason` gets the owed part appended).
+/// Returns (taken from the lots, put in debt).
+pub async fn take_back_points<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    amount: i64,
+    prefer: &[Uuid],
+    mut header: Header,
+) -> Result<(i64, i64), AppError> {
+    use ledger::POINTS;
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    let issued = ledger::account(
+        tx,
+        AccountKind::BrandPointsIssued,
+        None,
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    ledger::lock(tx, account.id).await?;
+    let mut lots = ledger::live_lots(tx, account.id, tx.now()).await?;
+    lots.sort_by_key(|l| (!prefer.contains(&l.id), l.expires_at, l.id));
+    let available: i64 = lots.iter().map(|l| l.remaining).sum();
+    let taken = Ord::min(amount, available);
+    let debt = amount - taken;
+    let mut postings = if taken > 0 {
+        ledger::take_from_lots(&account, &lots, taken)?
+    } else {
+        Vec::new()
+    };
+    if debt > 0 {
+        let debt_account = ledger::account(
+            tx,
+            AccountKind::MemberPointsDebt,
+            Some(member),
+            Some(program),
+            POINTS,
+        )
+        .await?;
+        postings.push(Posting::new(&debt_account, -debt));
+        header.reason = format!("{} ({debt} already spent, owed)", header.reason);
+    }
+    postings.push(Posting::new(&issued, amount));
+    ledger::post(tx, header, postings).await?;
+    Ok((taken, debt))
+}

@@ -639,63 +639,21 @@ async fn reverse_points<C: ConnectionTrait>(
     purchase: Uuid,
     occurred_at: chrono::DateTime<chrono::Utc>,
 ) -> Result<(i64, i64), AppError> {
-    let account = ledger::account(
-        tx,
-        AccountKind::MemberPoints,
-        Some(member),
-        Some(program),
-        POINTS,
-    )
-    .await?;
-    let issued = ledger::account(
-        tx,
-        AccountKind::BrandPointsIssued,
-        None,
-        Some(program),
-        POINTS,
-    )
-    .await?;
-    ledger::lock(tx, account.id).await?;
-    let now = tx.now();
-    let mut lots = ledger::live_lots(tx, account.id, now).await?;
     // The purchase's own lot first, then the others, soonest expiry first.
-    lots.sort_by_key(|l| (!own_lots.contains(&l.id), l.expires_at, l.id));
-    let available: i64 = lots.iter().map(|l| l.remaining).sum();
-    let taken = Ord::min(amount, available);
-    let debt = amount - taken;
-    let mut postings = if taken > 0 {
-        ledger::take_from_lots(&account, &lots, taken)?
-    } else {
-        Vec::new()
-    };
-    if debt > 0 {
-        let debt_account = ledger::account(
-            tx,
-            AccountKind::MemberPointsDebt,
-            Some(member),
-            Some(program),
-            POINTS,
-        )
-        .await?;
-        postings.push(Posting::new(&debt_account, -debt));
-    }
-    postings.push(Posting::new(&issued, amount));
-    ledger::post(
+    crate::loyalty::balances::take_back_points(
         tx,
+        member,
+        program,
+        amount,
+        own_lots,
         Header {
             kind: TransactionKind::Return,
-            reason: if debt > 0 {
-                format!("{amount} points taken back for a return ({debt} already spent, owed)")
-            } else {
-                format!("{amount} points taken back for a return")
-            },
+            reason: format!("{amount} points taken back for a return"),
             cause_type: crate::core::ledger::CauseType::Purchase,
             cause_id: Some(purchase),
             member_id: Some(member),
-            occurred_at: Ord::max(occurred_at, now),
+            occurred_at: Ord::max(occurred_at, tx.now()),
         },
-        postings,
     )
-    .await?;
-    Ok((taken, debt))
+    .await
 }
