@@ -29,6 +29,8 @@ pub struct Model {
     /// JSON list of tier names (empty or none: every member).
     #[sea_orm(column_type = "Text", nullable)]
     pub tier_names: Option<String>,
+    /// Only members of this club may enter.
+    pub club_id: Option<Uuid>,
     /// JSON list of quiz questions `{question, choices, answer}`.
     #[sea_orm(column_type = "Text", nullable)]
     pub questions: Option<String>,

@@ -68,4 +68,7 @@ pub enum TransactionKind {
     /// A referral reward, or its reversal.
     #[sea_orm(string_value = "REFERRAL")]
     Referral,
+    /// Points for coming to a brand's event.
+    #[sea_orm(string_value = "EVENT")]
+    Event,
 }

@@ -8,6 +8,8 @@ pub mod brand;
 pub mod campaign;
 pub mod campaign_recipient;
 pub mod card;
+pub mod club;
+pub mod club_member;
 pub mod coalition;
 pub mod coalition_account;
 pub mod coalition_brand;
@@ -18,6 +20,7 @@ pub mod coalition_operator;
 pub mod coalition_period;
 pub mod coalition_statement;
 pub mod coalition_txn;
+pub mod community_event;
 pub mod contest;
 pub mod contest_entry;
 pub mod contest_moment;
@@ -28,6 +31,7 @@ pub mod contest_winner;
 pub mod email_template;
 pub mod event;
 pub mod event_cursor;
+pub mod event_guest;
 pub mod gesture;
 pub mod gesture_policy;
 pub mod idempotency_record;
@@ -88,8 +92,12 @@ tenant_owned!(
     campaign,
     campaign_recipient,
     card,
+    club,
+    club_member,
+    community_event,
     email_template,
     event,
+    event_guest,
     gesture,
     gesture_policy,
     invitation,

@@ -35,6 +35,8 @@ pub struct Model {
     pub tier_names: Option<String>,
     /// Only members in this saved segment (a named campaign audience) when they buy.
     pub segment_id: Option<Uuid>,
+    /// Only for members of this club.
+    pub club_id: Option<Uuid>,
     /// Members who bought one of the offer's products in the last N days are left out ("just
     /// bought" suppression).
     pub exclude_recent_buyers_days: Option<i32>,

@@ -80,4 +80,7 @@ pub enum VoucherSource {
     /// A referral reward (referrer or referee).
     #[sea_orm(string_value = "REFERRAL")]
     Referral,
+    /// A reward for coming to a brand's event.
+    #[sea_orm(string_value = "EVENT")]
+    Event,
 }

@@ -36,6 +36,7 @@ mod m20261207_000026_create_offers;
 mod m20261207_000027_create_contests;
 mod m20261207_000028_create_referrals;
 mod m20261207_000029_add_offer_segment;
+mod m20261207_000030_create_clubs_and_events;
 
 pub struct Migrator;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000027_create_contests::Migration),
             Box::new(m20261207_000028_create_referrals::Migration),
             Box::new(m20261207_000029_add_offer_segment::Migration),
+            Box::new(m20261207_000030_create_clubs_and_events::Migration),
         ]
     }
 }

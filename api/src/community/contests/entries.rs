@@ -77,6 +77,11 @@ async fn ineligible<C: ConnectionTrait>(
             return Ok(Some("this contest is for members of other tiers"));
         }
     }
+    if let Some(club) = c.club_id
+        && !crate::community::clubs::is_active(tx, club, member.id).await?
+    {
+        return Ok(Some("this contest is for the members of a club"));
+    }
     Ok(None)
 }
 

@@ -60,6 +60,8 @@ pub struct ContestSpec {
     pub program_id: Option<Uuid>,
     pub max_entries_per_member: i32,
     pub tier_names: Vec<String>,
+    /// Only the active members of this club may enter.
+    pub club_id: Option<Uuid>,
     pub questions: Vec<Question>,
     pub tiebreak_question: Option<String>,
     pub tiebreak_answer: Option<i64>,
@@ -433,6 +435,9 @@ pub async fn create(
     spec.opens_at = Ord::max(spec.opens_at, now);
     let clean = validate(&spec, now)?;
     check_program(scope, spec.program_id).await?;
+    if let Some(club) = spec.club_id {
+        crate::community::clubs::get(scope, club).await?;
+    }
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -458,6 +463,7 @@ pub async fn create(
             max_entries_per_member: Set(spec.max_entries_per_member),
             tier_names: Set((!clean.tier_names.is_empty())
                 .then(|| serde_json::to_string(&clean.tier_names).unwrap_or_default())),
+            club_id: Set(spec.club_id),
             questions: Set((!clean.questions.is_empty())
                 .then(|| serde_json::to_string(&clean.questions).unwrap_or_default())),
             tiebreak_question: Set(clean.tiebreak_question),
@@ -506,6 +512,9 @@ pub async fn update(
     let now = scope.now();
     let clean = validate(&spec, now)?;
     check_program(scope, spec.program_id).await?;
+    if let Some(club) = spec.club_id {
+        crate::community::clubs::get(scope, club).await?;
+    }
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<contest::Entity>(id).await?;
     if phase(&current, now) != Phase::Scheduled {
@@ -532,6 +541,7 @@ pub async fn update(
     model.max_entries_per_member = Set(spec.max_entries_per_member);
     model.tier_names = Set((!clean.tier_names.is_empty())
         .then(|| serde_json::to_string(&clean.tier_names).unwrap_or_default()));
+    model.club_id = Set(spec.club_id);
     model.questions = Set((!clean.questions.is_empty())
         .then(|| serde_json::to_string(&clean.questions).unwrap_or_default()));
     model.tiebreak_question = Set(clean.tiebreak_question);

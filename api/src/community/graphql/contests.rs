@@ -126,6 +126,8 @@ pub struct ContestInput {
     /// Only members holding one of these tiers; empty: every member.
     #[graphql(default)]
     pub tier_names: Vec<String>,
+    /// Only the active members of this club may enter (another brand's club: NOT_FOUND).
+    pub club_id: Option<ID>,
     #[graphql(default)]
     pub questions: Vec<QuestionInput>,
     pub tiebreak_question: Option<String>,
@@ -158,6 +160,11 @@ impl ContestInput {
                 .transpose()?,
             max_entries_per_member: self.max_entries_per_member,
             tier_names: self.tier_names,
+            club_id: self
+                .club_id
+                .as_deref()
+                .map(|c| id("input.clubId", c))
+                .transpose()?,
             questions: self
                 .questions
                 .into_iter()
@@ -276,6 +283,7 @@ pub struct Contest {
     pub program_id: Option<ID>,
     pub max_entries_per_member: i32,
     pub tier_names: Vec<String>,
+    pub club_id: Option<ID>,
     pub questions: Vec<QuizQuestion>,
     pub tiebreak_question: Option<String>,
     /// Shown to managers, and to everyone once drawn.
@@ -326,6 +334,7 @@ impl Contest {
                 contests::Phase::Cancelled => ContestPhase::Cancelled,
             },
             tier_names: contests::tiers_of(&c),
+            club_id: c.club_id.map(|c| ID(c.to_string())),
             questions,
             fairness_path: format!("/contests/{}/fairness", c.id),
             name: c.name,
@@ -614,6 +623,12 @@ impl ContestQuery {
         let scope = ctx.scope()?;
         let now = scope.now();
         let held = crate::loyalty::tiers::names_held(&scope.conn(), member).await?;
+        let clubs: Vec<uuid::Uuid> = crate::community::clubs::of_member(scope, member)
+            .await?
+            .into_iter()
+            .filter(|(_, p)| p.status == entity::club_member::ClubMemberStatus::Active)
+            .map(|(c, _)| c.id)
+            .collect();
         Ok(contests::list(scope)
             .await?
             .into_iter()
@@ -629,6 +644,7 @@ impl ContestQuery {
                         .iter()
                         .any(|t| held.iter().any(|h| h.eq_ignore_ascii_case(t)))
             })
+            .filter(|c| c.club_id.is_none_or(|club| clubs.contains(&club)))
             .map(|c| Contest::from_model(c, ctx, now))
             .collect())
     }

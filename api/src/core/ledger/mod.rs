@@ -168,6 +168,7 @@ pub enum CauseType {
     Voucher,
     Contest,
     Referral,
+    Event,
 }
 
 impl CauseType {
@@ -185,6 +186,7 @@ impl CauseType {
             Self::Voucher => "voucher",
             Self::Contest => "contest",
             Self::Referral => "referral",
+            Self::Event => "event",
         }
     }
 }

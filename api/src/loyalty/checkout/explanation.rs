@@ -68,6 +68,8 @@ pub enum SkipReason {
     NotForTier,
     /// The offer is for a saved segment the member is not in.
     NotInSegment,
+    /// The offer is for the members of a club the member is not in.
+    NotInClub,
     /// The member bought the offer's product recently.
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for the offer.
@@ -91,6 +93,7 @@ impl From<crate::loyalty::offers::engine::Skip> for SkipReason {
             Skip::NotBestCombination => Self::NotBestCombination,
             Skip::NotForTier => Self::NotForTier,
             Skip::NotInSegment => Self::NotInSegment,
+            Skip::NotInClub => Self::NotInClub,
             Skip::RecentlyBought => Self::RecentlyBought,
             Skip::Capped => Self::Capped,
         }
@@ -149,6 +152,10 @@ impl SkipReason {
             Self::NotInSegment => lang.pick(
                 "réservée à un segment de clients",
                 "for a segment of customers",
+            ),
+            Self::NotInClub => lang.pick(
+                "réservée aux membres d'un club",
+                "for the members of a club",
             ),
             Self::RecentlyBought => {
                 lang.pick("produit déjà acheté récemment", "product bought recently")

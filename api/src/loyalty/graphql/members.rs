@@ -135,6 +135,8 @@ pub enum LedgerEventKind {
     Contest,
     /// A referral reward, or its reversal.
     Referral,
+    /// Points for coming to a brand's event.
+    Event,
 }
 
 /// A movement in a member's history.

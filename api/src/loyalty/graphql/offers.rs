@@ -93,6 +93,8 @@ pub struct OfferInput {
     /// Only for members in this saved segment (`saveSegment`) when they buy; another brand's
     /// segment is NOT_FOUND.
     pub segment_id: Option<ID>,
+    /// Only for the active members of this club; another brand's club is NOT_FOUND.
+    pub club_id: Option<ID>,
     /// "Just bought" suppression: members who bought one of the offer's products in the last
     /// N days do not get it.
     pub exclude_recent_buyers_days: Option<i32>,
@@ -260,6 +262,11 @@ impl OfferInput {
                 .as_deref()
                 .map(|s| crate::core::types::id("input.segmentId", s))
                 .transpose()?,
+            club_id: self
+                .club_id
+                .as_deref()
+                .map(|s| crate::core::types::id("input.clubId", s))
+                .transpose()?,
             exclude_recent_buyers_days: self.exclude_recent_buyers_days,
             max_per_member: self.max_per_member,
             member_period_days: self.member_period_days,
@@ -287,6 +294,7 @@ pub struct Offer {
     pub card_holders_only: bool,
     pub tier_names: Vec<String>,
     pub segment_id: Option<ID>,
+    pub club_id: Option<ID>,
     pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
@@ -401,6 +409,7 @@ impl TryFrom<offer::Model> for Offer {
             uuid: o.id,
             tier_names,
             segment_id: o.segment_id.map(|s| ID(s.to_string())),
+            club_id: o.club_id.map(|s| ID(s.to_string())),
             exclude_recent_buyers_days: o.exclude_recent_buyers_days,
             claim_deadline_days: 0,
             proofs_needed: 0,

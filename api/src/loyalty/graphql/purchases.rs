@@ -302,6 +302,8 @@ pub enum CheckoutSkipReason {
     NotForTier,
     /// The offer is for a saved segment the member is not in.
     NotInSegment,
+    /// The offer is for the members of a club the member is not in.
+    NotInClub,
     /// The member bought the offer's product in its "just bought" window.
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for the offer.

@@ -75,6 +75,8 @@ pub enum VoucherSource {
     Contest,
     /// A referral reward.
     Referral,
+    /// A reward for coming to a brand's event.
+    Event,
 }
 
 impl From<voucher::Model> for Voucher {

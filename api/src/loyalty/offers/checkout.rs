@@ -109,6 +109,7 @@ fn candidate(
     let needs_member = offer.card_holders_only
         || offer.tier_names.is_some()
         || offer.segment_id.is_some()
+        || offer.club_id.is_some()
         || offer.max_per_member.is_some()
         || matches!(
             rules,
@@ -338,6 +339,30 @@ async fn target<C: ConnectionTrait>(
         };
         if !inside {
             l.candidate.blocked = Some(Skip::NotInSegment);
+        }
+    }
+    // Club-only offers: the member's active clubs, one read (club members are rows of the
+    // community's `club_member` table; being ACTIVE is the one fact club perks read).
+    if loaded
+        .iter()
+        .any(|l| l.candidate.blocked.is_none() && l.offer.club_id.is_some())
+    {
+        let clubs: Vec<Uuid> = tx
+            .find::<entity::club_member::Entity>()
+            .filter(entity::club_member::Column::MemberId.eq(member))
+            .filter(
+                entity::club_member::Column::Status
+                    .eq(entity::club_member::ClubMemberStatus::Active),
+            )
+            .all(tx.db())
+            .await?
+            .into_iter()
+            .map(|c| c.club_id)
+            .collect();
+        for l in loaded.iter_mut().filter(|l| l.candidate.blocked.is_none()) {
+            if l.offer.club_id.is_some_and(|c| !clubs.contains(&c)) {
+                l.candidate.blocked = Some(Skip::NotInClub);
+            }
         }
     }
     let longest = loaded

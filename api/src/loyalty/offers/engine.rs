@@ -76,6 +76,8 @@ pub enum Skip {
     NotForTier,
     /// The offer is for a saved segment the member is not in.
     NotInSegment,
+    /// The offer is for the members of a club the member is not in.
+    NotInClub,
     /// The member bought the offer's product recently ("just bought" suppression).
     RecentlyBought,
     /// The brand's cap on offers per basket left nothing for it.

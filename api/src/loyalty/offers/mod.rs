@@ -43,6 +43,8 @@ pub struct OfferSpec {
     pub tier_names: Vec<String>,
     /// Only members in this saved segment when they buy.
     pub segment_id: Option<Uuid>,
+    /// Only active members of this club.
+    pub club_id: Option<Uuid>,
     /// Leaves out members who bought one of the offer's products in the last N days.
     pub exclude_recent_buyers_days: Option<i32>,
     pub max_per_member: Option<i32>,
@@ -62,6 +64,14 @@ async fn check_segment(scope: &TenantScope, segment: Option<Uuid>) -> Result<(),
             .any(|s| s.id == id)
     {
         return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
+/// A club named by an offer must be the brand's (another brand's reads as NOT_FOUND).
+async fn check_club(scope: &TenantScope, club: Option<Uuid>) -> Result<(), AppError> {
+    if let Some(id) = club {
+        scope.conn().get::<entity::club::Entity>(id).await?;
     }
     Ok(())
 }
@@ -264,6 +274,7 @@ pub async fn create(
     )?;
     let (name, description, code) = validate(&spec)?;
     check_segment(scope, spec.segment_id).await?;
+    check_club(scope, spec.club_id).await?;
     let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
@@ -293,6 +304,7 @@ pub async fn create(
                 card_holders_only: Set(spec.card_holders_only),
                 tier_names: Set(tiers_json(&spec.tier_names)?),
                 segment_id: Set(spec.segment_id),
+                club_id: Set(spec.club_id),
                 exclude_recent_buyers_days: Set(spec.exclude_recent_buyers_days),
                 status: Set(OfferStatus::Active),
                 max_per_member: Set(spec.max_per_member),
@@ -342,6 +354,7 @@ pub async fn update(
     )?;
     let (name, description, code) = validate(&spec)?;
     check_segment(scope, spec.segment_id).await?;
+    check_club(scope, spec.club_id).await?;
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(_previous) = idem.claim(tx.db()).await?
@@ -377,6 +390,7 @@ pub async fn update(
     model.card_holders_only = Set(spec.card_holders_only);
     model.tier_names = Set(tiers_json(&spec.tier_names)?);
     model.segment_id = Set(spec.segment_id);
+    model.club_id = Set(spec.club_id);
     model.exclude_recent_buyers_days = Set(spec.exclude_recent_buyers_days);
     model.max_per_member = Set(spec.max_per_member);
     model.member_period_days = Set(spec.member_period_days);
