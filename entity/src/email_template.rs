@@ -46,4 +46,19 @@ pub enum TemplatePurpose {
     /// A contest prize won (draw or instant win), to claim before its deadline.
     #[sea_orm(string_value = "CONTEST_WON")]
     ContestWon,
+    /// An invitation to join a club.
+    #[sea_orm(string_value = "CLUB_INVITATION")]
+    ClubInvitation,
+    /// An invitation to an event.
+    #[sea_orm(string_value = "EVENT_INVITATION")]
+    EventInvitation,
+    /// The day-before reminder of an event the member has a seat at.
+    #[sea_orm(string_value = "EVENT_REMINDER")]
+    EventReminder,
+    /// A seat freed at an event: the member, first on the waitlist, has it.
+    #[sea_orm(string_value = "EVENT_SEAT")]
+    EventSeat,
+    /// An event the member had a seat at (or waited for) is cancelled.
+    #[sea_orm(string_value = "EVENT_CANCELLED")]
+    EventCancelled,
 }

@@ -407,6 +407,27 @@ fn check_answers(
     Ok(out)
 }
 
+/// Why a member may not join a club now (None: they may; an active member may update their
+/// answers).
+pub async fn why_not(
+    scope: &TenantScope,
+    c: &club::Model,
+    member: Uuid,
+) -> Result<Option<&'static str>, AppError> {
+    let conn = scope.conn();
+    let status = conn
+        .find::<club_member::Entity>()
+        .filter(club_member::Column::ClubId.eq(c.id))
+        .filter(club_member::Column::MemberId.eq(member))
+        .one(conn.db())
+        .await?
+        .map(|p| p.status);
+    if status == Some(ClubMemberStatus::Active) {
+        return Ok(None);
+    }
+    may_not_join(&conn, c, member, status == Some(ClubMemberStatus::Invited)).await
+}
+
 /// Why a member may not join (None: they may). An invitation opens any club.
 async fn may_not_join<C: ConnectionTrait>(
     tx: &Scoped<C>,

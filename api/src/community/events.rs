@@ -17,7 +17,7 @@ use entity::{
     voucher::{VoucherKind, VoucherSource},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::Serialize;
@@ -288,6 +288,23 @@ pub async fn cancel(scope: &TenantScope, id: Uuid) -> Result<community_event::Mo
         serde_json::json!({ "name": saved.name }),
     )
     .await?;
+    // Everyone with a seat or waiting for one is told (mailed).
+    for g in tx
+        .find::<event_guest::Entity>()
+        .filter(event_guest::Column::EventId.eq(saved.id))
+        .filter(event_guest::Column::Status.is_in([GuestStatus::Going, GuestStatus::Waitlisted]))
+        .all(tx.db())
+        .await?
+    {
+        events::append(
+            &tx,
+            "event.cancelled_for",
+            Some(saved.id),
+            Some(g.member_id),
+            mail_payload(&saved),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(saved)
 }
@@ -332,6 +349,33 @@ pub async fn guests(
         q = q.filter(event_guest::Column::Status.eq(s));
     }
     Ok(q.all(conn.db()).await?)
+}
+
+/// A waitlisted guest's place on the waitlist (1: next to get a seat).
+pub async fn waitlist_position(
+    scope: &TenantScope,
+    guest: &event_guest::Model,
+) -> Result<Option<u64>, AppError> {
+    let Some(at) = guest.waitlisted_at.filter(|_| guest.status == GuestStatus::Waitlisted) else {
+        return Ok(None);
+    };
+    let conn = scope.conn();
+    let before = conn
+        .find::<event_guest::Entity>()
+        .filter(event_guest::Column::EventId.eq(guest.event_id))
+        .filter(event_guest::Column::Status.eq(GuestStatus::Waitlisted))
+        .filter(
+            sea_orm::Condition::any()
+                .add(event_guest::Column::WaitlistedAt.lt(at))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(event_guest::Column::WaitlistedAt.eq(at))
+                        .add(event_guest::Column::Id.lt(guest.id)),
+                ),
+        )
+        .count(conn.db())
+        .await?;
+    Ok(Some(before + 1))
 }
 
 /// A member's row at an event, if any.

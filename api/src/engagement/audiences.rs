@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
+    club_member,
     ledger_account::{self, AccountKind},
     member, member_tier, purchase, purchase_line, segment, suppression,
 };
@@ -50,6 +51,20 @@ pub struct Filter {
     /// Bought one of these products (SKUs or categories; none listed: anything) in the last
     /// N days, not returned since ("just bought": under `not`, leaves them out).
     pub bought_within: Option<BoughtWithin>,
+    /// An active member of this club (the community's `club_member` rows: being ACTIVE is the
+    /// one fact club perks read).
+    pub club_id: Option<Uuid>,
+    /// A club member whose answer to one of the club's questions equals a value.
+    pub club_answer: Option<ClubAnswer>,
+}
+
+/// "Member of club X whose answer to `key` is `equals`".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ClubAnswer {
+    pub club_id: Uuid,
+    pub key: String,
+    pub equals: String,
 }
 
 /// "Bought one of these products in the last `days` days".
@@ -94,6 +109,13 @@ fn longest_window(f: &Filter) -> Option<i64> {
 
 const MAX_NODES: usize = 200;
 
+/// Whether the filter has a club leaf anywhere.
+fn asks_clubs(f: &Filter) -> bool {
+    f.club_id.is_some()
+        || f.club_answer.is_some()
+        || f.all.iter().chain(&f.any).chain(f.not.as_deref()).any(asks_clubs)
+}
+
 /// A line a member bought: SKU, category, when.
 type Bought = (String, Option<String>, DateTime<Utc>);
 /// A bought line as read: member, when, SKU, category.
@@ -114,6 +136,8 @@ struct Facts {
     spend: i64,
     /// Lines bought in the longest "bought within" window: SKU, category, when.
     recent: Vec<Bought>,
+    /// The clubs the member is an active member of, with their answers.
+    clubs: HashMap<Uuid, std::collections::BTreeMap<String, String>>,
     now: DateTime<Utc>,
 }
 
@@ -225,6 +249,13 @@ fn matches(f: &Filter, x: &Facts) -> bool {
         && leaf(f.enrolled_before.map(|d| x.member.created_at < d))
         && leaf(f.attribute.as_ref().map(|(k, v)| {
             x.member.attributes.get(k.trim()).and_then(|a| a.as_str()) == Some(v.as_str())
+        }))
+        && leaf(f.club_id.map(|c| x.clubs.contains_key(&c)))
+        && leaf(f.club_answer.as_ref().map(|a| {
+            x.clubs
+                .get(&a.club_id)
+                .and_then(|answers| answers.get(a.key.trim()))
+                .is_some_and(|v| v.eq_ignore_ascii_case(a.equals.trim()))
         }))
         && leaf(f.bought_within.as_ref().map(|b| {
             let since = x.now - chrono::Duration::days(b.days);
@@ -376,6 +407,25 @@ async fn evaluate_for<C: ConnectionTrait>(
             }
         }
     }
+    // Club places, only when the filter asks.
+    let mut clubs: HashMap<Uuid, HashMap<Uuid, std::collections::BTreeMap<String, String>>> =
+        HashMap::new();
+    if asks_clubs(&filter) {
+        let mut rows = conn
+            .find::<club_member::Entity>()
+            .filter(club_member::Column::Status.eq(club_member::ClubMemberStatus::Active));
+        if let Some(m) = only {
+            rows = rows.filter(club_member::Column::MemberId.eq(m));
+        }
+        for p in rows.all(conn.db()).await? {
+            let answers = p
+                .answers
+                .as_deref()
+                .and_then(|a| serde_json::from_str(a).ok())
+                .unwrap_or_default();
+            clubs.entry(p.member_id).or_default().insert(p.club_id, answers);
+        }
+    }
     // One member's check (a checkout) needs no mail suppressions.
     let suppressed: HashSet<String> = if only.is_some() {
         HashSet::new()
@@ -401,6 +451,7 @@ async fn evaluate_for<C: ConnectionTrait>(
             last_purchase,
             spend,
             recent: recent.remove(&m.id).unwrap_or_default(),
+            clubs: clubs.remove(&m.id).unwrap_or_default(),
             now,
             member: m,
         };

@@ -590,6 +590,8 @@ pub async fn data_of<C: ConnectionTrait>(
         voucher: None,
         membership: None,
         contest: None,
+        club: None,
+        event: None,
         currency_exponent: currency.minor_units(),
         currency: currency.code().to_owned(),
         lang: brand_lang,

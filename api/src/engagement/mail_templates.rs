@@ -39,6 +39,11 @@ pub const VARIABLES: &[&str] = &[
     "contest.name",
     "contest.prize",
     "contest.claim_until",
+    "club.name",
+    "event.name",
+    "event.place",
+    "event.date",
+    "event.time",
 ];
 
 /// Fields of each item of `vouchers`.
@@ -66,6 +71,10 @@ pub struct Data {
     pub membership: Option<MembershipData>,
     /// The prize a CONTEST_WON mail is about.
     pub contest: Option<ContestData>,
+    /// The club a CLUB_INVITATION mail is about.
+    pub club: Option<ClubData>,
+    /// The event an EVENT_* mail is about.
+    pub event: Option<EventData>,
     /// For the `money` filter.
     #[serde(skip)]
     pub currency_exponent: u16,
@@ -122,6 +131,22 @@ pub struct ContestData {
     pub name: String,
     pub prize: String,
     pub claim_until: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ClubData {
+    pub name: String,
+}
+
+/// An event, its date and time written in the brand's time zone and language.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EventData {
+    pub name: String,
+    pub place: String,
+    /// `24/12/2026` in French, `2026-12-24` in English.
+    pub date: String,
+    /// `19:30`.
+    pub time: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -191,6 +216,15 @@ impl Data {
                 name: "Summer draw".to_owned(),
                 prize: "A weekend for two".to_owned(),
                 claim_until: now + chrono::Duration::days(30),
+            }),
+            club: Some(ClubData {
+                name: "Wine club".to_owned(),
+            }),
+            event: Some(EventData {
+                name: "Tasting evening".to_owned(),
+                place: "12 rue du Port, Nantes".to_owned(),
+                date: "24/12/2026".to_owned(),
+                time: "19:30".to_owned(),
             }),
             currency_exponent: exponent,
             currency: currency.to_owned(),

@@ -33,11 +33,13 @@ use crate::{
         mail::{MarketingMail, Post, SendError},
         tenancy::Scoped,
     },
-    engagement::mail_templates::{ContestData, MembershipData, Parts, VoucherData},
+    engagement::mail_templates::{
+        ClubData, ContestData, EventData, MembershipData, Parts, VoucherData,
+    },
 };
 
 /// Every transactional purpose.
-pub const PURPOSES: [TemplatePurpose; 7] = [
+pub const PURPOSES: [TemplatePurpose; 12] = [
     TemplatePurpose::Welcome,
     TemplatePurpose::VoucherIssued,
     TemplatePurpose::RewardReady,
@@ -45,6 +47,11 @@ pub const PURPOSES: [TemplatePurpose; 7] = [
     TemplatePurpose::MembershipRenewal,
     TemplatePurpose::Birthday,
     TemplatePurpose::ContestWon,
+    TemplatePurpose::ClubInvitation,
+    TemplatePurpose::EventInvitation,
+    TemplatePurpose::EventReminder,
+    TemplatePurpose::EventSeat,
+    TemplatePurpose::EventCancelled,
 ];
 
 const LOOKBACK_HOURS: i64 = 48;
@@ -129,6 +136,46 @@ pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
         (TemplatePurpose::ContestWon, Lang::En) => (
             "You won: {{ contest.prize }}",
             "Good news: you won {{ contest.prize }} in {{ brand.name }}'s {{ contest.name }}. Claim your prize before {{ contest.claim_until | date }} from your space: {{ links.app }}",
+        ),
+        (TemplatePurpose::ClubInvitation, Lang::Fr) => (
+            "Invitation : rejoignez le club {{ club.name }}",
+            "{{ brand.name }} vous invite à rejoindre son club {{ club.name }}. Rejoignez-le depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::ClubInvitation, Lang::En) => (
+            "You are invited to join {{ club.name }}",
+            "{{ brand.name }} invites you to join its club {{ club.name }}. Join it from your space: {{ links.app }}",
+        ),
+        (TemplatePurpose::EventInvitation, Lang::Fr) => (
+            "Invitation : {{ event.name }}",
+            "{{ brand.name }} vous invite à {{ event.name }}, le {{ event.date }} à {{ event.time }}, {{ event.place }}. Répondez depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::EventInvitation, Lang::En) => (
+            "Invitation: {{ event.name }}",
+            "{{ brand.name }} invites you to {{ event.name }} on {{ event.date }} at {{ event.time }}, {{ event.place }}. Answer from your space: {{ links.app }}",
+        ),
+        (TemplatePurpose::EventReminder, Lang::Fr) => (
+            "Rappel : {{ event.name }} demain",
+            "Nous vous attendons à {{ event.name }} le {{ event.date }} à {{ event.time }}, {{ event.place }}. Présentez votre carte à l'entrée. Un empêchement ? Libérez votre place depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::EventReminder, Lang::En) => (
+            "Reminder: {{ event.name }} tomorrow",
+            "We look forward to seeing you at {{ event.name }} on {{ event.date }} at {{ event.time }}, {{ event.place }}. Show your card at the door. Can't come? Free your seat from your space: {{ links.app }}",
+        ),
+        (TemplatePurpose::EventSeat, Lang::Fr) => (
+            "Une place s'est libérée : {{ event.name }}",
+            "Bonne nouvelle : une place s'est libérée à {{ event.name }} le {{ event.date }} à {{ event.time }}, {{ event.place }}. Elle est à vous. Un empêchement ? Libérez-la depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::EventSeat, Lang::En) => (
+            "A seat freed up: {{ event.name }}",
+            "Good news: a seat freed up at {{ event.name }} on {{ event.date }} at {{ event.time }}, {{ event.place }}, and it is yours. Can't come? Free it from your space: {{ links.app }}",
+        ),
+        (TemplatePurpose::EventCancelled, Lang::Fr) => (
+            "Annulation : {{ event.name }}",
+            "Nous sommes désolés : {{ event.name }}, prévu le {{ event.date }} à {{ event.time }}, est annulé.",
+        ),
+        (TemplatePurpose::EventCancelled, Lang::En) => (
+            "Cancelled: {{ event.name }}",
+            "We are sorry: {{ event.name }}, planned on {{ event.date }} at {{ event.time }}, is cancelled.",
         ),
         (TemplatePurpose::Marketing, _) => ("{{ brand.name }}", "{{ brand.name }}"),
     };
@@ -248,6 +295,11 @@ async fn consume_events(
                 "voucher.issued",
                 "points.birthday_bonus",
                 "contest.won",
+                "club.invited",
+                "event.invited",
+                "event.reminder",
+                "event.seat",
+                "event.cancelled_for",
             ],
             now,
             EVENTS_PER_PASS,
@@ -289,6 +341,12 @@ async fn consume_events(
             "points.birthday_bonus" => (TemplatePurpose::Birthday, format!("birthday:{subject}")),
             // The event carries what the mail says (engagement does not read contests).
             "contest.won" => (TemplatePurpose::ContestWon, format!("contest:{}", event.id)),
+            // Clubs and events too: the event carries the names, dates and place.
+            "club.invited" => (TemplatePurpose::ClubInvitation, format!("club:{}", event.id)),
+            "event.invited" => (TemplatePurpose::EventInvitation, format!("event:{}", event.id)),
+            "event.reminder" => (TemplatePurpose::EventReminder, format!("event:{}", event.id)),
+            "event.seat" => (TemplatePurpose::EventSeat, format!("event:{}", event.id)),
+            "event.cancelled_for" => (TemplatePurpose::EventCancelled, format!("event:{}", event.id)),
             _ => continue,
         };
         if settings.transactional_disabled.contains(&purpose) {
@@ -547,6 +605,50 @@ async fn send<C: ConnectionTrait>(
                 .to_owned(),
             claim_until: serde_json::from_value(event.payload["claimUntil"].clone())
                 .unwrap_or(event.created_at),
+        });
+    }
+    if let Some(id) = row
+        .subject_key
+        .strip_prefix("club:")
+        .and_then(|v| Uuid::parse_str(v).ok())
+        && let Ok(event) = conn.get::<entity::event::Entity>(id).await
+    {
+        data.club = Some(ClubData {
+            name: event.payload["clubName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        });
+    }
+    if let Some(id) = row
+        .subject_key
+        .strip_prefix("event:")
+        .and_then(|v| Uuid::parse_str(v).ok())
+        && let Ok(event) = conn.get::<entity::event::Entity>(id).await
+    {
+        let starts: DateTime<Utc> =
+            serde_json::from_value(event.payload["startsAt"].clone()).unwrap_or(event.created_at);
+        let zone = conn
+            .brand()
+            .await
+            .ok()
+            .and_then(|b| b.timezone.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let local = starts.with_timezone(&zone);
+        data.event = Some(EventData {
+            name: event.payload["eventName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            place: event.payload["place"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            date: match brand.lang {
+                crate::core::i18n::Lang::Fr => local.format("%d/%m/%Y").to_string(),
+                crate::core::i18n::Lang::En => local.format("%Y-%m-%d").to_string(),
+            },
+            time: local.format("%H:%M").to_string(),
         });
     }
     let own = conn

@@ -106,6 +106,8 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         "contest_entries": rows(&conn, conn.find::<entity::contest_entry::Entity>().filter(entity::contest_entry::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_entry::Column::Id)).await?,
         "referral_code": rows(&conn, conn.find::<entity::referral_code::Entity>().filter(entity::referral_code::Column::MemberId.eq(member.id))).await?,
         "referrals": rows(&conn, conn.find::<entity::referral::Entity>().filter(sea_orm::Condition::any().add(entity::referral::Column::RefereeId.eq(member.id)).add(entity::referral::Column::ReferrerId.eq(member.id)))).await?,
+        "clubs": rows(&conn, conn.find::<entity::club_member::Entity>().filter(entity::club_member::Column::MemberId.eq(member.id)).order_by_asc(entity::club_member::Column::Id)).await?,
+        "events": rows(&conn, conn.find::<entity::event_guest::Entity>().filter(entity::event_guest::Column::MemberId.eq(member.id)).order_by_asc(entity::event_guest::Column::Id)).await?,
         "contest_wins": rows(&conn, conn.find::<entity::contest_winner::Entity>().filter(entity::contest_winner::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_winner::Column::Id)).await?,
     }))
 }
@@ -163,6 +165,19 @@ pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError>
             .exec(tx.db())
             .await?;
     }
+    // Club answers (a child's birth date...) are personal: dropped with their consent.
+    tx.update_many::<entity::club_member::Entity>()
+        .col_expr(
+            entity::club_member::Column::Answers,
+            Expr::value(Option::<String>::None),
+        )
+        .col_expr(
+            entity::club_member::Column::AnswersConsentAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(entity::club_member::Column::MemberId.eq(member.id))
+        .exec(tx.db())
+        .await?;
     for card in coalition::cards_of_member(tx.db(), member.id).await? {
         coalition::set_consents(tx.db(), card.id, &[]).await?;
     }

@@ -187,6 +187,23 @@ pub fn registry() -> Vec<Job> {
             },
         },
         Job {
+            name: "clubs and events",
+            cadence: Cadence::Mail,
+            run: |state, now| {
+                Box::pin(async move {
+                    let left = crate::community::clubs::settle_paid(&state.base, now).await?;
+                    let reminded = crate::community::events::remind(&state.base, now).await?;
+                    Ok(if left + reminded > 0 {
+                        format!(
+                            "{left} left paid clubs (membership ended), {reminded} event reminders"
+                        )
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
             name: "transactional mail",
             cadence: Cadence::Mail,
             run: |state, now| {

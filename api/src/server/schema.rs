@@ -37,6 +37,8 @@ pub struct QueryRoot(
     loyalty::member_rights::MemberRightsQuery,
     community::contests::ContestQuery,
     community::referrals::ReferralQuery,
+    community::clubs::ClubQuery,
+    community::events::EventQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -63,6 +65,8 @@ pub struct MutationRoot(
     loyalty::member_rights::MemberRightsMutation,
     community::contests::ContestMutation,
     community::referrals::ReferralMutation,
+    community::clubs::ClubMutation,
+    community::events::EventMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

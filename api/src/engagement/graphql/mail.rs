@@ -36,6 +36,11 @@ pub enum TemplatePurpose {
     MembershipRenewal,
     Birthday,
     ContestWon,
+    ClubInvitation,
+    EventInvitation,
+    EventReminder,
+    EventSeat,
+    EventCancelled,
 }
 
 /// A brand's sender identity and marketing settings.
@@ -257,6 +262,18 @@ pub struct AudienceFilterInput {
     /// Bought one of these products in the last N days (returned lines excluded). Under `not`:
     /// "just bought" suppression, as offers have.
     pub bought_within: Option<BoughtWithinInput>,
+    /// An active member of this club.
+    pub club_id: Option<ID>,
+    /// A club member whose answer to one of the club's questions equals a value (answers kept
+    /// with consent only).
+    pub club_answer: Option<ClubAnswerEqualsInput>,
+}
+
+#[derive(InputObject, Clone)]
+pub struct ClubAnswerEqualsInput {
+    pub club_id: ID,
+    pub key: String,
+    pub equals: String,
 }
 
 #[derive(InputObject, Clone)]
@@ -311,6 +328,20 @@ impl AudienceFilterInput {
                     categories: b.categories,
                     days: i64::from(b.days),
                 }),
+            club_id: self
+                .club_id
+                .map(|c| id("input.filter.clubId", &c))
+                .transpose()?,
+            club_answer: self
+                .club_answer
+                .map(|a| {
+                    Ok::<_, crate::core::error::AppError>(crate::engagement::audiences::ClubAnswer {
+                        club_id: id("input.filter.clubAnswer.clubId", &a.club_id)?,
+                        key: a.key,
+                        equals: a.equals,
+                    })
+                })
+                .transpose()?,
         })
     }
 }
