@@ -489,7 +489,11 @@ async fn place<C: ConnectionTrait>(
             joins: Set(0),
             updated_at: Set(tx.now()),
         },
-        vec![club_member::Column::ClubId, club_member::Column::MemberId],
+        vec![
+            club_member::Column::TenantId,
+            club_member::Column::ClubId,
+            club_member::Column::MemberId,
+        ],
     )
     .await?;
     tx.find::<club_member::Entity>()

@@ -415,7 +415,11 @@ async fn row<C: ConnectionTrait>(
             reminded_at: Set(None),
             updated_at: Set(tx.now()),
         },
-        vec![event_guest::Column::EventId, event_guest::Column::MemberId],
+        vec![
+            event_guest::Column::TenantId,
+            event_guest::Column::EventId,
+            event_guest::Column::MemberId,
+        ],
     )
     .await?;
     tx.find::<event_guest::Entity>()

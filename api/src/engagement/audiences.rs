@@ -605,8 +605,42 @@ mod tests {
             last_purchase: None,
             spend,
             recent: vec![("THE".into(), Some("tea".into()), Utc::now())],
+            clubs: HashMap::new(),
             now: Utc::now(),
         }
+    }
+
+    #[test]
+    fn club_leaves_read_active_places_and_their_answers() {
+        let wine = Uuid::from_u128(7);
+        let baby = Uuid::from_u128(8);
+        let mut x = facts(0, None);
+        x.clubs.insert(
+            wine,
+            std::collections::BTreeMap::from([("colour".to_owned(), "Red".to_owned())]),
+        );
+        let member_of = |c| Filter {
+            club_id: Some(c),
+            ..Filter::default()
+        };
+        assert!(matches(&member_of(wine), &x));
+        assert!(!matches(&member_of(baby), &x));
+        let answer = |c, v: &str| Filter {
+            club_answer: Some(ClubAnswer {
+                club_id: c,
+                key: "colour".into(),
+                equals: v.into(),
+            }),
+            ..Filter::default()
+        };
+        assert!(matches(&answer(wine, "red"), &x));
+        assert!(!matches(&answer(wine, "white"), &x));
+        assert!(!matches(&answer(baby, "red"), &x));
+        assert!(asks_clubs(&Filter {
+            not: Some(Box::new(member_of(wine))),
+            ..Filter::default()
+        }));
+        assert!(!asks_clubs(&Filter::default()));
     }
 
     #[test]

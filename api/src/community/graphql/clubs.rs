@@ -421,15 +421,15 @@ impl ClubMutation {
         ctx: &Context<'_>,
         club_id: ID,
         member_id: ID,
-        #[graphql(default)] answers: Vec<ClubAnswer>,
-        #[graphql(default)] consent: bool,
+        answers: Option<Vec<ClubAnswer>>,
+        consent: Option<bool>,
         idempotency_key: Option<String>,
     ) -> Result<ClubPlace> {
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: id("memberId", &member_id)?,
-            answers: self::answers(answers)?,
-            consent,
+            answers: self::answers(answers.unwrap_or_default())?,
+            consent: consent.unwrap_or(false),
         };
         Ok(clubs::join(ctx.scope()?, j, idempotency_key.as_deref())
             .await?
@@ -454,15 +454,15 @@ impl ClubMutation {
         &self,
         ctx: &Context<'_>,
         club_id: ID,
-        #[graphql(default)] answers: Vec<ClubAnswer>,
-        #[graphql(default)] consent: bool,
+        answers: Option<Vec<ClubAnswer>>,
+        consent: Option<bool>,
         idempotency_key: Option<String>,
     ) -> Result<ClubPlace> {
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: member_of(ctx)?,
-            answers: self::answers(answers)?,
-            consent,
+            answers: self::answers(answers.unwrap_or_default())?,
+            consent: consent.unwrap_or(false),
         };
         Ok(clubs::join(ctx.scope()?, j, idempotency_key.as_deref())
             .await?

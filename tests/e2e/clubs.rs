@@ -1,0 +1,459 @@
+//! Consumer clubs: joining by each rule (open, invitation, segment, paid membership), answers
+//! kept only with consent and checked against the club's questions, joins and leaves counted
+//! once (idempotent, racing), club-only offers and audience leaves, the invitation mail, the
+//! member's own space, export and erasure, and another brand's club read as NOT_FOUND.
+
+use chrono::Duration;
+use fidelis_tests::{PASSWORD, RECORD_PURCHASE, TestApp, TestBrand, code_of, field_of, spawn_app};
+use serde_json::{Value, json};
+
+const CREATE: &str = "mutation($i: ClubInput!, $k: String) { createClub(input: $i, idempotencyKey: $k) { id name joinRule paid questions { key kind choices } } }";
+const JOIN: &str = "mutation($c: ID!, $m: ID!, $a: [ClubAnswerInput!], $consent: Boolean, $k: String) { joinClub(clubId: $c, memberId: $m, answers: $a, consent: $consent, idempotencyKey: $k) { id status joins answers { key value } answersConsentAt } }";
+const LEAVE: &str = "mutation($c: ID!, $m: ID!) { leaveClub(clubId: $c, memberId: $m) { id status joins answers { key value } leftAt } }";
+const FIGURES: &str = "query($c: ID!) { clubFigures(clubId: $c) { members invited joins leaves activeMembers membersRevenueMinor othersRevenueMinor revenuePerMemberMinor revenuePerOtherMemberMinor } }";
+const MEMBER_CLUBS: &str = "query($m: ID!) { memberClubs(memberId: $m) { clubId status answers { key value } } }";
+
+async fn create(app: &TestApp, brand: &TestBrand, input: Value) -> String {
+    let r = app
+        .as_token(&brand.owner.access_token)
+        .query(CREATE, json!({ "i": input }))
+        .await;
+    r["data"]["createClub"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("createClub: {r}"))
+        .to_owned()
+}
+
+fn baby_club() -> Value {
+    json!({
+        "name": "Club bébé",
+        "description": "Pour les jeunes parents",
+        "questions": [
+            { "key": "child_birth_date", "label": "Date de naissance de l'enfant", "kind": "DATE" },
+            { "key": "diet", "label": "Alimentation", "kind": "CHOICE", "choices": ["bio", "classique"] },
+        ],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_once() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("club").await;
+    let owner = app.as_token(&brand.owner.access_token);
+
+    // Bad shapes are refused, nothing created.
+    for (input, field) in [
+        (
+            json!({ "name": "X", "questions": [{ "key": "bad key", "label": "L", "kind": "TEXT" }] }),
+            "input.questions",
+        ),
+        (
+            json!({ "name": "X", "questions": [{ "key": "k", "label": "L", "kind": "CHOICE", "choices": ["one"] }] }),
+            "input.questions",
+        ),
+        (json!({ "name": "X", "joinRule": "SEGMENT" }), "input.segmentId"),
+        (json!({ "name": "X", "joinRule": "TIER" }), "input.tierNames"),
+        (json!({ "name": "  " }), "input.name"),
+    ] {
+        let r = owner.query(CREATE, json!({ "i": input })).await;
+        assert_eq!(
+            (code_of(&r), field_of(&r)),
+            ("VALIDATION", field),
+            "{r}"
+        );
+    }
+    let none = owner.query("{ clubs { id } }", json!({})).await;
+    assert_eq!(none["data"]["clubs"], json!([]), "{none}");
+
+    // Created once under an idempotency key.
+    let first = owner
+        .query(CREATE, json!({ "i": baby_club(), "k": "club-1" }))
+        .await;
+    let again = owner
+        .query(CREATE, json!({ "i": baby_club(), "k": "club-1" }))
+        .await;
+    assert_eq!(first, again);
+    let club = first["data"]["createClub"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{first}"))
+        .to_owned();
+    assert_eq!(first["data"]["createClub"]["joinRule"], "OPEN");
+    let listed = owner.query("{ clubs { id } }", json!({})).await;
+    assert_eq!(listed["data"]["clubs"].as_array().map(Vec::len), Some(1));
+
+    let (ana, _) = app
+        .enroll(
+            &brand,
+            json!({ "email": "ana@club.example", "emailConsent": true }),
+        )
+        .await;
+    let answers = json!([{ "key": "child_birth_date", "value": "2026-03-14" }, { "key": "diet", "value": "bio" }]);
+
+    // Answers without consent, a malformed date, an unknown question, a choice not offered:
+    // refused, nothing written.
+    for (a, consent, field) in [
+        (answers.clone(), false, "consent"),
+        (
+            json!([{ "key": "child_birth_date", "value": "14/03/2026" }]),
+            true,
+            "answers",
+        ),
+        (json!([{ "key": "shoe_size", "value": "38" }]), true, "answers"),
+        (json!([{ "key": "diet", "value": "vegan" }]), true, "answers"),
+    ] {
+        let r = owner
+            .query(
+                JOIN,
+                json!({ "c": club, "m": ana, "a": a, "consent": consent }),
+            )
+            .await;
+        assert_eq!(
+            (code_of(&r), field_of(&r)),
+            ("VALIDATION", field),
+            "{r}"
+        );
+    }
+    let places = owner.query(MEMBER_CLUBS, json!({ "m": ana })).await;
+    assert_eq!(places["data"]["memberClubs"], json!([]), "{places}");
+
+    // Joined with consent: answers kept; a replay of the same key changes nothing.
+    let vars = json!({ "c": club, "m": ana, "a": answers, "consent": true, "k": "join-ana" });
+    let joined = owner.query(JOIN, vars.clone()).await;
+    let p = &joined["data"]["joinClub"];
+    assert_eq!(p["status"], "ACTIVE", "{joined}");
+    assert_eq!(p["joins"], 1);
+    assert_eq!(p["answers"].as_array().map(Vec::len), Some(2));
+    assert!(p["answersConsentAt"].is_string());
+    assert_eq!(owner.query(JOIN, vars).await, joined);
+
+    // Racing joins of one member count one join.
+    let (bob, _) = app
+        .enroll(&brand, json!({ "email": "bob@club.example" }))
+        .await;
+    let racing = futures_util::future::join_all((0..6).map(|_| {
+        let owner = app.as_token(&brand.owner.access_token);
+        let club = club.clone();
+        let bob = bob.clone();
+        async move { owner.query(JOIN, json!({ "c": club, "m": bob })).await }
+    }))
+    .await;
+    assert!(
+        racing.iter().any(|r| r["data"]["joinClub"]["status"] == "ACTIVE"),
+        "{racing:?}"
+    );
+    let f = owner.query(FIGURES, json!({ "c": club })).await;
+    assert_eq!(f["data"]["clubFigures"]["joins"], 2, "{f}");
+    assert_eq!(f["data"]["clubFigures"]["members"], 2, "{f}");
+
+    // Club-answer audience: only Ana (bio); the club leaf: both.
+    let audience = |filter: Value| {
+        let owner = app.as_token(&brand.owner.access_token);
+        async move {
+            let r = owner
+                .query(
+                    "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) { matched } }",
+                    json!({ "f": filter }),
+                )
+                .await;
+            r["data"]["audiencePreview"]["matched"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("{r}"))
+        }
+    };
+    assert_eq!(
+        audience(json!({ "clubAnswer": { "clubId": club, "key": "diet", "equals": "BIO" } }))
+            .await,
+        1
+    );
+    assert_eq!(audience(json!({ "clubId": club })).await, 2);
+    assert_eq!(audience(json!({ "not": { "clubId": club } })).await, 0);
+
+    // Leaving drops the answers; leaving again changes nothing; coming back counts a join.
+    let left = owner.query(LEAVE, json!({ "c": club, "m": ana })).await;
+    assert_eq!(left["data"]["leaveClub"]["status"], "LEFT", "{left}");
+    assert_eq!(left["data"]["leaveClub"]["answers"], json!([]));
+    let twice = owner.query(LEAVE, json!({ "c": club, "m": ana })).await;
+    assert_eq!(
+        twice["data"]["leaveClub"]["leftAt"],
+        left["data"]["leaveClub"]["leftAt"]
+    );
+    let f = owner.query(FIGURES, json!({ "c": club })).await;
+    assert_eq!(f["data"]["clubFigures"]["members"], 1, "{f}");
+    assert_eq!(f["data"]["clubFigures"]["leaves"], 1, "{f}");
+    assert_eq!(audience(json!({ "clubId": club })).await, 1);
+    let back = owner
+        .query(JOIN, json!({ "c": club, "m": ana, "consent": false }))
+        .await;
+    assert_eq!(back["data"]["joinClub"]["joins"], 2, "{back}");
+    assert_eq!(back["data"]["joinClub"]["answers"], json!([]));
+
+    // Export shows the club place; erasure drops answers kept since.
+    owner
+        .query(
+            JOIN,
+            json!({ "c": club, "m": ana, "a": [{ "key": "diet", "value": "bio" }], "consent": true }),
+        )
+        .await;
+    let export = owner
+        .query(
+            "query($m: ID!) { exportMemberData(memberId: $m) }",
+            json!({ "m": ana }),
+        )
+        .await;
+    let text = export.to_string();
+    assert!(text.contains("clubs") && text.contains("bio"), "{export}");
+    let erased = owner
+        .query(
+            "mutation($m: ID!) { eraseMember(memberId: $m) }",
+            json!({ "m": ana }),
+        )
+        .await;
+    assert!(erased["errors"].is_null(), "{erased}");
+    let places = owner.query(MEMBER_CLUBS, json!({ "m": ana })).await;
+    assert_eq!(
+        places["data"]["memberClubs"][0]["answers"],
+        json!([]),
+        "{places}"
+    );
+
+    // Archived: nobody joins any more.
+    let (cy, _) = app
+        .enroll(&brand, json!({ "email": "cy@club.example" }))
+        .await;
+    owner
+        .query("mutation($id: ID!) { archiveClub(id: $id) { id } }", json!({ "id": club }))
+        .await;
+    let late = owner.query(JOIN, json!({ "c": club, "m": cy })).await;
+    assert_eq!(code_of(&late), "CONFLICT", "{late}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follow() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("clubs").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let (ana, ana_card) = app
+        .enroll(&brand, json!({ "email": "ana@clubs.example" }))
+        .await;
+    let (bob, bob_card) = app
+        .enroll(&brand, json!({ "email": "bob@clubs.example" }))
+        .await;
+
+    // By invitation: Bob is kept out until invited, mailed once, then joins.
+    let wine = create(
+        &app,
+        &brand,
+        json!({ "name": "Club vin", "joinRule": "INVITATION" }),
+    )
+    .await;
+    let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let invite = "mutation($c: ID!, $m: [ID!]!) { inviteToClub(clubId: $c, memberIds: $m) }";
+    let welcome = fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        app.now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(welcome.sent, 2, "welcome mails: {welcome:?}");
+    let r = owner.query(invite, json!({ "c": wine, "m": [bob] })).await;
+    assert_eq!(r["data"]["inviteToClub"], 1, "{r}");
+    let r = owner.query(invite, json!({ "c": wine, "m": [bob] })).await;
+    assert_eq!(r["data"]["inviteToClub"], 0, "invited once: {r}");
+    let mail = fidelis::engagement::transactional::run_once(
+        &app.state.base,
+        &app.state.links,
+        &app.state.post,
+        app.now(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(mail.sent, 1, "{mail:?}");
+    let m = app.smtp.wait_for("bob@clubs.example").await;
+    assert!(m.subject().contains("Club vin"), "{}", m.subject());
+    let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
+    assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+
+    // By segment: big spenders only.
+    let seg = owner
+        .query(
+            "mutation($n: String!, $f: AudienceFilterInput!) { saveSegment(name: $n, filter: $f) { id } }",
+            json!({ "n": "Gros clients", "f": { "totalSpendAtLeastMinor": 5_000 } }),
+        )
+        .await;
+    let seg = seg["data"]["saveSegment"]["id"].clone();
+    let vip = create(
+        &app,
+        &brand,
+        json!({ "name": "Club VIP", "joinRule": "SEGMENT", "segmentId": seg }),
+    )
+    .await;
+    let buy = |card: &str, total: i64| {
+        json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total,
+            "lines": [{ "sku": "A", "quantity": 1, "unitPriceMinor": total }] } })
+    };
+    let r = owner.query(RECORD_PURCHASE, buy(&ana_card, 6_000)).await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = owner.query(JOIN, json!({ "c": vip, "m": bob })).await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = owner.query(JOIN, json!({ "c": vip, "m": ana })).await;
+    assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+
+    // A club-only offer: Ana (VIP club) gets it, Bob does not.
+    let offer = owner
+        .query(
+            "mutation($i: OfferInput!) { createOffer(input: $i) { id } }",
+            json!({ "i": { "name": "VIP -10 %", "kind": "DISCOUNT", "percent": 10, "clubId": vip,
+                "startsAt": app.now() - Duration::minutes(1), "endsAt": app.now() + Duration::days(30) } }),
+        )
+        .await;
+    assert!(offer["data"]["createOffer"]["id"].is_string(), "{offer}");
+    let record = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { offerDiscountMinor explanation { reason } } }";
+    let r = owner.query(record, buy(&ana_card, 2_000)).await;
+    assert_eq!(r["data"]["recordPurchase"]["offerDiscountMinor"], 200, "{r}");
+    let r = owner.query(record, buy(&bob_card, 2_000)).await;
+    assert_eq!(r["data"]["recordPurchase"]["offerDiscountMinor"], 0, "{r}");
+    assert!(r.to_string().contains("NOT_IN_CLUB"), "{r}");
+
+    // Paid: a membership of the program is needed; when it ends, the member leaves.
+    let premium = owner
+        .query(
+            "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
+            json!({ "i": { "name": "Premium", "rules": { "membership": {
+                "feeMinor": 900, "period": "MONTHLY", "discountPercent": 0,
+                "pointsMultiplierPercent": 100, "perks": [] } } } }),
+        )
+        .await;
+    let premium = premium["data"]["createProgram"]["id"].clone();
+    let paid = create(
+        &app,
+        &brand,
+        json!({ "name": "Club premium", "membershipProgramId": premium }),
+    )
+    .await;
+    let r = owner.query(JOIN, json!({ "c": paid, "m": bob })).await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = owner
+        .query(
+            "mutation($i: PayMembershipInput!) { payMembership(input: $i) { id } }",
+            json!({ "i": { "memberId": bob, "programId": premium, "paymentReference": "PSP-1" } }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = owner.query(JOIN, json!({ "c": paid, "m": bob })).await;
+    assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+    let none = fidelis::community::clubs::settle_paid(&app.state.base, app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(none, 0, "the membership runs");
+    app.clock().advance(Duration::days(40));
+    let left = fidelis::community::clubs::settle_paid(&app.state.base, app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(left, 1);
+    let owner = app.as_token(&app.login(&brand.owner.email, PASSWORD).await.access_token);
+    let places = owner.query(MEMBER_CLUBS, json!({ "m": bob })).await;
+    let status_in = |club: &str| {
+        places["data"]["memberClubs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| p["clubId"] == club)
+            .map(|p| p["status"].clone())
+    };
+    assert_eq!(status_in(&paid), Some(json!("LEFT")), "{places}");
+    assert_eq!(status_in(&wine), Some(json!("ACTIVE")), "{places}");
+
+    // Another brand: the clubs read as missing ones, in reads and writes.
+    let other = app.new_brand("clubs-autre").await;
+    let b = app.as_token(&other.owner.access_token);
+    let (b_member, _) = app
+        .enroll(&other, json!({ "email": "x@autre.example" }))
+        .await;
+    let missing = uuid::Uuid::now_v7().to_string();
+    for (q, vars) in [
+        ("query($c: ID!) { club(id: $c) { id } }", json!({})),
+        (FIGURES, json!({})),
+        ("query($c: ID!) { clubMembers(clubId: $c) { id } }", json!({})),
+        (JOIN, json!({ "m": b_member })),
+        (
+            "mutation($c: ID!) { archiveClub(id: $c) { id } }",
+            json!({}),
+        ),
+    ] {
+        let with = |c: &str| {
+            let mut v = vars.clone();
+            v["c"] = json!(c);
+            v
+        };
+        let foreign = b.query(q, with(&wine)).await;
+        let absent = b.query(q, with(&missing)).await;
+        assert_eq!(code_of(&foreign), "NOT_FOUND", "{q}: {foreign}");
+        assert_eq!(foreign, absent, "{q}");
+    }
+    let r = b
+        .query(
+            "mutation($i: OfferInput!) { createOffer(input: $i) { id } }",
+            json!({ "i": { "name": "X", "kind": "DISCOUNT", "percent": 5, "clubId": vip,
+                "startsAt": app.now(), "endsAt": app.now() + Duration::days(3) } }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
+    let _ = ana;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_member_joins_and_leaves_from_their_own_space() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("club-membre").await;
+    let open = create(&app, &brand, baby_club()).await;
+    let closed = create(
+        &app,
+        &brand,
+        json!({ "name": "Club secret", "joinRule": "INVITATION" }),
+    )
+    .await;
+    let token = app.member_token(&brand).await;
+    let me = app.as_token(&token);
+    let mine = me
+        .query(
+            "{ myClubs { club { id name questions { key } } place { status } whyNot } }",
+            json!({}),
+        )
+        .await;
+    let shown: Vec<&str> = mine["data"]["myClubs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["club"]["id"].as_str())
+        .collect();
+    assert_eq!(shown, [open.as_str()], "the invitation-only club is not shown: {mine}");
+    let r = me
+        .query(
+            "mutation($c: ID!) { joinMyClub(clubId: $c) { status } }",
+            json!({ "c": closed }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = me
+        .query(
+            "mutation($c: ID!, $a: [ClubAnswerInput!]) { joinMyClub(clubId: $c, answers: $a, consent: true) { status answers { key value } } }",
+            json!({ "c": open, "a": [{ "key": "diet", "value": "classique" }] }),
+        )
+        .await;
+    assert_eq!(r["data"]["joinMyClub"]["status"], "ACTIVE", "{r}");
+    let r = me
+        .query(
+            "mutation($c: ID!) { leaveMyClub(clubId: $c) { status } }",
+            json!({ "c": open }),
+        )
+        .await;
+    assert_eq!(r["data"]["leaveMyClub"]["status"], "LEFT", "{r}");
+    // Staff-only reads are not for members.
+    let r = me
+        .query("query($c: ID!) { clubMembers(clubId: $c) { id } }", json!({ "c": open }))
+        .await;
+    assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
+}
