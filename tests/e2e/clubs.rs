@@ -11,7 +11,8 @@ const CREATE: &str = "mutation($i: ClubInput!, $k: String) { createClub(input: $
 const JOIN: &str = "mutation($c: ID!, $m: ID!, $a: [ClubAnswerInput!], $consent: Boolean, $k: String) { joinClub(clubId: $c, memberId: $m, answers: $a, consent: $consent, idempotencyKey: $k) { id status joins answers { key value } answersConsentAt } }";
 const LEAVE: &str = "mutation($c: ID!, $m: ID!) { leaveClub(clubId: $c, memberId: $m) { id status joins answers { key value } leftAt } }";
 const FIGURES: &str = "query($c: ID!) { clubFigures(clubId: $c) { members invited joins leaves activeMembers membersRevenueMinor othersRevenueMinor revenuePerMemberMinor revenuePerOtherMemberMinor } }";
-const MEMBER_CLUBS: &str = "query($m: ID!) { memberClubs(memberId: $m) { clubId status answers { key value } } }";
+const MEMBER_CLUBS: &str =
+    "query($m: ID!) { memberClubs(memberId: $m) { clubId status answers { key value } } }";
 
 async fn create(app: &TestApp, brand: &TestBrand, input: Value) -> String {
     let r = app
@@ -51,16 +52,18 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
             json!({ "name": "X", "questions": [{ "key": "k", "label": "L", "kind": "CHOICE", "choices": ["one"] }] }),
             "input.questions",
         ),
-        (json!({ "name": "X", "joinRule": "SEGMENT" }), "input.segmentId"),
-        (json!({ "name": "X", "joinRule": "TIER" }), "input.tierNames"),
+        (
+            json!({ "name": "X", "joinRule": "SEGMENT" }),
+            "input.segmentId",
+        ),
+        (
+            json!({ "name": "X", "joinRule": "TIER" }),
+            "input.tierNames",
+        ),
         (json!({ "name": "  " }), "input.name"),
     ] {
         let r = owner.query(CREATE, json!({ "i": input })).await;
-        assert_eq!(
-            (code_of(&r), field_of(&r)),
-            ("VALIDATION", field),
-            "{r}"
-        );
+        assert_eq!((code_of(&r), field_of(&r)), ("VALIDATION", field), "{r}");
     }
     let none = owner.query("{ clubs { id } }", json!({})).await;
     assert_eq!(none["data"]["clubs"], json!([]), "{none}");
@@ -98,8 +101,16 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
             true,
             "answers",
         ),
-        (json!([{ "key": "shoe_size", "value": "38" }]), true, "answers"),
-        (json!([{ "key": "diet", "value": "vegan" }]), true, "answers"),
+        (
+            json!([{ "key": "shoe_size", "value": "38" }]),
+            true,
+            "answers",
+        ),
+        (
+            json!([{ "key": "diet", "value": "vegan" }]),
+            true,
+            "answers",
+        ),
     ] {
         let r = owner
             .query(
@@ -107,11 +118,7 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
                 json!({ "c": club, "m": ana, "a": a, "consent": consent }),
             )
             .await;
-        assert_eq!(
-            (code_of(&r), field_of(&r)),
-            ("VALIDATION", field),
-            "{r}"
-        );
+        assert_eq!((code_of(&r), field_of(&r)), ("VALIDATION", field), "{r}");
     }
     let places = owner.query(MEMBER_CLUBS, json!({ "m": ana })).await;
     assert_eq!(places["data"]["memberClubs"], json!([]), "{places}");
@@ -138,7 +145,9 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
     }))
     .await;
     assert!(
-        racing.iter().any(|r| r["data"]["joinClub"]["status"] == "ACTIVE"),
+        racing
+            .iter()
+            .any(|r| r["data"]["joinClub"]["status"] == "ACTIVE"),
         "{racing:?}"
     );
     let f = owner.query(FIGURES, json!({ "c": club })).await;
@@ -161,8 +170,7 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
         }
     };
     assert_eq!(
-        audience(json!({ "clubAnswer": { "clubId": club, "key": "diet", "equals": "BIO" } }))
-            .await,
+        audience(json!({ "clubAnswer": { "clubId": club, "key": "diet", "equals": "BIO" } })).await,
         1
     );
     assert_eq!(audience(json!({ "clubId": club })).await, 2);
@@ -221,7 +229,10 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
         .enroll(&brand, json!({ "email": "cy@club.example" }))
         .await;
     owner
-        .query("mutation($id: ID!) { archiveClub(id: $id) { id } }", json!({ "id": club }))
+        .query(
+            "mutation($id: ID!) { archiveClub(id: $id) { id } }",
+            json!({ "id": club }),
+        )
         .await;
     let late = owner.query(JOIN, json!({ "c": club, "m": cy })).await;
     assert_eq!(code_of(&late), "CONFLICT", "{late}");
@@ -312,7 +323,10 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     assert!(offer["data"]["createOffer"]["id"].is_string(), "{offer}");
     let record = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { offerDiscountMinor explanation { reason } } }";
     let r = owner.query(record, buy(&ana_card, 2_000)).await;
-    assert_eq!(r["data"]["recordPurchase"]["offerDiscountMinor"], 200, "{r}");
+    assert_eq!(
+        r["data"]["recordPurchase"]["offerDiscountMinor"], 200,
+        "{r}"
+    );
     let r = owner.query(record, buy(&bob_card, 2_000)).await;
     assert_eq!(r["data"]["recordPurchase"]["offerDiscountMinor"], 0, "{r}");
     assert!(r.to_string().contains("NOT_IN_CLUB"), "{r}");
@@ -376,7 +390,10 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     for (q, vars) in [
         ("query($c: ID!) { club(id: $c) { id } }", json!({})),
         (FIGURES, json!({})),
-        ("query($c: ID!) { clubMembers(clubId: $c) { id } }", json!({})),
+        (
+            "query($c: ID!) { clubMembers(clubId: $c) { id } }",
+            json!({}),
+        ),
         (JOIN, json!({ "m": b_member })),
         (
             "mutation($c: ID!) { archiveClub(id: $c) { id } }",
@@ -429,7 +446,11 @@ async fn a_member_joins_and_leaves_from_their_own_space() {
         .flatten()
         .filter_map(|c| c["club"]["id"].as_str())
         .collect();
-    assert_eq!(shown, [open.as_str()], "the invitation-only club is not shown: {mine}");
+    assert_eq!(
+        shown,
+        [open.as_str()],
+        "the invitation-only club is not shown: {mine}"
+    );
     let r = me
         .query(
             "mutation($c: ID!) { joinMyClub(clubId: $c) { status } }",
@@ -453,7 +474,10 @@ async fn a_member_joins_and_leaves_from_their_own_space() {
     assert_eq!(r["data"]["leaveMyClub"]["status"], "LEFT", "{r}");
     // Staff-only reads are not for members.
     let r = me
-        .query("query($c: ID!) { clubMembers(clubId: $c) { id } }", json!({ "c": open }))
+        .query(
+            "query($c: ID!) { clubMembers(clubId: $c) { id } }",
+            json!({ "c": open }),
+        )
         .await;
     assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
 }

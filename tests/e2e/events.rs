@@ -149,10 +149,7 @@ async fn racing_answers_never_exceed_the_capacity_and_freed_seats_go_to_the_wait
     )
     .await;
     for r in &withdrawals {
-        assert!(
-            r["errors"].is_null() || code_of(r) == "CONFLICT",
-            "{r}"
-        );
+        assert!(r["errors"].is_null() || code_of(r) == "CONFLICT", "{r}");
     }
     let s = state(&app, &brand, &event).await;
     assert_eq!(count(&s, "GOING"), 5, "{s}");
@@ -160,14 +157,27 @@ async fn racing_answers_never_exceed_the_capacity_and_freed_seats_go_to_the_wait
     assert_eq!(count(&s, "DECLINED"), 5, "{s}");
     assert_eq!(s["event"]["seatsTaken"], 5);
     for m in &waitlist[..5] {
-        assert_eq!(status_of(&s, m), "GOING", "{m} was among the first five: {s}");
+        assert_eq!(
+            status_of(&s, m),
+            "GOING",
+            "{m} was among the first five: {s}"
+        );
     }
     for m in &waitlist[5..] {
         assert_eq!(status_of(&s, m), "WAITLISTED", "{s}");
     }
     // Each promoted guest is mailed that the seat is theirs.
     assert_eq!(send_mail(&app).await, 5);
-    let mail = app.smtp.wait_for(&format!("g{}@atelier.example", guests.iter().position(|(m, _)| *m == waitlist[0]).unwrap_or(0))).await;
+    let mail = app
+        .smtp
+        .wait_for(&format!(
+            "g{}@atelier.example",
+            guests
+                .iter()
+                .position(|(m, _)| *m == waitlist[0])
+                .unwrap_or(0)
+        ))
+        .await;
     assert!(mail.subject().contains("place"), "{}", mail.subject());
 
     // A larger capacity seats the rest of the waitlist; a smaller one than the seats taken is
@@ -175,7 +185,10 @@ async fn racing_answers_never_exceed_the_capacity_and_freed_seats_go_to_the_wait
     let owner = app.as_token(&brand.owner.access_token);
     let update = "mutation($id: ID!, $i: EventInput!) { updateEvent(id: $id, input: $i) { seatsTaken capacity } }";
     let r = owner
-        .query(update, json!({ "id": event, "i": input(&app, 4, json!({})) }))
+        .query(
+            update,
+            json!({ "id": event, "i": input(&app, 4, json!({})) }),
+        )
         .await;
     assert_eq!(
         (code_of(&r), field_of(&r)),
@@ -183,7 +196,10 @@ async fn racing_answers_never_exceed_the_capacity_and_freed_seats_go_to_the_wait
         "{r}"
     );
     let r = owner
-        .query(update, json!({ "id": event, "i": input(&app, 20, json!({})) }))
+        .query(
+            update,
+            json!({ "id": event, "i": input(&app, 20, json!({})) }),
+        )
         .await;
     assert_eq!(r["data"]["updateEvent"]["seatsTaken"], 9, "{r}");
 }
@@ -193,7 +209,11 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
     let app = spawn_app().await;
     let brand = app.new_brand("soiree").await;
     let program = app
-        .new_points_program(&brand, "Points", json!({ "points": 1, "perAmountMinor": 100 }))
+        .new_points_program(
+            &brand,
+            "Points",
+            json!({ "points": 1, "perAmountMinor": 100 }),
+        )
         .await;
     let owner = app.as_token(&brand.owner.access_token);
     // Validation: nothing created.
@@ -210,19 +230,22 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
             }
         }
         let r = owner.query(CREATE, json!({ "i": i })).await;
-        assert_eq!(
-            (code_of(&r), field_of(&r)),
-            ("VALIDATION", field),
-            "{r}"
-        );
+        assert_eq!((code_of(&r), field_of(&r)), ("VALIDATION", field), "{r}");
     }
     let input = input(
         &app,
         2,
         json!({ "invitationOnly": true, "programId": program, "rewardPoints": 50, "rewardVoucherMinor": 500 }),
     );
-    let first = owner.query(CREATE, json!({ "i": input, "k": "evt-1" })).await;
-    assert_eq!(owner.query(CREATE, json!({ "i": input, "k": "evt-1" })).await, first);
+    let first = owner
+        .query(CREATE, json!({ "i": input, "k": "evt-1" }))
+        .await;
+    assert_eq!(
+        owner
+            .query(CREATE, json!({ "i": input, "k": "evt-1" }))
+            .await,
+        first
+    );
     let event = first["data"]["createEvent"]["id"]
         .as_str()
         .unwrap_or_else(|| panic!("{first}"))
@@ -288,16 +311,25 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
         owner: app.login(&brand.owner.email, PASSWORD).await,
         ..brand.clone()
     };
-    let staff = app.invite(&brand, "porte@soiree.example", "BRAND_STAFF").await;
+    let staff = app
+        .invite(&brand, "porte@soiree.example", "BRAND_STAFF")
+        .await;
     let door = app.as_token(&staff.access_token);
     let before = app.points(&brand, &ana).await;
-    let r = door.query(CHECK_IN, json!({ "e": event, "c": ana_card })).await;
+    let r = door
+        .query(CHECK_IN, json!({ "e": event, "c": ana_card }))
+        .await;
     let c = &r["data"]["checkInToEvent"];
     assert_eq!(c["firstTime"], true, "{r}");
     assert_eq!(c["guest"]["rewardPoints"], 50);
     assert!(c["guest"]["rewardVoucherId"].is_string());
-    let twice = door.query(CHECK_IN, json!({ "e": event, "c": ana_card })).await;
-    assert_eq!(twice["data"]["checkInToEvent"]["firstTime"], false, "{twice}");
+    let twice = door
+        .query(CHECK_IN, json!({ "e": event, "c": ana_card }))
+        .await;
+    assert_eq!(
+        twice["data"]["checkInToEvent"]["firstTime"], false,
+        "{twice}"
+    );
     assert_eq!(app.points(&brand, &ana).await, before + 50, "rewarded once");
     // Racing check-ins of one member reward once.
     let racing = futures_util::future::join_all((0..5).map(|_| {
@@ -317,15 +349,14 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
     );
     assert_eq!(app.points(&brand, &bob).await, 50);
     // Cy is on the waitlist and every seat is taken: no walk-in.
-    let r = door.query(CHECK_IN, json!({ "e": event, "c": cy_card })).await;
+    let r = door
+        .query(CHECK_IN, json!({ "e": event, "c": cy_card }))
+        .await;
     assert_eq!(code_of(&r), "CONFLICT", "{r}");
     let r = door
         .query(CHECK_IN, json!({ "e": event, "c": "0000000000000" }))
         .await;
-    assert!(
-        ["NOT_FOUND", "VALIDATION"].contains(&code_of(&r)),
-        "{r}"
-    );
+    assert!(["NOT_FOUND", "VALIDATION"].contains(&code_of(&r)), "{r}");
 
     // After the end: figures.
     app.clock().advance(Duration::hours(4));
@@ -358,7 +389,10 @@ async fn club_events_cancellation_member_space_and_another_brand() {
             json!({}),
         )
         .await;
-    let club = club["data"]["createClub"]["id"].as_str().unwrap_or_default().to_owned();
+    let club = club["data"]["createClub"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let event = create(
         &app,
         &brand,
@@ -371,7 +405,8 @@ async fn club_events_cancellation_member_space_and_another_brand() {
     let mine = "{ myEvents { event { id kind } status invited waitlistPosition checkedIn } }";
     let r = me.query(mine, json!({})).await;
     assert_eq!(r["data"]["myEvents"], json!([]), "{r}");
-    let respond = "mutation($e: ID!, $g: Boolean!) { respondToMyEvent(eventId: $e, going: $g) { status } }";
+    let respond =
+        "mutation($e: ID!, $g: Boolean!) { respondToMyEvent(eventId: $e, going: $g) { status } }";
     let r = me.query(respond, json!({ "e": event, "g": true })).await;
     assert_eq!(code_of(&r), "CONFLICT", "{r}");
     // In the club, they see it and answer.
@@ -383,7 +418,11 @@ async fn club_events_cancellation_member_space_and_another_brand() {
         .await;
     assert_eq!(r["data"]["joinMyClub"]["status"], "ACTIVE", "{r}");
     let r = me.query(mine, json!({})).await;
-    assert_eq!(r["data"]["myEvents"][0]["event"]["id"], event.as_str(), "{r}");
+    assert_eq!(
+        r["data"]["myEvents"][0]["event"]["id"],
+        event.as_str(),
+        "{r}"
+    );
     assert!(r["data"]["myEvents"][0]["status"].is_null());
     let r = me.query(respond, json!({ "e": event, "g": true })).await;
     assert_eq!(r["data"]["respondToMyEvent"]["status"], "GOING", "{r}");
@@ -409,10 +448,16 @@ async fn club_events_cancellation_member_space_and_another_brand() {
     let missing = uuid::Uuid::now_v7().to_string();
     for (q, vars) in [
         ("query($e: ID!) { event(id: $e) { id } }", json!({})),
-        ("query($e: ID!) { eventGuests(eventId: $e) { id } }", json!({})),
+        (
+            "query($e: ID!) { eventGuests(eventId: $e) { id } }",
+            json!({}),
+        ),
         (RESPOND, json!({ "m": b_member, "g": true })),
         (CHECK_IN, json!({ "c": b_card })),
-        ("mutation($e: ID!) { cancelEvent(id: $e) { id } }", json!({})),
+        (
+            "mutation($e: ID!) { cancelEvent(id: $e) { id } }",
+            json!({}),
+        ),
     ] {
         let with = |e: &str| {
             let mut v = vars.clone();

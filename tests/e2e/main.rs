@@ -35,6 +35,7 @@ mod onboarding;
 mod outbox;
 mod partner;
 mod portal;
+mod portal_clubs_events;
 mod portal_coalitions;
 mod portal_contests;
 mod portal_mail;

@@ -782,6 +782,7 @@ async fn seed_offers(
                     card_holders_only: Set(false),
                     tier_names: Set(None),
                     segment_id: Set(None),
+                    club_id: Set(None),
                     exclude_recent_buyers_days: Set(None),
                     status: Set(offer::OfferStatus::Active),
                     max_per_member: Set(None),

@@ -16,8 +16,8 @@ use entity::{
     member, purchase,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, sea_query::Expr,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -117,7 +117,10 @@ async fn validate(scope: &TenantScope, spec: &ClubSpec) -> Result<Clean, AppErro
     }
     match spec.join_rule {
         JoinRule::Segment if spec.segment_id.is_none() => {
-            return bad("input.segmentId", "a club joined by segment names its segment");
+            return bad(
+                "input.segmentId",
+                "a club joined by segment names its segment",
+            );
         }
         JoinRule::Tier if tiers.is_empty() => {
             return bad("input.tierNames", "a club joined by tier names its tiers");
@@ -132,10 +135,7 @@ async fn validate(scope: &TenantScope, spec: &ClubSpec) -> Result<Clean, AppErro
     }
     if let Some(segment) = spec.segment_id {
         // Another brand's segment reads as NOT_FOUND.
-        scope
-            .conn()
-            .get::<entity::segment::Entity>(segment)
-            .await?;
+        scope.conn().get::<entity::segment::Entity>(segment).await?;
     }
     if let Some(program) = spec.membership_program_id {
         let p = crate::loyalty::programs::get(scope, program).await?;
@@ -260,7 +260,11 @@ pub async fn create(
 
 /// Changes a club (its members stay; answers to a removed question stay until they answer
 /// again).
-pub async fn update(scope: &TenantScope, id: Uuid, spec: ClubSpec) -> Result<club::Model, AppError> {
+pub async fn update(
+    scope: &TenantScope,
+    id: Uuid,
+    spec: ClubSpec,
+) -> Result<club::Model, AppError> {
     let clean = validate(scope, &spec).await?;
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<club::Entity>(id).await?;

@@ -110,7 +110,10 @@ async fn validate(scope: &TenantScope, spec: &EventSpec) -> Result<Clean, AppErr
         return bad("input.rewardPoints", "must be between 0 and 1000000000");
     }
     if !(0..=100_000_000).contains(&spec.reward_voucher_minor) {
-        return bad("input.rewardVoucherMinor", "must be between 0 and 100000000");
+        return bad(
+            "input.rewardVoucherMinor",
+            "must be between 0 and 100000000",
+        );
     }
     if !(1..=3_650).contains(&spec.voucher_valid_days) {
         return bad("input.voucherValidDays", "must be between 1 and 3650");
@@ -131,10 +134,7 @@ async fn validate(scope: &TenantScope, spec: &EventSpec) -> Result<Clean, AppErr
         crate::community::clubs::get(scope, club).await?;
     }
     if let Some(segment) = spec.segment_id {
-        scope
-            .conn()
-            .get::<entity::segment::Entity>(segment)
-            .await?;
+        scope.conn().get::<entity::segment::Entity>(segment).await?;
     }
     Ok(Clean {
         name,
@@ -168,7 +168,10 @@ pub async fn create(
     let clean = validate(scope, &spec).await?;
     let now = scope.now();
     if spec.starts_at <= now {
-        return Err(AppError::validation("input.startsAt", "must be in the future"));
+        return Err(AppError::validation(
+            "input.startsAt",
+            "must be in the future",
+        ));
     }
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
@@ -326,8 +329,7 @@ pub async fn list(
     if !past_too {
         q = q.filter(community_event::Column::EndsAt.gt(scope.now()));
     }
-    Ok(q.all(conn.db())
-        .await?)
+    Ok(q.all(conn.db()).await?)
 }
 
 /// The guests of an event in a status (all when none): waitlist in its order, others by name
@@ -356,7 +358,10 @@ pub async fn waitlist_position(
     scope: &TenantScope,
     guest: &event_guest::Model,
 ) -> Result<Option<u64>, AppError> {
-    let Some(at) = guest.waitlisted_at.filter(|_| guest.status == GuestStatus::Waitlisted) else {
+    let Some(at) = guest
+        .waitlisted_at
+        .filter(|_| guest.status == GuestStatus::Waitlisted)
+    else {
         return Ok(None);
     };
     let conn = scope.conn();
@@ -788,8 +793,7 @@ pub async fn invite(
                 .await?;
             if moved.rows_affected == 1 {
                 invited += 1;
-                events::append(&tx, "event.invited", Some(e.id), Some(m), mail_payload(&e))
-                    .await?;
+                events::append(&tx, "event.invited", Some(e.id), Some(m), mail_payload(&e)).await?;
             }
         }
         tx.commit().await?;
@@ -949,7 +953,10 @@ async fn reward<C: ConnectionTrait>(
     }
     tx.update_many::<event_guest::Entity>()
         .col_expr(event_guest::Column::RewardPoints, Expr::value(points_given))
-        .col_expr(event_guest::Column::RewardVoucherId, Expr::value(voucher_id))
+        .col_expr(
+            event_guest::Column::RewardVoucherId,
+            Expr::value(voucher_id),
+        )
         .filter(event_guest::Column::Id.eq(guest.id))
         .exec(tx.db())
         .await?;

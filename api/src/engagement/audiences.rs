@@ -113,7 +113,11 @@ const MAX_NODES: usize = 200;
 fn asks_clubs(f: &Filter) -> bool {
     f.club_id.is_some()
         || f.club_answer.is_some()
-        || f.all.iter().chain(&f.any).chain(f.not.as_deref()).any(asks_clubs)
+        || f.all
+            .iter()
+            .chain(&f.any)
+            .chain(f.not.as_deref())
+            .any(asks_clubs)
 }
 
 /// A line a member bought: SKU, category, when.
@@ -423,7 +427,10 @@ async fn evaluate_for<C: ConnectionTrait>(
                 .as_deref()
                 .and_then(|a| serde_json::from_str(a).ok())
                 .unwrap_or_default();
-            clubs.entry(p.member_id).or_default().insert(p.club_id, answers);
+            clubs
+                .entry(p.member_id)
+                .or_default()
+                .insert(p.club_id, answers);
         }
     }
     // One member's check (a checkout) needs no mail suppressions.

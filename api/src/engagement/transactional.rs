@@ -342,11 +342,23 @@ async fn consume_events(
             // The event carries what the mail says (engagement does not read contests).
             "contest.won" => (TemplatePurpose::ContestWon, format!("contest:{}", event.id)),
             // Clubs and events too: the event carries the names, dates and place.
-            "club.invited" => (TemplatePurpose::ClubInvitation, format!("club:{}", event.id)),
-            "event.invited" => (TemplatePurpose::EventInvitation, format!("event:{}", event.id)),
-            "event.reminder" => (TemplatePurpose::EventReminder, format!("event:{}", event.id)),
+            "club.invited" => (
+                TemplatePurpose::ClubInvitation,
+                format!("club:{}", event.id),
+            ),
+            "event.invited" => (
+                TemplatePurpose::EventInvitation,
+                format!("event:{}", event.id),
+            ),
+            "event.reminder" => (
+                TemplatePurpose::EventReminder,
+                format!("event:{}", event.id),
+            ),
             "event.seat" => (TemplatePurpose::EventSeat, format!("event:{}", event.id)),
-            "event.cancelled_for" => (TemplatePurpose::EventCancelled, format!("event:{}", event.id)),
+            "event.cancelled_for" => (
+                TemplatePurpose::EventCancelled,
+                format!("event:{}", event.id),
+            ),
             _ => continue,
         };
         if settings.transactional_disabled.contains(&purpose) {

@@ -166,6 +166,33 @@ impl Fields {
             })
     }
 
+    /// A date and time typed in a `datetime-local` field, read in the brand's time zone, as an
+    /// instant (RFC 3339, UTC). A time that does not exist locally (a DST gap) is refused.
+    pub fn instant(&self, key: &str, label: Label, lang: Lang) -> Result<String, String> {
+        use chrono::TimeZone;
+        let naive = self.local_time(key, label, lang)?;
+        let tz = self.brand.map_or(chrono_tz::UTC, |(_, tz)| tz);
+        chrono::NaiveDateTime::parse_from_str(&naive, "%Y-%m-%dT%H:%M:%S")
+            .ok()
+            .and_then(|t| tz.from_local_datetime(&t).earliest())
+            .map(|at| at.with_timezone(&chrono::Utc).to_rfc3339())
+            .ok_or_else(|| match lang {
+                Lang::Fr => format!("{} : cette heure n'existe pas ce jour-là.", label.0),
+                Lang::En => format!("{}: that time does not exist on that day.", label.1),
+            })
+    }
+
+    /// The fields whose names start with `prefix`, the prefix taken off, in form order.
+    pub fn prefixed(&self, prefix: &str) -> Vec<(String, String)> {
+        self.pairs
+            .iter()
+            .filter_map(|(k, v)| {
+                k.strip_prefix(prefix)
+                    .map(|rest| (rest.to_owned(), v.trim().to_owned()))
+            })
+            .collect()
+    }
+
     /// A date typed in a `date` field, as the instant its day starts in the brand's calendar,
     /// or (`end`) the last second of that day.
     pub fn day(&self, key: &str, end: bool, label: Label, lang: Lang) -> Result<String, String> {
@@ -473,6 +500,97 @@ pub(super) static STAFF: &[Action] = &[
         query: "mutation($id: ID!) { claimContestPrize(winnerId: $id) { id } }",
         vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
         done: ("Lot remis.", "Prize handed over."),
+        next: back,
+    },
+    Action {
+        name: "club-create",
+        query: "mutation($i: ClubInput!, $k: String) { createClub(input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, _| Ok(json!({ "i": club_input(f), "k": f.opt("idempotency_key") })),
+        done: ("Club créé.", "Club created."),
+        next: |d| {
+            d["createClub"]["id"]
+                .as_str()
+                .map(|id| format!("/app/clubs/{id}"))
+        },
+    },
+    Action {
+        name: "club-archive",
+        query: "mutation($id: ID!) { archiveClub(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: ("Club fermé aux adhésions.", "Club closed to new members."),
+        next: back,
+    },
+    Action {
+        name: "club-join",
+        query: "mutation($c: ID!, $m: ID!, $k: String) { joinClub(clubId: $c, memberId: $m, idempotencyKey: $k) { id } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "c": f.text("club_id"), "m": f.text("member_id"), "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: ("Membre ajouté au club.", "Member added to the club."),
+        next: back,
+    },
+    Action {
+        name: "club-leave",
+        query: "mutation($c: ID!, $m: ID!) { leaveClub(clubId: $c, memberId: $m) { id } }",
+        vars: |f, _| Ok(json!({ "c": f.text("club_id"), "m": f.text("member_id") })),
+        done: ("Membre retiré du club.", "Member removed from the club."),
+        next: back,
+    },
+    Action {
+        name: "event-create",
+        query: "mutation($i: EventInput!, $k: String) { createEvent(input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, lang| Ok(json!({ "i": event_input(f, lang)?, "k": f.opt("idempotency_key") })),
+        done: ("Événement créé.", "Event created."),
+        next: |d| {
+            d["createEvent"]["id"]
+                .as_str()
+                .map(|id| format!("/app/events/{id}"))
+        },
+    },
+    Action {
+        name: "event-cancel",
+        query: "mutation($id: ID!) { cancelEvent(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: (
+            "Événement annulé : les inscrits sont prévenus par e-mail.",
+            "Event cancelled: guests are told by e-mail.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "event-invite",
+        query: "mutation($id: ID!) { inviteToEvent(eventId: $id) }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: (
+            "Invitations envoyées (chacun n'est invité qu'une fois).",
+            "Invitations sent (each member is invited once).",
+        ),
+        next: back,
+    },
+    Action {
+        name: "event-check-in",
+        query: "mutation($id: ID!, $c: String!) { checkInToEvent(eventId: $id, cardNumber: $c) { firstTime } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id"), "c": f.text("card") })),
+        done: (
+            "Arrivée pointée (la récompense de présence n'est donnée qu'une fois).",
+            "Checked in (the attendance reward is given once).",
+        ),
+        next: back,
+    },
+    Action {
+        name: "event-register",
+        query: "mutation($id: ID!, $c: String!, $g: Boolean!) { respondToEvent(eventId: $id, cardNumber: $c, going: $g) { status } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "id": id_field(f, "id"), "c": f.text("card"), "g": f.text("going") != "no" }),
+            )
+        },
+        done: (
+            "Réponse enregistrée (complet : en liste d'attente).",
+            "Answer recorded (full: on the waitlist).",
+        ),
         next: back,
     },
     Action {
@@ -916,8 +1034,131 @@ fn contest_input(f: &Fields, lang: Lang) -> Result<Value, String> {
     }))
 }
 
+/// A club from the new-club form: up to three questions (their keys made from their labels).
+fn club_input(f: &Fields) -> Value {
+    let mut questions = Vec::new();
+    for i in 1..=3 {
+        let Some(label) = f.opt(&format!("q{i}")) else {
+            continue;
+        };
+        let kind = f
+            .opt(&format!("q{i}_kind"))
+            .unwrap_or_else(|| "TEXT".to_owned());
+        let choices: Vec<String> = if kind == "CHOICE" {
+            f.text(&format!("q{i}_choices"))
+                .split(';')
+                .map(|c| c.trim().to_owned())
+                .filter(|c| !c.is_empty())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        questions.push(json!({ "key": question_key(&label, i), "label": label, "kind": kind, "choices": choices }));
+    }
+    let rule = f.opt("join_rule").unwrap_or_else(|| "OPEN".to_owned());
+    json!({
+        "name": f.text("name"),
+        "description": f.opt("description"),
+        "joinRule": rule,
+        "segmentId": f.opt("segment_id").filter(|_| rule == "SEGMENT"),
+        "tierNames": if rule == "TIER" { words(f, "tiers") } else { Vec::new() },
+        "membershipProgramId": f.opt("membership_program_id"),
+        "questions": questions,
+    })
+}
+
+/// A question's key from its label: lower-case ASCII letters and digits joined by `_`, with
+/// its number when nothing is left (`q2`).
+fn question_key(label: &str, i: usize) -> String {
+    let folded: String = label
+        .chars()
+        .map(|c| match c {
+            'à' | 'â' | 'ä' | 'À' | 'Â' | 'Ä' => 'a',
+            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
+            'î' | 'ï' | 'Î' | 'Ï' => 'i',
+            'ô' | 'ö' | 'Ô' | 'Ö' => 'o',
+            'ù' | 'û' | 'ü' | 'Ù' | 'Û' | 'Ü' => 'u',
+            'ç' | 'Ç' => 'c',
+            c if c.is_ascii_alphanumeric() => c.to_ascii_lowercase(),
+            _ => ' ',
+        })
+        .collect();
+    let key = folded
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("_")
+        .chars()
+        .take(36)
+        .collect::<String>();
+    if key.is_empty() { format!("q{i}") } else { key }
+}
+
+/// An event from the new-event form (times in the brand's time zone).
+fn event_input(f: &Fields, lang: Lang) -> Result<Value, String> {
+    let int = |key: &str, label: Label| f.opt_int(key, label, lang);
+    let points = int("reward_points", ("Points", "Points"))?.unwrap_or(0);
+    Ok(json!({
+        "name": f.text("name"),
+        "kind": f.opt("kind").unwrap_or_else(|| "EVENT".to_owned()),
+        "description": f.opt("description"),
+        "startsAt": f.instant("starts", ("Début", "Starts"), lang)?,
+        "endsAt": f.instant("ends", ("Fin", "Ends"), lang)?,
+        "place": f.text("place"),
+        "capacity": int("capacity", ("Places", "Seats"))?.unwrap_or(0),
+        "invitationOnly": f.checked("invitation_only"),
+        "clubId": f.opt("club_id"),
+        "segmentId": f.opt("segment_id"),
+        "tierNames": words(f, "tiers"),
+        "programId": f.opt("program_id").filter(|_| points > 0),
+        "rewardPoints": points,
+        "rewardVoucherMinor": f.money("reward_voucher", ("Bon d'achat", "Voucher"), lang)?.unwrap_or(0),
+        "voucherValidDays": int("voucher_days", ("Validité du bon", "Voucher validity"))?.unwrap_or(30),
+    }))
+}
+
 /// The member spaces' actions (each runs as the signed-in member, on their own account).
 pub(super) static MEMBER: &[Action] = &[
+    Action {
+        name: "club-join-mine",
+        query: "mutation($c: ID!, $a: [ClubAnswerInput!], $consent: Boolean, $k: String) { joinMyClub(clubId: $c, answers: $a, consent: $consent, idempotencyKey: $k) { id } }",
+        vars: |f, _| {
+            let answers: Vec<Value> = f
+                .prefixed("answer_")
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(key, value)| json!({ "key": key, "value": value }))
+                .collect();
+            Ok(
+                json!({ "c": f.text("club_id"), "a": answers, "consent": f.checked("consent"), "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: (
+            "C'est noté : bienvenue au club.",
+            "Done: welcome to the club.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "club-leave-mine",
+        query: "mutation($c: ID!) { leaveMyClub(clubId: $c) { id } }",
+        vars: |f, _| Ok(json!({ "c": f.text("club_id") })),
+        done: (
+            "Vous avez quitté le club ; vos réponses sont effacées.",
+            "You left the club; your answers are erased.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "event-respond-mine",
+        query: "mutation($e: ID!, $g: Boolean!, $k: String) { respondToMyEvent(eventId: $e, going: $g, idempotencyKey: $k) { status } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "e": f.text("event_id"), "g": f.text("going") == "yes", "k": f.opt("idempotency_key") }),
+            )
+        },
+        done: ("Réponse enregistrée.", "Answer recorded."),
+        next: back,
+    },
     Action {
         name: "claim-submit",
         query: "mutation($i: RefundClaimInput!) { submitMyRefundClaim(input: $i) { id } }",

@@ -403,6 +403,26 @@ pub(super) static CONTESTS: SpaceView = SpaceView {
     ],
 };
 
+/// The clubs the member is in, is invited to or may join, with a form per club (its profile
+/// questions and the consent to keep the answers) and a way out.
+pub(super) static CLUBS: SpaceView = SpaceView {
+    template: "member_clubs.html",
+    queries: &[
+        "{ myClubs { club { id name description paid questions { key label kind choices } }
+            place { status answers { key value } answersConsentAt } whyNot } }",
+    ],
+};
+
+/// The coming events the member is invited to or may attend: answer yes or no, the waitlist
+/// place, a seat to free.
+pub(super) static EVENTS: SpaceView = SpaceView {
+    template: "member_events.html",
+    queries: &[
+        "{ myEvents { event { id name description kind startsAt endsAt place seatsLeft
+            rewardPoints } status invited waitlistPosition checkedIn } }",
+    ],
+};
+
 /// The member's referral code and link, a form to give a friend's code (filled from `?ref=`
 /// after a sign-up through a friend's link), and the people they referred.
 pub(super) static REFERRAL: SpaceView = SpaceView {

@@ -115,6 +115,19 @@ async fn member_page(
         Err(f) if f.code == "FORBIDDEN" => Vec::new(),
         Err(f) => return failed(portal, v, &f),
     };
+    // Clubs: the member's places and the brand's open clubs (staff add members to them).
+    let clubs = match v
+        .run(
+            portal,
+            "query($id: ID!) { memberClubs(memberId: $id) { clubId status joinedAt } clubs { id name } }",
+            json!({ "id": id }),
+        )
+        .await
+    {
+        Ok(data) => data,
+        Err(f) if f.code == "FORBIDDEN" => Value::Null,
+        Err(f) => return failed(portal, v, &f),
+    };
     let csrf = v.csrf(portal);
     // A fresh key per form shown: a double submit (or a retry after a timeout) replays.
     let key = crate::core::auth::secrets::new_token();
@@ -124,6 +137,7 @@ async fn member_page(
         "member.html",
         context! {
             csrf => csrf, viewer => viewer, member => member, programs => programs,
+            member_clubs => clubs["memberClubs"].clone(), clubs => clubs["clubs"].clone(),
             notice => notice, error => error, form => form, idempotency_key => key,
             here => format!("/app/members/{id}"),
         },

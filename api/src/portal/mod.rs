@@ -16,6 +16,7 @@ mod act;
 mod auth;
 mod catalog;
 mod charts;
+mod clubs;
 mod coalitions;
 mod contests;
 mod dashboard;
@@ -115,6 +116,12 @@ where
         .route("/m/{slug}/contests", member::space_route(&member::CONTESTS))
         .route("/app/referrals", view::route(&contests::REFERRALS))
         .route("/m/{slug}/referral", member::space_route(&member::REFERRAL))
+        .route("/app/clubs", view::route(&clubs::CLUBS))
+        .route("/app/clubs/{id}", view::route(&clubs::CLUB))
+        .route("/app/events", view::route(&clubs::EVENTS))
+        .route("/app/events/{id}", view::route(&clubs::EVENT))
+        .route("/m/{slug}/clubs", member::space_route(&member::CLUBS))
+        .route("/m/{slug}/events", member::space_route(&member::EVENTS))
         .route("/app/vouchers", view::route(&catalog::VOUCHERS))
         .route("/app/coalitions", view::route(&coalitions::COALITIONS))
         .route("/app/coalitions/{id}", view::route(&coalitions::COALITION))

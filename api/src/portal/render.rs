@@ -65,6 +65,18 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("offers.html", include_str!("templates/offers.html")),
     ("contests.html", include_str!("templates/contests.html")),
     ("referrals.html", include_str!("templates/referrals.html")),
+    ("clubs.html", include_str!("templates/clubs.html")),
+    ("club.html", include_str!("templates/club.html")),
+    ("events.html", include_str!("templates/events.html")),
+    ("event.html", include_str!("templates/event.html")),
+    (
+        "member_clubs.html",
+        include_str!("templates/member_clubs.html"),
+    ),
+    (
+        "member_events.html",
+        include_str!("templates/member_events.html"),
+    ),
     (
         "member_referral.html",
         include_str!("templates/member_referral.html"),
@@ -177,6 +189,17 @@ impl Pages {
         });
         env.add_function("date", |state: &State<'_, '_>, iso: String| {
             display_date(&iso, lang_of(state), tz_of(state))
+        });
+        // The time of day of an instant in the brand's time zone (`19:30`).
+        env.add_function("time", |state: &State<'_, '_>, iso: String| {
+            chrono::DateTime::parse_from_rfc3339(&iso)
+                .ok()
+                .map(|at| {
+                    at.with_timezone(&tz_of(state).unwrap_or(chrono_tz::UTC))
+                        .format("%H:%M")
+                        .to_string()
+                })
+                .unwrap_or_default()
         });
         // A fresh idempotency key per form shown: a double submit, or a retry after a
         // timeout, replays the first outcome.

@@ -365,13 +365,11 @@ impl ClubMutation {
         input: ClubInput,
         idempotency_key: Option<String>,
     ) -> Result<Club> {
-        Ok(clubs::create(
-            ctx.scope()?,
-            input.into_spec()?,
-            idempotency_key.as_deref(),
+        Ok(
+            clubs::create(ctx.scope()?, input.into_spec()?, idempotency_key.as_deref())
+                .await?
+                .into(),
         )
-        .await?
-        .into())
     }
 
     /// Changes a club (every field); its members stay.
@@ -408,9 +406,12 @@ impl ClubMutation {
             .iter()
             .map(|m| id("memberIds", m))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(n(
-            clubs::invite(ctx.scope()?, id("clubId", &club_id)?, &members).await?,
-        ))
+        Ok(n(clubs::invite(
+            ctx.scope()?,
+            id("clubId", &club_id)?,
+            &members,
+        )
+        .await?))
     }
 
     /// Staff join a member to a club (or update their answers), with the member's consent to

@@ -71,7 +71,8 @@ pub struct EventInput {
 
 impl EventInput {
     fn into_spec(self) -> Result<EventSpec, AppError> {
-        let opt = |field: &'static str, v: Option<ID>| v.as_deref().map(|s| id(field, s)).transpose();
+        let opt =
+            |field: &'static str, v: Option<ID>| v.as_deref().map(|s| id(field, s)).transpose();
         Ok(EventSpec {
             club_id: opt("input.clubId", self.club_id)?,
             segment_id: opt("input.segmentId", self.segment_id)?,
@@ -219,6 +220,28 @@ fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
     }
 }
 
+/// The member a staff form names: by card number (printed or scanned) or by id.
+async fn member_by(
+    scope: &crate::core::tenancy::TenantScope,
+    card_number: Option<String>,
+    member_id: Option<ID>,
+) -> Result<uuid::Uuid, AppError> {
+    match (card_number.filter(|c| !c.trim().is_empty()), member_id) {
+        (Some(card), None) => {
+            let card = crate::loyalty::members::card_by_number(scope, &card).await?;
+            if card.status != entity::card::CardStatus::Active {
+                return Err(AppError::conflict("this card is not active"));
+            }
+            Ok(card.member_id)
+        }
+        (None, Some(m)) => id("memberId", &m),
+        _ => Err(AppError::validation(
+            "cardNumber",
+            "give either a card number or a member id",
+        )),
+    }
+}
+
 fn n(x: u64) -> i64 {
     i64::try_from(x).unwrap_or(i64::MAX)
 }
@@ -244,9 +267,11 @@ impl EventQuery {
 
     #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
     async fn event(&self, ctx: &Context<'_>, id: ID) -> Result<Event> {
-        Ok(events::get(ctx.scope()?, crate::core::types::id("id", &id)?)
-            .await?
-            .into())
+        Ok(
+            events::get(ctx.scope()?, crate::core::types::id("id", &id)?)
+                .await?
+                .into(),
+        )
     }
 
     /// An event's guests (in a status): the waitlist in its order.
@@ -295,9 +320,9 @@ impl EventQuery {
                 Some(g) => events::waitlist_position(scope, g).await?,
                 None => None,
             };
-            let answered = guest
-                .as_ref()
-                .filter(|g| g.responded_at.is_some() || g.status != event_guest::GuestStatus::Declined);
+            let answered = guest.as_ref().filter(|g| {
+                g.responded_at.is_some() || g.status != event_guest::GuestStatus::Declined
+            });
             out.push(MyEvent {
                 event: e.into(),
                 status: answered.map(|g| g.status.into()),
@@ -322,13 +347,11 @@ impl EventMutation {
         input: EventInput,
         idempotency_key: Option<String>,
     ) -> Result<Event> {
-        Ok(events::create(
-            ctx.scope()?,
-            input.into_spec()?,
-            idempotency_key.as_deref(),
+        Ok(
+            events::create(ctx.scope()?, input.into_spec()?, idempotency_key.as_deref())
+                .await?
+                .into(),
         )
-        .await?
-        .into())
     }
 
     /// Changes an event before it starts (every field). The capacity may not go under the seats
@@ -377,22 +400,25 @@ impl EventMutation {
         .await?))
     }
 
-    /// Staff record a member's answer. Yes: a seat if one is left, else the waitlist; no: the
-    /// seat goes to the next on the waitlist. CONFLICT when the event is not for them, started
-    /// or cancelled.
+    /// Staff record a member's answer (the member by id or by card number). Yes: a seat if one
+    /// is left, else the waitlist; no: the seat goes to the next on the waitlist. CONFLICT when
+    /// the event is not for them, started or cancelled.
     #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
     async fn respond_to_event(
         &self,
         ctx: &Context<'_>,
         event_id: ID,
-        member_id: ID,
+        member_id: Option<ID>,
+        card_number: Option<String>,
         going: bool,
         idempotency_key: Option<String>,
     ) -> Result<EventGuest> {
+        let scope = ctx.scope()?;
+        let member = member_by(scope, card_number, member_id).await?;
         Ok(events::respond(
-            ctx.scope()?,
+            scope,
             id("eventId", &event_id)?,
-            id("memberId", &member_id)?,
+            member,
             if going { Answer::Yes } else { Answer::No },
             idempotency_key.as_deref(),
         )
@@ -432,23 +458,7 @@ impl EventMutation {
         member_id: Option<ID>,
     ) -> Result<CheckIn> {
         let scope = ctx.scope()?;
-        let member = match (card_number, member_id) {
-            (Some(card), None) => {
-                let card = crate::loyalty::members::card_by_number(scope, &card).await?;
-                if card.status != entity::card::CardStatus::Active {
-                    return Err(AppError::conflict("this card is not active").into());
-                }
-                card.member_id
-            }
-            (None, Some(m)) => id("memberId", &m)?,
-            _ => {
-                return Err(AppError::validation(
-                    "cardNumber",
-                    "give either a card number or a member id",
-                )
-                .into());
-            }
-        };
+        let member = member_by(scope, card_number, member_id).await?;
         let done = events::check_in(scope, id("eventId", &event_id)?, member).await?;
         Ok(CheckIn {
             guest: done.guest.into(),

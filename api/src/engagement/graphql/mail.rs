@@ -335,11 +335,13 @@ impl AudienceFilterInput {
             club_answer: self
                 .club_answer
                 .map(|a| {
-                    Ok::<_, crate::core::error::AppError>(crate::engagement::audiences::ClubAnswer {
-                        club_id: id("input.filter.clubAnswer.clubId", &a.club_id)?,
-                        key: a.key,
-                        equals: a.equals,
-                    })
+                    Ok::<_, crate::core::error::AppError>(
+                        crate::engagement::audiences::ClubAnswer {
+                            club_id: id("input.filter.clubAnswer.clubId", &a.club_id)?,
+                            key: a.key,
+                            equals: a.equals,
+                        },
+                    )
                 })
                 .transpose()?,
         })
