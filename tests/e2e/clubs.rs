@@ -223,6 +223,16 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
         json!([]),
         "{places}"
     );
+    // The community's job then takes the erased member out of the club.
+    let r = fidelis::community::run_once(&app.state.base, app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(r.released, 1, "{r:?}");
+    let places = owner.query(MEMBER_CLUBS, json!({ "m": ana })).await;
+    assert_eq!(
+        places["data"]["memberClubs"][0]["status"], "LEFT",
+        "{places}"
+    );
 
     // Archived: nobody joins any more.
     let (cy, _) = app
@@ -247,10 +257,14 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
         .enroll(&brand, json!({ "email": "ana@clubs.example" }))
         .await;
     let (bob, bob_card) = app
-        .enroll(&brand, json!({ "email": "bob@clubs.example" }))
+        .enroll(
+            &brand,
+            json!({ "email": "bob@clubs.example", "emailConsent": true }),
+        )
         .await;
 
-    // By invitation: Bob is kept out until invited, mailed once, then joins.
+    // By invitation: Bob is kept out until invited, mailed once, then joins. Ana, invited too,
+    // gave no e-mail consent: invited, not mailed.
     let wine = create(
         &app,
         &brand,
@@ -269,8 +283,10 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     .await
     .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(welcome.sent, 2, "welcome mails: {welcome:?}");
-    let r = owner.query(invite, json!({ "c": wine, "m": [bob] })).await;
-    assert_eq!(r["data"]["inviteToClub"], 1, "{r}");
+    let r = owner
+        .query(invite, json!({ "c": wine, "m": [bob, ana] }))
+        .await;
+    assert_eq!(r["data"]["inviteToClub"], 2, "{r}");
     let r = owner.query(invite, json!({ "c": wine, "m": [bob] })).await;
     assert_eq!(r["data"]["inviteToClub"], 0, "invited once: {r}");
     let mail = fidelis::engagement::transactional::run_once(
@@ -282,10 +298,26 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     .await
     .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(mail.sent, 1, "{mail:?}");
+    assert_eq!(mail.skipped, 1, "no consent, no invitation mail: {mail:?}");
     let m = app.smtp.wait_for("bob@clubs.example").await;
     assert!(m.subject().contains("Club vin"), "{}", m.subject());
+    assert!(
+        !app.smtp
+            .to("ana@clubs.example")
+            .await
+            .iter()
+            .any(|m| m.subject().contains("Club vin"))
+    );
     let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
     assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+    // Gone, he needs a new invitation to come back; one is enough.
+    owner.query(LEAVE, json!({ "c": wine, "m": bob })).await;
+    let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = owner.query(invite, json!({ "c": wine, "m": [bob] })).await;
+    assert_eq!(r["data"]["inviteToClub"], 1, "{r}");
+    let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
+    assert_eq!(r["data"]["joinClub"]["joins"], 2, "{r}");
 
     // By segment: big spenders only.
     let seg = owner
@@ -307,6 +339,9 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     };
     let r = owner.query(RECORD_PURCHASE, buy(&ana_card, 6_000)).await;
     assert!(r["errors"].is_null(), "{r}");
+    let mut ana_spent = r["data"]["recordPurchase"]["purchase"]["totalMinor"]
+        .as_i64()
+        .unwrap_or_default();
     let r = owner.query(JOIN, json!({ "c": vip, "m": bob })).await;
     assert_eq!(code_of(&r), "CONFLICT", "{r}");
     let r = owner.query(JOIN, json!({ "c": vip, "m": ana })).await;
@@ -321,15 +356,30 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
         )
         .await;
     assert!(offer["data"]["createOffer"]["id"].is_string(), "{offer}");
-    let record = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { offerDiscountMinor explanation { reason } } }";
+    let record = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { totalMinor } offerDiscountMinor explanation { reason } } }";
     let r = owner.query(record, buy(&ana_card, 2_000)).await;
     assert_eq!(
         r["data"]["recordPurchase"]["offerDiscountMinor"], 200,
         "{r}"
     );
+    ana_spent += r["data"]["recordPurchase"]["purchase"]["totalMinor"]
+        .as_i64()
+        .unwrap_or_default();
     let r = owner.query(record, buy(&bob_card, 2_000)).await;
     assert_eq!(r["data"]["recordPurchase"]["offerDiscountMinor"], 0, "{r}");
     assert!(r.to_string().contains("NOT_IN_CLUB"), "{r}");
+    let bob_spent = r["data"]["recordPurchase"]["purchase"]["totalMinor"]
+        .as_i64()
+        .unwrap_or_default();
+    // The VIP club's revenue against the brand's other members (Bob alone), by hand.
+    let f = owner.query(FIGURES, json!({ "c": vip })).await;
+    assert_eq!(
+        f["data"]["clubFigures"],
+        json!({ "members": 1, "invited": 0, "joins": 1, "leaves": 0, "activeMembers": 1,
+            "membersRevenueMinor": ana_spent, "othersRevenueMinor": bob_spent,
+            "revenuePerMemberMinor": ana_spent, "revenuePerOtherMemberMinor": bob_spent }),
+        "{f}"
+    );
 
     // Paid: a membership of the program is needed; when it ends, the member leaves.
     let premium = owner
@@ -410,6 +460,14 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
         assert_eq!(code_of(&foreign), "NOT_FOUND", "{q}: {foreign}");
         assert_eq!(foreign, absent, "{q}");
     }
+    // Nor can it be named in an audience.
+    let r = b
+        .query(
+            "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) { matched } }",
+            json!({ "f": { "clubId": vip } }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
     let r = b
         .query(
             "mutation($i: OfferInput!) { createOffer(input: $i) { id } }",

@@ -202,6 +202,38 @@ async fn racing_answers_never_exceed_the_capacity_and_freed_seats_go_to_the_wait
         )
         .await;
     assert_eq!(r["data"]["updateEvent"]["seatsTaken"], 9, "{r}");
+
+    // One seat: its holder withdraws while another says yes, again and again. Whatever the
+    // order, the seat never stays free while someone waits, and never has two holders.
+    let small = create(&app, &brand, input(&app, 1, json!({}))).await;
+    let pair = |member: String, going: bool| {
+        let owner = app.as_token(&brand.owner.access_token);
+        let small = small.clone();
+        async move {
+            owner
+                .query(RESPOND, json!({ "e": small, "m": member, "g": going }))
+                .await
+        }
+    };
+    let (a, b) = (guests[0].0.clone(), guests[1].0.clone());
+    let r = pair(a.clone(), true).await;
+    assert_eq!(r["data"]["respondToEvent"]["status"], "GOING", "{r}");
+    let mut holder = a;
+    let mut other = b;
+    for _ in 0..6 {
+        let (no, yes) = tokio::join!(pair(holder.clone(), false), pair(other.clone(), true));
+        assert!(no["errors"].is_null(), "{no}");
+        assert!(yes["errors"].is_null(), "{yes}");
+        let s = state(&app, &brand, &small).await;
+        assert_eq!(s["event"]["seatsTaken"], 1, "{s}");
+        assert_eq!(
+            status_of(&s, &other),
+            "GOING",
+            "the seat freed went to the one waiting: {s}"
+        );
+        assert_eq!(status_of(&s, &holder), "DECLINED", "{s}");
+        std::mem::swap(&mut holder, &mut other);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -331,6 +363,11 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
         "{twice}"
     );
     assert_eq!(app.points(&brand, &ana).await, before + 50, "rewarded once");
+    // Checked in, no answer can give the seat away any more.
+    let r = door
+        .query(RESPOND, json!({ "e": event, "m": ana, "g": false }))
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
     // Racing check-ins of one member reward once.
     let racing = futures_util::future::join_all((0..5).map(|_| {
         let door = app.as_token(&staff.access_token);
@@ -469,6 +506,47 @@ async fn club_events_cancellation_member_space_and_another_brand() {
         assert_eq!(code_of(&foreign), "NOT_FOUND", "{q}: {foreign}");
         assert_eq!(foreign, absent, "{q}");
     }
+
+    // An erased member's seat goes back (the community's job reads the erasure).
+    let (zoe, _) = app
+        .enroll(&brand, json!({ "email": "zoe@vente.example" }))
+        .await;
+    owner
+        .query(
+            "mutation($c: ID!, $m: ID!) { joinClub(clubId: $c, memberId: $m) { id } }",
+            json!({ "c": club, "m": zoe }),
+        )
+        .await;
+    let r = owner
+        .query(RESPOND, json!({ "e": event, "m": zoe, "g": true }))
+        .await;
+    assert_eq!(r["data"]["respondToEvent"]["status"], "GOING", "{r}");
+    let seats = || {
+        let owner = app.as_token(&brand.owner.access_token);
+        let event = event.clone();
+        async move {
+            let r = owner
+                .query(
+                    "query($e: ID!) { event(id: $e) { seatsTaken } }",
+                    json!({ "e": event }),
+                )
+                .await;
+            r["data"]["event"]["seatsTaken"].as_i64().unwrap_or(-1)
+        }
+    };
+    assert_eq!(seats().await, 2);
+    let r = owner
+        .query(
+            "mutation($m: ID!) { eraseMember(memberId: $m) }",
+            json!({ "m": zoe }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let done = fidelis::community::run_once(&app.state.base, app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(done.released, 2, "a club place and a seat: {done:?}");
+    assert_eq!(seats().await, 1);
 
     // Cancelled: guests are told, and nobody answers any more.
     let r = owner

@@ -600,6 +600,8 @@ pub async fn join(
         )
         .col_expr(club_member::Column::UpdatedAt, Expr::value(now))
         .filter(club_member::Column::Id.eq(current.id))
+        // A leave (or an erasure) that came first keeps the answers dropped.
+        .filter(club_member::Column::Status.eq(ClubMemberStatus::Active))
         .exec(tx.db())
         .await?;
     let saved = tx.get::<club_member::Entity>(current.id).await?;
@@ -647,6 +649,11 @@ async fn leave_in<C: ConnectionTrait>(
             Expr::value(ClubMemberStatus::Left),
         )
         .col_expr(club_member::Column::LeftAt, Expr::value(Some(now)))
+        // Coming back to an invitation-only club takes a new invitation.
+        .col_expr(
+            club_member::Column::InvitedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
         .col_expr(
             club_member::Column::Answers,
             Expr::value(Option::<String>::None),
@@ -755,7 +762,7 @@ pub async fn figures(scope: &TenantScope, club: Uuid) -> Result<Figures, AppErro
         .select_only()
         .column(club_member::Column::Status)
         .column_as(club_member::Column::Id.count(), "n")
-        .column_as(club_member::Column::Joins.sum(), "joins")
+        .column_as(Expr::cust("CAST(SUM(joins) AS BIGINT)"), "joins")
         .filter(club_member::Column::ClubId.eq(club))
         .group_by(club_member::Column::Status)
         .into_tuple::<(ClubMemberStatus, i64, Option<i64>)>()
@@ -792,7 +799,8 @@ pub async fn figures(scope: &TenantScope, club: Uuid) -> Result<Figures, AppErro
         let base = conn
             .find::<purchase::Entity>()
             .select_only()
-            .column_as(purchase::Column::TotalMinor.sum(), "s")
+            // SUM of a BIGINT is NUMERIC on PostgreSQL: cast back.
+            .column_as(Expr::cust("CAST(SUM(total_minor) AS BIGINT)"), "s")
             .filter(purchase::Column::OccurredAt.gt(now - chrono::Duration::days(365)))
             .filter(purchase::Column::MemberId.is_not_null());
         if members {
@@ -877,6 +885,28 @@ pub async fn settle_paid(base: &Base, now: DateTime<Utc>) -> Result<u64, AppErro
                 tx.commit().await?;
             }
         }
+    }
+    Ok(left)
+}
+
+/// Takes an erased member out of every club (their answers go with it). Returns how many
+/// places were left.
+pub async fn leave_all(scope: &TenantScope, member: Uuid) -> Result<u64, AppError> {
+    let conn = scope.conn();
+    let mut left = 0;
+    for place in conn
+        .find::<club_member::Entity>()
+        .filter(club_member::Column::MemberId.eq(member))
+        .filter(club_member::Column::Status.ne(ClubMemberStatus::Left))
+        .all(conn.db())
+        .await?
+    {
+        let c = conn.get::<club::Entity>(place.club_id).await?;
+        let tx = scope.begin().await?;
+        if leave_in(&tx, &c, member, "member erased").await? {
+            left += 1;
+        }
+        tx.commit().await?;
     }
     Ok(left)
 }

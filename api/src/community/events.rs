@@ -232,6 +232,12 @@ pub async fn update(
 ) -> Result<community_event::Model, AppError> {
     let clean = validate(scope, &spec).await?;
     let now = scope.now();
+    if spec.starts_at <= now {
+        return Err(AppError::validation(
+            "input.startsAt",
+            "must be in the future",
+        ));
+    }
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<community_event::Entity>(id).await?;
     if current.cancelled_at.is_some() || current.starts_at <= now {
@@ -245,7 +251,22 @@ pub async fn update(
             "is below the seats already taken",
         ));
     }
+    let moved = current.starts_at != spec.starts_at;
+    if moved {
+        // A new date: the day-before reminder goes out again.
+        tx.update_many::<event_guest::Entity>()
+            .col_expr(
+                event_guest::Column::RemindedAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .filter(event_guest::Column::EventId.eq(id))
+            .exec(tx.db())
+            .await?;
+    }
     let mut model: community_event::ActiveModel = current.into();
+    if moved {
+        model.reminders_sent_at = Set(None);
+    }
     model.name = Set(clean.name);
     model.description = Set(clean.description);
     model.kind = Set(spec.kind);
@@ -332,8 +353,8 @@ pub async fn list(
     Ok(q.all(conn.db()).await?)
 }
 
-/// The guests of an event in a status (all when none): waitlist in its order, others by name
-/// order of their answer (at most 5000).
+/// The guests of an event in a status (all when none): the waitlist in its order, then the
+/// others (at most 5000).
 pub async fn guests(
     scope: &TenantScope,
     event: Uuid,
@@ -344,13 +365,16 @@ pub async fn guests(
     let mut q = conn
         .find::<event_guest::Entity>()
         .filter(event_guest::Column::EventId.eq(event))
-        .order_by_asc(event_guest::Column::WaitlistedAt)
         .order_by_asc(event_guest::Column::Id)
         .limit(5000);
     if let Some(s) = status {
         q = q.filter(event_guest::Column::Status.eq(s));
     }
-    Ok(q.all(conn.db()).await?)
+    let mut rows = q.all(conn.db()).await?;
+    // The waitlist first, in its order; then everyone else by id (the same on every database,
+    // whatever each puts first of NULLs).
+    rows.sort_by_key(|g| (g.waitlisted_at.is_none(), g.waitlisted_at, g.id));
+    Ok(rows)
 }
 
 /// A waitlisted guest's place on the waitlist (1: next to get a seat).
@@ -592,15 +616,9 @@ pub async fn respond(
         let id = crate::core::idempotency::recorded_id(&previous, "guest")?;
         return scope.conn().get::<event_guest::Entity>(id).await;
     }
-    let e = get(scope, event).await?;
+    get(scope, event).await?;
     scope.conn().get::<member::Entity>(member).await?;
     let now = scope.now();
-    if e.cancelled_at.is_some() {
-        return Err(AppError::conflict("this event is cancelled"));
-    }
-    if e.starts_at <= now {
-        return Err(AppError::conflict("answers closed when the event started"));
-    }
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(previous) = idem.claim(tx.db()).await?
@@ -609,7 +627,25 @@ pub async fn respond(
         let id = crate::core::idempotency::recorded_id(&previous, "guest")?;
         return scope.conn().get::<event_guest::Entity>(id).await;
     }
+    // The event's row first, in every transaction that moves its seats or guests: answers,
+    // check-ins, invitations, reminders and changes of one event run one after the other, and
+    // always take their locks in the same order (event, then guests).
+    let e = tx.get_for_update::<community_event::Entity>(event).await?;
+    if e.cancelled_at.is_some() {
+        return Err(AppError::conflict("this event is cancelled"));
+    }
+    if e.starts_at <= now {
+        return Err(AppError::conflict("answers closed when the event started"));
+    }
     let current = row(&tx, e.id, member).await?;
+    let never_asked = current.invited_at.is_none() && current.responded_at.is_none();
+    if never_asked && let Some(why) = not_for(&tx, &e, member, false).await? {
+        // Not even a "no" from someone the event is not for (nothing is written).
+        return Err(AppError::conflict(why));
+    }
+    if current.checked_in_at.is_some() {
+        return Err(AppError::conflict("already checked in at the door"));
+    }
     match answer {
         Answer::Yes => {
             if !matches!(current.status, GuestStatus::Going | GuestStatus::Waitlisted) {
@@ -633,12 +669,24 @@ pub async fn respond(
                 if moved.rows_affected == 1 {
                     let seated = take_seat(&tx, e.id).await?;
                     if !seated {
+                        // Strictly after everyone already waiting (the event's lock orders the
+                        // answers; equal clocks must not fall back on row order).
+                        let last = tx
+                            .find::<event_guest::Entity>()
+                            .filter(event_guest::Column::EventId.eq(e.id))
+                            .filter(event_guest::Column::Status.eq(GuestStatus::Waitlisted))
+                            .order_by_desc(event_guest::Column::WaitlistedAt)
+                            .one(tx.db())
+                            .await?
+                            .and_then(|g| g.waitlisted_at);
+                        let place =
+                            last.map_or(now, |l| Ord::max(now, l + Duration::microseconds(1)));
                         tx.update_many::<event_guest::Entity>()
                             .col_expr(
                                 event_guest::Column::Status,
                                 Expr::value(GuestStatus::Waitlisted),
                             )
-                            .col_expr(event_guest::Column::WaitlistedAt, Expr::value(Some(now)))
+                            .col_expr(event_guest::Column::WaitlistedAt, Expr::value(Some(place)))
                             .filter(event_guest::Column::Id.eq(current.id))
                             .exec(tx.db())
                             .await?;
@@ -764,6 +812,10 @@ pub async fn invite(
     let mut invited = 0;
     for chunk in list.chunks(200) {
         let tx = scope.begin().await?;
+        let e = tx.get_for_update::<community_event::Entity>(e.id).await?;
+        if e.cancelled_at.is_some() {
+            return Err(AppError::conflict("this event is cancelled"));
+        }
         for &m in chunk {
             let current = row(&tx, e.id, m).await?;
             if current.invited_at.is_some() {
@@ -817,9 +869,11 @@ pub async fn check_in(
     event: Uuid,
     member: Uuid,
 ) -> Result<CheckedIn, AppError> {
-    let e = get(scope, event).await?;
+    get(scope, event).await?;
     scope.conn().get::<member::Entity>(member).await?;
     let now = scope.now();
+    let tx = scope.begin().await?;
+    let e = tx.get_for_update::<community_event::Entity>(event).await?;
     if e.cancelled_at.is_some() {
         return Err(AppError::conflict("this event is cancelled"));
     }
@@ -828,7 +882,6 @@ pub async fn check_in(
             "check-in is open from two hours before the start to the end",
         ));
     }
-    let tx = scope.begin().await?;
     let current = row(&tx, e.id, member).await?;
     if current.checked_in_at.is_some() {
         drop(tx);
@@ -862,6 +915,7 @@ pub async fn check_in(
         .col_expr(event_guest::Column::CheckedInAt, Expr::value(Some(now)))
         .col_expr(event_guest::Column::UpdatedAt, Expr::value(now))
         .filter(event_guest::Column::Id.eq(current.id))
+        .filter(event_guest::Column::Status.eq(GuestStatus::Going))
         .filter(event_guest::Column::CheckedInAt.is_null())
         .exec(tx.db())
         .await?;
@@ -1058,6 +1112,10 @@ pub async fn remind(base: &Base, now: DateTime<Utc>) -> Result<u64, AppError> {
             .await?
         {
             let tx = scope.begin().await?;
+            let e = tx.get_for_update::<community_event::Entity>(e.id).await?;
+            if e.cancelled_at.is_some() || e.reminders_sent_at.is_some() {
+                continue;
+            }
             let guests = tx
                 .find::<event_guest::Entity>()
                 .filter(event_guest::Column::EventId.eq(e.id))
@@ -1098,4 +1156,28 @@ pub async fn remind(base: &Base, now: DateTime<Utc>) -> Result<u64, AppError> {
         }
     }
     Ok(sent)
+}
+
+/// Gives up an erased member's seats and waitlist places at events not started yet (the seats
+/// go to the waitlist in order). Returns how many answers were withdrawn.
+pub async fn release(scope: &TenantScope, member: Uuid) -> Result<u64, AppError> {
+    let conn = scope.conn();
+    let now = scope.now();
+    let mut released = 0;
+    for g in conn
+        .find::<event_guest::Entity>()
+        .filter(event_guest::Column::MemberId.eq(member))
+        .filter(event_guest::Column::Status.is_in([GuestStatus::Going, GuestStatus::Waitlisted]))
+        .filter(event_guest::Column::CheckedInAt.is_null())
+        .all(conn.db())
+        .await?
+    {
+        let e = get(scope, g.event_id).await?;
+        if e.cancelled_at.is_some() || e.starts_at <= now {
+            continue;
+        }
+        respond(scope, e.id, member, Answer::No, None).await?;
+        released += 1;
+    }
+    Ok(released)
 }

@@ -12,3 +12,55 @@ pub mod http;
 mod points;
 pub mod referrals;
 mod store;
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::core::{deps::Base, error::AppError};
+
+/// The outbox reader that takes erased members out of clubs and events.
+const ERASURES: crate::core::events::Consumer = crate::core::events::Consumer {
+    name: "community erasures",
+    start_back: Duration::hours(48),
+};
+
+/// What one pass of the `clubs and events` job did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    /// Members who left a paid club when their membership ended.
+    pub left_paid_clubs: u64,
+    pub reminders: u64,
+    /// Club places and event seats given up by erased members.
+    pub released: u64,
+}
+
+/// The `clubs and events` job: paid clubs whose membership ended, day-before reminders, and
+/// erased members' places and seats.
+pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppError> {
+    let mut report = Report {
+        left_paid_clubs: clubs::settle_paid(base, now).await?,
+        reminders: events::remind(base, now).await?,
+        released: 0,
+    };
+    let (erased, next) = ERASURES
+        .poll(&base.db, &["member.erased"], now, 1_000)
+        .await?;
+    for event in &erased {
+        let Some(member) = event.member_id else {
+            continue;
+        };
+        let scope = base.scope(event.tenant_id);
+        // One member that cannot be handled is logged and passed over.
+        match clubs::leave_all(&scope, member).await {
+            Ok(n) => report.released += n,
+            Err(e) => tracing::warn!(event.id = %event.id, "club places of an erased member: {e}"),
+        }
+        match events::release(&scope, member).await {
+            Ok(n) => report.released += n,
+            Err(e) => tracing::warn!(event.id = %event.id, "event seats of an erased member: {e}"),
+        }
+    }
+    if let Some(next) = next {
+        ERASURES.advance(&base.db, next, now).await?;
+    }
+    Ok(report)
+}

@@ -173,6 +173,17 @@ pub fn check(filter: &Filter) -> Result<(), AppError> {
             ));
         }
     }
+    if let Some(a) = &filter.club_answer
+        && (a.key.trim().is_empty()
+            || a.key.chars().count() > 40
+            || a.equals.trim().is_empty()
+            || a.equals.chars().count() > 200)
+    {
+        return Err(AppError::validation(
+            "input.filter.clubAnswer",
+            "a question key of 1 to 40 characters and an answer of 1 to 200",
+        ));
+    }
     if let Some((key, _)) = &filter.attribute
         && key.trim().is_empty()
     {
@@ -200,6 +211,15 @@ async fn expand<C: ConnectionTrait>(
     depth: usize,
 ) -> Result<Filter, AppError> {
     let mut out = filter.clone();
+    // A club named by a leaf must be the brand's (another brand's reads as NOT_FOUND, as a
+    // segment does).
+    for club in filter
+        .club_id
+        .into_iter()
+        .chain(filter.club_answer.as_ref().map(|a| a.club_id))
+    {
+        conn.get::<entity::club::Entity>(club).await?;
+    }
     if let Some(id) = filter.segment_id {
         if depth >= MAX_SEGMENT_DEPTH {
             return Err(AppError::validation(

@@ -564,6 +564,27 @@ async fn send<C: ConnectionTrait>(
     let Some(email) = member.email.clone() else {
         return Ok(Some("NO_ADDRESS".to_owned()));
     };
+    // Invitations to a club or an event are offers, not service messages: only with the
+    // member's e-mail consent and to an address on no suppression list.
+    if matches!(
+        row.purpose,
+        TemplatePurpose::ClubInvitation | TemplatePurpose::EventInvitation
+    ) {
+        if !member.email_consent {
+            return Ok(Some(
+                "NO_CONSENT: invitations need e-mail consent".to_owned(),
+            ));
+        }
+        let suppressed = conn
+            .find::<suppression::Entity>()
+            .filter(suppression::Column::Email.eq(&email))
+            .one(conn.db())
+            .await
+            .map_err(|e| SendError::Temporary(e.to_string()))?;
+        if let Some(s) = suppressed {
+            return Ok(Some(format!("SUPPRESSED: {}", s.reason.to_value())));
+        }
+    }
     let bounced = conn
         .find::<suppression::Entity>()
         .filter(suppression::Column::Email.eq(&email))

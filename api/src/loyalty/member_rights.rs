@@ -178,6 +178,16 @@ pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError>
         .filter(entity::club_member::Column::MemberId.eq(member.id))
         .exec(tx.db())
         .await?;
+    // Told to the outbox (the member's id only): the community gives up their club places and
+    // event seats.
+    crate::core::events::append(
+        &tx,
+        "member.erased",
+        Some(member.id),
+        Some(member.id),
+        json!({}),
+    )
+    .await?;
     for card in coalition::cards_of_member(tx.db(), member.id).await? {
         coalition::set_consents(tx.db(), card.id, &[]).await?;
     }

@@ -191,14 +191,14 @@ pub fn registry() -> Vec<Job> {
             cadence: Cadence::Mail,
             run: |state, now| {
                 Box::pin(async move {
-                    let left = crate::community::clubs::settle_paid(&state.base, now).await?;
-                    let reminded = crate::community::events::remind(&state.base, now).await?;
-                    Ok(if left + reminded > 0 {
-                        format!(
-                            "{left} left paid clubs (membership ended), {reminded} event reminders"
-                        )
-                    } else {
+                    let r = crate::community::run_once(&state.base, now).await?;
+                    Ok(if r == crate::community::Report::default() {
                         String::new()
+                    } else {
+                        format!(
+                            "{} left paid clubs (membership ended), {} event reminders, {} places of erased members given up",
+                            r.left_paid_clubs, r.reminders, r.released
+                        )
                     })
                 })
             },

@@ -309,16 +309,24 @@ impl ClubQuery {
         })
     }
 
-    /// A member's places in clubs (every status).
+    /// A member's places in clubs (every status). Their answers are shown to owners and
+    /// managers only (as in `clubMembers`).
     #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
     async fn member_clubs(&self, ctx: &Context<'_>, member_id: ID) -> Result<Vec<ClubPlace>> {
         let scope = ctx.scope()?;
         let member = id("memberId", &member_id)?;
         crate::loyalty::members::get(scope, member).await?;
+        let answers = ctx.request()?.principal.can(Permission::ManageCommunity);
         Ok(clubs::of_member(scope, member)
             .await?
             .into_iter()
-            .map(|(_, p)| p.into())
+            .map(|(_, p)| {
+                let mut place = ClubPlace::from(p);
+                if !answers {
+                    place.answers.clear();
+                }
+                place
+            })
             .collect())
     }
 
