@@ -61,4 +61,7 @@ pub enum TemplatePurpose {
     /// An event the member had a seat at (or waited for) is cancelled.
     #[sea_orm(string_value = "EVENT_CANCELLED")]
     EventCancelled,
+    /// An event the member had a seat at (or waited for) moved: a new date, time or place.
+    #[sea_orm(string_value = "EVENT_CHANGED")]
+    EventChanged,
 }

@@ -318,6 +318,31 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
     let s = state(&app, &brand, &event).await;
     assert_eq!(status_of(&s, &cy), "WAITLISTED", "{s}");
 
+    // A new place: the two with a seat and the one waiting are told; a change that moves
+    // nothing they need to know (the capacity) tells nobody.
+    let mut moved = input.clone();
+    moved["place"] = json!("3 quai de la Fosse, Nantes");
+    let update =
+        "mutation($id: ID!, $i: EventInput!) { updateEvent(id: $id, input: $i) { place } }";
+    let r = owner
+        .query(update, json!({ "id": event, "i": moved }))
+        .await;
+    assert_eq!(
+        r["data"]["updateEvent"]["place"], "3 quai de la Fosse, Nantes",
+        "{r}"
+    );
+    assert_eq!(send_mail(&app).await, 3);
+    let m = app.smtp.wait_for_count("g2@soiree.example", 3).await;
+    assert!(m.subject().starts_with("Changement"), "{}", m.subject());
+    assert!(m.text().contains("quai de la Fosse"), "{}", m.text());
+    let mut bigger = moved.clone();
+    bigger["capacity"] = json!(2);
+    let r = owner
+        .query(update, json!({ "id": event, "i": bigger }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    assert_eq!(send_mail(&app).await, 0);
+
     // The day before: one reminder per guest with a seat.
     app.clock().advance(Duration::days(2) + Duration::hours(1));
     let reminded = fidelis::community::events::remind(&app.state.base, app.now())

@@ -252,6 +252,7 @@ pub async fn update(
         ));
     }
     let moved = current.starts_at != spec.starts_at;
+    let told = moved || current.ends_at != spec.ends_at || current.place != clean.place;
     if moved {
         // A new date: the day-before reminder goes out again.
         tx.update_many::<event_guest::Entity>()
@@ -284,6 +285,27 @@ pub async fn update(
     model.voucher_valid_days = Set(spec.voucher_valid_days);
     model.updated_at = Set(now);
     let saved = tx.update(model).await?;
+    if told {
+        // A new date, time or place: everyone with a seat or waiting for one is told (mailed).
+        for g in tx
+            .find::<event_guest::Entity>()
+            .filter(event_guest::Column::EventId.eq(id))
+            .filter(
+                event_guest::Column::Status.is_in([GuestStatus::Going, GuestStatus::Waitlisted]),
+            )
+            .all(tx.db())
+            .await?
+        {
+            events::append(
+                &tx,
+                "event.changed",
+                Some(id),
+                Some(g.member_id),
+                mail_payload(&saved),
+            )
+            .await?;
+        }
+    }
     promote(&tx, &saved).await?;
     tx.commit().await?;
     get(scope, id).await

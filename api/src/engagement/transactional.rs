@@ -39,7 +39,7 @@ use crate::{
 };
 
 /// Every transactional purpose.
-pub const PURPOSES: [TemplatePurpose; 12] = [
+pub const PURPOSES: [TemplatePurpose; 13] = [
     TemplatePurpose::Welcome,
     TemplatePurpose::VoucherIssued,
     TemplatePurpose::RewardReady,
@@ -52,6 +52,7 @@ pub const PURPOSES: [TemplatePurpose; 12] = [
     TemplatePurpose::EventReminder,
     TemplatePurpose::EventSeat,
     TemplatePurpose::EventCancelled,
+    TemplatePurpose::EventChanged,
 ];
 
 const LOOKBACK_HOURS: i64 = 48;
@@ -177,6 +178,14 @@ pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
             "Cancelled: {{ event.name }}",
             "We are sorry: {{ event.name }}, planned on {{ event.date }} at {{ event.time }}, is cancelled.",
         ),
+        (TemplatePurpose::EventChanged, Lang::Fr) => (
+            "Changement : {{ event.name }}",
+            "{{ event.name }} change : rendez-vous le {{ event.date }} à {{ event.time }}, {{ event.place }}. Votre place est gardée ; un empêchement ? Libérez-la depuis votre espace : {{ links.app }}",
+        ),
+        (TemplatePurpose::EventChanged, Lang::En) => (
+            "Change: {{ event.name }}",
+            "{{ event.name }} has changed: see you on {{ event.date }} at {{ event.time }}, {{ event.place }}. Your seat is kept; can't come? Free it from your space: {{ links.app }}",
+        ),
         (TemplatePurpose::Marketing, _) => ("{{ brand.name }}", "{{ brand.name }}"),
     };
     let hello = lang.pick(HELLO_FR, HELLO_EN);
@@ -300,6 +309,7 @@ async fn consume_events(
                 "event.reminder",
                 "event.seat",
                 "event.cancelled_for",
+                "event.changed",
             ],
             now,
             EVENTS_PER_PASS,
@@ -359,6 +369,7 @@ async fn consume_events(
                 TemplatePurpose::EventCancelled,
                 format!("event:{}", event.id),
             ),
+            "event.changed" => (TemplatePurpose::EventChanged, format!("event:{}", event.id)),
             _ => continue,
         };
         if settings.transactional_disabled.contains(&purpose) {

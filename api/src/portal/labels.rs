@@ -120,6 +120,7 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Event seat freed",
     ),
     ("EVENT_CANCELLED", "Événement annulé", "Event cancelled"),
+    ("EVENT_CHANGED", "Événement modifié", "Event changed"),
     // Coalitions and brands
     ("SUSPENDED", "suspendue", "suspended"),
     ("INVITED", "invitée", "invited"),

@@ -41,6 +41,7 @@ pub enum TemplatePurpose {
     EventReminder,
     EventSeat,
     EventCancelled,
+    EventChanged,
 }
 
 /// A brand's sender identity and marketing settings.
