@@ -53,6 +53,10 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
             "input.questions",
         ),
         (
+            json!({ "name": "X", "questions": [{ "key": "k", "label": "L", "kind": "CHOICE", "choices": ["bio", "bio"] }] }),
+            "input.questions",
+        ),
+        (
             json!({ "name": "X", "joinRule": "SEGMENT" }),
             "input.segmentId",
         ),
@@ -132,6 +136,28 @@ async fn joining_keeps_answers_only_with_consent_and_counts_joins_and_leaves_onc
     assert_eq!(p["answers"].as_array().map(Vec::len), Some(2));
     assert!(p["answersConsentAt"].is_string());
     assert_eq!(owner.query(JOIN, vars).await, joined);
+    // Joining again without answers keeps them; a date is kept in one form.
+    let again = owner.query(JOIN, json!({ "c": club, "m": ana })).await;
+    assert_eq!(
+        again["data"]["joinClub"]["answers"], p["answers"],
+        "{again}"
+    );
+    let padded = owner
+        .query(
+            JOIN,
+            json!({ "c": club, "m": ana, "consent": true,
+                "a": [{ "key": "child_birth_date", "value": "2026-3-4" }, { "key": "diet", "value": "bio" }] }),
+        )
+        .await;
+    assert!(padded.to_string().contains("2026-03-04"), "{padded}");
+    let r = owner
+        .query(
+            JOIN,
+            json!({ "c": club, "m": ana, "consent": true,
+                "a": [{ "key": "child_birth_date", "value": "+02026-03-04" }] }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "VALIDATION", "{r}");
 
     // Racing joins of one member count one join.
     let (bob, _) = app
@@ -318,6 +344,11 @@ async fn invitation_segment_and_paid_clubs_keep_others_out_and_club_offers_follo
     assert_eq!(r["data"]["inviteToClub"], 1, "{r}");
     let r = owner.query(JOIN, json!({ "c": wine, "m": bob })).await;
     assert_eq!(r["data"]["joinClub"]["joins"], 2, "{r}");
+    // Ana turns the invitation down: not a leave (she never joined).
+    owner.query(LEAVE, json!({ "c": wine, "m": ana })).await;
+    let f = owner.query(FIGURES, json!({ "c": wine })).await;
+    assert_eq!(f["data"]["clubFigures"]["leaves"], 0, "{f}");
+    assert_eq!(f["data"]["clubFigures"]["members"], 1, "{f}");
 
     // By segment: big spenders only.
     let seg = owner

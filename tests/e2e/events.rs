@@ -421,7 +421,17 @@ async fn invited_reminded_checked_in_by_card_and_rewarded_once() {
     assert!(["NOT_FOUND", "VALIDATION"].contains(&code_of(&r)), "{r}");
 
     // After the end: figures.
-    app.clock().advance(Duration::hours(4));
+    // Under way, it can no longer be cancelled.
+    app.clock().advance(Duration::hours(2));
+    let r = app
+        .as_token(&app.login(&brand.owner.email, PASSWORD).await.access_token)
+        .query(
+            "mutation($e: ID!) { cancelEvent(id: $e) { id } }",
+            json!({ "e": event }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    app.clock().advance(Duration::hours(2));
     let owner = TestBrand {
         owner: app.login(&brand.owner.email, PASSWORD).await,
         ..brand.clone()

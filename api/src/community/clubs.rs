@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use entity::{
     club::{self, JoinRule},
     club_member::{self, ClubMemberStatus},
@@ -170,6 +170,13 @@ async fn validate(scope: &TenantScope, spec: &ClubSpec) -> Result<Clean, AppErro
             .iter()
             .map(|c| text("input.questions", c, 100))
             .collect::<Result<Vec<_>, _>>()?;
+        if choices
+            .iter()
+            .enumerate()
+            .any(|(i, c)| choices[..i].contains(c))
+        {
+            return bad("input.questions", "a question lists a choice twice");
+        }
         match q.kind {
             QuestionKind::Choice if !(2..=20).contains(&choices.len()) => {
                 return bad("input.questions", "a choice question has 2 to 20 choices");
@@ -388,15 +395,28 @@ fn check_answers(
         let Some(q) = questions.iter().find(|q| &q.key == key) else {
             return Err(AppError::validation(
                 "answers",
-                "answers a question the club does not ask",
+                "must answer only the club's questions",
             ));
         };
-        let ok = match q.kind {
-            QuestionKind::Text => value.chars().count() <= 200,
-            QuestionKind::Date => NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
-            QuestionKind::Choice => q.choices.iter().any(|c| c == value),
+        // A date is kept as YYYY-MM-DD whatever the padding typed (one form per date, so that
+        // audiences compare them).
+        let value = match q.kind {
+            QuestionKind::Date => value
+                .split('-')
+                .map(|p| p.parse::<u32>().ok())
+                .collect::<Option<Vec<_>>>()
+                .filter(|p| p.len() == 3 && value.len() <= 10 && !value.starts_with('+'))
+                .and_then(|p| NaiveDate::from_ymd_opt(i32::try_from(p[0]).ok()?, p[1], p[2]))
+                .filter(|d| (1900..=2200).contains(&d.year()))
+                .map(|d| d.format("%Y-%m-%d").to_string()),
+            QuestionKind::Text => (value.chars().count() <= 200).then(|| value.to_owned()),
+            QuestionKind::Choice => q
+                .choices
+                .iter()
+                .any(|c| c == value)
+                .then(|| value.to_owned()),
         };
-        if !ok {
+        let Some(value) = value else {
             return Err(AppError::validation(
                 "answers",
                 match q.kind {
@@ -405,8 +425,8 @@ fn check_answers(
                     QuestionKind::Choice => "a choice answer is one of the question's choices",
                 },
             ));
-        }
-        out.insert(key.clone(), value.to_owned());
+        };
+        out.insert(key.clone(), value);
     }
     Ok(out)
 }
@@ -513,7 +533,8 @@ async fn place<C: ConnectionTrait>(
 pub struct Joining {
     pub club: Uuid,
     pub member: Uuid,
-    pub answers: BTreeMap<String, String>,
+    /// The answers, replacing earlier ones (none given: earlier ones stay as they are).
+    pub answers: Option<BTreeMap<String, String>>,
     /// The member agrees that the club keeps their answers.
     pub consent: bool,
 }
@@ -539,11 +560,15 @@ pub async fn join(
     }
     let c = get(scope, j.club).await?;
     scope.conn().get::<member::Entity>(j.member).await?;
-    let answers = check_answers(&c, &j.answers)?;
-    if !answers.is_empty() && !j.consent {
+    let answers = j
+        .answers
+        .as_ref()
+        .map(|a| check_answers(&c, a))
+        .transpose()?;
+    if answers.as_ref().is_some_and(|a| !a.is_empty()) && !j.consent {
         return Err(AppError::validation(
             "consent",
-            "the club keeps answers only with the member's consent",
+            "must be given: the club keeps answers only with the member's consent",
         ));
     }
     let now = scope.now();
@@ -589,21 +614,23 @@ pub async fn join(
             .await?;
         }
     }
-    tx.update_many::<club_member::Entity>()
-        .col_expr(
-            club_member::Column::Answers,
-            Expr::value((!answers.is_empty()).then(|| json(&answers)).transpose()?),
-        )
-        .col_expr(
-            club_member::Column::AnswersConsentAt,
-            Expr::value((!answers.is_empty()).then_some(now)),
-        )
-        .col_expr(club_member::Column::UpdatedAt, Expr::value(now))
-        .filter(club_member::Column::Id.eq(current.id))
-        // A leave (or an erasure) that came first keeps the answers dropped.
-        .filter(club_member::Column::Status.eq(ClubMemberStatus::Active))
-        .exec(tx.db())
-        .await?;
+    if let Some(answers) = answers {
+        tx.update_many::<club_member::Entity>()
+            .col_expr(
+                club_member::Column::Answers,
+                Expr::value((!answers.is_empty()).then(|| json(&answers)).transpose()?),
+            )
+            .col_expr(
+                club_member::Column::AnswersConsentAt,
+                Expr::value((!answers.is_empty()).then_some(now)),
+            )
+            .col_expr(club_member::Column::UpdatedAt, Expr::value(now))
+            .filter(club_member::Column::Id.eq(current.id))
+            // A leave (or an erasure) that came first keeps the answers dropped.
+            .filter(club_member::Column::Status.eq(ClubMemberStatus::Active))
+            .exec(tx.db())
+            .await?;
+    }
     let saved = tx.get::<club_member::Entity>(current.id).await?;
     if let Some(idem) = &idem {
         idem.record(tx.db(), serde_json::json!({ "place": saved.id }))
@@ -781,8 +808,9 @@ pub async fn figures(scope: &TenantScope, club: Uuid) -> Result<Figures, AppErro
     f.leaves = conn
         .find::<club_member::Entity>()
         .filter(club_member::Column::ClubId.eq(club))
-        .filter(club_member::Column::Status.ne(ClubMemberStatus::Active))
-        .filter(club_member::Column::LeftAt.is_not_null())
+        .filter(club_member::Column::Status.eq(ClubMemberStatus::Left))
+        // An invitation turned down is not a leave.
+        .filter(club_member::Column::Joins.gt(0))
         .count(conn.db())
         .await?;
     let now = scope.now();

@@ -130,8 +130,13 @@ async fn validate(scope: &TenantScope, spec: &EventSpec) -> Result<Clean, AppErr
             return bad("input.programId", "is not a points program");
         }
     }
-    if let Some(club) = spec.club_id {
-        crate::community::clubs::get(scope, club).await?;
+    if let Some(club) = spec.club_id
+        && crate::community::clubs::get(scope, club)
+            .await?
+            .archived_at
+            .is_some()
+    {
+        return bad("input.clubId", "names a closed club");
     }
     if let Some(segment) = spec.segment_id {
         scope.conn().get::<entity::segment::Entity>(segment).await?;
@@ -319,8 +324,10 @@ pub async fn cancel(scope: &TenantScope, id: Uuid) -> Result<community_event::Mo
     if current.cancelled_at.is_some() {
         return Ok(current);
     }
-    if current.ends_at <= now {
-        return Err(AppError::conflict("this event is over"));
+    if current.starts_at <= now {
+        return Err(AppError::conflict(
+            "an event can be cancelled only before it starts",
+        ));
     }
     let mut model: community_event::ActiveModel = current.into();
     model.cancelled_at = Set(Some(now));
@@ -840,7 +847,9 @@ pub async fn invite(
         }
         for &m in chunk {
             let current = row(&tx, e.id, m).await?;
-            if current.invited_at.is_some() {
+            if current.invited_at.is_some()
+                || matches!(current.status, GuestStatus::Going | GuestStatus::Waitlisted)
+            {
                 continue;
             }
             let moved = tx
@@ -1142,6 +1151,7 @@ pub async fn remind(base: &Base, now: DateTime<Utc>) -> Result<u64, AppError> {
                 .find::<event_guest::Entity>()
                 .filter(event_guest::Column::EventId.eq(e.id))
                 .filter(event_guest::Column::Status.eq(GuestStatus::Going))
+                .filter(event_guest::Column::CheckedInAt.is_null())
                 .filter(event_guest::Column::RemindedAt.is_null())
                 .all(tx.db())
                 .await?;

@@ -155,11 +155,11 @@ pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
             "{{ brand.name }} invites you to {{ event.name }} on {{ event.date }} at {{ event.time }}, {{ event.place }}. Answer from your space: {{ links.app }}",
         ),
         (TemplatePurpose::EventReminder, Lang::Fr) => (
-            "Rappel : {{ event.name }} demain",
+            "Rappel : {{ event.name }} le {{ event.date }} à {{ event.time }}",
             "Nous vous attendons à {{ event.name }} le {{ event.date }} à {{ event.time }}, {{ event.place }}. Présentez votre carte à l'entrée. Un empêchement ? Libérez votre place depuis votre espace : {{ links.app }}",
         ),
         (TemplatePurpose::EventReminder, Lang::En) => (
-            "Reminder: {{ event.name }} tomorrow",
+            "Reminder: {{ event.name }} on {{ event.date }} at {{ event.time }}",
             "We look forward to seeing you at {{ event.name }} on {{ event.date }} at {{ event.time }}, {{ event.place }}. Show your card at the door. Can't come? Free your seat from your space: {{ links.app }}",
         ),
         (TemplatePurpose::EventSeat, Lang::Fr) => (

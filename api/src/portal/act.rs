@@ -532,6 +532,16 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "club-invite",
+        query: "mutation($c: ID!, $m: ID!) { inviteToClub(clubId: $c, memberIds: [$m]) }",
+        vars: |f, _| Ok(json!({ "c": f.text("club_id"), "m": f.text("member_id") })),
+        done: (
+            "Invitation enregistrée (envoyée par e-mail si le membre l'accepte).",
+            "Invitation recorded (sent by e-mail if the member accepts e-mail).",
+        ),
+        next: back,
+    },
+    Action {
         name: "club-leave",
         query: "mutation($c: ID!, $m: ID!) { leaveClub(clubId: $c, memberId: $m) { id } }",
         vars: |f, _| Ok(json!({ "c": f.text("club_id"), "m": f.text("member_id") })),

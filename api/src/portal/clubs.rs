@@ -27,7 +27,7 @@ pub(super) static CLUB: View = View {
         "query($id: ID!) { clubFigures(clubId: $id) { members invited joins leaves activeMembers
             membersRevenueMinor othersRevenueMinor revenuePerMemberMinor
             revenuePerOtherMemberMinor } }",
-        "query($id: ID!) { clubMembers(clubId: $id) { id memberId status joinedAt leftAt
+        "query($id: ID!) { clubMembers(clubId: $id) { id memberId memberName memberEmail status joinedAt leftAt
             invitedAt joins answers { key value } answersConsentAt } }",
     ],
     lookups: &[],
@@ -51,7 +51,7 @@ pub(super) static EVENT: View = View {
         "query($id: ID!) { event(id: $id) { id name description kind startsAt endsAt place
             capacity seatsTaken seatsLeft invitationOnly clubId segmentId tierNames rewardPoints
             rewardVoucherMinor voucherValidDays cancelledAt } }",
-        "query($id: ID!) { eventGuests(eventId: $id) { id memberId status invitedAt respondedAt
+        "query($id: ID!) { eventGuests(eventId: $id) { id memberId memberName memberEmail status invitedAt respondedAt
             waitlistedAt checkedInAt rewardPoints rewardVoucherId } }",
         "query($id: ID!) { eventFigures(eventId: $id) { invited accepted waitlisted declined
             attended noShows seatsLeft pointsGiven vouchersGiven } }",

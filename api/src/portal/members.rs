@@ -119,7 +119,7 @@ async fn member_page(
     let clubs = match v
         .run(
             portal,
-            "query($id: ID!) { memberClubs(memberId: $id) { clubId status joinedAt } clubs { id name } }",
+            "query($id: ID!) { memberClubs(memberId: $id) { clubId status joinedAt } clubs { id name joinRule } }",
             json!({ "id": id }),
         )
         .await

@@ -164,6 +164,9 @@ pub struct ClubPlace {
     pub id: ID,
     pub club_id: ID,
     pub member_id: ID,
+    /// The member's name and address (on staff lists).
+    pub member_name: Option<String>,
+    pub member_email: Option<String>,
     pub status: ClubMemberStatus,
     /// Kept only with the member's consent.
     pub answers: Vec<ClubAnswer>,
@@ -184,6 +187,8 @@ impl From<club_member::Model> for ClubPlace {
                 .collect(),
             club_id: ID(p.club_id.to_string()),
             member_id: ID(p.member_id.to_string()),
+            member_name: None,
+            member_email: None,
             status: p.status.into(),
             answers_consent_at: p.answers_consent_at,
             invited_at: p.invited_at,
@@ -282,15 +287,20 @@ impl ClubQuery {
         club_id: ID,
         status: Option<ClubMemberStatus>,
     ) -> Result<Vec<ClubPlace>> {
-        Ok(clubs::members(
-            ctx.scope()?,
-            id("clubId", &club_id)?,
-            status.map(Into::into),
-        )
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        let scope = ctx.scope()?;
+        let places = clubs::members(scope, id("clubId", &club_id)?, status.map(Into::into)).await?;
+        let who = super::who(scope, places.iter().map(|p| p.member_id)).await?;
+        Ok(places
+            .into_iter()
+            .map(|p| {
+                let (name, email) = who.get(&p.member_id).cloned().unwrap_or_default();
+                ClubPlace {
+                    member_name: name,
+                    member_email: email,
+                    ..p.into()
+                }
+            })
+            .collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
@@ -423,7 +433,8 @@ impl ClubMutation {
     }
 
     /// Staff join a member to a club (or update their answers), with the member's consent to
-    /// keep the answers. CONFLICT when the club's rule keeps them out.
+    /// keep the answers. `answers` given replace the earlier ones (an empty list erases them);
+    /// left out, earlier answers stay. CONFLICT when the club's rule keeps them out.
     #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
     async fn join_club(
         &self,
@@ -437,7 +448,7 @@ impl ClubMutation {
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: id("memberId", &member_id)?,
-            answers: self::answers(answers.unwrap_or_default())?,
+            answers: answers.map(self::answers).transpose()?,
             consent: consent.unwrap_or(false),
         };
         Ok(clubs::join(ctx.scope()?, j, idempotency_key.as_deref())
@@ -470,7 +481,7 @@ impl ClubMutation {
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: member_of(ctx)?,
-            answers: self::answers(answers.unwrap_or_default())?,
+            answers: answers.map(self::answers).transpose()?,
             consent: consent.unwrap_or(false),
         };
         Ok(clubs::join(ctx.scope()?, j, idempotency_key.as_deref())

@@ -150,6 +150,9 @@ pub struct EventGuest {
     pub id: ID,
     pub event_id: ID,
     pub member_id: ID,
+    /// The member's name and address (on staff lists).
+    pub member_name: Option<String>,
+    pub member_email: Option<String>,
     pub status: GuestStatus,
     pub invited_at: Option<DateTime<Utc>>,
     pub responded_at: Option<DateTime<Utc>>,
@@ -167,6 +170,8 @@ impl From<event_guest::Model> for EventGuest {
             id: id_of(g.id),
             event_id: id_of(g.event_id),
             member_id: id_of(g.member_id),
+            member_name: None,
+            member_email: None,
             status: g.status.into(),
             invited_at: g.invited_at,
             responded_at: g.responded_at,
@@ -237,7 +242,7 @@ async fn member_by(
         (None, Some(m)) => id("memberId", &m),
         _ => Err(AppError::validation(
             "cardNumber",
-            "give either a card number or a member id",
+            "or memberId: exactly one of them is needed",
         )),
     }
 }
@@ -282,15 +287,21 @@ impl EventQuery {
         event_id: ID,
         status: Option<GuestStatus>,
     ) -> Result<Vec<EventGuest>> {
-        Ok(events::guests(
-            ctx.scope()?,
-            id("eventId", &event_id)?,
-            status.map(Into::into),
-        )
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        let scope = ctx.scope()?;
+        let guests =
+            events::guests(scope, id("eventId", &event_id)?, status.map(Into::into)).await?;
+        let who = super::who(scope, guests.iter().map(|g| g.member_id)).await?;
+        Ok(guests
+            .into_iter()
+            .map(|g| {
+                let (name, email) = who.get(&g.member_id).cloned().unwrap_or_default();
+                EventGuest {
+                    member_name: name,
+                    member_email: email,
+                    ..g.into()
+                }
+            })
+            .collect())
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
