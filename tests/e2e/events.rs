@@ -501,15 +501,31 @@ async fn club_events_cancellation_member_space_and_another_brand() {
     let r = me.query(mine, json!({})).await;
     assert_eq!(r["data"]["myEvents"][0]["status"], "GOING", "{r}");
 
-    // An audience invitation reaches the club's members who accept mail (none here but the
-    // member, who signed up without consent).
-    let r = owner
-        .query(
-            "mutation($e: ID!) { inviteToEvent(eventId: $e) }",
-            json!({ "e": event }),
+    // An audience invitation reaches the club's members who accept mail and are not already
+    // coming: Yan (consent, in the club), not the space member (no consent, and seated), nor
+    // Ugo (consent, not in the club); once.
+    let (yan, _) = app
+        .enroll(
+            &brand,
+            json!({ "email": "yan@vente.example", "emailConsent": true }),
         )
         .await;
-    assert!(r["data"]["inviteToEvent"].is_number(), "{r}");
+    app.enroll(
+        &brand,
+        json!({ "email": "ugo@vente.example", "emailConsent": true }),
+    )
+    .await;
+    owner
+        .query(
+            "mutation($c: ID!, $m: ID!) { joinClub(clubId: $c, memberId: $m) { id } }",
+            json!({ "c": club, "m": yan }),
+        )
+        .await;
+    let audience = "mutation($e: ID!) { inviteToEvent(eventId: $e) }";
+    let r = owner.query(audience, json!({ "e": event })).await;
+    assert_eq!(r["data"]["inviteToEvent"], 1, "{r}");
+    let r = owner.query(audience, json!({ "e": event })).await;
+    assert_eq!(r["data"]["inviteToEvent"], 0, "{r}");
 
     // Another brand: the event reads as a missing one, in reads and writes.
     let other = app.new_brand("vente-autre").await;

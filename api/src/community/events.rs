@@ -61,6 +61,17 @@ pub struct EventSpec {
     pub voucher_valid_days: i32,
 }
 
+impl EventSpec {
+    /// Times as the databases keep them (microseconds: PostgreSQL drops the nanoseconds), so
+    /// that the same time sent again reads as unchanged.
+    fn stored(mut self) -> Self {
+        use chrono::SubsecRound;
+        self.starts_at = self.starts_at.trunc_subsecs(6);
+        self.ends_at = self.ends_at.trunc_subsecs(6);
+        self
+    }
+}
+
 pub fn tiers_of(e: &community_event::Model) -> Vec<String> {
     e.tier_names
         .as_deref()
@@ -158,6 +169,7 @@ pub async fn create(
     spec: EventSpec,
     idempotency_key: Option<&str>,
 ) -> Result<community_event::Model, AppError> {
+    let spec = spec.stored();
     let idem = Idempotency::optional(
         scope.tenant_id().to_string(),
         "createEvent",
@@ -235,6 +247,7 @@ pub async fn update(
     id: Uuid,
     spec: EventSpec,
 ) -> Result<community_event::Model, AppError> {
+    let spec = spec.stored();
     let clean = validate(scope, &spec).await?;
     let now = scope.now();
     if spec.starts_at <= now {
@@ -817,24 +830,47 @@ pub async fn invite(
                     "name the members to invite: this event has no audience (club, segment or tiers)",
                 ));
             }
-            // The audience without the invitation list: who the invitations are for.
-            let open = community_event::Model {
-                invitation_only: false,
-                ..e.clone()
-            };
-            let mut out = Vec::new();
-            for m in conn
-                .find::<member::Entity>()
-                .filter(member::Column::EmailConsent.eq(true))
-                .filter(member::Column::Email.is_not_null())
-                .all(conn.db())
-                .await?
-            {
-                if not_for(&conn, &open, m.id, false).await?.is_none() {
-                    out.push(m.id);
-                }
+            // The audience (club, segment, tiers) as a campaign filter, evaluated once over the
+            // brand's members: those it may mail (address, consent, no suppression).
+            use crate::engagement::audiences::Filter;
+            let mut all = Vec::new();
+            if let Some(club) = e.club_id {
+                all.push(Filter {
+                    club_id: Some(club),
+                    ..Filter::default()
+                });
             }
-            out
+            if let Some(segment) = e.segment_id {
+                all.push(Filter {
+                    segment_id: Some(segment),
+                    ..Filter::default()
+                });
+            }
+            let tiers = tiers_of(&e);
+            if !tiers.is_empty() {
+                all.push(Filter {
+                    any: tiers
+                        .into_iter()
+                        .map(|t| Filter {
+                            tier: Some(t),
+                            ..Filter::default()
+                        })
+                        .collect(),
+                    ..Filter::default()
+                });
+            }
+            crate::engagement::audiences::evaluate(
+                &conn,
+                &Filter {
+                    all,
+                    ..Filter::default()
+                },
+            )
+            .await?
+            .mailable
+            .into_iter()
+            .map(|m| m.id)
+            .collect()
         }
     };
     let now = scope.now();
