@@ -598,6 +598,18 @@ async fn club_events_cancellation_member_space_and_another_brand() {
         .unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(done.released, 2, "a club place and a seat: {done:?}");
     assert_eq!(seats().await, 1);
+    // Erased, they cannot be signed up again.
+    let r = owner
+        .query(RESPOND, json!({ "e": event, "m": zoe, "g": true }))
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = owner
+        .query(
+            "mutation($c: ID!, $m: ID!) { joinClub(clubId: $c, memberId: $m) { id } }",
+            json!({ "c": club, "m": zoe }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
 
     // Cancelled: guests are told, and nobody answers any more.
     let r = owner

@@ -539,8 +539,9 @@ pub struct Joining {
     pub consent: bool,
 }
 
-/// A member joins a club (or, already in, updates their answers). Answers are kept only with
-/// consent; without it, none are kept (and earlier ones are dropped).
+/// A member joins a club (or, already in, updates their answers). Answers given replace the
+/// earlier ones and are kept only with consent (refused without it); none given: the earlier
+/// ones stay.
 pub async fn join(
     scope: &TenantScope,
     j: Joining,
@@ -559,7 +560,9 @@ pub async fn join(
         return scope.conn().get::<club_member::Entity>(id).await;
     }
     let c = get(scope, j.club).await?;
-    scope.conn().get::<member::Entity>(j.member).await?;
+    if crate::community::events::erased(&scope.conn().get::<member::Entity>(j.member).await?) {
+        return Err(AppError::conflict("this member's data was erased"));
+    }
     let answers = j
         .answers
         .as_ref()
@@ -725,7 +728,9 @@ pub async fn invite(scope: &TenantScope, club: Uuid, members: &[Uuid]) -> Result
     let now = scope.now();
     let mut invited = 0;
     for &m in members {
-        tx.get::<member::Entity>(m).await?;
+        if crate::community::events::erased(&tx.get::<member::Entity>(m).await?) {
+            continue;
+        }
         let current = place(&tx, c.id, m).await?;
         if current.status == ClubMemberStatus::Active || current.invited_at.is_some() {
             continue;
@@ -808,8 +813,8 @@ pub async fn figures(scope: &TenantScope, club: Uuid) -> Result<Figures, AppErro
     f.leaves = conn
         .find::<club_member::Entity>()
         .filter(club_member::Column::ClubId.eq(club))
-        .filter(club_member::Column::Status.eq(ClubMemberStatus::Left))
-        // An invitation turned down is not a leave.
+        .filter(club_member::Column::Status.ne(ClubMemberStatus::Active))
+        // An invitation turned down is not a leave; a member who left and is invited again is.
         .filter(club_member::Column::Joins.gt(0))
         .count(conn.db())
         .await?;

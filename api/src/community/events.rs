@@ -36,6 +36,11 @@ use crate::{
     },
 };
 
+/// Whether the member's personal data was erased (they may no longer be signed up to anything).
+pub(crate) fn erased(m: &member::Model) -> bool {
+    m.attributes.get("erased_at").is_some()
+}
+
 /// Check-in opens this long before the start.
 pub const CHECK_IN_OPENS: Duration = Duration::hours(2);
 /// Reminders go out this long before the start.
@@ -86,7 +91,11 @@ struct Clean {
     tiers: Option<String>,
 }
 
-async fn validate(scope: &TenantScope, spec: &EventSpec) -> Result<Clean, AppError> {
+async fn validate(
+    scope: &TenantScope,
+    spec: &EventSpec,
+    club_before: Option<Uuid>,
+) -> Result<Clean, AppError> {
     let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
     let name = text("input.name", &spec.name, 120)?;
     let description = spec
@@ -141,7 +150,7 @@ async fn validate(scope: &TenantScope, spec: &EventSpec) -> Result<Clean, AppErr
             return bad("input.programId", "is not a points program");
         }
     }
-    if let Some(club) = spec.club_id
+    if let Some(club) = spec.club_id.filter(|c| Some(*c) != club_before)
         && crate::community::clubs::get(scope, club)
             .await?
             .archived_at
@@ -182,7 +191,7 @@ pub async fn create(
         let id = crate::core::idempotency::recorded_id(&previous, "event")?;
         return scope.conn().get::<community_event::Entity>(id).await;
     }
-    let clean = validate(scope, &spec).await?;
+    let clean = validate(scope, &spec, None).await?;
     let now = scope.now();
     if spec.starts_at <= now {
         return Err(AppError::validation(
@@ -248,7 +257,8 @@ pub async fn update(
     spec: EventSpec,
 ) -> Result<community_event::Model, AppError> {
     let spec = spec.stored();
-    let clean = validate(scope, &spec).await?;
+    let club_before = get(scope, id).await?.club_id;
+    let clean = validate(scope, &spec, club_before).await?;
     let now = scope.now();
     if spec.starts_at <= now {
         return Err(AppError::validation(
@@ -659,7 +669,10 @@ pub async fn respond(
         return scope.conn().get::<event_guest::Entity>(id).await;
     }
     get(scope, event).await?;
-    scope.conn().get::<member::Entity>(member).await?;
+    let m = scope.conn().get::<member::Entity>(member).await?;
+    if erased(&m) && answer == Answer::Yes {
+        return Err(AppError::conflict("this member's data was erased"));
+    }
     let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
@@ -818,10 +831,13 @@ pub async fn invite(
                     "invite 1 to 1000 members at a time",
                 ));
             }
+            let mut out = Vec::new();
             for &id in m {
-                conn.get::<member::Entity>(id).await?;
+                if !erased(&conn.get::<member::Entity>(id).await?) {
+                    out.push(id);
+                }
             }
-            m.to_vec()
+            out
         }
         None => {
             if e.club_id.is_none() && e.segment_id.is_none() && tiers_of(&e).is_empty() {
@@ -878,8 +894,10 @@ pub async fn invite(
     for chunk in list.chunks(200) {
         let tx = scope.begin().await?;
         let e = tx.get_for_update::<community_event::Entity>(e.id).await?;
-        if e.cancelled_at.is_some() {
-            return Err(AppError::conflict("this event is cancelled"));
+        if e.cancelled_at.is_some() || e.starts_at <= scope.now() {
+            return Err(AppError::conflict(
+                "invitations go out before the event starts, and not once cancelled",
+            ));
         }
         for &m in chunk {
             let current = row(&tx, e.id, m).await?;
@@ -937,7 +955,9 @@ pub async fn check_in(
     member: Uuid,
 ) -> Result<CheckedIn, AppError> {
     get(scope, event).await?;
-    scope.conn().get::<member::Entity>(member).await?;
+    if erased(&scope.conn().get::<member::Entity>(member).await?) {
+        return Err(AppError::conflict("this member's data was erased"));
+    }
     let now = scope.now();
     let tx = scope.begin().await?;
     let e = tx.get_for_update::<community_event::Entity>(event).await?;
@@ -1244,8 +1264,12 @@ pub async fn release(scope: &TenantScope, member: Uuid) -> Result<u64, AppError>
         if e.cancelled_at.is_some() || e.starts_at <= now {
             continue;
         }
-        respond(scope, e.id, member, Answer::No, None).await?;
-        released += 1;
+        match respond(scope, e.id, member, Answer::No, None).await {
+            Ok(_) => released += 1,
+            // Cancelled or started meanwhile: nothing to give back there.
+            Err(AppError::Conflict(_)) => {}
+            Err(e) => return Err(e),
+        }
     }
     Ok(released)
 }

@@ -36,31 +36,34 @@ pub struct Report {
 /// The `clubs and events` job: paid clubs whose membership ended, day-before reminders, and
 /// erased members' places and seats.
 pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppError> {
-    let mut report = Report {
-        left_paid_clubs: clubs::settle_paid(base, now).await?,
-        reminders: events::remind(base, now).await?,
-        released: 0,
-    };
+    // Erasures first: the other parts failing must not hold them up.
+    let mut report = Report::default();
     let (erased, next) = ERASURES
         .poll(&base.db, &["member.erased"], now, 1_000)
         .await?;
+    let mut failed = false;
     for event in &erased {
         let Some(member) = event.member_id else {
             continue;
         };
         let scope = base.scope(event.tenant_id);
-        // One member that cannot be handled is logged and passed over.
-        match clubs::leave_all(&scope, member).await {
+        // Both steps act on what is left (idempotent): a pass that failed is simply run again.
+        let done = match clubs::leave_all(&scope, member).await {
+            Ok(n) => events::release(&scope, member).await.map(|m| n + m),
+            Err(e) => Err(e),
+        };
+        match done {
             Ok(n) => report.released += n,
-            Err(e) => tracing::warn!(event.id = %event.id, "club places of an erased member: {e}"),
-        }
-        match events::release(&scope, member).await {
-            Ok(n) => report.released += n,
-            Err(e) => tracing::warn!(event.id = %event.id, "event seats of an erased member: {e}"),
+            Err(e) => {
+                tracing::warn!(event.id = %event.id, "places of an erased member: {e}; retried next pass");
+                failed = true;
+            }
         }
     }
-    if let Some(next) = next {
+    if !failed && let Some(next) = next {
         ERASURES.advance(&base.db, next, now).await?;
     }
+    report.left_paid_clubs = clubs::settle_paid(base, now).await?;
+    report.reminders = events::remind(base, now).await?;
     Ok(report)
 }

@@ -109,6 +109,19 @@ fn longest_window(f: &Filter) -> Option<i64> {
 
 const MAX_NODES: usize = 200;
 
+/// Two club answers compared: case-insensitive, dates (`2026-3-4`) in their padded form.
+fn same_answer(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        let s = s.trim();
+        let parts: Option<Vec<u32>> = s.split('-').map(|p| p.parse().ok()).collect();
+        match parts.as_deref() {
+            Some([y, m, d]) if s.len() <= 10 => format!("{y:04}-{m:02}-{d:02}"),
+            _ => s.to_lowercase(),
+        }
+    };
+    norm(a) == norm(b)
+}
+
 /// Whether the filter has a club leaf anywhere.
 fn asks_clubs(f: &Filter) -> bool {
     f.club_id.is_some()
@@ -279,7 +292,7 @@ fn matches(f: &Filter, x: &Facts) -> bool {
             x.clubs
                 .get(&a.club_id)
                 .and_then(|answers| answers.get(a.key.trim()))
-                .is_some_and(|v| v.eq_ignore_ascii_case(a.equals.trim()))
+                .is_some_and(|v| same_answer(v, &a.equals))
         }))
         && leaf(f.bought_within.as_ref().map(|b| {
             let since = x.now - chrono::Duration::days(b.days);
@@ -663,6 +676,8 @@ mod tests {
         assert!(matches(&answer(wine, "red"), &x));
         assert!(!matches(&answer(wine, "white"), &x));
         assert!(!matches(&answer(baby, "red"), &x));
+        assert!(same_answer("2026-03-04", "2026-3-4"));
+        assert!(!same_answer("2026-03-04", "2026-3-5"));
         assert!(asks_clubs(&Filter {
             not: Some(Box::new(member_of(wine))),
             ..Filter::default()

@@ -180,11 +180,11 @@ pub fn default_template(p: TemplatePurpose, lang: Lang) -> Parts {
         ),
         (TemplatePurpose::EventChanged, Lang::Fr) => (
             "Changement : {{ event.name }}",
-            "{{ event.name }} change : rendez-vous le {{ event.date }} à {{ event.time }}, {{ event.place }}. Votre place est gardée ; un empêchement ? Libérez-la depuis votre espace : {{ links.app }}",
+            "{{ event.name }} change : rendez-vous le {{ event.date }} à {{ event.time }}, {{ event.place }}. Votre réponse est gardée ; un empêchement ? Changez-la depuis votre espace : {{ links.app }}",
         ),
         (TemplatePurpose::EventChanged, Lang::En) => (
             "Change: {{ event.name }}",
-            "{{ event.name }} has changed: see you on {{ event.date }} at {{ event.time }}, {{ event.place }}. Your seat is kept; can't come? Free it from your space: {{ links.app }}",
+            "{{ event.name }} has changed: see you on {{ event.date }} at {{ event.time }}, {{ event.place }}. Your answer is kept; can't come? Change it from your space: {{ links.app }}",
         ),
         (TemplatePurpose::Marketing, _) => ("{{ brand.name }}", "{{ brand.name }}"),
     };
