@@ -485,10 +485,8 @@ async fn may_not_join<C: ConnectionTrait>(
         JoinRule::Tier => {
             let wanted = tiers_of(c);
             let held = crate::loyalty::tiers::names_held(tx, member).await?;
-            (!held
-                .iter()
-                .any(|t| wanted.iter().any(|w| w.eq_ignore_ascii_case(t))))
-            .then_some("this club is for members of other tiers")
+            (!crate::loyalty::tiers::holds_any(&held, &wanted))
+                .then_some("this club is for members of other tiers")
         }
     })
 }

@@ -14,7 +14,7 @@ use entity::{
     ledger_account::AccountKind,
     ledger_transaction::TransactionKind,
     member,
-    voucher::{VoucherKind, VoucherSource},
+    voucher::VoucherSource,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, ExprTrait, PaginatorTrait, QueryFilter,
@@ -459,21 +459,6 @@ pub async fn waitlist_position(
     Ok(Some(before + 1))
 }
 
-/// A member's row at an event, if any.
-pub async fn guest_of(
-    scope: &TenantScope,
-    event: Uuid,
-    member: Uuid,
-) -> Result<Option<event_guest::Model>, AppError> {
-    let conn = scope.conn();
-    Ok(conn
-        .find::<event_guest::Entity>()
-        .filter(event_guest::Column::EventId.eq(event))
-        .filter(event_guest::Column::MemberId.eq(member))
-        .one(conn.db())
-        .await?)
-}
-
 async fn row<C: ConnectionTrait>(
     tx: &Scoped<C>,
     event: Uuid,
@@ -537,10 +522,7 @@ pub async fn not_for<C: ConnectionTrait>(
     let wanted = tiers_of(e);
     if !wanted.is_empty() {
         let held = crate::loyalty::tiers::names_held(tx, member).await?;
-        if !held
-            .iter()
-            .any(|t| wanted.iter().any(|w| w.eq_ignore_ascii_case(t)))
-        {
+        if !crate::loyalty::tiers::holds_any(&held, &wanted) {
             return Ok(Some("this event is for members of other tiers"));
         }
     }
@@ -1066,28 +1048,13 @@ async fn reward<C: ConnectionTrait>(
     }
     let mut voucher_id = None;
     if e.reward_voucher_minor > 0 {
-        let currency = tx.brand().await?.currency;
-        let v = crate::loyalty::vouchers::insert_voucher(
+        let v = crate::loyalty::vouchers::issue_amount(
             tx,
-            entity::voucher::ActiveModel {
-                member_id: Set(Some(guest.member_id)),
-                kind: Set(VoucherKind::Amount),
-                amount_minor: Set(e.reward_voucher_minor),
-                percent: Set(0),
-                currency: Set(currency),
-                minimum_basket_minor: Set(0),
-                valid_from: Set(now),
-                valid_until: Set(now + Duration::days(i64::from(e.voucher_valid_days))),
-                max_uses: Set(1),
-                uses: Set(0),
-                source: Set(VoucherSource::Event),
-                program_id: Set(None),
-                points_cost: Set(0),
-                cancelled_at: Set(None),
-                label: Set(Some(e.name.clone())),
-                created_at: Set(now),
-                ..Default::default()
-            },
+            guest.member_id,
+            e.reward_voucher_minor,
+            e.voucher_valid_days,
+            VoucherSource::Event,
+            &e.name,
         )
         .await?;
         voucher_id = Some(v.id);
@@ -1160,6 +1127,15 @@ pub async fn for_member(
 ) -> Result<Vec<(community_event::Model, Option<event_guest::Model>)>, AppError> {
     let conn = scope.conn();
     let now = scope.now();
+    // The member's rows at every event, read once.
+    let mut rows: std::collections::HashMap<Uuid, event_guest::Model> = conn
+        .find::<event_guest::Entity>()
+        .filter(event_guest::Column::MemberId.eq(member))
+        .all(conn.db())
+        .await?
+        .into_iter()
+        .map(|g| (g.event_id, g))
+        .collect();
     let mut out = Vec::new();
     for e in conn
         .find::<community_event::Entity>()
@@ -1170,7 +1146,7 @@ pub async fn for_member(
         .all(conn.db())
         .await?
     {
-        let guest = guest_of(scope, e.id, member).await?;
+        let guest = rows.remove(&e.id);
         let invited = guest.as_ref().is_some_and(|g| g.invited_at.is_some());
         let answered = guest
             .as_ref()

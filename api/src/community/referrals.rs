@@ -18,7 +18,7 @@ use entity::{
     member,
     referral::{self, ReferralStatus},
     referral_code, referral_policy,
-    voucher::{VoucherKind, VoucherSource},
+    voucher::VoucherSource,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter,
@@ -522,29 +522,13 @@ async fn reward_voucher<C: ConnectionTrait>(
     if amount <= 0 {
         return Ok(None);
     }
-    let now = tx.now();
-    let currency = tx.brand().await?.currency;
-    let v = crate::loyalty::vouchers::insert_voucher(
+    let v = crate::loyalty::vouchers::issue_amount(
         tx,
-        entity::voucher::ActiveModel {
-            member_id: Set(Some(member)),
-            kind: Set(VoucherKind::Amount),
-            amount_minor: Set(amount),
-            percent: Set(0),
-            currency: Set(currency),
-            minimum_basket_minor: Set(0),
-            valid_from: Set(now),
-            valid_until: Set(now + Duration::days(i64::from(days))),
-            max_uses: Set(1),
-            uses: Set(0),
-            source: Set(VoucherSource::Referral),
-            program_id: Set(None),
-            points_cost: Set(0),
-            cancelled_at: Set(None),
-            label: Set(Some(label.to_owned())),
-            created_at: Set(now),
-            ..Default::default()
-        },
+        member,
+        amount,
+        days,
+        VoucherSource::Referral,
+        label,
     )
     .await?;
     Ok(Some(v.id))

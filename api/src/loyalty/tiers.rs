@@ -44,6 +44,12 @@ pub async fn current<C: ConnectionTrait>(
         .await?)
 }
 
+/// Whether tiers held (as `names_held` gives them) include one of `wanted` (case-insensitive).
+pub fn holds_any(held: &[String], wanted: &[String]) -> bool {
+    held.iter()
+        .any(|h| wanted.iter().any(|w| w.eq_ignore_ascii_case(h)))
+}
+
 /// The names of the tiers a member holds (the latest assignment in each program), lower-cased.
 pub async fn names_held<C: ConnectionTrait>(
     tx: &Scoped<C>,

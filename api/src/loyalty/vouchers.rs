@@ -405,6 +405,43 @@ pub(crate) async fn issue_reward<C: ConnectionTrait>(
     .await
 }
 
+/// A single-use voucher of `amount_minor` in the brand's currency, valid from now for
+/// `valid_days` (a contest prize, a referral or attendance reward).
+pub(crate) async fn issue_amount<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    amount_minor: i64,
+    valid_days: i32,
+    source: VoucherSource,
+    label: &str,
+) -> Result<voucher::Model, AppError> {
+    let now = tx.now();
+    let currency = tx.brand().await?.currency;
+    insert_voucher(
+        tx,
+        voucher::ActiveModel {
+            member_id: Set(Some(member)),
+            kind: Set(VoucherKind::Amount),
+            amount_minor: Set(amount_minor),
+            percent: Set(0),
+            currency: Set(currency),
+            minimum_basket_minor: Set(0),
+            valid_from: Set(now),
+            valid_until: Set(now + Duration::days(i64::from(valid_days))),
+            max_uses: Set(1),
+            uses: Set(0),
+            source: Set(source),
+            program_id: Set(None),
+            points_cost: Set(0),
+            cancelled_at: Set(None),
+            label: Set(Some(label.to_owned())),
+            created_at: Set(now),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// The voucher a deferred coupon issues for the member's next visit.
 pub(crate) async fn issue_for_offer<C: ConnectionTrait>(
     tx: &Scoped<C>,

@@ -12,7 +12,7 @@ use entity::{
     contest_prize::PrizeKind,
     contest_winner::{self, WinnerStatus},
     ledger_transaction::TransactionKind,
-    voucher::{VoucherKind, VoucherSource},
+    voucher::VoucherSource,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, sea_query::Expr,
@@ -361,28 +361,13 @@ pub async fn claim(
             .await?;
         }
         PrizeKind::Voucher => {
-            let currency = tx.brand().await?.currency;
-            let voucher = crate::loyalty::vouchers::insert_voucher(
+            let voucher = crate::loyalty::vouchers::issue_amount(
                 &tx,
-                entity::voucher::ActiveModel {
-                    member_id: Set(Some(w.member_id)),
-                    kind: Set(VoucherKind::Amount),
-                    amount_minor: Set(prize.voucher_amount_minor),
-                    percent: Set(0),
-                    currency: Set(currency),
-                    minimum_basket_minor: Set(0),
-                    valid_from: Set(now),
-                    valid_until: Set(now + Duration::days(i64::from(prize.voucher_valid_days))),
-                    max_uses: Set(1),
-                    uses: Set(0),
-                    source: Set(VoucherSource::Contest),
-                    program_id: Set(None),
-                    points_cost: Set(0),
-                    cancelled_at: Set(None),
-                    label: Set(Some(prize.name.clone())),
-                    created_at: Set(now),
-                    ..Default::default()
-                },
+                w.member_id,
+                prize.voucher_amount_minor,
+                prize.voucher_valid_days,
+                VoucherSource::Contest,
+                &prize.name,
             )
             .await?;
             voucher_id = Some(voucher.id);

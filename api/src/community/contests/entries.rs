@@ -70,10 +70,7 @@ async fn ineligible<C: ConnectionTrait>(
     let tiers = tiers_of(c);
     if !tiers.is_empty() {
         let held = crate::loyalty::tiers::names_held(tx, member.id).await?;
-        if !held
-            .iter()
-            .any(|t| tiers.iter().any(|w| w.eq_ignore_ascii_case(t)))
-        {
+        if !crate::loyalty::tiers::holds_any(&held, &tiers) {
             return Ok(Some("this contest is for members of other tiers"));
         }
     }

@@ -11,7 +11,7 @@ use entity::{club, club_member};
 use crate::{
     community::clubs::{self, ClubSpec, Joining, Question},
     core::{
-        auth::{Permission, Principal},
+        auth::Permission,
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
         types::id,
@@ -229,13 +229,6 @@ pub struct ClubFigures {
     pub revenue_per_other_member_minor: i64,
 }
 
-fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
-    match ctx.request()?.principal {
-        Principal::Member { member_id, .. } => Ok(member_id),
-        _ => Err(AppError::Forbidden("this is for members")),
-    }
-}
-
 fn n(x: u64) -> i64 {
     i64::try_from(x).unwrap_or(i64::MAX)
 }
@@ -344,7 +337,7 @@ impl ClubQuery {
     /// join (or could, with a paid membership).
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_clubs(&self, ctx: &Context<'_>) -> Result<Vec<MyClub>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let scope = ctx.scope()?;
         let places = clubs::of_member(scope, member).await?;
         let mut out = Vec::new();
@@ -480,7 +473,7 @@ impl ClubMutation {
     ) -> Result<ClubPlace> {
         let j = Joining {
             club: id("clubId", &club_id)?,
-            member: member_of(ctx)?,
+            member: ctx.member_id()?,
             answers: answers.map(self::answers).transpose()?,
             consent: consent.unwrap_or(false),
         };
@@ -495,7 +488,7 @@ impl ClubMutation {
         Ok(clubs::leave(
             ctx.scope()?,
             id("clubId", &club_id)?,
-            member_of(ctx)?,
+            ctx.member_id()?,
             "by the member",
         )
         .await?

@@ -9,7 +9,7 @@ use entity::{contest, contest_entry, contest_prize, contest_winner};
 use crate::{
     community::contests::{self, ContestSpec, PrizeSpec, Question, draw, entries},
     core::{
-        auth::{Permission, Principal},
+        auth::Permission,
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
         types::id,
@@ -584,13 +584,6 @@ impl EnterInput {
     }
 }
 
-fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
-    match ctx.request()?.principal {
-        Principal::Member { member_id, .. } => Ok(member_id),
-        _ => Err(AppError::Forbidden("this is for members")),
-    }
-}
-
 #[derive(Default)]
 pub struct ContestQuery;
 
@@ -619,7 +612,7 @@ impl ContestQuery {
     /// those meant for them (a contest for other tiers is left out).
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn current_contests(&self, ctx: &Context<'_>) -> Result<Vec<Contest>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let scope = ctx.scope()?;
         let now = scope.now();
         let held = crate::loyalty::tiers::names_held(&scope.conn(), member).await?;
@@ -639,10 +632,7 @@ impl ContestQuery {
             })
             .filter(|c| {
                 let tiers = contests::tiers_of(c);
-                tiers.is_empty()
-                    || tiers
-                        .iter()
-                        .any(|t| held.iter().any(|h| h.eq_ignore_ascii_case(t)))
+                tiers.is_empty() || crate::loyalty::tiers::holds_any(&held, &tiers)
             })
             .filter(|c| c.club_id.is_none_or(|club| clubs.contains(&club)))
             .map(|c| Contest::from_model(c, ctx, now))
@@ -652,7 +642,7 @@ impl ContestQuery {
     /// A signed-in member's entries, newest first.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_contest_entries(&self, ctx: &Context<'_>) -> Result<Vec<ContestEntry>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         Ok(entries::of_member(ctx.scope()?, member, None)
             .await?
             .into_iter()
@@ -663,7 +653,7 @@ impl ContestQuery {
     /// A signed-in member's prizes (lapsed ones left out), newest first.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_contest_wins(&self, ctx: &Context<'_>) -> Result<Vec<ContestWinner>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         Ok(entries::wins_of(ctx.scope()?, member)
             .await?
             .into_iter()
@@ -780,7 +770,7 @@ impl ContestMutation {
     /// A signed-in member enters.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn enter_my_contest(&self, ctx: &Context<'_>, input: EnterInput) -> Result<EntryResult> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let spec = input.spec(member)?;
         Ok(
             entries::enter(ctx.scope()?, spec, input.idempotency_key.as_deref())
@@ -804,7 +794,7 @@ impl ContestMutation {
         ctx: &Context<'_>,
         winner_id: ID,
     ) -> Result<ContestWinner> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         Ok(
             draw::claim(ctx.scope()?, id("winnerId", &winner_id)?, Some(member))
                 .await?

@@ -9,7 +9,7 @@ use entity::{community_event, event_guest};
 use crate::{
     community::events::{self, Answer, EventSpec},
     core::{
-        auth::{Permission, Principal},
+        auth::Permission,
         error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
         types::id,
@@ -218,13 +218,6 @@ pub struct CheckIn {
     pub first_time: bool,
 }
 
-fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
-    match ctx.request()?.principal {
-        Principal::Member { member_id, .. } => Ok(member_id),
-        _ => Err(AppError::Forbidden("this is for members")),
-    }
-}
-
 /// The member a staff form names: by card number (printed or scanned) or by id.
 async fn member_by(
     scope: &crate::core::tenancy::TenantScope,
@@ -323,7 +316,7 @@ impl EventQuery {
     /// For a signed-in member: the coming events they are invited to, answered, or may attend.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_events(&self, ctx: &Context<'_>) -> Result<Vec<MyEvent>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let scope = ctx.scope()?;
         let mut out = Vec::new();
         for (e, guest) in events::for_member(scope, member).await? {
@@ -449,7 +442,7 @@ impl EventMutation {
         Ok(events::respond(
             ctx.scope()?,
             id("eventId", &event_id)?,
-            member_of(ctx)?,
+            ctx.member_id()?,
             if going { Answer::Yes } else { Answer::No },
             idempotency_key.as_deref(),
         )

@@ -8,8 +8,7 @@ use entity::{referral, referral_policy};
 use crate::{
     community::referrals,
     core::{
-        auth::{Permission, Principal},
-        error::AppError,
+        auth::Permission,
         graphql::{ContextExt, guards::PermissionGuard},
         types::id,
     },
@@ -174,13 +173,6 @@ fn summary(r: referral::Model, as_referrer: bool) -> ReferralSummary {
     }
 }
 
-fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
-    match ctx.request()?.principal {
-        Principal::Member { member_id, .. } => Ok(member_id),
-        _ => Err(AppError::Forbidden("this is for members")),
-    }
-}
-
 fn n(x: u64) -> i32 {
     i32::try_from(x).unwrap_or(i32::MAX)
 }
@@ -252,7 +244,7 @@ impl ReferralQuery {
     /// they made.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_referral(&self, ctx: &Context<'_>) -> Result<MyReferral> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let scope = ctx.scope()?;
         let code = referrals::code_of(scope, member).await?;
         let slug = scope.brand().await?.slug;
@@ -335,7 +327,7 @@ impl ReferralMutation {
         code: String,
         idempotency_key: Option<String>,
     ) -> Result<Referral> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         Ok(
             referrals::apply(ctx.scope()?, member, &code, idempotency_key.as_deref())
                 .await?

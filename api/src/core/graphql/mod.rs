@@ -31,6 +31,8 @@ pub trait ContextExt {
     /// The caller's brand scope: UNAUTHENTICATED without a token, FORBIDDEN for a principal
     /// that has no brand.
     fn scope(&self) -> Result<&TenantScope, AppError>;
+    /// The signed-in member's id: FORBIDDEN for anyone else.
+    fn member_id(&self) -> Result<uuid::Uuid, AppError>;
 }
 
 impl ContextExt for Context<'_> {
@@ -42,6 +44,13 @@ impl ContextExt for Context<'_> {
     fn request(&self) -> Result<&RequestContext, AppError> {
         self.data::<RequestContext>()
             .map_err(|_| AppError::Internal(anyhow::anyhow!("request without a request context")))
+    }
+
+    fn member_id(&self) -> Result<uuid::Uuid, AppError> {
+        match self.request()?.principal {
+            Principal::Member { member_id, .. } => Ok(member_id),
+            _ => Err(AppError::Forbidden("this is for members")),
+        }
     }
 
     fn scope(&self) -> Result<&TenantScope, AppError> {

@@ -762,13 +762,6 @@ impl RefundClaimInput {
     }
 }
 
-fn member_of(ctx: &Context<'_>) -> Result<uuid::Uuid, AppError> {
-    match ctx.request()?.principal {
-        crate::core::auth::Principal::Member { member_id, .. } => Ok(member_id),
-        _ => Err(AppError::Forbidden("this is for members")),
-    }
-}
-
 #[derive(Default)]
 pub struct ClaimQuery;
 
@@ -801,7 +794,7 @@ impl ClaimQuery {
     /// The signed-in member's refund claims and where each stands.
     #[graphql(guard = "PermissionGuard(Permission::ViewOwnMembership)")]
     async fn my_refund_claims(&self, ctx: &Context<'_>) -> Result<Vec<RefundClaim>> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         Ok(offers::claims::list(ctx.scope()?, None, Some(member), None)
             .await?
             .into_iter()
@@ -840,7 +833,7 @@ impl ClaimMutation {
         ctx: &Context<'_>,
         input: RefundClaimInput,
     ) -> Result<RefundClaim> {
-        let member = member_of(ctx)?;
+        let member = ctx.member_id()?;
         let key = input.idempotency_key.clone();
         let claim =
             offers::claims::submit(ctx.scope()?, input.spec(member)?, key.as_deref()).await?;
