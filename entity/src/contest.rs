@@ -43,6 +43,10 @@ pub struct Model {
     pub unclaimed: UnclaimedPolicy,
     /// The current rules text version (`contest_rules`).
     pub rules_version: i32,
+    /// INSTANT_WIN by odds: each entry wins with a chance of one in this many, while the
+    /// prizes last; the stock left at the close is drawn among the entries (none: winning
+    /// moments).
+    pub odds_one_in: Option<i32>,
     pub seed_hash: String,
     /// Secret until the draw.
     pub seed: String,

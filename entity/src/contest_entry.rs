@@ -23,6 +23,8 @@ pub struct Model {
     /// Quiz: every answer right (always true for other kinds).
     pub correct: bool,
     pub rules_version: i32,
+    /// INSTANT_WIN by odds: the entry's place in the order entries were taken (from 1).
+    pub ticket: Option<i32>,
     pub created_at: DateTimeUtc,
     /// A returned purchase withdraws its entry (before the list is frozen).
     pub withdrawn_at: Option<DateTimeUtc>,

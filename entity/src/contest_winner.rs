@@ -21,6 +21,8 @@ pub struct Model {
     pub claimed_at: Option<DateTimeUtc>,
     pub voucher_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
+    /// Drawn at the close to give out an odds contest's stock left (not won by a ticket).
+    pub top_up: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,7 @@ mod m20261207_000027_create_contests;
 mod m20261207_000028_create_referrals;
 mod m20261207_000029_add_offer_segment;
 mod m20261207_000030_create_clubs_and_events;
+mod m20261207_000031_add_instant_win_odds;
 
 pub struct Migrator;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000028_create_referrals::Migration),
             Box::new(m20261207_000029_add_offer_segment::Migration),
             Box::new(m20261207_000030_create_clubs_and_events::Migration),
+            Box::new(m20261207_000031_add_instant_win_odds::Migration),
         ]
     }
 }

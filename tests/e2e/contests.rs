@@ -3,8 +3,9 @@
 //! by two workers at once, winners mailed, prizes claimed (points and vouchers in the ledger),
 //! an unclaimed prize redrawn to the next entry in order; instant wins that never exceed their
 //! stock under racing entries; a quiz won by the closest estimate; entries earned by purchases
-//! and withdrawn by returns; points spent on entries; and the refusals (validation, limits,
-//! tiers, staff, another brand's contest).
+//! and withdrawn by returns; points spent on entries; instant wins by odds (tickets racing for
+//! the stock, a win voided by a return, the stock left drawn at the close, re-checked the same
+//! way); and the refusals (validation, limits, tiers, staff, another brand's contest).
 
 use chrono::{DateTime, Duration, Utc};
 use fidelis_tests::{PASSWORD, TestApp, TestBrand, code_of, field_of, spawn_app};
@@ -163,13 +164,19 @@ mod recheck {
                     .map(|d| d.to_string())
                     .unwrap_or_default();
                 let id = e["entry"].as_str().unwrap_or_default().to_owned();
+                // v2: the ticket ends the line.
+                let ticket = e["ticket"]
+                    .as_i64()
+                    .map(|t| format!(",{t}"))
+                    .unwrap_or_default();
                 let line = format!(
-                    "{},{},{},{},{}\n",
+                    "{},{},{},{},{}{}\n",
                     id,
                     e["participant"].as_str().unwrap_or_default(),
                     if e["eligible"] == true { 1 } else { 0 },
                     distance,
-                    at.timestamp_millis()
+                    at.timestamp_millis(),
+                    ticket
                 );
                 (id, line)
             })
@@ -184,6 +191,60 @@ mod recheck {
         hash: &str,
         entries: &[Value],
         prizes: &[(i64, i64)],
+    ) -> Vec<(i64, String)> {
+        winners_skipping(
+            seed,
+            hash,
+            entries,
+            prizes,
+            &std::collections::HashSet::new(),
+        )
+    }
+
+    /// v2: (prize rank, entry id, ticket) won by tickets, in ticket order.
+    pub fn ticket_wins(
+        seed: &str,
+        one_in: u64,
+        entries: &[Value],
+        prizes: &[(i64, i64)],
+    ) -> Vec<(i64, String, i64)> {
+        let mut left: Vec<i64> = vec![];
+        for (rank, q) in prizes {
+            for _ in 0..*q {
+                left.push(*rank);
+            }
+        }
+        let mut by_ticket: Vec<&Value> = entries.iter().collect();
+        by_ticket.sort_by_key(|e| e["ticket"].as_i64().unwrap_or(i64::MAX));
+        let mut won = std::collections::HashSet::new();
+        let mut out = vec![];
+        for e in by_ticket {
+            let participant = e["participant"].as_str().unwrap_or_default().to_owned();
+            if won.contains(&participant) {
+                continue;
+            }
+            let ticket = e["ticket"].as_i64().unwrap_or_default();
+            let mut s = Stream::new(seed, &format!("ticket:{ticket}"));
+            if s.below(one_in) == 0 && !left.is_empty() {
+                let k = s.below(left.len() as u64) as usize;
+                out.push((
+                    left.remove(k),
+                    e["entry"].as_str().unwrap_or_default().to_owned(),
+                    ticket,
+                ));
+                won.insert(participant);
+            }
+        }
+        out
+    }
+
+    /// The draw, passing over the participants in `holders`.
+    pub fn winners_skipping(
+        seed: &str,
+        hash: &str,
+        entries: &[Value],
+        prizes: &[(i64, i64)],
+        holders: &std::collections::HashSet<String>,
     ) -> Vec<(i64, String)> {
         let mut sorted: Vec<&Value> = entries.iter().collect();
         sorted.sort_by_key(|e| e["entry"].as_str().unwrap_or_default().to_owned());
@@ -204,7 +265,7 @@ mod recheck {
                 units.push(*rank);
             }
         }
-        let mut won = std::collections::HashSet::new();
+        let mut won = holders.clone();
         let mut out = vec![];
         let mut u = units.into_iter();
         let mut next = u.next();
@@ -610,6 +671,290 @@ async fn instant_wins_never_exceed_their_stock_under_racing_entries() {
         "{:?}",
         fidelis::community::fairness::verify(&typed)
     );
+}
+
+const ODDS: &str = "query($id: ID!) { contest(id: $id) { phase oddsOneIn prizesLeft winners { memberId entryId position status topUp prize { rank name } } } }";
+
+async fn odds_view(app: &TestApp, brand: &TestBrand, id: &str) -> Value {
+    let resp = app
+        .as_token(&brand.owner.access_token)
+        .query(ODDS, json!({ "id": id }))
+        .await;
+    assert!(resp["data"]["contest"].is_object(), "{resp}");
+    resp["data"]["contest"].clone()
+}
+
+/// Re-checks an odds record with the independent implementation: the tickets' wins, then the
+/// stock left drawn among the entries. Returns the number of prizes given (voided ones left out).
+fn recheck_odds(record: &Value, one_in: u64, prizes: &[(i64, i64)]) -> usize {
+    assert_eq!(record["algorithm"], "fidelis-draw-v2", "{record}");
+    let seed = record["seed"].as_str().unwrap_or_default();
+    assert_eq!(
+        sha(seed),
+        record["seedCommitment"].as_str().unwrap_or_default()
+    );
+    let entries = record["entries"].as_array().cloned().unwrap_or_default();
+    let hash = recheck::list_hash(&entries);
+    assert_eq!(Some(hash.as_str()), record["entryListHash"].as_str());
+    let mut tickets: Vec<i64> = entries
+        .iter()
+        .filter_map(|e| e["ticket"].as_i64())
+        .collect();
+    tickets.sort_unstable();
+    assert_eq!(tickets, (1..=entries.len() as i64).collect::<Vec<_>>());
+    let winners = record["winners"].as_array().cloned().unwrap_or_default();
+    let of = |w: &Value| {
+        (
+            w["prize"].as_i64().unwrap_or_default(),
+            w["entry"].as_str().unwrap_or_default().to_owned(),
+            w["position"].as_i64().unwrap_or_default(),
+        )
+    };
+    let mut by_ticket: Vec<_> = winners
+        .iter()
+        .filter(|w| w["topUp"] != true)
+        .map(of)
+        .collect();
+    by_ticket.sort();
+    let mut expected = recheck::ticket_wins(seed, one_in, &entries, prizes);
+    expected.sort();
+    assert_eq!(by_ticket, expected, "{record}");
+    // A ticket's win counts unless its entry was withdrawn before the prize was claimed.
+    let mut left: Vec<(i64, i64)> = prizes.to_vec();
+    let mut holders = std::collections::HashSet::new();
+    for w in winners.iter().filter(|w| w["topUp"] != true) {
+        let e = entries
+            .iter()
+            .find(|e| e["entry"] == w["entry"])
+            .cloned()
+            .unwrap_or_default();
+        if e["eligible"] == true || w["status"] == "CLAIMED" {
+            if let Some(p) = left
+                .iter_mut()
+                .find(|p| p.0 == w["prize"].as_i64().unwrap_or_default())
+            {
+                p.1 -= 1;
+            }
+            holders.insert(e["participant"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let counted = holders.len();
+    let mut topped: Vec<(i64, String)> = winners
+        .iter()
+        .filter(|w| w["topUp"] == true)
+        .map(|w| {
+            (
+                w["prize"].as_i64().unwrap_or_default(),
+                w["entry"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    topped.sort();
+    let mut expected = recheck::winners_skipping(seed, &hash, &entries, &left, &holders);
+    expected.sort();
+    assert_eq!(topped, expected, "{record}");
+    counted + topped.len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn instant_wins_by_odds_give_exactly_their_stock_even_with_racing_entries_and_returns() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("chance").await;
+    // A: one chance in two for 16 racing entrants, three prizes.
+    let a = create(
+        &app,
+        &brand,
+        contest_input(
+            &app,
+            "Une chance sur deux",
+            "INSTANT_WIN",
+            json!({
+                "opensAt": app.now() + Duration::seconds(1),
+                "closesAt": app.now() + Duration::days(10),
+                "oddsOneIn": 2,
+                "prizes": [
+                    { "name": "Sac", "kind": "GIFT", "quantity": 2 },
+                    { "name": "Mug", "kind": "GIFT", "quantity": 1 },
+                ],
+            }),
+        ),
+    )
+    .await;
+    let a = a["id"].as_str().unwrap_or_default().to_owned();
+    // B: entered by purchase, one prize; its ticket winner returns the purchase.
+    let b = create(
+        &app,
+        &brand,
+        contest_input(
+            &app,
+            "Ticket d'or",
+            "INSTANT_WIN",
+            json!({
+                "opensAt": app.now() + Duration::seconds(1),
+                "closesAt": app.now() + Duration::days(10),
+                "freeEntry": false,
+                "purchaseMinimumMinor": 1000,
+                "oddsOneIn": 2,
+                "unclaimed": "LAPSE",
+                "prizes": [{ "name": "Bon d'achat", "kind": "GIFT", "quantity": 1 }],
+            }),
+        ),
+    )
+    .await;
+    let b = b["id"].as_str().unwrap_or_default().to_owned();
+    let refused = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            CREATE,
+            json!({ "i": contest_input(&app, "Tirage", "DRAW", json!({ "oddsOneIn": 5 })) }),
+        )
+        .await;
+    assert_eq!(code_of(&refused), "VALIDATION", "{refused}");
+    assert_eq!(field_of(&refused), "input.oddsOneIn", "{refused}");
+    let refused = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            CREATE,
+            json!({ "i": contest_input(&app, "Trop", "INSTANT_WIN", json!({ "oddsOneIn": 1 })) }),
+        )
+        .await;
+    assert_eq!(code_of(&refused), "VALIDATION", "{refused}");
+
+    let mut members = vec![];
+    for i in 0..16 {
+        members.push(
+            app.enroll(&brand, json!({ "email": format!("o{i}@chance.example") }))
+                .await
+                .0,
+        );
+    }
+    let brand = later(&app, brand, Duration::seconds(2)).await;
+    let results = futures_util::future::join_all(
+        members
+            .iter()
+            .map(|m| enter(&app, &brand, &a, m, json!({}))),
+    )
+    .await;
+    let mut won = 0;
+    for r in &results {
+        assert!(r["data"]["enterContest"]["entry"]["id"].is_string(), "{r}");
+        if r["data"]["enterContest"]["won"].is_object() {
+            won += 1;
+        }
+    }
+    assert!(won <= 3, "never more than the stock: {won}");
+    let view = odds_view(&app, &brand, &a).await;
+    assert_eq!(view["oddsOneIn"], 2);
+    assert_eq!(view["prizesLeft"], 3 - won, "{view}");
+
+    // B: purchases one by one until a ticket wins (one in two: a few at most), then three more.
+    let owner = app.as_token(&brand.owner.access_token);
+    let mut buyers: Vec<(String, String)> = vec![];
+    let mut winner: Option<(String, String)> = None;
+    for i in 0..40 {
+        let (member, card) = app
+            .enroll(&brand, json!({ "email": format!("b{i}@chance.example") }))
+            .await;
+        let p = owner
+            .query(
+                fidelis_tests::RECORD_PURCHASE,
+                json!({ "i": { "cardNumber": card, "totalMinor": 2000, "currency": "EUR", "lines": [
+                    { "sku": "A", "quantity": 1, "unitPriceMinor": 2000 }
+                ] } }),
+            )
+            .await;
+        let purchase = p["data"]["recordPurchase"]["purchase"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(!purchase.is_empty(), "{p}");
+        run_jobs(&app).await;
+        buyers.push((member.clone(), purchase.clone()));
+        if winner.is_none()
+            && odds_view(&app, &brand, &b).await["winners"]
+                .as_array()
+                .is_some_and(|w| w.len() == 1)
+        {
+            winner = Some((member, purchase));
+        }
+        if winner.is_some() && buyers.len() >= 4 {
+            break;
+        }
+    }
+    let (lucky, purchase) = winner.unwrap_or_else(|| panic!("no ticket won in 40"));
+    let view = odds_view(&app, &brand, &b).await;
+    assert_eq!(view["prizesLeft"], 0, "{view}");
+    let r = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": purchase, "lines": [{ "lineNo": 1, "quantity": 1 }] } }),
+        )
+        .await;
+    assert_eq!(r["data"]["recordReturn"]["refundMinor"], 2000, "{r}");
+    run_jobs(&app).await;
+    let view = odds_view(&app, &brand, &b).await;
+    assert_eq!(
+        view["winners"][0]["status"], "LAPSED",
+        "voided by the return: {view}"
+    );
+    assert_eq!(view["prizesLeft"], 1, "{view}");
+
+    // The close: the stock left is drawn among the entries; exactly the prizes are given.
+    let brand = later(&app, brand, Duration::days(11)).await;
+    run_jobs(&app).await;
+    let view_a = odds_view(&app, &brand, &a).await;
+    assert_eq!(view_a["phase"], "DRAWN", "{view_a}");
+    let given_a: Vec<&Value> = view_a["winners"]
+        .as_array()
+        .map(|w| w.iter().filter(|w| w["status"] != "LAPSED").collect())
+        .unwrap_or_default();
+    assert_eq!(given_a.len(), 3, "{view_a}");
+    assert_eq!(
+        view_a["winners"]
+            .as_array()
+            .map(|w| w.iter().filter(|w| w["topUp"] == true).count()),
+        Some(3 - won as usize),
+        "{view_a}"
+    );
+    let distinct: std::collections::HashSet<&str> = given_a
+        .iter()
+        .filter_map(|w| w["memberId"].as_str())
+        .collect();
+    assert_eq!(distinct.len(), 3, "one prize per member: {view_a}");
+    assert_eq!(view_a["prizesLeft"], 0);
+    let view_b = odds_view(&app, &brand, &b).await;
+    let top: Vec<&Value> = view_b["winners"]
+        .as_array()
+        .map(|w| w.iter().filter(|w| w["topUp"] == true).collect())
+        .unwrap_or_default();
+    assert_eq!(top.len(), 1, "the voided prize is given again: {view_b}");
+    assert_ne!(
+        top[0]["memberId"].as_str(),
+        Some(lucky.as_str()),
+        "{view_b}"
+    );
+    assert_eq!(view_b["prizesLeft"], 0);
+
+    // Both records re-check, with the server's verify and with the independent one.
+    for (id, prizes) in [(&a, vec![(1, 2), (2, 1)]), (&b, vec![(1, 1)])] {
+        let record = fairness(&app, id).await;
+        assert_eq!(
+            recheck_odds(&record, 2, &prizes),
+            prizes.iter().map(|p| p.1 as usize).sum::<usize>()
+        );
+        let typed: fidelis::community::fairness::Published =
+            serde_json::from_value(record.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let problems = fidelis::community::fairness::verify(&typed);
+        assert!(problems.is_empty(), "{problems:?}");
+        // A ticket moved from one entry to another is caught.
+        let mut tampered = typed.clone();
+        if tampered.entries.len() >= 2 {
+            let t0 = tampered.entries[0].ticket;
+            tampered.entries[0].ticket = tampered.entries[1].ticket;
+            tampered.entries[1].ticket = t0;
+            assert!(!fidelis::community::fairness::verify(&tampered).is_empty());
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,7 +1,8 @@
 //! Contests in the portal, in a real browser: an owner creates a draw from the form (its seed
 //! commitment shown at once); a member reads the rules and enters in their space; after the
 //! close the owner draws (the seed is revealed, the winner listed); the member claims the
-//! points prize in their space; the CSV of entries downloads.
+//! points prize in their space; the CSV of entries downloads. An instant win by odds is set
+//! from its form and shows its chance and stock to the owner and the member.
 
 use chrono::Duration;
 use fidelis_tests::{PASSWORD, spawn_app};
@@ -180,5 +181,49 @@ async fn an_owner_runs_a_draw_and_a_member_enters_and_claims_the_prize() {
         json!([{ "memberId": member, "estimate": 1150, "source": "FREE" }]),
         "{entries}"
     );
+
+    // An instant win by odds, from its form: one chance in 3, two mugs.
+    owner_login(&browser, &app).await;
+    browser
+        .goto(&app.url("/app/contests?kind=INSTANT_WIN#new"))
+        .await;
+    browser.fill("name", "Instant Mug").await;
+    let today = (app.now())
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string();
+    let later = (app.now() + Duration::days(5))
+        .with_timezone(&chrono_tz::Europe::Paris)
+        .format("%Y-%m-%d")
+        .to_string();
+    browser.set_value("starts", &today).await;
+    browser.set_value("ends", &later).await;
+    browser.fill("odds_one_in", "3").await;
+    browser.fill("prize1", "Mug").await;
+    browser.fill("prize1_quantity", "2").await;
+    browser
+        .fill("rules", "Une chance sur trois à chaque participation.")
+        .await;
+    browser.click("#new form button[type='submit']").await;
+    let page = browser.wait_for_text("Jeu créé").await;
+    assert!(page.contains("1 sur 3"), "{page}");
+    assert!(page.contains("Lots restants"), "{page}");
+    browser.screenshot("contest-odds-created").await;
+    let made = owner
+        .query("{ contests { name kind oddsOneIn prizesLeft } }", json!({}))
+        .await;
+    let odds = made["data"]["contests"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == "Instant Mug").cloned())
+        .unwrap_or_else(|| panic!("{made}"));
+    assert_eq!(
+        odds,
+        json!({ "name": "Instant Mug", "kind": "INSTANT_WIN", "oddsOneIn": 3, "prizesLeft": 2 })
+    );
+    member_login(&browser, &app).await;
+    browser.goto(&app.url("/m/noel/contests")).await;
+    let page = browser.wait_for_text("Instant Mug").await;
+    assert!(page.contains("1 chance sur 3"), "{page}");
+    assert!(page.contains("2 lot(s) restant(s)"), "{page}");
     browser.close().await;
 }

@@ -25,6 +25,20 @@
 //!   (then rank). Entries in time order each take the earliest moment not yet taken at or
 //!   before their time, unless their participant already won. An instant win's list keeps its
 //!   withdrawn entries (not eligible, `0`): they took their moment when they were entered.
+//!
+//! `fidelis-draw-v2` is v1 plus instant wins by odds (a contest that gives each entry a chance
+//! of one in `N`, while its prizes last):
+//! - **Tickets.** Each entry has a ticket, its place in the order entries were taken (1, 2, …);
+//!   its list line ends with `,<ticket>` (before the `\n`).
+//! - **A ticket's chance.** Ticket `t` reads the stream labelled `ticket:<t>`: it wins when
+//!   `uniform(N)` is 0 and prize units are left, and then takes the unit at
+//!   `uniform(units left)` in the list of units left (sorted by rank). Tickets are taken in
+//!   order; a participant who already won is passed over (and reads nothing).
+//! - **Stock left at the close.** A ticket win counts unless it was voided (its entry was
+//!   withdrawn, not eligible, before the prize was claimed: status LAPSED). The units not
+//!   counted are drawn as in a draw, in the v1 order of the eligible entries, passing over the
+//!   participants who hold a counted win: exactly the number of prizes is given when there are
+//!   enough participants.
 
 use std::collections::HashSet;
 
@@ -34,6 +48,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub const ALGORITHM: &str = "fidelis-draw-v1";
+/// v1 plus instant wins by odds (entries carry a ticket).
+pub const ALGORITHM_V2: &str = "fidelis-draw-v2";
 
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write as _;
@@ -77,6 +93,9 @@ pub struct ListedEntry {
     pub answers: Option<Vec<i32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub estimate: Option<i64>,
+    /// v2 (instant win by odds): the entry's ticket, part of the hashed line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<i32>,
 }
 
 /// The list hash of entries (sorted here by entry id, as published).
@@ -87,12 +106,13 @@ pub fn list_hash(entries: &[ListedEntry]) -> String {
     for e in sorted {
         h.update(
             format!(
-                "{},{},{},{},{}\n",
+                "{},{},{},{},{}{}\n",
                 e.entry,
                 e.participant,
                 u8::from(e.eligible),
                 e.distance.map(|d| d.to_string()).unwrap_or_default(),
-                e.at.timestamp_millis()
+                e.at.timestamp_millis(),
+                e.ticket.map(|t| format!(",{t}")).unwrap_or_default()
             )
             .as_bytes(),
         );
@@ -162,6 +182,18 @@ pub fn order(seed: &str, list_hash: &str, entries: &[ListedEntry]) -> Vec<usize>
     eligible
 }
 
+/// Prize units, one per unit of each prize, by rank.
+pub fn units(prizes: &[(i32, i32)]) -> Vec<i32> {
+    let mut ranked: Vec<(i32, i32)> = prizes.to_vec();
+    ranked.sort_by_key(|(rank, _)| *rank);
+    ranked
+        .iter()
+        .flat_map(|&(rank, quantity)| {
+            std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0))
+        })
+        .collect()
+}
+
 /// Who wins what: `(prize rank, index into entries, position in the order)`, prizes taken by
 /// rank, each `quantity` times.
 pub fn winners(
@@ -169,12 +201,18 @@ pub fn winners(
     entries: &[ListedEntry],
     prizes: &[(i32, i32)],
 ) -> Vec<(i32, usize, usize)> {
-    let mut ranked: Vec<(i32, i32)> = prizes.to_vec();
-    ranked.sort_by_key(|(rank, _)| *rank);
-    let mut units = ranked.iter().flat_map(|&(rank, quantity)| {
-        std::iter::repeat_n(rank, usize::try_from(quantity).unwrap_or(0))
-    });
-    let mut won: HashSet<&str> = HashSet::new();
+    winners_after(order, entries, prizes, &HashSet::new())
+}
+
+/// [`winners`], passing over the participants in `holders` too (they already hold a prize).
+pub fn winners_after(
+    order: &[usize],
+    entries: &[ListedEntry],
+    prizes: &[(i32, i32)],
+    holders: &HashSet<String>,
+) -> Vec<(i32, usize, usize)> {
+    let mut units = units(prizes).into_iter();
+    let mut won: HashSet<&str> = holders.iter().map(String::as_str).collect();
     let mut out = Vec::new();
     let mut next = units.next();
     for (position, &i) in order.iter().enumerate() {
@@ -201,6 +239,73 @@ pub fn next_in_order(
         .skip(after + 1)
         .find(|(_, i)| !winners.contains(&entries[**i].participant))
         .map(|(position, i)| (*i, position))
+}
+
+/// v2: whether ticket `ticket` wins under odds of one in `one_in`, with `left` prize units left,
+/// and if so the index of the unit it takes in the list of units left (sorted by rank).
+pub fn ticket_draw(seed: &str, one_in: i32, ticket: i32, left: usize) -> Option<usize> {
+    let label = format!("ticket:{ticket}");
+    let mut stream = Stream::new(seed, &label);
+    let bound = u64::try_from(one_in).unwrap_or(1);
+    if stream.uniform(bound) != 0 || left == 0 {
+        return None;
+    }
+    usize::try_from(stream.uniform(u64::try_from(left).unwrap_or(1))).ok()
+}
+
+/// v2: the tickets' wins, `(prize rank, entry, ticket)`, walking the entries in ticket order
+/// (entries without a ticket are passed over).
+pub fn ticket_winners(
+    seed: &str,
+    one_in: i32,
+    prizes: &[(i32, i32)],
+    entries: &[ListedEntry],
+) -> Vec<(i32, Uuid, i32)> {
+    let mut left = units(prizes);
+    let mut sorted: Vec<(i32, &ListedEntry)> = entries
+        .iter()
+        .filter_map(|e| e.ticket.map(|t| (t, e)))
+        .collect();
+    sorted.sort_by_key(|(t, _)| *t);
+    let mut won: HashSet<&str> = HashSet::new();
+    let mut out = Vec::new();
+    for (ticket, e) in sorted {
+        if won.contains(e.participant.as_str()) {
+            continue;
+        }
+        if let Some(k) = ticket_draw(seed, one_in, ticket, left.len())
+            && k < left.len()
+        {
+            let rank = left.remove(k);
+            won.insert(e.participant.as_str());
+            out.push((rank, e.entry, ticket));
+        }
+    }
+    out
+}
+
+/// v2: the stock left at the close, `(rank, quantity)`, and the participants holding a counted
+/// ticket win, from the ticket wins as they stand (`(rank, entry, status)`): a win counts
+/// unless its entry is not eligible (withdrawn) and the prize was not claimed.
+pub fn stock_left(
+    prizes: &[(i32, i32)],
+    entries: &[ListedEntry],
+    ticket_wins: &[(i32, Uuid, &str)],
+) -> (Vec<(i32, i32)>, HashSet<String>) {
+    let mut left: Vec<(i32, i32)> = prizes.to_vec();
+    let mut holders = HashSet::new();
+    for (rank, entry, status) in ticket_wins {
+        let Some(e) = entries.iter().find(|e| e.entry == *entry) else {
+            continue;
+        };
+        if e.eligible || *status == "CLAIMED" {
+            if let Some(p) = left.iter_mut().find(|(r, _)| r == rank) {
+                p.1 = (p.1 - 1).max(0);
+            }
+            holders.insert(e.participant.clone());
+        }
+    }
+    (left, holders)
 }
 
 /// The instant-win moments: `(prize rank, time)`, sorted by time.
@@ -289,6 +394,9 @@ pub struct Published {
     /// Quiz, once drawn: the right answers and the tie-breaker's.
     #[serde(default)]
     pub quiz: Option<PublishedQuiz>,
+    /// v2, an instant win by odds: each ticket's chance is one in this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odds_one_in: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -314,6 +422,10 @@ pub struct PublishedWinner {
     pub position: i32,
     /// WON, CLAIMED or LAPSED.
     pub status: String,
+    /// v2: drawn at the close among the entries to give out the stock left (`position` is then
+    /// the place in the draw order; for a ticket's win it is the ticket).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub top_up: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -328,8 +440,13 @@ pub struct PublishedMoment {
 /// published data says it must be).
 pub fn verify(p: &Published) -> Vec<String> {
     let mut problems = Vec::new();
-    if p.algorithm != ALGORITHM {
+    if p.algorithm != ALGORITHM && p.algorithm != ALGORITHM_V2 {
         problems.push(format!("unknown algorithm {}", p.algorithm));
+        return problems;
+    }
+    let v2 = p.algorithm == ALGORITHM_V2;
+    if !v2 && (p.odds_one_in.is_some() || p.entries.iter().any(|e| e.ticket.is_some())) {
+        problems.push(format!("{ALGORITHM} has no odds nor tickets"));
         return problems;
     }
     let Some(seed) = &p.seed else {
@@ -354,6 +471,15 @@ pub fn verify(p: &Published) -> Vec<String> {
     {
         problems.push("the prizes are beyond what a contest may offer".into());
         return problems;
+    }
+    if p.kind == "INSTANT_WIN"
+        && let Some(one_in) = p.odds_one_in
+    {
+        verify_odds(p, seed, hash, one_in, &prizes, &mut problems);
+        return problems;
+    }
+    if v2 && p.entries.iter().any(|e| e.ticket.is_some()) {
+        problems.push("only an instant win by odds has tickets".into());
     }
     if p.kind == "INSTANT_WIN" {
         let expected = moments(seed, p.opens_at, p.closes_at, &prizes);
@@ -464,6 +590,71 @@ pub fn verify(p: &Published) -> Vec<String> {
     problems
 }
 
+/// v2: the tickets' wins and the top-up at the close of an instant win by odds.
+fn verify_odds(
+    p: &Published,
+    seed: &str,
+    hash: &str,
+    one_in: i32,
+    prizes: &[(i32, i32)],
+    problems: &mut Vec<String>,
+) {
+    if p.algorithm != ALGORITHM_V2 {
+        problems.push(format!("odds need {ALGORITHM_V2}"));
+        return;
+    }
+    if !(2..=1_000_000).contains(&one_in) {
+        problems.push("the odds are beyond what a contest may set".into());
+        return;
+    }
+    if !p.moments.is_empty() {
+        problems.push("an instant win by odds has no moments".into());
+    }
+    let mut tickets: Vec<Option<i32>> = p.entries.iter().map(|e| e.ticket).collect();
+    tickets.sort_unstable();
+    let expected_tickets: Vec<Option<i32>> = (1..).take(tickets.len()).map(Some).collect();
+    if tickets != expected_tickets {
+        problems.push("the tickets are not 1, 2, … one per entry".into());
+        return;
+    }
+    let mut expected: Vec<(i32, Uuid, i32)> = ticket_winners(seed, one_in, prizes, &p.entries);
+    let mut published: Vec<(i32, Uuid, i32)> = p
+        .winners
+        .iter()
+        .filter(|w| !w.top_up)
+        .map(|w| (w.prize, w.entry, w.position))
+        .collect();
+    expected.sort_unstable();
+    published.sort_unstable();
+    if expected != published {
+        problems.push("the tickets' wins are not the ones the seed gives".into());
+    }
+    let wins: Vec<(i32, Uuid, &str)> = p
+        .winners
+        .iter()
+        .filter(|w| !w.top_up)
+        .map(|w| (w.prize, w.entry, w.status.as_str()))
+        .collect();
+    let (left, holders) = stock_left(prizes, &p.entries, &wins);
+    let order = order(seed, hash, &p.entries);
+    let mut expected: Vec<(i32, Uuid, i32)> = winners_after(&order, &p.entries, &left, &holders)
+        .into_iter()
+        .map(|(rank, i, pos)| (rank, p.entries[i].entry, i32::try_from(pos).unwrap_or(-1)))
+        .collect();
+    let mut published: Vec<(i32, Uuid, i32)> = p
+        .winners
+        .iter()
+        .filter(|w| w.top_up)
+        .map(|w| (w.prize, w.entry, w.position))
+        .collect();
+    expected.sort_unstable();
+    published.sort_unstable();
+    if expected != published {
+        problems
+            .push("the stock left at the close did not go to the entries the draw gives".into());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,6 +672,7 @@ mod tests {
                     .unwrap(),
                 answers: None,
                 estimate: None,
+                ticket: None,
             })
             .collect()
     }
@@ -583,11 +775,127 @@ mod tests {
                     entry: list[i].entry,
                     position: pos as i32,
                     status: "WON".into(),
+                    top_up: false,
                 })
                 .collect(),
             moments: vec![],
             quiz: None,
+            odds_one_in: None,
         }
+    }
+
+    /// An instant win by odds as the server would publish it: tickets in order, the tickets'
+    /// wins, then the stock left drawn at the close.
+    fn published_odds(
+        seed: &str,
+        one_in: i32,
+        n: usize,
+        people: usize,
+        prizes: &[(i32, i32)],
+    ) -> Published {
+        let mut list = entries(n, people);
+        for (t, e) in (1..).zip(list.iter_mut()) {
+            e.ticket = Some(t);
+        }
+        let mut p = published(seed, list.clone(), prizes);
+        p.algorithm = ALGORITHM_V2.into();
+        p.kind = "INSTANT_WIN".into();
+        p.odds_one_in = Some(one_in);
+        let hash = p.entry_list_hash.clone().unwrap();
+        let tickets = ticket_winners(seed, one_in, prizes, &list);
+        let wins: Vec<(i32, Uuid, &str)> = tickets.iter().map(|&(r, e, _)| (r, e, "WON")).collect();
+        let (left, holders) = stock_left(prizes, &list, &wins);
+        let o = order(seed, &hash, &list);
+        p.winners =
+            tickets
+                .iter()
+                .map(|&(prize, entry, ticket)| PublishedWinner {
+                    prize,
+                    entry,
+                    position: ticket,
+                    status: "WON".into(),
+                    top_up: false,
+                })
+                .chain(winners_after(&o, &list, &left, &holders).into_iter().map(
+                    |(prize, i, pos)| PublishedWinner {
+                        prize,
+                        entry: list[i].entry,
+                        position: pos as i32,
+                        status: "WON".into(),
+                        top_up: true,
+                    },
+                ))
+                .collect();
+        p
+    }
+
+    #[test]
+    fn odds_give_exactly_the_stock_and_verify_catches_changes() {
+        let seed = "5e".repeat(32);
+        // One in 3 over 60 tickets: some win by ticket, the stock runs out, none left to top up.
+        let rich = published_odds(&seed, 3, 60, 60, &[(1, 2), (2, 3)]);
+        assert!(verify(&rich).is_empty(), "{:?}", verify(&rich));
+        assert_eq!(rich.winners.len(), 5);
+        assert!(rich.winners.iter().all(|w| !w.top_up), "{:?}", rich.winners);
+        // One in 1000 over 20 tickets: (almost surely) no ticket wins; all 5 topped up.
+        let poor = published_odds(&seed, 1000, 20, 20, &[(1, 2), (2, 3)]);
+        assert!(verify(&poor).is_empty(), "{:?}", verify(&poor));
+        assert_eq!(poor.winners.len(), 5);
+        assert_eq!(poor.winners.iter().filter(|w| w.prize == 1).count(), 2);
+        // A changed ticket, a stolen win, a missing top-up: each is caught.
+        let mut bad = rich.clone();
+        bad.entries.swap(0, 1);
+        let (a, b) = (bad.entries[0].ticket, bad.entries[1].ticket);
+        bad.entries[0].ticket = b;
+        bad.entries[1].ticket = a;
+        assert!(!verify(&bad).is_empty());
+        let mut bad = rich.clone();
+        let loser = bad
+            .entries
+            .iter()
+            .find(|e| !bad.winners.iter().any(|w| w.entry == e.entry))
+            .unwrap()
+            .entry;
+        bad.winners[0].entry = loser;
+        assert!(!verify(&bad).is_empty());
+        let mut bad = poor.clone();
+        bad.winners.pop();
+        assert!(!verify(&bad).is_empty());
+        // A voided ticket win (its entry withdrawn, the prize not claimed) is given again.
+        let mut voided = rich.clone();
+        let w = voided.winners[0].clone();
+        let e = voided
+            .entries
+            .iter_mut()
+            .find(|e| e.entry == w.entry)
+            .unwrap();
+        e.eligible = false;
+        voided.entry_list_hash = Some(list_hash(&voided.entries));
+        voided.winners[0].status = "LAPSED".into();
+        assert!(!verify(&voided).is_empty(), "the unit must be topped up");
+        let hash = voided.entry_list_hash.clone().unwrap();
+        let wins: Vec<(i32, Uuid, &str)> = voided
+            .winners
+            .iter()
+            .map(|w| (w.prize, w.entry, w.status.as_str()))
+            .collect();
+        let (left, holders) = stock_left(&[(1, 2), (2, 3)], &voided.entries, &wins);
+        assert_eq!(left.iter().map(|x| x.1).sum::<i32>(), 1);
+        let o = order(&seed, &hash, &voided.entries);
+        let extra = winners_after(&o, &voided.entries, &left, &holders);
+        assert_eq!(extra.len(), 1);
+        voided.winners.push(PublishedWinner {
+            prize: extra[0].0,
+            entry: voided.entries[extra[0].1].entry,
+            position: extra[0].2 as i32,
+            status: "WON".into(),
+            top_up: true,
+        });
+        assert!(verify(&voided).is_empty(), "{:?}", verify(&voided));
+        // v1 records have no odds.
+        let mut old = rich.clone();
+        old.algorithm = ALGORITHM.into();
+        assert!(!verify(&old).is_empty());
     }
 
     #[test]
@@ -627,6 +935,7 @@ mod tests {
             entry: good.entries[i].entry,
             position: position as i32,
             status: "WON".into(),
+            top_up: false,
         };
         let mut faked = good.clone();
         faked.winners.push(extra.clone());
@@ -666,6 +975,30 @@ mod tests {
             prop_assert_eq!(w.len(), ((q1 + q2) as usize).min(n.min(people)));
             let ps: HashSet<_> = w.iter().map(|x| list[x.1].participant.clone()).collect();
             prop_assert_eq!(ps.len(), w.len());
+        }
+
+        #[test]
+        fn tickets_never_win_more_than_the_stock_nor_twice_per_participant(
+            n in 0usize..200, people in 1usize..40, one_in in 2i32..6, q1 in 1i32..4, q2 in 0i32..4
+        ) {
+            let mut list = entries(n, people);
+            for (t, e) in (1..).zip(list.iter_mut()) {
+                e.ticket = Some(t);
+            }
+            let w = ticket_winners("seed", one_in, &[(1, q1), (2, q2)], &list);
+            prop_assert!(w.len() <= (q1 + q2) as usize);
+            prop_assert_eq!(w.iter().filter(|x| x.0 == 1).count() <= q1 as usize, true);
+            let ps: HashSet<_> = w
+                .iter()
+                .map(|x| list.iter().find(|e| e.entry == x.1).unwrap().participant.clone())
+                .collect();
+            prop_assert_eq!(ps.len(), w.len());
+            // With the top-up, everyone gets a prize until there are no more participants.
+            let wins: Vec<(i32, Uuid, &str)> = w.iter().map(|&(r, e, _)| (r, e, "WON")).collect();
+            let (left, holders) = stock_left(&[(1, q1), (2, q2)], &list, &wins);
+            let o = order("seed", &list_hash(&list), &list);
+            let extra = winners_after(&o, &list, &left, &holders);
+            prop_assert_eq!(w.len() + extra.len(), ((q1 + q2) as usize).min(n.min(people)));
         }
     }
 }

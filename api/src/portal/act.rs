@@ -1041,6 +1041,7 @@ fn contest_input(f: &Fields, lang: Lang) -> Result<Value, String> {
         "unclaimed": f.opt("unclaimed").unwrap_or_else(|| "REDRAW".to_owned()),
         "rulesText": f.text("rules"),
         "prizes": prizes,
+        "oddsOneIn": int("odds_one_in", ("Chances de gagner : 1 sur", "Chance to win: 1 in"))?,
     }))
 }
 

@@ -56,10 +56,10 @@ pub(super) static CONTEST: View = View {
             questions { question choices answer } tiebreakQuestion tiebreakAnswer claimDays
             unclaimed rulesVersion rulesText rulesVersions { version text createdAt }
             seedCommitment entryListHash entryCount seed drawnAt cancelledAt fairnessPath
-            prizes { rank name quantity kind points voucherAmountMinor voucherValidDays } } }",
+            oddsOneIn prizesLeft prizes { rank name quantity kind points voucherAmountMinor voucherValidDays } } }",
         "query($id: ID!) { contestManaged: contest(id: $id) { figures { entries withdrawn
             participants winners claimed lapsed }
-            winners { id memberId position status claimUntil claimedAt prize { rank name kind } }
+            winners { id memberId position topUp status claimUntil claimedAt prize { rank name kind } }
             audit { kind at memberId details } } }",
     ],
     lookups: &[],

@@ -393,7 +393,7 @@ pub(super) static OFFERS: SpaceView = SpaceView {
 pub(super) static CONTESTS: SpaceView = SpaceView {
     template: "member_contests.html",
     queries: &[
-        "{ currentContests { id name description kind phase closesAt freeEntry
+        "{ currentContests { id name description kind phase closesAt freeEntry oddsOneIn prizesLeft
             purchaseMinimumMinor pointsPerEntry maxEntriesPerMember rulesVersion rulesText
             questions { question choices } tiebreakQuestion seedCommitment seed fairnessPath
             prizes { rank name quantity kind } } }",

@@ -51,6 +51,7 @@ pub(crate) async fn add_winner<C: ConnectionTrait>(
     prize: Uuid,
     entry: &contest_entry::Model,
     position: i32,
+    top_up: bool,
 ) -> Result<contest_winner::Model, AppError> {
     let now = tx.now();
     let prize_name = tx.get::<contest_prize::Entity>(prize).await?.name;
@@ -68,6 +69,7 @@ pub(crate) async fn add_winner<C: ConnectionTrait>(
             claimed_at: Set(None),
             voucher_id: Set(None),
             created_at: Set(now),
+            top_up: Set(top_up),
         })
         .await?;
     audit(
@@ -75,7 +77,7 @@ pub(crate) async fn add_winner<C: ConnectionTrait>(
         "contest.won",
         c.id,
         Some(entry.member_id),
-        serde_json::json!({ "winner": winner.id, "entry": entry.id, "prize": prize, "position": position, "claimUntil": winner.claim_until, "contestName": c.name, "prizeName": prize_name }),
+        serde_json::json!({ "winner": winner.id, "entry": entry.id, "prize": prize, "position": position, "topUp": top_up, "claimUntil": winner.claim_until, "contestName": c.name, "prizeName": prize_name }),
     )
     .await?;
     Ok(winner)
@@ -105,6 +107,7 @@ fn listed(c: &contest::Model, entries: &[contest_entry::Model]) -> Vec<ListedEnt
                     .unwrap_or_default()
             }),
             estimate: e.estimate.filter(|_| c.kind == ContestKind::Quiz),
+            ticket: e.ticket,
         })
         .collect()
 }
@@ -163,10 +166,32 @@ pub async fn draw(scope: &TenantScope, id: Uuid) -> Result<contest::Model, AppEr
     }
     let prize_rows = prizes(&tx, id).await?;
     let mut winners = 0;
-    if c.kind != ContestKind::InstantWin {
+    let units: Vec<(i32, i32)> = prize_rows.iter().map(|p| (p.rank, p.quantity)).collect();
+    let odds = c.odds_one_in.is_some() && c.kind == ContestKind::InstantWin;
+    // A draw and a quiz give every prize now; an instant win by odds the stock its tickets left
+    // (or gave back: withdrawn before being claimed); an instant win by moments nothing more.
+    let to_draw = if odds {
+        let rows = tx
+            .find::<contest_winner::Entity>()
+            .filter(contest_winner::Column::ContestId.eq(id))
+            .all(tx.db())
+            .await?;
+        let wins: Vec<(i32, Uuid, &str)> = rows
+            .iter()
+            .filter_map(|w| {
+                let rank = prize_rows.iter().find(|p| p.id == w.prize_id)?.rank;
+                Some((rank, w.entry_id, status_name(w.status)))
+            })
+            .collect();
+        Some(fairness::stock_left(&units, &list, &wins))
+    } else if c.kind != ContestKind::InstantWin {
+        Some((units, HashSet::new()))
+    } else {
+        None
+    };
+    if let Some((units, holders)) = to_draw {
         let order = fairness::order(&c.seed, &hash, &list);
-        let units: Vec<(i32, i32)> = prize_rows.iter().map(|p| (p.rank, p.quantity)).collect();
-        for (rank, i, position) in fairness::winners(&order, &list, &units) {
+        for (rank, i, position) in fairness::winners_after(&order, &list, &units, &holders) {
             let Some(prize) = prize_rows.iter().find(|p| p.rank == rank) else {
                 continue;
             };
@@ -179,6 +204,7 @@ pub async fn draw(scope: &TenantScope, id: Uuid) -> Result<contest::Model, AppEr
                 prize.id,
                 entry,
                 i32::try_from(position).unwrap_or(i32::MAX),
+                odds,
             )
             .await?;
             winners += 1;
@@ -293,6 +319,7 @@ async fn lapse(scope: &TenantScope, w: &contest_winner::Model) -> Result<bool, A
                 w.prize_id,
                 entry,
                 i32::try_from(position).unwrap_or(i32::MAX),
+                false,
             )
             .await?;
         }
@@ -391,6 +418,34 @@ pub async fn claim(
     scope.conn().get::<contest_winner::Entity>(winner).await
 }
 
+/// Prize units not won yet: every unit less the winners, a win voided by its withdrawn entry
+/// (before the prize was claimed) not counted.
+pub async fn prizes_left<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    contest: Uuid,
+) -> Result<i32, AppError> {
+    let units: i64 = prizes(conn, contest)
+        .await?
+        .iter()
+        .map(|p| i64::from(p.quantity))
+        .sum();
+    let ws = winners(conn, contest).await?;
+    let withdrawn: HashSet<Uuid> = conn
+        .find::<contest_entry::Entity>()
+        .filter(contest_entry::Column::ContestId.eq(contest))
+        .filter(contest_entry::Column::WithdrawnAt.is_not_null())
+        .all(conn.db())
+        .await?
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    let given = ws
+        .iter()
+        .filter(|w| w.status == WinnerStatus::Claimed || !withdrawn.contains(&w.entry_id))
+        .count();
+    Ok(i32::try_from((units - i64::try_from(given).unwrap_or(i64::MAX)).max(0)).unwrap_or(0))
+}
+
 pub async fn winners<C: ConnectionTrait>(
     conn: &Scoped<C>,
     contest: Uuid,
@@ -483,7 +538,12 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
         (Vec::new(), Vec::new(), Vec::new())
     };
     Ok(Published {
-        algorithm: fairness::ALGORITHM.to_owned(),
+        algorithm: if c.odds_one_in.is_some() {
+            fairness::ALGORITHM_V2
+        } else {
+            fairness::ALGORITHM
+        }
+        .to_owned(),
         contest: c.id,
         name: c.name.clone(),
         kind: match c.kind {
@@ -519,12 +579,8 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
                 prize: rank_of(w.prize_id),
                 entry: w.entry_id,
                 position: w.position,
-                status: match w.status {
-                    WinnerStatus::Won => "WON",
-                    WinnerStatus::Claimed => "CLAIMED",
-                    WinnerStatus::Lapsed => "LAPSED",
-                }
-                .to_owned(),
+                status: status_name(w.status).to_owned(),
+                top_up: w.top_up,
             })
             .collect(),
         moments: moments
@@ -539,7 +595,17 @@ pub async fn published(base: &Base, id: Uuid) -> Result<Published, AppError> {
             answers: super::questions_of(&c).iter().map(|q| q.answer).collect(),
             tiebreak_answer: c.tiebreak_answer,
         }),
+        odds_one_in: c.odds_one_in,
     })
+}
+
+/// A winner's status as the public record writes it.
+fn status_name(status: WinnerStatus) -> &'static str {
+    match status {
+        WinnerStatus::Won => "WON",
+        WinnerStatus::Claimed => "CLAIMED",
+        WinnerStatus::Lapsed => "LAPSED",
+    }
 }
 
 /// Names and addresses of the members given, by id.

@@ -1,8 +1,8 @@
 //! Entering a contest: free, with points (booked in the ledger), or by a qualifying purchase
 //! (read from the outbox by [`run_once`]; a return that brings the purchase under the minimum
 //! withdraws its entry while the list is open). The limit per member is a counter moved by a
-//! conditional update; an instant-win entry takes its moment under the contest's row lock, so
-//! entries take moments in the order of their times.
+//! conditional update; an instant-win entry takes its moment (or, by odds, its ticket and its
+//! chance) under the contest's row lock, so entries take moments and tickets in turn.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -145,9 +145,25 @@ async fn insert_entry<C: ConnectionTrait>(
     estimate: Option<i64>,
     correct: bool,
 ) -> Result<Entered, AppError> {
-    // The caller holds the contest's row: the time is taken now, after the entries before.
+    // The caller holds the contest's row: the time is taken now, after the entries before, and
+    // so is the ticket (by odds: the next number).
     let now = tx.now();
     let id = Uuid::now_v7();
+    let odds = c.odds_one_in.filter(|_| c.kind == ContestKind::InstantWin);
+    let ticket = match odds {
+        Some(_) => Some(
+            i32::try_from(
+                tx.find::<contest_entry::Entity>()
+                    .filter(contest_entry::Column::ContestId.eq(c.id))
+                    .filter(contest_entry::Column::Ticket.is_not_null())
+                    .count(tx.db())
+                    .await?,
+            )
+            .unwrap_or(i32::MAX - 1)
+                + 1,
+        ),
+        None => None,
+    };
     let entry = tx
         .insert(contest_entry::ActiveModel {
             id: Set(id),
@@ -161,12 +177,15 @@ async fn insert_entry<C: ConnectionTrait>(
             estimate: Set(estimate),
             correct: Set(correct),
             rules_version: Set(c.rules_version),
+            ticket: Set(ticket),
             created_at: Set(now),
             withdrawn_at: Set(None),
         })
         .await?;
     let mut winner = None;
-    if c.kind == ContestKind::InstantWin {
+    if let (Some(one_in), Some(ticket)) = (odds, ticket) {
+        winner = ticket_chance(tx, c, &entry, one_in, ticket).await?;
+    } else if c.kind == ContestKind::InstantWin {
         let already = tx
             .find::<contest_winner::Entity>()
             .filter(contest_winner::Column::ContestId.eq(c.id))
@@ -206,6 +225,7 @@ async fn insert_entry<C: ConnectionTrait>(
                             moment.prize_id,
                             &entry,
                             i32::try_from(position).unwrap_or(i32::MAX),
+                            false,
                         )
                         .await?,
                     );
@@ -214,6 +234,44 @@ async fn insert_entry<C: ConnectionTrait>(
         }
     }
     Ok(Entered { entry, winner })
+}
+
+/// An instant win by odds: the ticket's chance (`fairness::ticket_draw`) against the units left
+/// (every unit not yet won by a ticket, by rank), unless the member already won. The caller
+/// holds the contest's row, so tickets are drawn in order and the stock is read as it stands.
+async fn ticket_chance<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    c: &contest::Model,
+    entry: &contest_entry::Model,
+    one_in: i32,
+    ticket: i32,
+) -> Result<Option<contest_winner::Model>, AppError> {
+    let won = tx
+        .find::<contest_winner::Entity>()
+        .filter(contest_winner::Column::ContestId.eq(c.id))
+        .all(tx.db())
+        .await?;
+    if won.iter().any(|w| w.member_id == entry.member_id) {
+        return Ok(None);
+    }
+    let prizes = super::prizes(tx, c.id).await?;
+    let mut left: Vec<&entity::contest_prize::Model> = Vec::new();
+    for p in &prizes {
+        let taken = won
+            .iter()
+            .filter(|w| w.prize_id == p.id && !w.top_up)
+            .count();
+        let quantity = usize::try_from(p.quantity).unwrap_or(0);
+        left.extend(std::iter::repeat_n(p, quantity.saturating_sub(taken)));
+    }
+    let Some(prize) =
+        fairness::ticket_draw(&c.seed, one_in, ticket, left.len()).and_then(|k| left.get(k))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(
+        super::draw::add_winner(tx, c, prize.id, entry, ticket, false).await?,
+    ))
 }
 
 /// A member enters (free or with points): rules accepted are the current version.

@@ -69,6 +69,9 @@ pub struct ContestSpec {
     pub unclaimed: UnclaimedPolicy,
     pub rules_text: String,
     pub prizes: Vec<PrizeSpec>,
+    /// INSTANT_WIN: each entry wins with a chance of one in this many while prizes last, the
+    /// stock left drawn at the close (none: winning moments spread over the period).
+    pub odds_one_in: Option<i32>,
 }
 
 /// The longest a contest may run.
@@ -245,6 +248,15 @@ fn validate(spec: &ContestSpec, now: DateTime<Utc>) -> Result<Clean, AppError> {
     } else if !spec.questions.is_empty() || spec.tiebreak_question.is_some() {
         return bad("input.questions", "only a quiz has questions");
     }
+    match spec.odds_one_in {
+        Some(_) if spec.kind != ContestKind::InstantWin => {
+            return bad("input.oddsOneIn", "only an instant win has odds");
+        }
+        Some(n) if !(2..=1_000_000).contains(&n) => {
+            return bad("input.oddsOneIn", "must be between 2 and 1000000");
+        }
+        _ => {}
+    }
     if spec.prizes.is_empty() || spec.prizes.len() > 20 {
         return bad("input.prizes", "give 1 to 20 prizes");
     }
@@ -310,7 +322,8 @@ async fn check_program(scope: &TenantScope, program: Option<Uuid>) -> Result<(),
     Ok(())
 }
 
-/// Writes the prizes (and, for an instant win, the moments the seed gives) of a contest.
+/// Writes the prizes (and, for an instant win by moments, the moments the seed gives) of a
+/// contest.
 async fn write_prizes<C: ConnectionTrait>(
     tx: &Scoped<C>,
     c: &contest::Model,
@@ -354,7 +367,7 @@ async fn write_prizes<C: ConnectionTrait>(
         })
         .await?;
     }
-    if c.kind == ContestKind::InstantWin {
+    if c.kind == ContestKind::InstantWin && c.odds_one_in.is_none() {
         let units: Vec<(i32, i32)> = (1..)
             .zip(prizes)
             .map(|(r, (_, p))| (r, p.quantity))
@@ -472,6 +485,7 @@ pub async fn create(
                 .filter(|_| spec.kind == ContestKind::Quiz)),
             claim_days: Set(spec.claim_days),
             unclaimed: Set(spec.unclaimed),
+            odds_one_in: Set(spec.odds_one_in),
             rules_version: Set(1),
             seed_hash: Set(fairness::commitment(&seed)),
             seed: Set(seed),
@@ -550,6 +564,7 @@ pub async fn update(
         .filter(|_| spec.kind == ContestKind::Quiz));
     model.claim_days = Set(spec.claim_days);
     model.unclaimed = Set(spec.unclaimed);
+    model.odds_one_in = Set(spec.odds_one_in);
     model.updated_at = Set(now);
     let latest = rules_versions(&tx, id).await?;
     let changed_rules = latest.last().is_none_or(|r| r.text != clean.rules_text);

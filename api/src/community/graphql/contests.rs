@@ -22,7 +22,8 @@ pub enum ContestKind {
     /// Winners drawn when entries close.
     Draw,
     /// Winning moments fixed by the seed before opening: the first entry at or after a moment
-    /// wins it.
+    /// wins it. With `oddsOneIn`: each entry (its ticket) wins with that chance while prizes
+    /// last, and the stock left at the close is drawn among the entries.
     InstantWin,
     /// Right answers qualify; the closest tie-breaker estimate wins, ties broken by the draw.
     Quiz,
@@ -31,7 +32,8 @@ pub enum ContestKind {
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "entity::contest::UnclaimedPolicy")]
 pub enum UnclaimedPolicy {
-    /// An unclaimed prize goes to the next entry in the draw order.
+    /// An unclaimed prize goes to the next entry in the draw order (a draw or a quiz; an
+    /// instant win's unclaimed prizes lapse).
     Redraw,
     /// An unclaimed prize is lost.
     Lapse,
@@ -140,6 +142,10 @@ pub struct ContestInput {
     /// The rules (règlement) entrants accept.
     pub rules_text: String,
     pub prizes: Vec<PrizeInput>,
+    /// INSTANT_WIN only: each entry wins with a chance of one in this many (2 to 1000000) while
+    /// prizes last; the prizes left at the close are drawn among the entries, so that exactly
+    /// the number of prizes is given. Left out: winning moments spread over the period.
+    pub odds_one_in: Option<i32>,
 }
 
 impl ContestInput {
@@ -179,6 +185,7 @@ impl ContestInput {
             claim_days: self.claim_days,
             unclaimed: self.unclaimed.into(),
             rules_text: self.rules_text,
+            odds_one_in: self.odds_one_in,
             prizes: self
                 .prizes
                 .into_iter()
@@ -290,6 +297,8 @@ pub struct Contest {
     pub tiebreak_answer: Option<i64>,
     pub claim_days: i32,
     pub unclaimed: UnclaimedPolicy,
+    /// INSTANT_WIN by odds: each entry's chance is one in this many.
+    pub odds_one_in: Option<i32>,
     /// The rules version entries accept now.
     pub rules_version: i32,
     /// SHA-256 of the secret seed, published from the start.
@@ -351,6 +360,7 @@ impl Contest {
             tiebreak_answer: c.tiebreak_answer.filter(|_| show),
             claim_days: c.claim_days,
             unclaimed: c.unclaimed.into(),
+            odds_one_in: c.odds_one_in,
             rules_version: c.rules_version,
             seed_commitment: c.seed_hash,
             entry_list_hash: c.list_hash,
@@ -382,6 +392,12 @@ impl Contest {
             .pop()
             .map(|r| r.text)
             .unwrap_or_default())
+    }
+
+    /// Prize units not won yet (an instant win's stock; a draw's prizes until it is drawn). A
+    /// prize voided by a returned purchase counts as left.
+    async fn prizes_left(&self, ctx: &Context<'_>) -> Result<i32> {
+        Ok(draw::prizes_left(&ctx.scope()?.conn(), self.uuid).await?)
     }
 
     /// Every version of the rules text, oldest first.
@@ -465,6 +481,8 @@ pub struct ContestEntry {
     pub created_at: DateTime<Utc>,
     /// Withdrawn by a return of its purchase.
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// INSTANT_WIN by odds: the entry's ticket (its place in the order of entries, from 1).
+    pub ticket: Option<i32>,
 }
 
 impl From<contest_entry::Model> for ContestEntry {
@@ -479,6 +497,7 @@ impl From<contest_entry::Model> for ContestEntry {
             estimate: e.estimate,
             created_at: e.created_at,
             withdrawn_at: e.withdrawn_at,
+            ticket: e.ticket,
         }
     }
 }
@@ -491,8 +510,11 @@ pub struct ContestWinner {
     pub contest_id: ID,
     pub entry_id: ID,
     pub member_id: ID,
-    /// The entry's place in the draw order.
+    /// The entry's place in the draw order (an instant win: the moment's place, or by odds the
+    /// ticket; a top-up: the place in the draw order).
     pub position: i32,
+    /// Drawn at the close to give out the stock an instant win by odds left.
+    pub top_up: bool,
     pub status: WinnerStatus,
     pub claim_until: DateTime<Utc>,
     pub claimed_at: Option<DateTime<Utc>>,
@@ -512,6 +534,7 @@ impl From<contest_winner::Model> for ContestWinner {
             entry_id: ID(w.entry_id.to_string()),
             member_id: ID(w.member_id.to_string()),
             position: w.position,
+            top_up: w.top_up,
             status: w.status.into(),
             claim_until: w.claim_until,
             claimed_at: w.claimed_at,
