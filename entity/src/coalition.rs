@@ -22,6 +22,8 @@ pub struct Model {
     /// Shared points expire when a coalition account has had no earning or spending for this
     /// many months (the balance goes to the operator as breakage).
     pub points_validity_months: i64,
+    /// A member of one brand may refer a friend to another brand of the coalition.
+    pub cross_brand_referrals: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -28,6 +28,13 @@ pub struct Model {
     pub program_id: Option<Uuid>,
     /// The minimum in force when it converted (a later return is judged against it).
     pub minimum_minor: i64,
+    /// The referrer's brand when it is another brand of a coalition (the row is the referee's
+    /// brand's; none: the referrer is a member of the same brand).
+    pub referrer_brand_id: Option<Uuid>,
+    /// The coalition that allowed a referral across its brands.
+    pub coalition_id: Option<Uuid>,
+    /// Across brands: the referrer's brand's program their points were credited to.
+    pub referrer_program_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -38,6 +38,7 @@ mod m20261207_000028_create_referrals;
 mod m20261207_000029_add_offer_segment;
 mod m20261207_000030_create_clubs_and_events;
 mod m20261207_000031_add_instant_win_odds;
+mod m20261207_000032_add_coalition_referrals;
 
 pub struct Migrator;
 
@@ -76,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000029_add_offer_segment::Migration),
             Box::new(m20261207_000030_create_clubs_and_events::Migration),
             Box::new(m20261207_000031_add_instant_win_odds::Migration),
+            Box::new(m20261207_000032_add_coalition_referrals::Migration),
         ]
     }
 }

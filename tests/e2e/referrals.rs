@@ -293,3 +293,200 @@ async fn a_member_reads_their_code_and_gives_a_friends() {
         "{theirs}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coalition_that_allows_it_lets_members_refer_friends_to_its_other_brands() {
+    let app = spawn_app().await;
+    let (a, b, c) = (
+        app.new_brand("ambre").await,
+        app.new_brand("boreal").await,
+        app.new_brand("cobalt").await,
+    );
+    let outsider = app.new_brand("dehors").await;
+    let co = crate::settlement::coalition(&app, &a, &b, &c).await;
+    let (ga, gb) = (
+        app.as_token(&a.owner.access_token),
+        app.as_token(&b.owner.access_token),
+    );
+    let policy = "mutation($i: ReferralPolicyInput!) { setReferralPolicy(input: $i) { enabled } }";
+    // A rewards its referrers (500 points, one rewarded referral a year); B its referees
+    // (200 points on a first purchase of 30.00 or more).
+    let pa = app
+        .new_points_program(&a, "Ambre", json!({ "points": 1, "perAmountMinor": 1000 }))
+        .await;
+    let pb = app
+        .new_points_program(&b, "Boreal", json!({ "points": 1, "perAmountMinor": 1000 }))
+        .await;
+    let r = ga
+        .query(policy, json!({ "i": { "enabled": true, "programId": pa, "referrerPoints": 500, "capPerReferrer": 1 } }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let r = gb
+        .query(policy, json!({ "i": { "enabled": true, "programId": pb, "refereePoints": 200, "referrerPoints": 999, "minimumPurchaseMinor": 3000 } }))
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    app.as_token(&outsider.owner.access_token)
+        .query(
+            policy,
+            json!({ "i": { "enabled": true, "refereeVoucherMinor": 100 } }),
+        )
+        .await;
+
+    let (ana, _) = app
+        .enroll(&a, json!({ "email": "ana@ambre.example" }))
+        .await;
+    let code = ga.query(CODE, json!({ "m": ana })).await;
+    let code = code["data"]["memberReferralCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{code}"))
+        .to_owned();
+    let (bob, bob_card) = app
+        .enroll(&b, json!({ "email": "bob@boreal.example" }))
+        .await;
+    let (bea, bea_card) = app
+        .enroll(&b, json!({ "email": "bea@boreal.example" }))
+        .await;
+    let (ana_at_b, _) = app
+        .enroll(&b, json!({ "email": "Ana+b@ambre.example" }))
+        .await;
+
+    // Not allowed yet: the code is unknown at B.
+    let r = gb.query(APPLY, json!({ "m": bob, "c": code })).await;
+    assert_eq!(field_of(&r), "code", "{r}");
+    // Only the coalition's operator switches it on.
+    let switch = "mutation($c: ID!, $a: Boolean!) { setCoalitionReferrals(coalitionId: $c, allowed: $a) { crossBrandReferrals } }";
+    let r = ga.query(switch, json!({ "c": co.id, "a": true })).await;
+    assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
+    let r = co
+        .operator
+        .query(switch, json!({ "c": co.id, "a": true }))
+        .await;
+    assert_eq!(
+        r["data"]["setCoalitionReferrals"]["crossBrandReferrals"], true,
+        "{r}"
+    );
+
+    let full = "mutation($m: ID!, $c: String!) { applyReferralCode(memberId: $m, code: $c) { status referrerId refereeId referrerBrandName } }";
+    let r = gb.query(full, json!({ "m": bob, "c": code })).await;
+    assert_eq!(
+        r["data"]["applyReferralCode"],
+        json!({ "status": "STARTED", "referrerId": null, "refereeId": bob, "referrerBrandName": "Brand ambre" }),
+        "{r}"
+    );
+    // Ana in disguise at B is still Ana.
+    let r = gb.query(APPLY, json!({ "m": ana_at_b, "c": code })).await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    let r = gb.query(APPLY, json!({ "m": bea, "c": code })).await;
+    assert_eq!(r["data"]["applyReferralCode"]["status"], "STARTED", "{r}");
+    // A brand outside the coalition does not know the code.
+    let (olga, _) = app
+        .enroll(&outsider, json!({ "email": "olga@dehors.example" }))
+        .await;
+    let r = app
+        .as_token(&outsider.owner.access_token)
+        .query(APPLY, json!({ "m": olga, "c": code }))
+        .await;
+    assert_eq!(field_of(&r), "code", "{r}");
+
+    // Bob's first purchase at B rewards Bob at B and Ana at A, by each brand's rules.
+    let (bob_before, ana_before) = (app.points(&b, &bob).await, app.points(&a, &ana).await);
+    let bobs = buy(&app, &b, &bob_card, 5000).await;
+    run(&app).await;
+    assert_eq!(app.points(&b, &bob).await - bob_before, 200 + 5);
+    assert_eq!(app.points(&a, &ana).await - ana_before, 500);
+    // Bea's is past Ana's cap (A's rule, counted over every brand): Bea rewarded, Ana not.
+    let bea_before = app.points(&b, &bea).await;
+    buy(&app, &b, &bea_card, 4000).await;
+    run(&app).await;
+    assert_eq!(app.points(&b, &bea).await - bea_before, 200 + 4);
+    assert_eq!(app.points(&a, &ana).await - ana_before, 500);
+
+    // Each brand sees its own member's side.
+    let list = "{ referrals { status referrerId refereeId referrerBrandName refereeBrandName referrerPoints refereePoints } }";
+    let at_a = ga.query(list, json!({})).await;
+    let mut rows = at_a["data"]["referrals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{at_a}"));
+    rows.sort_by_key(|r| r["status"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        rows,
+        vec![
+            json!({ "status": "CAPPED", "referrerId": ana, "refereeId": null, "referrerBrandName": null, "refereeBrandName": "Brand boreal", "referrerPoints": 0, "refereePoints": 0 }),
+            json!({ "status": "CONVERTED", "referrerId": ana, "refereeId": null, "referrerBrandName": null, "refereeBrandName": "Brand boreal", "referrerPoints": 500, "refereePoints": 0 }),
+        ]
+    );
+    let fa = ga.query(FIGURES, json!({})).await;
+    assert_eq!(fa["data"]["referralFigures"]["pointsGiven"], 500, "{fa}");
+    assert_eq!(
+        fa["data"]["referralFigures"]["topReferrers"][0]["memberId"], ana,
+        "{fa}"
+    );
+    let fb = gb.query(FIGURES, json!({})).await;
+    assert_eq!(fb["data"]["referralFigures"]["pointsGiven"], 400, "{fb}");
+    assert_eq!(
+        fb["data"]["referralFigures"]["topReferrers"],
+        json!([]),
+        "B's referees' referrer is not B's member: {fb}"
+    );
+    let at_b = gb.query(list, json!({})).await;
+    assert!(
+        at_b["data"]["referrals"].as_array().is_some_and(|rs| rs
+            .iter()
+            .all(|r| r["referrerId"].is_null() && r["referrerPoints"] == 0)),
+        "{at_b}"
+    );
+
+    // A member of A reads where their code works: B (C runs no referral program).
+    let cid = app.member_token(&a).await;
+    let mine = app
+        .as_token(&cid)
+        .query(
+            "{ myReferral { code alsoAt { brandName linkPath } } }",
+            json!({}),
+        )
+        .await;
+    let cid_code = mine["data"]["myReferral"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{mine}"))
+        .to_owned();
+    assert_eq!(
+        mine["data"]["myReferral"]["alsoAt"],
+        json!([{ "brandName": "Brand boreal", "linkPath": format!("/m/boreal/signup?ref={cid_code}") }])
+    );
+
+    // Bob returns his purchase: both rewards are taken back, each at its brand.
+    let r = gb
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": bobs, "lines": [{ "lineNo": 1, "quantity": 1 }] } }),
+        )
+        .await;
+    assert_eq!(r["data"]["recordReturn"]["refundMinor"], 5000, "{r}");
+    run(&app).await;
+    assert_eq!(
+        app.points(&a, &ana).await,
+        ana_before,
+        "Ana's 500 taken back"
+    );
+    assert_eq!(app.points(&b, &bob).await, bob_before, "{bob}");
+    let at_a = ga.query(list, json!({})).await;
+    assert!(
+        at_a["data"]["referrals"]
+            .as_array()
+            .is_some_and(|rs| rs.iter().any(|r| r["status"] == "REVERSED")),
+        "{at_a}"
+    );
+
+    // Switched off: new referrals across brands stop.
+    co.operator
+        .query(switch, json!({ "c": co.id, "a": false }))
+        .await;
+    let (cy, _) = app
+        .enroll(&b, json!({ "email": "cy@boreal.example" }))
+        .await;
+    let r = gb.query(APPLY, json!({ "m": cy, "c": code })).await;
+    assert_eq!(field_of(&r), "code", "{r}");
+    let report = app.db_verify_ledger().await;
+    assert!(report.is_sound(), "{report:?}");
+}

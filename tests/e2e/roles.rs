@@ -154,6 +154,10 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ),
         ("Mutation.leaveCoalition", Roles(&["BRAND_OWNER"])),
         (
+            "Mutation.setCoalitionReferrals",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
             "Query.coalitions",
             Roles(&[
                 "PLATFORM_ADMIN",

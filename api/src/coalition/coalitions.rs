@@ -136,6 +136,7 @@ pub async fn create(
             fee_per_1000_issued_minor: Set(input.fee_per_1000_issued_minor),
             fee_basis_points: Set(input.fee_basis_points),
             points_validity_months: Set(input.points_validity_months),
+            cross_brand_referrals: Set(false),
             created_at: Set(now),
             updated_at: Set(now),
         },
@@ -325,6 +326,54 @@ pub async fn invite(
     .await
 }
 
+/// The operator lets members of one brand refer friends to another brand of the coalition (or
+/// stops it: referrals already started are honoured).
+pub async fn set_referrals(
+    base: &Base,
+    operator: Uuid,
+    coalition_id: Uuid,
+    allowed: bool,
+) -> Result<coalition::Model, AppError> {
+    let coalition = db::coalition(&base.db, coalition_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !db::is_operator(&base.db, coalition.id, operator).await? {
+        return Err(AppError::NotFound);
+    }
+    db::set_cross_brand_referrals(&base.db, coalition.id, allowed, base.clock.now()).await?;
+    db::coalition(&base.db, coalition.id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The brands a member of `brand` may refer friends to, or be referred from, now: the other
+/// active brands of each coalition that allows referrals across its brands and in which `brand`
+/// is active. `(coalition, other brand)`, once per brand (the first coalition by id).
+pub async fn referral_partners(
+    base: &Base,
+    brand: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Uuid, brand::Model)>, AppError> {
+    let mut out: Vec<(Uuid, brand::Model)> = Vec::new();
+    for c in db::of_brand(&base.db, brand).await? {
+        if !c.cross_brand_referrals {
+            continue;
+        }
+        let places = db::brands_of(&base.db, c.id).await?;
+        let active =
+            |p: &coalition_brand::Model| status_now(p, now) == CoalitionBrandStatus::Active;
+        if !places.iter().any(|(p, _)| p.brand_id == brand && active(p)) {
+            continue;
+        }
+        for (p, b) in places {
+            if p.brand_id != brand && active(&p) && !out.iter().any(|(_, o)| o.id == b.id) {
+                out.push((c.id, b));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// A brand owner accepts or declines an invitation. Answering twice (or racing) is refused.
 pub async fn respond(
     base: &Base,
@@ -439,6 +488,7 @@ mod tests {
             fee_per_1000_issued_minor: 0,
             fee_basis_points: 0,
             points_validity_months: 24,
+            cross_brand_referrals: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

@@ -744,6 +744,7 @@ mod tests {
             fee_per_1000_issued_minor: 30,
             fee_basis_points: 50,
             points_validity_months: 24,
+            cross_brand_referrals: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -773,6 +774,7 @@ mod tests {
             fee_per_1000_issued_minor: 50,
             fee_basis_points: 100,
             points_validity_months: 24,
+            cross_brand_referrals: false,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };

@@ -33,6 +33,21 @@ pub async fn insert_coalition<C: ConnectionTrait>(
     Ok(created)
 }
 
+pub async fn set_cross_brand_referrals<C: ConnectionTrait>(
+    conn: &C,
+    coalition: Uuid,
+    allowed: bool,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), AppError> {
+    coalition::Entity::update_many()
+        .col_expr(coalition::Column::CrossBrandReferrals, Expr::value(allowed))
+        .col_expr(coalition::Column::UpdatedAt, Expr::value(now))
+        .filter(coalition::Column::Id.eq(coalition))
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn coalition<C: ConnectionTrait>(
     conn: &C,
     id: Uuid,

@@ -31,14 +31,15 @@
 //! - **Tickets.** Each entry has a ticket, its place in the order entries were taken (1, 2, …);
 //!   its list line ends with `,<ticket>` (before the `\n`).
 //! - **A ticket's chance.** Ticket `t` reads the stream labelled `ticket:<t>`: it wins when
-//!   `uniform(N)` is 0 and prize units are left, and then takes the unit at
-//!   `uniform(units left)` in the list of units left (sorted by rank). Tickets are taken in
-//!   order; a participant who already won is passed over (and reads nothing).
-//! - **Stock left at the close.** A ticket win counts unless it was voided (its entry was
-//!   withdrawn, not eligible, before the prize was claimed: status LAPSED). The units not
-//!   counted are drawn as in a draw, in the v1 order of the eligible entries, passing over the
-//!   participants who hold a counted win: exactly the number of prizes is given when there are
-//!   enough participants.
+//!   `uniform(N)` is 0 and prize units are left — every unit less every earlier ticket's win,
+//!   voided or lapsed ones included — and then takes the unit at `uniform(units left)` in the
+//!   list of units left (sorted by rank). Tickets are taken in order; a participant who already
+//!   won by an earlier ticket (even a win voided since) is passed over and reads nothing.
+//! - **Stock left at the close.** A ticket's win counts when its entry is eligible (`1`) or its
+//!   status is CLAIMED; otherwise (its entry was withdrawn before the prize was claimed) it is
+//!   voided, even if it had lapsed at its deadline before. The units not counted are drawn as
+//!   in a draw, in the v1 order of the eligible entries, passing over the participants who hold
+//!   a counted win: exactly the number of prizes is given when there are enough participants.
 
 use std::collections::HashSet;
 
@@ -447,6 +448,13 @@ pub fn verify(p: &Published) -> Vec<String> {
     let v2 = p.algorithm == ALGORITHM_V2;
     if !v2 && (p.odds_one_in.is_some() || p.entries.iter().any(|e| e.ticket.is_some())) {
         problems.push(format!("{ALGORITHM} has no odds nor tickets"));
+        return problems;
+    }
+    // v2 is used for instant wins by odds only.
+    if v2 != (p.kind == "INSTANT_WIN" && p.odds_one_in.is_some()) {
+        problems.push(format!(
+            "{ALGORITHM_V2} is an instant win by odds, and only it has odds"
+        ));
         return problems;
     }
     let Some(seed) = &p.seed else {

@@ -10,6 +10,13 @@
 //! (e-mail compared without dots in Gmail-like local parts and without `+tags`; phones by their
 //! last nine digits); one referral per referee; the code is given within the window after
 //! joining and before any purchase.
+//!
+//! Across a coalition's brands, where the coalition allows it: a new member of brand B may give
+//! the code of a member of brand A when both are active in such a coalition and both run a
+//! referral program. The referral is B's row (naming A as the referrer's brand); B's rules
+//! decide the window, the minimum and the referee's reward, A's rules the referrer's reward and
+//! cap (counted over every brand). Each reward is booked at its member's own brand, both in one
+//! transaction; a return at B reverses both.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -188,6 +195,24 @@ pub async fn code_of(scope: &TenantScope, member: Uuid) -> Result<String, AppErr
     ))
 }
 
+/// The other brands where this brand's members' codes work: partners in a coalition that allows
+/// referrals across its brands, running a referral program of their own.
+pub async fn works_at(
+    base: &Base,
+    scope: &TenantScope,
+) -> Result<Vec<entity::brand::Model>, AppError> {
+    let mut out = Vec::new();
+    for (_, brand) in
+        crate::coalition::coalitions::referral_partners(base, scope.tenant_id(), scope.now())
+            .await?
+    {
+        if policy(&base.scope(brand.id)).await?.enabled {
+            out.push(brand);
+        }
+    }
+    Ok(out)
+}
+
 /// An e-mail as the fraud rule compares it: lower case, `+tag` dropped, dots dropped from the
 /// local part (Gmail and others ignore them).
 fn email_key(email: &str) -> String {
@@ -233,8 +258,63 @@ struct Fingerprint<'a> {
     code: &'a str,
 }
 
+/// Where a code given at this brand belongs: a member of this brand, or (where a coalition
+/// allows referrals across its brands) of another brand of the coalition.
+struct CodeOwner {
+    code: referral_code::Model,
+    /// `(coalition, brand)` when the referrer is another brand's member.
+    elsewhere: Option<(Uuid, Uuid)>,
+}
+
+async fn owner_of_code(
+    base: &Base,
+    scope: &TenantScope,
+    code: &str,
+) -> Result<CodeOwner, AppError> {
+    let conn = scope.conn();
+    if let Some(code) = conn
+        .find::<referral_code::Entity>()
+        .filter(referral_code::Column::Code.eq(code))
+        .one(conn.db())
+        .await?
+    {
+        return Ok(CodeOwner {
+            code,
+            elsewhere: None,
+        });
+    }
+    let mut found = Vec::new();
+    for (coalition, brand) in
+        crate::coalition::coalitions::referral_partners(base, scope.tenant_id(), scope.now())
+            .await?
+    {
+        let other = base.scope(brand.id).conn();
+        if let Some(code) = other
+            .find::<referral_code::Entity>()
+            .filter(referral_code::Column::Code.eq(code))
+            .one(other.db())
+            .await?
+        {
+            found.push(CodeOwner {
+                code,
+                elsewhere: Some((coalition, brand.id)),
+            });
+        }
+    }
+    if found.len() > 1 {
+        // Codes are unique per brand: two brands of the coalition hand out the same one.
+        return Err(AppError::conflict(
+            "this code belongs to members of two brands of the coalition: ask the referrer for their member number",
+        ));
+    }
+    found
+        .pop()
+        .ok_or_else(|| AppError::validation("code", "no member has this referral code"))
+}
+
 /// A new member gives a referral code (within the window after joining, before any purchase).
 pub async fn apply(
+    base: &Base,
     scope: &TenantScope,
     referee: Uuid,
     code: &str,
@@ -274,21 +354,38 @@ pub async fn apply(
         .filter(|p| p.enabled)
         .ok_or_else(|| AppError::conflict("this brand runs no referral program"))?;
     let referee = tx.get_for_update::<member::Entity>(referee).await?;
-    let owner = tx
-        .find::<referral_code::Entity>()
-        .filter(referral_code::Column::Code.eq(&code))
-        .one(tx.db())
-        .await?
-        .ok_or_else(|| AppError::validation("code", "no member has this referral code"))?;
-    let referrer = tx.get::<member::Entity>(owner.member_id).await?;
+    let owner = owner_of_code(base, scope, &code).await?;
+    // The referrer's brand: this one, or another brand of the coalition (read in its scope).
+    let home = match owner.elsewhere {
+        Some((_, brand)) => {
+            let theirs = base.scope(brand);
+            if !self::policy(&theirs).await?.enabled {
+                return Err(AppError::conflict(
+                    "the referrer's brand runs no referral program",
+                ));
+            }
+            theirs
+        }
+        None => scope.clone(),
+    };
+    let home_conn = home.conn();
+    let referrer = match owner.elsewhere {
+        Some(_) => {
+            home_conn
+                .get::<member::Entity>(owner.code.member_id)
+                .await?
+        }
+        None => tx.get::<member::Entity>(owner.code.member_id).await?,
+    };
     if let Some(why) = same_person(&referrer, &referee) {
         return Err(AppError::conflict(why));
     }
-    // No rings: a referrer's own referrer cannot be their referee.
-    let referrers_referrer = tx
+    // No rings: a referrer's own referrer cannot be their referee (their referral is a row of
+    // the referrer's brand).
+    let referrers_referrer = home_conn
         .find::<referral::Entity>()
         .filter(referral::Column::RefereeId.eq(referrer.id))
-        .one(tx.db())
+        .one(home_conn.db())
         .await?;
     if referrers_referrer.is_some_and(|r| r.referrer_id == referee.id) {
         return Err(AppError::conflict(
@@ -329,6 +426,9 @@ pub async fn apply(
         referee_voucher_id: Set(None),
         program_id: Set(None),
         minimum_minor: Set(0),
+        referrer_brand_id: Set(owner.elsewhere.map(|(_, brand)| brand)),
+        coalition_id: Set(owner.elsewhere.map(|(coalition, _)| coalition)),
+        referrer_program_id: Set(None),
     };
     if !tx
         .insert_if_absent(
@@ -352,7 +452,7 @@ pub async fn apply(
         "referral.started",
         Some(saved.id),
         Some(referee.id),
-        serde_json::json!({ "referrer": referrer.id, "expiresAt": saved.expires_at }),
+        serde_json::json!({ "referrer": referrer.id, "referrerBrand": saved.referrer_brand_id, "coalition": saved.coalition_id, "expiresAt": saved.expires_at }),
     )
     .await?;
     if let Some(idem) = &idem {
@@ -363,7 +463,8 @@ pub async fn apply(
     Ok(saved)
 }
 
-/// The brand's referrals, newest first (at most 500), of a referrer or in a status.
+/// The brand's referrals, newest first (at most 500), of a referrer or in a status: its own
+/// rows and the referrals its members made at other brands of a coalition.
 pub async fn list(
     scope: &TenantScope,
     referrer: Option<Uuid>,
@@ -377,11 +478,43 @@ pub async fn list(
     if let Some(s) = status {
         q = q.filter(referral::Column::Status.eq(s));
     }
-    Ok(q.order_by_desc(referral::Column::StartedAt)
+    let mut rows = q
+        .order_by_desc(referral::Column::StartedAt)
         .order_by_desc(referral::Column::Id)
         .limit(500)
         .all(conn.db())
-        .await?)
+        .await?;
+    rows.extend(
+        crate::community::store::referrals_made_elsewhere(conn.db(), scope.tenant_id(), referrer)
+            .await?
+            .into_iter()
+            .filter(|r| status.is_none_or(|s| r.status == s)),
+    );
+    rows.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
+    rows.truncate(500);
+    Ok(rows)
+}
+
+/// What this brand gave in a referral: `(points, vouchers)` (across brands, each brand gives
+/// its own member's reward).
+pub fn given_by(r: &referral::Model, brand: Uuid) -> (i64, u64) {
+    let referrer_here = if r.tenant_id == brand {
+        r.referrer_brand_id.is_none_or(|b| b == brand)
+    } else {
+        r.referrer_brand_id == Some(brand)
+    };
+    let referee_here = r.tenant_id == brand;
+    let mut points = 0;
+    let mut vouchers = 0;
+    if referrer_here {
+        points += r.referrer_points;
+        vouchers += u64::from(r.referrer_voucher_id.is_some());
+    }
+    if referee_here {
+        points += r.referee_points;
+        vouchers += u64::from(r.referee_voucher_id.is_some());
+    }
+    (points, vouchers)
 }
 
 /// The referral a member joined with, if any.
@@ -414,7 +547,12 @@ pub struct Figures {
 
 pub async fn figures(scope: &TenantScope) -> Result<Figures, AppError> {
     let conn = scope.conn();
-    let all = conn.find::<referral::Entity>().all(conn.db()).await?;
+    let mut all = conn.find::<referral::Entity>().all(conn.db()).await?;
+    all.extend(
+        crate::community::store::referrals_made_elsewhere(conn.db(), scope.tenant_id(), None)
+            .await?,
+    );
+    let brand = scope.tenant_id();
     let mut f = Figures::default();
     let mut by_referrer: std::collections::HashMap<Uuid, u64> = std::collections::HashMap::new();
     for r in &all {
@@ -426,10 +564,13 @@ pub async fn figures(scope: &TenantScope) -> Result<Figures, AppError> {
             ReferralStatus::Reversed => f.reversed += 1,
         }
         if matches!(r.status, ReferralStatus::Converted | ReferralStatus::Capped) {
-            f.points_given += r.referrer_points + r.referee_points;
-            f.vouchers_given += u64::from(r.referrer_voucher_id.is_some())
-                + u64::from(r.referee_voucher_id.is_some());
-            *by_referrer.entry(r.referrer_id).or_default() += 1;
+            let (points, vouchers) = given_by(r, brand);
+            f.points_given += points;
+            f.vouchers_given += vouchers;
+            // Top referrers are this brand's members.
+            if r.referrer_brand_id.is_none_or(|b| b == brand) {
+                *by_referrer.entry(r.referrer_id).or_default() += 1;
+            }
         }
     }
     let mut top: Vec<(Uuid, u64)> = by_referrer.into_iter().collect();
@@ -478,7 +619,7 @@ pub async fn run_once(base: &Base, now: DateTime<Utc>) -> Result<Report, AppErro
             let paid = total - event.payload["loyaltyPaidMinor"].as_i64().unwrap_or(0);
             // One purchase that cannot be handled is logged and passed over: it must not hold
             // up every brand's referrals behind it.
-            match convert(&scope, member, purchase, paid, (at, event.created_at)).await {
+            match convert(base, &scope, member, purchase, paid, (at, event.created_at)).await {
                 Ok(true) => report.converted += 1,
                 Ok(false) => {}
                 Err(e) => tracing::warn!(event.id = %event.id, "referral conversion failed: {e}"),
@@ -535,8 +676,11 @@ async fn reward_voucher<C: ConnectionTrait>(
 }
 
 /// Converts the member's started referral if this purchase qualifies (once: the referral row is
-/// locked and moved from STARTED by a conditional update).
+/// locked and moved from STARTED by a conditional update). Across brands, the referrer's reward
+/// and cap follow their own brand's rules, and their reward is booked there, in the same
+/// transaction.
 async fn convert(
+    base: &Base,
     scope: &TenantScope,
     member: Uuid,
     purchase: Uuid,
@@ -570,24 +714,42 @@ async fn convert(
         return Ok(false);
     }
     let now = tx.now();
-    // The referrer's rewarded referrals in the cap's period (their row serialises them).
+    let here = tx.tenant_id();
+    // The referrer's brand, and its rules for the referrer's side (a brand that stopped its
+    // program since gives its referrer nothing).
+    let elsewhere = r.referrer_brand_id.filter(|b| *b != here);
+    let referrer_policy = match elsewhere {
+        Some(brand) => {
+            let theirs = self::policy(&base.scope(brand)).await?;
+            if theirs.enabled {
+                theirs
+            } else {
+                referral_policy::Model {
+                    referrer_points: 0,
+                    referrer_voucher_minor: 0,
+                    ..theirs
+                }
+            }
+        }
+        None => policy.clone(),
+    };
+    // The referrer's rewarded referrals in the cap's period, at every brand (their member row,
+    // at their own brand, serialises them).
+    let tx = match elsewhere {
+        Some(brand) => tx.acting_for(brand),
+        None => tx,
+    };
     tx.get_for_update::<member::Entity>(r.referrer_id).await?;
-    let capped = match policy.cap_per_referrer {
+    let capped = match referrer_policy.cap_per_referrer {
         Some(cap) => {
-            let rewarded = tx
-                .find::<referral::Entity>()
-                .filter(referral::Column::ReferrerId.eq(r.referrer_id))
-                .filter(referral::Column::Status.eq(ReferralStatus::Converted))
-                .filter(
-                    referral::Column::ConvertedAt
-                        .gte(now - Duration::days(i64::from(policy.cap_period_days))),
-                )
-                .count(tx.db())
-                .await?;
+            let since = now - Duration::days(i64::from(referrer_policy.cap_period_days));
+            let rewarded =
+                crate::community::store::rewarded_referrals(tx.db(), r.referrer_id, since).await?;
             rewarded >= u64::try_from(cap).unwrap_or(0)
         }
         None => false,
     };
+    let tx = tx.acting_for(here);
     let moved = tx
         .update_many::<referral::Entity>()
         .col_expr(
@@ -607,37 +769,30 @@ async fn convert(
     if moved.rows_affected != 1 {
         return Ok(false);
     }
-    let referrer_points = if capped { 0 } else { policy.referrer_points };
+    // The referrer's points need a program of theirs to land in.
+    let referrer_points = if capped || referrer_policy.program_id.is_none() {
+        0
+    } else {
+        referrer_policy.referrer_points
+    };
     let referrer_voucher = if capped {
         0
     } else {
-        policy.referrer_voucher_minor
+        referrer_policy.referrer_voucher_minor
     };
-    if let Some(program) = policy.program_id {
-        if policy.referee_points > 0 {
-            points::credit(
-                &tx,
-                r.referee_id,
-                program,
-                policy.referee_points,
-                "Referral: welcome reward".to_owned(),
-                (TransactionKind::Referral, CauseType::Referral, r.id),
-                AccountKind::BrandPointsIssued,
-            )
-            .await?;
-        }
-        if referrer_points > 0 {
-            points::credit(
-                &tx,
-                r.referrer_id,
-                program,
-                referrer_points,
-                "Referral: a friend you referred made their first purchase".to_owned(),
-                (TransactionKind::Referral, CauseType::Referral, r.id),
-                AccountKind::BrandPointsIssued,
-            )
-            .await?;
-        }
+    if let Some(program) = policy.program_id
+        && policy.referee_points > 0
+    {
+        points::credit(
+            &tx,
+            r.referee_id,
+            program,
+            policy.referee_points,
+            "Referral: welcome reward".to_owned(),
+            (TransactionKind::Referral, CauseType::Referral, r.id),
+            AccountKind::BrandPointsIssued,
+        )
+        .await?;
     }
     let referee_voucher = reward_voucher(
         &tx,
@@ -647,14 +802,34 @@ async fn convert(
         "Referral welcome",
     )
     .await?;
+    // The referrer's side, at the referrer's brand.
+    let tx = match elsewhere {
+        Some(brand) => tx.acting_for(brand),
+        None => tx,
+    };
+    if let Some(program) = referrer_policy.program_id
+        && referrer_points > 0
+    {
+        points::credit(
+            &tx,
+            r.referrer_id,
+            program,
+            referrer_points,
+            "Referral: a friend you referred made their first purchase".to_owned(),
+            (TransactionKind::Referral, CauseType::Referral, r.id),
+            AccountKind::BrandPointsIssued,
+        )
+        .await?;
+    }
     let referrer_voucher = reward_voucher(
         &tx,
         r.referrer_id,
         referrer_voucher,
-        policy.voucher_valid_days,
+        referrer_policy.voucher_valid_days,
         "Referral thanks",
     )
     .await?;
+    let tx = tx.acting_for(here);
     tx.update_many::<referral::Entity>()
         .col_expr(
             referral::Column::RefereePoints,
@@ -666,13 +841,13 @@ async fn convert(
         )
         .col_expr(
             referral::Column::ReferrerPoints,
-            Expr::value(if policy.program_id.is_some() {
-                referrer_points
-            } else {
-                0
-            }),
+            Expr::value(referrer_points),
         )
         .col_expr(referral::Column::ProgramId, Expr::value(policy.program_id))
+        .col_expr(
+            referral::Column::ReferrerProgramId,
+            Expr::value(referrer_policy.program_id.filter(|_| referrer_points > 0)),
+        )
         .col_expr(
             referral::Column::MinimumMinor,
             Expr::value(policy.minimum_purchase_minor),
@@ -693,7 +868,7 @@ async fn convert(
         "referral.converted",
         Some(r.id),
         Some(r.referee_id),
-        serde_json::json!({ "referrer": r.referrer_id, "purchase": purchase, "capped": capped }),
+        serde_json::json!({ "referrer": r.referrer_id, "referrerBrand": r.referrer_brand_id, "purchase": purchase, "capped": capped }),
     )
     .await?;
     tx.commit().await?;
@@ -723,37 +898,57 @@ async fn reverse(scope: &TenantScope, purchase: Uuid) -> Result<bool, AppError> 
         return Ok(false);
     }
     let now = tx.now();
-    if let Some(program) = r.program_id {
-        for (member, given) in [
-            (r.referee_id, r.referee_points),
-            (r.referrer_id, r.referrer_points),
-        ] {
-            if given > 0 {
-                points::take_back(
-                    &tx,
-                    member,
-                    program,
-                    given,
-                    "Referral reversed: the qualifying purchase was returned".to_owned(),
-                    (TransactionKind::Referral, CauseType::Referral, r.id),
-                    now,
-                )
+    let here = tx.tenant_id();
+    // Each side at its member's brand: the referee here, the referrer at theirs.
+    let elsewhere = r.referrer_brand_id.filter(|b| *b != here);
+    let sides = [
+        (
+            here,
+            r.referee_id,
+            r.program_id,
+            r.referee_points,
+            r.referee_voucher_id,
+        ),
+        (
+            elsewhere.unwrap_or(here),
+            r.referrer_id,
+            if elsewhere.is_some() {
+                r.referrer_program_id
+            } else {
+                r.program_id
+            },
+            r.referrer_points,
+            r.referrer_voucher_id,
+        ),
+    ];
+    let mut tx = tx;
+    for (brand, member, program, given, voucher) in sides {
+        tx = tx.acting_for(brand);
+        if let Some(program) = program
+            && given > 0
+        {
+            points::take_back(
+                &tx,
+                member,
+                program,
+                given,
+                "Referral reversed: the qualifying purchase was returned".to_owned(),
+                (TransactionKind::Referral, CauseType::Referral, r.id),
+                now,
+            )
+            .await?;
+        }
+        if let Some(voucher) = voucher {
+            tx.update_many::<entity::voucher::Entity>()
+                .col_expr(entity::voucher::Column::CancelledAt, Expr::value(Some(now)))
+                .filter(entity::voucher::Column::Id.eq(voucher))
+                .filter(entity::voucher::Column::Uses.eq(0))
+                .filter(entity::voucher::Column::CancelledAt.is_null())
+                .exec(tx.db())
                 .await?;
-            }
         }
     }
-    for voucher in [r.referee_voucher_id, r.referrer_voucher_id]
-        .into_iter()
-        .flatten()
-    {
-        tx.update_many::<entity::voucher::Entity>()
-            .col_expr(entity::voucher::Column::CancelledAt, Expr::value(Some(now)))
-            .filter(entity::voucher::Column::Id.eq(voucher))
-            .filter(entity::voucher::Column::Uses.eq(0))
-            .filter(entity::voucher::Column::CancelledAt.is_null())
-            .exec(tx.db())
-            .await?;
-    }
+    let tx = tx.acting_for(here);
     tx.update_many::<referral::Entity>()
         .col_expr(
             referral::Column::Status,

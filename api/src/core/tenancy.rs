@@ -275,4 +275,17 @@ impl Scoped<DatabaseTransaction> {
     pub async fn commit(self) -> Result<(), AppError> {
         Ok(self.conn.commit().await?)
     }
+
+    /// The same transaction acting for another brand: for the rare write that spans two brands
+    /// of a coalition and must land whole (a referral across brands rewards each member at
+    /// their own brand). The caller has checked that the coalition allows it; every statement
+    /// made through the result is filtered on, and stamped with, the brand it now acts for.
+    pub(crate) fn acting_for(self, tenant: Uuid) -> Self {
+        Self {
+            conn: self.conn,
+            tenant,
+            clock: self.clock,
+            brand: BrandCell::default(),
+        }
+    }
 }

@@ -789,6 +789,16 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "coalition-referrals",
+        query: "mutation($id: ID!, $a: Boolean!) { setCoalitionReferrals(coalitionId: $id, allowed: $a) { id } }",
+        vars: |f, _| Ok(json!({ "id": f.text("coalition_id"), "a": f.text("allowed") == "yes" })),
+        done: (
+            "Parrainage entre enseignes mis à jour.",
+            "Referrals across brands updated.",
+        ),
+        next: back,
+    },
+    Action {
         name: "coalition-leave",
         query: "mutation($id: ID!) { leaveCoalition(coalitionId: $id) { id } }",
         vars: |f, _| Ok(json!({ "id": f.text("coalition_id") })),

@@ -32,7 +32,7 @@ pub(super) static COALITION: View = View {
     template: "coalition.html",
     queries: &["query($id: ID!) { coalition(id: $id) { id name currency timezone
         issuePricePer1000Minor redemptionValuePer1000Minor feePer1000IssuedMinor feeBasisPoints
-        pointsValidityMonths
+        pointsValidityMonths crossBrandReferrals
         brands { brandId brandName brandSlug status earnPoints earnPerAmountMinor billing
             reservePoints invitedAt respondedAt leavesAt } } }"],
     lookups: &[(

@@ -41,7 +41,7 @@ pub(super) static REFERRALS: View = View {
             capPeriodDays } }",
         "{ referralFigures { started converted capped expired reversed pointsGiven vouchersGiven
             topReferrers { memberId converted } } }",
-        "{ referrals { id referrerId refereeId status startedAt expiresAt referrerPoints
+        "{ referrals { id referrerId refereeId referrerBrandName refereeBrandName status startedAt expiresAt referrerPoints
             refereePoints referrerVoucherId refereeVoucherId } }",
         "{ programs(first: 50) { nodes { id name mechanic } } }",
     ],

@@ -428,7 +428,7 @@ pub(super) static EVENTS: SpaceView = SpaceView {
 pub(super) static REFERRAL: SpaceView = SpaceView {
     template: "member_referral.html",
     queries: &[
-        "{ myReferral { code linkPath joinedWith { status expiresAt } referrals { status startedAt points } } }",
+        "{ myReferral { code linkPath alsoAt { brandName linkPath } joinedWith { status expiresAt otherBrandName } referrals { status startedAt points otherBrandName } } }",
     ],
 };
 

@@ -65,6 +65,10 @@ pub struct Coalition {
     pub fee_per_1000_issued_minor: i64,
     pub fee_basis_points: i64,
     pub points_validity_months: i64,
+    /// A member of one brand may refer a friend to another brand of the coalition (the
+    /// referee's brand rewards the referee, the referrer's brand the referrer, each by its own
+    /// referral rules).
+    pub cross_brand_referrals: bool,
     /// The brands the caller may see: all for the operator and platform admins; for a brand,
     /// itself and the member brands.
     pub brands: Vec<CoalitionBrand>,
@@ -83,6 +87,7 @@ impl From<View> for Coalition {
             fee_per_1000_issued_minor: v.coalition.fee_per_1000_issued_minor,
             fee_basis_points: v.coalition.fee_basis_points,
             points_validity_months: v.coalition.points_validity_months,
+            cross_brand_referrals: v.coalition.cross_brand_referrals,
             brands: v
                 .brands
                 .into_iter()
@@ -228,6 +233,30 @@ impl CoalitionMutation {
         };
         Ok(
             crate::coalition::coalitions::invite(&ctx.state()?.base, user_id, coalition, invite)
+                .await?
+                .into(),
+        )
+    }
+
+    /// The operator allows (or stops) referrals across the coalition's brands: a member of one
+    /// active brand gives their code to a friend who joins another. Referrals already started
+    /// are honoured when it is stopped.
+    #[graphql(guard = "PermissionGuard(Permission::ManageCoalitions)")]
+    async fn set_coalition_referrals(
+        &self,
+        ctx: &Context<'_>,
+        coalition_id: ID,
+        allowed: bool,
+    ) -> Result<Coalition> {
+        let request = ctx.request()?;
+        let Principal::User { user_id, .. } = request.principal else {
+            return Err(AppError::Forbidden("only an operator can do this").into());
+        };
+        let coalition = crate::core::types::id("coalitionId", &coalition_id)?;
+        let base = &ctx.state()?.base;
+        crate::coalition::coalitions::set_referrals(base, user_id, coalition, allowed).await?;
+        Ok(
+            crate::coalition::coalitions::get(base, &request.principal, coalition)
                 .await?
                 .into(),
         )

@@ -15,7 +15,8 @@ use entity::{
     voucher::VoucherSource,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -418,32 +419,41 @@ pub async fn claim(
     scope.conn().get::<contest_winner::Entity>(winner).await
 }
 
-/// Prize units not won yet: every unit less the winners, a win voided by its withdrawn entry
-/// (before the prize was claimed) not counted.
+/// Prize units an entry can still win now: a draw's or a quiz's prizes until it is drawn; an
+/// instant win's moments not taken yet, or by odds the units no ticket won (a win voided by a
+/// return waits for the close); none once drawn or cancelled.
 pub async fn prizes_left<C: ConnectionTrait>(
     conn: &Scoped<C>,
-    contest: Uuid,
+    c: &contest::Model,
 ) -> Result<i32, AppError> {
-    let units: i64 = prizes(conn, contest)
+    if c.drawn_at.is_some() || c.cancelled_at.is_some() {
+        return Ok(0);
+    }
+    let units: i64 = prizes(conn, c.id)
         .await?
         .iter()
         .map(|p| i64::from(p.quantity))
         .sum();
-    let ws = winners(conn, contest).await?;
-    let withdrawn: HashSet<Uuid> = conn
-        .find::<contest_entry::Entity>()
-        .filter(contest_entry::Column::ContestId.eq(contest))
-        .filter(contest_entry::Column::WithdrawnAt.is_not_null())
-        .all(conn.db())
-        .await?
-        .into_iter()
-        .map(|e| e.id)
-        .collect();
-    let given = ws
-        .iter()
-        .filter(|w| w.status == WinnerStatus::Claimed || !withdrawn.contains(&w.entry_id))
-        .count();
-    Ok(i32::try_from((units - i64::try_from(given).unwrap_or(i64::MAX)).max(0)).unwrap_or(0))
+    let left = match (c.kind, c.odds_one_in) {
+        (ContestKind::InstantWin, Some(_)) => {
+            let won = winners(conn, c.id)
+                .await?
+                .iter()
+                .filter(|w| !w.top_up)
+                .count();
+            units - i64::try_from(won).unwrap_or(i64::MAX)
+        }
+        (ContestKind::InstantWin, None) => i64::try_from(
+            conn.find::<contest_moment::Entity>()
+                .filter(contest_moment::Column::ContestId.eq(c.id))
+                .filter(contest_moment::Column::EntryId.is_null())
+                .count(conn.db())
+                .await?,
+        )
+        .unwrap_or(0),
+        _ => units,
+    };
+    Ok(i32::try_from(left.max(0)).unwrap_or(i32::MAX))
 }
 
 pub async fn winners<C: ConnectionTrait>(
@@ -638,12 +648,12 @@ pub async fn entries_csv(scope: &TenantScope, contest: Uuid) -> Result<String, A
     ids.dedup();
     let members = members_by_id(&conn, &ids).await?;
     let mut out = String::from(
-        "entry_id,participant,member_id,email,first_name,last_name,source,purchase,rules_version,answers,estimate,correct,entered_at,withdrawn_at\n",
+        "entry_id,participant,member_id,email,first_name,last_name,source,purchase,rules_version,answers,estimate,correct,entered_at,withdrawn_at,ticket\n",
     );
     for e in &entries {
         let m = members.get(&e.member_id);
         out.push_str(&format!(
-            "{},{},{},{},{},{},{:?},{},{},{},{},{},{},{}\n",
+            "{},{},{},{},{},{},{:?},{},{},{},{},{},{},{},{}\n",
             e.id,
             e.participant,
             e.member_id,
@@ -661,6 +671,7 @@ pub async fn entries_csv(scope: &TenantScope, contest: Uuid) -> Result<String, A
             e.correct,
             e.created_at.to_rfc3339(),
             e.withdrawn_at.map(|d| d.to_rfc3339()).unwrap_or_default(),
+            e.ticket.map(|t| t.to_string()).unwrap_or_default(),
         ));
     }
     Ok(out)

@@ -150,17 +150,18 @@ async fn insert_entry<C: ConnectionTrait>(
     let now = tx.now();
     let id = Uuid::now_v7();
     let odds = c.odds_one_in.filter(|_| c.kind == ContestKind::InstantWin);
+    // The last ticket, read through the unique (contest, ticket) index: one row, however many.
     let ticket = match odds {
         Some(_) => Some(
-            i32::try_from(
-                tx.find::<contest_entry::Entity>()
-                    .filter(contest_entry::Column::ContestId.eq(c.id))
-                    .filter(contest_entry::Column::Ticket.is_not_null())
-                    .count(tx.db())
-                    .await?,
-            )
-            .unwrap_or(i32::MAX - 1)
-                + 1,
+            tx.find::<contest_entry::Entity>()
+                .filter(contest_entry::Column::ContestId.eq(c.id))
+                .filter(contest_entry::Column::Ticket.is_not_null())
+                .order_by_desc(contest_entry::Column::Ticket)
+                .one(tx.db())
+                .await?
+                .and_then(|e| e.ticket)
+                .unwrap_or(0)
+                .saturating_add(1),
         ),
         None => None,
     };
@@ -657,7 +658,11 @@ async fn withdraw(scope: &TenantScope, purchase: Uuid, source_ref: &str) -> Resu
             .exec(tx.db())
             .await?;
         if moved.rows_affected == 1 {
-            give_place_back(&tx, c.id, entry.member_id).await?;
+            // By odds, the place stays taken: returning a purchase and buying again must not
+            // be a fresh chance.
+            if c.odds_one_in.is_none() {
+                give_place_back(&tx, c.id, entry.member_id).await?;
+            }
             // A prize the returned purchase won and nobody claimed yet goes with it.
             tx.update_many::<contest_winner::Entity>()
                 .col_expr(

@@ -394,10 +394,14 @@ impl Contest {
             .unwrap_or_default())
     }
 
-    /// Prize units not won yet (an instant win's stock; a draw's prizes until it is drawn). A
-    /// prize voided by a returned purchase counts as left.
+    /// Prize units an entry can still win now: a draw's or a quiz's prizes until it is drawn;
+    /// an instant win's moments not taken yet, or by odds the units no ticket won (a win voided
+    /// by a returned purchase is given again at the close, not before); 0 once drawn or
+    /// cancelled.
     async fn prizes_left(&self, ctx: &Context<'_>) -> Result<i32> {
-        Ok(draw::prizes_left(&ctx.scope()?.conn(), self.uuid).await?)
+        let scope = ctx.scope()?;
+        let c = contests::get(scope, self.uuid).await?;
+        Ok(draw::prizes_left(&scope.conn(), &c).await?)
     }
 
     /// Every version of the rules text, oldest first.

@@ -9,6 +9,7 @@ use crate::{
     community::referrals,
     core::{
         auth::Permission,
+        error::AppError,
         graphql::{ContextExt, guards::PermissionGuard},
         types::id,
     },
@@ -77,11 +78,19 @@ impl From<referral_policy::Model> for ReferralPolicy {
     }
 }
 
+/// A referral. Across a coalition's brands, each brand sees its own member's side: the other
+/// member's id and reward are left out (null, 0) and the other brand is named.
 #[derive(SimpleObject, Clone)]
 pub struct Referral {
     pub id: ID,
-    pub referrer_id: ID,
-    pub referee_id: ID,
+    /// Null when the referrer is a member of another brand of the coalition.
+    pub referrer_id: Option<ID>,
+    /// Null when the referee is a member of another brand of the coalition.
+    pub referee_id: Option<ID>,
+    /// The referrer's brand, when it is another brand of the coalition.
+    pub referrer_brand_name: Option<String>,
+    /// The referee's brand, when it is another brand of the coalition.
+    pub referee_brand_name: Option<String>,
     pub status: ReferralStatus,
     pub started_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -94,24 +103,59 @@ pub struct Referral {
     pub referee_voucher_id: Option<ID>,
 }
 
-impl From<referral::Model> for Referral {
-    fn from(r: referral::Model) -> Self {
+impl Referral {
+    /// The referral as `brand` sees it (`names`: other brands' names by id).
+    fn seen_by(
+        r: referral::Model,
+        brand: uuid::Uuid,
+        names: &std::collections::HashMap<uuid::Uuid, String>,
+    ) -> Self {
         let id_of = |u: uuid::Uuid| ID(u.to_string());
+        let referee_here = r.tenant_id == brand;
+        let referrer_brand = r.referrer_brand_id.unwrap_or(r.tenant_id);
+        let referrer_here = referrer_brand == brand;
+        let name = |b: uuid::Uuid| (b != brand).then(|| names.get(&b).cloned()).flatten();
         Self {
             id: id_of(r.id),
-            referrer_id: id_of(r.referrer_id),
-            referee_id: id_of(r.referee_id),
+            referrer_id: referrer_here.then(|| id_of(r.referrer_id)),
+            referee_id: referee_here.then(|| id_of(r.referee_id)),
+            referrer_brand_name: name(referrer_brand),
+            referee_brand_name: name(r.tenant_id),
             status: r.status.into(),
             started_at: r.started_at,
             expires_at: r.expires_at,
-            purchase_id: r.purchase_id.map(id_of),
+            purchase_id: r.purchase_id.filter(|_| referee_here).map(id_of),
             converted_at: r.converted_at,
             reversed_at: r.reversed_at,
-            referrer_points: r.referrer_points,
-            referee_points: r.referee_points,
-            referrer_voucher_id: r.referrer_voucher_id.map(id_of),
-            referee_voucher_id: r.referee_voucher_id.map(id_of),
+            referrer_points: if referrer_here { r.referrer_points } else { 0 },
+            referee_points: if referee_here { r.referee_points } else { 0 },
+            referrer_voucher_id: r.referrer_voucher_id.filter(|_| referrer_here).map(id_of),
+            referee_voucher_id: r.referee_voucher_id.filter(|_| referee_here).map(id_of),
         }
+    }
+
+    /// Referrals as the scope's brand sees them.
+    async fn all_seen_by(
+        ctx: &Context<'_>,
+        rows: Vec<referral::Model>,
+    ) -> Result<Vec<Self>, AppError> {
+        let brand = ctx.scope()?.tenant_id();
+        let mut names = std::collections::HashMap::new();
+        for r in &rows {
+            for b in [Some(r.tenant_id), r.referrer_brand_id]
+                .into_iter()
+                .flatten()
+            {
+                if b != brand && !names.contains_key(&b) {
+                    let other = crate::identity::brands::get(&ctx.state()?.base, b).await?;
+                    names.insert(b, other.name);
+                }
+            }
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| Self::seen_by(r, brand, &names))
+            .collect())
     }
 }
 
@@ -144,6 +188,16 @@ pub struct ReferralSummary {
     pub converted_at: Option<DateTime<Utc>>,
     /// The points this member got from it.
     pub points: i64,
+    /// The friend's brand, when it is another brand of the coalition.
+    pub other_brand_name: Option<String>,
+}
+
+/// Another brand of a coalition where this member's code works too.
+#[derive(SimpleObject)]
+pub struct ReferralElsewhere {
+    pub brand_name: String,
+    /// That brand's sign-up page with the code filled in.
+    pub link_path: String,
 }
 
 /// A member's side of referrals.
@@ -157,10 +211,14 @@ pub struct MyReferral {
     pub joined_with: Option<ReferralSummary>,
     /// The referrals this member made, newest first.
     pub referrals: Vec<ReferralSummary>,
+    /// Other brands of this brand's coalitions where the code works (the coalition allows
+    /// referrals across its brands and the brand runs a referral program).
+    pub also_at: Vec<ReferralElsewhere>,
 }
 
-fn summary(r: referral::Model, as_referrer: bool) -> ReferralSummary {
+fn summary(r: referral::Model, as_referrer: bool, other: Option<String>) -> ReferralSummary {
     ReferralSummary {
+        other_brand_name: other,
         status: r.status.into(),
         started_at: r.started_at,
         expires_at: r.expires_at,
@@ -203,13 +261,8 @@ impl ReferralQuery {
             // Another brand's member reads as NOT_FOUND, not as an empty list.
             crate::loyalty::members::get(ctx.scope()?, r).await?;
         }
-        Ok(
-            referrals::list(ctx.scope()?, referrer, status.map(Into::into))
-                .await?
-                .into_iter()
-                .map(Into::into)
-                .collect(),
-        )
+        let rows = referrals::list(ctx.scope()?, referrer, status.map(Into::into)).await?;
+        Ok(Referral::all_seen_by(ctx, rows).await?)
     }
 
     #[graphql(guard = "PermissionGuard(Permission::ManageCommunity)")]
@@ -246,19 +299,42 @@ impl ReferralQuery {
     async fn my_referral(&self, ctx: &Context<'_>) -> Result<MyReferral> {
         let member = ctx.member_id()?;
         let scope = ctx.scope()?;
+        let base = &ctx.state()?.base;
         let code = referrals::code_of(scope, member).await?;
         let slug = scope.brand().await?.slug;
+        let here = scope.tenant_id();
+        let mut referrals_made = Vec::new();
+        for r in referrals::list(scope, Some(member), None).await? {
+            let other = if r.tenant_id == here {
+                None
+            } else {
+                Some(crate::identity::brands::get(base, r.tenant_id).await?.name)
+            };
+            referrals_made.push(summary(r, true, other));
+        }
+        let joined_with = match referrals::of_referee(scope, member).await? {
+            Some(r) => {
+                let other = match r.referrer_brand_id.filter(|b| *b != here) {
+                    Some(b) => Some(crate::identity::brands::get(base, b).await?.name),
+                    None => None,
+                };
+                Some(summary(r, false, other))
+            }
+            None => None,
+        };
         Ok(MyReferral {
             link_path: format!("/m/{slug}/signup?ref={code}"),
-            code,
-            joined_with: referrals::of_referee(scope, member)
-                .await?
-                .map(|r| summary(r, false)),
-            referrals: referrals::list(scope, Some(member), None)
+            also_at: referrals::works_at(base, scope)
                 .await?
                 .into_iter()
-                .map(|r| summary(r, true))
+                .map(|b| ReferralElsewhere {
+                    link_path: format!("/m/{}/signup?ref={code}", b.slug),
+                    brand_name: b.name,
+                })
                 .collect(),
+            code,
+            joined_with,
+            referrals: referrals_made,
         })
     }
 }
@@ -309,14 +385,18 @@ impl ReferralMutation {
         code: String,
         idempotency_key: Option<String>,
     ) -> Result<Referral> {
-        Ok(referrals::apply(
+        let row = referrals::apply(
+            &ctx.state()?.base,
             ctx.scope()?,
             id("memberId", &member_id)?,
             &code,
             idempotency_key.as_deref(),
         )
-        .await?
-        .into())
+        .await?;
+        Ok(Referral::all_seen_by(ctx, vec![row])
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound)?)
     }
 
     /// A signed-in member gives the code of the friend who referred them.
@@ -328,10 +408,17 @@ impl ReferralMutation {
         idempotency_key: Option<String>,
     ) -> Result<Referral> {
         let member = ctx.member_id()?;
-        Ok(
-            referrals::apply(ctx.scope()?, member, &code, idempotency_key.as_deref())
-                .await?
-                .into(),
+        let row = referrals::apply(
+            &ctx.state()?.base,
+            ctx.scope()?,
+            member,
+            &code,
+            idempotency_key.as_deref(),
         )
+        .await?;
+        Ok(Referral::all_seen_by(ctx, vec![row])
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound)?)
     }
 }
