@@ -22,6 +22,9 @@ pub struct Model {
     pub membership_program_id: Option<Uuid>,
     /// The club's profile questions (JSON array of `{key, label, kind, choices}`).
     pub questions: Option<String>,
+    /// This brand's place in a club its coalition's operator runs (the operator sets name,
+    /// description and questions; the brand's own members join here).
+    pub coalition_club_id: Option<Uuid>,
     pub archived_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

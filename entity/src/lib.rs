@@ -13,6 +13,7 @@ pub mod club_member;
 pub mod coalition;
 pub mod coalition_account;
 pub mod coalition_brand;
+pub mod coalition_club;
 pub mod coalition_consent;
 pub mod coalition_entry;
 pub mod coalition_member;

@@ -39,6 +39,7 @@ mod m20261207_000029_add_offer_segment;
 mod m20261207_000030_create_clubs_and_events;
 mod m20261207_000031_add_instant_win_odds;
 mod m20261207_000032_add_coalition_referrals;
+mod m20261207_000033_create_coalition_clubs;
 
 pub struct Migrator;
 
@@ -78,6 +79,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_create_clubs_and_events::Migration),
             Box::new(m20261207_000031_add_instant_win_odds::Migration),
             Box::new(m20261207_000032_add_coalition_referrals::Migration),
+            Box::new(m20261207_000033_create_coalition_clubs::Migration),
         ]
     }
 }

@@ -49,26 +49,31 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
-        // A referrer's referrals made at other brands, and their cap, are read by referrer.
-        manager
-            .create_index(index(
+        // A referrer's referrals made at other brands are read by referrer brand; their cap, by
+        // referrer over every brand.
+        for (name, cols) in [
+            (
                 "ix_referral_referrer_brand",
-                Referral::Table,
-                &["referrer_brand_id", "referrer_id"],
-                false,
-            ))
-            .await
+                &["referrer_brand_id", "referrer_id"][..],
+            ),
+            (
+                "ix_referral_referrer_status",
+                &["referrer_id", "status", "converted_at"][..],
+            ),
+        ] {
+            manager
+                .create_index(index(name, Referral::Table, cols, false))
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .drop_index(
-                Index::drop()
-                    .name("ix_referral_referrer_brand")
-                    .table(Referral::Table)
-                    .to_owned(),
-            )
-            .await?;
+        for name in ["ix_referral_referrer_status", "ix_referral_referrer_brand"] {
+            manager
+                .drop_index(Index::drop().name(name).table(Referral::Table).to_owned())
+                .await?;
+        }
         for column in [
             Referral::ReferrerProgramId,
             Referral::CoalitionId,

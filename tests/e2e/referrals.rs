@@ -437,6 +437,37 @@ async fn a_coalition_that_allows_it_lets_members_refer_friends_to_its_other_bran
         "{at_b}"
     );
 
+    // Exports: Ana's at A holds the referrals she made at B (her side); Bob's at B does not
+    // name Ana.
+    let export = "query($m: ID!) { exportMemberData(memberId: $m) }";
+    let ea = ga.query(export, json!({ "m": ana })).await;
+    let made = ea["data"]["exportMemberData"]["referrals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{ea}"));
+    assert_eq!(made.len(), 2, "{ea}");
+    assert!(
+        made.iter()
+            .all(|r| r["role"] == "REFERRER" && r["other_member_id"].is_null()),
+        "{ea}"
+    );
+    assert_eq!(
+        made.iter()
+            .map(|r| r["points"].as_i64().unwrap_or(0))
+            .sum::<i64>(),
+        500
+    );
+    let eb = gb.query(export, json!({ "m": bob })).await;
+    let text = eb["data"]["exportMemberData"].to_string();
+    assert!(
+        !text.contains(&ana),
+        "Ana's id leaks into Bob's export: {text}"
+    );
+    assert_eq!(
+        eb["data"]["exportMemberData"]["referrals"][0]["points"], 200,
+        "{eb}"
+    );
+
     // A member of A reads where their code works: B (C runs no referral program).
     let cid = app.member_token(&a).await;
     let mine = app

@@ -346,6 +346,40 @@ pub async fn set_referrals(
         .ok_or(AppError::NotFound)
 }
 
+/// The coalition, when `operator` runs it (NOT_FOUND otherwise, as for anything of another's).
+pub async fn operated(
+    base: &Base,
+    operator: Uuid,
+    coalition_id: Uuid,
+) -> Result<coalition::Model, AppError> {
+    let coalition = db::coalition(&base.db, coalition_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !db::is_operator(&base.db, coalition.id, operator).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(coalition)
+}
+
+/// The coalition's active brands now (a leaving brand until its period ends).
+pub async fn active_brands(
+    base: &Base,
+    coalition_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<brand::Model>, AppError> {
+    Ok(db::brands_of(&base.db, coalition_id)
+        .await?
+        .into_iter()
+        .filter(|(p, _)| status_now(p, now) == CoalitionBrandStatus::Active)
+        .map(|(_, b)| b)
+        .collect())
+}
+
+/// The coalitions in which a brand has a place, whatever its status.
+pub async fn of_brand(base: &Base, brand: Uuid) -> Result<Vec<coalition::Model>, AppError> {
+    db::of_brand(&base.db, brand).await
+}
+
 /// The brands a member of `brand` may refer friends to, or be referred from, now: the other
 /// active brands of each coalition that allows referrals across its brands and in which `brand`
 /// is active. `(coalition, other brand)`, once per brand (the first coalition by id).
@@ -366,7 +400,12 @@ pub async fn referral_partners(
             continue;
         }
         for (p, b) in places {
-            if p.brand_id != brand && active(&p) && !out.iter().any(|(_, o)| o.id == b.id) {
+            // A suspended brand takes no part.
+            if p.brand_id != brand
+                && active(&p)
+                && b.status == brand::BrandStatus::Active
+                && !out.iter().any(|(_, o)| o.id == b.id)
+            {
                 out.push((c.id, b));
             }
         }

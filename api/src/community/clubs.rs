@@ -146,11 +146,23 @@ async fn validate(scope: &TenantScope, spec: &ClubSpec) -> Result<Clean, AppErro
             );
         }
     }
-    if spec.questions.len() > 20 {
+    let questions = clean_questions(&spec.questions)?;
+    Ok(Clean {
+        name,
+        description,
+        tiers,
+        questions,
+    })
+}
+
+/// A club's profile questions, checked: keys, labels, kinds and choices.
+pub(crate) fn clean_questions(list: &[Question]) -> Result<Vec<Question>, AppError> {
+    let bad = |field: &'static str, message: &str| Err(AppError::validation(field, message));
+    if list.len() > 20 {
         return bad("input.questions", "at most 20 questions");
     }
     let mut questions = Vec::new();
-    for q in &spec.questions {
+    for q in list {
         let key = q.key.trim().to_owned();
         if key.is_empty()
             || key.len() > 40
@@ -193,12 +205,7 @@ async fn validate(scope: &TenantScope, spec: &ClubSpec) -> Result<Clean, AppErro
             choices,
         });
     }
-    Ok(Clean {
-        name,
-        description,
-        tiers,
-        questions,
-    })
+    Ok(questions)
 }
 
 /// Creates a club.
@@ -244,6 +251,7 @@ pub async fn create(
             questions: Set((!clean.questions.is_empty())
                 .then(|| json(&clean.questions))
                 .transpose()?),
+            coalition_club_id: Set(None),
             archived_at: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
@@ -275,6 +283,7 @@ pub async fn update(
     let clean = validate(scope, &spec).await?;
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<club::Entity>(id).await?;
+    run_by_brand(&current)?;
     let mut model: club::ActiveModel = current.into();
     model.name = Set(clean.name);
     model.description = Set(clean.description);
@@ -297,6 +306,7 @@ pub async fn update(
 pub async fn archive(scope: &TenantScope, id: Uuid) -> Result<club::Model, AppError> {
     let tx = scope.begin().await?;
     let current = tx.get_for_update::<club::Entity>(id).await?;
+    run_by_brand(&current)?;
     if current.archived_at.is_some() {
         return Ok(current);
     }
@@ -306,6 +316,16 @@ pub async fn archive(scope: &TenantScope, id: Uuid) -> Result<club::Model, AppEr
     let saved = tx.update(model).await?;
     tx.commit().await?;
     Ok(saved)
+}
+
+/// A club the brand runs itself (not its place in a coalition's club).
+fn run_by_brand(c: &club::Model) -> Result<(), AppError> {
+    if c.coalition_club_id.is_some() {
+        return Err(AppError::conflict(
+            "this club is run by the coalition's operator: its name, questions and life are theirs",
+        ));
+    }
+    Ok(())
 }
 
 pub async fn get(scope: &TenantScope, id: Uuid) -> Result<club::Model, AppError> {

@@ -4,6 +4,7 @@
 //! is told by the `contest.won` event, which carries what the mail says.
 
 pub mod clubs;
+pub mod coalition_clubs;
 pub mod contests;
 pub mod events;
 pub mod fairness;

@@ -304,7 +304,7 @@ async fn owner_of_code(
     if found.len() > 1 {
         // Codes are unique per brand: two brands of the coalition hand out the same one.
         return Err(AppError::conflict(
-            "this code belongs to members of two brands of the coalition: ask the referrer for their member number",
+            "this code belongs to members of two brands of the coalition and cannot be used here",
         ));
     }
     found
@@ -354,6 +354,24 @@ pub async fn apply(
         .filter(|p| p.enabled)
         .ok_or_else(|| AppError::conflict("this brand runs no referral program"))?;
     let referee = tx.get_for_update::<member::Entity>(referee).await?;
+    // The cheap checks first (they say nothing of the referrer).
+    let now = tx.now();
+    if referee.created_at < now - Duration::days(i64::from(policy.window_days)) {
+        return Err(AppError::conflict(format!(
+            "a referral code is given within {} days of joining",
+            policy.window_days
+        )));
+    }
+    let bought = tx
+        .find::<entity::purchase::Entity>()
+        .filter(entity::purchase::Column::MemberId.eq(referee.id))
+        .count(tx.db())
+        .await?;
+    if bought > 0 {
+        return Err(AppError::conflict(
+            "a referral code is given before the first purchase",
+        ));
+    }
     let owner = owner_of_code(base, scope, &code).await?;
     // The referrer's brand: this one, or another brand of the coalition (read in its scope).
     let home = match owner.elsewhere {
@@ -377,37 +395,42 @@ pub async fn apply(
         }
         None => tx.get::<member::Entity>(owner.code.member_id).await?,
     };
+    // Across brands one refusal says it all: which detail matched would tell this brand
+    // something of another brand's member.
+    let refuse_across = || AppError::conflict("this code cannot be used by this member");
     if let Some(why) = same_person(&referrer, &referee) {
-        return Err(AppError::conflict(why));
+        return Err(match owner.elsewhere {
+            Some(_) => refuse_across(),
+            None => AppError::conflict(why),
+        });
     }
-    // No rings: a referrer's own referrer cannot be their referee (their referral is a row of
-    // the referrer's brand).
+    // No rings: a referrer's own referrer cannot be their referee, nor the same person under
+    // another brand's membership (their referral is a row of the referrer's brand).
     let referrers_referrer = home_conn
         .find::<referral::Entity>()
         .filter(referral::Column::RefereeId.eq(referrer.id))
         .one(home_conn.db())
         .await?;
-    if referrers_referrer.is_some_and(|r| r.referrer_id == referee.id) {
-        return Err(AppError::conflict(
-            "this member was referred by the one they name: referrals do not go both ways",
-        ));
-    }
-    let now = tx.now();
-    if referee.created_at < now - Duration::days(i64::from(policy.window_days)) {
-        return Err(AppError::conflict(format!(
-            "a referral code is given within {} days of joining",
-            policy.window_days
-        )));
-    }
-    let bought = tx
-        .find::<entity::purchase::Entity>()
-        .filter(entity::purchase::Column::MemberId.eq(referee.id))
-        .count(tx.db())
-        .await?;
-    if bought > 0 {
-        return Err(AppError::conflict(
-            "a referral code is given before the first purchase",
-        ));
+    if let Some(theirs) = referrers_referrer {
+        let ring = if theirs.referrer_id == referee.id {
+            true
+        } else {
+            let their_brand = theirs.referrer_brand_id.unwrap_or(theirs.tenant_id);
+            base.scope(their_brand)
+                .conn()
+                .get::<member::Entity>(theirs.referrer_id)
+                .await
+                .ok()
+                .is_some_and(|m| same_person(&m, &referee).is_some())
+        };
+        if ring {
+            return Err(match owner.elsewhere {
+                Some(_) => refuse_across(),
+                None => AppError::conflict(
+                    "this member was referred by the one they name: referrals do not go both ways",
+                ),
+            });
+        }
     }
     let row = referral::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -485,10 +508,14 @@ pub async fn list(
         .all(conn.db())
         .await?;
     rows.extend(
-        crate::community::store::referrals_made_elsewhere(conn.db(), scope.tenant_id(), referrer)
-            .await?
-            .into_iter()
-            .filter(|r| status.is_none_or(|s| r.status == s)),
+        crate::community::store::referrals_made_elsewhere(
+            conn.db(),
+            scope.tenant_id(),
+            referrer,
+            status,
+            Some(500),
+        )
+        .await?,
     );
     rows.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.id.cmp(&a.id)));
     rows.truncate(500);
@@ -549,8 +576,14 @@ pub async fn figures(scope: &TenantScope) -> Result<Figures, AppError> {
     let conn = scope.conn();
     let mut all = conn.find::<referral::Entity>().all(conn.db()).await?;
     all.extend(
-        crate::community::store::referrals_made_elsewhere(conn.db(), scope.tenant_id(), None)
-            .await?,
+        crate::community::store::referrals_made_elsewhere(
+            conn.db(),
+            scope.tenant_id(),
+            None,
+            None,
+            None,
+        )
+        .await?,
     );
     let brand = scope.tenant_id();
     let mut f = Figures::default();
@@ -716,12 +749,22 @@ async fn convert(
     let now = tx.now();
     let here = tx.tenant_id();
     // The referrer's brand, and its rules for the referrer's side (a brand that stopped its
-    // program since gives its referrer nothing).
+    // program since, or is no longer active beside this one in the coalition, gives its
+    // referrer nothing; the referee is rewarded all the same).
     let elsewhere = r.referrer_brand_id.filter(|b| *b != here);
     let referrer_policy = match elsewhere {
         Some(brand) => {
             let theirs = self::policy(&base.scope(brand)).await?;
-            if theirs.enabled {
+            let together = match r.coalition_id {
+                Some(c) => {
+                    let active = crate::coalition::coalitions::active_brands(base, c, now).await?;
+                    [brand, here]
+                        .iter()
+                        .all(|b| active.iter().any(|x| x.id == *b))
+                }
+                None => false,
+            };
+            if theirs.enabled && together {
                 theirs
             } else {
                 referral_policy::Model {
@@ -780,55 +823,68 @@ async fn convert(
     } else {
         referrer_policy.referrer_voucher_minor
     };
-    if let Some(program) = policy.program_id
-        && policy.referee_points > 0
-    {
-        points::credit(
-            &tx,
-            r.referee_id,
-            program,
-            policy.referee_points,
-            "Referral: welcome reward".to_owned(),
-            (TransactionKind::Referral, CauseType::Referral, r.id),
-            AccountKind::BrandPointsIssued,
-        )
-        .await?;
-    }
-    let referee_voucher = reward_voucher(
-        &tx,
-        r.referee_id,
-        policy.referee_voucher_minor,
-        policy.voucher_valid_days,
-        "Referral welcome",
-    )
-    .await?;
-    // The referrer's side, at the referrer's brand.
-    let tx = match elsewhere {
-        Some(brand) => tx.acting_for(brand),
-        None => tx,
+    // Each side at its member's brand, the brands in id order: two conversions across the same
+    // two brands, each way round, take the brands' ledger rows in the same order.
+    let referrer_brand = elsewhere.unwrap_or(here);
+    let sides = if referrer_brand < here {
+        [true, false]
+    } else {
+        [false, true]
     };
-    if let Some(program) = referrer_policy.program_id
-        && referrer_points > 0
-    {
-        points::credit(
-            &tx,
-            r.referrer_id,
-            program,
-            referrer_points,
-            "Referral: a friend you referred made their first purchase".to_owned(),
-            (TransactionKind::Referral, CauseType::Referral, r.id),
-            AccountKind::BrandPointsIssued,
-        )
-        .await?;
+    let (mut referee_voucher, mut referrer_voucher_id) = (None, None);
+    let mut tx = tx;
+    for referrer_side in sides {
+        if referrer_side {
+            tx = tx.acting_for(referrer_brand);
+            if let Some(program) = referrer_policy.program_id
+                && referrer_points > 0
+            {
+                points::credit(
+                    &tx,
+                    r.referrer_id,
+                    program,
+                    referrer_points,
+                    "Referral: a friend you referred made their first purchase".to_owned(),
+                    (TransactionKind::Referral, CauseType::Referral, r.id),
+                    AccountKind::BrandPointsIssued,
+                )
+                .await?;
+            }
+            referrer_voucher_id = reward_voucher(
+                &tx,
+                r.referrer_id,
+                referrer_voucher,
+                referrer_policy.voucher_valid_days,
+                "Referral thanks",
+            )
+            .await?;
+        } else {
+            tx = tx.acting_for(here);
+            if let Some(program) = policy.program_id
+                && policy.referee_points > 0
+            {
+                points::credit(
+                    &tx,
+                    r.referee_id,
+                    program,
+                    policy.referee_points,
+                    "Referral: welcome reward".to_owned(),
+                    (TransactionKind::Referral, CauseType::Referral, r.id),
+                    AccountKind::BrandPointsIssued,
+                )
+                .await?;
+            }
+            referee_voucher = reward_voucher(
+                &tx,
+                r.referee_id,
+                policy.referee_voucher_minor,
+                policy.voucher_valid_days,
+                "Referral welcome",
+            )
+            .await?;
+        }
     }
-    let referrer_voucher = reward_voucher(
-        &tx,
-        r.referrer_id,
-        referrer_voucher,
-        referrer_policy.voucher_valid_days,
-        "Referral thanks",
-    )
-    .await?;
+    let referrer_voucher = referrer_voucher_id;
     let tx = tx.acting_for(here);
     tx.update_many::<referral::Entity>()
         .col_expr(
@@ -921,6 +977,9 @@ async fn reverse(scope: &TenantScope, purchase: Uuid) -> Result<bool, AppError> 
             r.referrer_voucher_id,
         ),
     ];
+    let mut sides = sides;
+    // The brands in id order, as a conversion takes them.
+    sides.sort_by_key(|s| s.0);
     let mut tx = tx;
     for (brand, member, program, given, voucher) in sides {
         tx = tx.acting_for(brand);

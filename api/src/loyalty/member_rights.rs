@@ -31,6 +31,46 @@ where
     Ok(select.into_json().all(conn.db()).await?)
 }
 
+/// The member's referrals, each with the member's own side only: across a coalition's brands
+/// the other member's id, reward and vouchers belong to the other brand.
+async fn referrals<C: ConnectionTrait>(conn: &Scoped<C>, member: Uuid) -> Result<Value, AppError> {
+    let brand = conn.tenant_id();
+    let mut list = conn
+        .find::<entity::referral::Entity>()
+        .filter(
+            sea_orm::Condition::any()
+                .add(entity::referral::Column::RefereeId.eq(member))
+                .add(entity::referral::Column::ReferrerId.eq(member)),
+        )
+        .all(conn.db())
+        .await?;
+    list.extend(
+        crate::loyalty::store::referrals_made_elsewhere_by(conn.db(), brand, member).await?,
+    );
+    let out: Vec<Value> = list
+        .into_iter()
+        .map(|r| {
+            let as_referrer = r.referrer_id == member;
+            serde_json::json!({
+                "id": r.id,
+                "role": if as_referrer { "REFERRER" } else { "REFEREE" },
+                "status": r.status,
+                "started_at": r.started_at,
+                "expires_at": r.expires_at,
+                "converted_at": r.converted_at,
+                "reversed_at": r.reversed_at,
+                "other_member_id": (r.tenant_id == brand && r.referrer_brand_id.is_none_or(|b| b == brand))
+                    .then_some(if as_referrer { r.referee_id } else { r.referrer_id }),
+                "at_brand_id": (r.tenant_id != brand).then_some(r.tenant_id),
+                "referrer_brand_id": r.referrer_brand_id.filter(|b| *b != brand),
+                "points": if as_referrer { r.referrer_points } else { r.referee_points },
+                "voucher_id": if as_referrer { r.referrer_voucher_id } else { r.referee_voucher_id },
+            })
+        })
+        .collect();
+    Ok(Value::Array(out))
+}
+
 /// Everything held about a member of the brand (NOT_FOUND for another brand's).
 pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppError> {
     let conn = scope.conn();
@@ -105,7 +145,7 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         "refund_claims": rows(&conn, conn.find::<entity::offer_claim::Entity>().filter(entity::offer_claim::Column::MemberId.eq(member.id))).await?,
         "contest_entries": rows(&conn, conn.find::<entity::contest_entry::Entity>().filter(entity::contest_entry::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_entry::Column::Id)).await?,
         "referral_code": rows(&conn, conn.find::<entity::referral_code::Entity>().filter(entity::referral_code::Column::MemberId.eq(member.id))).await?,
-        "referrals": rows(&conn, conn.find::<entity::referral::Entity>().filter(sea_orm::Condition::any().add(entity::referral::Column::RefereeId.eq(member.id)).add(entity::referral::Column::ReferrerId.eq(member.id)))).await?,
+        "referrals": referrals(&conn, member.id).await?,
         "clubs": rows(&conn, conn.find::<entity::club_member::Entity>().filter(entity::club_member::Column::MemberId.eq(member.id)).order_by_asc(entity::club_member::Column::Id)).await?,
         "events": rows(&conn, conn.find::<entity::event_guest::Entity>().filter(entity::event_guest::Column::MemberId.eq(member.id)).order_by_asc(entity::event_guest::Column::Id)).await?,
         "contest_wins": rows(&conn, conn.find::<entity::contest_winner::Entity>().filter(entity::contest_winner::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_winner::Column::Id)).await?,

@@ -289,3 +289,19 @@ fn placeholders(backend: sea_orm::DbBackend) -> [&'static str; 3] {
         _ => ["?", "?", "?"],
     }
 }
+
+/// Referrals a brand's member made at other brands of a coalition (rows of the referees'
+/// brands), for the member's export: only the member's own side.
+pub async fn referrals_made_elsewhere_by<C: ConnectionTrait>(
+    conn: &C,
+    brand: Uuid,
+    member: Uuid,
+) -> Result<Vec<entity::referral::Model>, AppError> {
+    use entity::referral;
+    Ok(referral::Entity::find()
+        .filter(referral::Column::ReferrerId.eq(member))
+        .filter(referral::Column::ReferrerBrandId.eq(brand))
+        .filter(referral::Column::TenantId.ne(brand))
+        .all(conn)
+        .await?)
+}

@@ -29,6 +29,25 @@ pub enum Viewer {
     },
 }
 
+/// Whether a brand member's coalition card in this coalition shares their profile with `brand`
+/// (the consent they gave when joining or since; the home brand always sees its own members).
+pub async fn shares_with(
+    base: &Base,
+    coalition: Uuid,
+    member: Uuid,
+    brand: Uuid,
+) -> Result<bool, AppError> {
+    for card in db::cards_of_member(&base.db, member).await? {
+        if card.coalition_id == coalition
+            && (card.home_brand_id == brand
+                || db::consents(&base.db, card.id).await?.contains(&brand))
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// The member's own coalition cards.
 pub async fn my_cards(base: &Base, brand: Uuid, member: Uuid) -> Result<Vec<CardView>, AppError> {
     let mut out = Vec::new();

@@ -304,11 +304,16 @@ impl ReferralQuery {
         let slug = scope.brand().await?.slug;
         let here = scope.tenant_id();
         let mut referrals_made = Vec::new();
+        let mut names: std::collections::HashMap<uuid::Uuid, String> =
+            std::collections::HashMap::new();
         for r in referrals::list(scope, Some(member), None).await? {
             let other = if r.tenant_id == here {
                 None
             } else {
-                Some(crate::identity::brands::get(base, r.tenant_id).await?.name)
+                if let std::collections::hash_map::Entry::Vacant(slot) = names.entry(r.tenant_id) {
+                    slot.insert(crate::identity::brands::get(base, r.tenant_id).await?.name);
+                }
+                names.get(&r.tenant_id).cloned()
             };
             referrals_made.push(summary(r, true, other));
         }
