@@ -570,3 +570,204 @@ async fn a_member_joins_and_leaves_from_their_own_space() {
         .await;
     assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_coalition_runs_a_club_across_its_brands_and_each_brand_sees_its_own_and_the_shared() {
+    let app = spawn_app().await;
+    let (a, b, c) = (
+        app.new_brand("ambre").await,
+        app.new_brand("boreal").await,
+        app.new_brand("cobalt").await,
+    );
+    let outsider = app.new_brand("dehors").await;
+    let co = crate::settlement::coalition(&app, &a, &b, &c).await;
+    let (ga, gb) = (
+        app.as_token(&a.owner.access_token),
+        app.as_token(&b.owner.access_token),
+    );
+    let create = "mutation($c: ID!, $i: CoalitionClubInput!) { createCoalitionClub(coalitionId: $c, input: $i) { id name questions { key kind } } }";
+    let input = json!({ "name": "Club Famille", "description": "Pour les parents du quartier",
+        "questions": [{ "key": "child_birth", "label": "Naissance de l'enfant", "kind": "DATE" }] });
+    // Only the coalition's operator creates one.
+    let r = ga.query(create, json!({ "c": co.id, "i": input })).await;
+    assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
+    let made = co
+        .operator
+        .query(create, json!({ "c": co.id, "i": input }))
+        .await;
+    let cc = made["data"]["createCoalitionClub"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{made}"))
+        .to_owned();
+
+    // Each brand finds its place among its clubs; the outsider does not.
+    let list = "{ clubs { id name runByCoalition coalitionClubId questions { key } } }";
+    let place = |g: &fidelis_tests::Gql| {
+        let g = g.clone();
+        let cc = cc.clone();
+        async move {
+            let r = g.query(list, json!({})).await;
+            r["data"]["clubs"].as_array().and_then(|cs| {
+                cs.iter()
+                    .find(|x| x["coalitionClubId"] == cc.as_str())
+                    .cloned()
+            })
+        }
+    };
+    let pa = place(&ga).await.unwrap_or_else(|| panic!("A has no place"));
+    let pb = place(&gb).await.unwrap_or_else(|| panic!("B has no place"));
+    assert_eq!(pa["runByCoalition"], true);
+    assert_eq!(pa["questions"], json!([{ "key": "child_birth" }]));
+    assert_ne!(pa["id"], pb["id"]);
+    assert!(
+        place(&app.as_token(&outsider.owner.access_token))
+            .await
+            .is_none()
+    );
+    let (pa, pb) = (
+        pa["id"].as_str().unwrap_or_default().to_owned(),
+        pb["id"].as_str().unwrap_or_default().to_owned(),
+    );
+    // A brand does not change the operator's club.
+    let r = ga
+        .query(
+            "mutation($id: ID!, $i: ClubInput!) { updateClub(id: $id, input: $i) { id } }",
+            json!({ "id": pa, "i": { "name": "Autre nom" } }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "CONFLICT", "{r}");
+    // Another brand's place reads as NOT_FOUND.
+    let r = ga
+        .query(
+            JOIN,
+            json!({ "c": pb, "m": uuid::Uuid::now_v7().to_string() }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
+
+    // Léa joins at A (no coalition card); Noé at B with a card shared with A; Zoé at B with a
+    // card shared with nobody.
+    let (lea, _) = app
+        .enroll(
+            &a,
+            json!({ "email": "lea@ambre.example", "firstName": "Léa" }),
+        )
+        .await;
+    let (noe, _) = app
+        .enroll(
+            &b,
+            json!({ "email": "noe@boreal.example", "firstName": "Noé" }),
+        )
+        .await;
+    let (zoe, _) = app
+        .enroll(
+            &b,
+            json!({ "email": "zoe@boreal.example", "firstName": "Zoé" }),
+        )
+        .await;
+    for (member, share) in [(&noe, vec![a.id.clone()]), (&zoe, vec![])] {
+        let r = gb
+            .query(crate::settlement::JOIN, json!({ "i": { "coalitionId": co.id, "memberId": member, "shareWithBrandIds": share } }))
+            .await;
+        assert!(r["errors"].is_null(), "{r}");
+    }
+    let answer = json!([{ "key": "child_birth", "value": "2024-03-05" }]);
+    for (g, club, member) in [(&ga, &pa, &lea), (&gb, &pb, &noe), (&gb, &pb, &zoe)] {
+        let r = g
+            .query(
+                JOIN,
+                json!({ "c": club, "m": member, "a": answer, "consent": true }),
+            )
+            .await;
+        assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+    }
+
+    // A sees its own member with her answers, and Noé (shared with A), not Zoé.
+    let members = "query($c: ID!) { clubMembers(clubId: $c) { memberId answers { key value } } }";
+    let own = ga.query(members, json!({ "c": pa })).await;
+    assert_eq!(
+        own["data"]["clubMembers"],
+        json!([{ "memberId": lea, "answers": [{ "key": "child_birth", "value": "2024-03-05" }] }]),
+        "{own}"
+    );
+    let others = "query($c: ID!) { clubOtherBrandsMembers(clubId: $c) { shared { brandName firstName email answers { key value } } notShared } }";
+    let seen = ga.query(others, json!({ "c": pa })).await;
+    assert_eq!(
+        seen["data"]["clubOtherBrandsMembers"],
+        json!({ "shared": [{ "brandName": "Brand boreal", "firstName": "Noé", "email": "noe@boreal.example",
+            "answers": [{ "key": "child_birth", "value": "2024-03-05" }] }], "notShared": 1 }),
+        "{seen}"
+    );
+    // B sees nobody of A's: Léa holds no card sharing with B.
+    let seen = gb.query(others, json!({ "c": pb })).await;
+    assert_eq!(
+        seen["data"]["clubOtherBrandsMembers"],
+        json!({ "shared": [], "notShared": 1 }),
+        "{seen}"
+    );
+    // Another brand's place: NOT_FOUND.
+    let r = ga.query(others, json!({ "c": pb })).await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
+
+    // The operator sees counts per brand, no profile.
+    let clubs = "query($c: ID!) { coalitionClubs(coalitionId: $c) { id name brands { brandName members joins leaves } } }";
+    let r = co.operator.query(clubs, json!({ "c": co.id })).await;
+    let mut brands = r["data"]["coalitionClubs"][0]["brands"]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("{r}"));
+    brands.sort_by_key(|b| b["brandName"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        brands,
+        vec![
+            json!({ "brandName": "Brand ambre", "members": 1, "joins": 1, "leaves": 0 }),
+            json!({ "brandName": "Brand boreal", "members": 2, "joins": 2, "leaves": 0 }),
+            json!({ "brandName": "Brand cobalt", "members": 0, "joins": 0, "leaves": 0 }),
+        ]
+    );
+    let r = app
+        .as_token(&outsider.owner.access_token)
+        .query(clubs, json!({ "c": co.id }))
+        .await;
+    assert_eq!(code_of(&r), "FORBIDDEN", "{r}");
+
+    // Renamed by the operator: every place follows; archived: nobody joins any more.
+    let r = co
+        .operator
+        .query(
+            "mutation($id: ID!, $i: CoalitionClubInput!) { updateCoalitionClub(id: $id, input: $i) { name } }",
+            json!({ "id": cc, "i": { "name": "Club Familles", "questions": [{ "key": "child_birth", "label": "Naissance", "kind": "DATE" }] } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["updateCoalitionClub"]["name"], "Club Familles",
+        "{r}"
+    );
+    let renamed = ga
+        .query(
+            "query($id: ID!) { club(id: $id) { name } }",
+            json!({ "id": pa }),
+        )
+        .await;
+    assert_eq!(
+        renamed["data"]["club"]["name"], "Club Familles",
+        "{renamed}"
+    );
+    let r = co
+        .operator
+        .query(
+            "mutation($id: ID!) { archiveCoalitionClub(id: $id) { archivedAt } }",
+            json!({ "id": cc }),
+        )
+        .await;
+    assert!(
+        r["data"]["archiveCoalitionClub"]["archivedAt"].is_string(),
+        "{r}"
+    );
+    assert!(place(&gb).await.is_none(), "archived places leave the list");
+    let (late, _) = app
+        .enroll(&b, json!({ "email": "late@boreal.example" }))
+        .await;
+    let r = gb.query(JOIN, json!({ "c": pb, "m": late })).await;
+    assert!(r["errors"].is_array(), "{r}");
+}

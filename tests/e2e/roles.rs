@@ -99,6 +99,20 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Query.club", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Query.clubMembers", Roles(OWNER_MANAGER)),
         ("Query.clubFigures", Roles(OWNER_MANAGER)),
+        ("Query.clubOtherBrandsMembers", Roles(OWNER_MANAGER)),
+        ("Query.coalitionClubs", Roles(&["COALITION_OPERATOR"])),
+        (
+            "Mutation.createCoalitionClub",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
+            "Mutation.updateCoalitionClub",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
+        (
+            "Mutation.archiveCoalitionClub",
+            Roles(&["COALITION_OPERATOR"]),
+        ),
         ("Query.memberClubs", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Query.myClubs", Roles(&["MEMBER"])),
         ("Mutation.createClub", Roles(OWNER_MANAGER)),

@@ -38,6 +38,7 @@ pub struct QueryRoot(
     community::contests::ContestQuery,
     community::referrals::ReferralQuery,
     community::clubs::ClubQuery,
+    community::coalition_clubs::CoalitionClubQuery,
     community::events::EventQuery,
 );
 
@@ -66,6 +67,7 @@ pub struct MutationRoot(
     community::contests::ContestMutation,
     community::referrals::ReferralMutation,
     community::clubs::ClubMutation,
+    community::coalition_clubs::CoalitionClubMutation,
     community::events::EventMutation,
 );
 

@@ -120,6 +120,10 @@ pub struct Club {
     /// Joining needs a paid membership.
     pub paid: bool,
     pub questions: Vec<ClubQuestion>,
+    /// The brand's place in a club its coalition's operator runs (name, questions and life are
+    /// the operator's; `clubOtherBrandsMembers` lists the other brands' members who share).
+    pub run_by_coalition: bool,
+    pub coalition_club_id: Option<ID>,
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
@@ -139,6 +143,8 @@ impl From<club::Model> for Club {
                 })
                 .collect(),
             paid: c.membership_program_id.is_some(),
+            run_by_coalition: c.coalition_club_id.is_some(),
+            coalition_club_id: c.coalition_club_id.map(|i| ID(i.to_string())),
             name: c.name,
             description: c.description,
             join_rule: c.join_rule.into(),
@@ -258,6 +264,8 @@ impl ClubQuery {
         ctx: &Context<'_>,
         #[graphql(default)] archived: bool,
     ) -> Result<Vec<Club>> {
+        // The brand's places in its coalitions' clubs, brought in step first.
+        crate::community::coalition_clubs::sync_brand(&ctx.state()?.base, ctx.scope()?).await?;
         Ok(clubs::list(ctx.scope()?, archived)
             .await?
             .into_iter()
@@ -339,6 +347,7 @@ impl ClubQuery {
     async fn my_clubs(&self, ctx: &Context<'_>) -> Result<Vec<MyClub>> {
         let member = ctx.member_id()?;
         let scope = ctx.scope()?;
+        crate::community::coalition_clubs::sync_brand(&ctx.state()?.base, scope).await?;
         let places = clubs::of_member(scope, member).await?;
         let mut out = Vec::new();
         for c in clubs::list(scope, false).await? {

@@ -1,6 +1,7 @@
 //! Community's GraphQL roots: clubs, events, contests, referrals.
 
 pub mod clubs;
+pub mod coalition_clubs;
 pub mod contests;
 pub mod events;
 pub mod referrals;
