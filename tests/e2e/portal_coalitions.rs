@@ -127,6 +127,44 @@ async fn an_admin_an_operator_and_a_brand_run_a_coalition_in_the_browser() {
         body.lines().next().is_some_and(|h| h.contains(',')),
         "{body}"
     );
+
+    // The operator allows referrals across brands and creates a club for the coalition.
+    browser.goto(&app.url(&coalition_page)).await;
+    browser
+        .click("form[action='/app/act/coalition-referrals'] button")
+        .await;
+    let allowed = browser
+        .wait_for_text("Parrainage entre enseignes mis à jour")
+        .await;
+    assert!(allowed.contains("Autorisé"), "{allowed}");
+    browser.fill("cc-name", "Club des lecteurs").await;
+    browser.fill("cc-q1", "Genre préféré").await;
+    browser.set_value("cc-q1-kind", "CHOICE").await;
+    browser.fill("cc-q1-choices", "Roman ; Polar ; BD").await;
+    browser
+        .click("form[action='/app/act/coalition-club-create'] button")
+        .await;
+    let made = browser.wait_for_text("Club créé").await;
+    assert!(
+        made.contains("Club des lecteurs") && made.contains("Brand cafe : 0"),
+        "{made}"
+    );
+    browser.screenshot("operator-coalition-club").await;
+    sign_out(&browser).await;
+    // The brand finds it among its clubs, marked as the coalition's, without the close button.
+    sign_in(&browser, &app, "owner@cafe.example").await;
+    browser.click("nav a[href='/app/clubs']").await;
+    let clubs = browser.wait_for_text("Club des lecteurs").await;
+    assert!(clubs.contains("club de la coalition"), "{clubs}");
+    browser.click("a[href^='/app/clubs/']").await;
+    let page = browser.wait_for_text("Club de la coalition").await;
+    assert!(
+        page.contains("Membres des autres enseignes de la coalition"),
+        "{page}"
+    );
+    assert!(!page.contains("Fermer le club aux adhésions"), "{page}");
+    browser.screenshot("brand-coalition-club").await;
+    sign_out(&browser).await;
     // A brand that was never invited reads the coalition's page as not found.
     let livre = app.login("owner@livre.example", PASSWORD).await;
     let outsider = reqwest::Client::new()

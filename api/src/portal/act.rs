@@ -799,6 +799,26 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "coalition-club-create",
+        query: "mutation($c: ID!, $i: CoalitionClubInput!) { createCoalitionClub(coalitionId: $c, input: $i) { id } }",
+        vars: |f, _| Ok(json!({ "c": f.text("coalition_id"), "i": coalition_club_input(f) })),
+        done: (
+            "Club créé : chaque enseigne active de la coalition le propose à ses membres.",
+            "Club created: each active brand of the coalition offers it to its members.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "coalition-club-archive",
+        query: "mutation($id: ID!) { archiveCoalitionClub(id: $id) { id } }",
+        vars: |f, _| Ok(json!({ "id": id_field(f, "id") })),
+        done: (
+            "Club fermé aux adhésions dans toutes les enseignes.",
+            "Club closed to new members at every brand.",
+        ),
+        next: back,
+    },
+    Action {
         name: "coalition-leave",
         query: "mutation($id: ID!) { leaveCoalition(coalitionId: $id) { id } }",
         vars: |f, _| Ok(json!({ "id": f.text("coalition_id") })),
@@ -1053,6 +1073,12 @@ fn contest_input(f: &Fields, lang: Lang) -> Result<Value, String> {
         "prizes": prizes,
         "oddsOneIn": int("odds_one_in", ("Chances de gagner : 1 sur", "Chance to win: 1 in"))?,
     }))
+}
+
+/// A club run by a coalition, from the operator's form (the same questions as a brand club's).
+fn coalition_club_input(f: &Fields) -> Value {
+    let club = club_input(f);
+    json!({ "name": club["name"], "description": club["description"], "questions": club["questions"] })
 }
 
 /// A club from the new-club form: up to three questions (their keys made from their labels).

@@ -11,7 +11,7 @@ use super::view::View;
 pub(super) static CLUBS: View = View {
     template: "clubs.html",
     queries: &[
-        "{ clubs(archived: true) { id name description joinRule paid tierNames archivedAt
+        "{ clubs(archived: true) { id name description joinRule paid tierNames archivedAt runByCoalition
             questions { key label kind choices } } }",
         "{ segments { id name } }",
         "{ programs(first: 50) { nodes { id name mechanic } } }",
@@ -23,7 +23,9 @@ pub(super) static CLUB: View = View {
     template: "club.html",
     queries: &[
         "query($id: ID!) { club(id: $id) { id name description joinRule segmentId tierNames paid
-            membershipProgramId archivedAt createdAt questions { key label kind choices } } }",
+            membershipProgramId archivedAt createdAt runByCoalition questions { key label kind choices } } }",
+        "query($id: ID!) { clubOtherBrandsMembers(clubId: $id) { notShared
+            shared { brandName firstName lastName email joinedAt answers { key value } } } }",
         "query($id: ID!) { clubFigures(clubId: $id) { members invited joins leaves activeMembers
             membersRevenueMinor othersRevenueMinor revenuePerMemberMinor
             revenuePerOtherMemberMinor } }",

@@ -34,7 +34,9 @@ pub(super) static COALITION: View = View {
         issuePricePer1000Minor redemptionValuePer1000Minor feePer1000IssuedMinor feeBasisPoints
         pointsValidityMonths crossBrandReferrals
         brands { brandId brandName brandSlug status earnPoints earnPerAmountMinor billing
-            reservePoints invitedAt respondedAt leavesAt } } }"],
+            reservePoints invitedAt respondedAt leavesAt } } }",
+        "query($id: ID!) { coalitionClubs(coalitionId: $id) { id name description archivedAt
+            questions { label kind } brands { brandName members joins leaves } } }"],
     lookups: &[(
         "period",
         "query($id: ID!, $period: String!) { coalitionPeriod(coalitionId: $id, period: $period) {
