@@ -770,4 +770,88 @@ async fn a_coalition_runs_a_club_across_its_brands_and_each_brand_sees_its_own_a
         .await;
     let r = gb.query(JOIN, json!({ "c": pb, "m": late })).await;
     assert!(r["errors"].is_array(), "{r}");
+
+    // A second club, created once whatever the retries.
+    let keyed = "mutation($c: ID!, $i: CoalitionClubInput!, $k: String) { createCoalitionClub(coalitionId: $c, input: $i, idempotencyKey: $k) { id brands { brandName members } } }";
+    let velo = json!({ "name": "Club Vélo" });
+    let first = co
+        .operator
+        .query(keyed, json!({ "c": co.id, "i": velo, "k": "velo-1" }))
+        .await;
+    let again = co
+        .operator
+        .query(keyed, json!({ "c": co.id, "i": velo, "k": "velo-1" }))
+        .await;
+    let velo_id = first["data"]["createCoalitionClub"]["id"].clone();
+    assert!(velo_id.is_string(), "{first}");
+    assert_eq!(
+        again["data"]["createCoalitionClub"]["id"], velo_id,
+        "{again}"
+    );
+    assert_eq!(
+        first["data"]["createCoalitionClub"]["brands"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "each active brand has its place: {first}"
+    );
+    let r = co.operator.query(clubs, json!({ "c": co.id })).await;
+    assert_eq!(
+        r["data"]["coalitionClubs"].as_array().map(Vec::len),
+        Some(2),
+        "{r}"
+    );
+    let velo_place = |g: &fidelis_tests::Gql| {
+        let g = g.clone();
+        let id = velo_id.clone();
+        async move {
+            let r = g.query(list, json!({})).await;
+            r["data"]["clubs"]
+                .as_array()
+                .and_then(|cs| cs.iter().find(|x| x["coalitionClubId"] == id).cloned())
+                .map(|x| x["id"].as_str().unwrap_or_default().to_owned())
+        }
+    };
+    let (va, vb) = (
+        velo_place(&ga)
+            .await
+            .unwrap_or_else(|| panic!("A has no place")),
+        velo_place(&gb)
+            .await
+            .unwrap_or_else(|| panic!("B has no place")),
+    );
+    let r = gb.query(JOIN, json!({ "c": vb, "m": noe })).await;
+    assert_eq!(r["data"]["joinClub"]["status"], "ACTIVE", "{r}");
+    let seen = ga.query(others, json!({ "c": va })).await;
+    assert_eq!(
+        seen["data"]["clubOtherBrandsMembers"]["shared"]
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "{seen}"
+    );
+    // B leaves the coalition (at the end of the month): its place closes, and neither brand
+    // sees the other's members any more.
+    let r = gb
+        .query(
+            "mutation($c: ID!) { leaveCoalition(coalitionId: $c) { id } }",
+            json!({ "c": co.id }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    app.clock().advance(chrono::Duration::days(32));
+    let ga = app.as_token(&app.login(&a.owner.email, PASSWORD).await.access_token);
+    let gb = app.as_token(&app.login(&b.owner.email, PASSWORD).await.access_token);
+    let seen = ga.query(others, json!({ "c": va })).await;
+    assert_eq!(
+        seen["data"]["clubOtherBrandsMembers"],
+        json!({ "shared": [], "notShared": 0 }),
+        "{seen}"
+    );
+    assert!(velo_place(&gb).await.is_none(), "B's place is closed");
+    let r = gb.query(JOIN, json!({ "c": vb, "m": zoe })).await;
+    assert!(
+        r["errors"].is_array(),
+        "nobody joins at a brand that left: {r}"
+    );
 }

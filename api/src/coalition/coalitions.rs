@@ -361,7 +361,8 @@ pub async fn operated(
     Ok(coalition)
 }
 
-/// The coalition's active brands now (a leaving brand until its period ends).
+/// The coalition's active brands now (a leaving brand until its period ends; a suspended brand
+/// is not).
 pub async fn active_brands(
     base: &Base,
     coalition_id: Uuid,
@@ -370,7 +371,10 @@ pub async fn active_brands(
     Ok(db::brands_of(&base.db, coalition_id)
         .await?
         .into_iter()
-        .filter(|(p, _)| status_now(p, now) == CoalitionBrandStatus::Active)
+        .filter(|(p, b)| {
+            status_now(p, now) == CoalitionBrandStatus::Active
+                && b.status == brand::BrandStatus::Active
+        })
         .map(|(_, b)| b)
         .collect())
 }

@@ -28,7 +28,9 @@ use crate::{
         clubs::{self, Question},
         store,
     },
-    core::{deps::Base, error::AppError, tenancy::TenantScope, types::text},
+    core::{
+        deps::Base, error::AppError, idempotency::Idempotency, tenancy::TenantScope, types::text,
+    },
 };
 
 /// A coalition club as its operator sets it.
@@ -66,18 +68,51 @@ fn clean(spec: &CoalitionClubSpec) -> Result<Clean, AppError> {
     })
 }
 
-/// The operator creates a club for the coalition's brands.
+/// What a retried `createCoalitionClub` is compared with.
+#[derive(Debug, Clone, serde::Serialize)]
+struct Fingerprint<'a> {
+    coalition: Uuid,
+    name: &'a str,
+    description: Option<&'a str>,
+    questions: Option<&'a str>,
+}
+
+/// The operator creates a club for the coalition's brands (a replay with the same key returns
+/// the first one).
 pub async fn create(
     base: &Base,
     operator: Uuid,
     coalition: Uuid,
     spec: &CoalitionClubSpec,
+    idempotency_key: Option<&str>,
 ) -> Result<coalition_club::Model, AppError> {
     let coalition = crate::coalition::coalitions::operated(base, operator, coalition).await?;
     let clean = clean(spec)?;
+    let idem = Idempotency::optional(
+        // "c:" + the coalition id: idempotency scopes are at most 40 characters.
+        format!("c:{}", coalition.id),
+        "createCoalitionClub",
+        idempotency_key,
+        &Fingerprint {
+            coalition: coalition.id,
+            name: &clean.name,
+            description: clean.description.as_deref(),
+            questions: clean.questions.as_deref(),
+        },
+    )?;
     let now = base.clock.now();
+    let tx = crate::core::db::begin_write(&base.db).await?;
+    if let Some(idem) = &idem
+        && let Some(previous) = idem.claim(&tx).await?
+    {
+        drop(tx);
+        let id = crate::core::idempotency::recorded_id(&previous, "coalitionClub")?;
+        return store::coalition_club(&base.db, id)
+            .await?
+            .ok_or(AppError::NotFound);
+    }
     let saved = store::insert_coalition_club(
-        &base.db,
+        &tx,
         coalition_club::ActiveModel {
             id: Set(Uuid::now_v7()),
             coalition_id: Set(coalition.id),
@@ -90,6 +125,11 @@ pub async fn create(
         },
     )
     .await?;
+    if let Some(idem) = &idem {
+        idem.record(&tx, serde_json::json!({ "coalitionClub": saved.id }))
+            .await?;
+    }
+    tx.commit().await?;
     sync_club(base, &saved).await?;
     Ok(saved)
 }
@@ -186,12 +226,18 @@ pub async fn sync_brand(base: &Base, scope: &TenantScope) -> Result<(), AppError
 
 /// One brand's place: created when the brand is active and the club open; its name,
 /// description and questions the club's; archived when the club is or the brand is not active.
+/// Written in one transaction holding the club's row, read afresh: a sync that read the club
+/// before the operator changed it cannot write the older state over the newer.
 async fn sync_place(
     scope: &TenantScope,
     c: &coalition_club::Model,
     brand_active: bool,
 ) -> Result<(), AppError> {
-    let conn = scope.conn();
+    let conn = scope.begin().await?;
+    let Some(c) = store::lock_coalition_club(conn.db(), c.id).await? else {
+        return Ok(());
+    };
+    let c = &c;
     let existing = conn
         .find::<club::Entity>()
         .filter(club::Column::CoalitionClubId.eq(c.id))
@@ -228,6 +274,7 @@ async fn sync_place(
             vec![club::Column::TenantId, club::Column::CoalitionClubId],
         )
         .await?;
+        conn.commit().await?;
         return Ok(());
     };
     if place.name == c.name
@@ -244,6 +291,7 @@ async fn sync_place(
     model.archived_at = Set(archived);
     model.updated_at = Set(scope.now());
     conn.update(model).await?;
+    conn.commit().await?;
     Ok(())
 }
 
@@ -271,7 +319,8 @@ pub async fn list(
     Ok(out)
 }
 
-async fn counts(base: &Base, c: &coalition_club::Model) -> Result<Vec<BrandCount>, AppError> {
+/// Each brand's counts in a club (the operator's view).
+pub async fn counts(base: &Base, c: &coalition_club::Model) -> Result<Vec<BrandCount>, AppError> {
     let places = store::coalition_club_places(&base.db, c.id).await?;
     let ids: Vec<Uuid> = places.iter().map(|p| p.id).collect();
     let rows = store::club_members_of(&base.db, &ids).await?;
@@ -287,8 +336,9 @@ async fn counts(base: &Base, c: &coalition_club::Model) -> Result<Vec<BrandCount
                 .iter()
                 .map(|r| u64::try_from(r.joins).unwrap_or(0))
                 .sum(),
+            // As `clubFigures` counts them: had joined, not in now.
             leaves: count(&mine, |r| {
-                r.status == ClubMemberStatus::Left && r.joined_at.is_some()
+                r.status != ClubMemberStatus::Active && r.joins > 0
             }),
         });
     }
@@ -324,33 +374,60 @@ pub async fn other_brands_members(
     let c = store::coalition_club(&base.db, coalition_club)
         .await?
         .ok_or(AppError::NotFound)?;
+    let me = scope.tenant_id();
+    // Only while this brand is active in the coalition, and only the places of brands that
+    // are (a brand that left, or was suspended, shows nobody and is shown to nobody).
+    let active =
+        crate::coalition::coalitions::active_brands(base, c.coalition_id, scope.now()).await?;
+    if !active.iter().any(|b| b.id == me) {
+        return Ok((Vec::new(), 0));
+    }
     let places: Vec<club::Model> = store::coalition_club_places(&base.db, c.id)
         .await?
         .into_iter()
-        .filter(|p| p.tenant_id != scope.tenant_id())
+        .filter(|p| p.tenant_id != me && active.iter().any(|b| b.id == p.tenant_id))
         .collect();
     let ids: Vec<Uuid> = places.iter().map(|p| p.id).collect();
-    let me = scope.tenant_id();
+    let rows: Vec<club_member::Model> = store::club_members_of(&base.db, &ids)
+        .await?
+        .into_iter()
+        .filter(|r| r.status == ClubMemberStatus::Active)
+        .collect();
+    let member_ids: Vec<Uuid> = rows.iter().map(|r| r.member_id).collect();
+    let sharing =
+        crate::coalition::points::members_sharing_with(base, c.coalition_id, &member_ids, me)
+            .await?;
+    // The sharing members' profiles, read at their brand in batches.
+    let mut profiles: std::collections::HashMap<Uuid, entity::member::Model> =
+        std::collections::HashMap::new();
+    for brand in &active {
+        let theirs: Vec<Uuid> = rows
+            .iter()
+            .filter(|r| r.tenant_id == brand.id && sharing.contains(&r.member_id))
+            .map(|r| r.member_id)
+            .collect();
+        let conn = base.scope(brand.id).conn();
+        for chunk in theirs.chunks(500) {
+            for m in conn
+                .find::<entity::member::Entity>()
+                .filter(entity::member::Column::Id.is_in(chunk.iter().copied()))
+                .all(conn.db())
+                .await?
+            {
+                profiles.insert(m.id, m);
+            }
+        }
+    }
     let mut shown = Vec::new();
     let mut hidden = 0;
-    for row in store::club_members_of(&base.db, &ids).await? {
-        if row.status != ClubMemberStatus::Active {
-            continue;
-        }
-        let shares =
-            crate::coalition::points::shares_with(base, c.coalition_id, row.member_id, me).await?;
-        let other = base.scope(row.tenant_id);
-        let member = match shares {
-            true => other
-                .conn()
-                .get::<entity::member::Entity>(row.member_id)
-                .await
-                .ok(),
-            false => None,
-        };
-        match member {
+    for row in rows {
+        match profiles.remove(&row.member_id) {
             Some(member) => shown.push(SharedMember {
-                brand_name: other.brand().await?.name,
+                brand_name: active
+                    .iter()
+                    .find(|b| b.id == row.tenant_id)
+                    .map(|b| b.name.clone())
+                    .unwrap_or_default(),
                 answers: if row.answers_consent_at.is_some() {
                     clubs::answers_of(&row)
                 } else {

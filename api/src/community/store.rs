@@ -19,6 +19,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+
 use uuid::Uuid;
 
 use crate::core::error::AppError;
@@ -93,6 +94,21 @@ pub async fn coalition_club<C: ConnectionTrait>(
     id: Uuid,
 ) -> Result<Option<coalition_club::Model>, AppError> {
     Ok(coalition_club::Entity::find_by_id(id).one(conn).await?)
+}
+
+/// The club's row, locked until the transaction ends (PostgreSQL; SQLite writes one at a time):
+/// a brand's place is written from the club as it stands, never from an older read.
+pub async fn lock_coalition_club<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+) -> Result<Option<coalition_club::Model>, AppError> {
+    let select = coalition_club::Entity::find_by_id(id);
+    let select = if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select.lock_exclusive()
+    } else {
+        select
+    };
+    Ok(select.one(conn).await?)
 }
 
 /// A coalition's clubs, by name.

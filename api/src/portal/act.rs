@@ -800,8 +800,12 @@ pub(super) static STAFF: &[Action] = &[
     },
     Action {
         name: "coalition-club-create",
-        query: "mutation($c: ID!, $i: CoalitionClubInput!) { createCoalitionClub(coalitionId: $c, input: $i) { id } }",
-        vars: |f, _| Ok(json!({ "c": f.text("coalition_id"), "i": coalition_club_input(f) })),
+        query: "mutation($c: ID!, $i: CoalitionClubInput!, $k: String) { createCoalitionClub(coalitionId: $c, input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, _| {
+            Ok(
+                json!({ "c": f.text("coalition_id"), "i": coalition_club_input(f), "k": f.opt("idempotency_key") }),
+            )
+        },
         done: (
             "Club créé : chaque enseigne active de la coalition le propose à ses membres.",
             "Club created: each active brand of the coalition offers it to its members.",

@@ -408,7 +408,7 @@ pub(super) static CONTESTS: SpaceView = SpaceView {
 pub(super) static CLUBS: SpaceView = SpaceView {
     template: "member_clubs.html",
     queries: &[
-        "{ myClubs { club { id name description paid questions { key label kind choices } }
+        "{ myClubs { club { id name description paid runByCoalition questions { key label kind choices } }
             place { status answers { key value } answersConsentAt } whyNot } }",
     ],
 };

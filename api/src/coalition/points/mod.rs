@@ -379,5 +379,5 @@ mod views;
 pub use self::{
     blocks::{Block, ExpiryReport, add_block, expire_due},
     movements::{Earn, Redeem, Return, earn, redeem, reverse},
-    views::{CardView, Viewer, card_view, my_cards, shares_with},
+    views::{CardView, Viewer, card_view, members_sharing_with, my_cards},
 };

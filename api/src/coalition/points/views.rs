@@ -29,23 +29,14 @@ pub enum Viewer {
     },
 }
 
-/// Whether a brand member's coalition card in this coalition shares their profile with `brand`
-/// (the consent they gave when joining or since; the home brand always sees its own members).
-pub async fn shares_with(
+/// Of these brand members, those whose coalition card shares their profile with `brand`.
+pub async fn members_sharing_with(
     base: &Base,
     coalition: Uuid,
-    member: Uuid,
+    members: &[Uuid],
     brand: Uuid,
-) -> Result<bool, AppError> {
-    for card in db::cards_of_member(&base.db, member).await? {
-        if card.coalition_id == coalition
-            && (card.home_brand_id == brand
-                || db::consents(&base.db, card.id).await?.contains(&brand))
-        {
-            return Ok(true);
-        }
-    }
-    Ok(false)
+) -> Result<std::collections::HashSet<Uuid>, AppError> {
+    db::members_sharing_with(&base.db, coalition, members, brand).await
 }
 
 /// The member's own coalition cards.

@@ -447,6 +447,8 @@ impl ClubMutation {
         consent: Option<bool>,
         idempotency_key: Option<String>,
     ) -> Result<ClubPlace> {
+        // A coalition's club: the brand's place as it stands now (closed if the brand left).
+        crate::community::coalition_clubs::sync_brand(&ctx.state()?.base, ctx.scope()?).await?;
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: id("memberId", &member_id)?,
@@ -480,6 +482,7 @@ impl ClubMutation {
         consent: Option<bool>,
         idempotency_key: Option<String>,
     ) -> Result<ClubPlace> {
+        crate::community::coalition_clubs::sync_brand(&ctx.state()?.base, ctx.scope()?).await?;
         let j = Joining {
             club: id("clubId", &club_id)?,
             member: ctx.member_id()?,

@@ -212,6 +212,7 @@ impl CoalitionClubMutation {
         ctx: &Context<'_>,
         coalition_id: ID,
         input: CoalitionClubInput,
+        idempotency_key: Option<String>,
     ) -> Result<CoalitionClub> {
         let base = &ctx.state()?.base;
         let c = coalition_clubs::create(
@@ -219,9 +220,11 @@ impl CoalitionClubMutation {
             operator(ctx)?,
             id("coalitionId", &coalition_id)?,
             &input.into_spec(),
+            idempotency_key.as_deref(),
         )
         .await?;
-        Ok(view(c, Vec::new()))
+        let counts = coalition_clubs::counts(base, &c).await?;
+        Ok(view(c, counts))
     }
 
     /// The operator changes a club: every brand's place follows (members and answers stay).
@@ -240,7 +243,8 @@ impl CoalitionClubMutation {
             &input.into_spec(),
         )
         .await?;
-        Ok(view(c, Vec::new()))
+        let counts = coalition_clubs::counts(base, &c).await?;
+        Ok(view(c, counts))
     }
 
     /// The operator archives a club at every brand (members stay listed). Idempotent.
@@ -249,6 +253,7 @@ impl CoalitionClubMutation {
         let base = &ctx.state()?.base;
         let c = coalition_clubs::archive(base, operator(ctx)?, crate::core::types::id("id", &id)?)
             .await?;
-        Ok(view(c, Vec::new()))
+        let counts = coalition_clubs::counts(base, &c).await?;
+        Ok(view(c, counts))
     }
 }

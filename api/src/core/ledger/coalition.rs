@@ -707,3 +707,35 @@ pub async fn cards_of_member<C: ConnectionTrait>(
         .all(conn)
         .await?)
 }
+
+/// Of these brand members, those whose card in the coalition shares their profile with `brand`
+/// (their home brand is `brand`, or they consented to it). Read in batches.
+pub async fn members_sharing_with<C: ConnectionTrait>(
+    conn: &C,
+    coalition: Uuid,
+    members: &[Uuid],
+    brand: Uuid,
+) -> Result<std::collections::HashSet<Uuid>, AppError> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in members.chunks(500) {
+        let cards = coalition_member::Entity::find()
+            .filter(coalition_member::Column::CoalitionId.eq(coalition))
+            .filter(coalition_member::Column::MemberId.is_in(chunk.iter().copied()))
+            .all(conn)
+            .await?;
+        let consented: std::collections::HashSet<Uuid> = coalition_consent::Entity::find()
+            .filter(coalition_consent::Column::CoalitionMemberId.is_in(cards.iter().map(|c| c.id)))
+            .filter(coalition_consent::Column::BrandId.eq(brand))
+            .all(conn)
+            .await?
+            .into_iter()
+            .map(|c| c.coalition_member_id)
+            .collect();
+        for card in cards {
+            if card.home_brand_id == brand || consented.contains(&card.id) {
+                out.insert(card.member_id);
+            }
+        }
+    }
+    Ok(out)
+}
