@@ -22,6 +22,8 @@ pub struct Model {
     pub voucher_id: Option<Uuid>,
     /// Proofs of purchase this purchase brought to a premium offer.
     pub proofs: i32,
+    /// Points a premium credited with this purchase (until a return takes them back).
+    pub premium_points: i64,
     pub created_at: DateTimeUtc,
 }
 

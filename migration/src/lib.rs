@@ -40,6 +40,7 @@ mod m20261207_000030_create_clubs_and_events;
 mod m20261207_000031_add_instant_win_odds;
 mod m20261207_000032_add_coalition_referrals;
 mod m20261207_000033_create_coalition_clubs;
+mod m20261207_000034_add_premium_points;
 
 pub struct Migrator;
 
@@ -80,6 +81,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000031_add_instant_win_odds::Migration),
             Box::new(m20261207_000032_add_coalition_referrals::Migration),
             Box::new(m20261207_000033_create_coalition_clubs::Migration),
+            Box::new(m20261207_000034_add_premium_points::Migration),
         ]
     }
 }

@@ -899,6 +899,126 @@ async fn a_premium_after_n_proofs_then_a_return_takes_the_proof_and_the_unused_p
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_premium_in_points_is_credited_on_the_nth_proof_and_a_return_takes_it_back_as_a_debt() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("primepts").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    // 1 point per 1.00 spent.
+    let program = app
+        .new_points_program(
+            &brand,
+            "Points",
+            json!({ "points": 1, "perAmountMinor": 100 }),
+        )
+        .await;
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "m@primepts.example" }))
+        .await;
+    // Points need their program; another brand's program reads as NOT_FOUND.
+    let refused = owner
+        .query(
+            "mutation($i: OfferInput!) { createOffer(input: $i) { id } }",
+            json!({ "i": offer_input(&app, "Sans programme", "PREMIUM", json!({ "skus": ["THE"], "proofsNeeded": 2, "premiumPoints": 200 })) }),
+        )
+        .await;
+    assert_eq!(field_of(&refused), "input.premiumProgramId", "{refused}");
+    let other = app.new_brand("autreprime").await;
+    let theirs = app
+        .new_points_program(
+            &other,
+            "Leurs points",
+            json!({ "points": 1, "perAmountMinor": 100 }),
+        )
+        .await;
+    let refused = owner
+        .query(
+            "mutation($i: OfferInput!) { createOffer(input: $i) { id } }",
+            json!({ "i": offer_input(&app, "Programme d'autrui", "PREMIUM", json!({ "skus": ["THE"], "proofsNeeded": 2, "premiumPoints": 200, "premiumProgramId": theirs })) }),
+        )
+        .await;
+    assert_eq!(code_of(&refused), "NOT_FOUND", "{refused}");
+    // 2 teas = 200 points (no voucher).
+    let premium = create(&app, &brand, "2 thés = 200 points", "PREMIUM", json!({ "skus": ["THE"], "proofsNeeded": 2, "premiumPoints": 200, "premiumProgramId": program })).await;
+    let buy = |key: &str| json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 450, "idempotencyKey": key, "lines": [line("THE", None, 1, 450)] } });
+    let mut purchases = Vec::new();
+    for key in ["t1", "t2"] {
+        let r = owner.query(&record(), buy(key)).await;
+        let paid = &r["data"]["recordPurchase"];
+        assert!(step(paid, &premium)["voucherCode"].is_null(), "{paid}");
+        purchases.push(
+            paid["purchase"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    // 4 + 4 earned, 200 of premium on the second.
+    assert_eq!(app.points(&brand, &member).await, 208);
+    // A replayed purchase credits nothing more.
+    owner.query(&record(), buy("t2")).await;
+    assert_eq!(app.points(&brand, &member).await, 208);
+    // The member spends 150 of them on a reward.
+    let reward = owner
+        .query(
+            "mutation($i: CreateRewardInput!) { createReward(input: $i) { id } }",
+            json!({ "i": { "programId": program, "name": "Tasse", "kind": "GIFT", "pointsCost": 150, "amountMinor": 800 } }),
+        )
+        .await;
+    let reward = reward["data"]["createReward"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{reward}"))
+        .to_owned();
+    let r = owner
+        .query(
+            "mutation($i: RedeemRewardInput!) { redeemReward(input: $i) { id } }",
+            json!({ "i": { "memberId": member, "rewardId": reward } }),
+        )
+        .await;
+    assert!(r["data"]["redeemReward"]["id"].is_string(), "{r}");
+    assert_eq!(app.points(&brand, &member).await, 58);
+    // The first tea comes back: its 4 points and the premium's 200 are taken back; the 58
+    // left cover 58, the other 146 are owed.
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": purchases[0], "lines": [] } }),
+        )
+        .await;
+    assert_eq!(back["data"]["recordReturn"]["refundMinor"], 450, "{back}");
+    let balance = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { points { available debt } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    assert_eq!(
+        balance["data"]["member"]["points"],
+        json!([{ "available": 0, "debt": 146 }]),
+        "{balance}"
+    );
+    // Returning the second tea too takes nothing more back (the premium went once).
+    owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": purchases[1], "lines": [] } }),
+        )
+        .await;
+    let balance = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { points { available debt } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    assert_eq!(
+        balance["data"]["member"]["points"],
+        json!([{ "available": 0, "debt": 150 }]),
+        "its own 4 points only: {balance}"
+    );
+    let report = app.db_verify_ledger().await;
+    assert!(report.is_sound(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn offers_for_a_tier_and_just_bought_suppression() {
     let app = spawn_app().await;
     let brand = app.new_brand("cible").await;

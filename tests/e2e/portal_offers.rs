@@ -109,6 +109,24 @@ async fn an_owner_runs_offers_and_refund_claims_and_a_member_follows_theirs() {
         .await
         .trim_start_matches("/app/offers/")
         .to_owned();
+    // A premium in points: 3 coffees bring 100 points (no voucher).
+    app.new_points_program(
+        &brand,
+        "Points café",
+        json!({ "points": 1, "perAmountMinor": 100 }),
+    )
+    .await;
+    browser.goto(&app.url("/app/offers?kind=PREMIUM#new")).await;
+    browser.fill("name", "3 cafés = 100 points").await;
+    browser.set_value("starts", &day(0)).await;
+    browser.set_value("ends", &day(30)).await;
+    browser.fill("skus", "CAFE").await;
+    browser.fill("proofs", "3").await;
+    browser.fill("premium_points", "100").await;
+    browser.click("#new form button[type='submit']").await;
+    let made = browser.wait_for_text("Offre créée").await;
+    assert!(made.contains("Prime en points"), "{made}");
+    browser.screenshot("offer-premium-points").await;
     browser.goto(&app.url("/app/offers")).await;
     browser.wait_for_text("Remboursement différé (ODR)").await;
     browser.screenshot("offers-list").await;

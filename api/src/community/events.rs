@@ -23,17 +23,14 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{
-    community::points,
-    core::{
-        deps::Base,
-        error::AppError,
-        events,
-        idempotency::Idempotency,
-        ledger::CauseType,
-        tenancy::{Scoped, TenantScope},
-        types::text,
-    },
+use crate::core::{
+    deps::Base,
+    error::AppError,
+    events,
+    idempotency::Idempotency,
+    ledger::CauseType,
+    tenancy::{Scoped, TenantScope},
+    types::text,
 };
 
 /// Whether the member's personal data was erased (they may no longer be signed up to anything).
@@ -1034,7 +1031,7 @@ async fn reward<C: ConnectionTrait>(
     if e.reward_points > 0
         && let Some(program) = e.program_id
     {
-        points::credit(
+        crate::loyalty::grants::credit(
             tx,
             guest.member_id,
             program,

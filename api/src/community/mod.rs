@@ -10,7 +10,6 @@ pub mod events;
 pub mod fairness;
 pub mod graphql;
 pub mod http;
-mod points;
 pub mod referrals;
 mod store;
 

@@ -34,15 +34,12 @@ use sea_orm::{
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::{
-    community::points,
-    core::{
-        deps::Base,
-        error::AppError,
-        idempotency::Idempotency,
-        ledger::CauseType,
-        tenancy::{Scoped, TenantScope},
-    },
+use crate::core::{
+    deps::Base,
+    error::AppError,
+    idempotency::Idempotency,
+    ledger::CauseType,
+    tenancy::{Scoped, TenantScope},
 };
 
 fn default_policy(tenant: Uuid) -> referral_policy::Model {
@@ -839,7 +836,7 @@ async fn convert(
             if let Some(program) = referrer_policy.program_id
                 && referrer_points > 0
             {
-                points::credit(
+                crate::loyalty::grants::credit(
                     &tx,
                     r.referrer_id,
                     program,
@@ -863,7 +860,7 @@ async fn convert(
             if let Some(program) = policy.program_id
                 && policy.referee_points > 0
             {
-                points::credit(
+                crate::loyalty::grants::credit(
                     &tx,
                     r.referee_id,
                     program,
@@ -986,7 +983,7 @@ async fn reverse(scope: &TenantScope, purchase: Uuid) -> Result<bool, AppError> 
         if let Some(program) = program
             && given > 0
         {
-            points::take_back(
+            crate::loyalty::grants::take_back(
                 &tx,
                 member,
                 program,

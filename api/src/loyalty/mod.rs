@@ -7,6 +7,7 @@
 pub mod balances;
 pub mod checkout;
 pub mod gestures;
+pub mod grants;
 pub mod graphql;
 pub mod http;
 pub mod jobs;

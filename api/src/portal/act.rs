@@ -1014,6 +1014,8 @@ fn offer_input(f: &Fields, lang: Lang) -> Result<Value, String> {
         "claimDeadlineDays": int("deadline", ("Délai pour demander", "Deadline to claim"))?.unwrap_or(30),
         "proofsNeeded": int("proofs", ("Preuves d'achat nécessaires", "Proofs of purchase needed"))?.unwrap_or(0),
         "countUnits": f.checked("count_units"),
+        "premiumPoints": int("premium_points", ("Points offerts par la prime", "Points the premium gives"))?.unwrap_or(0),
+        "premiumProgramId": f.opt("premium_program_id").filter(|_| f.opt("premium_points").is_some()),
     }))
 }
 

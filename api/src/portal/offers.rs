@@ -13,6 +13,7 @@ pub(super) static OFFERS: View = View {
         "{ offerFigures: offers { id figures { redemptions discountGivenMinor valueGivenMinor
             revenueMinor budgetLeftMinor } } }",
         "{ segments { id name } }",
+        "{ programs(first: 50) { nodes { id name mechanic } } }",
     ],
     lookups: &[],
 };
@@ -26,10 +27,11 @@ pub(super) static OFFER: View = View {
             minimumBasketMinor buyQuantity payQuantity nth bundleParts { skus categories quantity }
             bundlePriceMinor perQuantity freeQuantity giftSku giftValueMinor tradeInCategory
             voucherAmountMinor voucherPercent voucherValidFromDays voucherValidDays
-            claimDeadlineDays proofsNeeded countUnits periodDays
+            claimDeadlineDays proofsNeeded countUnits periodDays premiumPoints premiumProgramId
             figures { redemptions discountGivenMinor valueGivenMinor revenueMinor budgetLeftMinor }
             claims { submitted approved rejected paid owedMinor paidMinor } } }",
         "{ segments { id name } }",
+        "{ programs(first: 50) { nodes { id name mechanic } } }",
         "query($id: ID!) { refundClaims(offerId: $id) { id memberId purchaseId receiptReference
             receiptDate receiptAmountMinor amountMinor status reason payoutReference paidOn } }",
     ],

@@ -377,7 +377,7 @@ pub async fn claim(
             let program = c.program_id.ok_or_else(|| {
                 AppError::conflict("this contest names no points program to credit")
             })?;
-            crate::community::points::credit(
+            crate::loyalty::grants::credit(
                 &tx,
                 w.member_id,
                 program,

@@ -749,7 +749,7 @@ pub(crate) async fn refund_points<C: ConnectionTrait>(
         .await?;
     let mut given = 0;
     for e in paid {
-        crate::community::points::credit(
+        crate::loyalty::grants::credit(
             tx,
             e.member_id,
             program,

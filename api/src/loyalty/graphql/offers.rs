@@ -157,6 +157,13 @@ pub struct OfferInput {
     /// PREMIUM: the period proofs are collected in, in days from the offer's start (none: the
     /// whole offer).
     pub period_days: Option<i32>,
+    /// PREMIUM: points the premium credits (with the voucher, or alone when the voucher has
+    /// neither amount nor percent); a return that takes its proofs back takes them back (what
+    /// was spent since is owed, repaid from later earnings).
+    #[graphql(default)]
+    pub premium_points: i64,
+    /// PREMIUM: the points program `premiumPoints` are credited to.
+    pub premium_program_id: Option<ID>,
 }
 
 impl OfferInput {
@@ -244,6 +251,12 @@ impl OfferInput {
                 count_units: self.count_units,
                 period_days: self.period_days.map(i64::from),
                 voucher,
+                premium_points: self.premium_points,
+                premium_program_id: self
+                    .premium_program_id
+                    .as_deref()
+                    .map(|p| crate::core::types::id("input.premiumProgramId", p))
+                    .transpose()?,
             },
         };
         Ok(OfferSpec {
@@ -326,6 +339,9 @@ pub struct Offer {
     pub proofs_needed: i32,
     pub count_units: bool,
     pub period_days: Option<i32>,
+    /// PREMIUM: points the premium credits, and their program.
+    pub premium_points: i64,
+    pub premium_program_id: Option<ID>,
     #[graphql(skip)]
     figures: OfferFigures,
     #[graphql(skip)]
@@ -415,6 +431,8 @@ impl TryFrom<offer::Model> for Offer {
             proofs_needed: 0,
             count_units: false,
             period_days: None,
+            premium_points: 0,
+            premium_program_id: None,
             id: ID(o.id.to_string()),
             name: o.name,
             description: o.description,
@@ -568,6 +586,8 @@ impl TryFrom<offer::Model> for Offer {
                 count_units,
                 period_days,
                 voucher,
+                premium_points,
+                premium_program_id,
             } => {
                 selected(selector);
                 view.kind = OfferKind::Premium;
@@ -575,6 +595,8 @@ impl TryFrom<offer::Model> for Offer {
                 view.count_units = count_units;
                 view.period_days = period_days.map(small);
                 view.voucher(&voucher);
+                view.premium_points = premium_points;
+                view.premium_program_id = premium_program_id.map(|p| ID(p.to_string()));
             }
         }
         Ok(view)

@@ -778,6 +778,7 @@ pub async fn book<C: ConnectionTrait>(
             returned_minor: Set(0),
             voucher_id: Set(voucher.as_ref().map(|v| v.id)),
             proofs: Set(0),
+            premium_points: Set(0),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -820,6 +821,8 @@ async fn book_proofs<C: ConnectionTrait>(
     let OfferRules::Premium {
         proofs: needed,
         voucher: spec,
+        premium_points,
+        premium_program_id,
         ..
     } = &loaded.candidate.rules
     else {
@@ -867,6 +870,7 @@ async fn book_proofs<C: ConnectionTrait>(
     // One premium per purchase; proofs beyond carry over to the next one.
     let premiums = Ord::min(row.proofs / needed, 1);
     let mut first = None;
+    let mut credited = 0;
     if premiums > 0 {
         key(tx
             .update_many::<offer_progress::Entity>()
@@ -881,10 +885,32 @@ async fn book_proofs<C: ConnectionTrait>(
         .exec(tx.db())
         .await?;
         for _ in 0..premiums {
-            let v =
-                vouchers::issue_for_offer(tx, member, spec, &loaded.offer.name, currency.code())
-                    .await?;
-            first.get_or_insert(v);
+            if spec.is_set() {
+                let v = vouchers::issue_for_offer(
+                    tx,
+                    member,
+                    spec,
+                    &loaded.offer.name,
+                    currency.code(),
+                )
+                .await?;
+                first.get_or_insert(v);
+            }
+            if let Some(program) = premium_program_id
+                && *premium_points > 0
+            {
+                crate::loyalty::grants::credit(
+                    tx,
+                    member,
+                    *program,
+                    *premium_points,
+                    format!("Premium of offer {}", loaded.offer.name),
+                    (TransactionKind::Promotion, CauseType::Purchase, purchase_id),
+                    AccountKind::BrandPointsIssued,
+                )
+                .await?;
+                credited += *premium_points;
+            }
         }
     }
     // The qualifying units of each line: what a return takes back.
@@ -906,6 +932,7 @@ async fn book_proofs<C: ConnectionTrait>(
         returned_minor: Set(0),
         voucher_id: Set(first.as_ref().map(|v| v.id)),
         proofs: Set(brought),
+        premium_points: Set(credited),
         created_at: Set(tx.now()),
     })
     .await?;
@@ -1007,25 +1034,66 @@ async fn return_proofs<C: ConnectionTrait>(
         .find::<offer_redemption::Entity>()
         .filter(offer_redemption::Column::OfferId.eq(offer.id))
         .filter(offer_redemption::Column::MemberId.eq(member))
-        .filter(offer_redemption::Column::VoucherId.is_not_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(offer_redemption::Column::VoucherId.is_not_null())
+                .add(offer_redemption::Column::PremiumPoints.gt(0)),
+        )
         .order_by_desc(offer_redemption::Column::CreatedAt)
         .all(tx.db())
         .await?;
+    let program = match &rules {
+        OfferRules::Premium {
+            premium_program_id, ..
+        } => *premium_program_id,
+        _ => None,
+    };
     let mut reclaimed = 0;
     for r in issued {
         if missing <= 0 {
             break;
         }
-        let Some(v) = r.voucher_id else { continue };
-        let cancelled = tx
-            .update_many::<voucher::Entity>()
-            .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
-            .filter(voucher::Column::Id.eq(v))
-            .filter(voucher::Column::Uses.eq(0))
-            .filter(voucher::Column::CancelledAt.is_null())
-            .exec(tx.db())
+        // Points: taken back whatever the member did with them (what they spent since is owed,
+        // repaid from later earnings), once (the redemption's points go to zero).
+        let mut took_points = false;
+        if r.premium_points > 0
+            && let Some(program) = program
+        {
+            crate::loyalty::grants::take_back(
+                tx,
+                member,
+                program,
+                r.premium_points,
+                format!("Premium of offer {} taken back by a return", offer.name),
+                (
+                    TransactionKind::Promotion,
+                    CauseType::Purchase,
+                    r.purchase_id,
+                ),
+                tx.now(),
+            )
             .await?;
-        if cancelled.rows_affected == 1 {
+            tx.update_many::<offer_redemption::Entity>()
+                .col_expr(offer_redemption::Column::PremiumPoints, Expr::value(0i64))
+                .filter(offer_redemption::Column::Id.eq(r.id))
+                .exec(tx.db())
+                .await?;
+            took_points = true;
+        }
+        // A voucher: cancelled if unused; a used one stays the member's.
+        let mut cancelled_voucher = false;
+        if let Some(v) = r.voucher_id {
+            let cancelled = tx
+                .update_many::<voucher::Entity>()
+                .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
+                .filter(voucher::Column::Id.eq(v))
+                .filter(voucher::Column::Uses.eq(0))
+                .filter(voucher::Column::CancelledAt.is_null())
+                .exec(tx.db())
+                .await?;
+            cancelled_voucher = cancelled.rows_affected == 1;
+        }
+        if took_points || cancelled_voucher {
             reclaimed += 1;
             missing -= needed;
         }

@@ -68,6 +68,24 @@ async fn check_segment(scope: &TenantScope, segment: Option<Uuid>) -> Result<(),
     Ok(())
 }
 
+/// A premium's points program must be the brand's (NOT_FOUND otherwise) and give points.
+async fn check_premium_program(scope: &TenantScope, rules: &OfferRules) -> Result<(), AppError> {
+    if let OfferRules::Premium {
+        premium_program_id: Some(id),
+        ..
+    } = rules
+    {
+        let p = crate::loyalty::programs::get(scope, *id).await?;
+        if p.rules.points().is_none() {
+            return Err(AppError::validation(
+                "input.premiumProgramId",
+                "is not a points program",
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A club named by an offer must be the brand's (another brand's reads as NOT_FOUND).
 async fn check_club(scope: &TenantScope, club: Option<Uuid>) -> Result<(), AppError> {
     if let Some(id) = club {
@@ -275,6 +293,7 @@ pub async fn create(
     let (name, description, code) = validate(&spec)?;
     check_segment(scope, spec.segment_id).await?;
     check_club(scope, spec.club_id).await?;
+    check_premium_program(scope, &spec.rules).await?;
     let now = scope.now();
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
@@ -355,6 +374,7 @@ pub async fn update(
     let (name, description, code) = validate(&spec)?;
     check_segment(scope, spec.segment_id).await?;
     check_club(scope, spec.club_id).await?;
+    check_premium_program(scope, &spec.rules).await?;
     let tx = scope.begin().await?;
     if let Some(idem) = &idem
         && let Some(_previous) = idem.claim(tx.db()).await?

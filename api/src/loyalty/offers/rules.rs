@@ -143,7 +143,8 @@ pub enum OfferRules {
     },
     /// Premium against proofs (prime de fidélité): each purchase of the selected products (or
     /// each unit, with `count_units`) is a proof; the `proofs`-th within the period (the offer's
-    /// window, or `period_days` from its start) issues the premium voucher.
+    /// window, or `period_days` from its start) issues the premium: the voucher (when it has an
+    /// amount or a percent) and/or `premium_points` of `premium_program_id`.
     #[serde(rename_all = "camelCase")]
     Premium {
         selector: Selector,
@@ -151,6 +152,10 @@ pub enum OfferRules {
         count_units: bool,
         period_days: Option<i64>,
         voucher: DeferredVoucher,
+        #[serde(default)]
+        premium_points: i64,
+        #[serde(default)]
+        premium_program_id: Option<uuid::Uuid>,
     },
     /// Deferred coupon: a purchase whose selected lines reach `minimum_basket_minor` issues a
     /// voucher for a later visit.
@@ -364,6 +369,8 @@ impl OfferRules {
                 proofs,
                 period_days,
                 voucher,
+                premium_points,
+                premium_program_id,
                 ..
             } => {
                 selector.validate("input.skus")?;
@@ -371,7 +378,25 @@ impl OfferRules {
                 if period_days.is_some_and(|d| !(1..=3650).contains(&d)) {
                     return bad("input.periodDays", "must be between 1 and 3650");
                 }
-                validate_voucher(voucher)?;
+                if !(0..=1_000_000_000).contains(premium_points) {
+                    return bad("input.premiumPoints", "must be between 0 and 1000000000");
+                }
+                match (*premium_points > 0, premium_program_id.is_some()) {
+                    (true, false) => {
+                        return bad(
+                            "input.premiumProgramId",
+                            "name the points program the premium's points are credited to",
+                        );
+                    }
+                    (false, true) => {
+                        return bad("input.premiumPoints", "give the premium's points");
+                    }
+                    _ => {}
+                }
+                // Points alone, a voucher alone, or both.
+                if *premium_points == 0 || voucher.amount_minor != 0 || voucher.percent != 0 {
+                    validate_voucher(voucher)?;
+                }
             }
             Self::Deferred {
                 selector,
@@ -384,6 +409,13 @@ impl OfferRules {
             }
         }
         Ok(())
+    }
+}
+
+impl DeferredVoucher {
+    /// A premium may give points alone: its voucher then has neither amount nor percent.
+    pub fn is_set(&self) -> bool {
+        self.amount_minor != 0 || self.percent != 0
     }
 }
 

@@ -1,6 +1,6 @@
-//! Points the community gives and takes back (contest prizes and refunds, referral rewards and
-//! their reversal): balanced ledger transactions against the program's issued account, credits
-//! in a new lot lasting as the program's points do.
+//! Points given outside earning and taken back (premiums of offers, contest prizes and refunds,
+//! referral and attendance rewards, and their reversal): balanced ledger transactions against
+//! the program's issued account, credits in a new lot lasting as the program's points do.
 
 use chrono::{DateTime, Utc};
 use entity::{ledger_account::AccountKind, ledger_transaction::TransactionKind};
