@@ -24,6 +24,8 @@ pub struct Model {
     pub proofs: i32,
     /// Points a premium credited with this purchase (until a return takes them back).
     pub premium_points: i64,
+    /// The program those points went to.
+    pub premium_program_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

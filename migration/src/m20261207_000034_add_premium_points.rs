@@ -10,6 +10,7 @@ pub struct Migration;
 enum OfferRedemption {
     Table,
     PremiumPoints,
+    PremiumProgramId,
 }
 
 #[async_trait::async_trait]
@@ -22,10 +23,27 @@ impl MigrationTrait for Migration {
                     .add_column(big_integer(OfferRedemption::PremiumPoints).default(0))
                     .to_owned(),
             )
+            .await?;
+        // The program they went to (the offer's rules may name another one later).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .add_column(uuid_null(OfferRedemption::PremiumProgramId))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .drop_column(OfferRedemption::PremiumProgramId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -977,14 +977,18 @@ async fn a_premium_in_points_is_credited_on_the_nth_proof_and_a_return_takes_it_
     assert!(r["data"]["redeemReward"]["id"].is_string(), "{r}");
     assert_eq!(app.points(&brand, &member).await, 58);
     // The first tea comes back: its 4 points and the premium's 200 are taken back; the 58
-    // left cover 58, the other 146 are owed.
+    // left cover 58, the other 146 are owed (the return says so).
     let back = owner
         .query(
-            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor pointsReversed pointsToDebt } }",
             json!({ "i": { "purchaseId": purchases[0], "lines": [] } }),
         )
         .await;
-    assert_eq!(back["data"]["recordReturn"]["refundMinor"], 450, "{back}");
+    assert_eq!(
+        back["data"]["recordReturn"],
+        json!({ "refundMinor": 450, "pointsReversed": 58, "pointsToDebt": 146 }),
+        "{back}"
+    );
     let balance = owner
         .query(
             "query($id: ID!) { member(id: $id) { points { available debt } } }",

@@ -237,8 +237,9 @@ pub async fn record(
     };
     let mut outcome = Returned {
         purchase_id,
-        points_reversed: 0,
-        points_to_debt: 0,
+        // The premium points a return of proofs took back count with the purchase's own.
+        points_reversed: offer_returned.premium_points_taken,
+        points_to_debt: offer_returned.premium_points_owed,
         cashback_reversed_minor: 0,
         cashback_to_debt_minor: 0,
         stamps_reversed: 0,
@@ -247,7 +248,7 @@ pub async fn record(
         cashback_refunded_minor: 0,
         stored_value_refunded_minor: 0,
         refund_minor: share.value_returned_now(),
-        offer_discount_returned_minor: offer_returned,
+        offer_discount_returned_minor: offer_returned.discount_minor,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());

@@ -779,6 +779,7 @@ pub async fn book<C: ConnectionTrait>(
             voucher_id: Set(voucher.as_ref().map(|v| v.id)),
             proofs: Set(0),
             premium_points: Set(0),
+            premium_program_id: Set(None),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -933,6 +934,7 @@ async fn book_proofs<C: ConnectionTrait>(
         voucher_id: Set(first.as_ref().map(|v| v.id)),
         proofs: Set(brought),
         premium_points: Set(credited),
+        premium_program_id: Set(premium_program_id.filter(|_| credited > 0)),
         created_at: Set(tx.now()),
     })
     .await?;
@@ -952,9 +954,9 @@ async fn return_proofs<C: ConnectionTrait>(
     tx: &Scoped<C>,
     redemption: &offer_redemption::Model,
     lines: &[LineReturn],
-) -> Result<(), AppError> {
+) -> Result<(i64, i64), AppError> {
     let Some(member) = redemption.member_id else {
-        return Ok(());
+        return Ok((0, 0));
     };
     let offer = tx.get::<offer::Entity>(redemption.offer_id).await?;
     let rules = rules_of(&offer)?;
@@ -964,7 +966,7 @@ async fn return_proofs<C: ConnectionTrait>(
         ..
     } = &rules
     else {
-        return Ok(());
+        return Ok((0, 0));
     };
     let units: Vec<(i32, i64)> =
         serde_json::from_str(&redemption.allocation).map_err(|e| AppError::Internal(e.into()))?;
@@ -990,7 +992,7 @@ async fn return_proofs<C: ConnectionTrait>(
         i64::from(before > 0 && after == 0)
     };
     if removed <= 0 {
-        return Ok(());
+        return Ok((0, 0));
     }
     let start = premium_period_start(&offer, &rules, redemption.created_at);
     let key = |q: sea_orm::UpdateMany<offer_progress::Entity>| {
@@ -1021,10 +1023,10 @@ async fn return_proofs<C: ConnectionTrait>(
         .one(tx.db())
         .await?
     else {
-        return Ok(());
+        return Ok((0, 0));
     };
     if row.proofs >= 0 {
-        return Ok(());
+        return Ok((0, 0));
     }
     // The proofs paid for premiums already issued: reclaim the latest ones, if unused, one per
     // N proofs missing.
@@ -1042,46 +1044,18 @@ async fn return_proofs<C: ConnectionTrait>(
         .order_by_desc(offer_redemption::Column::CreatedAt)
         .all(tx.db())
         .await?;
-    let program = match &rules {
-        OfferRules::Premium {
-            premium_program_id, ..
-        } => *premium_program_id,
-        _ => None,
-    };
     let mut reclaimed = 0;
-    for r in issued {
+    let mut points_back = (0, 0);
+    // Only the premiums of this period (the proofs were given back to this period's row).
+    for r in issued
+        .into_iter()
+        .filter(|r| premium_period_start(&offer, &rules, r.created_at) == start)
+    {
         if missing <= 0 {
             break;
         }
-        // Points: taken back whatever the member did with them (what they spent since is owed,
-        // repaid from later earnings), once (the redemption's points go to zero).
-        let mut took_points = false;
-        if r.premium_points > 0
-            && let Some(program) = program
-        {
-            crate::loyalty::grants::take_back(
-                tx,
-                member,
-                program,
-                r.premium_points,
-                format!("Premium of offer {} taken back by a return", offer.name),
-                (
-                    TransactionKind::Promotion,
-                    CauseType::Purchase,
-                    r.purchase_id,
-                ),
-                tx.now(),
-            )
-            .await?;
-            tx.update_many::<offer_redemption::Entity>()
-                .col_expr(offer_redemption::Column::PremiumPoints, Expr::value(0i64))
-                .filter(offer_redemption::Column::Id.eq(r.id))
-                .exec(tx.db())
-                .await?;
-            took_points = true;
-        }
-        // A voucher: cancelled if unused; a used one stays the member's.
-        let mut cancelled_voucher = false;
+        // A premium comes back whole or not at all: its voucher, if it has one, must be unused
+        // (cancelled now); a used one leaves the premium the member's, points included.
         if let Some(v) = r.voucher_id {
             let cancelled = tx
                 .update_many::<voucher::Entity>()
@@ -1091,12 +1065,43 @@ async fn return_proofs<C: ConnectionTrait>(
                 .filter(voucher::Column::CancelledAt.is_null())
                 .exec(tx.db())
                 .await?;
-            cancelled_voucher = cancelled.rows_affected == 1;
+            if cancelled.rows_affected != 1 {
+                continue;
+            }
         }
-        if took_points || cancelled_voucher {
-            reclaimed += 1;
-            missing -= needed;
+        // Its points: taken back whatever the member did with them (what was spent since is
+        // owed, repaid from later earnings), once: the redemption's points are zeroed by a
+        // conditional update first, so two returns never both take them.
+        if r.premium_points > 0
+            && let Some(program) = r.premium_program_id
+        {
+            let zeroed = tx
+                .update_many::<offer_redemption::Entity>()
+                .col_expr(offer_redemption::Column::PremiumPoints, Expr::value(0i64))
+                .filter(offer_redemption::Column::Id.eq(r.id))
+                .filter(offer_redemption::Column::PremiumPoints.gt(0))
+                .exec(tx.db())
+                .await?;
+            if zeroed.rows_affected == 1 {
+                let (taken, owed) = crate::loyalty::grants::take_back(
+                    tx,
+                    member,
+                    program,
+                    r.premium_points,
+                    format!("Premium of offer {} taken back by a return", offer.name),
+                    (
+                        TransactionKind::Promotion,
+                        CauseType::Purchase,
+                        r.purchase_id,
+                    ),
+                    tx.now(),
+                )
+                .await?;
+                points_back = (points_back.0 + taken, points_back.1 + owed);
+            }
         }
+        reclaimed += 1;
+        missing -= needed;
     }
     // What no unused premium covers stays the member's (a premium already used): the progress
     // starts again from zero.
@@ -1110,7 +1115,7 @@ async fn return_proofs<C: ConnectionTrait>(
         ))
     .exec(tx.db())
     .await?;
-    Ok(())
+    Ok(points_back)
 }
 
 /// One PROMOTION transaction: `amount` from the offer's expense to what its customers received
@@ -1163,9 +1168,19 @@ pub struct LineReturn {
     pub returned_after: i64,
 }
 
+/// What a return gave back to offers: the discount, and the premium points taken back (taken
+/// from the member's points, and owed).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OffersReturned {
+    pub discount_minor: i64,
+    pub premium_points_taken: i64,
+    pub premium_points_owed: i64,
+}
+
 /// Gives back, for a return, each offer's share of the returned units (cumulative floors, so
 /// partial returns add up to exactly the whole), booked against the offer; a deferred voucher
-/// whose purchase is wholly returned is cancelled if unused. Returns the discount given back.
+/// whose purchase is wholly returned is cancelled if unused; a premium's proofs go, and with
+/// them, when the progress falls short, the latest premiums of the period.
 pub async fn on_return<C: ConnectionTrait>(
     tx: &Scoped<C>,
     purchase_id: Uuid,
@@ -1173,7 +1188,7 @@ pub async fn on_return<C: ConnectionTrait>(
     lines: &[LineReturn],
     currency: crate::core::types::Currency,
     at: DateTime<Utc>,
-) -> Result<i64, AppError> {
+) -> Result<OffersReturned, AppError> {
     // In offer order, as checkouts claim them (no two transactions lock two offers in
     // opposite orders).
     let redemptions = tx
@@ -1188,9 +1203,11 @@ pub async fn on_return<C: ConnectionTrait>(
         .filter(|l| l.given.is_none())
         .all(|l| l.returned_after >= l.quantity);
     let mut total = 0;
+    let mut premium = (0, 0);
     for r in redemptions {
         if r.proofs > 0 {
-            return_proofs(tx, &r, lines).await?;
+            let (taken, owed) = return_proofs(tx, &r, lines).await?;
+            premium = (premium.0 + taken, premium.1 + owed);
             continue;
         }
         let allocation: Vec<(i32, i64)> =
@@ -1288,5 +1305,9 @@ pub async fn on_return<C: ConnectionTrait>(
                 .await?;
         }
     }
-    Ok(total)
+    Ok(OffersReturned {
+        discount_minor: total,
+        premium_points_taken: premium.0,
+        premium_points_owed: premium.1,
+    })
 }
