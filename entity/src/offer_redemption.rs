@@ -26,6 +26,8 @@ pub struct Model {
     pub premium_points: i64,
     /// The program those points went to.
     pub premium_program_id: Option<Uuid>,
+    /// Their lot (what expired of it is not taken back again).
+    pub premium_lot_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
 }
 

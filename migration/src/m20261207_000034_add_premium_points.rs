@@ -11,6 +11,7 @@ enum OfferRedemption {
     Table,
     PremiumPoints,
     PremiumProgramId,
+    PremiumLotId,
 }
 
 #[async_trait::async_trait]
@@ -32,10 +33,27 @@ impl MigrationTrait for Migration {
                     .add_column(uuid_null(OfferRedemption::PremiumProgramId))
                     .to_owned(),
             )
+            .await?;
+        // And their lot (what expired of it is not taken back again).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .add_column(uuid_null(OfferRedemption::PremiumLotId))
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .drop_column(OfferRedemption::PremiumLotId)
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()

@@ -1023,6 +1023,74 @@ async fn a_premium_in_points_is_credited_on_the_nth_proof_and_a_return_takes_it_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn premium_points_that_expired_are_not_taken_back_again_by_a_return() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("primexp").await;
+    // Points last 1 month.
+    let program = app
+        .new_points_program(
+            &brand,
+            "Points",
+            json!({ "points": 1, "perAmountMinor": 100, "validityMonths": 1 }),
+        )
+        .await;
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "m@primexp.example" }))
+        .await;
+    let premium = create(&app, &brand, "2 thés = 200 points", "PREMIUM", json!({ "skus": ["THE"], "proofsNeeded": 2, "premiumPoints": 200, "premiumProgramId": program })).await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let mut purchases = Vec::new();
+    for key in ["x1", "x2"] {
+        let r = owner
+            .query(&record(), json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 450, "idempotencyKey": key, "lines": [line("THE", None, 1, 450)] } }))
+            .await;
+        assert!(
+            step(&r["data"]["recordPurchase"], &premium).is_object(),
+            "{r}"
+        );
+        purchases.push(
+            r["data"]["recordPurchase"]["purchase"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert_eq!(app.points(&brand, &member).await, 208);
+    // Two months later every point has expired; the return of the first tea takes nothing
+    // more: neither its own 4 nor the premium's 200 are owed.
+    app.clock().advance(chrono::Duration::days(62));
+    let brand = TestBrand {
+        owner: app.login(&brand.owner.email, fidelis_tests::PASSWORD).await,
+        ..brand
+    };
+    let owner = app.as_token(&brand.owner.access_token);
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor pointsReversed pointsToDebt } }",
+            json!({ "i": { "purchaseId": purchases[0], "lines": [] } }),
+        )
+        .await;
+    assert_eq!(
+        back["data"]["recordReturn"],
+        json!({ "refundMinor": 450, "pointsReversed": 0, "pointsToDebt": 0 }),
+        "{back}"
+    );
+    let balance = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { points { available debt } } }",
+            json!({ "id": member }),
+        )
+        .await;
+    assert_eq!(
+        balance["data"]["member"]["points"],
+        json!([{ "available": 0, "debt": 0 }]),
+        "{balance}"
+    );
+    let report = app.db_verify_ledger().await;
+    assert!(report.is_sound(), "{report:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn offers_for_a_tier_and_just_bought_suppression() {
     let app = spawn_app().await;
     let brand = app.new_brand("cible").await;

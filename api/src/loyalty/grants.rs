@@ -16,8 +16,9 @@ use crate::core::{
 /// Points credited while their program has no points rules in force last this long.
 const FALLBACK_MONTHS: u32 = 12;
 
-/// Credits `points` of `program` to `member` (a new lot), as one transaction, from `counter`:
-/// the brand's issued account for something given, its redeemed account for points given back.
+/// Credits `points` of `program` to `member` (a new lot, whose id is returned), as one
+/// transaction, from `counter`: the brand's issued account for something given, its redeemed
+/// account for points given back.
 pub(crate) async fn credit<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
@@ -26,7 +27,7 @@ pub(crate) async fn credit<C: ConnectionTrait>(
     reason: String,
     cause: (TransactionKind, CauseType, Uuid),
     counter: AccountKind,
-) -> Result<(), AppError> {
+) -> Result<Uuid, AppError> {
     let now = tx.now();
     let months = match crate::loyalty::programs::rules_at(tx, program, now).await? {
         Some((rules, _)) => rules
@@ -68,7 +69,48 @@ pub(crate) async fn credit<C: ConnectionTrait>(
         ],
     )
     .await?;
-    Ok(())
+    Ok(lot)
+}
+
+/// How many points of this lot expired (expiries due by now booked first, so that it means the
+/// same as the member's balance): what a take-back of the lot's grant must not take again.
+pub(crate) async fn expired_of_lot<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    program: Uuid,
+    lot: Uuid,
+) -> Result<i64, AppError> {
+    use entity::{ledger_entry, ledger_transaction};
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let account = ledger::account(
+        tx,
+        AccountKind::MemberPoints,
+        Some(member),
+        Some(program),
+        POINTS,
+    )
+    .await?;
+    ledger::lock(tx, account.id).await?;
+    ledger::expire_due(tx, account.id, tx.now()).await?;
+    let expiries: Vec<Uuid> = tx
+        .find::<ledger_transaction::Entity>()
+        .filter(ledger_transaction::Column::CauseType.eq("expiry"))
+        .filter(ledger_transaction::Column::CauseId.eq(lot))
+        .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Expire))
+        .all(tx.db())
+        .await?
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    Ok(tx
+        .find::<ledger_entry::Entity>()
+        .filter(ledger_entry::Column::TransactionId.is_in(expiries))
+        .filter(ledger_entry::Column::LotId.eq(lot))
+        .all(tx.db())
+        .await?
+        .iter()
+        .map(|e| -e.amount)
+        .sum())
 }
 
 /// Takes back `points` given earlier: what the member's live lots cover, the rest as a debt

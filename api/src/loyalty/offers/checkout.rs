@@ -780,6 +780,7 @@ pub async fn book<C: ConnectionTrait>(
             proofs: Set(0),
             premium_points: Set(0),
             premium_program_id: Set(None),
+            premium_lot_id: Set(None),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -872,6 +873,7 @@ async fn book_proofs<C: ConnectionTrait>(
     let premiums = Ord::min(row.proofs / needed, 1);
     let mut first = None;
     let mut credited = 0;
+    let mut premium_lot = None;
     if premiums > 0 {
         key(tx
             .update_many::<offer_progress::Entity>()
@@ -900,16 +902,18 @@ async fn book_proofs<C: ConnectionTrait>(
             if let Some(program) = premium_program_id
                 && *premium_points > 0
             {
-                crate::loyalty::grants::credit(
-                    tx,
-                    member,
-                    *program,
-                    *premium_points,
-                    format!("Premium of offer {}", loaded.offer.name),
-                    (TransactionKind::Promotion, CauseType::Purchase, purchase_id),
-                    AccountKind::BrandPointsIssued,
-                )
-                .await?;
+                premium_lot = Some(
+                    crate::loyalty::grants::credit(
+                        tx,
+                        member,
+                        *program,
+                        *premium_points,
+                        format!("Premium of offer {}", loaded.offer.name),
+                        (TransactionKind::Promotion, CauseType::Purchase, purchase_id),
+                        AccountKind::BrandPointsIssued,
+                    )
+                    .await?,
+                );
                 credited += *premium_points;
             }
         }
@@ -935,6 +939,7 @@ async fn book_proofs<C: ConnectionTrait>(
         proofs: Set(brought),
         premium_points: Set(credited),
         premium_program_id: Set(premium_program_id.filter(|_| credited > 0)),
+        premium_lot_id: Set(premium_lot),
         created_at: Set(tx.now()),
     })
     .await?;
@@ -1082,12 +1087,20 @@ async fn return_proofs<C: ConnectionTrait>(
                 .filter(offer_redemption::Column::PremiumPoints.gt(0))
                 .exec(tx.db())
                 .await?;
-            if zeroed.rows_affected == 1 {
+            // What of the premium's lot expired is gone already: not taken again.
+            let expired = match r.premium_lot_id {
+                Some(lot) => {
+                    crate::loyalty::grants::expired_of_lot(tx, member, program, lot).await?
+                }
+                None => 0,
+            };
+            let due = Ord::max(r.premium_points - expired, 0);
+            if zeroed.rows_affected == 1 && due > 0 {
                 let (taken, owed) = crate::loyalty::grants::take_back(
                     tx,
                     member,
                     program,
-                    r.premium_points,
+                    due,
                     format!("Premium of offer {} taken back by a return", offer.name),
                     (
                         TransactionKind::Promotion,
