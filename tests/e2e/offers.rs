@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 const CREATE: &str = "mutation($i: OfferInput!, $k: String) { createOffer(input: $i, idempotencyKey: $k) { id name kind code status } }";
 const OFFER: &str = "query($id: ID!) { offer(id: $id) { id name stock figures { redemptions discountGivenMinor valueGivenMinor revenueMinor budgetLeftMinor } } }";
-const CHECKOUT_FIELDS: &str = "purchase { id totalMinor offerDiscountMinor pointsEarned lines { lineNo sku quantity unitPriceMinor discountMinor offerDiscountMinor offerId pointsEarned } } offerDiscountMinor offers { offerId discountMinor valueMinor voucherCode } explanation { step applied label amountMinor points reason offerId capped freeSku voucherCode }";
+const CHECKOUT_FIELDS: &str = "purchase { id totalMinor offerDiscountMinor pointsEarned lines { lineNo sku quantity unitPriceMinor discountMinor offerDiscountMinor offerId pointsEarned } } offerDiscountMinor offers { offerId discountMinor valueMinor voucherCode premiumPoints } explanation { step applied label amountMinor points reason offerId capped freeSku voucherCode premiumPoints }";
 const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor offerDiscountReturnedMinor pointsReversed } }";
 
 fn record() -> String {
@@ -941,10 +941,20 @@ async fn a_premium_in_points_is_credited_on_the_nth_proof_and_a_return_takes_it_
     let premium = create(&app, &brand, "2 thés = 200 points", "PREMIUM", json!({ "skus": ["THE"], "proofsNeeded": 2, "premiumPoints": 200, "premiumProgramId": program })).await;
     let buy = |key: &str| json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 450, "idempotencyKey": key, "lines": [line("THE", None, 1, 450)] } });
     let mut purchases = Vec::new();
-    for key in ["t1", "t2"] {
+    for (key, credited) in [("t1", 0), ("t2", 200)] {
         let r = owner.query(&record(), buy(key)).await;
         let paid = &r["data"]["recordPurchase"];
         assert!(step(paid, &premium)["voucherCode"].is_null(), "{paid}");
+        // The till sees the premium's points on the purchase that earned them.
+        assert_eq!(step(paid, &premium)["premiumPoints"], credited, "{paid}");
+        assert_eq!(
+            paid["offers"]
+                .as_array()
+                .and_then(|o| o.iter().find(|o| o["offerId"] == premium.as_str()))
+                .map(|o| o["premiumPoints"].clone()),
+            Some(json!(credited)),
+            "{paid}"
+        );
         purchases.push(
             paid["purchase"]["id"]
                 .as_str()

@@ -206,6 +206,9 @@ pub struct StepLine {
     /// The voucher a deferred coupon issued.
     #[serde(default)]
     pub voucher_code: Option<String>,
+    /// The points a premium credited with this purchase.
+    #[serde(default)]
+    pub premium_points: i64,
 }
 
 impl StepLine {
@@ -223,6 +226,7 @@ impl StepLine {
             capped: false,
             free_sku: None,
             voucher_code: None,
+            premium_points: 0,
         }
     }
 

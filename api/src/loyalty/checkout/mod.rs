@@ -425,18 +425,21 @@ async fn run(
                 discount_minor: a.discount(),
                 value_minor: a.value(),
                 voucher_code: None,
+                premium_points: 0,
             })
             .collect(),
         (None, _) => Vec::new(),
     };
     for booked in &offers_booked {
-        if let Some(code) = &booked.voucher_code
-            && let Some(line) = basket
-                .explanation
-                .iter_mut()
-                .find(|l| l.kind == StepKind::Offer && l.offer_id == Some(booked.offer_id))
+        if let Some(line) = basket
+            .explanation
+            .iter_mut()
+            .find(|l| l.kind == StepKind::Offer && l.offer_id == Some(booked.offer_id))
         {
-            line.voucher_code = Some(code.clone());
+            if let Some(code) = &booked.voucher_code {
+                line.voucher_code = Some(code.clone());
+            }
+            line.premium_points = booked.premium_points;
         }
     }
 

@@ -213,6 +213,8 @@ pub struct AppliedOffer {
     pub value_minor: i64,
     /// The voucher a deferred coupon issued for a later visit.
     pub voucher_code: Option<String>,
+    /// The points a premium credited (a premium in points, on its N-th proof).
+    pub premium_points: i64,
 }
 
 /// The outcome of `recordPurchase` (and of `previewCheckout`, where nothing is recorded).
@@ -337,6 +339,9 @@ pub struct CheckoutStep {
     pub free_sku: Option<String>,
     /// The voucher a deferred coupon issued.
     pub voucher_code: Option<String>,
+    /// The points a premium credited with this purchase (OFFER; a preview credits none). For a
+    /// premium offer, `points` holds the proofs the purchase brought.
+    pub premium_points: i64,
 }
 
 impl CheckoutStep {
@@ -355,6 +360,7 @@ impl CheckoutStep {
             capped: line.capped,
             free_sku: line.free_sku,
             voucher_code: line.voucher_code,
+            premium_points: line.premium_points,
         }
     }
 }
@@ -373,6 +379,7 @@ impl RecordPurchasePayload {
                     discount_minor: o.discount_minor,
                     value_minor: o.value_minor,
                     voucher_code: o.voucher_code,
+                    premium_points: o.premium_points,
                 })
                 .collect(),
             purchase: purchase_view(r.purchase, r.lines),

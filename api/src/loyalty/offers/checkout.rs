@@ -723,6 +723,9 @@ pub struct Booked {
     pub value_minor: i64,
     /// The deferred voucher issued.
     pub voucher_code: Option<String>,
+    /// A premium's points credited.
+    #[serde(default)]
+    pub premium_points: i64,
 }
 
 /// Books what the claimed offers gave the purchase: a redemption with each line's share, a
@@ -803,6 +806,7 @@ pub async fn book<C: ConnectionTrait>(
             discount_minor: discount,
             value_minor: value,
             voucher_code: voucher.map(|v| v.code),
+            premium_points: 0,
         });
     }
     Ok(booked)
@@ -948,6 +952,7 @@ async fn book_proofs<C: ConnectionTrait>(
         discount_minor: 0,
         value_minor: 0,
         voucher_code: first.map(|v| v.code),
+        premium_points: credited,
     })
 }
 
