@@ -72,13 +72,14 @@ pub(crate) async fn credit<C: ConnectionTrait>(
     Ok(lot)
 }
 
-/// How many points of this lot expired (expiries due by now booked first, so that it means the
-/// same as the member's balance): what a take-back of the lot's grant must not take again.
-pub(crate) async fn expired_of_lot<C: ConnectionTrait>(
+/// How many points of these lots expired (expiries due by now booked first, so that "expired"
+/// means the same as in the member's balance and history): what a reversal of the lots'
+/// points must not take a second time.
+pub(crate) async fn expired_of_lots<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
     program: Uuid,
-    lot: Uuid,
+    lots: &[Uuid],
 ) -> Result<i64, AppError> {
     use entity::{ledger_entry, ledger_transaction};
     use sea_orm::{ColumnTrait, QueryFilter};
@@ -92,10 +93,13 @@ pub(crate) async fn expired_of_lot<C: ConnectionTrait>(
     .await?;
     ledger::lock(tx, account.id).await?;
     ledger::expire_due(tx, account.id, tx.now()).await?;
+    if lots.is_empty() {
+        return Ok(0);
+    }
     let expiries: Vec<Uuid> = tx
         .find::<ledger_transaction::Entity>()
         .filter(ledger_transaction::Column::CauseType.eq("expiry"))
-        .filter(ledger_transaction::Column::CauseId.eq(lot))
+        .filter(ledger_transaction::Column::CauseId.is_in(lots.iter().copied()))
         .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Expire))
         .all(tx.db())
         .await?
@@ -105,7 +109,7 @@ pub(crate) async fn expired_of_lot<C: ConnectionTrait>(
     Ok(tx
         .find::<ledger_entry::Entity>()
         .filter(ledger_entry::Column::TransactionId.is_in(expiries))
-        .filter(ledger_entry::Column::LotId.eq(lot))
+        .filter(ledger_entry::Column::LotId.is_in(lots.iter().copied()))
         .all(tx.db())
         .await?
         .iter()

@@ -562,38 +562,8 @@ async fn points_to_reverse<C: ConnectionTrait>(
 ) -> Result<i64, AppError> {
     // Expiries due by now are booked first, so that "expired" means the same as in the
     // member's balance and history.
-    let account = ledger::account(
-        tx,
-        AccountKind::MemberPoints,
-        Some(member),
-        Some(earned.program),
-        POINTS,
-    )
-    .await?;
-    ledger::lock(tx, account.id).await?;
-    ledger::expire_due(tx, account.id, tx.now()).await?;
-    let expired: i64 = if earned.lots.is_empty() {
-        0
-    } else {
-        let expiries: Vec<Uuid> = tx
-            .find::<ledger_transaction::Entity>()
-            .filter(ledger_transaction::Column::CauseType.eq("expiry"))
-            .filter(ledger_transaction::Column::CauseId.is_in(earned.lots.clone()))
-            .filter(ledger_transaction::Column::Kind.eq(TransactionKind::Expire))
-            .all(tx.db())
-            .await?
-            .into_iter()
-            .map(|t| t.id)
-            .collect();
-        tx.find::<ledger_entry::Entity>()
-            .filter(ledger_entry::Column::TransactionId.is_in(expiries))
-            .filter(ledger_entry::Column::LotId.is_in(earned.lots.clone()))
-            .all(tx.db())
-            .await?
-            .iter()
-            .map(|e| -e.amount)
-            .sum()
-    };
+    let expired =
+        crate::loyalty::grants::expired_of_lots(tx, member, earned.program, &earned.lots).await?;
     let issued = ledger::account(
         tx,
         AccountKind::BrandPointsIssued,

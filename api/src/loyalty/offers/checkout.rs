@@ -1095,7 +1095,7 @@ async fn return_proofs<C: ConnectionTrait>(
             // What of the premium's lot expired is gone already: not taken again.
             let expired = match r.premium_lot_id {
                 Some(lot) => {
-                    crate::loyalty::grants::expired_of_lot(tx, member, program, lot).await?
+                    crate::loyalty::grants::expired_of_lots(tx, member, program, &[lot]).await?
                 }
                 None => 0,
             };
