@@ -104,6 +104,18 @@ pub enum AccountKind {
     /// Refund claims paid out, per offer (Fidelis records the payout; it moves no money).
     #[sea_orm(string_value = "BRAND_ODR_PAID")]
     BrandOdrPaid,
+    /// What a member owes for an offer's advantage already used (a deferred coupon or premium
+    /// voucher spent, a premium gift handed over) when the purchase that earned it was
+    /// returned: zero or negative; settled by withholding it from a later refund, by a payment
+    /// at the till, or waived.
+    #[sea_orm(string_value = "MEMBER_OFFER_DEBT")]
+    MemberOfferDebt,
+    /// Counterpart of members' offer debts, per offer: what the offer's members owe back.
+    #[sea_orm(string_value = "BRAND_OFFER_CLAWBACK")]
+    BrandOfferClawback,
+    /// Members' offer debts settled (withheld from a refund, paid or waived), brand-wide.
+    #[sea_orm(string_value = "BRAND_OFFER_DEBT_SETTLED")]
+    BrandOfferDebtSettled,
 }
 
 impl AccountKind {
@@ -124,7 +136,10 @@ impl AccountKind {
     pub fn never_positive(self) -> bool {
         matches!(
             self,
-            Self::MemberPointsDebt | Self::MemberCashbackDebt | Self::MemberStampsDebt
+            Self::MemberPointsDebt
+                | Self::MemberCashbackDebt
+                | Self::MemberStampsDebt
+                | Self::MemberOfferDebt
         )
     }
 
@@ -155,6 +170,9 @@ impl AccountKind {
             Self::BrandOfferGiven => "brand-offer-given",
             Self::BrandOdrPayable => "brand-odr-payable",
             Self::BrandOdrPaid => "brand-odr-paid",
+            Self::MemberOfferDebt => "member-offer-debt",
+            Self::BrandOfferClawback => "brand-offer-clawback",
+            Self::BrandOfferDebtSettled => "brand-offer-debt-settled",
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct Model {
     /// Member access tokens issued before this instant are refused (password set or reset,
     /// erasure).
     pub sessions_valid_after: Option<DateTimeUtc>,
+    /// The household the member belongs to (members who live together), shared by its members;
+    /// none: a household of one.
+    pub household_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

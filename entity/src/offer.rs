@@ -45,6 +45,8 @@ pub struct Model {
     /// The period of `max_per_member` in days from `starts_at`; `None`: over the whole offer.
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
+    /// Refund offers: claims allowed per household (members who live together) over the offer.
+    pub max_per_household: Option<i32>,
     pub budget_minor: Option<i64>,
     /// Gifts left (gift offers); never below zero.
     pub stock: Option<i32>,

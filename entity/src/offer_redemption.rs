@@ -28,6 +28,10 @@ pub struct Model {
     pub premium_program_id: Option<Uuid>,
     /// Their lot (what expired of it is not taken back again).
     pub premium_lot_id: Option<Uuid>,
+    /// The gift a premium handed over (cleared when a return reclaims the premium)...
+    pub premium_gift_sku: Option<String>,
+    /// ... and its value: what the member owes if the premium's proofs are returned.
+    pub premium_gift_minor: i64,
     pub created_at: DateTimeUtc,
 }
 

@@ -41,6 +41,7 @@ mod m20261207_000031_add_instant_win_odds;
 mod m20261207_000032_add_coalition_referrals;
 mod m20261207_000033_create_coalition_clubs;
 mod m20261207_000034_add_premium_points;
+mod m20261208_000035_add_premium_gifts_and_households;
 
 pub struct Migrator;
 
@@ -82,6 +83,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000032_add_coalition_referrals::Migration),
             Box::new(m20261207_000033_create_coalition_clubs::Migration),
             Box::new(m20261207_000034_add_premium_points::Migration),
+            Box::new(m20261208_000035_add_premium_gifts_and_households::Migration),
         ]
     }
 }

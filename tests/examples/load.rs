@@ -191,6 +191,7 @@ async fn seed(db: &DatabaseConnection, setup: &Setup) -> anyhow::Result<()> {
                     enrolled_via: Set(member::EnrolmentChannel::Staff),
                     password_hash: Set(None),
                     sessions_valid_after: Set(None),
+                    household_id: Set(None),
                     created_at: Set(now),
                     updated_at: Set(now),
                 }
@@ -788,6 +789,7 @@ async fn seed_offers(
                     max_per_member: Set(None),
                     member_period_days: Set(None),
                     max_redemptions: Set(None),
+                    max_per_household: Set(None),
                     budget_minor: Set(None),
                     stock: Set(None),
                     redemptions: Set(0),

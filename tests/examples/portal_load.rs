@@ -156,6 +156,7 @@ async fn seed_members(db: &DatabaseConnection, members: u64) -> anyhow::Result<(
                 enrolled_via: Set(member::EnrolmentChannel::Staff),
                 password_hash: Set(None),
                 sessions_valid_after: Set(None),
+                household_id: Set(None),
                 created_at: Set(enrolled),
                 updated_at: Set(enrolled),
             }

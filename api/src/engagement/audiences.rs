@@ -636,6 +636,7 @@ mod tests {
                 enrolled_via: member::EnrolmentChannel::Staff,
                 password_hash: None,
                 sessions_valid_after: None,
+                household_id: None,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
             },

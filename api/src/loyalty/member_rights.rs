@@ -180,6 +180,8 @@ pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError>
         .col_expr(M::SmsConsentSource, Expr::value(Option::<String>::None))
         .col_expr(M::Attributes, Expr::value(json!({ "erased_at": now })))
         .col_expr(M::PasswordHash, Expr::value(Option::<String>::None))
+        // Who the member lives with is theirs too.
+        .col_expr(M::HouseholdId, Expr::value(Option::<uuid::Uuid>::None))
         // Every session of the member ends now.
         .col_expr(M::SessionsValidAfter, Expr::value(Some(now)))
         .col_expr(M::UpdatedAt, Expr::value(now))

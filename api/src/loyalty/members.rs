@@ -303,6 +303,7 @@ pub async fn enrol(
             enrolled_via: Set(via),
             password_hash: Set(input.password_hash.clone()),
             sessions_valid_after: Set(None),
+            household_id: Set(None),
             created_at: Set(now),
             updated_at: Set(now),
         })
@@ -879,5 +880,75 @@ pub async fn history(
     Ok(Page {
         items,
         has_next_page: transactions.has_next_page,
+    })
+}
+
+/// Puts `member` in `with`'s household (members who live together: refund offers may be
+/// limited per household), or takes them out of theirs (`with` none). A household is created
+/// when `with` is in none. Both must be the brand's (NOT_FOUND otherwise).
+pub async fn set_household(
+    scope: &TenantScope,
+    member: Uuid,
+    with: Option<Uuid>,
+) -> Result<member::Model, AppError> {
+    let tx = scope.begin().await?;
+    // Both rows locked in id order: two links of the same pair never wait on each other.
+    if let Some(other) = with
+        && other < member
+    {
+        tx.get_for_update::<member::Entity>(other).await?;
+    }
+    let m = tx.get_for_update::<member::Entity>(member).await?;
+    let household = match with {
+        None => None,
+        Some(other) if other == member => {
+            return Err(AppError::validation(
+                "withMemberId",
+                "name another member of the household",
+            ));
+        }
+        Some(other) => {
+            let o = tx.get_for_update::<member::Entity>(other).await?;
+            match o.household_id {
+                Some(h) => Some(h),
+                None => {
+                    let h = Uuid::now_v7();
+                    tx.update_many::<member::Entity>()
+                        .col_expr(member::Column::HouseholdId, Expr::value(Some(h)))
+                        .filter(member::Column::Id.eq(o.id))
+                        .exec(tx.db())
+                        .await?;
+                    Some(h)
+                }
+            }
+        }
+    };
+    if m.household_id != household {
+        tx.update_many::<member::Entity>()
+            .col_expr(member::Column::HouseholdId, Expr::value(household))
+            .col_expr(member::Column::UpdatedAt, Expr::value(scope.now()))
+            .filter(member::Column::Id.eq(m.id))
+            .exec(tx.db())
+            .await?;
+    }
+    let m = tx.get::<member::Entity>(member).await?;
+    tx.commit().await?;
+    Ok(m)
+}
+
+/// The members of a member's household, the member included (alone: just them).
+pub async fn household_of<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    member: &member::Model,
+) -> Result<Vec<member::Model>, AppError> {
+    Ok(match member.household_id {
+        None => vec![member.clone()],
+        Some(h) => {
+            conn.find::<member::Entity>()
+                .filter(member::Column::HouseholdId.eq(h))
+                .order_by_asc(member::Column::Id)
+                .all(conn.db())
+                .await?
+        }
     })
 }

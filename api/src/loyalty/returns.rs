@@ -76,6 +76,15 @@ pub struct Returned {
     /// The offers' discount on the returned units, given back to the offers.
     #[serde(default)]
     pub offer_discount_returned_minor: i64,
+    /// What the member now owes for offers' advantages already used (a deferred coupon's or a
+    /// premium's voucher spent, a premium gift handed over) whose purchase this return took
+    /// back.
+    #[serde(default)]
+    pub offer_debt_minor: i64,
+    /// The member's offer debt (this return's and earlier ones) kept from this refund: the till
+    /// refunds `refund_minor` less this.
+    #[serde(default)]
+    pub offer_debt_withheld_minor: i64,
 }
 
 pub async fn record(
@@ -249,6 +258,8 @@ pub async fn record(
         stored_value_refunded_minor: 0,
         refund_minor: share.value_returned_now(),
         offer_discount_returned_minor: offer_returned.discount_minor,
+        offer_debt_minor: offer_returned.debt_minor,
+        offer_debt_withheld_minor: 0,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());
@@ -424,6 +435,23 @@ pub async fn record(
             )
             .await?;
         }
+    }
+    // What the member owes for offers is kept from the money the till hands back (not from
+    // what goes back to their loyalty balances).
+    if let Some(member) = purchase.member_id {
+        let cash = outcome.refund_minor
+            - outcome.cashback_refunded_minor
+            - outcome.stored_value_refunded_minor;
+        outcome.offer_debt_withheld_minor = crate::loyalty::offers::debts::settle(
+            &tx,
+            member,
+            crate::core::types::Currency::parse("currency", &purchase.currency)?,
+            cash,
+            crate::loyalty::offers::debts::Settlement::Withheld,
+            "kept from the refund of a return",
+            (crate::core::ledger::CauseType::Purchase, Some(purchase_id)),
+        )
+        .await?;
     }
     crate::core::events::append(
         &tx,

@@ -209,6 +209,9 @@ pub struct StepLine {
     /// The points a premium credited with this purchase.
     #[serde(default)]
     pub premium_points: i64,
+    /// The gift a premium gave with this purchase, for the till to hand over.
+    #[serde(default)]
+    pub premium_gift_sku: Option<String>,
 }
 
 impl StepLine {
@@ -227,6 +230,7 @@ impl StepLine {
             free_sku: None,
             voucher_code: None,
             premium_points: 0,
+            premium_gift_sku: None,
         }
     }
 

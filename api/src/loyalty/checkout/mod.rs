@@ -420,12 +420,18 @@ async fn run(
         // A preview books no offer (no voucher issued, no account locked): what each gives.
         (Some(evaluation), Mode::Preview) => evaluation
             .applied()
-            .map(|(o, a)| offers::checkout::Booked {
-                offer_id: o.offer,
-                discount_minor: a.discount(),
-                value_minor: a.value(),
-                voucher_code: None,
-                premium_points: 0,
+            .map(|(o, a)| {
+                // A premium this purchase would complete: what it would give.
+                let (premium_points, premium_gift_sku) =
+                    offers::checkout::premium_preview(&running, o.offer, a.proofs);
+                offers::checkout::Booked {
+                    offer_id: o.offer,
+                    discount_minor: a.discount(),
+                    value_minor: a.value(),
+                    voucher_code: None,
+                    premium_points,
+                    premium_gift_sku,
+                }
             })
             .collect(),
         (None, _) => Vec::new(),
@@ -440,6 +446,7 @@ async fn run(
                 line.voucher_code = Some(code.clone());
             }
             line.premium_points = booked.premium_points;
+            line.premium_gift_sku.clone_from(&booked.premium_gift_sku);
         }
     }
 

@@ -288,6 +288,8 @@ pub struct Member {
     pub created_at: DateTime<Utc>,
     #[graphql(skip)]
     pub uuid: uuid::Uuid,
+    #[graphql(skip)]
+    pub household_id: Option<uuid::Uuid>,
     /// The brand to read the member's details in when the caller has no scope of its own yet
     /// (the payload of `memberSignUp`, `memberLogin`, `setMemberPassword`: the new session's
     /// own member).
@@ -332,6 +334,7 @@ impl From<member::Model> for Member {
         Self {
             id: ID(m.id.to_string()),
             uuid: m.id,
+            household_id: m.household_id,
             email: m.email,
             phone: m.phone,
             first_name: m.first_name,
@@ -358,6 +361,38 @@ impl From<member::Model> for Member {
 
 #[ComplexObject]
 impl Member {
+    /// The other members of the member's household (members who live together, linked by
+    /// `setMemberHousehold`; refund offers may be limited per household). Empty: a household of
+    /// one.
+    #[graphql(guard = "PermissionGuard(Permission::ViewMembers)")]
+    async fn household(&self, ctx: &Context<'_>) -> Result<Vec<Member>> {
+        let Some(household) = self.household_id else {
+            return Ok(Vec::new());
+        };
+        let conn = self.scope(ctx)?.conn();
+        let me = conn.get::<member::Entity>(self.uuid).await?;
+        if me.household_id != Some(household) {
+            return Ok(Vec::new());
+        }
+        Ok(crate::loyalty::members::household_of(&conn, &me)
+            .await?
+            .into_iter()
+            .filter(|m| m.id != self.uuid)
+            .map(Into::into)
+            .collect())
+    }
+
+    /// What the member owes for offers' advantages already used whose purchase was returned (a
+    /// deferred coupon's or premium's voucher spent, a premium gift handed over), in minor units
+    /// of the brand's currency: kept from their next refunds, paid at the till or waived
+    /// (`settleOfferDebt`).
+    async fn offer_debt_minor(&self, ctx: &Context<'_>) -> Result<i64> {
+        let scope = self.scope(ctx)?;
+        let conn = scope.conn();
+        let currency = conn.brand().await?.currency;
+        Ok(crate::loyalty::offers::debts::owed(&conn, self.uuid, &currency).await?)
+    }
+
     /// The member's cards, replaced ones included.
     async fn cards(&self, ctx: &Context<'_>) -> Result<Vec<Card>> {
         Ok(
@@ -679,6 +714,29 @@ impl MemberMutation {
             member: member.into(),
             card: card.into(),
         })
+    }
+
+    /// Puts a member in another member's household (`withMemberId`), or takes them out of
+    /// theirs (`withMemberId` null). Members who live together share a household: refund offers
+    /// may allow a number of claims per household. The same member twice: VALIDATION; another
+    /// brand's member: NOT_FOUND. Setting what is already set changes nothing (safe to retry).
+    #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
+    async fn set_member_household(
+        &self,
+        ctx: &Context<'_>,
+        member_id: ID,
+        with_member_id: Option<ID>,
+    ) -> Result<Member> {
+        let id = crate::core::types::id("memberId", &member_id)?;
+        let with = with_member_id
+            .as_deref()
+            .map(|w| crate::core::types::id("withMemberId", w))
+            .transpose()?;
+        Ok(
+            crate::loyalty::members::set_household(ctx.scope()?, id, with)
+                .await?
+                .into(),
+        )
     }
 
     /// Updates a member's profile and consent (only the fields given); consent changes record

@@ -102,9 +102,12 @@ pub struct OfferInput {
     /// The period of `maxPerMember` in days from `startsAt` (none: the whole offer).
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
+    /// REFUND: claims allowed per household (members linked with `setMemberHousehold`; a member
+    /// in none is a household of one) over the offer; rejected claims do not count.
+    pub max_per_household: Option<i32>,
     /// Money the offer may give in all (discounts plus free goods), in minor units.
     pub budget_minor: Option<i64>,
-    /// Gifts available (GIFT).
+    /// Gifts available (GIFT, and PREMIUM with a gift); none: no limit.
     pub stock: Option<i32>,
     /// The lines the offer is for (by SKU or category; none: every line).
     #[graphql(default)]
@@ -131,7 +134,10 @@ pub struct OfferInput {
     pub per_quantity: i32,
     #[graphql(default)]
     pub free_quantity: i32,
+    /// GIFT, PREMIUM: the gift's SKU (EXTRA_QUANTITY: the free units' SKU).
     pub gift_sku: Option<String>,
+    /// GIFT, PREMIUM: the gift's value, in minor units (what the brand gives, and what a member
+    /// owes when a premium gift's proofs are returned).
     #[graphql(default)]
     pub gift_value_minor: i64,
     pub trade_in_category: Option<String>,
@@ -257,6 +263,8 @@ impl OfferInput {
                     .as_deref()
                     .map(|p| crate::core::types::id("input.premiumProgramId", p))
                     .transpose()?,
+                gift_sku: self.gift_sku.filter(|s| !s.trim().is_empty()),
+                gift_value_minor: self.gift_value_minor,
             },
         };
         Ok(OfferSpec {
@@ -284,6 +292,7 @@ impl OfferInput {
             max_per_member: self.max_per_member,
             member_period_days: self.member_period_days,
             max_redemptions: self.max_redemptions,
+            max_per_household: self.max_per_household,
             budget_minor: self.budget_minor,
             stock: self.stock,
         })
@@ -312,8 +321,10 @@ pub struct Offer {
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
+    /// Claims allowed per household (REFUND).
+    pub max_per_household: Option<i32>,
     pub budget_minor: Option<i64>,
-    /// Gifts left (GIFT offers with a stock).
+    /// Gifts left (GIFT offers and PREMIUM offers with a gift, when stocked).
     pub stock: Option<i32>,
     pub skus: Vec<String>,
     pub categories: Vec<String>,
@@ -447,6 +458,7 @@ impl TryFrom<offer::Model> for Offer {
             max_per_member: o.max_per_member,
             member_period_days: o.member_period_days,
             max_redemptions: o.max_redemptions,
+            max_per_household: o.max_per_household,
             budget_minor: o.budget_minor,
             stock: o.stock,
             skus: Vec::new(),
@@ -588,9 +600,13 @@ impl TryFrom<offer::Model> for Offer {
                 voucher,
                 premium_points,
                 premium_program_id,
+                gift_sku,
+                gift_value_minor,
             } => {
                 selected(selector);
                 view.kind = OfferKind::Premium;
+                view.gift_sku = gift_sku;
+                view.gift_value_minor = gift_value_minor;
                 view.proofs_needed = small(proofs);
                 view.count_units = count_units;
                 view.period_days = period_days.map(small);
@@ -825,11 +841,78 @@ impl ClaimQuery {
     }
 }
 
+/// How staff settle a member's offer debt by hand.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum OfferDebtSettlement {
+    /// The member paid it at the till.
+    Paid,
+    /// The brand gives it up (owners and managers).
+    Waived,
+}
+
+#[derive(InputObject)]
+pub struct SettleOfferDebtInput {
+    pub member_id: ID,
+    /// At most what the member owes (`Member.offerDebtMinor`), in minor units.
+    pub amount_minor: i64,
+    pub how: OfferDebtSettlement,
+    /// Why, as staff tell it (kept with the ledger entry).
+    pub reason: String,
+    /// Makes the call safe to retry: a replay returns the first outcome and settles nothing more.
+    pub idempotency_key: Option<String>,
+}
+
+/// The outcome of `settleOfferDebt`.
+#[derive(SimpleObject)]
+pub struct OfferDebtSettled {
+    /// What was settled now, in minor units.
+    pub settled_minor: i64,
+    /// What the member still owes for offers.
+    pub owed_minor: i64,
+}
+
 #[derive(Default)]
 pub struct ClaimMutation;
 
 #[Object]
 impl ClaimMutation {
+    /// Records that a member paid their offer debt at the till (`PAID`: staff and POS apps), or
+    /// waives it (`WAIVED`: owners and managers, FORBIDDEN otherwise). More than is owed:
+    /// VALIDATION.
+    #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]
+    async fn settle_offer_debt(
+        &self,
+        ctx: &Context<'_>,
+        input: SettleOfferDebtInput,
+    ) -> Result<OfferDebtSettled> {
+        let member = crate::core::types::id("input.memberId", &input.member_id)?;
+        let how = match input.how {
+            OfferDebtSettlement::Paid => offers::debts::Settlement::Paid,
+            OfferDebtSettlement::Waived => {
+                if !ctx.request()?.principal.can(Permission::ManageOffers) {
+                    return Err(AppError::Forbidden(
+                        "only owners and managers waive a member's offer debt",
+                    )
+                    .into());
+                }
+                offers::debts::Settlement::Waived
+            }
+        };
+        let settled = offers::debts::settle_by_hand(
+            ctx.scope()?,
+            member,
+            input.amount_minor,
+            how,
+            &input.reason,
+            input.idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(OfferDebtSettled {
+            settled_minor: settled.settled_minor,
+            owed_minor: settled.owed_minor,
+        })
+    }
+
     /// Staff submit a refund claim for a member. One claim per receipt and offer: the same
     /// receipt twice is refused (VALIDATION); beyond the offer's limit per member, CONFLICT.
     #[graphql(guard = "PermissionGuard(Permission::RecordPurchases)")]

@@ -213,8 +213,12 @@ pub struct AppliedOffer {
     pub value_minor: i64,
     /// The voucher a deferred coupon issued for a later visit.
     pub voucher_code: Option<String>,
-    /// The points a premium credited (a premium in points, on its N-th proof).
+    /// The points a premium credited (a premium in points, on its N-th proof; in a preview,
+    /// what it would credit).
     pub premium_points: i64,
+    /// The gift a premium gave with this purchase, for the till to hand over (in a preview,
+    /// what it would give).
+    pub premium_gift_sku: Option<String>,
 }
 
 /// The outcome of `recordPurchase` (and of `previewCheckout`, where nothing is recorded).
@@ -339,9 +343,12 @@ pub struct CheckoutStep {
     pub free_sku: Option<String>,
     /// The voucher a deferred coupon issued.
     pub voucher_code: Option<String>,
-    /// The points a premium credited with this purchase (OFFER; a preview credits none). For a
-    /// premium offer, `points` holds the proofs the purchase brought.
+    /// The points a premium credited with this purchase (OFFER; in a preview, what it would
+    /// credit). For a premium offer, `points` holds the proofs the purchase brought.
     pub premium_points: i64,
+    /// The gift a premium gave with this purchase, for the till to hand over (OFFER; in a
+    /// preview, what it would give).
+    pub premium_gift_sku: Option<String>,
 }
 
 impl CheckoutStep {
@@ -361,6 +368,7 @@ impl CheckoutStep {
             free_sku: line.free_sku,
             voucher_code: line.voucher_code,
             premium_points: line.premium_points,
+            premium_gift_sku: line.premium_gift_sku,
         }
     }
 }
@@ -380,6 +388,7 @@ impl RecordPurchasePayload {
                     value_minor: o.value_minor,
                     voucher_code: o.voucher_code,
                     premium_points: o.premium_points,
+                    premium_gift_sku: o.premium_gift_sku,
                 })
                 .collect(),
             purchase: purchase_view(r.purchase, r.lines),
@@ -445,10 +454,19 @@ pub struct RecordReturnPayload {
     /// Stored value that paid for the returned part, given back to the member.
     pub stored_value_refunded_minor: i64,
     /// What the customer paid for the returned units (their lines' net price, offers
-    /// included), in minor units: what the till refunds.
+    /// included), in minor units (the till refunds `refundDueMinor`).
     pub refund_minor: i64,
     /// The offers' discount on the returned units, given back to the offers' budgets.
     pub offer_discount_returned_minor: i64,
+    /// What the member now owes for offers' advantages already used whose purchase this
+    /// return took back: a deferred coupon's or a premium's voucher spent (what it took off),
+    /// a premium gift handed over (its value). Unused vouchers are cancelled instead.
+    pub offer_debt_minor: i64,
+    /// The member's offer debt (this return's and earlier ones) kept from this refund, up to
+    /// what the till hands back.
+    pub offer_debt_withheld_minor: i64,
+    /// What the till refunds: `refundMinor` less `offerDebtWithheldMinor`.
+    pub refund_due_minor: i64,
 }
 
 /// A basket to preview in one program: what it would earn, nothing recorded.
@@ -625,6 +643,9 @@ impl PurchaseMutation {
             cashback_refunded_minor: outcome.cashback_refunded_minor,
             stored_value_refunded_minor: outcome.stored_value_refunded_minor,
             refund_minor: outcome.refund_minor,
+            offer_debt_minor: outcome.offer_debt_minor,
+            offer_debt_withheld_minor: outcome.offer_debt_withheld_minor,
+            refund_due_minor: outcome.refund_minor - outcome.offer_debt_withheld_minor,
             offer_discount_returned_minor: outcome.offer_discount_returned_minor,
         })
     }

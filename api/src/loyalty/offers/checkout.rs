@@ -714,6 +714,37 @@ async fn undo<C: ConnectionTrait>(tx: &Scoped<C>, c: &Claim) -> Result<(), AppEr
     Ok(())
 }
 
+/// What a premium would give with a purchase bringing `proofs`, as the member's progress was
+/// read for the engine (a preview claims nothing): its points and its gift (none while its
+/// stock is out: the premium would wait).
+pub fn premium_preview(loaded: &[Loaded], offer: Uuid, proofs: i64) -> (i64, Option<String>) {
+    let Some(l) = loaded.iter().find(|l| l.offer.id == offer) else {
+        return (0, None);
+    };
+    let OfferRules::Premium {
+        proofs: needed,
+        premium_points,
+        premium_program_id,
+        gift_sku,
+        ..
+    } = &l.candidate.rules
+    else {
+        return (0, None);
+    };
+    if proofs <= 0 || l.candidate.progress + proofs < Ord::max(*needed, 1) {
+        return (0, None);
+    }
+    if gift_sku.is_some() && l.offer.stock.is_some_and(|s| s < 1) {
+        return (0, None);
+    }
+    let points = if premium_program_id.is_some() {
+        *premium_points
+    } else {
+        0
+    };
+    (points, gift_sku.clone())
+}
+
 /// What an offer gave a booked purchase.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -726,6 +757,9 @@ pub struct Booked {
     /// A premium's points credited.
     #[serde(default)]
     pub premium_points: i64,
+    /// A premium's gift, for the till to hand over.
+    #[serde(default)]
+    pub premium_gift_sku: Option<String>,
 }
 
 /// Books what the claimed offers gave the purchase: a redemption with each line's share, a
@@ -784,6 +818,8 @@ pub async fn book<C: ConnectionTrait>(
             premium_points: Set(0),
             premium_program_id: Set(None),
             premium_lot_id: Set(None),
+            premium_gift_sku: Set(None),
+            premium_gift_minor: Set(0),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -807,6 +843,7 @@ pub async fn book<C: ConnectionTrait>(
             value_minor: value,
             voucher_code: voucher.map(|v| v.code),
             premium_points: 0,
+            premium_gift_sku: None,
         });
     }
     Ok(booked)
@@ -829,6 +866,8 @@ async fn book_proofs<C: ConnectionTrait>(
         voucher: spec,
         premium_points,
         premium_program_id,
+        gift_sku,
+        gift_value_minor,
         ..
     } = &loaded.candidate.rules
     else {
@@ -874,10 +913,54 @@ async fn book_proofs<C: ConnectionTrait>(
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("progress row vanished")))?;
     let needed = Ord::max(i32::try_from(*needed).unwrap_or(i32::MAX), 1);
     // One premium per purchase; proofs beyond carry over to the next one.
-    let premiums = Ord::min(row.proofs / needed, 1);
+    let mut premiums = Ord::min(row.proofs / needed, 1);
     let mut first = None;
     let mut credited = 0;
     let mut premium_lot = None;
+    let mut gift = None;
+    // A premium with a gift takes one from the stock (a conditional update: never below zero);
+    // none left: the premium waits, the proofs stay the member's for the next purchase.
+    if premiums > 0
+        && let Some(sku) = gift_sku
+    {
+        let taken = tx
+            .update_many::<offer::Entity>()
+            .col_expr(offer::Column::Stock, Expr::col(offer::Column::Stock).sub(1))
+            .col_expr(
+                offer::Column::ValueGivenMinor,
+                Expr::col(offer::Column::ValueGivenMinor).add(*gift_value_minor),
+            )
+            .filter(offer::Column::Id.eq(loaded.offer.id))
+            .filter(
+                Condition::any()
+                    .add(offer::Column::Stock.is_null())
+                    .add(offer::Column::Stock.gte(1)),
+            )
+            .exec(tx.db())
+            .await?;
+        if taken.rows_affected == 1 {
+            gift = Some(sku.clone());
+            if *gift_value_minor > 0 {
+                post(
+                    tx,
+                    loaded.offer.id,
+                    *gift_value_minor,
+                    format!(
+                        "{}: premium gift {sku} ({}) handed over",
+                        loaded.offer.name,
+                        Money::new(*gift_value_minor, currency)
+                    ),
+                    purchase_id,
+                    Some(member),
+                    tx.now(),
+                    currency,
+                )
+                .await?;
+            }
+        } else {
+            premiums = 0;
+        }
+    }
     if premiums > 0 {
         key(tx
             .update_many::<offer_progress::Entity>()
@@ -944,6 +1027,12 @@ async fn book_proofs<C: ConnectionTrait>(
         premium_points: Set(credited),
         premium_program_id: Set(premium_program_id.filter(|_| credited > 0)),
         premium_lot_id: Set(premium_lot),
+        premium_gift_minor: Set(if gift.is_some() {
+            *gift_value_minor
+        } else {
+            0
+        }),
+        premium_gift_sku: Set(gift.clone()),
         created_at: Set(tx.now()),
     })
     .await?;
@@ -953,6 +1042,7 @@ async fn book_proofs<C: ConnectionTrait>(
         value_minor: 0,
         voucher_code: first.map(|v| v.code),
         premium_points: credited,
+        premium_gift_sku: gift,
     })
 }
 
@@ -964,9 +1054,10 @@ async fn return_proofs<C: ConnectionTrait>(
     tx: &Scoped<C>,
     redemption: &offer_redemption::Model,
     lines: &[LineReturn],
-) -> Result<(i64, i64), AppError> {
+    currency: crate::core::types::Currency,
+) -> Result<(i64, i64, i64), AppError> {
     let Some(member) = redemption.member_id else {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     };
     let offer = tx.get::<offer::Entity>(redemption.offer_id).await?;
     let rules = rules_of(&offer)?;
@@ -976,7 +1067,7 @@ async fn return_proofs<C: ConnectionTrait>(
         ..
     } = &rules
     else {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     };
     let units: Vec<(i32, i64)> =
         serde_json::from_str(&redemption.allocation).map_err(|e| AppError::Internal(e.into()))?;
@@ -1002,7 +1093,7 @@ async fn return_proofs<C: ConnectionTrait>(
         i64::from(before > 0 && after == 0)
     };
     if removed <= 0 {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     }
     let start = premium_period_start(&offer, &rules, redemption.created_at);
     let key = |q: sea_orm::UpdateMany<offer_progress::Entity>| {
@@ -1033,10 +1124,10 @@ async fn return_proofs<C: ConnectionTrait>(
         .one(tx.db())
         .await?
     else {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     };
     if row.proofs >= 0 {
-        return Ok((0, 0));
+        return Ok((0, 0, 0));
     }
     // The proofs paid for premiums already issued: reclaim the latest ones, if unused, one per
     // N proofs missing.
@@ -1049,13 +1140,15 @@ async fn return_proofs<C: ConnectionTrait>(
         .filter(
             sea_orm::Condition::any()
                 .add(offer_redemption::Column::VoucherId.is_not_null())
-                .add(offer_redemption::Column::PremiumPoints.gt(0)),
+                .add(offer_redemption::Column::PremiumPoints.gt(0))
+                .add(offer_redemption::Column::PremiumGiftSku.is_not_null()),
         )
         .order_by_desc(offer_redemption::Column::CreatedAt)
         .all(tx.db())
         .await?;
     let mut reclaimed = 0;
     let mut points_back = (0, 0);
+    let mut money_owed = 0;
     // Only the premiums of this period (the proofs were given back to this period's row).
     for r in issued
         .into_iter()
@@ -1064,20 +1157,54 @@ async fn return_proofs<C: ConnectionTrait>(
         if missing <= 0 {
             break;
         }
-        // A premium comes back whole or not at all: its voucher, if it has one, must be unused
-        // (cancelled now); a used one leaves the premium the member's, points included.
+        // A premium comes back whole: its voucher is cancelled (once: a voucher cancelled
+        // before, by an earlier return or by the brand, leaves this premium alone), and what
+        // it already took off a basket is owed; a gift handed over is owed at its value.
+        let mut owed_money = 0;
         if let Some(v) = r.voucher_id {
             let cancelled = tx
                 .update_many::<voucher::Entity>()
                 .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
                 .filter(voucher::Column::Id.eq(v))
-                .filter(voucher::Column::Uses.eq(0))
                 .filter(voucher::Column::CancelledAt.is_null())
                 .exec(tx.db())
                 .await?;
             if cancelled.rows_affected != 1 {
                 continue;
             }
+            owed_money += super::debts::used_value(tx, v).await?;
+        }
+        if r.premium_gift_sku.is_some() {
+            let cleared = tx
+                .update_many::<offer_redemption::Entity>()
+                .col_expr(
+                    offer_redemption::Column::PremiumGiftSku,
+                    Expr::value(Option::<String>::None),
+                )
+                .filter(offer_redemption::Column::Id.eq(r.id))
+                .filter(offer_redemption::Column::PremiumGiftSku.is_not_null())
+                .exec(tx.db())
+                .await?;
+            if cleared.rows_affected == 1 {
+                owed_money += r.premium_gift_minor;
+            }
+        }
+        if owed_money > 0 {
+            super::debts::record(
+                tx,
+                member,
+                offer.id,
+                owed_money,
+                format!(
+                    "{} owed: premium of offer {} already used, its proofs returned",
+                    Money::new(owed_money, currency),
+                    offer.name
+                ),
+                redemption.purchase_id,
+                currency,
+            )
+            .await?;
+            money_owed += owed_money;
         }
         // Its points: taken back whatever the member did with them (what was spent since is
         // owed, repaid from later earnings), once: the redemption's points are zeroed by a
@@ -1121,8 +1248,8 @@ async fn return_proofs<C: ConnectionTrait>(
         reclaimed += 1;
         missing -= needed;
     }
-    // What no unused premium covers stays the member's (a premium already used): the progress
-    // starts again from zero.
+    // Proofs no premium of this period covers (premiums cancelled by the brand meanwhile) are
+    // simply gone: the progress starts again from zero.
     let proofs = Ord::max(row.proofs + reclaimed * needed, 0);
     key(tx
         .update_many::<offer_progress::Entity>()
@@ -1133,7 +1260,7 @@ async fn return_proofs<C: ConnectionTrait>(
         ))
     .exec(tx.db())
     .await?;
-    Ok(points_back)
+    Ok((points_back.0, points_back.1, money_owed))
 }
 
 /// One PROMOTION transaction: `amount` from the offer's expense to what its customers received
@@ -1193,6 +1320,9 @@ pub struct OffersReturned {
     pub discount_minor: i64,
     pub premium_points_taken: i64,
     pub premium_points_owed: i64,
+    /// What the member now owes for offers' advantages already used (vouchers spent, gifts
+    /// handed over) that this return took the ground from.
+    pub debt_minor: i64,
 }
 
 /// Gives back, for a return, each offer's share of the returned units (cumulative floors, so
@@ -1222,10 +1352,12 @@ pub async fn on_return<C: ConnectionTrait>(
         .all(|l| l.returned_after >= l.quantity);
     let mut total = 0;
     let mut premium = (0, 0);
+    let mut debt = 0;
     for r in redemptions {
         if r.proofs > 0 {
-            let (taken, owed) = return_proofs(tx, &r, lines).await?;
+            let (taken, owed, money) = return_proofs(tx, &r, lines, currency).await?;
             premium = (premium.0 + taken, premium.1 + owed);
+            debt += money;
             continue;
         }
         let allocation: Vec<(i32, i64)> =
@@ -1313,19 +1445,45 @@ pub async fn on_return<C: ConnectionTrait>(
                 .await?;
             }
         }
+        // A deferred coupon's voucher, once the purchase that earned it is wholly returned:
+        // cancelled (once), and what it already took off a basket is owed.
         if whole && let Some(voucher) = r.voucher_id {
-            tx.update_many::<voucher::Entity>()
+            let cancelled = tx
+                .update_many::<voucher::Entity>()
                 .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
                 .filter(voucher::Column::Id.eq(voucher))
-                .filter(voucher::Column::Uses.eq(0))
                 .filter(voucher::Column::CancelledAt.is_null())
                 .exec(tx.db())
                 .await?;
+            if cancelled.rows_affected == 1
+                && let Some(member) = r.member_id
+            {
+                let used = super::debts::used_value(tx, voucher).await?;
+                if used > 0 {
+                    let name = tx.get::<offer::Entity>(r.offer_id).await?.name;
+                    super::debts::record(
+                        tx,
+                        member,
+                        r.offer_id,
+                        used,
+                        format!(
+                            "{} owed: voucher of offer {name} already used, the purchase that \
+                             earned it returned",
+                            Money::new(used, currency)
+                        ),
+                        purchase_id,
+                        currency,
+                    )
+                    .await?;
+                    debt += used;
+                }
+            }
         }
     }
     Ok(OffersReturned {
         discount_minor: total,
         premium_points_taken: premium.0,
         premium_points_owed: premium.1,
+        debt_minor: debt,
     })
 }

@@ -18,7 +18,8 @@ use entity::{
     purchase, purchase_line,
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -91,7 +92,7 @@ pub async fn submit(
     }
     let offer = tx.get::<offer::Entity>(spec.offer_id).await?;
     let (selector, amount_minor, percent, deadline_days) = refund_rules(&offer)?;
-    tx.get::<member::Entity>(spec.member_id).await?;
+    let claimant = tx.get::<member::Entity>(spec.member_id).await?;
     let (key, reference, date, qualifying) = match (&spec.purchase_id, &spec.receipt_reference) {
         (Some(_), Some(_)) => {
             return Err(AppError::validation(
@@ -224,6 +225,29 @@ pub async fn submit(
         return Err(AppError::conflict(format!(
             "this member already made the {max} claim(s) this offer allows"
         )));
+    }
+    // The household's limit: the offer's row is locked, so two members of one household
+    // claiming at once queue, and the second counts the first's claim.
+    if let Some(max) = offer.max_per_household {
+        tx.get_for_update::<offer::Entity>(offer.id).await?;
+        let household: Vec<Uuid> = crate::loyalty::members::household_of(&tx, &claimant)
+            .await?
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        let made = tx
+            .find::<offer_claim::Entity>()
+            .filter(offer_claim::Column::OfferId.eq(offer.id))
+            .filter(offer_claim::Column::MemberId.is_in(household))
+            .filter(offer_claim::Column::Status.ne(ClaimStatus::Rejected))
+            .count(tx.db())
+            .await?;
+        if made >= u64::try_from(max).unwrap_or(0) {
+            // (The member's use taken above goes with the transaction.)
+            return Err(AppError::conflict(format!(
+                "this member's household already made the {max} claim(s) this offer allows"
+            )));
+        }
     }
     let id = Uuid::now_v7();
     let inserted = tx

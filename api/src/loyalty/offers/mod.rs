@@ -9,6 +9,7 @@
 
 pub mod checkout;
 pub mod claims;
+pub mod debts;
 pub mod engine;
 pub mod rules;
 
@@ -50,6 +51,8 @@ pub struct OfferSpec {
     pub max_per_member: Option<i32>,
     pub member_period_days: Option<i32>,
     pub max_redemptions: Option<i32>,
+    /// Refund offers: claims per household (members who live together) over the offer.
+    pub max_per_household: Option<i32>,
     pub budget_minor: Option<i64>,
     pub stock: Option<i32>,
 }
@@ -152,14 +155,38 @@ fn validate(spec: &OfferSpec) -> Result<(String, Option<String>, Option<String>)
     {
         return bad("input.budgetMinor", "must be between 1 and 100000000000");
     }
-    match (&spec.rules, spec.stock) {
-        (OfferRules::Gift { .. }, Some(s)) if (0..=10_000_000).contains(&s) => {}
-        (OfferRules::Gift { .. }, None) => {}
-        (OfferRules::Gift { .. }, Some(_)) => {
+    match spec.max_per_household {
+        Some(_) if !matches!(spec.rules, OfferRules::Refund { .. }) => {
+            return bad(
+                "input.maxPerHousehold",
+                "only refund offers are limited per household",
+            );
+        }
+        Some(n) if !(1..=1_000).contains(&n) => {
+            return bad("input.maxPerHousehold", "must be between 1 and 1000");
+        }
+        _ => {}
+    }
+    let gives_gift = matches!(
+        spec.rules,
+        OfferRules::Gift { .. }
+            | OfferRules::Premium {
+                gift_sku: Some(_),
+                ..
+            }
+    );
+    match spec.stock {
+        Some(s) if gives_gift && (0..=10_000_000).contains(&s) => {}
+        None => {}
+        Some(_) if gives_gift => {
             return bad("input.stock", "must be between 0 and 10000000");
         }
-        (_, Some(_)) => return bad("input.stock", "only gift offers have a stock"),
-        (_, None) => {}
+        Some(_) => {
+            return bad(
+                "input.stock",
+                "only gift offers and premiums with a gift have a stock",
+            );
+        }
     }
     if spec.tier_names.len() > 20 {
         return bad("input.tierNames", "at most 20 tiers");
@@ -329,6 +356,7 @@ pub async fn create(
                 max_per_member: Set(spec.max_per_member),
                 member_period_days: Set(spec.member_period_days),
                 max_redemptions: Set(spec.max_redemptions),
+                max_per_household: Set(spec.max_per_household),
                 budget_minor: Set(spec.budget_minor),
                 stock: Set(spec.stock),
                 redemptions: Set(0),
@@ -415,6 +443,7 @@ pub async fn update(
     model.max_per_member = Set(spec.max_per_member);
     model.member_period_days = Set(spec.member_period_days);
     model.max_redemptions = Set(spec.max_redemptions);
+    model.max_per_household = Set(spec.max_per_household);
     model.budget_minor = Set(spec.budget_minor);
     model.stock = Set(spec.stock);
     model.updated_at = Set(scope.now());

@@ -144,7 +144,9 @@ pub enum OfferRules {
     /// Premium against proofs (prime de fidélité): each purchase of the selected products (or
     /// each unit, with `count_units`) is a proof; the `proofs`-th within the period (the offer's
     /// window, or `period_days` from its start) issues the premium: the voucher (when it has an
-    /// amount or a percent) and/or `premium_points` of `premium_program_id`.
+    /// amount or a percent), `premium_points` of `premium_program_id`, and/or a gift
+    /// (`gift_sku`, worth `gift_value_minor`, from the offer's stock when it has one) handed
+    /// over by the till.
     #[serde(rename_all = "camelCase")]
     Premium {
         selector: Selector,
@@ -156,6 +158,10 @@ pub enum OfferRules {
         premium_points: i64,
         #[serde(default)]
         premium_program_id: Option<uuid::Uuid>,
+        #[serde(default)]
+        gift_sku: Option<String>,
+        #[serde(default)]
+        gift_value_minor: i64,
     },
     /// Deferred coupon: a purchase whose selected lines reach `minimum_basket_minor` issues a
     /// voucher for a later visit.
@@ -371,10 +377,22 @@ impl OfferRules {
                 voucher,
                 premium_points,
                 premium_program_id,
+                gift_sku,
+                gift_value_minor,
                 ..
             } => {
                 selector.validate("input.skus")?;
                 count("input.proofsNeeded", *proofs, 2)?;
+                match gift_sku {
+                    Some(sku) => {
+                        crate::core::types::text("input.giftSku", sku, 64)?;
+                        amount("input.giftValueMinor", *gift_value_minor, 0)?;
+                    }
+                    None if *gift_value_minor != 0 => {
+                        return bad("input.giftSku", "name the gift the value is for");
+                    }
+                    None => {}
+                }
                 if period_days.is_some_and(|d| !(1..=3650).contains(&d)) {
                     return bad("input.periodDays", "must be between 1 and 3650");
                 }
@@ -393,8 +411,9 @@ impl OfferRules {
                     }
                     _ => {}
                 }
-                // Points alone, a voucher alone, or both.
-                if *premium_points == 0 || voucher.amount_minor != 0 || voucher.percent != 0 {
+                // Points, a gift, a voucher, or several of them: a voucher unless one of the
+                // others is given.
+                if (*premium_points == 0 && gift_sku.is_none()) || voucher.is_set() {
                     validate_voucher(voucher)?;
                 }
             }
