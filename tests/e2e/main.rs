@@ -29,6 +29,7 @@ mod member_rights;
 mod model_property;
 mod model_runner;
 mod money_defects;
+mod offer_debts;
 mod offers;
 mod offers_property;
 mod onboarding;

@@ -81,10 +81,15 @@ pub struct Returned {
     /// back.
     #[serde(default)]
     pub offer_debt_minor: i64,
-    /// The member's offer debt (this return's and earlier ones) kept from this refund: the till
-    /// refunds `refund_minor` less this.
+    /// The member's offer debt (this return's and earlier ones) kept from this refund.
     #[serde(default)]
     pub offer_debt_withheld_minor: i64,
+    /// The money the till hands back: the returned share of what the customer paid in money
+    /// (the purchase's total less what vouchers, membership discount, cashback and stored value
+    /// paid: those are not money, and cashback and stored value go back to their balances),
+    /// less the offer debt withheld. None in outcomes recorded before it existed.
+    #[serde(default)]
+    pub refund_due_minor: Option<i64>,
 }
 
 pub async fn record(
@@ -260,6 +265,7 @@ pub async fn record(
         offer_discount_returned_minor: offer_returned.discount_minor,
         offer_debt_minor: offer_returned.debt_minor,
         offer_debt_withheld_minor: 0,
+        refund_due_minor: None,
     };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());
@@ -436,12 +442,24 @@ pub async fn record(
             .await?;
         }
     }
-    // What the member owes for offers is kept from the money the till hands back (not from
-    // what goes back to their loyalty balances).
+    // The money the till hands back: the returned share of what was paid in money (cumulative
+    // floors: partial returns add up to exactly what was paid, never more); what the member
+    // owes for offers is kept from it.
+    let stored_value_paid: i64 = match purchase.member_id {
+        Some(_) => payments_of(&tx, purchase.id)
+            .await?
+            .iter()
+            .filter(|(account, _)| account.kind == AccountKind::MemberStoredValue)
+            .map(|(_, spent)| *spent)
+            .sum(),
+        None => 0,
+    };
+    let cash = share.delta(Ord::max(
+        purchase.total_minor - purchase.loyalty_paid_minor - stored_value_paid,
+        0,
+    ));
+    outcome.refund_due_minor = Some(cash);
     if let Some(member) = purchase.member_id {
-        let cash = outcome.refund_minor
-            - outcome.cashback_refunded_minor
-            - outcome.stored_value_refunded_minor;
         outcome.offer_debt_withheld_minor = crate::loyalty::offers::debts::settle(
             &tx,
             member,
@@ -452,6 +470,7 @@ pub async fn record(
             (crate::core::ledger::CauseType::Purchase, Some(purchase_id)),
         )
         .await?;
+        outcome.refund_due_minor = Some(cash - outcome.offer_debt_withheld_minor);
     }
     crate::core::events::append(
         &tx,

@@ -453,8 +453,8 @@ pub struct RecordReturnPayload {
     pub cashback_refunded_minor: i64,
     /// Stored value that paid for the returned part, given back to the member.
     pub stored_value_refunded_minor: i64,
-    /// What the customer paid for the returned units (their lines' net price, offers
-    /// included), in minor units (the till refunds `refundDueMinor`).
+    /// What the returned units cost: their lines' net price after offers, in minor units (the
+    /// money the till hands back is `refundDueMinor`).
     pub refund_minor: i64,
     /// The offers' discount on the returned units, given back to the offers' budgets.
     pub offer_discount_returned_minor: i64,
@@ -465,7 +465,11 @@ pub struct RecordReturnPayload {
     /// The member's offer debt (this return's and earlier ones) kept from this refund, up to
     /// what the till hands back.
     pub offer_debt_withheld_minor: i64,
-    /// What the till refunds: `refundMinor` less `offerDebtWithheldMinor`.
+    /// The money the till hands back: the returned share of what the customer paid in money
+    /// (the purchase's total less what vouchers, membership discount, cashback and stored
+    /// value paid: cashback and stored value go back to their balances, a voucher is not
+    /// money), less `offerDebtWithheldMinor`. Partial returns add up to what was paid, never
+    /// more.
     pub refund_due_minor: i64,
 }
 
@@ -645,7 +649,9 @@ impl PurchaseMutation {
             refund_minor: outcome.refund_minor,
             offer_debt_minor: outcome.offer_debt_minor,
             offer_debt_withheld_minor: outcome.offer_debt_withheld_minor,
-            refund_due_minor: outcome.refund_minor - outcome.offer_debt_withheld_minor,
+            refund_due_minor: outcome
+                .refund_due_minor
+                .unwrap_or(outcome.refund_minor - outcome.offer_debt_withheld_minor),
             offer_discount_returned_minor: outcome.offer_discount_returned_minor,
         })
     }
