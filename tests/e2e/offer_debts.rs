@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 const RECORD: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } vouchers { code discountMinor } offers { offerId voucherCode premiumPoints premiumGiftSku } explanation { offerId premiumPoints premiumGiftSku voucherCode points } } }";
 const PREVIEW: &str = "query($i: RecordPurchaseInput!) { previewCheckout(input: $i) { offers { offerId premiumPoints premiumGiftSku } explanation { offerId premiumPoints premiumGiftSku } } }";
 const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor pointsReversed pointsToDebt offerDebtMinor offerDebtWithheldMinor refundDueMinor } }";
-const SETTLE: &str = "mutation($i: SettleOfferDebtInput!) { settleOfferDebt(input: $i) { settledMinor owedMinor } }";
+const SETTLE: &str =
+    "mutation($i: SettleOfferDebtInput!) { settleOfferDebt(input: $i) { settledMinor owedMinor } }";
 
 fn line(sku: &str, quantity: i64, price: i64) -> Value {
     json!({ "sku": sku, "quantity": quantity, "unitPriceMinor": price })
@@ -112,7 +113,10 @@ async fn a_spent_deferred_voucher_is_owed_when_its_purchase_comes_back_and_kept_
         .unwrap_or_else(|| panic!("{shoes}"))
         .to_owned();
     let socks = buy(&app, &brand, &card, &[line("SOCK", 1, 1_000)], &[&v1]).await;
-    assert_eq!(socks["vouchers"], json!([{ "code": v1, "discountMinor": 500 }]));
+    assert_eq!(
+        socks["vouchers"],
+        json!([{ "code": v1, "discountMinor": 500 }])
+    );
     // The shoes come back: 40.00 paid for them; the voucher they earned gave 5.00, owed, and
     // kept from the refund: the till hands back 35.00; nothing is left owed.
     let back = give_back(&app, &brand, &shoes).await;
@@ -175,8 +179,12 @@ async fn a_premium_gift_comes_from_its_stock_and_a_return_of_its_proof_owes_it_b
     let app = spawn_app().await;
     let brand = app.new_brand("mug").await;
     let owner = app.as_token(&brand.owner.access_token);
-    let (member, card) = app.enroll(&brand, json!({ "email": "a@mug.example" })).await;
-    let (_other, other_card) = app.enroll(&brand, json!({ "email": "b@mug.example" })).await;
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "a@mug.example" }))
+        .await;
+    let (_other, other_card) = app
+        .enroll(&brand, json!({ "email": "b@mug.example" }))
+        .await;
     // A stock is for gifts only; a gift value needs its gift.
     let refused = owner
         .query(
@@ -198,14 +206,26 @@ async fn a_premium_gift_comes_from_its_stock_and_a_return_of_its_proof_owes_it_b
 
     // The till's preview: nothing on the first coffee...
     let p = owner.query(PREVIEW, coffee(&card)).await;
-    assert_eq!(offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"], Value::Null, "{p}");
+    assert_eq!(
+        offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"],
+        Value::Null,
+        "{p}"
+    );
     let first = buy(&app, &brand, &card, &[line("CAFE", 1, 450)], &[]).await;
     assert_eq!(offer_of(&first, &premium)["premiumGiftSku"], Value::Null);
     // ... the mug on the second, before it is recorded (nothing taken by the preview).
     let p = owner.query(PREVIEW, coffee(&card)).await;
-    assert_eq!(offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"], "MUG", "{p}");
+    assert_eq!(
+        offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"],
+        "MUG",
+        "{p}"
+    );
     let second = buy(&app, &brand, &card, &[line("CAFE", 1, 450)], &[]).await;
-    assert_eq!(offer_of(&second, &premium)["premiumGiftSku"], "MUG", "{second}");
+    assert_eq!(
+        offer_of(&second, &premium)["premiumGiftSku"],
+        "MUG",
+        "{second}"
+    );
     let step = second["explanation"]
         .as_array()
         .and_then(|s| s.iter().find(|s| s["offerId"] == premium.as_str()))
@@ -227,9 +247,17 @@ async fn a_premium_gift_comes_from_its_stock_and_a_return_of_its_proof_owes_it_b
     // preview says so too).
     buy(&app, &brand, &other_card, &[line("CAFE", 1, 450)], &[]).await;
     let p = owner.query(PREVIEW, coffee(&other_card)).await;
-    assert_eq!(offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"], Value::Null, "{p}");
+    assert_eq!(
+        offer_of(&p["data"]["previewCheckout"], &premium)["premiumGiftSku"],
+        Value::Null,
+        "{p}"
+    );
     let waits = buy(&app, &brand, &other_card, &[line("CAFE", 1, 450)], &[]).await;
-    assert_eq!(offer_of(&waits, &premium)["premiumGiftSku"], Value::Null, "{waits}");
+    assert_eq!(
+        offer_of(&waits, &premium)["premiumGiftSku"],
+        Value::Null,
+        "{waits}"
+    );
 
     // The first coffee comes back: the mug's proofs are gone, and the mug (8.00) was handed
     // over: owed. The refund of 4.50 keeps 4.50 of it; 3.50 stay owed.
@@ -267,7 +295,9 @@ async fn a_spent_premium_voucher_is_owed_with_its_points_taken_back_and_settled_
     let app = spawn_app().await;
     let brand = app.new_brand("primedette").await;
     let owner = app.as_token(&brand.owner.access_token);
-    let staff = app.invite(&brand, "caisse@primedette.example", "BRAND_STAFF").await;
+    let staff = app
+        .invite(&brand, "caisse@primedette.example", "BRAND_STAFF")
+        .await;
     let staff = app.as_token(&staff.access_token);
     // 1 point per 1.00.
     let program = app
@@ -291,7 +321,11 @@ async fn a_spent_premium_voucher_is_owed_with_its_points_taken_back_and_settled_
             json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": 450, "lines": tea } }),
         )
         .await;
-    assert_eq!(offer_of(&p["data"]["previewCheckout"], &premium)["premiumPoints"], 100, "{p}");
+    assert_eq!(
+        offer_of(&p["data"]["previewCheckout"], &premium)["premiumPoints"],
+        100,
+        "{p}"
+    );
     let second = buy(&app, &brand, &card, &tea, &[]).await;
     let voucher = offer_of(&second, &premium)["voucherCode"]
         .as_str()
@@ -350,7 +384,9 @@ async fn an_offer_debt_left_owed_is_paid_at_the_till_once_or_waived_by_a_manager
     let app = spawn_app().await;
     let brand = app.new_brand("reglement").await;
     let owner = app.as_token(&brand.owner.access_token);
-    let staff = app.invite(&brand, "caisse@reglement.example", "BRAND_STAFF").await;
+    let staff = app
+        .invite(&brand, "caisse@reglement.example", "BRAND_STAFF")
+        .await;
     let staff = app.as_token(&staff.access_token);
     let (member, card) = app
         .enroll(&brand, json!({ "email": "m@reglement.example" }))
@@ -363,7 +399,11 @@ async fn an_offer_debt_left_owed_is_paid_at_the_till_once_or_waived_by_a_manager
     // The first cake comes back: 20.00 owed, 5.00 kept from its refund, 15.00 left.
     let back = give_back(&app, &brand, &first).await;
     assert_eq!(
-        (&back["offerDebtMinor"], &back["offerDebtWithheldMinor"], &back["refundDueMinor"]),
+        (
+            &back["offerDebtMinor"],
+            &back["offerDebtWithheldMinor"],
+            &back["refundDueMinor"]
+        ),
         (&json!(2_000), &json!(500), &json!(0)),
         "{back}"
     );
@@ -412,9 +452,15 @@ async fn a_refund_offer_allows_one_claim_per_household_even_to_racing_claims() {
     let app = spawn_app().await;
     let brand = app.new_brand("foyer").await;
     let owner = app.as_token(&brand.owner.access_token);
-    let (a, _) = app.enroll(&brand, json!({ "email": "a@foyer.example" })).await;
-    let (b, _) = app.enroll(&brand, json!({ "email": "b@foyer.example" })).await;
-    let (c, _) = app.enroll(&brand, json!({ "email": "c@foyer.example" })).await;
+    let (a, _) = app
+        .enroll(&brand, json!({ "email": "a@foyer.example" }))
+        .await;
+    let (b, _) = app
+        .enroll(&brand, json!({ "email": "b@foyer.example" }))
+        .await;
+    let (c, _) = app
+        .enroll(&brand, json!({ "email": "c@foyer.example" }))
+        .await;
     // Only refund offers are limited per household.
     let refused = owner
         .query(
@@ -447,20 +493,22 @@ async fn a_refund_offer_allows_one_claim_per_household_even_to_racing_claims() {
             json!({ "id": a }),
         )
         .await;
-    assert_eq!(r["data"]["member"]["household"], json!([{ "id": b }]), "{r}");
+    assert_eq!(
+        r["data"]["member"]["household"],
+        json!([{ "id": b }]),
+        "{r}"
+    );
 
     let submit = "mutation($i: RefundClaimInput!) { submitRefundClaim(input: $i) { id status } }";
-    let claim = |member: &str, receipt: &str| {
-        json!({ "i": { "offerId": refund, "memberId": member, "receiptReference": receipt, "receiptAmountMinor": 2_000, "receiptDate": app.now() - chrono::Duration::hours(1) } })
-    };
+    let claim = |member: &str, receipt: &str| json!({ "i": { "offerId": refund, "memberId": member, "receiptReference": receipt, "receiptAmountMinor": 2_000, "receiptDate": app.now() - chrono::Duration::hours(1) } });
     // A and B race with three receipts each: one claim for the household, no more.
     let mut racers = Vec::new();
     for (i, who) in [&a, &b, &a, &b, &a, &b].iter().enumerate() {
         let client = app.as_token(&brand.owner.access_token);
         let body = claim(who, &format!("T-{i}"));
-        racers.push(tokio::spawn(async move {
-            client.query(submit, body).await
-        }));
+        racers.push(tokio::spawn(
+            async move { client.query(submit, body).await },
+        ));
     }
     let mut made = Vec::new();
     for r in racers {
@@ -487,7 +535,11 @@ async fn a_refund_offer_allows_one_claim_per_household_even_to_racing_claims() {
     assert_eq!(r["data"]["submitRefundClaim"]["status"], "SUBMITTED", "{r}");
     // A leaves the household: a household of one again, with no claim of its own.
     let r = owner.query(link, json!({ "m": a, "w": null })).await;
-    assert_eq!(r["data"]["setMemberHousehold"]["household"], json!([]), "{r}");
+    assert_eq!(
+        r["data"]["setMemberHousehold"]["household"],
+        json!([]),
+        "{r}"
+    );
     let r = owner.query(submit, claim(&a, "T-10")).await;
     assert_eq!(r["data"]["submitRefundClaim"]["status"], "SUBMITTED", "{r}");
 }

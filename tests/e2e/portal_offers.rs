@@ -202,3 +202,146 @@ async fn an_owner_runs_offers_and_refund_claims_and_a_member_follows_theirs() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_owner_gives_a_premium_gift_links_a_household_and_settles_an_offer_debt() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let brand = app.new_brand("mugs").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let day = |d: i64| {
+        (app.now() + Duration::days(d))
+            .with_timezone(&chrono_tz::Europe::Paris)
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    browser.goto(&app.url("/login")).await;
+    browser.fill("email", "owner@mugs.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Brand mugs").await;
+
+    // A premium whose gift is a mug worth 8.00, 5 in stock, after 2 coffees.
+    browser.goto(&app.url("/app/offers?kind=PREMIUM#new")).await;
+    browser.fill("name", "2 cafés = 1 mug").await;
+    browser.set_value("starts", &day(0)).await;
+    browser.set_value("ends", &day(30)).await;
+    browser.fill("skus", "CAFE").await;
+    browser.fill("proofs", "2").await;
+    browser.fill("gift_sku", "MUG").await;
+    browser.fill("gift_value", "8").await;
+    browser.fill("stock", "5").await;
+    browser.click("#new form button[type='submit']").await;
+    let made = browser.wait_for_text("Offre créée").await;
+    assert!(
+        made.contains("MUG (8,00 EUR)") && made.contains("stock 5"),
+        "{made}"
+    );
+    browser.screenshot("offer-premium-gift").await;
+    // A refund offer for one claim per household.
+    browser.goto(&app.url("/app/offers?kind=REFUND#new")).await;
+    browser.fill("name", "Cafetière remboursée").await;
+    browser.set_value("starts", &day(0)).await;
+    browser.set_value("ends", &day(30)).await;
+    browser.fill("skus", "CAFETIERE").await;
+    browser.fill("amount", "10").await;
+    browser.fill("max_per_household", "1").await;
+    browser.click("#new form button[type='submit']").await;
+    let made = browser.wait_for_text("Offre créée").await;
+    assert!(made.contains("Demandes par foyer"), "{made}");
+
+    // Ann signs up in her space; Bob is enrolled at the till.
+    let me = app
+        .anonymous()
+        .query(
+            "mutation($i: MemberSignUpInput!) { memberSignUp(input: $i) { accessToken member { id cards { number } } } }",
+            json!({ "i": { "brandSlug": "mugs", "email": "ann@mugs.example", "password": PASSWORD, "firstName": "Ann" } }),
+        )
+        .await;
+    let ann = me["data"]["memberSignUp"]["member"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{me}"))
+        .to_owned();
+    let ann_card = me["data"]["memberSignUp"]["member"]["cards"][0]["number"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (_bob, bob_card) = app
+        .enroll(
+            &brand,
+            json!({ "email": "bob@mugs.example", "firstName": "Bob" }),
+        )
+        .await;
+    // Ann's two coffees give her the mug; the first comes back: 8.00 owed, 4.50 kept from
+    // its refund, 3.50 left.
+    let mut first = None;
+    for _ in 0..2 {
+        let r = owner
+            .query(
+                "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+                json!({ "i": { "cardNumber": ann_card, "currency": "EUR", "totalMinor": 450, "lines": [{ "sku": "CAFE", "quantity": 1, "unitPriceMinor": 450 }] } }),
+            )
+            .await;
+        first.get_or_insert(r["data"]["recordPurchase"]["purchase"]["id"].clone());
+    }
+    let back = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { offerDebtMinor refundDueMinor } }",
+            json!({ "i": { "purchaseId": first } }),
+        )
+        .await;
+    assert_eq!(
+        back["data"]["recordReturn"],
+        json!({ "offerDebtMinor": 800, "refundDueMinor": 0 }),
+        "{back}"
+    );
+
+    // Ann sees what she owes in her space.
+    browser.goto(&app.url("/m/mugs/login")).await;
+    browser.fill("email", "ann@mugs.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Bonjour Ann").await;
+    browser.goto(&app.url("/m/mugs/account")).await;
+    let page = browser.wait_for_text("À régler").await;
+    assert!(page.contains("3,50 EUR"), "{page}");
+    browser.screenshot("member-offer-debt").await;
+
+    // The owner links Ann to Bob's household by his card, then records her payment.
+    browser.goto(&app.url("/login")).await;
+    browser.fill("email", "owner@mugs.example").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form.card button[type='submit']").await;
+    browser.wait_for_text("Brand mugs").await;
+    browser.goto(&app.url(&format!("/app/members/{ann}"))).await;
+    browser.wait_for_text("Dette sur offres").await;
+    browser.fill("household_card", &bob_card).await;
+    browser
+        .click("form[action='/app/act/household-join'] button")
+        .await;
+    let page = browser.wait_for_text("Foyer enregistré").await;
+    assert!(page.contains("Vit avec") && page.contains("Bob"), "{page}");
+    browser.fill("debt_reason", "payé en espèces").await;
+    browser
+        .click("form[action='/app/act/offer-debt-settle'] button")
+        .await;
+    let page = browser
+        .wait_for_text("Dette enregistrée comme réglée")
+        .await;
+    assert!(!page.contains("Dette sur offres"), "{page}");
+    browser.screenshot("member-household").await;
+    let owed = owner
+        .query(
+            "query($id: ID!) { member(id: $id) { offerDebtMinor household { email } } }",
+            json!({ "id": ann }),
+        )
+        .await;
+    assert_eq!(
+        owed["data"]["member"],
+        json!({ "offerDebtMinor": 0, "household": [{ "email": "bob@mugs.example" }] }),
+        "{owed}"
+    );
+    assert!(app.db_verify_ledger().await.is_sound());
+}

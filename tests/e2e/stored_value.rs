@@ -156,12 +156,14 @@ async fn concurrent_payments_from_one_stored_value_balance_never_overdraw_it() {
         .to_owned();
     let returned = owner
         .query(
-            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { storedValueRefundedMinor } }",
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { storedValueRefundedMinor refundMinor refundDueMinor } }",
             json!({ "i": { "purchaseId": purchase } }),
         )
         .await;
+    // 30.00 paid all by stored value: it goes back to the balance, no money at the till.
     assert_eq!(
-        returned["data"]["recordReturn"]["storedValueRefundedMinor"], 3_000,
+        returned["data"]["recordReturn"],
+        json!({ "storedValueRefundedMinor": 3_000, "refundMinor": 3_000, "refundDueMinor": 0 }),
         "{returned}"
     );
     let read = owner

@@ -737,6 +737,41 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "household-join",
+        query: "mutation($m: ID!, $c: String) { setMemberHousehold(memberId: $m, withCardNumber: $c) { id } }",
+        vars: |f, _| Ok(json!({ "m": f.text("member_id"), "c": f.text("card_number") })),
+        done: ("Foyer enregistré.", "Household saved."),
+        next: back,
+    },
+    Action {
+        name: "household-leave",
+        query: "mutation($m: ID!) { setMemberHousehold(memberId: $m) { id } }",
+        vars: |f, _| Ok(json!({ "m": f.text("member_id") })),
+        done: (
+            "Membre retiré du foyer.",
+            "Member taken out of the household.",
+        ),
+        next: back,
+    },
+    Action {
+        name: "offer-debt-settle",
+        query: "mutation($i: SettleOfferDebtInput!) { settleOfferDebt(input: $i) { owedMinor } }",
+        vars: |f, lang| {
+            Ok(json!({ "i": {
+                "memberId": f.text("member_id"),
+                "amountMinor": f.money("amount", ("Montant", "Amount"), lang)?.unwrap_or(0),
+                "how": if f.text("how") == "WAIVED" { "WAIVED" } else { "PAID" },
+                "reason": f.text("reason"),
+                "idempotencyKey": f.opt("idempotency_key"),
+            } }))
+        },
+        done: (
+            "Dette enregistrée comme réglée.",
+            "Debt recorded as settled.",
+        ),
+        next: back,
+    },
+    Action {
         name: "card-block",
         query: "mutation($id: ID!) { blockCard(cardId: $id) { id } }",
         vars: |f, _| Ok(json!({ "id": f.text("card_id") })),
@@ -990,6 +1025,7 @@ fn offer_input(f: &Fields, lang: Lang) -> Result<Value, String> {
         "excludeRecentBuyersDays": int("recent", ("Exclure qui a acheté depuis", "Leave out who bought in the last"))?,
         "maxPerMember": int("max_per_member", ("Limite par membre", "Limit per member"))?,
         "maxRedemptions": int("max_redemptions", ("Utilisations au total", "Uses in all"))?,
+        "maxPerHousehold": int("max_per_household", ("Demandes par foyer", "Claims per household"))?,
         "budgetMinor": money("budget", ("Budget", "Budget"))?,
         "stock": int("stock", ("Stock de cadeaux", "Gifts in stock"))?,
         "skus": words(f, "skus"),

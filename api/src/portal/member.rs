@@ -440,7 +440,7 @@ pub(super) static ACCOUNT: SpaceView = SpaceView {
             memberships { id programName status periodEnd cancelledAt feesPaidMinor savingsMinor netSavingsMinor }
             stampCards { programName stamps stampsForReward }
             cashback { programName balanceMinor }
-            storedValue { balanceMinor }
+            storedValue { balanceMinor } offerDebtMinor
             tiers { programName name nextLevelName toNextLevel } } }",
         "{ myCoalitionCards { coalitionId cardNumber balance expiresAt } }",
     ],

@@ -83,6 +83,7 @@ const MEMBER: &str = "query($id: ID!) { member(id: $id) {
     tiers { programName name nextLevelName toNextLevel qualifiedUntil }
     memberships { programName status periodEnd feesPaidMinor savingsMinor }
     vouchers { code kind amountMinor percent currency validUntil status label uses maxUses }
+    offerDebtMinor household { id email firstName lastName cards { number status } }
     history(first: 50) { nodes { kind reason occurredAt points cashbackMinor stamps storedValueMinor } } } }";
 
 const POINTS_PROGRAMS: &str = "{ programs(first: 100) { nodes { id name mechanic status } } }";

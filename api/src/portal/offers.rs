@@ -23,7 +23,7 @@ pub(super) static OFFER: View = View {
     queries: &[
         "query($id: ID!) { offer(id: $id) { id name description kind code status startsAt endsAt
             priority exclusive cardHoldersOnly tierNames segmentId excludeRecentBuyersDays maxPerMember
-            memberPeriodDays maxRedemptions budgetMinor stock skus categories amountMinor percent
+            memberPeriodDays maxRedemptions maxPerHousehold budgetMinor stock skus categories amountMinor percent
             minimumBasketMinor buyQuantity payQuantity nth bundleParts { skus categories quantity }
             bundlePriceMinor perQuantity freeQuantity giftSku giftValueMinor tradeInCategory
             voucherAmountMinor voucherPercent voucherValidFromDays voucherValidDays

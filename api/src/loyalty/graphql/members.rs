@@ -716,8 +716,8 @@ impl MemberMutation {
         })
     }
 
-    /// Puts a member in another member's household (`withMemberId`), or takes them out of
-    /// theirs (`withMemberId` null). Members who live together share a household: refund offers
+    /// Puts a member in another member's household (`withMemberId` or `withCardNumber`), or
+    /// takes them out of theirs (both null). Members who live together share a household: refund offers
     /// may allow a number of claims per household. The same member twice: VALIDATION; another
     /// brand's member: NOT_FOUND. Setting what is already set changes nothing (safe to retry).
     #[graphql(guard = "PermissionGuard(Permission::EnrollMembers)")]
@@ -726,12 +726,28 @@ impl MemberMutation {
         ctx: &Context<'_>,
         member_id: ID,
         with_member_id: Option<ID>,
+        #[graphql(
+            desc = "The other member by a card number (printed or scanned), instead of `withMemberId`."
+        )]
+        with_card_number: Option<String>,
     ) -> Result<Member> {
         let id = crate::core::types::id("memberId", &member_id)?;
-        let with = with_member_id
-            .as_deref()
-            .map(|w| crate::core::types::id("withMemberId", w))
-            .transpose()?;
+        let with = match (with_member_id, with_card_number) {
+            (Some(_), Some(_)) => {
+                return Err(AppError::validation(
+                    "withCardNumber",
+                    "give the other member's id or card number, not both",
+                )
+                .into());
+            }
+            (Some(w), None) => Some(crate::core::types::id("withMemberId", &w)?),
+            (None, Some(number)) => Some(
+                crate::loyalty::members::card_by_number(ctx.scope()?, &number)
+                    .await?
+                    .member_id,
+            ),
+            (None, None) => None,
+        };
         Ok(
             crate::loyalty::members::set_household(ctx.scope()?, id, with)
                 .await?

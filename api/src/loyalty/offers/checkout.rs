@@ -1027,11 +1027,7 @@ async fn book_proofs<C: ConnectionTrait>(
         premium_points: Set(credited),
         premium_program_id: Set(premium_program_id.filter(|_| credited > 0)),
         premium_lot_id: Set(premium_lot),
-        premium_gift_minor: Set(if gift.is_some() {
-            *gift_value_minor
-        } else {
-            0
-        }),
+        premium_gift_minor: Set(if gift.is_some() { *gift_value_minor } else { 0 }),
         premium_gift_sku: Set(gift.clone()),
         created_at: Set(tx.now()),
     })

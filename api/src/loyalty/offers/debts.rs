@@ -94,7 +94,10 @@ pub async fn record<C: ConnectionTrait>(
     .await?;
     let [clawback, _] = ledger::subject_accounts(
         tx,
-        [AccountKind::BrandOfferClawback, AccountKind::BrandOfferExpense],
+        [
+            AccountKind::BrandOfferClawback,
+            AccountKind::BrandOfferExpense,
+        ],
         offer,
         currency.code(),
     )
@@ -194,10 +197,7 @@ pub async fn settle<C: ConnectionTrait>(
             member_id: Some(member),
             occurred_at: tx.now(),
         },
-        vec![
-            Posting::new(&debt, amount),
-            Posting::new(&settled, -amount),
-        ],
+        vec![Posting::new(&debt, amount), Posting::new(&settled, -amount)],
     )
     .await?;
     Ok(amount)
