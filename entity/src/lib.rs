@@ -42,6 +42,7 @@ pub mod ledger_entry;
 pub mod ledger_transaction;
 pub mod mail_settings;
 pub mod member;
+pub mod member_score;
 pub mod member_tier;
 pub mod member_token;
 pub mod membership;
@@ -63,7 +64,10 @@ pub mod referral_code;
 pub mod referral_policy;
 pub mod refresh_token;
 pub mod reward;
+pub mod score_run;
+pub mod scoring_settings;
 pub mod segment;
+pub mod segment_move;
 pub mod suppression;
 pub mod transactional_mail;
 pub mod user_account;
@@ -132,7 +136,11 @@ tenant_owned!(
     referral_code,
     referral_policy,
     reward,
+    member_score,
+    score_run,
+    scoring_settings,
     segment,
+    segment_move,
     suppression,
     transactional_mail,
     user_account,

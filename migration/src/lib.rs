@@ -42,6 +42,7 @@ mod m20261207_000032_add_coalition_referrals;
 mod m20261207_000033_create_coalition_clubs;
 mod m20261207_000034_add_premium_points;
 mod m20261208_000035_add_premium_gifts_and_households;
+mod m20261208_000036_create_scoring;
 
 pub struct Migrator;
 
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000033_create_coalition_clubs::Migration),
             Box::new(m20261207_000034_add_premium_points::Migration),
             Box::new(m20261208_000035_add_premium_gifts_and_households::Migration),
+            Box::new(m20261208_000036_create_scoring::Migration),
         ]
     }
 }

@@ -56,6 +56,8 @@ pub struct Filter {
     pub club_id: Option<Uuid>,
     /// A club member whose answer to one of the club's questions equals a value.
     pub club_answer: Option<ClubAnswer>,
+    /// In this scoring segment (its key, `AT_RISK`) after the last scoring run.
+    pub score_segment: Option<String>,
 }
 
 /// "Member of club X whose answer to `key` is `equals`".
@@ -122,6 +124,16 @@ fn same_answer(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// Whether the filter has a scoring leaf anywhere.
+fn asks_scores(f: &Filter) -> bool {
+    f.score_segment.is_some()
+        || f.all
+            .iter()
+            .chain(&f.any)
+            .chain(f.not.as_deref())
+            .any(asks_scores)
+}
+
 /// Whether the filter has a club leaf anywhere.
 fn asks_clubs(f: &Filter) -> bool {
     f.club_id.is_some()
@@ -155,6 +167,8 @@ struct Facts {
     recent: Vec<Bought>,
     /// The clubs the member is an active member of, with their answers.
     clubs: HashMap<Uuid, std::collections::BTreeMap<String, String>>,
+    /// The scoring segment of the last run.
+    segment: Option<String>,
     now: DateTime<Utc>,
 }
 
@@ -195,6 +209,14 @@ pub fn check(filter: &Filter) -> Result<(), AppError> {
         return Err(AppError::validation(
             "input.filter.clubAnswer",
             "a question key of 1 to 40 characters and an answer of 1 to 200",
+        ));
+    }
+    if let Some(k) = &filter.score_segment
+        && (k.trim().is_empty() || k.len() > 32)
+    {
+        return Err(AppError::validation(
+            "input.filter.scoreSegment",
+            "a segment key of 1 to 32 characters",
         ));
     }
     if let Some((key, _)) = &filter.attribute
@@ -288,6 +310,11 @@ fn matches(f: &Filter, x: &Facts) -> bool {
             x.member.attributes.get(k.trim()).and_then(|a| a.as_str()) == Some(v.as_str())
         }))
         && leaf(f.club_id.map(|c| x.clubs.contains_key(&c)))
+        && leaf(
+            f.score_segment
+                .as_ref()
+                .map(|k| x.segment.as_deref() == Some(k.trim())),
+        )
         && leaf(f.club_answer.as_ref().map(|a| {
             x.clubs
                 .get(&a.club_id)
@@ -466,6 +493,12 @@ async fn evaluate_for<C: ConnectionTrait>(
                 .insert(p.club_id, answers);
         }
     }
+    // Scoring segments, only when the filter asks.
+    let mut scored = if asks_scores(&filter) {
+        crate::analytics::segments::members_in(conn, only).await?
+    } else {
+        HashMap::new()
+    };
     // One member's check (a checkout) needs no mail suppressions.
     let suppressed: HashSet<String> = if only.is_some() {
         HashSet::new()
@@ -492,6 +525,7 @@ async fn evaluate_for<C: ConnectionTrait>(
             spend,
             recent: recent.remove(&m.id).unwrap_or_default(),
             clubs: clubs.remove(&m.id).unwrap_or_default(),
+            segment: scored.remove(&m.id),
             now,
             member: m,
         };
@@ -647,6 +681,7 @@ mod tests {
             spend,
             recent: vec![("THE".into(), Some("tea".into()), Utc::now())],
             clubs: HashMap::new(),
+            segment: None,
             now: Utc::now(),
         }
     }

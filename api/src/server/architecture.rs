@@ -37,6 +37,7 @@ const CONTEXTS: &[&str] = &[
     "coalition",
     "community",
     "engagement",
+    "analytics",
 ];
 /// What a context keeps to itself.
 const PRIVATE_PARTS: &[&str] = &["store", "graphql", "http", "jobs"];

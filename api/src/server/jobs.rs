@@ -56,6 +56,21 @@ pub fn registry() -> Vec<Job> {
             },
         },
         Job {
+            name: "member scoring",
+            cadence: Cadence::Scheduled,
+            run: |state, now| {
+                Box::pin(async move {
+                    let (brands, members) =
+                        crate::analytics::jobs::run_once(&state.base.db, now).await?;
+                    Ok(if brands > 0 {
+                        format!("{members} members of {brands} brands scored")
+                    } else {
+                        String::new()
+                    })
+                })
+            },
+        },
+        Job {
             name: "birthday bonuses",
             cadence: Cadence::Scheduled,
             run: |state, now| {

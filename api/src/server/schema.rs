@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::{EmptySubscription, MergedObject, Schema, SchemaBuilder};
 
 use crate::{
+    analytics::graphql as analytics,
     coalition::graphql as coalition,
     community::graphql as community,
     core::{deps::Deps, graphql::limits},
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     community::clubs::ClubQuery,
     community::coalition_clubs::CoalitionClubQuery,
     community::events::EventQuery,
+    analytics::InsightQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -69,6 +71,7 @@ pub struct MutationRoot(
     community::clubs::ClubMutation,
     community::coalition_clubs::CoalitionClubMutation,
     community::events::EventMutation,
+    analytics::InsightMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -104,6 +104,7 @@ impl Principal {
                 | P::ImportHistory
                 | P::ManageOffers
                 | P::ManageCommunity
+                | P::ManageInsights
                 | P::ViewStatistics => {
                     matches!(role, R::BrandOwner | R::BrandManager)
                 }
@@ -183,6 +184,9 @@ pub enum Permission {
     /// Run the community features: create, change, cancel and draw contests (entries, winners,
     /// audit trail), set the referral policy and read referrals (owners and managers).
     ManageCommunity,
+    /// Change how the brand's members are scored (RFM/FRAT window, cut points, segments) and
+    /// score them now (owners and managers).
+    ManageInsights,
 }
 
 /// Scopes a brand grants to a partner app's API key.
@@ -274,6 +278,7 @@ impl ApiScope {
             | P::ViewStatistics
             | P::ManageOffers
             | P::ManageCommunity
+            | P::ManageInsights
             | P::ManageBrand => false,
         }
     }

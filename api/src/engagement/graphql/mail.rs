@@ -268,6 +268,9 @@ pub struct AudienceFilterInput {
     /// A club member whose answer to one of the club's questions equals a value (answers kept
     /// with consent only).
     pub club_answer: Option<ClubAnswerEqualsInput>,
+    /// In this scoring segment after the last scoring run (its key: `NEW`, `INACTIVE`,
+    /// `VERY_GOOD`, `AT_RISK`, `GOOD`, `OCCASIONAL`, or the brand's own; see `scoring`).
+    pub score_segment: Option<String>,
 }
 
 #[derive(InputObject, Clone)]
@@ -345,6 +348,7 @@ impl AudienceFilterInput {
                     )
                 })
                 .transpose()?,
+            score_segment: self.score_segment,
         })
     }
 }

@@ -359,8 +359,56 @@ impl From<member::Model> for Member {
     }
 }
 
+/// A member's RFM/FRAT scores after the last scoring run (see `scoring`).
+#[derive(SimpleObject)]
+pub struct MemberScore {
+    /// The segment's key (`AT_RISK`).
+    pub segment: String,
+    pub previous_segment: Option<String>,
+    /// The brand's day the member entered the segment.
+    pub segment_since: NaiveDate,
+    /// Days since the last purchase kept in the window (null: none in it).
+    pub recency_days: Option<i32>,
+    /// Purchases kept in the window.
+    pub frequency: i32,
+    /// Paid in the window, net of returns, in minor units.
+    pub amount_minor: i64,
+    /// Distinct categories bought in the window.
+    pub categories: i32,
+    /// Scores 1 to 5 (0: no purchase in the window): recency, frequency, amount, type.
+    pub r: i32,
+    pub f: i32,
+    pub m: i32,
+    pub t: i32,
+    pub scored_on: NaiveDate,
+}
+
 #[ComplexObject]
 impl Member {
+    /// The member's scores and segment after the last scoring run (null: not scored yet).
+    /// Owners and managers.
+    #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
+    async fn score(&self, ctx: &Context<'_>) -> Result<Option<MemberScore>> {
+        Ok(
+            crate::analytics::segments::of_member(self.scope(ctx)?, self.uuid)
+                .await?
+                .map(|s| MemberScore {
+                    segment: s.segment,
+                    previous_segment: s.previous_segment,
+                    segment_since: s.segment_since,
+                    recency_days: s.recency_days,
+                    frequency: s.frequency,
+                    amount_minor: s.amount_minor,
+                    categories: s.categories,
+                    r: i32::from(s.r),
+                    f: i32::from(s.f),
+                    m: i32::from(s.m),
+                    t: i32::from(s.t),
+                    scored_on: s.scored_on,
+                }),
+        )
+    }
+
     /// The other members of the member's household (members who live together, linked by
     /// `setMemberHousehold`; refund offers may be limited per household). Empty: a household of
     /// one.

@@ -1,0 +1,288 @@
+//! Customer knowledge's GraphQL roots: `scoring`, `segmentMovements`, `updateScoring`,
+//! `runScoring`. Owners and managers only (staff and partner apps: FORBIDDEN).
+
+use async_graphql::{Context, InputObject, Object, Result, SimpleObject};
+use chrono::NaiveDate;
+
+use crate::{
+    analytics::{
+        scoring::{SegmentRule, Thresholds},
+        segments,
+    },
+    core::{
+        auth::Permission,
+        error::AppError,
+        graphql::{ContextExt, guards::PermissionGuard},
+        i18n::Lang,
+    },
+};
+
+/// The name of a default segment in the reader's language.
+fn default_name(key: &str, lang: Lang) -> Option<&'static str> {
+    let (fr, en) = match key {
+        "NEW" => ("Nouveaux clients", "New customers"),
+        "INACTIVE" => ("Inactifs (à reconquérir)", "Inactive (to win back)"),
+        "VERY_GOOD" => ("Très bons clients", "Very good customers"),
+        "AT_RISK" => (
+            "À risque (futurs non-clients)",
+            "At risk (future non-customers)",
+        ),
+        "GOOD" => ("Bons clients", "Good customers"),
+        "OCCASIONAL" => ("Occasionnels", "Occasional customers"),
+        _ => return None,
+    };
+    Some(match lang {
+        Lang::Fr => fr,
+        Lang::En => en,
+    })
+}
+
+/// One named segment: its conditions (scores 0 to 5; 0: no purchase in the window) and its
+/// members after the last run. The first segment whose conditions hold takes the member.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "ScoringSegmentInput")]
+pub struct ScoringSegment {
+    /// Stable key (`AT_RISK`): what members carry and audiences name (`scoreSegment`).
+    pub key: String,
+    /// The brand's name for it (the defaults are named in the reader's language).
+    pub name: Option<String>,
+    pub min_r: Option<i32>,
+    pub max_r: Option<i32>,
+    pub min_f: Option<i32>,
+    pub max_f: Option<i32>,
+    pub min_m: Option<i32>,
+    pub max_m: Option<i32>,
+    pub min_t: Option<i32>,
+    pub max_t: Option<i32>,
+    /// Enrolled within this many days.
+    pub enrolled_within_days: Option<i32>,
+    /// Bought (true) or not (false) within the window.
+    pub bought: Option<bool>,
+    /// Members in it after the last run (0 in input).
+    #[graphql(default)]
+    pub members: i64,
+}
+
+fn score(v: Option<i32>) -> Result<Option<i16>, AppError> {
+    v.map(|s| {
+        i16::try_from(s)
+            .map_err(|_| AppError::validation("input.segments", "scores go from 0 to 5"))
+    })
+    .transpose()
+}
+
+impl ScoringSegment {
+    fn rule(&self) -> Result<SegmentRule, AppError> {
+        Ok(SegmentRule {
+            key: self.key.trim().to_owned(),
+            name: self
+                .name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned),
+            min_r: score(self.min_r)?,
+            max_r: score(self.max_r)?,
+            min_f: score(self.min_f)?,
+            max_f: score(self.max_f)?,
+            min_m: score(self.min_m)?,
+            max_m: score(self.max_m)?,
+            min_t: score(self.min_t)?,
+            max_t: score(self.max_t)?,
+            enrolled_within_days: self.enrolled_within_days.map(i64::from),
+            bought: self.bought,
+        })
+    }
+
+    fn view(rule: &SegmentRule, members: i64, lang: Lang) -> Self {
+        let wide = |v: Option<i16>| v.map(i32::from);
+        Self {
+            key: rule.key.clone(),
+            name: rule
+                .name
+                .clone()
+                .or_else(|| default_name(&rule.key, lang).map(str::to_owned)),
+            min_r: wide(rule.min_r),
+            max_r: wide(rule.max_r),
+            min_f: wide(rule.min_f),
+            max_f: wide(rule.max_f),
+            min_m: wide(rule.min_m),
+            max_m: wide(rule.max_m),
+            min_t: wide(rule.min_t),
+            max_t: wide(rule.max_t),
+            enrolled_within_days: rule
+                .enrolled_within_days
+                .and_then(|d| i32::try_from(d).ok()),
+            bought: rule.bought,
+            members,
+        }
+    }
+}
+
+/// Cut points instead of quintiles: four per dimension, in increasing merit (a value reaching
+/// the i-th scores i + 1). Recency in days, decreasing (e.g. 180, 90, 30, 7).
+#[derive(SimpleObject, InputObject, Clone, Default)]
+#[graphql(input_name = "ScoringThresholdsInput")]
+pub struct ScoringThresholds {
+    pub recency_days: Option<Vec<i64>>,
+    pub frequency: Option<Vec<i64>>,
+    pub amount_minor: Option<Vec<i64>>,
+    pub categories: Option<Vec<i64>>,
+}
+
+fn four(field: &'static str, v: Option<Vec<i64>>) -> Result<Option<[i64; 4]>, AppError> {
+    v.map(|c| {
+        <[i64; 4]>::try_from(c)
+            .map_err(|_| AppError::validation(field, "give exactly four cut points"))
+    })
+    .transpose()
+}
+
+impl ScoringThresholds {
+    fn thresholds(self) -> Result<Thresholds, AppError> {
+        Ok(Thresholds {
+            recency_days: four("input.thresholds.recencyDays", self.recency_days)?,
+            frequency: four("input.thresholds.frequency", self.frequency)?,
+            amount_minor: four("input.thresholds.amountMinor", self.amount_minor)?,
+            categories: four("input.thresholds.categories", self.categories)?,
+        })
+    }
+
+    fn view(t: &Thresholds) -> Self {
+        Self {
+            recency_days: t.recency_days.map(Vec::from),
+            frequency: t.frequency.map(Vec::from),
+            amount_minor: t.amount_minor.map(Vec::from),
+            categories: t.categories.map(Vec::from),
+        }
+    }
+}
+
+/// How the brand scores its members (RFM: recency, frequency, amount; FRAT adds the type of
+/// product: distinct categories bought), and the segments it names. Scores are 1 to 5 by
+/// quintiles among the members who bought within the window (equal values share a score:
+/// 1 + ⌊5 × members with a worse value ÷ members who bought⌋), or by the brand's cut points;
+/// 0 for members with no purchase in the window.
+#[derive(SimpleObject)]
+pub struct Scoring {
+    /// Purchases within this many days count (default 365).
+    pub window_days: i32,
+    /// Cut points (none set: quintiles).
+    pub thresholds: ScoringThresholds,
+    /// The segments in order (the first that holds takes the member).
+    pub segments: Vec<ScoringSegment>,
+    /// The brand set its own segments (else the defaults from the sources).
+    pub custom_segments: bool,
+    /// The brand's day of the last run (the job scores every brand once a day).
+    pub last_run_on: Option<NaiveDate>,
+    /// Members scored by the last run.
+    pub members_scored: i64,
+}
+
+/// How many members went from one segment to another between two days.
+#[derive(SimpleObject)]
+pub struct SegmentMovement {
+    /// The segment on the first day (null: not scored yet then).
+    pub from: Option<String>,
+    /// The segment on the second day.
+    pub to: Option<String>,
+    pub members: i64,
+}
+
+async fn view(ctx: &Context<'_>) -> Result<Scoring, AppError> {
+    let scope = ctx.scope()?;
+    // Default names in the brand's language.
+    let lang = Lang::of_locale(&scope.brand().await?.locale);
+    let settings = segments::settings(scope).await?;
+    let counts = segments::counts(scope).await?;
+    let last = segments::last_run(scope).await?;
+    Ok(Scoring {
+        window_days: i32::try_from(settings.window_days).unwrap_or(365),
+        thresholds: ScoringThresholds::view(&settings.thresholds),
+        segments: settings
+            .rules
+            .iter()
+            .map(|r| ScoringSegment::view(r, counts.get(&r.key).copied().unwrap_or(0), lang))
+            .collect(),
+        custom_segments: settings.custom_rules,
+        last_run_on: last.as_ref().map(|r| r.day),
+        members_scored: counts.values().sum(),
+    })
+}
+
+#[derive(InputObject)]
+pub struct ScoringInput {
+    /// 30 to 1095 days.
+    #[graphql(default = 365)]
+    pub window_days: i32,
+    #[graphql(default)]
+    pub thresholds: ScoringThresholds,
+    /// 2 to 10 segments, the last with no condition (it takes everyone left); none: the
+    /// defaults (new, inactive, very good, at risk, good, occasional).
+    pub segments: Option<Vec<ScoringSegment>>,
+}
+
+#[derive(Default)]
+pub struct InsightQuery;
+
+#[Object]
+impl InsightQuery {
+    /// How the brand scores its members, its segments and how many members each holds.
+    #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
+    async fn scoring(&self, ctx: &Context<'_>) -> Result<Scoring> {
+        Ok(view(ctx).await?)
+    }
+
+    /// The movement matrix: how many members were in each segment on `from` and in which on
+    /// `to` (days of the brand's calendar; a member's segment on a day is the one the last run
+    /// up to that day gave them).
+    #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
+    async fn segment_movements(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SegmentMovement>> {
+        Ok(segments::movements(ctx.scope()?, from, to)
+            .await?
+            .into_iter()
+            .map(|(from, to, members)| SegmentMovement { from, to, members })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct InsightMutation;
+
+#[Object]
+impl InsightMutation {
+    /// Changes the window, cut points and segments (members move at the next run). Setting the
+    /// same again changes nothing (safe to retry).
+    #[graphql(guard = "PermissionGuard(Permission::ManageInsights)")]
+    async fn update_scoring(&self, ctx: &Context<'_>, input: ScoringInput) -> Result<Scoring> {
+        let rules = input
+            .segments
+            .map(|s| {
+                s.iter()
+                    .map(ScoringSegment::rule)
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        segments::update_settings(
+            ctx.scope()?,
+            i64::from(input.window_days),
+            input.thresholds.thresholds()?,
+            rules,
+        )
+        .await?;
+        Ok(view(ctx).await?)
+    }
+
+    /// Scores every member now (the job does it once a day). Running it again the same day
+    /// scores again; members move only when their segment changes.
+    #[graphql(guard = "PermissionGuard(Permission::ManageInsights)")]
+    async fn run_scoring(&self, ctx: &Context<'_>) -> Result<Scoring> {
+        segments::run(ctx.scope()?).await?;
+        Ok(view(ctx).await?)
+    }
+}

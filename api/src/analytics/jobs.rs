@@ -1,0 +1,23 @@
+//! The daily scoring: each active brand is scored once on each of its days (the first pass of
+//! the scheduled loop after its midnight); a second worker finds the day scored, or waits on
+//! the run's lock and scores again without moving anyone twice.
+
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+
+use crate::core::{clock::Clock, error::AppError, tenancy::TenantScope};
+
+/// Brands scored by one pass.
+pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(u64, i64), AppError> {
+    let (mut brands, mut members) = (0, 0);
+    for brand in crate::identity::brands::active(db).await? {
+        let scope = TenantScope::with_clock(db.clone(), brand.id, Clock::starting_at(now));
+        if super::segments::scored_today(&scope).await? {
+            continue;
+        }
+        let run = super::segments::run(&scope).await?;
+        brands += 1;
+        members += run.members;
+    }
+    Ok((brands, members))
+}
