@@ -32,6 +32,8 @@ pub struct Model {
     pub premium_gift_sku: Option<String>,
     /// ... and its value: what the member owes if the premium's proofs are returned.
     pub premium_gift_minor: i64,
+    /// When a return took the premium back (once).
+    pub premium_reclaimed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

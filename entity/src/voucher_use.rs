@@ -12,6 +12,9 @@ pub struct Model {
     pub purchase_id: Option<Uuid>,
     /// The discount it gave, in minor units.
     pub amount_minor: i64,
+    /// The part of this use recorded as owed by the member when the purchase that earned the
+    /// voucher was returned; what a return of this use's purchase gives back comes off it.
+    pub owed_minor: i64,
     pub created_at: DateTimeUtc,
 }
 

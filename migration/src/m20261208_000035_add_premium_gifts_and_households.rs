@@ -12,6 +12,13 @@ enum OfferRedemption {
     Table,
     PremiumGiftSku,
     PremiumGiftMinor,
+    PremiumReclaimedAt,
+}
+
+#[derive(DeriveIden)]
+enum VoucherUse {
+    Table,
+    OwedMinor,
 }
 
 #[derive(DeriveIden)]
@@ -44,6 +51,27 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(OfferRedemption::Table)
                     .add_column(big_integer(OfferRedemption::PremiumGiftMinor).default(0))
+                    .to_owned(),
+            )
+            .await?;
+        // A premium taken back by a return (once).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .add_column(timestamp_with_time_zone_null(
+                        OfferRedemption::PremiumReclaimedAt,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        // The part of a voucher's use recorded as owed when the purchase that earned the
+        // voucher was returned (given back if the purchase that used it comes back too).
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(VoucherUse::Table)
+                    .add_column(big_integer(VoucherUse::OwedMinor).default(0))
                     .to_owned(),
             )
             .await?;
@@ -97,6 +125,22 @@ impl MigrationTrait for Migration {
                 Table::alter()
                     .table(Member::Table)
                     .drop_column(Member::HouseholdId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(VoucherUse::Table)
+                    .drop_column(VoucherUse::OwedMinor)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .alter_table(
+                Table::alter()
+                    .table(OfferRedemption::Table)
+                    .drop_column(OfferRedemption::PremiumReclaimedAt)
                     .to_owned(),
             )
             .await?;

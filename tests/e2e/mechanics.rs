@@ -186,13 +186,15 @@ async fn cashback_is_earned_spent_from_the_next_purchase_and_taken_back_on_retur
     // takes back the 2.75 it earned.
     let back = owner
         .query(
-            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { cashbackReversedMinor cashbackRefundedMinor } }",
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { cashbackReversedMinor cashbackRefundedMinor refundDueMinor } }",
             json!({ "i": { "purchaseId": second["data"]["recordPurchase"]["purchase"]["id"] } }),
         )
         .await;
+    // 60.00 paid 55.00 in money and 5.00 in cashback: the cashback goes back to the balance,
+    // the till hands back 55.00.
     assert_eq!(
         back["data"]["recordReturn"],
-        json!({ "cashbackReversedMinor": 275, "cashbackRefundedMinor": 500 }),
+        json!({ "cashbackReversedMinor": 275, "cashbackRefundedMinor": 500, "refundDueMinor": 5_500 }),
         "{back}"
     );
     let m = member(&app, &brand, &member_id).await;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 const RECORD: &str = "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } vouchers { code discountMinor } offers { offerId voucherCode premiumPoints premiumGiftSku } explanation { offerId premiumPoints premiumGiftSku voucherCode points } } }";
 const PREVIEW: &str = "query($i: RecordPurchaseInput!) { previewCheckout(input: $i) { offers { offerId premiumPoints premiumGiftSku } explanation { offerId premiumPoints premiumGiftSku } } }";
-const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor pointsReversed pointsToDebt offerDebtMinor offerDebtWithheldMinor refundDueMinor } }";
+const RETURN: &str = "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor pointsReversed pointsToDebt offerDebtMinor offerDebtWithheldMinor offerDebtGivenBackMinor refundDueMinor } }";
 const SETTLE: &str =
     "mutation($i: SettleOfferDebtInput!) { settleOfferDebt(input: $i) { settledMinor owedMinor } }";
 
@@ -128,6 +128,21 @@ async fn a_spent_deferred_voucher_is_owed_when_its_purchase_comes_back_and_kept_
             &back["refundDueMinor"]
         ),
         (&json!(4_000), &json!(500), &json!(500), &json!(3_500)),
+        "{back}"
+    );
+    assert_eq!(owed(&app, &brand, &member).await, 0);
+    // Then the socks come back too: they cost 10.00, 5.00 paid in money and 5.00 by V1 — whose
+    // 5.00 the shoes' refund already kept. Nothing of V1 is the customer's any more: the 5.00
+    // kept come back with the socks' 5.00. Everything returned, the customer paid 45.00 in
+    // money and got 35.00 + 10.00 back.
+    let back = give_back(&app, &brand, &socks).await;
+    assert_eq!(
+        (
+            &back["refundMinor"],
+            &back["offerDebtGivenBackMinor"],
+            &back["refundDueMinor"]
+        ),
+        (&json!(1_000), &json!(500), &json!(1_000)),
         "{back}"
     );
     assert_eq!(owed(&app, &brand, &member).await, 0);
@@ -342,7 +357,7 @@ async fn a_spent_premium_voucher_is_owed_with_its_points_taken_back_and_settled_
     let back = give_back(&app, &brand, &first).await;
     assert_eq!(
         back,
-        json!({ "refundMinor": 450, "pointsReversed": 104, "pointsToDebt": 0, "offerDebtMinor": 300, "offerDebtWithheldMinor": 300, "refundDueMinor": 150 }),
+        json!({ "refundMinor": 450, "pointsReversed": 104, "pointsToDebt": 0, "offerDebtMinor": 300, "offerDebtWithheldMinor": 300, "offerDebtGivenBackMinor": 0, "refundDueMinor": 150 }),
         "{back}"
     );
     assert_eq!(app.points(&brand, &member).await, 6);

@@ -84,6 +84,11 @@ pub struct Returned {
     /// The member's offer debt (this return's and earlier ones) kept from this refund.
     #[serde(default)]
     pub offer_debt_withheld_minor: i64,
+    /// Offer debt no longer owed because the returned units were paid by a voucher whose value
+    /// was owed (the purchase that earned it was returned before): off the debt, or given back
+    /// with the refund when already settled.
+    #[serde(default)]
+    pub offer_debt_given_back_minor: i64,
     /// The money the till hands back: the returned share of what the customer paid in money
     /// (the purchase's total less what vouchers, membership discount, cashback and stored value
     /// paid: those are not money, and cashback and stored value go back to their balances),
@@ -119,6 +124,11 @@ pub async fn record(
     // (the same line or others) queue, and each computes its cumulative share from what the
     // ones before it committed, never from a stale read.
     let purchase = tx.get_for_update::<purchase::Entity>(purchase_id).await?;
+    let currency = crate::core::types::Currency::parse("currency", &purchase.currency)?;
+    // Then the member's offer-debt account, before any other account (see `debts`).
+    if let Some(member) = purchase.member_id {
+        crate::loyalty::offers::debts::lock_account(&tx, member, currency).await?;
+    }
     let stored = tx
         .find::<purchase_line::Entity>()
         .filter(purchase_line::Column::PurchaseId.eq(purchase.id))
@@ -249,6 +259,7 @@ pub async fn record(
         )
         .await?
     };
+    let mut cashback_as_money = 0;
     let mut outcome = Returned {
         purchase_id,
         // The premium points a return of proofs took back count with the purchase's own.
@@ -265,6 +276,7 @@ pub async fn record(
         offer_discount_returned_minor: offer_returned.discount_minor,
         offer_debt_minor: offer_returned.debt_minor,
         offer_debt_withheld_minor: 0,
+        offer_debt_given_back_minor: 0,
         refund_due_minor: None,
     };
     if let Some(member) = purchase.member_id {
@@ -377,6 +389,8 @@ pub async fn record(
                         None => true,
                     };
                     if !refund {
+                        // Not given back to the balance: handed back as money.
+                        cashback_as_money += delta;
                         continue;
                     }
                     outcome.cashback_refunded_minor += delta;
@@ -454,12 +468,23 @@ pub async fn record(
             .sum(),
         None => 0,
     };
-    let cash = share.delta(Ord::max(
+    let mut cash = share.delta(Ord::max(
         purchase.total_minor - purchase.loyalty_paid_minor - stored_value_paid,
         0,
-    ));
+    )) + cashback_as_money;
     outcome.refund_due_minor = Some(cash);
     if let Some(member) = purchase.member_id {
+        // Vouchers of this purchase whose value was owed: the returned share is owed no more.
+        let (off_debt, paid_back) = crate::loyalty::offers::debts::give_back_for_return(
+            &tx,
+            member,
+            purchase_id,
+            |amount| share.delta(amount),
+            currency,
+        )
+        .await?;
+        outcome.offer_debt_given_back_minor = off_debt + paid_back;
+        cash += paid_back;
         outcome.offer_debt_withheld_minor = crate::loyalty::offers::debts::settle(
             &tx,
             member,

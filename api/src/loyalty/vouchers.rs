@@ -634,6 +634,7 @@ pub async fn use_voucher<C: ConnectionTrait>(
         voucher_id: Set(v.id),
         purchase_id: Set(purchase),
         amount_minor: Set(amount.minor()),
+        owed_minor: Set(0),
         created_at: Set(at),
     })
     .await?;

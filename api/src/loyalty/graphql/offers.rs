@@ -263,7 +263,10 @@ impl OfferInput {
                     .as_deref()
                     .map(|p| crate::core::types::id("input.premiumProgramId", p))
                     .transpose()?,
-                gift_sku: self.gift_sku.filter(|s| !s.trim().is_empty()),
+                gift_sku: self
+                    .gift_sku
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty()),
                 gift_value_minor: self.gift_value_minor,
             },
         };

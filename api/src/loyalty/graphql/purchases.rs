@@ -465,11 +465,16 @@ pub struct RecordReturnPayload {
     /// The member's offer debt (this return's and earlier ones) kept from this refund, up to
     /// what the till hands back.
     pub offer_debt_withheld_minor: i64,
+    /// Offer debt owed no more: the returned units were paid by a voucher whose value was owed
+    /// (the purchase that earned it came back first). Taken off the debt, or handed back with
+    /// the refund (in `refundDueMinor`) when it was already settled.
+    pub offer_debt_given_back_minor: i64,
     /// The money the till hands back: the returned share of what the customer paid in money
     /// (the purchase's total less what vouchers, membership discount, cashback and stored
-    /// value paid: cashback and stored value go back to their balances, a voucher is not
-    /// money), less `offerDebtWithheldMinor`. Partial returns add up to what was paid, never
-    /// more.
+    /// value paid: cashback and stored value go back to their balances — cashback a program
+    /// does not give back is handed back as money —, a voucher is not money), plus offer debt
+    /// given back, less `offerDebtWithheldMinor`. Partial returns add up to what was paid,
+    /// never more.
     pub refund_due_minor: i64,
 }
 
@@ -649,6 +654,7 @@ impl PurchaseMutation {
             refund_minor: outcome.refund_minor,
             offer_debt_minor: outcome.offer_debt_minor,
             offer_debt_withheld_minor: outcome.offer_debt_withheld_minor,
+            offer_debt_given_back_minor: outcome.offer_debt_given_back_minor,
             refund_due_minor: outcome
                 .refund_due_minor
                 .unwrap_or(outcome.refund_minor - outcome.offer_debt_withheld_minor),

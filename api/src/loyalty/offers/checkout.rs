@@ -820,6 +820,7 @@ pub async fn book<C: ConnectionTrait>(
             premium_lot_id: Set(None),
             premium_gift_sku: Set(None),
             premium_gift_minor: Set(0),
+            premium_reclaimed_at: Set(None),
             created_at: Set(tx.now()),
         })
         .await?;
@@ -1028,6 +1029,7 @@ async fn book_proofs<C: ConnectionTrait>(
         premium_program_id: Set(premium_program_id.filter(|_| credited > 0)),
         premium_lot_id: Set(premium_lot),
         premium_gift_minor: Set(if gift.is_some() { *gift_value_minor } else { 0 }),
+        premium_reclaimed_at: Set(None),
         premium_gift_sku: Set(gift.clone()),
         created_at: Set(tx.now()),
     })
@@ -1133,6 +1135,7 @@ async fn return_proofs<C: ConnectionTrait>(
         .find::<offer_redemption::Entity>()
         .filter(offer_redemption::Column::OfferId.eq(offer.id))
         .filter(offer_redemption::Column::MemberId.eq(member))
+        .filter(offer_redemption::Column::PremiumReclaimedAt.is_null())
         .filter(
             sea_orm::Condition::any()
                 .add(offer_redemption::Column::VoucherId.is_not_null())
@@ -1145,7 +1148,8 @@ async fn return_proofs<C: ConnectionTrait>(
     let mut reclaimed = 0;
     let mut points_back = (0, 0);
     let mut money_owed = 0;
-    // Only the premiums of this period (the proofs were given back to this period's row).
+    // Only the premiums of this period (the proofs were given back to this period's row), the
+    // latest first, one per N proofs missing.
     for r in issued
         .into_iter()
         .filter(|r| premium_period_start(&offer, &rules, r.created_at) == start)
@@ -1153,37 +1157,36 @@ async fn return_proofs<C: ConnectionTrait>(
         if missing <= 0 {
             break;
         }
-        // A premium comes back whole: its voucher is cancelled (once: a voucher cancelled
-        // before, by an earlier return or by the brand, leaves this premium alone), and what
-        // it already took off a basket is owed; a gift handed over is owed at its value.
+        // Once: the premium is marked taken back by a conditional update (two returns never
+        // both take it).
+        let marked = tx
+            .update_many::<offer_redemption::Entity>()
+            .col_expr(
+                offer_redemption::Column::PremiumReclaimedAt,
+                Expr::value(Some(tx.now())),
+            )
+            .filter(offer_redemption::Column::Id.eq(r.id))
+            .filter(offer_redemption::Column::PremiumReclaimedAt.is_null())
+            .exec(tx.db())
+            .await?;
+        if marked.rows_affected != 1 {
+            continue;
+        }
+        // It comes back whole: its voucher is cancelled (if the brand did not already) and
+        // what it already took off baskets is owed; a gift handed over is owed at its value;
+        // its points are taken back.
         let mut owed_money = 0;
         if let Some(v) = r.voucher_id {
-            let cancelled = tx
-                .update_many::<voucher::Entity>()
+            tx.update_many::<voucher::Entity>()
                 .col_expr(voucher::Column::CancelledAt, Expr::value(tx.now()))
                 .filter(voucher::Column::Id.eq(v))
                 .filter(voucher::Column::CancelledAt.is_null())
                 .exec(tx.db())
                 .await?;
-            if cancelled.rows_affected != 1 {
-                continue;
-            }
-            owed_money += super::debts::used_value(tx, v).await?;
+            owed_money += super::debts::owe_voucher(tx, v).await?;
         }
         if r.premium_gift_sku.is_some() {
-            let cleared = tx
-                .update_many::<offer_redemption::Entity>()
-                .col_expr(
-                    offer_redemption::Column::PremiumGiftSku,
-                    Expr::value(Option::<String>::None),
-                )
-                .filter(offer_redemption::Column::Id.eq(r.id))
-                .filter(offer_redemption::Column::PremiumGiftSku.is_not_null())
-                .exec(tx.db())
-                .await?;
-            if cleared.rows_affected == 1 {
-                owed_money += r.premium_gift_minor;
-            }
+            owed_money += r.premium_gift_minor;
         }
         if owed_money > 0 {
             super::debts::record(
@@ -1202,20 +1205,11 @@ async fn return_proofs<C: ConnectionTrait>(
             .await?;
             money_owed += owed_money;
         }
-        // Its points: taken back whatever the member did with them (what was spent since is
-        // owed, repaid from later earnings), once: the redemption's points are zeroed by a
-        // conditional update first, so two returns never both take them.
+        // Its points, whatever the member did with them (what was spent since is owed, repaid
+        // from later earnings); what of its lot expired is gone already, not taken again.
         if r.premium_points > 0
             && let Some(program) = r.premium_program_id
         {
-            let zeroed = tx
-                .update_many::<offer_redemption::Entity>()
-                .col_expr(offer_redemption::Column::PremiumPoints, Expr::value(0i64))
-                .filter(offer_redemption::Column::Id.eq(r.id))
-                .filter(offer_redemption::Column::PremiumPoints.gt(0))
-                .exec(tx.db())
-                .await?;
-            // What of the premium's lot expired is gone already: not taken again.
             let expired = match r.premium_lot_id {
                 Some(lot) => {
                     crate::loyalty::grants::expired_of_lots(tx, member, program, &[lot]).await?
@@ -1223,7 +1217,7 @@ async fn return_proofs<C: ConnectionTrait>(
                 None => 0,
             };
             let due = Ord::max(r.premium_points - expired, 0);
-            if zeroed.rows_affected == 1 && due > 0 {
+            if due > 0 {
                 let (taken, owed) = crate::loyalty::grants::take_back(
                     tx,
                     member,
@@ -1244,8 +1238,8 @@ async fn return_proofs<C: ConnectionTrait>(
         reclaimed += 1;
         missing -= needed;
     }
-    // Proofs no premium of this period covers (premiums cancelled by the brand meanwhile) are
-    // simply gone: the progress starts again from zero.
+    // Proofs no premium of this period covers are simply gone: the progress starts again from
+    // zero.
     let proofs = Ord::max(row.proofs + reclaimed * needed, 0);
     key(tx
         .update_many::<offer_progress::Entity>()
@@ -1454,7 +1448,7 @@ pub async fn on_return<C: ConnectionTrait>(
             if cancelled.rows_affected == 1
                 && let Some(member) = r.member_id
             {
-                let used = super::debts::used_value(tx, voucher).await?;
+                let used = super::debts::owe_voucher(tx, voucher).await?;
                 if used > 0 {
                     let name = tx.get::<offer::Entity>(r.offer_id).await?.name;
                     super::debts::record(

@@ -10,7 +10,7 @@
 use entity::{
     ledger_account::AccountKind, ledger_transaction::TransactionKind, purchase_line, voucher_use,
 };
-use sea_orm::{ColumnTrait, ConnectionTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, ExprTrait, QueryFilter, sea_query::Expr};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,10 +23,11 @@ use crate::core::{
     types::{Currency, text},
 };
 
-/// The discount a voucher gave, all its uses together, less the part of each use whose purchase
-/// was returned since (the refund of that purchase already kept it): what its holder owes once
-/// the purchase that earned the voucher is returned.
-pub async fn used_value<C: ConnectionTrait>(
+/// Records what a voucher took off baskets as owed, now that the purchase that earned it is
+/// returned: each use's discount less the part of it whose own purchase was returned since (that
+/// purchase's refund already kept it); each use keeps its owed part (`owed_minor`), which a
+/// later return of the purchase that used it gives back. Returns the total owed.
+pub async fn owe_voucher<C: ConnectionTrait>(
     tx: &Scoped<C>,
     voucher: Uuid,
 ) -> Result<i64, AppError> {
@@ -37,37 +38,172 @@ pub async fn used_value<C: ConnectionTrait>(
         .await?;
     let mut owed = 0;
     for u in uses {
-        let Some(purchase) = u.purchase_id else {
-            owed += u.amount_minor;
-            continue;
+        let part = match u.purchase_id {
+            None => u.amount_minor,
+            Some(purchase) => {
+                let lines = tx
+                    .find::<purchase_line::Entity>()
+                    .filter(purchase_line::Column::PurchaseId.eq(purchase))
+                    .filter(purchase_line::Column::OfferId.is_null())
+                    .all(tx.db())
+                    .await?;
+                let value = |l: &purchase_line::Model| {
+                    i64::from(l.quantity) * l.unit_price_minor - l.discount_minor
+                };
+                let whole: i64 = lines.iter().map(value).sum();
+                let kept: i64 = lines
+                    .iter()
+                    .map(|l| {
+                        Money::share_minor(
+                            value(l),
+                            i64::from(l.quantity - l.returned_quantity),
+                            i64::from(Ord::max(l.quantity, 1)),
+                        )
+                    })
+                    .sum();
+                if whole > 0 {
+                    Money::share_minor(u.amount_minor, kept, whole)
+                } else {
+                    u.amount_minor
+                }
+            }
         };
-        let lines = tx
-            .find::<purchase_line::Entity>()
-            .filter(purchase_line::Column::PurchaseId.eq(purchase))
-            .filter(purchase_line::Column::OfferId.is_null())
-            .all(tx.db())
-            .await?;
-        let value = |l: &purchase_line::Model| {
-            i64::from(l.quantity) * l.unit_price_minor - l.discount_minor
-        };
-        let whole: i64 = lines.iter().map(value).sum();
-        let kept: i64 = lines
-            .iter()
-            .map(|l| {
-                Money::share_minor(
-                    value(l),
-                    i64::from(l.quantity - l.returned_quantity),
-                    i64::from(Ord::max(l.quantity, 1)),
-                )
-            })
-            .sum();
-        owed += if whole > 0 {
-            Money::share_minor(u.amount_minor, kept, whole)
-        } else {
-            u.amount_minor
-        };
+        if part > 0 {
+            tx.update_many::<voucher_use::Entity>()
+                .col_expr(voucher_use::Column::OwedMinor, Expr::value(part))
+                .filter(voucher_use::Column::Id.eq(u.id))
+                .exec(tx.db())
+                .await?;
+        }
+        owed += part;
     }
     Ok(owed)
+}
+
+/// The member's offer-debt account, made if missing and locked: a return takes it first (after
+/// its purchase), so two returns of one member never wait on each other's accounts in opposite
+/// orders.
+pub async fn lock_account<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    currency: Currency,
+) -> Result<(), AppError> {
+    let debt = ledger::account(
+        tx,
+        AccountKind::MemberOfferDebt,
+        Some(member),
+        None,
+        currency.code(),
+    )
+    .await?;
+    ledger::lock(tx, debt.id).await
+}
+
+/// A return of a purchase that used vouchers whose value was recorded as owed: the returned
+/// share of each such use is no longer owed (the member does not keep it). What is still owed
+/// comes off the debt; what was already settled (withheld or paid) is given back with the
+/// refund. Returns (taken off the debt, given back with the refund).
+pub async fn give_back_for_return<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    purchase_id: Uuid,
+    returned_share: impl Fn(i64) -> i64,
+    currency: Currency,
+) -> Result<(i64, i64), AppError> {
+    let uses = tx
+        .find::<voucher_use::Entity>()
+        .filter(voucher_use::Column::PurchaseId.eq(purchase_id))
+        .filter(voucher_use::Column::OwedMinor.gt(0))
+        .all(tx.db())
+        .await?;
+    let (mut off_debt, mut refunded) = (0, 0);
+    for u in uses {
+        let back = Ord::min(u.owed_minor, returned_share(u.amount_minor));
+        if back <= 0 {
+            continue;
+        }
+        tx.update_many::<voucher_use::Entity>()
+            .col_expr(
+                voucher_use::Column::OwedMinor,
+                Expr::col(voucher_use::Column::OwedMinor).sub(back),
+            )
+            .filter(voucher_use::Column::Id.eq(u.id))
+            .filter(voucher_use::Column::OwedMinor.gte(back))
+            .exec(tx.db())
+            .await?;
+        // The offer whose clawback holds the debt: the one that issued the voucher.
+        let Some(offer) = tx
+            .find::<entity::offer_redemption::Entity>()
+            .filter(entity::offer_redemption::Column::VoucherId.eq(u.voucher_id))
+            .one(tx.db())
+            .await?
+            .map(|r| r.offer_id)
+        else {
+            continue;
+        };
+        let debt = ledger::account(
+            tx,
+            AccountKind::MemberOfferDebt,
+            Some(member),
+            None,
+            currency.code(),
+        )
+        .await?;
+        ledger::lock(tx, debt.id).await?;
+        let owed_now = -Ord::min(
+            tx.get::<entity::ledger_account::Entity>(debt.id)
+                .await?
+                .balance,
+            0,
+        );
+        let from_debt = Ord::min(back, owed_now);
+        let paid_back = back - from_debt;
+        let [clawback, _] = ledger::subject_accounts(
+            tx,
+            [
+                AccountKind::BrandOfferClawback,
+                AccountKind::BrandOfferExpense,
+            ],
+            offer,
+            currency.code(),
+        )
+        .await?;
+        let mut postings = vec![Posting::new(&clawback, -back)];
+        if from_debt > 0 {
+            postings.push(Posting::new(&debt, from_debt));
+        }
+        if paid_back > 0 {
+            let settled = ledger::account(
+                tx,
+                AccountKind::BrandOfferDebtSettled,
+                None,
+                None,
+                currency.code(),
+            )
+            .await?;
+            postings.push(Posting::new(&settled, paid_back));
+        }
+        ledger::post(
+            tx,
+            Header {
+                kind: TransactionKind::Return,
+                reason: format!(
+                    "{} of offer debt no longer owed: the purchase that used the voucher was \
+                     returned",
+                    Money::new(back, currency)
+                ),
+                cause_type: CauseType::Purchase,
+                cause_id: Some(purchase_id),
+                member_id: Some(member),
+                occurred_at: tx.now(),
+            },
+            postings,
+        )
+        .await?;
+        off_debt += from_debt;
+        refunded += paid_back;
+    }
+    Ok((off_debt, refunded))
 }
 
 /// Records `amount` as owed by `member` for `offer`'s advantage (a RETURN transaction caused by
