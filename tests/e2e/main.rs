@@ -18,6 +18,7 @@ mod first_run;
 mod gestures;
 mod http;
 mod idempotency;
+mod insights;
 mod isolation;
 mod jobs;
 mod ledger_property;

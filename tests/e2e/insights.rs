@@ -1,0 +1,329 @@
+//! Customer knowledge: RFM/FRAT scores and segments on a small data set scored by hand (returns
+//! included), the movement matrix between two runs 30 days apart, the audience leaf, the
+//! settings' checks, and who may read and change them.
+
+use chrono::Duration;
+use fidelis_tests::{PASSWORD, TestApp, TestBrand, code_of, field_of, spawn_app};
+use serde_json::{Value, json};
+
+const SCORING: &str = "{ scoring { windowDays customSegments lastRunOn membersScored segments { key name members } } }";
+const RUN: &str = "mutation { runScoring { lastRunOn membersScored segments { key members } } }";
+const SCORE: &str = "query($id: ID!) { member(id: $id) { score { segment previousSegment recencyDays frequency amountMinor categories r f m t } } }";
+
+async fn buy(
+    app: &TestApp,
+    brand: &TestBrand,
+    card: &str,
+    days_ago: i64,
+    lines: &[(&str, &str, i64, i64)],
+) -> Value {
+    let lines: Vec<Value> = lines
+        .iter()
+        .map(|(sku, category, quantity, price)| json!({ "sku": sku, "category": category, "quantity": quantity, "unitPriceMinor": price }))
+        .collect();
+    let total: i64 = lines
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap_or(0) * l["unitPriceMinor"].as_i64().unwrap_or(0))
+        .sum();
+    let r = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+            json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total, "lines": lines,
+                "occurredAt": (app.now() - Duration::days(days_ago)).to_rfc3339() } }),
+        )
+        .await;
+    assert!(r["data"]["recordPurchase"].is_object(), "{r}");
+    r["data"]["recordPurchase"]["purchase"].clone()
+}
+
+fn counts(scoring: &Value) -> Vec<(String, i64)> {
+    scoring["segments"]
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .map(|x| {
+                    (
+                        x["key"].as_str().unwrap_or_default().to_owned(),
+                        x["members"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn members_are_scored_into_segments_by_hand_and_their_moves_are_counted() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("connaitre").await;
+    let mut people = Vec::new();
+    for name in ["a", "b", "c", "d", "f", "g"] {
+        people.push(
+            app.enroll(
+                &brand,
+                json!({ "email": format!("{name}@connaitre.example") }),
+            )
+            .await,
+        );
+    }
+    // 300 days later (the owner signs in again), they have a history.
+    app.clock().advance(Duration::days(300));
+    let brand = TestBrand {
+        owner: app.login(&brand.owner.email, PASSWORD).await,
+        ..brand
+    };
+    let owner = app.as_token(&brand.owner.access_token);
+    let [a, b, c, d, f, g] = [0, 1, 2, 3, 4, 5].map(|i| people[i].clone());
+    // A: 2 shoes 10 days ago (one returned), a bag 40 days ago, shoes 70 days ago.
+    let a_recent = buy(&app, &brand, &a.1, 10, &[("SHOE", "shoes", 2, 5_000)]).await;
+    buy(&app, &brand, &a.1, 40, &[("BAG", "bags", 1, 5_000)]).await;
+    buy(&app, &brand, &a.1, 70, &[("SHOE", "shoes", 1, 5_000)]).await;
+    let r = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": a_recent["id"], "lines": [{ "lineNo": 1, "quantity": 1 }] } }),
+        )
+        .await;
+    assert_eq!(r["data"]["recordReturn"]["refundMinor"], 5_000, "{r}");
+    // B: a bag 200 days ago. C: a hat 100 days ago, and one 5 days ago wholly returned.
+    buy(&app, &brand, &b.1, 200, &[("BAG", "bags", 1, 3_000)]).await;
+    buy(&app, &brand, &c.1, 100, &[("HAT", "hats", 1, 2_000)]).await;
+    let back = buy(&app, &brand, &c.1, 5, &[("HAT", "hats", 1, 2_000)]).await;
+    owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { refundMinor } }",
+            json!({ "i": { "purchaseId": back["id"] } }),
+        )
+        .await;
+    // D buys nothing. F: 4 purchases in three categories lately. G: 4 bags long ago.
+    for (days, sku, category) in [
+        (3, "SHOE", "shoes"),
+        (20, "SHOE", "shoes"),
+        (50, "BAG", "bags"),
+        (80, "HAT", "hats"),
+    ] {
+        buy(&app, &brand, &f.1, days, &[(sku, category, 1, 4_000)]).await;
+    }
+    for days in [150, 160, 170, 180] {
+        buy(&app, &brand, &g.1, days, &[("BAG", "bags", 1, 3_000)]).await;
+    }
+    // E enrols today and buys a hat.
+    let e = app
+        .enroll(&brand, json!({ "email": "e@connaitre.example" }))
+        .await;
+    buy(&app, &brand, &e.1, 0, &[("HAT", "hats", 1, 1_500)]).await;
+
+    // Nothing scored yet.
+    let before = owner.query(SCORING, json!({})).await;
+    assert_eq!(
+        before["data"]["scoring"]["lastRunOn"],
+        Value::Null,
+        "{before}"
+    );
+    assert_eq!(before["data"]["scoring"]["windowDays"], 365, "{before}");
+
+    // By hand, over the 6 buyers (D bought nothing):
+    //   recency (days) A 10, B 200, C 100, E 0, F 3, G 150 → A 3, B 1, C 2, E 5, F 4, G 1
+    //   frequency      A 3,  B 1,   C 1,   E 1, F 4, G 4   → A 3, B 1, C 1, E 1, F 4, G 4
+    //   amount         A 150.00 (200.00 less the shoe returned), B 30.00, C 20.00, E 15.00,
+    //                  F 160.00, G 120.00                   → A 4, B 2, C 1, E 1, F 5, G 3
+    //   categories     A 2, B 1, C 1, E 1, F 3, G 1         → A 4, F 5, the others 1
+    // (a score is 1 + ⌊5 × buyers with a worse value ÷ 6⌋). Segments, first rule that holds:
+    // E new (enrolled today), D inactive, F very good (R≥4, F≥4, M≥4), G at risk (R≤2, F≥3),
+    // A good (R≥3, F≥3), B and C occasional.
+    let run = owner.query(RUN, json!({})).await;
+    let scoring = &run["data"]["runScoring"];
+    assert_eq!(scoring["membersScored"], 7, "{run}");
+    assert_eq!(
+        counts(scoring),
+        vec![
+            ("NEW".to_owned(), 1),
+            ("INACTIVE".to_owned(), 1),
+            ("VERY_GOOD".to_owned(), 1),
+            ("AT_RISK".to_owned(), 1),
+            ("GOOD".to_owned(), 1),
+            ("OCCASIONAL".to_owned(), 2),
+        ],
+        "{run}"
+    );
+    let first_day = scoring["lastRunOn"].as_str().unwrap_or_default().to_owned();
+    let score = |id: &str| {
+        let owner = app.as_token(&brand.owner.access_token);
+        let id = id.to_owned();
+        async move {
+            let r = owner.query(SCORE, json!({ "id": id })).await;
+            r["data"]["member"]["score"].clone()
+        }
+    };
+    assert_eq!(
+        score(&a.0).await,
+        json!({ "segment": "GOOD", "previousSegment": null, "recencyDays": 10, "frequency": 3, "amountMinor": 15_000, "categories": 2, "r": 3, "f": 3, "m": 4, "t": 4 })
+    );
+    assert_eq!(
+        score(&d.0).await,
+        json!({ "segment": "INACTIVE", "previousSegment": null, "recencyDays": null, "frequency": 0, "amountMinor": 0, "categories": 0, "r": 0, "f": 0, "m": 0, "t": 0 })
+    );
+    assert_eq!(score(&f.0).await["segment"], "VERY_GOOD");
+    assert_eq!(score(&g.0).await["segment"], "AT_RISK");
+    assert_eq!(score(&c.0).await["amountMinor"], 2_000);
+
+    // The audience leaf: the members at risk.
+    let audience = owner
+        .query(
+            "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) { matched } }",
+            json!({ "f": { "scoreSegment": "AT_RISK" } }),
+        )
+        .await;
+    assert_eq!(
+        audience["data"]["audiencePreview"]["matched"], 1,
+        "{audience}"
+    );
+
+    // 30 days later B buys shoes (50.00); the others nothing.
+    app.clock().advance(Duration::days(30));
+    let brand = TestBrand {
+        owner: app.login(&brand.owner.email, PASSWORD).await,
+        ..brand
+    };
+    let owner = app.as_token(&brand.owner.access_token);
+    buy(&app, &brand, &b.1, 0, &[("SHOE", "shoes", 1, 5_000)]).await;
+    // By hand: recency A 40, B 0, C 130, E 30, F 33, G 180 → A 2, B 5, C 1, E 4, F 3, G 1;
+    // frequency A 3, B 2, C 1, E 1, F 4, G 4 → A 3, B 2, F 4, G 4; amount A 150.00, B 80.00,
+    // F 160.00 → A 4, B 2, F 5. A is now at risk (R 2, F 3), F good (R 3 < 4), the others stay.
+    let run = owner.query(RUN, json!({})).await;
+    let scoring = &run["data"]["runScoring"];
+    assert_eq!(
+        counts(scoring),
+        vec![
+            ("NEW".to_owned(), 1),
+            ("INACTIVE".to_owned(), 1),
+            ("VERY_GOOD".to_owned(), 0),
+            ("AT_RISK".to_owned(), 2),
+            ("GOOD".to_owned(), 1),
+            ("OCCASIONAL".to_owned(), 2),
+        ],
+        "{run}"
+    );
+    assert_eq!(score(&a.0).await["previousSegment"], "GOOD");
+    let second_day = scoring["lastRunOn"].as_str().unwrap_or_default().to_owned();
+    // The movement matrix between the two days.
+    let moves = owner
+        .query(
+            "query($a: NaiveDate!, $b: NaiveDate!) { segmentMovements(from: $a, to: $b) { from to members } }",
+            json!({ "a": first_day, "b": second_day }),
+        )
+        .await;
+    assert_eq!(
+        moves["data"]["segmentMovements"],
+        json!([
+            { "from": "AT_RISK", "to": "AT_RISK", "members": 1 },
+            { "from": "GOOD", "to": "AT_RISK", "members": 1 },
+            { "from": "INACTIVE", "to": "INACTIVE", "members": 1 },
+            { "from": "NEW", "to": "NEW", "members": 1 },
+            { "from": "OCCASIONAL", "to": "OCCASIONAL", "members": 2 },
+            { "from": "VERY_GOOD", "to": "GOOD", "members": 1 },
+        ]),
+        "{moves}"
+    );
+    // From before any run: everyone arrives from nowhere.
+    let moves = owner
+        .query(
+            "query($a: NaiveDate!, $b: NaiveDate!) { segmentMovements(from: $a, to: $b) { from to members } }",
+            json!({ "a": "2000-01-01", "b": first_day }),
+        )
+        .await;
+    let total: i64 = moves["data"]["segmentMovements"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|x| x["from"].is_null())
+                .filter_map(|x| x["members"].as_i64())
+                .sum()
+        })
+        .unwrap_or(0);
+    assert_eq!(total, 7, "{moves}");
+    // A second run the same day moves nobody.
+    let matrix = moves_of(&app, &brand, &first_day, &second_day).await;
+    owner.query(RUN, json!({})).await;
+    assert_eq!(
+        moves_of(&app, &brand, &first_day, &second_day).await,
+        matrix
+    );
+    assert_eq!(score(&a.0).await["previousSegment"], "GOOD");
+}
+
+async fn moves_of(app: &TestApp, brand: &TestBrand, a: &str, b: &str) -> Value {
+    app.as_token(&brand.owner.access_token)
+        .query(
+            "query($a: NaiveDate!, $b: NaiveDate!) { segmentMovements(from: $a, to: $b) { from to members } }",
+            json!({ "a": a, "b": b }),
+        )
+        .await["data"]
+        .clone()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn scoring_settings_are_checked_kept_per_brand_and_for_owners_and_managers() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("reglages").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let update = "mutation($i: ScoringInput!) { updateScoring(input: $i) { windowDays customSegments thresholds { frequency } segments { key name } } }";
+    // The last segment must take everyone left; keys are unique capitals.
+    let r = owner
+        .query(
+            update,
+            json!({ "i": { "windowDays": 180, "segments": [ { "key": "FANS", "minF": 4 }, { "key": "OTHERS", "minR": 1 } ] } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.segments", "{r}");
+    let r = owner
+        .query(update, json!({ "i": { "windowDays": 10 } }))
+        .await;
+    assert_eq!(field_of(&r), "input.windowDays", "{r}");
+    let r = owner
+        .query(
+            update,
+            json!({ "i": { "thresholds": { "frequency": [1, 2, 3] } } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.thresholds.frequency", "{r}");
+    let r = owner
+        .query(
+            update,
+            json!({ "i": { "windowDays": 180, "thresholds": { "frequency": [2, 4, 6, 8] }, "segments": [ { "key": "FANS", "name": "Fans", "minF": 4 }, { "key": "OTHERS", "name": "Les autres" } ] } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["updateScoring"],
+        json!({ "windowDays": 180, "customSegments": true, "thresholds": { "frequency": [2, 4, 6, 8] }, "segments": [ { "key": "FANS", "name": "Fans" }, { "key": "OTHERS", "name": "Les autres" } ] }),
+        "{r}"
+    );
+    // Another brand still has the defaults.
+    let other = app.new_brand("autresreglages").await;
+    let theirs = app
+        .as_token(&other.owner.access_token)
+        .query(SCORING, json!({}))
+        .await;
+    assert_eq!(
+        theirs["data"]["scoring"]["customSegments"], false,
+        "{theirs}"
+    );
+    assert_eq!(
+        theirs["data"]["scoring"]["segments"][0]["key"], "NEW",
+        "{theirs}"
+    );
+    // Staff read none of it.
+    let staff = app
+        .invite(&brand, "caisse@reglages.example", "BRAND_STAFF")
+        .await;
+    let staff = app.as_token(&staff.access_token);
+    assert_eq!(code_of(&staff.query(SCORING, json!({})).await), "FORBIDDEN");
+    assert_eq!(code_of(&staff.query(RUN, json!({})).await), "FORBIDDEN");
+    let manager = app
+        .invite(&brand, "chef@reglages.example", "BRAND_MANAGER")
+        .await;
+    let manager = app.as_token(&manager.access_token);
+    let run = manager.query(RUN, json!({})).await;
+    assert_eq!(run["data"]["runScoring"]["membersScored"], 0, "{run}");
+}
