@@ -148,25 +148,17 @@ async fn members_are_scored_into_segments_by_hand_and_their_moves_are_counted() 
         "{run}"
     );
     let first_day = scoring["lastRunOn"].as_str().unwrap_or_default().to_owned();
-    let score = |id: &str| {
-        let owner = app.as_token(&brand.owner.access_token);
-        let id = id.to_owned();
-        async move {
-            let r = owner.query(SCORE, json!({ "id": id })).await;
-            r["data"]["member"]["score"].clone()
-        }
-    };
     assert_eq!(
-        score(&a.0).await,
+        score(&app, &brand, &a.0).await,
         json!({ "segment": "GOOD", "previousSegment": null, "recencyDays": 10, "frequency": 3, "amountMinor": 15_000, "categories": 2, "r": 3, "f": 3, "m": 4, "t": 4 })
     );
     assert_eq!(
-        score(&d.0).await,
+        score(&app, &brand, &d.0).await,
         json!({ "segment": "INACTIVE", "previousSegment": null, "recencyDays": null, "frequency": 0, "amountMinor": 0, "categories": 0, "r": 0, "f": 0, "m": 0, "t": 0 })
     );
-    assert_eq!(score(&f.0).await["segment"], "VERY_GOOD");
-    assert_eq!(score(&g.0).await["segment"], "AT_RISK");
-    assert_eq!(score(&c.0).await["amountMinor"], 2_000);
+    assert_eq!(score(&app, &brand, &f.0).await["segment"], "VERY_GOOD");
+    assert_eq!(score(&app, &brand, &g.0).await["segment"], "AT_RISK");
+    assert_eq!(score(&app, &brand, &c.0).await["amountMinor"], 2_000);
 
     // The audience leaf: the members at risk.
     let audience = owner
@@ -205,7 +197,7 @@ async fn members_are_scored_into_segments_by_hand_and_their_moves_are_counted() 
         ],
         "{run}"
     );
-    assert_eq!(score(&a.0).await["previousSegment"], "GOOD");
+    assert_eq!(score(&app, &brand, &a.0).await["previousSegment"], "GOOD");
     let second_day = scoring["lastRunOn"].as_str().unwrap_or_default().to_owned();
     // The movement matrix between the two days.
     let moves = owner
@@ -250,7 +242,15 @@ async fn members_are_scored_into_segments_by_hand_and_their_moves_are_counted() 
         moves_of(&app, &brand, &first_day, &second_day).await,
         matrix
     );
-    assert_eq!(score(&a.0).await["previousSegment"], "GOOD");
+    assert_eq!(score(&app, &brand, &a.0).await["previousSegment"], "GOOD");
+}
+
+async fn score(app: &TestApp, brand: &TestBrand, id: &str) -> Value {
+    let r = app
+        .as_token(&brand.owner.access_token)
+        .query(SCORE, json!({ "id": id }))
+        .await;
+    r["data"]["member"]["score"].clone()
 }
 
 async fn moves_of(app: &TestApp, brand: &TestBrand, a: &str, b: &str) -> Value {
