@@ -40,6 +40,7 @@ mod portal;
 mod portal_clubs_events;
 mod portal_coalitions;
 mod portal_contests;
+mod portal_insights;
 mod portal_mail;
 mod portal_offers;
 mod portal_programs;

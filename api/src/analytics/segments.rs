@@ -140,8 +140,13 @@ pub struct Run {
     pub moves: i64,
 }
 
+/// The brand's day now.
+pub async fn today(scope: &TenantScope) -> Result<NaiveDate, AppError> {
+    day_at(&scope.conn(), scope.now()).await
+}
+
 /// The brand's day at `now`.
-async fn today<C: ConnectionTrait>(
+async fn day_at<C: ConnectionTrait>(
     conn: &Scoped<C>,
     now: DateTime<Utc>,
 ) -> Result<NaiveDate, AppError> {
@@ -313,7 +318,7 @@ pub async fn run(scope: &TenantScope) -> Result<Run, AppError> {
 /// Whether the brand was scored on its day at `now` (the job scores each brand once a day).
 pub async fn scored_today(scope: &TenantScope) -> Result<bool, AppError> {
     let conn = scope.conn();
-    let day = today(&conn, scope.now()).await?;
+    let day = day_at(&conn, scope.now()).await?;
     Ok(conn
         .find::<score_run::Entity>()
         .filter(score_run::Column::Day.eq(day))

@@ -737,6 +737,23 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "scoring-run",
+        query: "mutation { runScoring { lastRunOn } }",
+        vars: |_, _| Ok(json!({})),
+        done: ("Membres notés.", "Members scored."),
+        next: back,
+    },
+    Action {
+        name: "scoring-update",
+        query: "mutation($i: ScoringInput!) { updateScoring(input: $i) { windowDays } }",
+        vars: |f, lang| Ok(json!({ "i": scoring_input(f, lang)? })),
+        done: (
+            "Réglages enregistrés : ils s'appliquent au prochain calcul.",
+            "Settings saved: they apply from the next scoring.",
+        ),
+        next: back,
+    },
+    Action {
         name: "household-join",
         query: "mutation($m: ID!, $c: String) { setMemberHousehold(memberId: $m, withCardNumber: $c) { id } }",
         vars: |f, _| Ok(json!({ "m": f.text("member_id"), "c": f.text("card_number") })),
@@ -998,6 +1015,36 @@ fn words(f: &Fields, key: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The ScoringInput of the scoring settings form: the window, then up to ten segment rows
+/// (a row without a key is left out); "defaults" ticked: the default segments.
+fn scoring_input(f: &Fields, lang: Lang) -> Result<Value, String> {
+    let window = f.int("window_days", ("Période observée", "Window"), lang)?;
+    if f.checked("defaults") {
+        return Ok(json!({ "windowDays": window }));
+    }
+    let mut segments = Vec::new();
+    for i in 0..10 {
+        let Some(key) = f.opt(&format!("key{i}")) else {
+            continue;
+        };
+        let score = |name: &str| f.opt_int(&format!("{name}{i}"), ("Note", "Score"), lang);
+        segments.push(json!({
+            "key": key.trim().to_uppercase(),
+            "name": f.opt(&format!("name{i}")),
+            "minR": score("minR")?, "maxR": score("maxR")?,
+            "minF": score("minF")?, "maxF": score("maxF")?,
+            "minM": score("minM")?, "maxM": score("maxM")?,
+            "enrolledWithinDays": f.opt_int(&format!("enrolled{i}"), ("Inscrits depuis", "Enrolled within"), lang)?,
+            "bought": match f.text(&format!("bought{i}")).as_str() {
+                "yes" => Some(true),
+                "no" => Some(false),
+                _ => None,
+            },
+        }));
+    }
+    Ok(json!({ "windowDays": window, "segments": segments }))
 }
 
 /// The OfferInput of the new-offer form (the fields of its kind; the API checks the rest).

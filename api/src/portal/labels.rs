@@ -10,6 +10,25 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("STAMPS", "Tampons", "Stamps"),
     ("STORED_VALUE", "Porte-monnaie", "Stored value"),
     ("MEMBERSHIP", "Abonnement", "Membership"),
+    // Scoring segments (the defaults; a brand's own keys show as they are)
+    ("SEGMENT_NEW", "Nouveaux clients", "New customers"),
+    (
+        "SEGMENT_INACTIVE",
+        "Inactifs (à reconquérir)",
+        "Inactive (to win back)",
+    ),
+    (
+        "SEGMENT_VERY_GOOD",
+        "Très bons clients",
+        "Very good customers",
+    ),
+    (
+        "SEGMENT_AT_RISK",
+        "À risque (futurs non-clients)",
+        "At risk (future non-customers)",
+    ),
+    ("SEGMENT_GOOD", "Bons clients", "Good customers"),
+    ("SEGMENT_OCCASIONAL", "Occasionnels", "Occasional customers"),
     // Statuses
     ("ACTIVE", "actif", "active"),
     ("ARCHIVED", "archivé", "archived"),

@@ -129,6 +129,19 @@ async fn member_page(
         Err(f) if f.code == "FORBIDDEN" => Value::Null,
         Err(f) => return failed(portal, v, &f),
     };
+    // Scores (owners and managers): left out for the others.
+    let score = match v
+        .run(
+            portal,
+            "query($id: ID!) { member(id: $id) { score { segment previousSegment segmentSince recencyDays frequency amountMinor categories r f m t scoredOn } } }",
+            json!({ "id": id }),
+        )
+        .await
+    {
+        Ok(data) => data["member"]["score"].clone(),
+        Err(f) if f.code == "FORBIDDEN" => Value::Null,
+        Err(f) => return failed(portal, v, &f),
+    };
     let csrf = v.csrf(portal);
     // A fresh key per form shown: a double submit (or a retry after a timeout) replays.
     let key = crate::core::auth::secrets::new_token();
@@ -139,6 +152,7 @@ async fn member_page(
         context! {
             csrf => csrf, viewer => viewer, member => member, programs => programs,
             member_clubs => clubs["memberClubs"].clone(), clubs => clubs["clubs"].clone(),
+            score => score,
             notice => notice, error => error, form => form, idempotency_key => key,
             here => format!("/app/members/{id}"),
         },

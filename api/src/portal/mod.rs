@@ -20,6 +20,7 @@ mod clubs;
 mod coalitions;
 mod contests;
 mod dashboard;
+mod insights;
 mod keys;
 mod labels;
 mod mail;
@@ -115,6 +116,7 @@ where
         .route("/app/contests/{id}/winners.csv", get(contests::winners_csv))
         .route("/m/{slug}/contests", member::space_route(&member::CONTESTS))
         .route("/app/referrals", view::route(&contests::REFERRALS))
+        .route("/app/insights", view::route(&insights::INSIGHTS))
         .route("/m/{slug}/referral", member::space_route(&member::REFERRAL))
         .route("/app/clubs", view::route(&clubs::CLUBS))
         .route("/app/clubs/{id}", view::route(&clubs::CLUB))

@@ -65,6 +65,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("offers.html", include_str!("templates/offers.html")),
     ("contests.html", include_str!("templates/contests.html")),
     ("referrals.html", include_str!("templates/referrals.html")),
+    ("insights.html", include_str!("templates/insights.html")),
     ("clubs.html", include_str!("templates/clubs.html")),
     ("club.html", include_str!("templates/club.html")),
     ("events.html", include_str!("templates/events.html")),

@@ -234,16 +234,21 @@ impl InsightQuery {
     }
 
     /// The movement matrix: how many members were in each segment on `from` and in which on
-    /// `to` (days of the brand's calendar; a member's segment on a day is the one the last run
-    /// up to that day gave them).
+    /// `to` (days of the brand's calendar, `to` by default today; a member's segment on a day
+    /// is the one the last run up to that day gave them).
     #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
     async fn segment_movements(
         &self,
         ctx: &Context<'_>,
         from: NaiveDate,
-        to: NaiveDate,
+        to: Option<NaiveDate>,
     ) -> Result<Vec<SegmentMovement>> {
-        Ok(segments::movements(ctx.scope()?, from, to)
+        let scope = ctx.scope()?;
+        let to = match to {
+            Some(to) => to,
+            None => segments::today(scope).await?,
+        };
+        Ok(segments::movements(scope, from, to)
             .await?
             .into_iter()
             .map(|(from, to, members)| SegmentMovement { from, to, members })
