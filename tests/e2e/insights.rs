@@ -327,3 +327,175 @@ async fn scoring_settings_are_checked_kept_per_brand_and_for_owners_and_managers
     let run = manager.query(RUN, json!({})).await;
     assert_eq!(run["data"]["runScoring"]["membersScored"], 0, "{run}");
 }
+
+async fn pay(
+    app: &TestApp,
+    brand: &TestBrand,
+    card: Option<String>,
+    total: i64,
+    at: Option<chrono::DateTime<chrono::Utc>>,
+) -> Value {
+    let r = app
+        .as_token(&brand.owner.access_token)
+        .query(
+            "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+            json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total,
+                "lines": [{ "sku": "X", "quantity": 1, "unitPriceMinor": total }],
+                "occurredAt": at.map(|t| t.to_rfc3339()) } }),
+        )
+        .await;
+    assert!(r["data"]["recordPurchase"].is_object(), "{r}");
+    r["data"]["recordPurchase"]["purchase"]["id"].clone()
+}
+
+const KPIS: &str = "query($from: NaiveDate!, $to: NaiveDate!, $g: KpiGranularity) { kpis(from: $from, to: $to, granularity: $g) {
+    pointsOutstanding
+    periods { from to memberCheckouts anonymousCheckouts memberRevenueMinor anonymousRevenueMinor }
+    total { memberCheckouts anonymousCheckouts memberRevenueMinor anonymousRevenueMinor cardCheckoutShareBp
+        cardHolderRateBp averageMemberBasketMinor averageAnonymousBasketMinor activeMembers enrolments
+        purchasesPerMemberPerYearMilli relationshipDays customerLifetimeValueMinor previousActiveMembers
+        retainedMembers retentionBp attritionBp pointsIssued pointsRedeemed pointsExpired redemptionRateBp
+        breakageBp offerDiscountMinor }
+    previous { memberCheckouts anonymousCheckouts memberRevenueMinor activeMembers } } }";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kpis_of_a_small_known_data_set_add_up_by_hand() {
+    use chrono::TimeZone;
+    use chrono_tz::Europe::Paris;
+    let app = spawn_app().await;
+    let brand = app.new_brand("indicateurs").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    // 1 point per 1.00, points valid one month.
+    owner
+        .query(
+            "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
+            json!({ "i": { "name": "Points", "rules": { "points": { "points": 1, "perAmountMinor": 100, "validityMonths": 1 } } } }),
+        )
+        .await;
+    let (_m1, c1) = app
+        .enroll(&brand, json!({ "email": "m1@indicateurs.example" }))
+        .await;
+    let (_m2, c2) = app
+        .enroll(&brand, json!({ "email": "m2@indicateurs.example" }))
+        .await;
+    // 25 days later M2 buys 20.00: 20 points that expire a month later.
+    app.clock().advance(Duration::days(25));
+    let brand = TestBrand {
+        owner: app.login(&brand.owner.email, PASSWORD).await,
+        ..brand
+    };
+    pay(&app, &brand, Some(c2.clone()), 2_000, None).await;
+    // 35 days later (today, D), the rest, dated at noon in Paris.
+    app.clock().advance(Duration::days(35));
+    let brand = TestBrand {
+        owner: app.login(&brand.owner.email, PASSWORD).await,
+        ..brand
+    };
+    let owner = app.as_token(&brand.owner.access_token);
+    let today = app.now().with_timezone(&Paris).date_naive();
+    let noon = |days_ago: u64| {
+        Paris
+            .from_local_datetime(
+                &(today - chrono::Days::new(days_ago))
+                    .and_hms_opt(12, 0, 0)
+                    .unwrap_or_default(),
+            )
+            .single()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    // The range is D−9..D, the one before D−19..D−10.
+    pay(&app, &brand, Some(c1.clone()), 4_000, noon(15)).await; // before
+    pay(&app, &brand, Some(c2.clone()), 2_000, noon(12)).await; // before
+    pay(&app, &brand, None, 500, noon(11)).await; // before, anonymous
+    pay(&app, &brand, Some(c1.clone()), 5_000, noon(5)).await;
+    let returned = pay(&app, &brand, Some(c1.clone()), 3_000, noon(2)).await;
+    pay(&app, &brand, None, 2_500, noon(5)).await;
+    pay(&app, &brand, None, 1_500, noon(1)).await;
+    // M3 enrols today and buys 10.00.
+    let (_m3, c3) = app
+        .enroll(&brand, json!({ "email": "m3@indicateurs.example" }))
+        .await;
+    pay(&app, &brand, Some(c3), 1_000, None).await;
+    // M1 returns the 30.00 purchase today: its 30 points go back.
+    let r = owner
+        .query(
+            "mutation($i: RecordReturnInput!) { recordReturn(input: $i) { pointsReversed } }",
+            json!({ "i": { "purchaseId": returned } }),
+        )
+        .await;
+    assert_eq!(r["data"]["recordReturn"]["pointsReversed"], 30, "{r}");
+    // M2's first 20 points expired during the range.
+    fidelis::loyalty::jobs::expiry::run_once(&app.state.base.db, app.now())
+        .await
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    // Another brand's activity counts nowhere.
+    let other = app.new_brand("autresindicateurs").await;
+    let (_, stranger) = app
+        .enroll(&other, json!({ "email": "x@autresindicateurs.example" }))
+        .await;
+    app.as_token(&other.owner.access_token)
+        .query(
+            "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+            json!({ "i": { "cardNumber": stranger, "currency": "EUR", "totalMinor": 99_900 } }),
+        )
+        .await;
+
+    let from = (today - chrono::Days::new(9)).to_string();
+    let r = owner
+        .query(
+            KPIS,
+            json!({ "from": from, "to": today.to_string(), "g": "DAY" }),
+        )
+        .await;
+    let k = &r["data"]["kpis"];
+    // By hand, over D−9..D: members M1 (50.00, 30.00 — revenue counts purchases before returns)
+    // and M3 (10.00): 3 checkouts, 90.00; anonymous 25.00 and 15.00: 2 checkouts, 40.00.
+    // Card share 3 ÷ 5; card holders 2 members ÷ (2 + 2 anonymous checkouts); baskets 90.00 ÷ 3
+    // and 40.00 ÷ 2; frequency 3 × 365 ÷ (2 × 10 days) = 54.75 a year; relationship: M1 60 days
+    // and M3 0 at the range's end (plus the hours left today, each) → 30 days on average;
+    // lifetime value 90.00 ÷ 2 × 30 ÷ 10 = 135.00. Before: M1 and M2 bought; M1 again since:
+    // retention 50 %. Points: 50 + 30 + 10 issued, 30 taken back by the return → 60; M2's 20
+    // expired; none redeemed. Breakage 20 ÷ 60.
+    assert_eq!(
+        k["total"],
+        json!({ "memberCheckouts": 3, "anonymousCheckouts": 2, "memberRevenueMinor": 9_000,
+            "anonymousRevenueMinor": 4_000, "cardCheckoutShareBp": 6_000, "cardHolderRateBp": 5_000,
+            "averageMemberBasketMinor": 3_000, "averageAnonymousBasketMinor": 2_000, "activeMembers": 2,
+            "enrolments": 1, "purchasesPerMemberPerYearMilli": 54_750, "relationshipDays": 30,
+            "customerLifetimeValueMinor": 13_500, "previousActiveMembers": 2, "retainedMembers": 1,
+            "retentionBp": 5_000, "attritionBp": 5_000, "pointsIssued": 60, "pointsRedeemed": 0,
+            "pointsExpired": 20, "redemptionRateBp": 0, "breakageBp": 3_333, "offerDiscountMinor": 0 }),
+        "{r}"
+    );
+    // The range before: M1 40.00 and M2 20.00, one anonymous 5.00.
+    assert_eq!(
+        k["previous"],
+        json!({ "memberCheckouts": 2, "anonymousCheckouts": 1, "memberRevenueMinor": 6_000, "activeMembers": 2 }),
+        "{r}"
+    );
+    // Ten days; D−5 holds M1's 50.00 and an anonymous 25.00.
+    let periods = k["periods"].as_array().cloned().unwrap_or_default();
+    assert_eq!(periods.len(), 10, "{r}");
+    let five = periods
+        .iter()
+        .find(|p| p["from"] == (today - chrono::Days::new(5)).to_string())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (
+            &five["memberCheckouts"],
+            &five["memberRevenueMinor"],
+            &five["anonymousRevenueMinor"]
+        ),
+        (&json!(1), &json!(5_000), &json!(2_500)),
+        "{r}"
+    );
+    // M1 holds 90 points (40 + 50 + 30 earned, 30 taken back), M2 20 (the other 20 expired),
+    // M3 10.
+    assert_eq!(k["pointsOutstanding"], 120, "{r}");
+    // A bad range is refused.
+    let r = owner
+        .query(KPIS, json!({ "from": today.to_string(), "to": from }))
+        .await;
+    assert_eq!(code_of(&r), "VALIDATION", "{r}");
+}

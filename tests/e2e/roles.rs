@@ -76,6 +76,7 @@ fn matrix() -> BTreeMap<&'static str, Access> {
         ("Mutation.settleOfferDebt", Roles(BRAND_PEOPLE_AND_APPS)),
         ("Query.scoring", Roles(OWNER_MANAGER)),
         ("Query.segmentMovements", Roles(OWNER_MANAGER)),
+        ("Query.kpis", Roles(OWNER_MANAGER)),
         ("Mutation.updateScoring", Roles(OWNER_MANAGER)),
         ("Mutation.runScoring", Roles(OWNER_MANAGER)),
         ("Query.contests", Roles(BRAND_PEOPLE_AND_APPS)),

@@ -4,6 +4,7 @@
 
 pub mod graphql;
 pub mod jobs;
+pub mod kpis;
 pub mod scoring;
 pub mod segments;
 mod store;

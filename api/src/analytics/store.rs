@@ -111,3 +111,205 @@ pub async fn bought_between<C: ConnectionTrait>(
     }
     Ok(out)
 }
+
+/// The SQL expression for the quarter of an hour a timestamp column falls in, counted since
+/// 1970 (every time zone's offset is a multiple of a quarter hour: a quarter never straddles two
+/// local days).
+fn quarter(backend: sea_orm::DbBackend, column: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => {
+            format!("CAST(floor(extract(epoch FROM {column}) / 900) AS BIGINT)")
+        }
+        _ => format!("CAST(strftime('%s', {column}) AS INTEGER) / 900"),
+    }
+}
+
+/// Per quarter hour of `[from, to)`: what one kind of row adds up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Quarter {
+    pub member_checkouts: i64,
+    pub anonymous_checkouts: i64,
+    pub member_revenue_minor: i64,
+    pub anonymous_revenue_minor: i64,
+    pub offer_discount_minor: i64,
+    pub enrolments: i64,
+    pub points_issued: i64,
+    pub points_redeemed: i64,
+    pub points_expired: i64,
+}
+
+async fn rows<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    sql: String,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<sea_orm::QueryResult>, AppError> {
+    let backend = conn.db().get_database_backend();
+    Ok(conn
+        .db()
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            vec![conn.tenant_id().into(), from.into(), to.into()],
+        ))
+        .await?)
+}
+
+/// Purchases (members' and anonymous), enrolments and the brand's points moves in `[from, to)`,
+/// by UTC quarter hour.
+pub async fn quarters<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<HashMap<i64, Quarter>, AppError> {
+    let backend = conn.db().get_database_backend();
+    let [a, b, c] = marks(backend);
+    let mut out: HashMap<i64, Quarter> = HashMap::new();
+    let purchases = format!(
+        "SELECT {h} AS h, CASE WHEN member_id IS NULL THEN 0 ELSE 1 END AS k, \
+         CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS s, \
+         CAST(COALESCE(SUM(offer_discount_minor), 0) AS BIGINT) AS d \
+         FROM purchase WHERE tenant_id = {a} AND occurred_at >= {b} AND occurred_at < {c} \
+         GROUP BY 1, 2",
+        h = quarter(backend, "occurred_at"),
+    );
+    for r in rows(conn, purchases, from, to).await? {
+        let q = out.entry(r.try_get("", "h")?).or_default();
+        let (n, s, d): (i64, i64, i64) = (
+            r.try_get("", "n")?,
+            r.try_get("", "s")?,
+            r.try_get("", "d")?,
+        );
+        if r.try_get::<i32>("", "k")? == 1 {
+            q.member_checkouts += n;
+            q.member_revenue_minor += s;
+        } else {
+            q.anonymous_checkouts += n;
+            q.anonymous_revenue_minor += s;
+        }
+        q.offer_discount_minor += d;
+    }
+    let enrolments = format!(
+        "SELECT {h} AS h, CAST(COUNT(*) AS BIGINT) AS n FROM member \
+         WHERE tenant_id = {a} AND created_at >= {b} AND created_at < {c} GROUP BY 1",
+        h = quarter(backend, "created_at"),
+    );
+    for r in rows(conn, enrolments, from, to).await? {
+        out.entry(r.try_get("", "h")?).or_default().enrolments += r.try_get::<i64>("", "n")?;
+    }
+    let points = format!(
+        "SELECT {h} AS h, a.kind AS k, CAST(COALESCE(SUM(e.amount), 0) AS BIGINT) AS s \
+         FROM ledger_transaction t JOIN ledger_entry e ON e.transaction_id = t.id \
+         JOIN ledger_account a ON a.id = e.account_id \
+         WHERE t.tenant_id = {a} AND t.occurred_at >= {b} AND t.occurred_at < {c} \
+         AND a.kind IN ('BRAND_POINTS_ISSUED', 'BRAND_POINTS_REDEEMED', 'BRAND_POINTS_EXPIRED') \
+         GROUP BY 1, 2",
+        h = quarter(backend, "t.occurred_at"),
+    );
+    for r in rows(conn, points, from, to).await? {
+        let q = out.entry(r.try_get("", "h")?).or_default();
+        let s: i64 = r.try_get("", "s")?;
+        match r.try_get::<String>("", "k")?.as_str() {
+            // The brand's side of points given is negative; returns bring it back.
+            "BRAND_POINTS_ISSUED" => q.points_issued -= s,
+            "BRAND_POINTS_REDEEMED" => q.points_redeemed += s,
+            _ => q.points_expired += s,
+        }
+    }
+    Ok(out)
+}
+
+/// Members who bought in `[from, to)`: how many, and the sum of their enrolment instants in
+/// seconds since 1970 (their average relationship length follows).
+pub async fn active_members<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(i64, i64), AppError> {
+    let backend = conn.db().get_database_backend();
+    let [a, b, c] = marks(backend);
+    let epoch = match backend {
+        sea_orm::DbBackend::Postgres => "CAST(floor(extract(epoch FROM m.created_at)) AS BIGINT)",
+        _ => "CAST(strftime('%s', m.created_at) AS INTEGER)",
+    };
+    let sql = format!(
+        "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM({epoch}), 0) AS BIGINT) AS s \
+         FROM member m WHERE m.id IN (SELECT p.member_id FROM purchase p \
+           WHERE p.tenant_id = {a} AND p.member_id IS NOT NULL \
+           AND p.occurred_at >= {b} AND p.occurred_at < {c})"
+    );
+    let row = rows(conn, sql, from, to).await?;
+    let row = row
+        .first()
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
+    Ok((row.try_get("", "n")?, row.try_get("", "s")?))
+}
+
+/// Of the members who bought in `[before, from)`, how many bought again in `[from, to)`.
+pub async fn retained<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    before: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<(i64, i64), AppError> {
+    let backend = conn.db().get_database_backend();
+    let (a, b, c, d) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
+        _ => ("?", "?", "?", "?"),
+    };
+    let sql = format!(
+        "SELECT CAST(COUNT(DISTINCT p.member_id) AS BIGINT) AS n, \
+         CAST(COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM purchase q \
+           WHERE q.tenant_id = {a} AND q.member_id = p.member_id \
+           AND q.occurred_at >= {c} AND q.occurred_at < {d}) THEN p.member_id END) AS BIGINT) AS k \
+         FROM purchase p WHERE p.tenant_id = {a} AND p.member_id IS NOT NULL \
+           AND p.occurred_at >= {b} AND p.occurred_at < {c}"
+    );
+    let values: Vec<sea_orm::Value> = match backend {
+        sea_orm::DbBackend::Postgres => {
+            vec![
+                conn.tenant_id().into(),
+                before.into(),
+                from.into(),
+                to.into(),
+            ]
+        }
+        // In the order the `?` appear: q's tenant, from, to, then p's tenant, before, from.
+        _ => vec![
+            conn.tenant_id().into(),
+            from.into(),
+            to.into(),
+            conn.tenant_id().into(),
+            before.into(),
+            from.into(),
+        ],
+    };
+    let row = conn
+        .db()
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
+    Ok((row.try_get("", "n")?, row.try_get("", "k")?))
+}
+
+/// Points members hold now, and how many members the brand has.
+pub async fn points_outstanding<C: ConnectionTrait>(conn: &Scoped<C>) -> Result<i64, AppError> {
+    let backend = conn.db().get_database_backend();
+    let [a, _, _] = marks(backend);
+    let sql = format!(
+        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS points FROM ledger_account \
+         WHERE tenant_id = {a} AND kind = 'MEMBER_POINTS'"
+    );
+    let row = conn
+        .db()
+        .query_one_raw(sea_orm::Statement::from_sql_and_values(
+            backend,
+            sql,
+            vec![conn.tenant_id().into()],
+        ))
+        .await?
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
+    Ok(row.try_get("", "points")?)
+}

@@ -42,6 +42,7 @@ pub struct QueryRoot(
     community::coalition_clubs::CoalitionClubQuery,
     community::events::EventQuery,
     analytics::InsightQuery,
+    analytics::KpiQuery,
 );
 
 #[derive(MergedObject, Default)]

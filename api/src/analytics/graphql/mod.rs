@@ -291,3 +291,147 @@ impl InsightMutation {
         Ok(view(ctx).await?)
     }
 }
+
+/// How a KPI report is cut.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum KpiGranularity {
+    Day,
+    /// Monday to Sunday (the first and last may be partial).
+    Week,
+    /// Calendar months (the first and last may be partial).
+    Month,
+}
+
+/// One period's KPIs (days of the brand's calendar). Shares are in basis points (10000 =
+/// 100 %), money in minor units, every ratio rounded down and null when its base is zero.
+#[derive(SimpleObject)]
+pub struct KpiPeriod {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// Checkouts of known members (with a card or identified).
+    pub member_checkouts: i64,
+    /// Checkouts without a card (anonymous customers).
+    pub anonymous_checkouts: i64,
+    /// What members paid (purchase totals, before returns).
+    pub member_revenue_minor: i64,
+    pub anonymous_revenue_minor: i64,
+    /// Share of checkouts made with a card = member checkouts ÷ all checkouts × 10000.
+    pub card_checkout_share_bp: Option<i64>,
+    /// Card-holder rate = identified customers ÷ all customers × 10000, where identified
+    /// customers are the members who bought in the period and each anonymous checkout counts as
+    /// one customer (anonymous customers are only known by their checkouts).
+    pub card_holder_rate_bp: Option<i64>,
+    /// Average basket of card holders = member revenue ÷ member checkouts.
+    pub average_member_basket_minor: Option<i64>,
+    /// Average basket of non-holders = anonymous revenue ÷ anonymous checkouts.
+    pub average_anonymous_basket_minor: Option<i64>,
+    /// Members who bought in the period.
+    pub active_members: i64,
+    /// Members enrolled in the period.
+    pub enrolments: i64,
+    /// Purchase frequency per member per year = member checkouts ÷ active members × 365 ÷ days
+    /// of the period, in thousandths (3300 = 3.3 a year).
+    pub purchases_per_member_per_year_milli: Option<i64>,
+    /// Relationship length = the active members' average days since enrolment at the period's
+    /// end.
+    pub relationship_days: Option<i64>,
+    /// Customer lifetime value = frequency per year × average basket × relationship length in
+    /// years (= member revenue ÷ active members × relationship days ÷ days of the period).
+    pub customer_lifetime_value_minor: Option<i64>,
+    /// Members who bought in the period of the same length just before.
+    pub previous_active_members: i64,
+    /// Of them, those who bought again in this period.
+    pub retained_members: i64,
+    /// Retention = retained ÷ previously active × 10000.
+    pub retention_bp: Option<i64>,
+    /// Attrition = 10000 − retention.
+    pub attrition_bp: Option<i64>,
+    /// Points members received (net of points taken back by returns).
+    pub points_issued: i64,
+    pub points_redeemed: i64,
+    pub points_expired: i64,
+    /// Redemption rate = points redeemed ÷ points issued × 10000.
+    pub redemption_rate_bp: Option<i64>,
+    /// Breakage = points expired ÷ points issued × 10000.
+    pub breakage_bp: Option<i64>,
+    /// What offers took off baskets (their cost at the till).
+    pub offer_discount_minor: i64,
+}
+
+impl From<&crate::analytics::kpis::Period> for KpiPeriod {
+    fn from(p: &crate::analytics::kpis::Period) -> Self {
+        Self {
+            from: p.from,
+            to: p.to,
+            member_checkouts: p.member_checkouts,
+            anonymous_checkouts: p.anonymous_checkouts,
+            member_revenue_minor: p.member_revenue_minor,
+            anonymous_revenue_minor: p.anonymous_revenue_minor,
+            card_checkout_share_bp: p.card_checkout_share_bp(),
+            card_holder_rate_bp: p.card_holder_rate_bp(),
+            average_member_basket_minor: p.average_member_basket_minor(),
+            average_anonymous_basket_minor: p.average_anonymous_basket_minor(),
+            active_members: p.active_members,
+            enrolments: p.enrolments,
+            purchases_per_member_per_year_milli: p.purchases_per_member_per_year_milli(),
+            relationship_days: p.relationship_days(),
+            customer_lifetime_value_minor: p.customer_lifetime_value_minor(),
+            previous_active_members: p.previous_active_members,
+            retained_members: p.retained_members,
+            retention_bp: p.retention_bp(),
+            attrition_bp: p.attrition_bp(),
+            points_issued: p.points_issued,
+            points_redeemed: p.points_redeemed,
+            points_expired: p.points_expired,
+            redemption_rate_bp: p.redemption_rate_bp(),
+            breakage_bp: p.breakage_bp(),
+            offer_discount_minor: p.offer_discount_minor,
+        }
+    }
+}
+
+/// The brand's KPIs over a range, period by period, with the whole range and the range of the
+/// same length just before it (for comparison).
+#[derive(SimpleObject)]
+pub struct KpiReport {
+    pub currency: String,
+    /// The time zone the days are counted in.
+    pub timezone: String,
+    pub periods: Vec<KpiPeriod>,
+    pub total: KpiPeriod,
+    pub previous: KpiPeriod,
+    /// Points members hold now (what the brand owes them).
+    pub points_outstanding: i64,
+}
+
+#[derive(Default)]
+pub struct KpiQuery;
+
+#[Object]
+impl KpiQuery {
+    /// The KPIs of `from..=to` (the brand's days, at most 732) cut by `granularity` (default
+    /// MONTH). Owners and managers.
+    #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
+    async fn kpis(
+        &self,
+        ctx: &Context<'_>,
+        from: NaiveDate,
+        to: NaiveDate,
+        #[graphql(default_with = "KpiGranularity::Month")] granularity: KpiGranularity,
+    ) -> Result<KpiReport> {
+        let g = match granularity {
+            KpiGranularity::Day => crate::analytics::kpis::Granularity::Day,
+            KpiGranularity::Week => crate::analytics::kpis::Granularity::Week,
+            KpiGranularity::Month => crate::analytics::kpis::Granularity::Month,
+        };
+        let r = crate::analytics::kpis::report(ctx.scope()?, from, to, g).await?;
+        Ok(KpiReport {
+            currency: r.currency,
+            timezone: r.timezone,
+            periods: r.periods.iter().map(Into::into).collect(),
+            total: (&r.total).into(),
+            previous: (&r.previous).into(),
+            points_outstanding: r.points_outstanding,
+        })
+    }
+}
