@@ -46,6 +46,7 @@ pub mod member_score;
 pub mod member_tier;
 pub mod member_token;
 pub mod membership;
+pub mod objective;
 pub mod offer;
 pub mod offer_claim;
 pub mod offer_member_use;
@@ -121,6 +122,7 @@ tenant_owned!(
     contest_prize,
     contest_rules,
     contest_winner,
+    objective,
     offer,
     offer_claim,
     offer_member_use,

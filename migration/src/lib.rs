@@ -43,6 +43,7 @@ mod m20261207_000033_create_coalition_clubs;
 mod m20261207_000034_add_premium_points;
 mod m20261208_000035_add_premium_gifts_and_households;
 mod m20261208_000036_create_scoring;
+mod m20261208_000037_create_objectives;
 
 pub struct Migrator;
 
@@ -86,6 +87,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000034_add_premium_points::Migration),
             Box::new(m20261208_000035_add_premium_gifts_and_households::Migration),
             Box::new(m20261208_000036_create_scoring::Migration),
+            Box::new(m20261208_000037_create_objectives::Migration),
         ]
     }
 }

@@ -499,3 +499,108 @@ async fn kpis_of_a_small_known_data_set_add_up_by_hand() {
         .await;
     assert_eq!(code_of(&r), "VALIDATION", "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn objectives_show_actual_against_the_line_to_their_target() {
+    use chrono_tz::Europe::Paris;
+    let app = spawn_app().await;
+    let brand = app.new_brand("objectifs").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let today = app.now().with_timezone(&Paris).date_naive();
+    let day = |offset: i64| (today + Duration::days(offset)).to_string();
+    const CREATE: &str = "mutation($i: ObjectiveInput!, $k: String) { createObjective(input: $i, idempotencyKey: $k) { id kpi baseline target actual expected onTrack months { actual expected } } }";
+    // Six members enrol today, one buys with a card, one customer without.
+    let mut cards = Vec::new();
+    for i in 0..6 {
+        cards.push(
+            app.enroll(
+                &brand,
+                json!({ "email": format!("m{i}@objectifs.example") }),
+            )
+            .await
+            .1,
+        );
+    }
+    pay(&app, &brand, Some(cards[0].clone()), 2_000, None).await;
+    pay(&app, &brand, None, 2_000, None).await;
+
+    // 10 enrolments over D−9..D+10 (20 days): the line is at 10 × 10 ÷ 20 = 5 today; 6 done.
+    let input = json!({ "name": "Inscriptions", "kpi": "ENROLMENTS", "target": 10, "startsOn": day(-9), "endsOn": day(10) });
+    let r = owner
+        .query(CREATE, json!({ "i": input, "k": "obj-1" }))
+        .await;
+    let o = &r["data"]["createObjective"];
+    assert_eq!(
+        (&o["actual"], &o["expected"], &o["onTrack"]),
+        (&json!(6), &json!(5), &json!(true)),
+        "{r}"
+    );
+    // The last month's running total is the actual.
+    let months = o["months"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        months.last().map(|m| m["actual"].clone()),
+        Some(json!(6)),
+        "{r}"
+    );
+    // A replay answers the same objective.
+    let again = owner
+        .query(CREATE, json!({ "i": input, "k": "obj-1" }))
+        .await;
+    assert_eq!(again["data"]["createObjective"]["id"], o["id"], "{again}");
+
+    // The card checkout share from 50 % to 80 % over the same days: the line is at
+    // 5000 + 3000 × 10 ÷ 20 = 6500 today; 1 checkout of 2 with a card is 5000: off track.
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "Carte", "kpi": "CARD_CHECKOUT_SHARE_BP", "baseline": 5_000, "target": 8_000, "startsOn": day(-9), "endsOn": day(10) } }),
+        )
+        .await;
+    let o = &r["data"]["createObjective"];
+    assert_eq!(
+        (&o["actual"], &o["expected"], &o["onTrack"]),
+        (&json!(5_000), &json!(6_500), &json!(false)),
+        "{r}"
+    );
+    // Not started yet: nothing to judge.
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "Plus tard", "kpi": "RETENTION_BP", "target": 6_000, "startsOn": day(5), "endsOn": day(40) } }),
+        )
+        .await;
+    assert_eq!(r["data"]["createObjective"]["onTrack"], Value::Null, "{r}");
+    let listed = owner
+        .query("{ objectives { name onTrack } }", json!({}))
+        .await;
+    assert_eq!(
+        listed["data"]["objectives"],
+        json!([{ "name": "Plus tard", "onTrack": null }, { "name": "Inscriptions", "onTrack": true }, { "name": "Carte", "onTrack": false }]),
+        "{listed}"
+    );
+    // Bad dates are refused; another brand's objective reads as NOT_FOUND.
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "kpi": "ENROLMENTS", "target": 1, "startsOn": day(3), "endsOn": day(1) } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.endsOn", "{r}");
+    let other = app.new_brand("autresobjectifs").await;
+    let id = o["id"].clone();
+    let r = app
+        .as_token(&other.owner.access_token)
+        .query(
+            "mutation($id: ID!) { deleteObjective(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "NOT_FOUND", "{r}");
+    let r = owner
+        .query(
+            "mutation($id: ID!) { deleteObjective(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(r["data"]["deleteObjective"], true, "{r}");
+}

@@ -5,6 +5,7 @@
 pub mod graphql;
 pub mod jobs;
 pub mod kpis;
+pub mod objectives;
 pub mod scoring;
 pub mod segments;
 mod store;

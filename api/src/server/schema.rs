@@ -43,6 +43,7 @@ pub struct QueryRoot(
     community::events::EventQuery,
     analytics::InsightQuery,
     analytics::KpiQuery,
+    analytics::ObjectiveQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -73,6 +74,7 @@ pub struct MutationRoot(
     community::coalition_clubs::CoalitionClubMutation,
     community::events::EventMutation,
     analytics::InsightMutation,
+    analytics::ObjectiveMutation,
 );
 
 pub type FidelisSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -435,3 +435,187 @@ impl KpiQuery {
         })
     }
 }
+
+/// A KPI objectives can target, in its own unit.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectiveKpi {
+    /// Basis points (7000 = 70 %).
+    CardHolderRateBp,
+    CardCheckoutShareBp,
+    /// Thousandths (3300 = 3.3 purchases a year).
+    PurchasesPerMemberPerYearMilli,
+    /// Minor units.
+    AverageMemberBasketMinor,
+    CustomerLifetimeValueMinor,
+    RetentionBp,
+    RedemptionRateBp,
+    ActiveMembers,
+    /// Counted from zero over the objective's period.
+    Enrolments,
+    /// Minor units, counted from zero over the objective's period.
+    MemberRevenueMinor,
+}
+
+fn kpi_key(k: ObjectiveKpi) -> &'static str {
+    use crate::analytics::objectives::Kpi as K;
+    match k {
+        ObjectiveKpi::CardHolderRateBp => K::CardHolderRateBp,
+        ObjectiveKpi::CardCheckoutShareBp => K::CardCheckoutShareBp,
+        ObjectiveKpi::PurchasesPerMemberPerYearMilli => K::PurchasesPerMemberPerYearMilli,
+        ObjectiveKpi::AverageMemberBasketMinor => K::AverageMemberBasketMinor,
+        ObjectiveKpi::CustomerLifetimeValueMinor => K::CustomerLifetimeValueMinor,
+        ObjectiveKpi::RetentionBp => K::RetentionBp,
+        ObjectiveKpi::RedemptionRateBp => K::RedemptionRateBp,
+        ObjectiveKpi::ActiveMembers => K::ActiveMembers,
+        ObjectiveKpi::Enrolments => K::Enrolments,
+        ObjectiveKpi::MemberRevenueMinor => K::MemberRevenueMinor,
+    }
+    .key()
+}
+
+fn kpi_of(k: crate::analytics::objectives::Kpi) -> ObjectiveKpi {
+    use crate::analytics::objectives::Kpi as K;
+    match k {
+        K::CardHolderRateBp => ObjectiveKpi::CardHolderRateBp,
+        K::CardCheckoutShareBp => ObjectiveKpi::CardCheckoutShareBp,
+        K::PurchasesPerMemberPerYearMilli => ObjectiveKpi::PurchasesPerMemberPerYearMilli,
+        K::AverageMemberBasketMinor => ObjectiveKpi::AverageMemberBasketMinor,
+        K::CustomerLifetimeValueMinor => ObjectiveKpi::CustomerLifetimeValueMinor,
+        K::RetentionBp => ObjectiveKpi::RetentionBp,
+        K::RedemptionRateBp => ObjectiveKpi::RedemptionRateBp,
+        K::ActiveMembers => ObjectiveKpi::ActiveMembers,
+        K::Enrolments => ObjectiveKpi::Enrolments,
+        K::MemberRevenueMinor => ObjectiveKpi::MemberRevenueMinor,
+    }
+}
+
+/// A month of an objective: the KPI (a running total for counts) against the line to the target.
+#[derive(SimpleObject)]
+pub struct ObjectiveMonth {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub actual: Option<i64>,
+    /// Where the straight line to the target is on the month's last day.
+    pub expected: i64,
+}
+
+/// A target on a KPI over a period, and where it stands. The path to the target is a straight
+/// line: a rate from its baseline on the first day to the target on the last; a count
+/// (enrolments, revenue) from zero. On track: the KPI so far is at least where the line is
+/// today (at most, for a rate meant to go down).
+#[derive(SimpleObject)]
+pub struct Objective {
+    pub id: async_graphql::ID,
+    pub name: String,
+    pub kpi: ObjectiveKpi,
+    /// Where it starts from: as set, or the KPI over the same number of days before `startsOn`.
+    pub baseline: Option<i64>,
+    pub target: i64,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    /// The KPI from `startsOn` to today (or `endsOn`); null before it starts or without a base.
+    pub actual: Option<i64>,
+    /// Where the line is today (or on `endsOn`).
+    pub expected: Option<i64>,
+    /// Null before it starts.
+    pub on_track: Option<bool>,
+    pub months: Vec<ObjectiveMonth>,
+}
+
+impl From<crate::analytics::objectives::Progress> for Objective {
+    fn from(p: crate::analytics::objectives::Progress) -> Self {
+        Self {
+            id: async_graphql::ID(p.objective.id.to_string()),
+            name: p.objective.name,
+            kpi: kpi_of(p.kpi),
+            baseline: p.baseline,
+            target: p.objective.target,
+            starts_on: p.objective.starts_on,
+            ends_on: p.objective.ends_on,
+            actual: p.actual,
+            expected: p.expected,
+            on_track: p.on_track,
+            months: p
+                .months
+                .into_iter()
+                .map(|(from, to, actual, expected)| ObjectiveMonth {
+                    from,
+                    to,
+                    actual,
+                    expected,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct ObjectiveInput {
+    pub name: String,
+    pub kpi: ObjectiveKpi,
+    /// Where it starts from, in the KPI's unit; none: the KPI over the same number of days
+    /// before `startsOn`.
+    pub baseline: Option<i64>,
+    /// In the KPI's unit (basis points, thousandths, minor units or a count).
+    pub target: i64,
+    pub starts_on: NaiveDate,
+    /// After `startsOn`, at most 731 days later.
+    pub ends_on: NaiveDate,
+}
+
+#[derive(Default)]
+pub struct ObjectiveQuery;
+
+#[Object]
+impl ObjectiveQuery {
+    /// The brand's objectives, latest ending first, each with where it stands today.
+    #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
+    async fn objectives(&self, ctx: &Context<'_>) -> Result<Vec<Objective>> {
+        Ok(crate::analytics::objectives::list(ctx.scope()?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct ObjectiveMutation;
+
+#[Object]
+impl ObjectiveMutation {
+    /// Sets a target on a KPI. A replay with the same idempotency key answers the first one.
+    #[graphql(guard = "PermissionGuard(Permission::ManageInsights)")]
+    async fn create_objective(
+        &self,
+        ctx: &Context<'_>,
+        input: ObjectiveInput,
+        idempotency_key: Option<String>,
+    ) -> Result<Objective> {
+        let scope = ctx.scope()?;
+        let saved = crate::analytics::objectives::create(
+            scope,
+            crate::analytics::objectives::Spec {
+                name: input.name,
+                kpi: kpi_key(input.kpi).to_owned(),
+                baseline: input.baseline,
+                target: input.target,
+                starts_on: input.starts_on,
+                ends_on: input.ends_on,
+            },
+            idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(crate::analytics::objectives::progress(scope, saved)
+            .await?
+            .into())
+    }
+
+    /// Removes an objective (another brand's: NOT_FOUND). True once removed.
+    #[graphql(guard = "PermissionGuard(Permission::ManageInsights)")]
+    async fn delete_objective(&self, ctx: &Context<'_>, id: async_graphql::ID) -> Result<bool> {
+        let id = crate::core::types::id("id", &id)?;
+        crate::analytics::objectives::delete(ctx.scope()?, id).await?;
+        Ok(true)
+    }
+}
