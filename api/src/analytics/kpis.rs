@@ -167,6 +167,50 @@ pub struct Report {
     pub points_outstanding: i64,
 }
 
+/// The periods as CSV: a header, then one row per period (numbers and dates only: no quoting
+/// needed).
+pub fn csv(periods: &[Period]) -> String {
+    let cell = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    let mut out = String::from(
+        "from,to,member_checkouts,anonymous_checkouts,member_revenue_minor,anonymous_revenue_minor,\
+         card_checkout_share_bp,card_holder_rate_bp,average_member_basket_minor,\
+         average_anonymous_basket_minor,active_members,enrolments,\
+         purchases_per_member_per_year_milli,relationship_days,customer_lifetime_value_minor,\
+         retention_bp,attrition_bp,points_issued,points_redeemed,points_expired,\
+         redemption_rate_bp,breakage_bp,offer_discount_minor\n",
+    );
+    for p in periods {
+        let row = [
+            p.from.to_string(),
+            p.to.to_string(),
+            p.member_checkouts.to_string(),
+            p.anonymous_checkouts.to_string(),
+            p.member_revenue_minor.to_string(),
+            p.anonymous_revenue_minor.to_string(),
+            cell(p.card_checkout_share_bp()),
+            cell(p.card_holder_rate_bp()),
+            cell(p.average_member_basket_minor()),
+            cell(p.average_anonymous_basket_minor()),
+            p.active_members.to_string(),
+            p.enrolments.to_string(),
+            cell(p.purchases_per_member_per_year_milli()),
+            cell(p.relationship_days()),
+            cell(p.customer_lifetime_value_minor()),
+            cell(p.retention_bp()),
+            cell(p.attrition_bp()),
+            p.points_issued.to_string(),
+            p.points_redeemed.to_string(),
+            p.points_expired.to_string(),
+            cell(p.redemption_rate_bp()),
+            cell(p.breakage_bp()),
+            p.offer_discount_minor.to_string(),
+        ];
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
 /// The periods of `from..=to`.
 fn cut(from: NaiveDate, to: NaiveDate, granularity: Granularity) -> Vec<(NaiveDate, NaiveDate)> {
     let mut out = Vec::new();

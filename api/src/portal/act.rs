@@ -737,6 +737,42 @@ pub(super) static STAFF: &[Action] = &[
         next: back,
     },
     Action {
+        name: "objective-create",
+        query: "mutation($i: ObjectiveInput!, $k: String) { createObjective(input: $i, idempotencyKey: $k) { id } }",
+        vars: |f, lang| {
+            let kpi = f.text("kpi");
+            // Typed as people read them: a percentage, purchases a year, an amount, a count.
+            let value = |key: &str, label: Label| -> Result<Option<i64>, String> {
+                if kpi.ends_with("_BP") {
+                    f.amount(key, 2, label, lang)
+                } else if kpi.ends_with("_MILLI") {
+                    f.amount(key, 3, label, lang)
+                } else if kpi.ends_with("_MINOR") {
+                    f.money(key, label, lang)
+                } else {
+                    f.amount(key, 0, label, lang)
+                }
+            };
+            Ok(json!({ "k": f.opt("idempotency_key"), "i": {
+                "name": f.text("name"),
+                "kpi": kpi,
+                "baseline": value("baseline", ("Départ", "Start"))?,
+                "target": value("target", ("Cible", "Target"))?.unwrap_or(0),
+                "startsOn": f.text("starts"),
+                "endsOn": f.text("ends"),
+            } }))
+        },
+        done: ("Objectif fixé.", "Objective set."),
+        next: back,
+    },
+    Action {
+        name: "objective-delete",
+        query: "mutation($id: ID!) { deleteObjective(id: $id) }",
+        vars: |f, _| Ok(json!({ "id": f.text("id") })),
+        done: ("Objectif supprimé.", "Objective deleted."),
+        next: back,
+    },
+    Action {
         name: "scoring-run",
         query: "mutation { runScoring { lastRunOn } }",
         vars: |_, _| Ok(json!({})),

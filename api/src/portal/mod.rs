@@ -117,6 +117,8 @@ where
         .route("/m/{slug}/contests", member::space_route(&member::CONTESTS))
         .route("/app/referrals", view::route(&contests::REFERRALS))
         .route("/app/insights", view::route(&insights::INSIGHTS))
+        .route("/app/insights/kpis", get(insights::kpis))
+        .route("/app/insights/kpis.csv", get(insights::kpis_csv))
         .route("/m/{slug}/referral", member::space_route(&member::REFERRAL))
         .route("/app/clubs", view::route(&clubs::CLUBS))
         .route("/app/clubs/{id}", view::route(&clubs::CLUB))

@@ -66,6 +66,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("contests.html", include_str!("templates/contests.html")),
     ("referrals.html", include_str!("templates/referrals.html")),
     ("insights.html", include_str!("templates/insights.html")),
+    ("kpis.html", include_str!("templates/kpis.html")),
     ("clubs.html", include_str!("templates/clubs.html")),
     ("club.html", include_str!("templates/club.html")),
     ("events.html", include_str!("templates/events.html")),
@@ -157,6 +158,14 @@ impl Pages {
                 Err(_) => format!("{minor} {currency}"),
             },
         );
+        // A fixed-point number (basis points: 2 decimals; thousandths: 3) as people read it:
+        // the language's decimal mark, trailing zeros dropped (5000 bp → "50", 6666 → "66,66").
+        env.add_function(
+            "decimal",
+            |state: &State<'_, '_>, value: i64, decimals: u32| {
+                decimal(value, decimals, lang_of(state))
+            },
+        );
         // An amount as a form field shows it: main units, the language's decimal mark, no code.
         env.add_function(
             "amount",
@@ -240,6 +249,28 @@ impl Pages {
 /// `2027-11-30T…` → `30/11/2027` (French) or `30 Nov 2027` (English), the day of that instant
 /// in the brand's time zone (a bare date is shown as it is); the text as given when it is not
 /// a date.
+/// `value` ÷ 10^`decimals`, with the language's decimal mark and no trailing zeros.
+fn decimal(value: i64, decimals: u32, lang: Lang) -> String {
+    let scale = i128::from(10_i64.pow(decimals.min(9)));
+    let (sign, v) = if value < 0 {
+        ("-", -i128::from(value))
+    } else {
+        ("", i128::from(value))
+    };
+    let fraction = format!("{:0width$}", v % scale, width = decimals as usize);
+    let fraction = fraction.trim_end_matches('0');
+    let units = v / scale;
+    if fraction.is_empty() {
+        format!("{sign}{units}")
+    } else {
+        let mark = match lang {
+            Lang::Fr => ',',
+            Lang::En => '.',
+        };
+        format!("{sign}{units}{mark}{fraction}")
+    }
+}
+
 fn display_date(iso: &str, lang: Lang, tz: Option<chrono_tz::Tz>) -> String {
     let instant = chrono::DateTime::parse_from_rfc3339(iso).ok();
     let date = match (instant, tz) {

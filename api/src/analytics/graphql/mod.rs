@@ -394,6 +394,8 @@ impl From<&crate::analytics::kpis::Period> for KpiPeriod {
 /// same length just before it (for comparison).
 #[derive(SimpleObject)]
 pub struct KpiReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
     pub currency: String,
     /// The time zone the days are counted in.
     pub timezone: String,
@@ -402,6 +404,9 @@ pub struct KpiReport {
     pub previous: KpiPeriod,
     /// Points members hold now (what the brand owes them).
     pub points_outstanding: i64,
+    /// The periods as CSV (one row per period, the columns of `KpiPeriod`; empty cells for
+    /// ratios without a base).
+    pub csv: String,
 }
 
 #[derive(Default)]
@@ -409,16 +414,25 @@ pub struct KpiQuery;
 
 #[Object]
 impl KpiQuery {
-    /// The KPIs of `from..=to` (the brand's days, at most 732) cut by `granularity` (default
-    /// MONTH). Owners and managers.
+    /// The KPIs of `from..=to` (the brand's days, at most 732; by default the twelve months to
+    /// today) cut by `granularity` (default MONTH). Owners and managers.
     #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
     async fn kpis(
         &self,
         ctx: &Context<'_>,
-        from: NaiveDate,
-        to: NaiveDate,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
         #[graphql(default_with = "KpiGranularity::Month")] granularity: KpiGranularity,
     ) -> Result<KpiReport> {
+        let to = match to {
+            Some(to) => to,
+            None => segments::today(ctx.scope()?).await?,
+        };
+        let from = from.unwrap_or_else(|| {
+            to.checked_sub_months(chrono::Months::new(12))
+                .and_then(|d| d.succ_opt())
+                .unwrap_or(to)
+        });
         let g = match granularity {
             KpiGranularity::Day => crate::analytics::kpis::Granularity::Day,
             KpiGranularity::Week => crate::analytics::kpis::Granularity::Week,
@@ -426,6 +440,9 @@ impl KpiQuery {
         };
         let r = crate::analytics::kpis::report(ctx.scope()?, from, to, g).await?;
         Ok(KpiReport {
+            from,
+            to,
+            csv: crate::analytics::kpis::csv(&r.periods),
             currency: r.currency,
             timezone: r.timezone,
             periods: r.periods.iter().map(Into::into).collect(),
