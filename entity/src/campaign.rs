@@ -19,6 +19,8 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     /// Members the audience selected when the campaign started (mailable or not).
     pub audience_size: i64,
+    /// The share of the mailable audience (in %, 0 to 50) held out as a control group.
+    pub holdout_percent: i32,
     pub created_by: Option<Uuid>,
     /// Why the campaign is held (e.g. `CONFIG: the sender address ...`), when the platform
     /// paused it; cleared when it goes on.

@@ -48,4 +48,8 @@ pub enum RecipientStatus {
     Bounced,
     #[sea_orm(string_value = "SKIPPED")]
     Skipped,
+    /// In the campaign's control group: drawn at random when it started, not mailed, kept to
+    /// measure what the mail brought.
+    #[sea_orm(string_value = "HELD_OUT")]
+    HeldOut,
 }

@@ -44,6 +44,7 @@ mod m20261207_000034_add_premium_points;
 mod m20261208_000035_add_premium_gifts_and_households;
 mod m20261208_000036_create_scoring;
 mod m20261208_000037_create_objectives;
+mod m20261208_000038_add_campaign_holdout;
 
 pub struct Migrator;
 
@@ -88,6 +89,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_000035_add_premium_gifts_and_households::Migration),
             Box::new(m20261208_000036_create_scoring::Migration),
             Box::new(m20261208_000037_create_objectives::Migration),
+            Box::new(m20261208_000038_add_campaign_holdout::Migration),
         ]
     }
 }

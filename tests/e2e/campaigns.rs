@@ -708,3 +708,111 @@ async fn the_brand_rate_limit_spreads_a_campaign_over_minutes() {
         "{s}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_control_group_is_held_out_and_the_uplift_is_measured_against_it() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "temoin", 5).await;
+    let mut cards = Vec::new();
+    for i in 0..10 {
+        let (_, card) = app
+            .enroll(&brand, json!({ "email": format!("m{i}@temoin.example"), "emailConsent": true, "consentSource": "form" }))
+            .await;
+        cards.push((format!("m{i}@temoin.example"), card));
+    }
+    // More than half held out is refused.
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "templateId": template, "holdoutPercent": 60 } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.holdoutPercent", "{r}");
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "Soldes", "templateId": template, "holdoutPercent": 20 } }),
+        )
+        .await;
+    let id = r["data"]["createCampaign"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let started = app.now();
+    run(&app, started, None).await;
+    run(&app, started, None).await;
+    // 20 % of the 10: exactly 2 held out, drawn at random, never mailed; 8 mailed.
+    let s = owner
+        .query(
+            "query($id: ID!) { campaign(id: $id) { holdoutPercent stats { sent heldOut } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        s["data"]["campaign"],
+        json!({ "holdoutPercent": 20, "stats": { "sent": 8, "heldOut": 2 } }),
+        "{s}"
+    );
+    let mut mailed = Vec::new();
+    let mut control = Vec::new();
+    for (email, card) in &cards {
+        if app.smtp.to(email).await.is_empty() {
+            control.push(card.clone());
+        } else {
+            mailed.push(card.clone());
+        }
+    }
+    assert_eq!((mailed.len(), control.len()), (8, 2));
+    let buy = |card: String, total: i64, at: Option<chrono::DateTime<Utc>>| {
+        let owner = app.as_token(&brand.owner.access_token);
+        async move {
+            let r = owner
+                .query(
+                    "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+                    json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total, "occurredAt": at.map(|t| t.to_rfc3339()) } }),
+                )
+                .await;
+            assert!(r["data"]["recordPurchase"].is_object(), "{r}");
+        }
+    };
+    // Before the campaign: not counted.
+    buy(mailed[7].clone(), 9_000, Some(started - Duration::days(1))).await;
+    // Since: six of the mailed buy 20.00, one of them 30.00 more; one of the control 10.00.
+    for card in &mailed[..6] {
+        buy(card.clone(), 2_000, None).await;
+    }
+    buy(mailed[0].clone(), 3_000, None).await;
+    buy(control[0].clone(), 1_000, None).await;
+    // By hand: mailed 6 ÷ 8 = 75 %, control 1 ÷ 2 = 50 %: uplift 25 points, ± 1.96 ×
+    // √(0.75 × 0.25 ÷ 8 + 0.5 × 0.5 ÷ 2) = ± 0.7551 (75.51 points: too few members to tell);
+    // revenue 150.00 ÷ 8 = 18.75 and 10.00 ÷ 2 = 5.00 per member; incremental
+    // (150.00 × 2 − 10.00 × 8) ÷ 2 = 110.00.
+    let r = owner
+        .query(
+            "query($id: ID!) { campaign(id: $id) { results(days: 30) { mailed mailedBuyers mailedPurchases mailedRevenueMinor mailedConversionBp mailedRevenuePerMemberMinor control controlBuyers controlPurchases controlRevenueMinor controlConversionBp controlRevenuePerMemberMinor upliftBp upliftMarginBp incrementalRevenueMinor } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["campaign"]["results"],
+        json!({ "mailed": 8, "mailedBuyers": 6, "mailedPurchases": 7, "mailedRevenueMinor": 15_000,
+            "mailedConversionBp": 7_500, "mailedRevenuePerMemberMinor": 1_875, "control": 2,
+            "controlBuyers": 1, "controlPurchases": 1, "controlRevenueMinor": 1_000,
+            "controlConversionBp": 5_000, "controlRevenuePerMemberMinor": 500, "upliftBp": 2_500,
+            "upliftMarginBp": 7_551, "incrementalRevenueMinor": 11_000 }),
+        "{r}"
+    );
+    let r = owner
+        .query(
+            "query($id: ID!) { campaign(id: $id) { results(days: 0) { mailed } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(code_of(&r), "VALIDATION", "{r}");
+}

@@ -153,6 +153,22 @@ async fn an_owner_writes_a_template_previews_it_and_sends_a_campaign() {
         "3",
         "{figures}"
     );
+    // The form's 10 % control group of 2 mailable members holds out none: no uplift to show.
+    assert_eq!(
+        browser
+            .find("[data-figure='held-out']")
+            .await
+            .text()
+            .await
+            .unwrap_or_default(),
+        "0 (10 %)",
+        "{figures}"
+    );
+    assert!(
+        figures.contains("Effet sur les achats")
+            && figures.contains("Sans groupe témoin, l'effet ne peut pas être mesuré"),
+        "{figures}"
+    );
     browser.screenshot("mail-campaign").await;
     let alice = app.smtp.to("alice@encre.example").await;
     assert_eq!(alice.len(), 1);

@@ -362,13 +362,14 @@ pub(super) static STAFF: &[Action] = &[
     Action {
         name: "campaign-create",
         query: "mutation($i: CreateCampaignInput!) { createCampaign(input: $i) { id } }",
-        vars: |f, _| {
+        vars: |f, lang| {
             let filter = match f.opt("segment_id") {
                 Some(segment) => json!({ "segmentId": segment }),
                 None => json!({}),
             };
             Ok(json!({ "i": {
                 "name": f.text("name"), "templateId": f.text("template_id"), "filter": filter,
+                "holdoutPercent": f.opt_int("holdout", ("Groupe témoin", "Control group"), lang)?.unwrap_or(0),
             } }))
         },
         done: ("Campagne créée.", "Campaign created."),

@@ -71,8 +71,12 @@ pub(super) static CAMPAIGN: View = View {
     template: "campaign.html",
     queries: &[
         "query($id: ID!) { campaign(id: $id) { id name templateId status statusReason scheduledAt
-            startedAt finishedAt createdAt
-            stats { audienceSize queued sent failed interrupted bounced skipped unsubscribed
+            startedAt finishedAt createdAt holdoutPercent
+            results(days: 30) { mailed mailedBuyers mailedRevenueMinor mailedConversionBp
+                mailedRevenuePerMemberMinor control controlBuyers controlRevenueMinor
+                controlConversionBp controlRevenuePerMemberMinor upliftBp upliftMarginBp
+                incrementalRevenueMinor }
+            stats { audienceSize queued sent failed interrupted bounced skipped heldOut unsubscribed
                 opened clicked failedByReason { reason count } skippedByReason { reason count } } } }",
         "{ emailTemplates { id name } }",
     ],

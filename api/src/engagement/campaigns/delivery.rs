@@ -159,6 +159,20 @@ pub(super) async fn start(
             created_at: Set(now),
         });
     }
+    // The control group: a share of those to be mailed, drawn at random (a partial
+    // Fisher–Yates shuffle), held out and not mailed.
+    let mut queued: Vec<usize> = (0..rows.len())
+        .filter(|i| rows[*i].status.as_ref() == &RecipientStatus::Queued)
+        .collect();
+    let held =
+        queued.len() * usize::try_from(campaign.holdout_percent.clamp(0, 50)).unwrap_or(0) / 100;
+    for k in 0..held {
+        let pick = rand::random_range(k..queued.len());
+        queued.swap(k, pick);
+        let row = &mut rows[queued[k]];
+        row.status = Set(RecipientStatus::HeldOut);
+        row.reason = Set(Some("CONTROL_GROUP".to_owned()));
+    }
     for chunk in rows.chunks(500) {
         tx.insert_all(chunk.to_vec()).await?;
     }

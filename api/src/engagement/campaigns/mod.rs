@@ -72,6 +72,8 @@ pub struct Stats {
     pub interrupted: i64,
     pub bounced: i64,
     pub skipped: i64,
+    /// In the control group: not mailed.
+    pub held_out: i64,
     pub unsubscribed: i64,
     pub opened: i64,
     pub clicked: i64,
@@ -135,6 +137,7 @@ async fn stats<C: ConnectionTrait>(conn: &Scoped<C>, campaign: Uuid) -> Result<S
                 s.skipped += n;
                 add_reason(&mut s.skipped_reasons, reason, n);
             }
+            RecipientStatus::HeldOut => s.held_out += n,
         }
     }
     s.skipped_reasons.sort();
@@ -172,8 +175,15 @@ pub async fn create(
     name: &str,
     template: Uuid,
     filter: &Filter,
+    holdout_percent: i32,
 ) -> Result<View, AppError> {
     let name = text("input.name", name, 200)?;
+    if !(0..=50).contains(&holdout_percent) {
+        return Err(AppError::validation(
+            "input.holdoutPercent",
+            "must be between 0 and 50",
+        ));
+    }
     audiences::check(filter)?;
     let tx = scope.begin().await?;
     let template = tx
@@ -203,6 +213,7 @@ pub async fn create(
         started_at: Set(None),
         finished_at: Set(None),
         audience_size: Set(0),
+        holdout_percent: Set(holdout_percent),
         created_by: Set(user),
         status_reason: Set(None),
         created_at: Set(now),
@@ -389,3 +400,111 @@ pub use self::{
     delivery::{DeliveryReport, run_once},
     tracking::{record_click, record_open, unsubscribe, unsubscribe_url},
 };
+
+/// What a campaign brought: the purchases of its mailed members within `days` of its start
+/// against those of its control group (members drawn at random when it started and not
+/// mailed). Mailed: every member chosen to be mailed, whatever became of the mail (intention to
+/// treat).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Results {
+    pub days: i64,
+    pub mailed: i64,
+    pub mailed_buyers: i64,
+    pub mailed_purchases: i64,
+    pub mailed_revenue_minor: i64,
+    pub control: i64,
+    pub control_buyers: i64,
+    pub control_purchases: i64,
+    pub control_revenue_minor: i64,
+}
+
+impl Results {
+    /// Buyers ÷ members, in basis points.
+    fn rate(buyers: i64, of: i64) -> Option<f64> {
+        (of > 0).then(|| buyers as f64 / of as f64)
+    }
+
+    pub fn mailed_conversion_bp(&self) -> Option<i64> {
+        (self.mailed > 0).then(|| self.mailed_buyers * 10_000 / self.mailed)
+    }
+
+    pub fn control_conversion_bp(&self) -> Option<i64> {
+        (self.control > 0).then(|| self.control_buyers * 10_000 / self.control)
+    }
+
+    /// Conversion of the mailed less that of the control group, in basis points, with the
+    /// half-width of its 95 % confidence interval (normal approximation of a difference of two
+    /// proportions: 1.96 × √(p₁(1−p₁)/n₁ + p₀(1−p₀)/n₀)).
+    pub fn uplift_bp(&self) -> Option<(i64, i64)> {
+        let p1 = Self::rate(self.mailed_buyers, self.mailed)?;
+        let p0 = Self::rate(self.control_buyers, self.control)?;
+        let se =
+            (p1 * (1.0 - p1) / self.mailed as f64 + p0 * (1.0 - p0) / self.control as f64).sqrt();
+        let bp = |x: f64| (x * 10_000.0).round() as i64;
+        Some((
+            self.mailed_conversion_bp()? - self.control_conversion_bp()?,
+            bp(1.96 * se),
+        ))
+    }
+
+    /// Revenue per member of each group, in minor units (rounded down).
+    pub fn mailed_revenue_per_member_minor(&self) -> Option<i64> {
+        (self.mailed > 0).then(|| self.mailed_revenue_minor / self.mailed)
+    }
+
+    pub fn control_revenue_per_member_minor(&self) -> Option<i64> {
+        (self.control > 0).then(|| self.control_revenue_minor / self.control)
+    }
+
+    /// What the mail added: (revenue per mailed member − revenue per control member) × mailed
+    /// members, computed exactly then rounded down.
+    pub fn incremental_revenue_minor(&self) -> Option<i64> {
+        if self.mailed == 0 || self.control == 0 {
+            return None;
+        }
+        let per = i128::from(self.mailed_revenue_minor) * i128::from(self.control)
+            - i128::from(self.control_revenue_minor) * i128::from(self.mailed);
+        i64::try_from(per / i128::from(self.control)).ok()
+    }
+}
+
+/// A campaign's results over `days` (1 to 365) from its start; none before it starts.
+pub async fn results(
+    scope: &TenantScope,
+    id: Uuid,
+    days: i64,
+) -> Result<Option<Results>, AppError> {
+    if !(1..=365).contains(&days) {
+        return Err(AppError::validation("days", "must be between 1 and 365"));
+    }
+    let conn = scope.conn();
+    let campaign = conn.get::<campaign::Entity>(id).await?;
+    let Some(started) = campaign.started_at else {
+        return Ok(None);
+    };
+    let groups = crate::engagement::store::campaign_groups(
+        &conn,
+        campaign.id,
+        started,
+        started + chrono::Duration::days(days),
+    )
+    .await?;
+    let mut r = Results {
+        days,
+        ..Results::default()
+    };
+    for g in groups {
+        if g.control {
+            r.control = g.members;
+            r.control_buyers = g.buyers;
+            r.control_purchases = g.purchases;
+            r.control_revenue_minor = g.revenue_minor;
+        } else {
+            r.mailed = g.members;
+            r.mailed_buyers = g.buyers;
+            r.mailed_purchases = g.purchases;
+            r.mailed_revenue_minor = g.revenue_minor;
+        }
+    }
+    Ok(Some(r))
+}

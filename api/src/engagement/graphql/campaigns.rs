@@ -56,14 +56,21 @@ pub struct CampaignStats {
     pub bounced: i64,
     pub skipped: i64,
     pub skipped_by_reason: Vec<SkipReason>,
+    /// In the control group: drawn at random when the campaign started, not mailed.
+    pub held_out: i64,
     pub unsubscribed: i64,
     pub opened: i64,
     pub clicked: i64,
 }
 
 #[derive(SimpleObject, Clone)]
+#[graphql(complex)]
 pub struct Campaign {
     pub id: ID,
+    #[graphql(skip)]
+    pub uuid: uuid::Uuid,
+    /// The share of the mailable audience held out as a control group, in %.
+    pub holdout_percent: i32,
     pub name: String,
     pub template_id: ID,
     pub status: CampaignStatus,
@@ -83,6 +90,8 @@ impl From<View> for Campaign {
         let s = v.stats;
         Self {
             id: ID(c.id.to_string()),
+            uuid: c.id,
+            holdout_percent: c.holdout_percent,
             name: c.name,
             template_id: ID(c.template_id.to_string()),
             status: c.status.into(),
@@ -103,6 +112,7 @@ impl From<View> for Campaign {
                     .collect(),
                 bounced: s.bounced,
                 skipped: s.skipped,
+                held_out: s.held_out,
                 skipped_by_reason: s
                     .skipped_reasons
                     .into_iter()
@@ -125,6 +135,72 @@ pub struct CreateCampaignInput {
     /// Who receives it (only members with e-mail consent and not suppressed are mailed).
     #[graphql(default)]
     pub filter: AudienceFilterInput,
+    /// A control group: this share (0 to 50 %) of the members to be mailed, drawn at random
+    /// when the campaign starts, is not mailed; `results` compares the two groups.
+    #[graphql(default)]
+    pub holdout_percent: i32,
+}
+
+/// What a campaign brought, over `days` from its start: the mailed members' purchases against
+/// the control group's. Conversion: members who bought ÷ members, in basis points.
+#[derive(SimpleObject)]
+pub struct CampaignResults {
+    pub days: i64,
+    /// Members chosen to be mailed (whatever became of the mail).
+    pub mailed: i64,
+    pub mailed_buyers: i64,
+    pub mailed_purchases: i64,
+    pub mailed_revenue_minor: i64,
+    pub mailed_conversion_bp: Option<i64>,
+    pub mailed_revenue_per_member_minor: Option<i64>,
+    /// Members held out (not mailed).
+    pub control: i64,
+    pub control_buyers: i64,
+    pub control_purchases: i64,
+    pub control_revenue_minor: i64,
+    pub control_conversion_bp: Option<i64>,
+    pub control_revenue_per_member_minor: Option<i64>,
+    /// Mailed conversion − control conversion, in basis points (null without a control group).
+    pub uplift_bp: Option<i64>,
+    /// Half-width of the uplift's 95 % confidence interval, in basis points (normal
+    /// approximation of a difference of two proportions): the uplift is uplift ± this.
+    pub uplift_margin_bp: Option<i64>,
+    /// (Revenue per mailed member − revenue per control member) × mailed members.
+    pub incremental_revenue_minor: Option<i64>,
+}
+
+#[async_graphql::ComplexObject]
+impl Campaign {
+    /// What the campaign brought over `days` (1 to 365, default 30) from its start; null before
+    /// it starts.
+    async fn results(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 30)] days: i32,
+    ) -> Result<Option<CampaignResults>> {
+        let r = campaigns::results(ctx.scope()?, self.uuid, i64::from(days)).await?;
+        Ok(r.map(|r| {
+            let uplift = r.uplift_bp();
+            CampaignResults {
+                days: r.days,
+                mailed: r.mailed,
+                mailed_buyers: r.mailed_buyers,
+                mailed_purchases: r.mailed_purchases,
+                mailed_revenue_minor: r.mailed_revenue_minor,
+                mailed_conversion_bp: r.mailed_conversion_bp(),
+                mailed_revenue_per_member_minor: r.mailed_revenue_per_member_minor(),
+                control: r.control,
+                control_buyers: r.control_buyers,
+                control_purchases: r.control_purchases,
+                control_revenue_minor: r.control_revenue_minor,
+                control_conversion_bp: r.control_conversion_bp(),
+                control_revenue_per_member_minor: r.control_revenue_per_member_minor(),
+                uplift_bp: uplift.map(|u| u.0),
+                uplift_margin_bp: uplift.map(|u| u.1),
+                incremental_revenue_minor: r.incremental_revenue_minor(),
+            }
+        }))
+    }
 }
 
 #[derive(Default)]
@@ -167,11 +243,16 @@ impl CampaignMutation {
         let template = id("input.templateId", &input.template_id)?;
         let filter = input.filter.into_domain()?;
         let user = ctx.request()?.principal.user_id();
-        Ok(
-            campaigns::create(ctx.scope()?, user, &input.name, template, &filter)
-                .await?
-                .into(),
+        Ok(campaigns::create(
+            ctx.scope()?,
+            user,
+            &input.name,
+            template,
+            &filter,
+            input.holdout_percent,
         )
+        .await?
+        .into())
     }
 
     /// Sends at a local time of the brand's time zone (e.g. `2026-12-01T09:00:00`).
