@@ -243,6 +243,29 @@ async fn members_are_scored_into_segments_by_hand_and_their_moves_are_counted() 
         matrix
     );
     assert_eq!(score(&app, &brand, &a.0).await["previousSegment"], "GOOD");
+    // D is erased: their scores and moves go with them.
+    let r = owner
+        .query(
+            "mutation($id: ID!) { eraseMember(memberId: $id) }",
+            json!({ "id": d.0 }),
+        )
+        .await;
+    assert!(r["errors"].is_null(), "{r}");
+    let after = moves_of(&app, &brand, &first_day, &second_day).await;
+    assert!(
+        !after.to_string().contains("INACTIVE"),
+        "no INACTIVE member left: {after}"
+    );
+    let now = owner.query(SCORING, json!({})).await;
+    assert_eq!(now["data"]["scoring"]["membersScored"], 6, "{now}");
+    // A segment key is written in capitals.
+    let r = owner
+        .query(
+            "query($f: AudienceFilterInput!) { audiencePreview(filter: $f) { matched } }",
+            json!({ "f": { "scoreSegment": "at_risk" } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.filter.scoreSegment", "{r}");
 }
 
 async fn score(app: &TestApp, brand: &TestBrand, id: &str) -> Value {
@@ -297,6 +320,18 @@ async fn scoring_settings_are_checked_kept_per_brand_and_for_owners_and_managers
     assert_eq!(
         r["data"]["updateScoring"],
         json!({ "windowDays": 180, "customSegments": true, "thresholds": { "frequency": [2, 4, 6, 8] }, "segments": [ { "key": "FANS", "name": "Fans" }, { "key": "OTHERS", "name": "Les autres" } ] }),
+        "{r}"
+    );
+    // A change of the window alone keeps the cut points.
+    let r = owner
+        .query(
+            update,
+            json!({ "i": { "windowDays": 200, "segments": [ { "key": "FANS", "name": "Fans", "minF": 4 }, { "key": "OTHERS", "name": "Les autres" } ] } }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["updateScoring"]["thresholds"],
+        json!({ "frequency": [2, 4, 6, 8] }),
         "{r}"
     );
     // Another brand still has the defaults.
@@ -548,8 +583,8 @@ async fn objectives_show_actual_against_the_line_to_their_target() {
         .await;
     assert_eq!(again["data"]["createObjective"]["id"], o["id"], "{again}");
 
-    // The card checkout share from 50 % to 80 % over the same days: the line is at
-    // 5000 + 3000 × 10 ÷ 20 = 6500 today; 1 checkout of 2 with a card is 5000: off track.
+    // The card checkout share from 50 % on D−9 to 80 % on D+10: the line is at
+    // 5000 + 3000 × 9 ÷ 19 = 6421 today; 1 checkout of 2 with a card is 5000: off track.
     let r = owner
         .query(
             CREATE,
@@ -559,7 +594,7 @@ async fn objectives_show_actual_against_the_line_to_their_target() {
     let o = &r["data"]["createObjective"];
     assert_eq!(
         (&o["actual"], &o["expected"], &o["onTrack"]),
-        (&json!(5_000), &json!(6_500), &json!(false)),
+        (&json!(5_000), &json!(6_421), &json!(false)),
         "{r}"
     );
     // Not started yet: nothing to judge.
@@ -586,6 +621,21 @@ async fn objectives_show_actual_against_the_line_to_their_target() {
         )
         .await;
     assert_eq!(field_of(&r), "input.endsOn", "{r}");
+    // A rate beyond 100 %, a baseline out of range: each named.
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "kpi": "CARD_HOLDER_RATE_BP", "target": 50_000, "startsOn": day(0), "endsOn": day(9) } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.target", "{r}");
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "x", "kpi": "ENROLMENTS", "baseline": -1, "target": 5, "startsOn": day(0), "endsOn": day(9) } }),
+        )
+        .await;
+    assert_eq!(field_of(&r), "input.baseline", "{r}");
     let other = app.new_brand("autresobjectifs").await;
     let id = o["id"].clone();
     let r = app

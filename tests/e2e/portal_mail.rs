@@ -153,7 +153,7 @@ async fn an_owner_writes_a_template_previews_it_and_sends_a_campaign() {
         "3",
         "{figures}"
     );
-    // The form's 10 % control group of 2 mailable members holds out none: no uplift to show.
+    // No control group by default: no uplift to show.
     assert_eq!(
         browser
             .find("[data-figure='held-out']")
@@ -161,7 +161,7 @@ async fn an_owner_writes_a_template_previews_it_and_sends_a_campaign() {
             .text()
             .await
             .unwrap_or_default(),
-        "0 (10 %)",
+        "0 (0 %)",
         "{figures}"
     );
     assert!(

@@ -12,12 +12,25 @@ pub async fn run_once(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<(u6
     let (mut brands, mut members) = (0, 0);
     for brand in crate::identity::brands::active(db).await? {
         let scope = TenantScope::with_clock(db.clone(), brand.id, Clock::starting_at(now));
-        if super::segments::scored_today(&scope).await? {
-            continue;
+        // One brand's failure is logged and the others are still scored (it is tried again at
+        // the next pass).
+        let run = async {
+            if super::segments::scored_today(&scope).await? {
+                return Ok(None);
+            }
+            super::segments::run(&scope).await.map(Some)
         }
-        let run = super::segments::run(&scope).await?;
-        brands += 1;
-        members += run.members;
+        .await;
+        match run {
+            Ok(Some(run)) => {
+                brands += 1;
+                members += run.members;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(tenant.id = %brand.id, "member scoring failed: {e:?}");
+            }
+        }
     }
     Ok((brands, members))
 }

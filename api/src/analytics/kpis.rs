@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::core::{
@@ -19,7 +19,7 @@ use crate::core::{
 
 /// The longest range asked at once, and the most periods.
 pub const MAX_DAYS: i64 = 732;
-const MAX_PERIODS: usize = 400;
+const MAX_PERIODS: usize = 733;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Granularity {
@@ -114,6 +114,8 @@ impl Period {
     /// Customer lifetime value = frequency per year × average basket × relationship length in
     /// years = member revenue ÷ active members × relationship days ÷ the period's days.
     pub fn customer_lifetime_value_minor(&self) -> Option<i64> {
+        // From the relationship length as shown (whole days), so the three factors shown give
+        // the value shown.
         let days = self.relationship_days()?;
         ratio(
             self.member_revenue_minor * days,
@@ -233,14 +235,9 @@ fn cut(from: NaiveDate, to: NaiveDate, granularity: Granularity) -> Vec<(NaiveDa
     out
 }
 
-/// The instant a local day starts (a DST gap at midnight moves it to the first valid hour).
+/// The instant a local day starts (see [`crate::core::clock::local_midnight`]).
 fn midnight(tz: Tz, day: NaiveDate) -> Result<DateTime<Utc>, AppError> {
-    (0..3)
-        .find_map(|h| {
-            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
+    crate::core::clock::local_midnight(tz, day)
         .ok_or_else(|| AppError::validation("from", "not a day of the brand's calendar"))
 }
 

@@ -104,11 +104,18 @@ pub struct Progress {
     pub months: Vec<(NaiveDate, NaiveDate, Option<i64>, i64)>,
 }
 
-/// Where the line from `baseline` on `starts_on` to `target` on `ends_on` is on `day`.
+/// Where the line to the target is on `day`: a rate goes from `baseline` on `starts_on` to the
+/// target on `ends_on`; a count from zero before the first day to the target by the end of the
+/// last (after day k of n, k ÷ n of it).
 fn line(o: &objective::Model, kpi: Kpi, baseline: i64, day: NaiveDate) -> i64 {
-    let total = (o.ends_on - o.starts_on).num_days() + 1;
-    let elapsed = ((day - o.starts_on).num_days() + 1).clamp(0, total);
-    let from = if kpi.cumulative() { 0 } else { baseline };
+    let (from, elapsed, total) = if kpi.cumulative() {
+        let total = (o.ends_on - o.starts_on).num_days() + 1;
+        (0, (day - o.starts_on).num_days() + 1, total)
+    } else {
+        let total = (o.ends_on - o.starts_on).num_days();
+        (baseline, (day - o.starts_on).num_days(), total)
+    };
+    let elapsed = elapsed.clamp(0, total.max(0));
     let step = i128::from(o.target - from) * i128::from(elapsed) / i128::from(total.max(1));
     from + i64::try_from(step).unwrap_or(0)
 }
@@ -145,14 +152,22 @@ pub async fn create(
             ),
         ));
     }
-    let bound = 1_000_000_000_000;
-    if !(0..=bound).contains(&spec.target)
-        || spec.baseline.is_some_and(|b| !(0..=bound).contains(&b))
-    {
-        return Err(AppError::validation(
-            "input.target",
-            "must be between 0 and 1000000000000",
-        ));
+    // Rates in basis points go to 100 %; the rest to a bound far above any brand's figures.
+    let bound = if kpi.key().ends_with("_BP") {
+        10_000
+    } else {
+        1_000_000_000_000
+    };
+    for (field, value) in [
+        ("input.target", Some(spec.target)),
+        ("input.baseline", spec.baseline),
+    ] {
+        if value.is_some_and(|v| !(0..=bound).contains(&v)) {
+            return Err(AppError::validation(
+                field,
+                format!("must be between 0 and {bound} (the KPI's unit)"),
+            ));
+        }
     }
     let idem = Idempotency::optional(
         scope.tenant_id().to_string(),
@@ -214,11 +229,19 @@ pub async fn progress(scope: &TenantScope, o: objective::Model) -> Result<Progre
     let kpi = Kpi::parse(&o.kpi)
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("unknown KPI {}", o.kpi)))?;
     let today = super::segments::today(scope).await?;
+    // The default baseline: the KPI over as many days before the start as have passed since it
+    // (so a KPI that depends on the window's length, active members say, compares like with
+    // like), or the objective's whole length before it starts.
+    let until = Ord::min(today, o.ends_on);
+    let elapsed = if today < o.starts_on {
+        (o.ends_on - o.starts_on).num_days() + 1
+    } else {
+        (until - o.starts_on).num_days() + 1
+    };
     let baseline = match o.baseline {
         Some(b) => Some(b),
         None => {
-            let length =
-                Days::new(u64::try_from((o.ends_on - o.starts_on).num_days() + 1).unwrap_or(1));
+            let length = Days::new(u64::try_from(elapsed).unwrap_or(1));
             match (o.starts_on.checked_sub_days(length), o.starts_on.pred_opt()) {
                 (Some(from), Some(to)) => {
                     let r = kpis::report(scope, from, to, Granularity::Month).await?;
@@ -239,7 +262,6 @@ pub async fn progress(scope: &TenantScope, o: objective::Model) -> Result<Progre
             months: Vec::new(),
         });
     }
-    let until = Ord::min(today, o.ends_on);
     let r = kpis::report(scope, o.starts_on, until, Granularity::Month).await?;
     let actual = kpi.of(&r.total);
     let base = baseline.unwrap_or(0);
@@ -311,10 +333,11 @@ mod tests {
     fn the_line_goes_from_the_baseline_to_the_target() {
         let o = objective(3_300);
         let day = |d| NaiveDate::from_ymd_opt(2027, 1, d).unwrap_or_default();
-        // A rate from 3.0 to 3.3 a year over 10 days: 3.03 after the first, 3.3 on the last.
+        // A rate from 3.0 to 3.3 a year from the 1st to the 10th: 3.0 on the 1st, 3.3 on the
+        // 10th, 3.0 + 0.3 × 4 ÷ 9 on the 5th.
         let k = Kpi::PurchasesPerMemberPerYearMilli;
-        assert_eq!(line(&o, k, 3_000, day(1)), 3_030);
-        assert_eq!(line(&o, k, 3_000, day(5)), 3_150);
+        assert_eq!(line(&o, k, 3_000, day(1)), 3_000);
+        assert_eq!(line(&o, k, 3_000, day(5)), 3_133);
         assert_eq!(line(&o, k, 3_000, day(10)), 3_300);
         // A count from zero: 100 enrolments by the 10th, 50 by the 5th.
         let o = objective(100);

@@ -174,6 +174,12 @@ pub fn check_rules(rules: &[SegmentRule]) -> Result<(), AppError> {
     if !rules.last().is_some_and(SegmentRule::is_catch_all) {
         return bad("the last segment takes everyone left: give it no condition");
     }
+    if rules[..rules.len() - 1]
+        .iter()
+        .any(SegmentRule::is_catch_all)
+    {
+        return bad("only the last segment may have no condition (it would take everyone left)");
+    }
     Ok(())
 }
 
@@ -410,6 +416,13 @@ mod tests {
         assert!(check_rules(&rules).is_err());
         let mut rules = default_rules();
         rules[0].key = "new one".to_owned();
+        assert!(check_rules(&rules).is_err());
+        // A segment with no condition before the last would leave the others empty.
+        let mut rules = default_rules();
+        rules[1] = SegmentRule {
+            key: "ALL".to_owned(),
+            ..SegmentRule::default()
+        };
         assert!(check_rules(&rules).is_err());
     }
 }

@@ -159,11 +159,63 @@ async fn day_at<C: ConnectionTrait>(
     Ok(now.with_timezone(&tz).date_naive())
 }
 
-/// Scores every member of the brand now.
+/// Scores every member of the brand now. What they bought is read first, outside the run's
+/// transaction (on SQLite a write transaction would hold checkouts back for all of it); then
+/// the brand's settings row is locked and the scores and moves are written.
 pub async fn run(scope: &TenantScope) -> Result<Run, AppError> {
     let now = scope.now();
+    let conn = scope.conn();
+    let settings = settings_of(
+        conn.find::<scoring_settings::Entity>()
+            .one(conn.db())
+            .await?,
+    )?;
+    let tz: chrono_tz::Tz = conn
+        .brand()
+        .await?
+        .timezone
+        .parse()
+        .unwrap_or(chrono_tz::UTC);
+    let day = now.with_timezone(&tz).date_naive();
+    let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
+    let members: Vec<(Uuid, DateTime<Utc>, serde_json::Value)> = conn
+        .find::<member::Entity>()
+        .select_only()
+        .column(member::Column::Id)
+        .column(member::Column::CreatedAt)
+        .column(member::Column::Attributes)
+        .order_by_asc(member::Column::Id)
+        .into_tuple()
+        .all(conn.db())
+        .await?;
+    // Erased members are not scored (their rows go).
+    let members: Vec<(Uuid, DateTime<Utc>)> = members
+        .into_iter()
+        .filter(|(_, _, attributes)| attributes.get("erased_at").is_none())
+        .map(|(id, created, _)| (id, created))
+        .collect();
+    let bought = super::store::bought_between(
+        &conn,
+        now - chrono::Duration::days(settings.window_days),
+        now,
+    )
+    .await?;
+    let facts: Vec<Facts> = members
+        .iter()
+        .map(|(id, created)| {
+            let b = bought.get(id).copied().unwrap_or_default();
+            Facts {
+                recency_days: b.last.map(|l| Ord::max((day - local(l)).num_days(), 0)),
+                frequency: b.purchases,
+                amount_minor: b.amount_minor,
+                categories: b.categories,
+                member_days: Ord::max((day - local(*created)).num_days(), 0),
+            }
+        })
+        .collect();
+    let scored = scoring::score(&facts, &settings.thresholds, &settings.rules);
     let tx = scope.begin().await?;
-    // One run at a time: the settings row (made if missing) is locked for the run.
+    // One run at a time: the settings row (made if missing) is locked for the writing.
     tx.insert_if_absent(
         scoring_settings::ActiveModel {
             tenant_id: Set(tx.tenant_id()),
@@ -182,43 +234,6 @@ pub async fn run(scope: &TenantScope) -> Result<Run, AppError> {
         )
         .exec(tx.db())
         .await?;
-    let settings = settings_of(tx.find::<scoring_settings::Entity>().one(tx.db()).await?)?;
-    let tz: chrono_tz::Tz = tx.brand().await?.timezone.parse().unwrap_or(chrono_tz::UTC);
-    let day = now.with_timezone(&tz).date_naive();
-    let local = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();
-    let members: Vec<(Uuid, DateTime<Utc>, serde_json::Value)> = tx
-        .find::<member::Entity>()
-        .select_only()
-        .column(member::Column::Id)
-        .column(member::Column::CreatedAt)
-        .column(member::Column::Attributes)
-        .order_by_asc(member::Column::Id)
-        .into_tuple()
-        .all(tx.db())
-        .await?;
-    // Erased members are not scored (their rows go).
-    let members: Vec<(Uuid, DateTime<Utc>)> = members
-        .into_iter()
-        .filter(|(_, _, attributes)| attributes.get("erased_at").is_none())
-        .map(|(id, created, _)| (id, created))
-        .collect();
-    let bought =
-        super::store::bought_between(&tx, now - chrono::Duration::days(settings.window_days), now)
-            .await?;
-    let facts: Vec<Facts> = members
-        .iter()
-        .map(|(id, created)| {
-            let b = bought.get(id).copied().unwrap_or_default();
-            Facts {
-                recency_days: b.last.map(|l| Ord::max((day - local(l)).num_days(), 0)),
-                frequency: b.purchases,
-                amount_minor: b.amount_minor,
-                categories: b.categories,
-                member_days: Ord::max((day - local(*created)).num_days(), 0),
-            }
-        })
-        .collect();
-    let scored = scoring::score(&facts, &settings.thresholds, &settings.rules);
     let before: HashMap<Uuid, member_score::Model> = tx
         .find::<member_score::Entity>()
         .all(tx.db())
@@ -421,4 +436,18 @@ pub async fn movements(
     let mut out: Vec<_> = pairs.into_iter().map(|((a, b), n)| (a, b, n)).collect();
     out.sort();
     Ok(out)
+}
+
+/// Forgets a member's scores and segment history (their erasure): they count in no segment and
+/// no movement any more.
+pub async fn forget<C: ConnectionTrait>(tx: &Scoped<C>, member: Uuid) -> Result<(), AppError> {
+    tx.delete_many::<member_score::Entity>()
+        .filter(member_score::Column::MemberId.eq(member))
+        .exec(tx.db())
+        .await?;
+    tx.delete_many::<segment_move::Entity>()
+        .filter(segment_move::Column::MemberId.eq(member))
+        .exec(tx.db())
+        .await?;
+    Ok(())
 }

@@ -212,11 +212,16 @@ pub fn check(filter: &Filter) -> Result<(), AppError> {
         ));
     }
     if let Some(k) = &filter.score_segment
-        && (k.trim().is_empty() || k.len() > 32)
+        && (k.trim().is_empty()
+            || k.len() > 32
+            || !k
+                .trim()
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
     {
         return Err(AppError::validation(
             "input.filter.scoreSegment",
-            "a segment key of 1 to 32 characters",
+            "a segment key: 1 to 32 capitals, digits or _ (AT_RISK)",
         ));
     }
     if let Some((key, _)) = &filter.attribute

@@ -86,8 +86,10 @@ pub struct Group {
     pub revenue_minor: i64,
 }
 
-/// A campaign's mailed and control groups (skipped recipients in neither) with their members'
-/// purchases in `[from, to)`.
+/// A campaign's mailed and control groups with their members' purchases in `[from, to)`. Mailed:
+/// every member chosen to be mailed when it started, whatever became of the mail (skipped
+/// later, cancelled, failed); only the members the frequency cap left out at the start are in
+/// neither group.
 pub async fn campaign_groups<C: ConnectionTrait>(
     conn: &crate::core::tenancy::Scoped<C>,
     campaign: Uuid,
@@ -107,7 +109,8 @@ pub async fn campaign_groups<C: ConnectionTrait>(
          CAST(COALESCE(SUM(p.total_minor), 0) AS BIGINT) AS revenue \
          FROM campaign_recipient r LEFT JOIN purchase p ON p.member_id = r.member_id \
            AND p.tenant_id = r.tenant_id AND p.occurred_at >= {c} AND p.occurred_at < {d} \
-         WHERE r.tenant_id = {a} AND r.campaign_id = {b} AND r.status <> 'SKIPPED' \
+         WHERE r.tenant_id = {a} AND r.campaign_id = {b} \
+           AND NOT (r.status = 'SKIPPED' AND r.reason LIKE 'FREQUENCY_CAP%') \
          GROUP BY 1"
     );
     // SQLite reads `?` in order: from, to (the join), then tenant and campaign.

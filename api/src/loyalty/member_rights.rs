@@ -149,6 +149,9 @@ pub async fn export(scope: &TenantScope, member_id: Uuid) -> Result<Value, AppEr
         "clubs": rows(&conn, conn.find::<entity::club_member::Entity>().filter(entity::club_member::Column::MemberId.eq(member.id)).order_by_asc(entity::club_member::Column::Id)).await?,
         "events": rows(&conn, conn.find::<entity::event_guest::Entity>().filter(entity::event_guest::Column::MemberId.eq(member.id)).order_by_asc(entity::event_guest::Column::Id)).await?,
         "contest_wins": rows(&conn, conn.find::<entity::contest_winner::Entity>().filter(entity::contest_winner::Column::MemberId.eq(member.id)).order_by_asc(entity::contest_winner::Column::Id)).await?,
+        "household_id": member.household_id,
+        "score": rows(&conn, conn.find::<entity::member_score::Entity>().filter(entity::member_score::Column::MemberId.eq(member.id))).await?,
+        "segment_moves": rows(&conn, conn.find::<entity::segment_move::Entity>().filter(entity::segment_move::Column::MemberId.eq(member.id)).order_by_asc(entity::segment_move::Column::Id)).await?,
     }))
 }
 
@@ -207,6 +210,8 @@ pub async fn erase(scope: &TenantScope, member_id: Uuid) -> Result<(), AppError>
             .exec(tx.db())
             .await?;
     }
+    // Their scores and segment history are profiling: gone with them.
+    crate::analytics::segments::forget(&tx, member.id).await?;
     // Club answers (a child's birth date...) are personal: dropped with their consent.
     tx.update_many::<entity::club_member::Entity>()
         .col_expr(

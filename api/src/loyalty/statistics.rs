@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{
@@ -144,15 +144,9 @@ pub async fn statistics(
     })
 }
 
-/// The instant a local day starts (the first valid local time of that date: a DST gap at
-/// midnight moves it to 01:00).
+/// The instant a local day starts (see [`crate::core::clock::local_midnight`]).
 fn local_midnight(tz: Tz, day: NaiveDate) -> Result<DateTime<Utc>, AppError> {
-    (0..3)
-        .find_map(|h| {
-            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
+    crate::core::clock::local_midnight(tz, day)
         .ok_or_else(|| AppError::validation("from", "not a day of the brand's calendar"))
 }
 

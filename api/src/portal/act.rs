@@ -1073,6 +1073,7 @@ fn scoring_input(f: &Fields, lang: Lang) -> Result<Value, String> {
             "minR": score("minR")?, "maxR": score("maxR")?,
             "minF": score("minF")?, "maxF": score("maxF")?,
             "minM": score("minM")?, "maxM": score("maxM")?,
+            "minT": score("minT")?, "maxT": score("maxT")?,
             "enrolledWithinDays": f.opt_int(&format!("enrolled{i}"), ("Inscrits depuis", "Enrolled within"), lang)?,
             "bought": match f.text(&format!("bought{i}")).as_str() {
                 "yes" => Some(true),

@@ -215,8 +215,8 @@ pub struct ScoringInput {
     /// 30 to 1095 days.
     #[graphql(default = 365)]
     pub window_days: i32,
-    #[graphql(default)]
-    pub thresholds: ScoringThresholds,
+    /// Cut points; none: kept as they are (give an empty object to go back to quintiles).
+    pub thresholds: Option<ScoringThresholds>,
     /// 2 to 10 segments, the last with no condition (it takes everyone left); none: the
     /// defaults (new, inactive, very good, at risk, good, occasional).
     pub segments: Option<Vec<ScoringSegment>>,
@@ -273,13 +273,12 @@ impl InsightMutation {
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
-        segments::update_settings(
-            ctx.scope()?,
-            i64::from(input.window_days),
-            input.thresholds.thresholds()?,
-            rules,
-        )
-        .await?;
+        let scope = ctx.scope()?;
+        let thresholds = match input.thresholds {
+            Some(t) => t.thresholds()?,
+            None => segments::settings(scope).await?.thresholds,
+        };
+        segments::update_settings(scope, i64::from(input.window_days), thresholds, rules).await?;
         Ok(view(ctx).await?)
     }
 

@@ -141,14 +141,7 @@ pub async fn give_back_for_return<C: ConnectionTrait>(
         else {
             continue;
         };
-        let debt = ledger::account(
-            tx,
-            AccountKind::MemberOfferDebt,
-            Some(member),
-            None,
-            currency.code(),
-        )
-        .await?;
+        let (debt, clawback) = debt_and_clawback(tx, member, offer, currency).await?;
         ledger::lock(tx, debt.id).await?;
         let owed_now = -Ord::min(
             tx.get::<entity::ledger_account::Entity>(debt.id)
@@ -158,16 +151,6 @@ pub async fn give_back_for_return<C: ConnectionTrait>(
         );
         let from_debt = Ord::min(back, owed_now);
         let paid_back = back - from_debt;
-        let [clawback, _] = ledger::subject_accounts(
-            tx,
-            [
-                AccountKind::BrandOfferClawback,
-                AccountKind::BrandOfferExpense,
-            ],
-            offer,
-            currency.code(),
-        )
-        .await?;
         let mut postings = vec![Posting::new(&clawback, -back)];
         if from_debt > 0 {
             postings.push(Posting::new(&debt, from_debt));
@@ -206,20 +189,13 @@ pub async fn give_back_for_return<C: ConnectionTrait>(
     Ok((off_debt, refunded))
 }
 
-/// Records `amount` as owed by `member` for `offer`'s advantage (a RETURN transaction caused by
-/// the returned purchase).
-pub async fn record<C: ConnectionTrait>(
+/// The member's debt account and the offer's clawback, made if missing.
+async fn debt_and_clawback<C: ConnectionTrait>(
     tx: &Scoped<C>,
     member: Uuid,
     offer: Uuid,
-    amount: i64,
-    reason: String,
-    purchase_id: Uuid,
     currency: Currency,
-) -> Result<(), AppError> {
-    if amount <= 0 {
-        return Ok(());
-    }
+) -> Result<(entity::ledger_account::Model, entity::ledger_account::Model), AppError> {
     let debt = ledger::account(
         tx,
         AccountKind::MemberOfferDebt,
@@ -238,6 +214,24 @@ pub async fn record<C: ConnectionTrait>(
         currency.code(),
     )
     .await?;
+    Ok((debt, clawback))
+}
+
+/// Records `amount` as owed by `member` for `offer`'s advantage (a RETURN transaction caused by
+/// the returned purchase).
+pub async fn record<C: ConnectionTrait>(
+    tx: &Scoped<C>,
+    member: Uuid,
+    offer: Uuid,
+    amount: i64,
+    reason: String,
+    purchase_id: Uuid,
+    currency: Currency,
+) -> Result<(), AppError> {
+    if amount <= 0 {
+        return Ok(());
+    }
+    let (debt, clawback) = debt_and_clawback(tx, member, offer, currency).await?;
     ledger::post(
         tx,
         Header {
