@@ -49,6 +49,18 @@ impl Clock {
     }
 }
 
+/// The instant a day of a time zone starts: its first valid local time (a DST gap at midnight
+/// moves it to 01:00 or 02:00); none for a day no hour of which exists.
+pub fn local_midnight(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
+    use chrono::TimeZone;
+    (0..3)
+        .find_map(|h| {
+            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
+                .earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,16 +75,4 @@ mod tests {
         assert!(after - before >= Duration::days(400));
         assert!(after - before < Duration::days(400) + Duration::seconds(5));
     }
-}
-
-/// The instant a day of a time zone starts: its first valid local time (a DST gap at midnight
-/// moves it to 01:00 or 02:00); none for a day no hour of which exists.
-pub fn local_midnight(tz: chrono_tz::Tz, day: chrono::NaiveDate) -> Option<DateTime<Utc>> {
-    use chrono::TimeZone;
-    (0..3)
-        .find_map(|h| {
-            tz.from_local_datetime(&day.and_hms_opt(h, 0, 0)?)
-                .earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
 }
