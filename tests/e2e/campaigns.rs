@@ -789,8 +789,9 @@ async fn a_control_group_is_held_out_and_the_uplift_is_measured_against_it() {
     }
     buy(mailed[0].clone(), 3_000, None).await;
     buy(control[0].clone(), 1_000, None).await;
-    // By hand: mailed 6 ÷ 8 = 75 %, control 1 ÷ 2 = 50 %: uplift 25 points, ± 1.96 ×
-    // √(0.75 × 0.25 ÷ 8 + 0.5 × 0.5 ÷ 2) = ± 0.7551 (75.51 points: too few members to tell);
+    // By hand: mailed 6 ÷ 8 = 75 %, control 1 ÷ 2 = 50 %: uplift 25 points; its margin
+    // (Agresti–Caffo: 7 ÷ 10 and 2 ÷ 4) ± 1.96 × √(0.7 × 0.3 ÷ 10 + 0.5 × 0.5 ÷ 4) = ± 0.5664
+    // (56.64 points: too few members to tell);
     // revenue 150.00 ÷ 8 = 18.75 and 10.00 ÷ 2 = 5.00 per member; incremental
     // (150.00 × 2 − 10.00 × 8) ÷ 2 = 110.00.
     let r = owner
@@ -805,7 +806,7 @@ async fn a_control_group_is_held_out_and_the_uplift_is_measured_against_it() {
             "mailedConversionBp": 7_500, "mailedRevenuePerMemberMinor": 1_875, "control": 2,
             "controlBuyers": 1, "controlPurchases": 1, "controlRevenueMinor": 1_000,
             "controlConversionBp": 5_000, "controlRevenuePerMemberMinor": 500, "upliftBp": 2_500,
-            "upliftMarginBp": 7_551, "incrementalRevenueMinor": 11_000 }),
+            "upliftMarginBp": 5_664, "incrementalRevenueMinor": 11_000 }),
         "{r}"
     );
     let r = owner
@@ -815,4 +816,55 @@ async fn a_control_group_is_held_out_and_the_uplift_is_measured_against_it() {
         )
         .await;
     assert_eq!(code_of(&r), "VALIDATION", "{r}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn results_count_every_member_chosen_to_be_mailed_even_when_the_campaign_is_cancelled() {
+    let app = spawn_app().await;
+    let (brand, owner, template) = setup(&app, "annule", 5).await;
+    for i in 0..10 {
+        member(&app, &brand, &format!("m{i}@annule.example"), true).await;
+    }
+    let r = owner
+        .query(
+            CREATE,
+            json!({ "i": { "name": "Annulée", "templateId": template, "holdoutPercent": 20 } }),
+        )
+        .await;
+    let id = r["data"]["createCampaign"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{r}"))
+        .to_owned();
+    owner
+        .query(
+            "mutation($id: ID!) { sendCampaign(id: $id) { status } }",
+            json!({ "id": id }),
+        )
+        .await;
+    // Three mails go out, then the campaign is cancelled: the five left are skipped.
+    let report = run(&app, app.now(), Some(3)).await;
+    assert_eq!(report.sent, 3, "{report:?}");
+    let c = owner
+        .query(
+            "mutation($id: ID!) { cancelCampaign(id: $id) { stats { sent skipped heldOut } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        c["data"]["cancelCampaign"]["stats"],
+        json!({ "sent": 3, "skipped": 5, "heldOut": 2 }),
+        "{c}"
+    );
+    // Intention to treat: the eight chosen to be mailed stay the mailed group.
+    let r = owner
+        .query(
+            "query($id: ID!) { campaign(id: $id) { results { mailed control } } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_eq!(
+        r["data"]["campaign"]["results"],
+        json!({ "mailed": 8, "control": 2 }),
+        "{r}"
+    );
 }

@@ -419,11 +419,6 @@ pub struct Results {
 }
 
 impl Results {
-    /// Buyers ÷ members, in basis points.
-    fn rate(buyers: i64, of: i64) -> Option<f64> {
-        (of > 0).then(|| buyers as f64 / of as f64)
-    }
-
     pub fn mailed_conversion_bp(&self) -> Option<i64> {
         (self.mailed > 0).then(|| self.mailed_buyers * 10_000 / self.mailed)
     }
@@ -433,17 +428,25 @@ impl Results {
     }
 
     /// Conversion of the mailed less that of the control group, in basis points, with the
-    /// half-width of its 95 % confidence interval (normal approximation of a difference of two
-    /// proportions: 1.96 × √(p₁(1−p₁)/n₁ + p₀(1−p₀)/n₀)).
+    /// half-width of its 95 % confidence interval: Agresti–Caffo (one buyer and one non-buyer
+    /// added to each group, p̃ = (buyers + 1) ÷ (members + 2)), 1.96 × √(p̃₁(1−p̃₁)/(n₁+2) +
+    /// p̃₀(1−p̃₀)/(n₀+2)) — unlike the plain normal approximation it is not 0 wide when a group
+    /// converts at 0 % or 100 %.
     pub fn uplift_bp(&self) -> Option<(i64, i64)> {
-        let p1 = Self::rate(self.mailed_buyers, self.mailed)?;
-        let p0 = Self::rate(self.control_buyers, self.control)?;
-        let se =
-            (p1 * (1.0 - p1) / self.mailed as f64 + p0 * (1.0 - p0) / self.control as f64).sqrt();
-        let bp = |x: f64| (x * 10_000.0).round() as i64;
+        if self.mailed == 0 || self.control == 0 {
+            return None;
+        }
+        let adjusted = |buyers: i64, of: i64| {
+            let n = of as f64 + 2.0;
+            let p = (buyers as f64 + 1.0) / n;
+            p * (1.0 - p) / n
+        };
+        let se = (adjusted(self.mailed_buyers, self.mailed)
+            + adjusted(self.control_buyers, self.control))
+        .sqrt();
         Some((
             self.mailed_conversion_bp()? - self.control_conversion_bp()?,
-            bp(1.96 * se),
+            (1.96 * se * 10_000.0).round() as i64,
         ))
     }
 

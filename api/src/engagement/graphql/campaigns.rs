@@ -162,8 +162,9 @@ pub struct CampaignResults {
     pub control_revenue_per_member_minor: Option<i64>,
     /// Mailed conversion − control conversion, in basis points (null without a control group).
     pub uplift_bp: Option<i64>,
-    /// Half-width of the uplift's 95 % confidence interval, in basis points (normal
-    /// approximation of a difference of two proportions): the uplift is uplift ± this.
+    /// Half-width of the uplift's 95 % confidence interval, in basis points (Agresti–Caffo:
+    /// one buyer and one non-buyer added to each group, 1.96 × √(p̃₁(1−p̃₁)/(n₁+2) +
+    /// p̃₀(1−p̃₀)/(n₀+2)) with p̃ = (buyers + 1) ÷ (members + 2)): the uplift is uplift ± this.
     pub uplift_margin_bp: Option<i64>,
     /// (Revenue per mailed member − revenue per control member) × mailed members.
     pub incremental_revenue_minor: Option<i64>,
