@@ -654,3 +654,45 @@ async fn objectives_show_actual_against_the_line_to_their_target() {
         .await;
     assert_eq!(r["data"]["deleteObjective"], true, "{r}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kpis_can_be_read_for_one_store_or_one_channel() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("magasins").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    let (_, card) = app
+        .enroll(&brand, json!({ "email": "m@magasins.example" }))
+        .await;
+    for (card, total, store, channel) in [
+        (Some(card.as_str()), 3_000, Some("Lyon"), "IN_STORE"),
+        (None, 1_000, Some("Paris"), "IN_STORE"),
+        (None, 500, None, "ONLINE"),
+    ] {
+        let r = owner
+            .query(
+                "mutation($i: RecordPurchaseInput!) { recordPurchase(input: $i) { purchase { id } } }",
+                json!({ "i": { "cardNumber": card, "currency": "EUR", "totalMinor": total, "store": store, "channel": channel } }),
+            )
+            .await;
+        assert!(r["data"]["recordPurchase"].is_object(), "{r}");
+    }
+    let q = "query($s: String, $c: KpiChannel) { kpis(store: $s, channel: $c) { total { memberCheckouts anonymousCheckouts memberRevenueMinor anonymousRevenueMinor activeMembers enrolments } } }";
+    let all = owner.query(q, json!({})).await;
+    assert_eq!(
+        all["data"]["kpis"]["total"],
+        json!({ "memberCheckouts": 1, "anonymousCheckouts": 2, "memberRevenueMinor": 3_000, "anonymousRevenueMinor": 1_500, "activeMembers": 1, "enrolments": 1 }),
+        "{all}"
+    );
+    let lyon = owner.query(q, json!({ "s": "Lyon" })).await;
+    assert_eq!(
+        lyon["data"]["kpis"]["total"],
+        json!({ "memberCheckouts": 1, "anonymousCheckouts": 0, "memberRevenueMinor": 3_000, "anonymousRevenueMinor": 0, "activeMembers": 1, "enrolments": 1 }),
+        "{lyon}"
+    );
+    let online = owner.query(q, json!({ "c": "ONLINE" })).await;
+    assert_eq!(
+        online["data"]["kpis"]["total"],
+        json!({ "memberCheckouts": 0, "anonymousCheckouts": 1, "memberRevenueMinor": 0, "anonymousRevenueMinor": 500, "activeMembers": 0, "enrolments": 1 }),
+        "{online}"
+    );
+}

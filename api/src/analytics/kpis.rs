@@ -21,6 +21,15 @@ use crate::core::{
 pub const MAX_DAYS: i64 = 732;
 const MAX_PERIODS: usize = 733;
 
+/// Which purchases the figures count: those of a store, of a channel, or all (enrolments and
+/// points are the brand's whatever the store).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Only {
+    pub store: Option<String>,
+    /// `IN_STORE`, `ONLINE` or `MOBILE_APP`.
+    pub channel: Option<&'static str>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Granularity {
     Day,
@@ -247,6 +256,7 @@ async fn period<C: sea_orm::ConnectionTrait>(
     tz: Tz,
     (from, to): (NaiveDate, NaiveDate),
     by_day: &HashMap<NaiveDate, super::store::Quarter>,
+    only: &Only,
 ) -> Result<Period, AppError> {
     let mut p = Period {
         from,
@@ -267,7 +277,8 @@ async fn period<C: sea_orm::ConnectionTrait>(
             .ok_or_else(|| AppError::validation("to", "out of range"))?,
     )?;
     p.end_seconds = end.timestamp();
-    (p.active_members, p.enrolled_seconds) = super::store::active_members(conn, start, end).await?;
+    (p.active_members, p.enrolled_seconds) =
+        super::store::active_members(conn, start, end, only).await?;
     let length = Days::new(u64::try_from(p.days()).unwrap_or(1));
     let before = midnight(
         tz,
@@ -275,7 +286,7 @@ async fn period<C: sea_orm::ConnectionTrait>(
             .ok_or_else(|| AppError::validation("from", "out of range"))?,
     )?;
     (p.previous_active_members, p.retained_members) =
-        super::store::retained(conn, before, start, end).await?;
+        super::store::retained(conn, before, start, end, only).await?;
     Ok(p)
 }
 
@@ -285,6 +296,7 @@ pub async fn report(
     from: NaiveDate,
     to: NaiveDate,
     granularity: Granularity,
+    only: &Only,
 ) -> Result<Report, AppError> {
     if to < from {
         return Err(AppError::validation("to", "must not be before `from`"));
@@ -311,7 +323,7 @@ pub async fn report(
     )?;
     // Every quarter hour of both ranges, put on the brand's day.
     let mut by_day: HashMap<NaiveDate, super::store::Quarter> = HashMap::new();
-    for (quarter, q) in super::store::quarters(&conn, start, end).await? {
+    for (quarter, q) in super::store::quarters(&conn, start, end, only).await? {
         let Some(at) = quarter
             .checked_mul(900)
             .and_then(|s| DateTime::<Utc>::from_timestamp(s, 0))
@@ -333,10 +345,10 @@ pub async fn report(
     }
     let mut periods = Vec::new();
     for bounds in cut(from, to, granularity) {
-        periods.push(period(&conn, tz, bounds, &by_day).await?);
+        periods.push(period(&conn, tz, bounds, &by_day, only).await?);
     }
-    let total = period(&conn, tz, (from, to), &by_day).await?;
-    let previous = period(&conn, tz, (previous_from, previous_to), &by_day).await?;
+    let total = period(&conn, tz, (from, to), &by_day, only).await?;
+    let previous = period(&conn, tz, (previous_from, previous_to), &by_day, only).await?;
     Ok(Report {
         currency: brand.currency,
         timezone: brand.timezone,

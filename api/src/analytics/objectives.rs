@@ -244,7 +244,9 @@ pub async fn progress(scope: &TenantScope, o: objective::Model) -> Result<Progre
             let length = Days::new(u64::try_from(elapsed).unwrap_or(1));
             match (o.starts_on.checked_sub_days(length), o.starts_on.pred_opt()) {
                 (Some(from), Some(to)) => {
-                    let r = kpis::report(scope, from, to, Granularity::Month).await?;
+                    let r =
+                        kpis::report(scope, from, to, Granularity::Month, &kpis::Only::default())
+                            .await?;
                     kpi.of(&r.total)
                 }
                 _ => None,
@@ -262,7 +264,14 @@ pub async fn progress(scope: &TenantScope, o: objective::Model) -> Result<Progre
             months: Vec::new(),
         });
     }
-    let r = kpis::report(scope, o.starts_on, until, Granularity::Month).await?;
+    let r = kpis::report(
+        scope,
+        o.starts_on,
+        until,
+        Granularity::Month,
+        &kpis::Only::default(),
+    )
+    .await?;
     let actual = kpi.of(&r.total);
     let base = baseline.unwrap_or(0);
     let expected = line(&o, kpi, base, until);

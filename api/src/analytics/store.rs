@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use sea_orm::ConnectionTrait;
 use uuid::Uuid;
 
+use super::kpis::Only;
 use crate::core::{error::AppError, tenancy::Scoped};
 
 /// What a member bought in a window: the last purchase kept, purchases kept, what they paid for
@@ -144,15 +145,62 @@ async fn rows<C: ConnectionTrait>(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<sea_orm::QueryResult>, AppError> {
+    rows_with(
+        conn,
+        sql,
+        vec![conn.tenant_id().into(), from.into(), to.into()],
+    )
+    .await
+}
+
+async fn rows_with<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+    sql: String,
+    values: Vec<sea_orm::Value>,
+) -> Result<Vec<sea_orm::QueryResult>, AppError> {
     let backend = conn.db().get_database_backend();
     Ok(conn
         .db()
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            vec![conn.tenant_id().into(), from.into(), to.into()],
+            backend, sql, values,
         ))
         .await?)
+}
+
+/// The `i`-th bound value, numbered (`$2`, `?2`): SQLite reads numbered parameters by number,
+/// so a fragment may name one anywhere.
+fn nth(backend: sea_orm::DbBackend, i: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${i}"),
+        _ => format!("?{i}"),
+    }
+}
+
+/// `AND alias.store = … AND alias.channel = …` for the purchases of `alias`, naming the values
+/// from `next` on, and the values.
+fn only_sql(
+    only: &Only,
+    backend: sea_orm::DbBackend,
+    alias: &str,
+    next: usize,
+) -> (String, Vec<sea_orm::Value>) {
+    let mut sql = String::new();
+    let mut values: Vec<sea_orm::Value> = Vec::new();
+    if let Some(store) = &only.store {
+        sql.push_str(&format!(
+            " AND {alias}store = {}",
+            nth(backend, next + values.len())
+        ));
+        values.push(store.clone().into());
+    }
+    if let Some(channel) = only.channel {
+        sql.push_str(&format!(
+            " AND {alias}channel = {}",
+            nth(backend, next + values.len())
+        ));
+        values.push(channel.into());
+    }
+    (sql, values)
 }
 
 /// Purchases (members' and anonymous), enrolments and the brand's points moves in `[from, to)`,
@@ -161,19 +209,24 @@ pub async fn quarters<C: ConnectionTrait>(
     conn: &Scoped<C>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    only: &Only,
 ) -> Result<HashMap<i64, Quarter>, AppError> {
     let backend = conn.db().get_database_backend();
     let [a, b, c] = marks(backend);
     let mut out: HashMap<i64, Quarter> = HashMap::new();
+    let (a1, b2, c3) = (nth(backend, 1), nth(backend, 2), nth(backend, 3));
+    let (filter, extra) = only_sql(only, backend, "", 4);
     let purchases = format!(
         "SELECT {h} AS h, CASE WHEN member_id IS NULL THEN 0 ELSE 1 END AS k, \
          CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS s, \
          CAST(COALESCE(SUM(offer_discount_minor), 0) AS BIGINT) AS d \
-         FROM purchase WHERE tenant_id = {a} AND occurred_at >= {b} AND occurred_at < {c} \
+         FROM purchase WHERE tenant_id = {a1} AND occurred_at >= {b2} AND occurred_at < {c3}{filter} \
          GROUP BY 1, 2",
         h = quarter(backend, "occurred_at"),
     );
-    for r in rows(conn, purchases, from, to).await? {
+    let mut values: Vec<sea_orm::Value> = vec![conn.tenant_id().into(), from.into(), to.into()];
+    values.extend(extra);
+    for r in rows_with(conn, purchases, values).await? {
         let q = out.entry(r.try_get("", "h")?).or_default();
         let (n, s, d): (i64, i64, i64) = (
             r.try_get("", "n")?,
@@ -225,9 +278,11 @@ pub async fn active_members<C: ConnectionTrait>(
     conn: &Scoped<C>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    only: &Only,
 ) -> Result<(i64, i64), AppError> {
     let backend = conn.db().get_database_backend();
-    let [a, b, c] = marks(backend);
+    let (a, b, c) = (nth(backend, 1), nth(backend, 2), nth(backend, 3));
+    let (filter, extra) = only_sql(only, backend, "p.", 4);
     let epoch = match backend {
         sea_orm::DbBackend::Postgres => "CAST(floor(extract(epoch FROM m.created_at)) AS BIGINT)",
         _ => "CAST(strftime('%s', m.created_at) AS INTEGER)",
@@ -236,9 +291,11 @@ pub async fn active_members<C: ConnectionTrait>(
         "SELECT CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM({epoch}), 0) AS BIGINT) AS s \
          FROM member m WHERE m.id IN (SELECT p.member_id FROM purchase p \
            WHERE p.tenant_id = {a} AND p.member_id IS NOT NULL \
-           AND p.occurred_at >= {b} AND p.occurred_at < {c})"
+           AND p.occurred_at >= {b} AND p.occurred_at < {c}{filter})"
     );
-    let row = rows(conn, sql, from, to).await?;
+    let mut values: Vec<sea_orm::Value> = vec![conn.tenant_id().into(), from.into(), to.into()];
+    values.extend(extra);
+    let row = rows_with(conn, sql, values).await?;
     let row = row
         .first()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
@@ -251,45 +308,36 @@ pub async fn retained<C: ConnectionTrait>(
     before: DateTime<Utc>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    only: &Only,
 ) -> Result<(i64, i64), AppError> {
     let backend = conn.db().get_database_backend();
-    let (a, b, c, d) = match backend {
-        sea_orm::DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
-        _ => ("?", "?", "?", "?"),
-    };
+    let (a, b, c, d) = (
+        nth(backend, 1),
+        nth(backend, 2),
+        nth(backend, 3),
+        nth(backend, 4),
+    );
+    // The same store and channel on both sides (the values are numbered: named twice).
+    let (p_filter, extra) = only_sql(only, backend, "p.", 5);
+    let (q_filter, _) = only_sql(only, backend, "q.", 5);
     let sql = format!(
         "SELECT CAST(COUNT(DISTINCT p.member_id) AS BIGINT) AS n, \
          CAST(COUNT(DISTINCT CASE WHEN EXISTS (SELECT 1 FROM purchase q \
            WHERE q.tenant_id = {a} AND q.member_id = p.member_id \
-           AND q.occurred_at >= {c} AND q.occurred_at < {d}) THEN p.member_id END) AS BIGINT) AS k \
+           AND q.occurred_at >= {c} AND q.occurred_at < {d}{q_filter}) THEN p.member_id END) AS BIGINT) AS k \
          FROM purchase p WHERE p.tenant_id = {a} AND p.member_id IS NOT NULL \
-           AND p.occurred_at >= {b} AND p.occurred_at < {c}"
+           AND p.occurred_at >= {b} AND p.occurred_at < {c}{p_filter}"
     );
-    let values: Vec<sea_orm::Value> = match backend {
-        sea_orm::DbBackend::Postgres => {
-            vec![
-                conn.tenant_id().into(),
-                before.into(),
-                from.into(),
-                to.into(),
-            ]
-        }
-        // In the order the `?` appear: q's tenant, from, to, then p's tenant, before, from.
-        _ => vec![
-            conn.tenant_id().into(),
-            from.into(),
-            to.into(),
-            conn.tenant_id().into(),
-            before.into(),
-            from.into(),
-        ],
-    };
-    let row = conn
-        .db()
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await?
+    let mut values: Vec<sea_orm::Value> = vec![
+        conn.tenant_id().into(),
+        before.into(),
+        from.into(),
+        to.into(),
+    ];
+    values.extend(extra);
+    let row = rows_with(conn, sql, values).await?;
+    let row = row
+        .first()
         .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
     Ok((row.try_get("", "n")?, row.try_get("", "k")?))
 }

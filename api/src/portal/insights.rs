@@ -31,8 +31,8 @@ use super::{
     render::{download, see_other},
 };
 
-const KPIS: &str = "query($from: NaiveDate, $to: NaiveDate, $g: KpiGranularity) {
-    kpis(from: $from, to: $to, granularity: $g) { from to currency timezone pointsOutstanding
+const KPIS: &str = "query($from: NaiveDate, $to: NaiveDate, $g: KpiGranularity, $store: String, $channel: KpiChannel) {
+    kpis(from: $from, to: $to, granularity: $g, store: $store, channel: $channel) { from to currency timezone pointsOutstanding
         periods { ...K } total { ...K } previous { ...K } } }
     fragment K on KpiPeriod { from to memberCheckouts anonymousCheckouts memberRevenueMinor
         anonymousRevenueMinor cardCheckoutShareBp cardHolderRateBp averageMemberBasketMinor
@@ -52,7 +52,13 @@ fn range(q: &HashMap<String, String>) -> Value {
         Some("WEEK") => "WEEK",
         _ => "MONTH",
     };
-    json!({ "from": day("from"), "to": day("to"), "g": g })
+    let channel = match q.get("channel").map(String::as_str) {
+        Some("IN_STORE") => Some("IN_STORE"),
+        Some("ONLINE") => Some("ONLINE"),
+        Some("MOBILE_APP") => Some("MOBILE_APP"),
+        _ => None,
+    };
+    json!({ "from": day("from"), "to": day("to"), "g": g, "store": day("store"), "channel": channel })
 }
 
 /// `GET /app/insights/kpis`: the KPIs over a range, with the range before, and the objectives.
@@ -83,11 +89,15 @@ pub(super) async fn kpis(
     let csrf = v.csrf(&portal);
     let (from, to) = (report["from"].clone(), report["to"].clone());
     let g = asked["g"].clone();
+    let (store, channel) = (asked["store"].clone(), asked["channel"].clone());
     let here = format!(
-        "/app/insights/kpis?from={}&to={}&g={}",
+        "/app/insights/kpis?from={}&to={}&g={}&store={}&channel={}",
         from.as_str().unwrap_or_default(),
         to.as_str().unwrap_or_default(),
-        g.as_str().unwrap_or_default()
+        g.as_str().unwrap_or_default(),
+        form_urlencoded::byte_serialize(store.as_str().unwrap_or_default().as_bytes())
+            .collect::<String>(),
+        channel.as_str().unwrap_or_default()
     );
     portal.pages.page(
         &v,
@@ -96,6 +106,7 @@ pub(super) async fn kpis(
         context! {
             csrf => csrf, viewer => viewer, report => report, error => error,
             objectives => objectives, from => from, to => to, g => g, here => here,
+            store => store, channel => channel,
         },
     )
 }
@@ -114,7 +125,7 @@ pub(super) async fn kpis_csv(
     match v
         .run(
             &portal,
-            "query($from: NaiveDate, $to: NaiveDate, $g: KpiGranularity) { kpis(from: $from, to: $to, granularity: $g) { from to csv } }",
+            "query($from: NaiveDate, $to: NaiveDate, $g: KpiGranularity, $store: String, $channel: KpiChannel) { kpis(from: $from, to: $to, granularity: $g, store: $store, channel: $channel) { from to csv } }",
             range(&q),
         )
         .await

@@ -291,6 +291,14 @@ impl InsightMutation {
     }
 }
 
+/// Where purchases were made.
+#[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
+pub enum KpiChannel {
+    InStore,
+    Online,
+    MobileApp,
+}
+
 /// How a KPI report is cut.
 #[derive(async_graphql::Enum, Clone, Copy, PartialEq, Eq)]
 pub enum KpiGranularity {
@@ -414,7 +422,9 @@ pub struct KpiQuery;
 #[Object]
 impl KpiQuery {
     /// The KPIs of `from..=to` (the brand's days, at most 732; by default the twelve months to
-    /// today) cut by `granularity` (default MONTH). Owners and managers.
+    /// today) cut by `granularity` (default MONTH), of every purchase or of one store or
+    /// channel (purchase figures only: enrolments and points stay the brand's). Owners and
+    /// managers.
     #[graphql(guard = "PermissionGuard(Permission::ViewStatistics)")]
     async fn kpis(
         &self,
@@ -422,7 +432,21 @@ impl KpiQuery {
         from: Option<NaiveDate>,
         to: Option<NaiveDate>,
         #[graphql(default_with = "KpiGranularity::Month")] granularity: KpiGranularity,
+        #[graphql(desc = "Only the purchases recorded in this store (as the till names it).")]
+        store: Option<String>,
+        #[graphql(desc = "Only the purchases of this channel.")] channel: Option<KpiChannel>,
     ) -> Result<KpiReport> {
+        let store = store
+            .map(|s| crate::core::types::text("store", &s, 100))
+            .transpose()?;
+        let only = crate::analytics::kpis::Only {
+            store,
+            channel: channel.map(|c| match c {
+                KpiChannel::InStore => "IN_STORE",
+                KpiChannel::Online => "ONLINE",
+                KpiChannel::MobileApp => "MOBILE_APP",
+            }),
+        };
         let to = match to {
             Some(to) => to,
             None => segments::today(ctx.scope()?).await?,
@@ -437,7 +461,7 @@ impl KpiQuery {
             KpiGranularity::Week => crate::analytics::kpis::Granularity::Week,
             KpiGranularity::Month => crate::analytics::kpis::Granularity::Month,
         };
-        let r = crate::analytics::kpis::report(ctx.scope()?, from, to, g).await?;
+        let r = crate::analytics::kpis::report(ctx.scope()?, from, to, g, &only).await?;
         Ok(KpiReport {
             from,
             to,
