@@ -696,3 +696,52 @@ async fn kpis_can_be_read_for_one_store_or_one_channel() {
         "{online}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kpis_show_the_cashback_and_stored_value_members_hold() {
+    let app = spawn_app().await;
+    let brand = app.new_brand("encours").await;
+    let owner = app.as_token(&brand.owner.access_token);
+    // 5 % cashback, and a gift card.
+    let mut programs = Vec::new();
+    for rules in [
+        json!({ "cashback": { "rateBasisPoints": 500 } }),
+        json!({ "storedValue": { "maxBalanceMinor": 20_000, "minTopUpMinor": 1_000 } }),
+    ] {
+        let r = owner
+            .query(
+                "mutation($i: CreateProgramInput!) { createProgram(input: $i) { id } }",
+                json!({ "i": { "name": "P", "rules": rules } }),
+            )
+            .await;
+        programs.push(
+            r["data"]["createProgram"]["id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{r}"))
+                .to_owned(),
+        );
+    }
+    let (member, card) = app
+        .enroll(&brand, json!({ "email": "m@encours.example" }))
+        .await;
+    // 40.00 bought: 2.00 of cashback; 50.00 put on the gift card.
+    pay(&app, &brand, Some(card), 4_000, None).await;
+    let r = owner
+        .query(
+            "mutation($i: StoredValueInput!) { topUpStoredValue(input: $i) { balanceMinor } }",
+            json!({ "i": { "memberId": member, "programId": programs[1], "amountMinor": 5_000, "reference": "TPE-1" } }),
+        )
+        .await;
+    assert_eq!(r["data"]["topUpStoredValue"]["balanceMinor"], 5_000, "{r}");
+    let k = owner
+        .query(
+            "{ kpis { pointsOutstanding cashbackOutstandingMinor storedValueOutstandingMinor } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        k["data"]["kpis"],
+        json!({ "pointsOutstanding": 0, "cashbackOutstandingMinor": 200, "storedValueOutstandingMinor": 5_000 }),
+        "{k}"
+    );
+}

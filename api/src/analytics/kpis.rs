@@ -176,6 +176,9 @@ pub struct Report {
     pub previous: Period,
     /// Points members hold now.
     pub points_outstanding: i64,
+    /// Cashback and stored value members hold now, in minor units.
+    pub cashback_outstanding_minor: i64,
+    pub stored_value_outstanding_minor: i64,
 }
 
 /// The periods as CSV: a header, then one row per period (numbers and dates only: no quoting
@@ -349,13 +352,16 @@ pub async fn report(
     }
     let total = period(&conn, tz, (from, to), &by_day, only).await?;
     let previous = period(&conn, tz, (previous_from, previous_to), &by_day, only).await?;
+    let held = super::store::outstanding(&conn).await?;
     Ok(Report {
         currency: brand.currency,
         timezone: brand.timezone,
         periods,
         total,
         previous,
-        points_outstanding: super::store::points_outstanding(&conn).await?,
+        points_outstanding: held.0,
+        cashback_outstanding_minor: held.1,
+        stored_value_outstanding_minor: held.2,
     })
 }
 

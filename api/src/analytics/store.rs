@@ -342,22 +342,25 @@ pub async fn retained<C: ConnectionTrait>(
     Ok((row.try_get("", "n")?, row.try_get("", "k")?))
 }
 
-/// Points members hold now, and how many members the brand has.
-pub async fn points_outstanding<C: ConnectionTrait>(conn: &Scoped<C>) -> Result<i64, AppError> {
+/// What members hold now: points, cashback and stored value (minor units).
+pub async fn outstanding<C: ConnectionTrait>(
+    conn: &Scoped<C>,
+) -> Result<(i64, i64, i64), AppError> {
     let backend = conn.db().get_database_backend();
-    let [a, _, _] = marks(backend);
+    let a = nth(backend, 1);
     let sql = format!(
-        "SELECT CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS points FROM ledger_account \
-         WHERE tenant_id = {a} AND kind = 'MEMBER_POINTS'"
+        "SELECT kind AS k, CAST(COALESCE(SUM(balance), 0) AS BIGINT) AS s FROM ledger_account \
+         WHERE tenant_id = {a} AND kind IN ('MEMBER_POINTS', 'MEMBER_CASHBACK', 'MEMBER_STORED_VALUE') \
+         GROUP BY kind"
     );
-    let row = conn
-        .db()
-        .query_one_raw(sea_orm::Statement::from_sql_and_values(
-            backend,
-            sql,
-            vec![conn.tenant_id().into()],
-        ))
-        .await?
-        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no row")))?;
-    Ok(row.try_get("", "points")?)
+    let (mut points, mut cashback, mut stored) = (0, 0, 0);
+    for r in rows_with(conn, sql, vec![conn.tenant_id().into()]).await? {
+        let sum: i64 = r.try_get("", "s")?;
+        match r.try_get::<String>("", "k")?.as_str() {
+            "MEMBER_POINTS" => points = sum,
+            "MEMBER_CASHBACK" => cashback = sum,
+            _ => stored = sum,
+        }
+    }
+    Ok((points, cashback, stored))
 }

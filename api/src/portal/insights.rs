@@ -32,7 +32,7 @@ use super::{
 };
 
 const KPIS: &str = "query($from: NaiveDate, $to: NaiveDate, $g: KpiGranularity, $store: String, $channel: KpiChannel) {
-    kpis(from: $from, to: $to, granularity: $g, store: $store, channel: $channel) { from to currency timezone pointsOutstanding
+    kpis(from: $from, to: $to, granularity: $g, store: $store, channel: $channel) { from to currency timezone pointsOutstanding cashbackOutstandingMinor storedValueOutstandingMinor
         periods { ...K } total { ...K } previous { ...K } } }
     fragment K on KpiPeriod { from to memberCheckouts anonymousCheckouts memberRevenueMinor
         anonymousRevenueMinor cardCheckoutShareBp cardHolderRateBp averageMemberBasketMinor

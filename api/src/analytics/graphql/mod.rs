@@ -411,6 +411,10 @@ pub struct KpiReport {
     pub previous: KpiPeriod,
     /// Points members hold now (what the brand owes them).
     pub points_outstanding: i64,
+    /// Cashback members hold now, in minor units (owed to them).
+    pub cashback_outstanding_minor: i64,
+    /// Stored value members hold now, in minor units (their prepaid money).
+    pub stored_value_outstanding_minor: i64,
     /// The periods as CSV (one row per period, the columns of `KpiPeriod`; empty cells for
     /// ratios without a base).
     pub csv: String,
@@ -472,6 +476,8 @@ impl KpiQuery {
             total: (&r.total).into(),
             previous: (&r.previous).into(),
             points_outstanding: r.points_outstanding,
+            cashback_outstanding_minor: r.cashback_outstanding_minor,
+            stored_value_outstanding_minor: r.stored_value_outstanding_minor,
         })
     }
 }
