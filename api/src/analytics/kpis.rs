@@ -333,18 +333,10 @@ pub async fn report(
         else {
             continue;
         };
-        let day = by_day
+        by_day
             .entry(at.with_timezone(&tz).date_naive())
-            .or_default();
-        day.member_checkouts += q.member_checkouts;
-        day.anonymous_checkouts += q.anonymous_checkouts;
-        day.member_revenue_minor += q.member_revenue_minor;
-        day.anonymous_revenue_minor += q.anonymous_revenue_minor;
-        day.offer_discount_minor += q.offer_discount_minor;
-        day.enrolments += q.enrolments;
-        day.points_issued += q.points_issued;
-        day.points_redeemed += q.points_redeemed;
-        day.points_expired += q.points_expired;
+            .or_default()
+            .add(&q);
     }
     let mut periods = Vec::new();
     for bounds in cut(from, to, granularity) {

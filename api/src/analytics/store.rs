@@ -25,13 +25,6 @@ pub struct Bought {
     pub categories: i64,
 }
 
-fn marks(backend: sea_orm::DbBackend) -> [&'static str; 3] {
-    match backend {
-        sea_orm::DbBackend::Postgres => ["$1", "$2", "$3"],
-        _ => ["?", "?", "?"],
-    }
-}
-
 /// Per member, what they bought in `(from, to]`; a purchase wholly returned does not count.
 pub async fn bought_between<C: ConnectionTrait>(
     conn: &Scoped<C>,
@@ -39,7 +32,7 @@ pub async fn bought_between<C: ConnectionTrait>(
     to: DateTime<Utc>,
 ) -> Result<HashMap<Uuid, Bought>, AppError> {
     let backend = conn.db().get_database_backend();
-    let [a, b, c] = marks(backend);
+    let (a, b, c) = (nth(backend, 1), nth(backend, 2), nth(backend, 3));
     // Each purchase's kept value (lines bought, returned units out), and whether any is kept.
     let purchases = format!(
         "SELECT p.member_id AS m, MAX(p.occurred_at) AS last, CAST(COUNT(*) AS BIGINT) AS n, \
@@ -64,23 +57,13 @@ pub async fn bought_between<C: ConnectionTrait>(
     );
     let values =
         || -> Vec<sea_orm::Value> { vec![conn.tenant_id().into(), from.into(), to.into()] };
-    // SQLite reads `?` in order: the tenant is asked twice in the first statement.
-    let first_values = match backend {
-        sea_orm::DbBackend::Postgres => values(),
-        _ => vec![
-            conn.tenant_id().into(),
-            conn.tenant_id().into(),
-            from.into(),
-            to.into(),
-        ],
-    };
     let mut out: HashMap<Uuid, Bought> = HashMap::new();
     for row in conn
         .db()
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
             backend,
             purchases,
-            first_values,
+            values(),
         ))
         .await?
     {
@@ -137,6 +120,21 @@ pub struct Quarter {
     pub points_issued: i64,
     pub points_redeemed: i64,
     pub points_expired: i64,
+}
+
+impl Quarter {
+    /// Adds another quarter's (or day's) sums to these.
+    pub fn add(&mut self, q: &Self) {
+        self.member_checkouts += q.member_checkouts;
+        self.anonymous_checkouts += q.anonymous_checkouts;
+        self.member_revenue_minor += q.member_revenue_minor;
+        self.anonymous_revenue_minor += q.anonymous_revenue_minor;
+        self.offer_discount_minor += q.offer_discount_minor;
+        self.enrolments += q.enrolments;
+        self.points_issued += q.points_issued;
+        self.points_redeemed += q.points_redeemed;
+        self.points_expired += q.points_expired;
+    }
 }
 
 async fn rows<C: ConnectionTrait>(
@@ -212,15 +210,14 @@ pub async fn quarters<C: ConnectionTrait>(
     only: &Only,
 ) -> Result<HashMap<i64, Quarter>, AppError> {
     let backend = conn.db().get_database_backend();
-    let [a, b, c] = marks(backend);
+    let (a, b, c) = (nth(backend, 1), nth(backend, 2), nth(backend, 3));
     let mut out: HashMap<i64, Quarter> = HashMap::new();
-    let (a1, b2, c3) = (nth(backend, 1), nth(backend, 2), nth(backend, 3));
     let (filter, extra) = only_sql(only, backend, "", 4);
     let purchases = format!(
         "SELECT {h} AS h, CASE WHEN member_id IS NULL THEN 0 ELSE 1 END AS k, \
          CAST(COUNT(*) AS BIGINT) AS n, CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) AS s, \
          CAST(COALESCE(SUM(offer_discount_minor), 0) AS BIGINT) AS d \
-         FROM purchase WHERE tenant_id = {a1} AND occurred_at >= {b2} AND occurred_at < {c3}{filter} \
+         FROM purchase WHERE tenant_id = {a} AND occurred_at >= {b} AND occurred_at < {c}{filter} \
          GROUP BY 1, 2",
         h = quarter(backend, "occurred_at"),
     );

@@ -279,6 +279,11 @@ pub async fn record(
         offer_debt_given_back_minor: 0,
         refund_due_minor: None,
     };
+    // Loyalty money that paid for the purchase (only a member's purchase has any), read once.
+    let payments = match purchase.member_id {
+        Some(_) => payments_of(&tx, purchase.id).await?,
+        None => Vec::new(),
+    };
     if let Some(member) = purchase.member_id {
         let at = Ord::max(purchase.occurred_at, scope.now());
         for earned in earnings_of(&tx, purchase.id).await? {
@@ -368,8 +373,8 @@ pub async fn record(
         // Loyalty money that paid for the returned part goes back to the member, in the same
         // proportion: stored value always (it is the member's money), cashback unless its
         // program says otherwise.
-        for (account, spent) in payments_of(&tx, purchase.id).await? {
-            let delta = share.delta(spent);
+        for (account, spent) in &payments {
+            let delta = share.delta(*spent);
             if delta <= 0 {
                 continue;
             }
@@ -429,7 +434,7 @@ pub async fn record(
                 }
             }
             if delta > repaid {
-                postings.push(Posting::new(&account, delta - repaid));
+                postings.push(Posting::new(account, delta - repaid));
             }
             ledger::post(
                 &tx,
@@ -459,15 +464,11 @@ pub async fn record(
     // The money the till hands back: the returned share of what was paid in money (cumulative
     // floors: partial returns add up to exactly what was paid, never more); what the member
     // owes for offers is kept from it.
-    let stored_value_paid: i64 = match purchase.member_id {
-        Some(_) => payments_of(&tx, purchase.id)
-            .await?
-            .iter()
-            .filter(|(account, _)| account.kind == AccountKind::MemberStoredValue)
-            .map(|(_, spent)| *spent)
-            .sum(),
-        None => 0,
-    };
+    let stored_value_paid: i64 = payments
+        .iter()
+        .filter(|(account, _)| account.kind == AccountKind::MemberStoredValue)
+        .map(|(_, spent)| *spent)
+        .sum();
     let mut cash = share.delta(Ord::max(
         purchase.total_minor - purchase.loyalty_paid_minor - stored_value_paid,
         0,
